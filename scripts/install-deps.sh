@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install every Debian package that the build, the tests and the Xen lab need.
+# Idempotent: apt-get skips what is already installed.  Run as root.
+set -eu
+
+# Build: compiler, autotools, and the libraries configure looks for.
+BUILD_PKGS="build-essential autoconf automake libtool pkg-config
+	libxen-dev libevent-dev libssl-dev libpq-dev
+	freerdp2-dev libwinpr2-dev libjansson-dev libsodium-dev libcmocka-dev"
+
+# Tests: man page lint, a throwaway PostgreSQL server, an RDP server.
+TEST_PKGS="mandoc postgresql freerdp2-shadow-x11 winpr-utils xvfb"
+
+# Lab: the emulator and the tools that assemble its boot images.  The
+# hypervisor, Xen's tools and the kernel are *not* installed here: the
+# lab script downloads those packages into its cache and unpacks them.
+LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs"
+
+export DEBIAN_FRONTEND=noninteractive
+apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"
+
+# shellcheck disable=SC2086
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $BUILD_PKGS $TEST_PKGS $LAB_PKGS 2>&1 |
+	awk '!/install ok installed/ { print $1 }' | sed 's/^dpkg-query:.*package.//; s/.$//' || true)
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+$apt update
+# shellcheck disable=SC2086
+$apt install --no-install-recommends $BUILD_PKGS $TEST_PKGS $LAB_PKGS
+echo "install-deps: done"

@@ -1,0 +1,317 @@
+/*
+ * guestd.c — xvds-guestd, the XVDS agent inside a Linux desktop guest.
+ *
+ * It tells dom0, through the guest's own xenstore data/ area, that the
+ * guest has booted (boot-complete) and where it can be reached (addrs),
+ * keeps the addresses current, and writes the records again if they
+ * vanish.  It waits for xenstore patiently: early in boot the xenbus
+ * device may not be there yet.  See xvds-guestd(8).
+ */
+#include <config.h>
+
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addrs.h"
+#include "log.h"
+#include "publish.h"
+#include "report.h"
+
+#define BOOT_ID_PATH	"/proc/sys/kernel/random/boot_id"
+#define RETRY_MIN	1	/* seconds before the first retry */
+#define RETRY_MAX	30	/* and the most between two retries */
+#define RETRY_LOG_EVERY	10	/* log every n-th failure once it repeats */
+
+struct agent {
+	struct xs_handle *xs;
+	struct report_addrs addrs;	/* as last published */
+	char		 boot_id[REPORT_BOOT_ID_LEN + 1];
+	int		 sigfd;
+	int		 nlfd;
+	unsigned	 retry_delay;	/* seconds, while not connected */
+	unsigned	 failures;	/* consecutive connection failures */
+	int		 last_errno;
+	time_t		 retry_at;
+};
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr, "usage: xvds-guestd [-dv]\n");
+	exit(2);
+}
+
+/* boot_id is a UUID; the protocol carries its 32 hex digits. */
+static int
+read_boot_id(char *id)
+{
+	char	 buf[64];
+	FILE	*f;
+	size_t	 i, n = 0;
+
+	if ((f = fopen(BOOT_ID_PATH, "r")) == NULL) {
+		log_warn("%s", BOOT_ID_PATH);
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		log_warnx("%s: empty", BOOT_ID_PATH);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (i = 0; buf[i] != '\0' && buf[i] != '\n'; i++) {
+		if (buf[i] == '-')
+			continue;
+		if (n == REPORT_BOOT_ID_LEN || !((buf[i] >= '0' && buf[i] <= '9') ||
+		    (buf[i] >= 'a' && buf[i] <= 'f'))) {
+			log_warnx("%s: not a UUID", BOOT_ID_PATH);
+			return -1;
+		}
+		id[n++] = buf[i];
+	}
+	id[n] = '\0';
+	if (n != REPORT_BOOT_ID_LEN) {
+		log_warnx("%s: not a UUID", BOOT_ID_PATH);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+format_addrs(struct agent *a, char *buf, size_t len)
+{
+	if (report_addrs_format(&a->addrs, buf, len) == -1) {
+		log_warnx("cannot format the address record");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+disconnect(struct agent *a)
+{
+	publish_close(a->xs);
+	a->xs = NULL;
+	a->failures = 0;
+	a->retry_delay = RETRY_MIN;
+	a->retry_at = time(NULL) + RETRY_MIN;
+	log_warnx("lost xenstore; reconnecting");
+}
+
+/* Writes both records: at start, after reconnecting, when they vanished. */
+static void
+publish_all(struct agent *a)
+{
+	struct report_boot boot;
+	char	 bootbuf[REPORT_BOOT_MAX + 1], addrbuf[REPORT_ADDRS_MAX + 1];
+	char	 ip[REPORT_ADDR_STRLEN];
+	int	 pick;
+
+	memset(&boot, 0, sizeof(boot));
+	boot.version = REPORT_VERSION;
+	strcpy(boot.boot_id, a->boot_id);
+	boot.time = (int64_t)time(NULL);
+	strcpy(boot.agent, PACKAGE_VERSION);
+	if (report_boot_format(&boot, bootbuf, sizeof(bootbuf)) == -1)
+		fatalx("cannot format the boot-complete record");
+	if (format_addrs(a, addrbuf, sizeof(addrbuf)) == -1)
+		return;
+	if (publish_records(a->xs, bootbuf, addrbuf) == -1) {
+		disconnect(a);
+		return;
+	}
+	pick = report_addrs_pick(&a->addrs);
+	log_info("boot-complete published: boot %s, %zu address%s%s%s",
+	    a->boot_id, a->addrs.n, a->addrs.n == 1 ? "" : "es",
+	    pick >= 0 ? ", first " : "",
+	    pick >= 0 ? report_addr_str(&a->addrs.addr[pick], ip, sizeof(ip)) : "");
+}
+
+static void
+try_connect(struct agent *a)
+{
+	if ((a->xs = publish_connect()) != NULL) {
+		if (a->failures > 0)
+			log_info("xenstore available after %u failed attempt%s",
+			    a->failures, a->failures == 1 ? "" : "s");
+		publish_all(a);
+		return;
+	}
+	a->failures++;
+	/* Say so at once, then only when the reason changes or now and then. */
+	if (a->failures == 1 || errno != a->last_errno ||
+	    a->failures % RETRY_LOG_EVERY == 0)
+		log_warn("xenstore not available (attempt %u; retrying in %u s)",
+		    a->failures, a->retry_delay);
+	a->last_errno = errno;
+	a->retry_at = time(NULL) + a->retry_delay;
+	a->retry_delay = a->retry_delay * 2 > RETRY_MAX ? RETRY_MAX :
+	    a->retry_delay * 2;
+}
+
+static void
+addresses_changed(struct agent *a)
+{
+	struct report_addrs now;
+	char	 addrbuf[REPORT_ADDRS_MAX + 1];
+
+	memset(&now, 0, sizeof(now));
+	if (addrs_collect(&now) == -1 || addrs_equal(&now, &a->addrs))
+		return;
+	a->addrs.n = now.n;
+	memcpy(a->addrs.addr, now.addr, sizeof(now.addr));
+	a->addrs.seq++;
+	if (a->xs == NULL)
+		return;		/* published whole once connected */
+	if (format_addrs(a, addrbuf, sizeof(addrbuf)) == -1)
+		return;
+	if (publish_addrs(a->xs, addrbuf) == -1) {
+		disconnect(a);
+		return;
+	}
+	log_info("addresses published: seq %ju, %zu address%s",
+	    (uintmax_t)a->addrs.seq, a->addrs.n, a->addrs.n == 1 ? "" : "es");
+}
+
+/* Returns the signal that asks us to stop, or 0. */
+static int
+handle_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			return (int)si.ssi_signo;
+		case SIGHUP:
+			log_info("SIGHUP: publishing again");
+			if (a->xs != NULL)
+				publish_all(a);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+run(struct agent *a)
+{
+	for (;;) {
+		struct pollfd pfd[3];
+		nfds_t	 n = 0;
+		int	 timeout = -1, sig, r;
+
+		pfd[n].fd = a->sigfd;
+		pfd[n++].events = POLLIN;
+		if (a->nlfd != -1) {
+			pfd[n].fd = a->nlfd;
+			pfd[n++].events = POLLIN;
+		}
+		if (a->xs != NULL) {
+			pfd[n].fd = publish_fd(a->xs);
+			pfd[n++].events = POLLIN;
+		} else {
+			time_t now = time(NULL);
+
+			timeout = a->retry_at > now ? (int)(a->retry_at - now) * 1000 : 0;
+		}
+		if (poll(pfd, n, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & POLLIN && (sig = handle_signal(a)) != 0) {
+			log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return 0;
+		}
+		if (a->nlfd != -1 && pfd[1].revents) {
+			if (addrs_monitor_drain(a->nlfd) == -1) {
+				/* Fall back to what we have; say so once. */
+				log_warnx("address changes will no longer be noticed");
+				close(a->nlfd);
+				a->nlfd = -1;
+			} else
+				addresses_changed(a);
+		}
+		if (a->xs == NULL) {
+			if (time(NULL) >= a->retry_at)
+				try_connect(a);
+			continue;
+		}
+		if (pfd[n - 1].revents) {
+			r = publish_check(a->xs);
+			if (r == -1)
+				disconnect(a);
+			else if (r == 1) {
+				log_info("records missing from xenstore "
+				    "(restored, or removed by dom0): writing them again");
+				publish_all(a);
+			}
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct agent a;
+	sigset_t mask;
+	int	 ch, foreground = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_procname("xvds-guestd");
+	log_init(foreground, LOG_DAEMON);
+	log_setverbose(verbose);
+
+	memset(&a, 0, sizeof(a));
+	a.addrs.version = REPORT_VERSION;
+	a.retry_delay = RETRY_MIN;
+	if (read_boot_id(a.boot_id) == -1)
+		fatalx("cannot tell this boot's identifier; is /proc mounted?");
+	strcpy(a.addrs.boot_id, a.boot_id);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+	if ((a.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	/* Without the monitor the agent still works, with the addresses of its start. */
+	a.nlfd = addrs_monitor_open();
+	if (addrs_collect(&a.addrs) == -1)
+		log_warnx("starting with no addresses");
+
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	log_info("starting, boot %s, protocol %d", a.boot_id, REPORT_VERSION);
+	try_connect(&a);
+	run(&a);
+	publish_close(a.xs);
+	return 0;
+}

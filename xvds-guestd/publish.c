@@ -1,0 +1,134 @@
+/*
+ * publish.c — write the guest's report records into its own xenstore area.
+ * Paths are relative: xenstored resolves them under /local/domain/<domid>/,
+ * so the agent never needs (or trusts) its own domain id.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenstore.h>
+
+#include "log.h"
+#include "publish.h"
+#include "report.h"
+
+#define PATH_BOOT	REPORT_DIR "/" REPORT_KEY_BOOT
+#define PATH_ADDRS	REPORT_DIR "/" REPORT_KEY_ADDRS
+#define WATCH_TOKEN	"xvds-guestd"
+#define TXN_RETRIES	16
+
+struct xs_handle *
+publish_connect(void)
+{
+	struct xs_handle *xs;
+	int	 saved_errno;
+
+	if ((xs = xs_open(0)) == NULL)
+		return NULL;
+	/* The watch fires once at once, and again after a restore. */
+	if (!xs_watch(xs, REPORT_DIR, WATCH_TOKEN)) {
+		saved_errno = errno;
+		xs_close(xs);
+		errno = saved_errno;
+		return NULL;
+	}
+	return xs;
+}
+
+void
+publish_close(struct xs_handle *xs)
+{
+	if (xs != NULL)
+		xs_close(xs);
+}
+
+int
+publish_fd(struct xs_handle *xs)
+{
+	return xs_fileno(xs);
+}
+
+static int
+write_txn(struct xs_handle *xs, const char *boot, const char *addrs)
+{
+	xs_transaction_t t;
+	int	 try;
+
+	for (try = 0; try < TXN_RETRIES; try++) {
+		if ((t = xs_transaction_start(xs)) == XBT_NULL) {
+			log_warn("xenstore: transaction start");
+			return -1;
+		}
+		if (!xs_write(xs, t, PATH_ADDRS, addrs, strlen(addrs)) ||
+		    (boot != NULL && !xs_write(xs, t, PATH_BOOT, boot, strlen(boot)))) {
+			log_warn("xenstore: write %s", REPORT_DIR);
+			xs_transaction_end(xs, t, true);
+			return -1;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN) {
+			log_warn("xenstore: transaction end");
+			return -1;
+		}
+	}
+	log_warnx("xenstore: transaction kept conflicting, %d tries", TXN_RETRIES);
+	return -1;
+}
+
+int
+publish_records(struct xs_handle *xs, const char *boot, const char *addrs)
+{
+	return write_txn(xs, boot, addrs);
+}
+
+int
+publish_addrs(struct xs_handle *xs, const char *addrs)
+{
+	return write_txn(xs, NULL, addrs);
+}
+
+static bool
+present(struct xs_handle *xs, const char *path, bool *failed)
+{
+	unsigned int len;
+	void	*v;
+
+	v = xs_read(xs, XBT_NULL, path, &len);
+	if (v != NULL) {
+		free(v);
+		return true;
+	}
+	if (errno != ENOENT) {
+		log_warn("xenstore: read %s", path);
+		*failed = true;
+	}
+	return false;
+}
+
+int
+publish_check(struct xs_handle *xs)
+{
+	char	**ev;
+	bool	 fired = false, failed = false, missing;
+
+	while ((ev = xs_check_watch(xs)) != NULL) {
+		fired = true;
+		free(ev);
+	}
+	if (errno != EAGAIN) {
+		log_warn("xenstore: watch");
+		return -1;
+	}
+	if (!fired)
+		return 0;
+	missing = !present(xs, PATH_BOOT, &failed) ||
+	    !present(xs, PATH_ADDRS, &failed);
+	if (failed)
+		return -1;
+	return missing ? 1 : 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * publish.h — xvds-guestd's side of xenstore: connect, write the records,
+ * notice when they vanish (a restored domain starts with an empty data/).
+ */
+#ifndef XVDS_GUESTD_PUBLISH_H
+#define XVDS_GUESTD_PUBLISH_H
+
+#include <stddef.h>
+
+struct xs_handle;
+
+/* NULL, with errno set, if xenstore cannot be reached (yet). */
+struct xs_handle *publish_connect(void);
+void	publish_close(struct xs_handle *);
+/* Writes both records in one transaction (addrs first); 0 or -1. */
+int	publish_records(struct xs_handle *, const char *boot, const char *addrs);
+/* Writes only the addrs record; 0 or -1. */
+int	publish_addrs(struct xs_handle *, const char *addrs);
+/* The fd to poll for watch events. */
+int	publish_fd(struct xs_handle *);
+/*
+ * Consumes pending watch events.  Returns 1 if a record is missing and
+ * must be written again, 0 if not, -1 if the connection failed.
+ */
+int	publish_check(struct xs_handle *);
+
+#endif
