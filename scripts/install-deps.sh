@@ -19,13 +19,16 @@ LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs"
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"
 
-# shellcheck disable=SC2086
-missing=$(dpkg-query -W -f='${Package} ${Status}\n' $BUILD_PKGS $TEST_PKGS $LAB_PKGS 2>&1 |
-	awk '!/install ok installed/ { print $1 }' | sed 's/^dpkg-query:.*package.//; s/.$//' || true)
+missing=
+for p in $BUILD_PKGS $TEST_PKGS $LAB_PKGS; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing="$missing $p"
+done
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
 	exit 0
 fi
+echo "install-deps: installing$missing"
 $apt update
 # shellcheck disable=SC2086
 $apt install --no-install-recommends $BUILD_PKGS $TEST_PKGS $LAB_PKGS

@@ -99,28 +99,28 @@ print_addrs(const struct report_addrs *a)
 }
 
 static void
-on_report(void *arg, enum reportwatch_event ev, const char *key,
-    const struct reportwatch_state *st, const char *reason)
+on_report(void *arg, enum report_event ev, const char *key,
+    const struct report_domain *st, const char *reason)
 {
 	struct probe *p = arg;
 	char	 name[64];
 
 	switch (ev) {
-	case REPORTWATCH_BOOT:
+	case REPORT_EV_BOOT:
 		printf("domain %" PRIu32 " boot-complete ok boot=%s time=%" PRId64
 		    " agent=%s\n", st->domid, st->boot.boot_id, st->boot.time,
 		    st->boot.agent);
 		break;
-	case REPORTWATCH_ADDRS:
+	case REPORT_EV_ADDRS:
 		printf("domain %" PRIu32 " addrs ok seq=%" PRIu64, st->domid,
 		    st->addrs.seq);
 		print_addrs(&st->addrs);
 		printf("\n");
 		break;
-	case REPORTWATCH_GONE:
+	case REPORT_EV_GONE:
 		printf("domain %" PRIu32 " %s gone\n", st->domid, key);
 		break;
-	case REPORTWATCH_REJECTED:
+	case REPORT_EV_REJECTED:
 		printf("domain %" PRIu32 " %s rejected: %s\n", st->domid, key, reason);
 		log_warnx("domain %" PRIu32 " (%s): %s record rejected: %s",
 		    st->domid, domain_name(p, st->domid, name, sizeof(name)),
@@ -356,7 +356,7 @@ cmd_watch(struct probe *p, int argc, char *argv[])
 static int
 cmd_wait_boot(struct probe *p, int argc, char *argv[])
 {
-	const struct reportwatch_state *st;
+	const struct report_domain *st;
 	struct watch_opts o;
 	char	 addr[64];
 	bool	 found;

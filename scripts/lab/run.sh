@@ -1,0 +1,281 @@
+#!/bin/bash
+# Boot the Xen lab (real Xen 4.17 under QEMU/TCG) with the project's binaries,
+# run tests/lab/dom0-test.sh in dom0 and report its stages.
+#
+# Usage: run.sh --probe PATH/xvds-probe --guestd PATH/xvds-guestd [options]
+#   --log FILE      write the serial console (all attempts) to FILE
+#   --result FILE   write machine-readable results (used by tests/lab/lab.test)
+#   --timeout SECS  outer limit per boot (default 900)
+#   --silence SECS  kill QEMU when the console is silent this long (default 180)
+#   --no-retry      never retry, even on a known flake signature
+#   --keep          keep the run directory (kept anyway on failure)
+#   --verbose       stream the whole console, not only the XVDS lines
+#
+# Stage protocol (on the serial console, from dom0-test.sh):
+#   XVDS-STAGE <name> PASS <seconds>
+#   XVDS-STAGE <name> FAIL <seconds> <why>
+#   XVDS-FLAKE <signature> <detail>      a known emulation flake was seen
+#   XVDS-LAB-DONE                        the test script finished
+# Exit status: 0 every stage passed, 1 the lab failed, 2 usage error.
+#
+# Emulated SVM sometimes triple-faults a guest or wedges the whole VM.  Those
+# signatures (Xen's "Triple fault" line, an XVDS-FLAKE line, a silent
+# console) get the whole boot retried once, loudly; nothing else is retried.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+repo=$(cd "$here/../.." && pwd)
+tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
+
+probe="" guestd="" logfile="" resultfile="" keep=no retry=yes verbose=no
+timeout=900 silence=180
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--probe) probe=${2:?}; shift ;;
+	--guestd) guestd=${2:?}; shift ;;
+	--log) logfile=${2:?}; shift ;;
+	--result) resultfile=${2:?}; shift ;;
+	--timeout) timeout=${2:?}; shift ;;
+	--silence) silence=${2:?}; shift ;;
+	--no-retry) retry=no ;;
+	--keep) keep=yes ;;
+	--verbose) verbose=yes ;;
+	-h|--help) usage ;;
+	*) echo "run.sh: unknown argument $1" >&2; usage ;;
+	esac
+	shift
+done
+[ -n "$probe" ] && [ -n "$guestd" ] || usage
+
+say() { echo "lab: $*"; }
+result() { [ -z "$resultfile" ] || echo "$*" >>"$resultfile"; }
+[ -z "$resultfile" ] || : >"$resultfile"
+# An infrastructure failure: nothing was booted, or nothing can be trusted.
+die() {
+	echo "lab: ERROR: $*" >&2
+	result "error $*"
+	result "result FAIL"
+	exit 1
+}
+
+for f in "$probe" "$guestd"; do
+	[ -f "$f" ] && [ -x "$f" ] || die "$f is not an executable file (build the project first)"
+	# libtool's wrapper scripts stand in for not-installed binaries; the real
+	# one is in .libs/.
+	if head -n 40 "$f" | grep -aq 'libtool'; then
+		die "$f is a libtool wrapper script; pass $(dirname "$f")/.libs/$(basename "$f")"
+	fi
+done
+for f in dom0-test.sh guest-test.sh; do
+	[ -f "$tests/$f" ] || die "$tests/$f missing"
+done
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (package qemu-system-x86)"
+
+# The stage list lives in dom0-test.sh (STAGES="..."): one source of truth.
+stages=$(sed -n 's/^STAGES="\(.*\)"$/\1/p' "$tests/dom0-test.sh")
+[ -n "$stages" ] || die "no STAGES=\"...\" line in $tests/dom0-test.sh"
+
+t_start=$EPOCHREALTIME
+# --- Base images (cached) -----------------------------------------------------
+images=$("$here/build-images.sh") || die "building the lab images failed"
+t_images=$(lab_elapsed "$t_start")
+
+# --- Per-run overlay: the project's binaries and the tests ---------------------
+run=$(mktemp -d "${TMPDIR:-/tmp}/xvds-lab.XXXXXX")
+case $run in *,*) die "run directory $run contains a comma (QEMU's module separator)" ;; esac
+trap '[ -z "${qpid:-}" ] || kill "$qpid" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+t_ov=$EPOCHREALTIME
+(
+	# Copy the base images under a shared lock so a concurrent rebuild
+	# cannot prune them halfway.
+	flock -s 9
+	cp "$images/xen.elf" "$images/vmlinuz" "$images/guest-base.cpio.gz" \
+		"$images/dom0-base.cpio.gz" "$run/"
+) 9>"${XVDS_LAB_CACHE:-/var/cache/xvds-lab}/.lock" || die "copying the base images failed"
+g="$run/guest-root"
+mkdir -p "$g/lab"
+lab_install_bin "$g" "$guestd" /usr/bin/xvds-guestd || die "cannot collect $guestd's libraries"
+install -m 0755 "$tests/guest-test.sh" "$g/lab/guest-test.sh"
+lab_cpio "$g" "$run/guest-overlay.cpio.gz"
+d="$run/dom0-root"
+mkdir -p "$d/lab"
+lab_install_bin "$d" "$probe" /usr/bin/xvds-probe || die "cannot collect $probe's libraries"
+install -m 0755 "$tests/dom0-test.sh" "$d/lab/dom0-test.sh"
+# Appended gzip'd cpio archives unpack over each other.
+cat "$run/guest-base.cpio.gz" "$run/guest-overlay.cpio.gz" >"$d/lab/guest.cpio.gz"
+lab_cpio "$d" "$run/dom0-overlay.cpio.gz"
+cat "$run/dom0-base.cpio.gz" "$run/dom0-overlay.cpio.gz" >"$run/dom0.cpio.gz"
+rm -rf "$g" "$d"
+t_overlay=$(lab_elapsed "$t_ov")
+say "images $images (checked in ${t_images} s); overlay built in ${t_overlay} s; run dir $run"
+
+xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=all guest_loglvl=all"
+dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init loglevel=5"
+
+# --- One boot -------------------------------------------------------------------
+# Globals filled by boot(): per stage status/seconds/why, host timings,
+# flake signatures, and how the boot ended.
+declare -A st_status st_secs st_why
+boot() {
+	local n=$1 console="$run/console-$n.log" fifo="$run/serial-$n.fifo"
+	st_status=() st_secs=() st_why=()
+	flakes=() done=no ended="" dom0_ready="" qemu_rc=""
+	mkfifo "$fifo"
+	local t0=$EPOCHREALTIME
+	qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64,+svm,+npt -machine q35 \
+		-smp 2 -m 2048 -display none -monitor none -no-reboot -nic none \
+		-serial stdio -kernel "$run/xen.elf" -append "$xen_cmdline" \
+		-initrd "$run/vmlinuz $dom0_cmdline,$run/dom0.cpio.gz" \
+		</dev/null >"$fifo" 2>"$run/qemu-$n.stderr" &
+	qpid=$!
+	local line="" chunk="" partial="" rc last=$SECONDS begin=$SECONDS
+	exec 8<"$fifo" 7>"$console"
+	while :; do
+		if IFS= read -r -t 5 -u 8 chunk; then
+			line=$partial$chunk
+			partial=""
+		else
+			rc=$?
+			if [ $rc -le 128 ]; then
+				# EOF: QEMU exited.
+				line=$partial$chunk
+				[ -z "$line" ] || console_line "$line" "$t0"
+				break
+			fi
+			# Timed out; keep a partial line for later.
+			if [ -n "$chunk" ]; then
+				partial+=$chunk
+				last=$SECONDS
+			fi
+			if [ $((SECONDS - last)) -ge "$silence" ]; then
+				ended="wedge: console silent for ${silence} s"
+				flakes+=("wedge (console silent for ${silence} s)")
+				break
+			fi
+			if [ $((SECONDS - begin)) -ge "$timeout" ]; then
+				ended="timeout: no end after ${timeout} s"
+				break
+			fi
+			continue
+		fi
+		last=$SECONDS
+		console_line "$line" "$t0"
+	done
+	if [ -n "$ended" ]; then
+		say "killing QEMU ($ended)"
+		kill "$qpid" 2>/dev/null || true
+	fi
+	wait "$qpid" && qemu_rc=0 || qemu_rc=$?
+	qpid=""
+	exec 8<&- 7>&-
+	rm -f "$fifo"
+	total=$(lab_elapsed "$t0")
+	if [ -s "$run/qemu-$n.stderr" ]; then
+		say "QEMU's stderr:"
+		sed 's/^/lab:   /' "$run/qemu-$n.stderr"
+	fi
+	[ -n "$ended" ] || [ "$qemu_rc" = 0 ] || ended="QEMU exited with status $qemu_rc"
+	[ -n "$ended" ] || [ $done = yes ] || ended="console ended without XVDS-LAB-DONE"
+	[ -z "$logfile" ] || { echo "===== attempt $n ====="; cat "$console"; } >>"$logfile"
+}
+
+# console_line LINE T0: log a console line and act on the lab's markers.
+console_line() {
+	local l=${1%$'\r'} rest name status secs why
+	printf '%s\n' "$l" >&7
+	[ $verbose = no ] || printf '%s\n' "$l"
+	case $l in
+	*XVDS-STAGE\ *)
+		rest=${l#*XVDS-STAGE }
+		read -r name status secs why <<<"$rest"
+		st_status[$name]=$status st_secs[$name]=$secs st_why[$name]=$why
+		[ "$name" != dom0-up ] || dom0_ready=$(lab_elapsed "$2")
+		[ $verbose = yes ] || say "[$(lab_elapsed "$2") s] $name $status ${secs}s${why:+ $why}"
+		;;
+	*XVDS-FLAKE\ *)
+		flakes+=("${l#*XVDS-FLAKE }")
+		say "flake signature: ${l#*XVDS-FLAKE }"
+		;;
+	*"Triple fault"*)
+		flakes+=("triple fault: $l")
+		say "flake signature: $l"
+		;;
+	*XVDS-LAB-DONE*) done=yes ;;
+	esac
+	return 0
+}
+
+# verdict: 0 when every stage passed and the run ended normally.
+verdict() {
+	local s
+	[ -z "$ended" ] || return 1
+	for s in $stages; do
+		[ "${st_status[$s]:-}" = PASS ] || return 1
+	done
+	return 0
+}
+
+attempt=1
+retried=""
+while :; do
+	say "boot attempt $attempt: QEMU (TCG) starting"
+	boot $attempt
+	if verdict; then
+		break
+	fi
+	if [ $attempt -eq 1 ] && [ ${#flakes[@]} -gt 0 ] && [ $retry = yes ]; then
+		retried="${flakes[*]}"
+		echo "lab: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+		echo "lab: !!! RETRYING THE WHOLE BOOT: attempt 1 failed with a known emulation flake:"
+		for f in "${flakes[@]}"; do echo "lab: !!!   $f"; done
+		echo "lab: !!! (console of attempt 1: $run/console-1.log)"
+		echo "lab: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+		result "retry attempt 1 failed with a flake signature: $retried"
+		attempt=2
+		continue
+	fi
+	break
+done
+
+# --- Report ----------------------------------------------------------------------
+ok=yes
+verdict || ok=no
+echo
+printf 'lab: %-20s %-7s %8s  %s\n' stage result seconds note
+for s in $stages; do
+	status=${st_status[$s]:-MISSING}
+	printf 'lab: %-20s %-7s %8s  %s\n' "$s" "$status" "${st_secs[$s]:--}" "${st_why[$s]:-}"
+	result "stage $s $status ${st_secs[$s]:--} ${st_why[$s]:-}"
+done
+printf 'lab: %-20s %8s s\n' "image check" "$t_images" "overlay build" "$t_overlay" \
+	"QEMU start->dom0 up" "${dom0_ready:--}" "QEMU start->exit" "$total" \
+	"whole run" "$(lab_elapsed "$t_start")"
+result "info image check ${t_images}s, overlay ${t_overlay}s, QEMU start to dom0 up ${dom0_ready:--}s, boot total ${total}s, attempts $attempt"
+[ -z "$retried" ] || say "NOTE: this result comes from a RETRY; attempt 1 failed with: $retried"
+[ -z "$ended" ] || say "boot ended abnormally: $ended"
+
+if [ $ok = no ]; then
+	console="$run/console-$attempt.log"
+	# Guest consoles, which dom0-test.sh prints between markers on failure.
+	if grep -q 'XVDS-DUMP-BEGIN' "$console"; then
+		echo "lab: ---- diagnostics printed by dom0 ----"
+		sed -n '/XVDS-DUMP-BEGIN/,/XVDS-DUMP-END/p' "$console" | tr -d '\r'
+	fi
+	echo "lab: ---- last 60 lines of the serial console ($console) ----"
+	tail -n 60 "$console" | tr -d '\r'
+	echo "lab: ---- end ----"
+	say "RESULT: FAIL (run directory kept: $run)"
+	result "result FAIL"
+	exit 1
+fi
+result "result PASS"
+say "RESULT: PASS"
+if [ $keep = no ]; then
+	rm -rf "$run"
+else
+	say "run directory kept: $run"
+fi
+exit 0
