@@ -1,0 +1,23 @@
+#!/bin/sh
+# The main job, from a fresh clone on a fresh Debian 12 machine: installs
+# what is needed, builds XVDS, builds the Xen lab (real Xen 4.17 under
+# QEMU, from Debian packages, cached in /var/cache/xvds-lab) and boots it:
+# PVH guests come up with xvds-guestd inside, and dom0's xvds-probe shows
+# their validated boot-complete records and addresses.  Run as root.
+set -eu
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+[ -x configure ] || autoreconf -fi >/dev/null
+[ -f Makefile ] || ./configure -q
+make -s -j2
+
+log=${TMPDIR:-/tmp}/xvds-lab-console.log
+echo "== booting the lab; the serial console goes to $log"
+./scripts/lab/run.sh --probe xvds/xvds-probe --guestd xvds-guestd/xvds-guestd \
+	--log "$log"
+status=$?
+echo
+echo "== what dom0's xvds-probe saw of the guests' reports:"
+grep -E 'domain [0-9]+ (boot-complete|addrs) (ok|rejected)' "$log" | sed 's/^/   /' || true
+exit $status
