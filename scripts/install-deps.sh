@@ -8,8 +8,9 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 	libxen-dev libevent-dev libssl-dev libpq-dev
 	freerdp2-dev libwinpr2-dev libjansson-dev libsodium-dev libcmocka-dev"
 
-# Tests: man page lint, a throwaway PostgreSQL server, an RDP server.
-TEST_PKGS="mandoc postgresql freerdp2-shadow-x11 winpr-utils xvfb"
+# Tests: man page lint, a throwaway PostgreSQL server, an RDP server,
+# clang's libFuzzer for the parsers of guest input.
+TEST_PKGS="mandoc postgresql freerdp2-shadow-x11 winpr-utils xvfb clang libclang-rt-14-dev"
 
 # Lab: the emulator and the tools that assemble its boot images.  The
 # hypervisor, Xen's tools and the kernel are *not* installed here: the

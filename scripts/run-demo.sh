@@ -14,9 +14,9 @@ make -s -j2
 
 log=${TMPDIR:-/tmp}/xvds-lab-console.log
 echo "== booting the lab; the serial console goes to $log"
+status=0
 ./scripts/lab/run.sh --probe xvds/xvds-probe --guestd xvds-guestd/xvds-guestd \
-	--log "$log"
-status=$?
+	--log "$log" || status=$?
 echo
 echo "== what dom0's xvds-probe saw of the guests' reports:"
 grep -E 'domain [0-9]+ (boot-complete|addrs) (ok|rejected)' "$log" | sed 's/^/   /' || true

@@ -25,6 +25,9 @@ make -s clean
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	make -s -j2 check-unit CFLAGS="-O1 -g $san" LDFLAGS="$san"
 
+stamp "fuzzing the parsers of guest input (libFuzzer, ASan + UBSan)"
+tests/fuzz/run.sh 20
+
 stamp "build with -Wall -Wextra -Werror, and the whole suite"
 make -s clean
 make -s -j2

@@ -120,7 +120,8 @@ dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init loglevel=5"
 # flake signatures, and how the boot ended.
 declare -A st_status st_secs st_why
 boot() {
-	local n=$1 console="$run/console-$n.log" fifo="$run/serial-$n.fifo"
+	local n=$1
+	local console="$run/console-$n.log" fifo="$run/serial-$n.fifo"
 	st_status=() st_secs=() st_why=()
 	flakes=() done=no ended="" dom0_ready="" qemu_rc=""
 	mkfifo "$fifo"

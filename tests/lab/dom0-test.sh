@@ -1,0 +1,473 @@
+#!/bin/bash
+# The lab's test in dom0 (run by the lab's /init once Xen's daemons and the
+# bridge are up).  Drives two PVH guests with xl (fine in a test; the product
+# never uses xl) and checks the project's xvds-probe against them.
+#
+# Reports on the console, for scripts/lab/run.sh:
+#   XVDS-STAGE <name> PASS <seconds> [note]
+#   XVDS-STAGE <name> FAIL <seconds> <why>
+#   XVDS-FLAKE <signature> <detail>   a known emulation flake (run.sh retries once)
+#   XVDS-DUMP-BEGIN ... XVDS-DUMP-END diagnostics, when something failed
+#   XVDS-LAB-DONE
+# run.sh reads the stage list from the next line: keep it in order.
+STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone"
+set -u
+export PATH=/usr/bin:/usr/lib/xen-4.17/bin
+
+PROBE=/usr/bin/xvds-probe
+W=/tmp/lab
+CONSOLE_DIR=/var/log/xen/console
+GUESTS="guest-a guest-b"
+declare -A IP=([guest-a]=10.77.0.2 [guest-b]=10.77.0.3)
+declare -A MAC=([guest-a]=00:16:3e:77:00:02 [guest-b]=00:16:3e:77:00:03)
+declare -A DOMID=() BOOT=() ADDR=()
+EXTRA_IP=10.77.0.12
+mkdir -p "$W"
+
+log() { echo "lab: $*"; }
+# show FILE: a command's output on the console, indented.
+show() { sed 's/^/lab:   | /' "$1"; }
+
+# --- Stage bookkeeping -------------------------------------------------------
+failed=0
+shutting_down=0
+declare -A reported=()
+now_ds() { local us=${EPOCHREALTIME/./}; echo $((us / 100000)); }
+fmt_ds() { echo "$(($1 / 10)).$(($1 % 10))"; }
+# run_stage NAME FUNCTION: time FUNCTION; it sets $why on failure and may set
+# $note (extra facts for a PASS) or $secs_override (a time it measured itself).
+run_stage() {
+	local name=$1 fn=$2 t0
+	why="" note="" secs_override=""
+	log "--- stage $name"
+	t0=$(now_ds)
+	if "$fn"; then
+		echo "XVDS-STAGE $name PASS ${secs_override:-$(fmt_ds $(($(now_ds) - t0)))}${note:+ $note}"
+	else
+		echo "XVDS-STAGE $name FAIL $(fmt_ds $(($(now_ds) - t0))) ${why:-failed}"
+		failed=1
+		check_flakes
+	fi
+	reported[$name]=1
+}
+skip_stage() {
+	echo "XVDS-STAGE $1 FAIL 0.0 not run: $2"
+	reported[$1]=1
+	failed=1
+}
+
+# --- Helpers -------------------------------------------------------------------
+have_guests() {
+	local g
+	for g in $GUESTS; do [ -n "${DOMID[$g]:-}" ] || return 1; done
+}
+
+# data rows of `xvds-probe list` (first field numeric) into $W/list.rows
+probe_list() {
+	local out=$W/list.out
+	$PROBE list >"$out" 2>&1
+	local rc=$?
+	show "$out"
+	awk '$1 ~ /^[0-9]+$/' "$out" >"$W/list.rows"
+	return $rc
+}
+
+# send_cmd GUEST COMMAND...: write data/lab/cmd in the guest's area and wait
+# for its data/lab/ack; sets $ack to the answer after the sequence number.
+cmd_seq=0
+send_cmd() {
+	local g=$1 d a end
+	shift
+	d=${DOMID[$g]:-}
+	[ -n "$d" ] || { ack="$g does not exist"; return 1; }
+	cmd_seq=$((cmd_seq + 1))
+	xenstore-write "/local/domain/$d/data/lab/cmd" "$cmd_seq $*" ||
+		{ ack="cannot write /local/domain/$d/data/lab/cmd"; return 1; }
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
+		a=$(xenstore-read "/local/domain/$d/data/lab/ack" 2>/dev/null)
+		if [ "${a%% *}" = "$cmd_seq" ]; then
+			ack=${a#* }
+			[ "${ack%% *}" = ok ]
+			return
+		fi
+		sleep 0.2
+	done
+	ack="no answer from $g to '$*' within 30 s"
+	return 1
+}
+
+# fetch URL: the body, retrying for up to 30 s (the guest's httpd may start
+# after its agent reported).
+fetch() {
+	local url=$1 end=$((SECONDS + 30)) body
+	while :; do
+		if body=$(timeout 5 wget -q -O - "$url" 2>"$W/wget.err"); then
+			printf '%s\n' "$body"
+			return 0
+		fi
+		[ $SECONDS -lt $end ] || return 1
+		sleep 1
+	done
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.3
+	done
+}
+
+# --- Flake signatures -------------------------------------------------------------
+# Emulated SVM sometimes kills or freezes a guest.  Tell those apart from real
+# failures and say so with an XVDS-FLAKE line (run.sh retries the boot once).
+# A deterministic boot failure ("No working init") is not a flake.
+declare -A flagged=()
+flake() {
+	[ -z "${flagged[$1 $2]:-}" ] || return 0
+	flagged[$1 $2]=1
+	echo "XVDS-FLAKE $1 $2: $3"
+}
+check_flakes() {
+	local g d clog line hb1 hb2 s1 s2 state
+	for g in $GUESTS; do
+		d=${DOMID[$g]:-}
+		[ -n "$d" ] || continue
+		clog=$CONSOLE_DIR/guest-$g.log
+		line=$(grep -a -m1 -E 'Kernel panic|BUG: |Oops: |general protection fault' "$clog" 2>/dev/null)
+		if [ -n "$line" ] && ! grep -aq -E 'No working init|Unable to mount root' "$clog"; then
+			flake guest-panic "$g" "$line"
+			continue
+		fi
+		[ $shutting_down = 0 ] || continue
+		state=$(xl list "$d" 2>/dev/null | awk 'NR == 2 { print $5 }')
+		if [ -z "$state" ]; then
+			flake guest-died "$g" "domain $d vanished before the test shut it down"
+			continue
+		fi
+		case $state in *c*) flake guest-crashed "$g" "domain $d state $state"; continue ;; esac
+		# Still there: has it stopped reporting?  Its heartbeat (from
+		# guest-test.sh) and its console both stand still for 8 s.
+		hb1=$(xenstore-read "/local/domain/$d/data/lab/heartbeat" 2>/dev/null)
+		s1=$(stat -c %s "$clog" 2>/dev/null)
+		sleep 8
+		hb2=$(xenstore-read "/local/domain/$d/data/lab/heartbeat" 2>/dev/null)
+		s2=$(stat -c %s "$clog" 2>/dev/null)
+		if [ "$hb1" = "$hb2" ] && [ "$s1" = "$s2" ]; then
+			if [ -n "$hb1" ] || ! grep -aq XVDS-GUEST-UP "$clog"; then
+				flake guest-silent "$g" "no heartbeat and no console output for 8 s (heartbeat ${hb1:-none}, state $state)"
+			fi
+		fi
+	done
+}
+
+dump() {
+	local f
+	echo "XVDS-DUMP-BEGIN"
+	log "xl list:"
+	xl list 2>&1 | sed 's/^/lab:   | /'
+	for f in "$W"/watch.log "$W"/*.err "$W"/create-*.log /var/log/xen/xl-*.log \
+		/var/log/xen/xen-hotplug.log "$CONSOLE_DIR"/*.log; do
+		[ -s "$f" ] || continue
+		log "==== $f (last 150 lines)"
+		tail -n 150 "$f" | tr -d '\r' | sed 's/^/lab:   | /'
+	done
+	echo "XVDS-DUMP-END"
+}
+
+# --- Stages ------------------------------------------------------------------------
+st_dom0_up() {
+	local st up dur rest
+	read -r st up dur rest </run/lab/dom0-up 2>/dev/null || { why="/run/lab/dom0-up missing (init failed?)"; return 1; }
+	[ "$st" = ok ] || { why="bring-up problems:${rest}"; return 1; }
+	xenstore-read / >/dev/null 2>&1 || { why="xenstored does not answer"; return 1; }
+	pidof xenconsoled >/dev/null || { why="xenconsoled is not running"; return 1; }
+	ip -4 addr show dev xenbr0 2>/dev/null | grep -q 'inet 10\.77\.0\.1/24' ||
+		{ why="xenbr0 has no 10.77.0.1/24"; return 1; }
+	# Seconds from dom0's kernel start to xenstored, xenconsoled and the bridge.
+	secs_override=$up
+	note="(init took ${dur} s)"
+}
+
+st_probe_list() {
+	[ -x "$PROBE" ] || { why="$PROBE missing"; return 1; }
+	probe_list || { why="xvds-probe list exited with status $?"; return 1; }
+	grep -q '^0[[:space:]]\+Domain-0\([[:space:]]\|$\)' "$W/list.rows" ||
+		{ why="no 'domid 0 Domain-0' row in: $(head -c 200 "$W/list.out" | tr '\n' '|')"; return 1; }
+}
+
+start_watch() {
+	# Runs from before the guests exist, to see every report they make.
+	$PROBE watch -t 900 >"$W/watch.log" 2>&1 &
+	watch_pid=$!
+	log "xvds-probe watch started (pid $watch_pid)"
+}
+
+st_create() {
+	local g pids=() rc=0 cfg
+	for g in $GUESTS; do
+		cfg=$W/$g.cfg
+		cat >"$cfg" <<-EOF
+			name = "$g"
+			type = "pvh"
+			kernel = "/lab/vmlinuz"
+			ramdisk = "/lab/guest.cpio.gz"
+			extra = "console=hvc0 loglevel=4 xvds.ip=${IP[$g]}/24"
+			memory = 128
+			vcpus = 1
+			vif = [ 'mac=${MAC[$g]},bridge=xenbr0' ]
+			on_crash = "destroy"
+		EOF
+		# xl create daemonizes once the domain runs: wait on the foreground part.
+		xl create -q "$cfg" >"$W/create-$g.log" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+	t_created=$(now_ds)
+	for g in $GUESTS; do
+		DOMID[$g]=$(xl domid "$g" 2>/dev/null) || DOMID[$g]=""
+		if [ -z "${DOMID[$g]}" ]; then
+			why="${why}$g not created: $(tail -n 3 "$W/create-$g.log" | tr '\n' ' '); "
+		fi
+	done
+	[ -z "$why" ] && [ $rc = 0 ] || { why=${why:-"xl create exited with status $rc"}; return 1; }
+	note="domids guest-a=${DOMID[guest-a]} guest-b=${DOMID[guest-b]}"
+}
+
+st_boot_complete() {
+	local g d pids=() out
+	declare -A took=()
+	for g in $GUESTS; do
+		(
+			$PROBE wait-boot -t 90 "${DOMID[$g]}" >"$W/wait-boot-$g.out" 2>"$W/wait-boot-$g.err"
+			echo $? >"$W/wait-boot-$g.rc"
+			echo $(($(now_ds) - t_created)) >"$W/wait-boot-$g.ds"
+		) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for g in $GUESTS; do
+		out=$(cat "$W/wait-boot-$g.out")
+		log "$g: wait-boot exit $(cat "$W/wait-boot-$g.rc"): $out $(tr '\n' ' ' <"$W/wait-boot-$g.err")"
+		if [ "$(cat "$W/wait-boot-$g.rc")" != 0 ]; then
+			why="${why}$g: wait-boot exited $(cat "$W/wait-boot-$g.rc"): $(head -c 200 "$W/wait-boot-$g.err" | tr '\n' ' '); "
+			continue
+		fi
+		if [[ $out =~ (^|[[:space:]])boot=([0-9a-f]{32})[[:space:]]+addr=([^[:space:]]+) ]]; then
+			BOOT[$g]=${BASH_REMATCH[2]}
+			ADDR[$g]=${BASH_REMATCH[3]%/*}
+		else
+			why="${why}$g: wait-boot printed '$out', not 'boot=<32 hex> addr=<address>'; "
+			continue
+		fi
+		took[$g]=$(fmt_ds "$(cat "$W/wait-boot-$g.ds")")
+	done
+	[ -z "$why" ] || return 1
+	note="create->boot-complete guest-a ${took[guest-a]}s guest-b ${took[guest-b]}s; addrs ${ADDR[guest-a]} ${ADDR[guest-b]}"
+}
+
+st_probe_list_guests() {
+	local g
+	probe_list || { why="xvds-probe list exited with status $?"; return 1; }
+	for g in $GUESTS; do
+		awk -v d="${DOMID[$g]}" -v n="$g" '$1 == d && $2 == n { f = 1 } END { exit !f }' "$W/list.rows" ||
+			why="${why}no row '${DOMID[$g]} $g'; "
+	done
+	grep -q '^0[[:space:]]\+Domain-0' "$W/list.rows" || why="${why}no Domain-0 row; "
+	[ -z "$why" ]
+}
+
+st_tcp() {
+	local g body
+	for g in $GUESTS; do
+		if [ -z "${ADDR[$g]:-}" ]; then
+			why="${why}$g: no address from the probe; "
+			continue
+		fi
+		case ${ADDR[$g]} in
+		${IP[$g]}) ;;
+		*) log "note: the probe reported ${ADDR[$g]} for $g (configured ${IP[$g]})" ;;
+		esac
+		body=$(fetch "http://${ADDR[$g]}:8080/boot-id") ||
+			{ why="${why}$g: GET http://${ADDR[$g]}:8080/boot-id failed: $(tr '\n' ' ' <"$W/wget.err"); "; continue; }
+		log "$g: http://${ADDR[$g]}:8080/boot-id -> $body"
+		[ "$body" = "${BOOT[$g]}" ] ||
+			why="${why}$g: the guest at ${ADDR[$g]} serves boot id '$body', the probe reported '${BOOT[$g]}'; "
+	done
+	[ -z "$why" ]
+}
+
+st_addr_change() {
+	local a=${DOMID[guest-a]:-} seq0 line body
+	# The last seq the probe reported for guest-a before the change.
+	seq0=$(grep -a -E "^domain $a addrs ok seq=" "$W/watch.log" | tail -n1 | sed -n 's/.* seq=\([0-9]*\).*/\1/p')
+	send_cmd guest-a addr-add "$EXTRA_IP/24" || { why="guest-a: $ack"; return 1; }
+	# A "." in the address must not match any character.
+	local re="^domain $a addrs ok seq=[0-9]+ .*,${EXTRA_IP//./\\.}/24( |$)"
+	if ! wait_for 30 grep -aqE "$re" "$W/watch.log"; then
+		why="xvds-probe watch showed no addrs record with $EXTRA_IP/24 for domain $a within 30 s (last: $(grep -a "^domain $a addrs" "$W/watch.log" | tail -n1))"
+		return 1
+	fi
+	line=$(grep -aE "$re" "$W/watch.log" | head -n1)
+	log "watch: $line"
+	local seq1=${line#* seq=}
+	seq1=${seq1%% *}
+	if [ -n "$seq0" ] && [ "$seq1" -le "$seq0" ]; then
+		why="seq did not increase ($seq0 -> $seq1): $line"
+		return 1
+	fi
+	body=$(fetch "http://$EXTRA_IP:8080/boot-id") || { why="GET http://$EXTRA_IP:8080/boot-id failed"; return 1; }
+	[ "$body" = "${BOOT[guest-a]:-}" ] ||
+		{ why="$EXTRA_IP serves boot id '$body', guest-a's is '${BOOT[guest-a]:-?}'"; return 1; }
+	note="seq ${seq0:-?}->$seq1"
+}
+
+st_isolation() {
+	local a=${DOMID[guest-a]:-} b=${DOMID[guest-b]:-} k res pair n=0
+	[ -n "$a" ] && [ -n "$b" ] || { why="needs both guests"; return 1; }
+	# Keys the attempts aim at, and their values before.
+	local keys="/local/domain/$b/data/xvds/boot-complete /local/domain/$b/data/xvds/addrs /local/domain/$b/name
+		/local/domain/0/name /local/domain/$a/name /local/domain/$a/domid"
+	local absent="/local/domain/$b/data/lab/intruder /local/domain/0/data/intruder /tool/intruder"
+	declare -A before=()
+	for k in $keys; do before[$k]=$(xenstore-read "$k" 2>&1); done
+	local perms0
+	perms0=$(xenstore-ls -p "/local/domain/$a" 2>/dev/null | grep '^name ')
+	send_cmd guest-a isolation "$b" || { why="guest-a: $ack"; return 1; }
+	res=$(xenstore-read "/local/domain/$a/data/lab/isolation" 2>/dev/null) ||
+		{ why="guest-a wrote no data/lab/isolation"; return 1; }
+	log "guest-a's attempts (name=exit status): $res"
+	for pair in $res; do
+		n=$((n + 1))
+		[ "${pair#*=}" != 0 ] || why="${why}guest-a succeeded: ${pair%=*}; "
+	done
+	[ $n = 10 ] || why="${why}expected 10 attempts, got $n ($res); "
+	for k in $keys; do
+		[ "$(xenstore-read "$k" 2>&1)" = "${before[$k]}" ] || why="${why}$k changed; "
+	done
+	for k in $absent; do
+		! xenstore-exists "$k" 2>/dev/null || why="${why}$k exists; "
+	done
+	[ "$(xenstore-ls -p "/local/domain/$a" 2>/dev/null | grep '^name ')" = "$perms0" ] ||
+		why="${why}permissions of /local/domain/$a/name changed; "
+	[ -z "$why" ]
+	local ok=$?
+	note="$n attempts refused"
+	return $ok
+}
+
+st_malformed() {
+	local a=${DOMID[guest-a]:-} start c key n0 rc line refused=""
+	[ -n "$a" ] || { why="needs guest-a"; return 1; }
+	# Where the watch log stood before: acceptance is checked after this line.
+	start=$(wc -l <"$W/watch.log")
+	for c in bad-boot bad-version garbage too-long bad-addr bad-prefix; do
+		case $c in *addr* | *prefix*) key=addrs ;; *) key=boot-complete ;; esac
+		n0=$(grep -ac "^domain $a $key rejected" "$W/watch.log")
+		send_cmd guest-a malformed "$c" || { why="${why}$c: guest-a: $ack; "; continue; }
+		rc=${ack#ok rc=}
+		if [ "$rc" != 0 ]; then
+			# xenstored refused the write (e.g. its entry size quota):
+			# nothing reached dom0, which is as good as a rejection.
+			log "$c: xenstored refused guest-a's write (xenstore-write status $rc)"
+			refused="$refused $c"
+			continue
+		fi
+		# One rejection per write: each case waits for its own line.
+		if ! wait_for 15 eval '[ "$(grep -ac "^domain $a $key rejected" "$W/watch.log")" -gt "$n0" ]'; then
+			why="${why}$c: no '$key rejected' line for domain $a within 15 s; "
+			continue
+		fi
+		line=$(grep -a "^domain $a $key rejected" "$W/watch.log" | tail -n1)
+		log "$c: $line"
+	done
+	# None of it may have been accepted.
+	local after
+	after=$(tail -n +"$((start + 1))" "$W/watch.log")
+	if grep -aq "^domain $a boot-complete ok" <<<"$after"; then
+		why="${why}accepted a malformed boot-complete: $(grep -a "^domain $a boot-complete ok" <<<"$after" | head -n1 | head -c 200); "
+	fi
+	if grep -aqE "^domain $a addrs ok .*(999\.1\.2\.3|10\.77\.0\.99)" <<<"$after"; then
+		why="${why}accepted a malformed addrs record; "
+	fi
+	[ -z "$why" ] || return 1
+	note=${refused:+"(xenstored itself refused:$refused)"}
+}
+
+st_shutdown() {
+	local g pids=() clog ok
+	shutting_down=1
+	for g in $GUESTS; do
+		[ -n "${DOMID[$g]:-}" ] || continue
+		timeout 90 xl shutdown -w "$g" >"$W/shutdown-$g.log" 2>&1 &
+		pids+=("$g:$!")
+	done
+	[ ${#pids[@]} -gt 0 ] || { why="no guests to shut down"; return 1; }
+	for p in "${pids[@]}"; do
+		wait "${p#*:}" || why="${why}xl shutdown -w ${p%%:*} exited $?: $(tr '\n' ' ' <"$W/shutdown-${p%%:*}.log"); "
+	done
+	for g in $GUESTS; do
+		[ -n "${DOMID[$g]:-}" ] || { why="${why}$g was never created; "; continue; }
+		clog=$CONSOLE_DIR/guest-$g.log
+		# xenconsoled may still be flushing the last lines.
+		if wait_for 5 grep -aq 'stopping' "$clog"; then
+			log "$g: $(grep -a 'stopping' "$clog" | head -n1 | tr -d '\r')"
+		else
+			why="${why}$g's console shows no 'stopping' line from xvds-guestd; "
+		fi
+	done
+	[ -z "$why" ]
+}
+
+only_dom0_left() {
+	probe_list >/dev/null 2>&1 &&
+		[ "$(wc -l <"$W/list.rows")" = 1 ] &&
+		grep -q '^0[[:space:]]\+Domain-0' "$W/list.rows"
+}
+st_domains_gone() {
+	# A domain that finished shutting down may be listed as dying for a moment.
+	wait_for 30 only_dom0_left || {
+		why="xvds-probe list still shows: $(tr '\n' '|' <"$W/list.rows")"
+		return 1
+	}
+	show "$W/list.out"
+}
+
+# --- Main -------------------------------------------------------------------------
+log "dom0-test.sh starting; xvds-probe: $PROBE"
+watch_pid=""
+run_stage dom0-up st_dom0_up
+if [ $failed = 1 ]; then
+	for s in $STAGES; do [ -n "${reported[$s]:-}" ] || skip_stage "$s" "dom0 is not up"; done
+else
+	run_stage probe-list st_probe_list
+	start_watch
+	run_stage create st_create
+	if have_guests; then
+		run_stage boot-complete st_boot_complete
+		run_stage probe-list-guests st_probe_list_guests
+		run_stage tcp st_tcp
+		run_stage addr-change st_addr_change
+		run_stage isolation st_isolation
+		run_stage malformed st_malformed
+	else
+		for s in boot-complete probe-list-guests tcp addr-change isolation malformed; do
+			skip_stage "$s" "the guests were not created"
+		done
+	fi
+	run_stage shutdown st_shutdown
+	run_stage domains-gone st_domains_gone
+fi
+if [ -n "$watch_pid" ]; then
+	kill "$watch_pid" 2>/dev/null
+	wait "$watch_pid" 2>/dev/null
+fi
+if [ $failed = 1 ]; then
+	dump
+elif [ -n "${XVDS_LAB_VERBOSE:-}" ]; then
+	dump
+fi
+echo "XVDS-LAB-DONE"
