@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * addrs.c — enumerate the guest's addresses (getifaddrs) and watch for
  * changes through rtnetlink.  The netlink messages are only a wake-up: the

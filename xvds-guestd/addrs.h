@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * addrs.h — the guest's own IP addresses: collecting them and noticing
  * when they change.

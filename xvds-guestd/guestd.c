@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * guestd.c — xvds-guestd, the XVDS agent inside a Linux desktop guest.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * publish.c — write the guest's report records into its own xenstore area.
  * Paths are relative: xenstored resolves them under /local/domain/<domid>/,

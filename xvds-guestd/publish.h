@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * publish.h — xvds-guestd's side of xenstore: connect, write the records,
  * notice when they vanish (a restored domain starts with an empty data/).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv.h — the hypervisor seam: what XVDS asks of Xen, in XVDS's own terms.
  * hv_libxl.c implements it with libxl, and is the only file that includes

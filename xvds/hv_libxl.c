@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv_libxl.c — the hypervisor seam over libxl.  The only file of XVDS that
  * includes libxl.h; it owns the libxl context and routes libxl's own log

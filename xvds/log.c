@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.c — logging to stderr (foreground) or syslog (daemon), in the manner
  * of OpenBSD's daemons.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * probe.c — xvds-probe, dom0's diagnostic view of the hypervisor and of
  * the guests' reports: lists domains through libxl, watches and validates

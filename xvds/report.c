@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report.c — format, parse and check the guest report records (protocol
  * version 1, see report.h and xvds-guestd(8)).  Pure code: no xenstore,

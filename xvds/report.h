@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report.h — the guest report protocol, version 1: what xvds-guestd writes
  * under its domain's xenstore data/ area and how dom0 reads it back.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reportstate.c — the rules by which dom0 accepts a guest's reports.
  * A guest's xenstore area is hostile input: a record is accepted only if

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reportstate.h — what dom0 believes of one guest's reports, and the rules
  * that change it.  Pure: fed the raw values of the guest's two keys, it

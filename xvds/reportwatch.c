@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reportwatch.c — xenstore watches over the guests' report records; the
  * decisions are reportstate.c's.

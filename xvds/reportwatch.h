@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reportwatch.h — dom0's xenstore watch over the guests' report records.
  * For each domain added it watches /local/domain/<id>/data/xvds, reads the

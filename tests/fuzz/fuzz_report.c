@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_report.c — libFuzzer target for everything dom0 reads from a
  * guest: the two record parsers and the acceptance rules fed with them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_report.c — the guest report protocol (xvds/report.c): formatting,
  * parsing, dom0's checks, and refusal of malformed and oversized records.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_reportstate.c — dom0's rules for accepting a guest's reports
  * (xvds/reportstate.c): what is accepted, refused, forgotten, and how fast
