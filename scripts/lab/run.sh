@@ -184,8 +184,9 @@ boot() {
 }
 
 # console_line LINE T0: log a console line and act on the lab's markers.
+# Serial lines end in \r\r\n (dom0's hvc and Xen's serial each add one): drop every \r.
 console_line() {
-	local l=${1%$'\r'} rest name status secs why
+	local l=${1//$'\r'/} rest name status secs why
 	printf '%s\n' "$l" >&7
 	[ $verbose = no ] || printf '%s\n' "$l"
 	case $l in

@@ -364,7 +364,7 @@ st_malformed() {
 	[ -n "$a" ] || { why="needs guest-a"; return 1; }
 	# Where the watch log stood before: acceptance is checked after this line.
 	start=$(wc -l <"$W/watch.log")
-	for c in bad-boot bad-version garbage too-long bad-addr bad-prefix; do
+	for c in bad-boot bad-version garbage too-long oversize bad-addr bad-prefix; do
 		case $c in *addr* | *prefix*) key=addrs ;; *) key=boot-complete ;; esac
 		n0=$(grep -ac "^domain $a $key rejected" "$W/watch.log")
 		send_cmd guest-a malformed "$c" || { why="${why}$c: guest-a: $ack; "; continue; }
