@@ -193,6 +193,10 @@ st_dom0_up() {
 }
 
 st_probe_list() {
+	if [ -n "$inject" ]; then
+		why="injected failure (run.sh --inject $inject, attempt $attempt)"
+		return 1
+	fi
 	[ -x "$PROBE" ] || { why="$PROBE missing"; return 1; }
 	probe_list || { why="xvds-probe list exited with status $?"; return 1; }
 	grep -q '^0[[:space:]]\+Domain-0\([[:space:]]\|$\)' "$W/list.rows" ||
@@ -219,6 +223,10 @@ st_create() {
 			memory = 128
 			vcpus = 1
 			vif = [ 'mac=${MAC[$g]},bridge=xenbr0' ]
+			# A guest that reboots or crashes here has gone wrong
+			# (emulated SVM sometimes triple-faults one, which Xen turns
+			# into a reboot): never let xl restart it under a new domid.
+			on_reboot = "destroy"
 			on_crash = "destroy"
 		EOF
 		# xl create daemonizes once the domain runs: wait on the foreground part.
@@ -451,6 +459,16 @@ st_domains_gone() {
 log "dom0-test.sh starting; xvds-probe: $PROBE"
 watch_pid=""
 run_stage dom0-up st_dom0_up
+# run.sh's self-test (--inject): fake a flake on the first attempt, or fail
+# without one.  Never set in a normal run.
+attempt=$(sed -n 's/.*xvds\.lab\.attempt=\([0-9]*\).*/\1/p' /proc/cmdline)
+inject=$(sed -n 's/.*xvds\.lab\.inject=\([a-z]*\).*/\1/p' /proc/cmdline)
+case $inject/$attempt in
+flake/1) echo "XVDS-FLAKE injected self-test: a fake flake on attempt 1" ;;
+wedge/1) log "injected wedge: going silent"; sleep 100000 ;;
+fail/*) ;;
+*) inject="" ;;
+esac
 if [ $failed = 1 ]; then
 	for s in $STAGES; do [ -n "${reported[$s]:-}" ] || skip_stage "$s" "dom0 is not up"; done
 else
