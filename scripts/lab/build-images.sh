@@ -3,7 +3,10 @@
 #   xen.elf              the hypervisor, uncompressed (QEMU's -kernel boots it)
 #   vmlinuz              one Linux kernel for dom0 and the guests
 #   dom0-base.cpio.gz    dom0's initramfs without the project's binaries
-#   guest-base.cpio.gz   the guests' initramfs without the project's binaries
+#   guest-base.cpio      the guests' initramfs without the project's binaries
+#                        (uncompressed: libxenguest would try to gunzip a
+#                        gzip'd ramdisk and fail, noisily, on the two
+#                        concatenated streams a run makes of it)
 #
 # Xen, its tools and the kernel come from Debian packages fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x` into the cache; nothing is
@@ -40,8 +43,9 @@ done
 /usr/bin/busybox --list | grep -qx init || die "/usr/bin/busybox has no init applet (need busybox-static)"
 command -v bash >/dev/null && command -v flock >/dev/null || die "bash and flock (util-linux) are needed"
 
-mkdir -p "$CACHE/debs" "$CACHE/images"
-exec 9>"$CACHE/.lock"
+{ mkdir -p "$CACHE/debs" "$CACHE/images" && : >>"$CACHE/.lock"; } 2>/dev/null ||
+	die "cannot write the cache $CACHE: run as root or set XVDS_LAB_CACHE to a writable directory"
+exec 9>>"$CACHE/.lock"
 flock -x 9
 
 # --- Which package versions -------------------------------------------------
@@ -204,7 +208,7 @@ printf 'root:x:0:\n' >"$g/etc/group"
 
 # --- Pack ------------------------------------------------------------------------
 lab_cpio "$d0" "$stage/dom0-base.cpio.gz"
-lab_cpio "$g" "$stage/guest-base.cpio.gz"
+lab_cpio "$g" "$stage/guest-base.cpio"
 sort -u -o "$LAB_MANIFEST" "$LAB_MANIFEST"
 {
 	echo "key=$key"
@@ -232,5 +236,5 @@ done
 
 say "built $key in $(lab_elapsed "$started") s:" \
 	"dom0-base $(du -h "$out/dom0-base.cpio.gz" | cut -f1)," \
-	"guest-base $(du -h "$out/guest-base.cpio.gz" | cut -f1)"
+	"guest-base $(du -h "$out/guest-base.cpio" | cut -f1)"
 echo "$out"

@@ -96,11 +96,14 @@ lab_busybox() {
 	done
 }
 
-# lab_cpio ROOT OUT: pack ROOT as a gzip'd newc cpio owned by root.
+# lab_cpio ROOT OUT: pack ROOT as a newc cpio owned by root, gzip'd when OUT
+# ends in .gz.  The kernel unpacks concatenated archives, compressed or not,
+# one over the other.
 lab_cpio() {
-	local root=$1 out=$2
+	local root=$1 out=$2 z=cat
+	case $out in *.gz) z="gzip -6 -n" ;; esac
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
-		cpio -o -H newc -R 0:0 --quiet) | gzip -6 -n >"$out.tmp"
+		cpio -o -H newc -R 0:0 --quiet) | $z >"$out.tmp"
 	mv "$out.tmp" "$out"
 }
 

@@ -97,20 +97,21 @@ t_ov=$EPOCHREALTIME
 	# Copy the base images under a shared lock so a concurrent rebuild
 	# cannot prune them halfway.
 	flock -s 9
-	cp "$images/xen.elf" "$images/vmlinuz" "$images/guest-base.cpio.gz" \
+	cp "$images/xen.elf" "$images/vmlinuz" "$images/guest-base.cpio" \
 		"$images/dom0-base.cpio.gz" "$run/"
-) 9>"${XVDS_LAB_CACHE:-/var/cache/xvds-lab}/.lock" || die "copying the base images failed"
+) 9>>"${XVDS_LAB_CACHE:-/var/cache/xvds-lab}/.lock" || die "copying the base images failed"
 g="$run/guest-root"
 mkdir -p "$g/lab"
 lab_install_bin "$g" "$guestd" /usr/bin/xvds-guestd || die "cannot collect $guestd's libraries"
 install -m 0755 "$tests/guest-test.sh" "$g/lab/guest-test.sh"
-lab_cpio "$g" "$run/guest-overlay.cpio.gz"
+lab_cpio "$g" "$run/guest-overlay.cpio"
 d="$run/dom0-root"
 mkdir -p "$d/lab"
 lab_install_bin "$d" "$probe" /usr/bin/xvds-probe || die "cannot collect $probe's libraries"
 install -m 0755 "$tests/dom0-test.sh" "$d/lab/dom0-test.sh"
-# Appended gzip'd cpio archives unpack over each other.
-cat "$run/guest-base.cpio.gz" "$run/guest-overlay.cpio.gz" >"$d/lab/guest.cpio.gz"
+# Appended cpio archives unpack over each other.  The guest's stays
+# uncompressed (see build-images.sh); dom0's initramfs compresses it.
+cat "$run/guest-base.cpio" "$run/guest-overlay.cpio" >"$d/lab/guest.cpio"
 lab_cpio "$d" "$run/dom0-overlay.cpio.gz"
 cat "$run/dom0-base.cpio.gz" "$run/dom0-overlay.cpio.gz" >"$run/dom0.cpio.gz"
 rm -rf "$g" "$d"

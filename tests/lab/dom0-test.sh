@@ -218,7 +218,7 @@ st_create() {
 			name = "$g"
 			type = "pvh"
 			kernel = "/lab/vmlinuz"
-			ramdisk = "/lab/guest.cpio.gz"
+			ramdisk = "/lab/guest.cpio"
 			extra = "console=hvc0 loglevel=4 xvds.ip=${IP[$g]}/24"
 			memory = 128
 			vcpus = 1
