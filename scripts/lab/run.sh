@@ -199,6 +199,11 @@ console_line() {
 	*XVDS-STAGE\ *)
 		rest=${l#*XVDS-STAGE }
 		read -r name status secs why <<<"$rest"
+		# Ignore a line that Xen's output split; dom0-test.sh repeats
+		# every stage line in a summary at the end.
+		case $status in PASS | FAIL) ;; *) return 0 ;; esac
+		[[ $secs =~ ^[0-9]+(\.[0-9]+)?$ ]] || return 0
+		[ -z "${st_status[$name]:-}" ] || return 0
 		st_status[$name]=$status st_secs[$name]=$secs st_why[$name]=$why
 		[ "$name" != dom0-up ] || dom0_ready=$(lab_elapsed "$2")
 		[ $verbose = yes ] || say "[$(lab_elapsed "$2") s] $name $status ${secs}s${why:+ $why}"

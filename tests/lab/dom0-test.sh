@@ -11,6 +11,8 @@
 #   XVDS-LAB-DONE
 # run.sh reads the stage list from the next line: keep it in order.
 STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone"
+# No set -e: every stage handles its own failures and the script must always
+# reach XVDS-LAB-DONE.
 set -u
 export PATH=/usr/bin:/usr/lib/xen-4.17/bin
 
@@ -32,6 +34,12 @@ show() { sed 's/^/lab:   | /' "$1"; }
 failed=0
 shutting_down=0
 declare -A reported=()
+stage_lines=()
+# stage_line TEXT: print a stage result and keep it for the summary.
+stage_line() {
+	echo "$1"
+	stage_lines+=("$1")
+}
 now_ds() { local us=${EPOCHREALTIME/./}; echo $((us / 100000)); }
 fmt_ds() { echo "$(($1 / 10)).$(($1 % 10))"; }
 # run_stage NAME FUNCTION: time FUNCTION; it sets $why on failure and may set
@@ -42,16 +50,19 @@ run_stage() {
 	log "--- stage $name"
 	t0=$(now_ds)
 	if "$fn"; then
-		echo "XVDS-STAGE $name PASS ${secs_override:-$(fmt_ds $(($(now_ds) - t0)))}${note:+ $note}"
+		stage_line "XVDS-STAGE $name PASS ${secs_override:-$(fmt_ds $(($(now_ds) - t0)))}${note:+ $note}"
 	else
-		echo "XVDS-STAGE $name FAIL $(fmt_ds $(($(now_ds) - t0))) ${why:-failed}"
+		# Short enough for one console write (the hvc buffer is 256 bytes).
+		why=${why:-failed}
+		[ ${#why} -le 200 ] || why="${why:0:197}..."
+		stage_line "XVDS-STAGE $name FAIL $(fmt_ds $(($(now_ds) - t0))) $why"
 		failed=1
 		check_flakes
 	fi
 	reported[$name]=1
 }
 skip_stage() {
-	echo "XVDS-STAGE $1 FAIL 0.0 not run: $2"
+	stage_line "XVDS-STAGE $1 FAIL 0.0 not run: $2"
 	reported[$1]=1
 	failed=1
 }
@@ -125,7 +136,7 @@ wait_for() {
 # Emulated SVM sometimes kills or freezes a guest.  Tell those apart from real
 # failures and say so with an XVDS-FLAKE line (run.sh retries the boot once).
 # A deterministic boot failure ("No working init") is not a flake.
-declare -A flagged=()
+declare -A flagged=() silence_checks=()
 flake() {
 	[ -z "${flagged[$1 $2]:-}" ] || return 0
 	flagged[$1 $2]=1
@@ -150,7 +161,10 @@ check_flakes() {
 		fi
 		case $state in *c*) flake guest-crashed "$g" "domain $d state $state"; continue ;; esac
 		# Still there: has it stopped reporting?  Its heartbeat (from
-		# guest-test.sh) and its console both stand still for 8 s.
+		# guest-test.sh) and its console both stand still for 8 s.  At
+		# most twice per guest: this costs time on every failed stage.
+		[ "${silence_checks[$g]:-0}" -lt 2 ] || continue
+		silence_checks[$g]=$((${silence_checks[$g]:-0} + 1))
 		hb1=$(xenstore-read "/local/domain/$d/data/lab/heartbeat" 2>/dev/null)
 		s1=$(stat -c %s "$clog" 2>/dev/null)
 		sleep 8
@@ -494,9 +508,9 @@ if [ -n "$watch_pid" ]; then
 	kill "$watch_pid" 2>/dev/null
 	wait "$watch_pid" 2>/dev/null
 fi
-if [ $failed = 1 ]; then
-	dump
-elif [ -n "${XVDS_LAB_VERBOSE:-}" ]; then
-	dump
-fi
+[ $failed = 0 ] || dump
+# Again, all together: a stage line that Xen's own output happened to split
+# on the shared serial console still arrives whole once.
+log "summary:"
+for l in "${stage_lines[@]}"; do echo "$l"; done
 echo "XVDS-LAB-DONE"

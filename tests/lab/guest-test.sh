@@ -10,6 +10,8 @@
 # answers data/lab/ack = "<seq> ok|fail [detail]".  data/lab/heartbeat counts
 # up every couple of seconds so dom0 can tell a live guest from one that
 # stopped (an emulation flake).
+# No set -e: a failed command is reported to dom0 in the ack, not fatal.
+set -u
 export PATH=/usr/bin
 log() { echo "guest-test: $*"; }
 
