@@ -35,8 +35,8 @@ lab_copy() {
 	local root=$1 src=$2 dest=${3:-}
 	[ -n "$dest" ] || dest=$(lab_image_path "$src")
 	[ -e "$root$dest" ] && return 0
-	mkdir -p "$root$(dirname "$dest")"
-	cp -L --preserve=mode "$src" "$root$dest"
+	mkdir -p "$root$(dirname "$dest")" || return 1
+	cp -L --preserve=mode "$src" "$root$dest" || return 1
 	if [ -n "${LAB_MANIFEST:-}" ] && [ "${src#"${LAB_PKGROOT:-/nonexistent}"/}" = "$src" ]; then
 		sha256sum "$(readlink -f "$src")" >>"$LAB_MANIFEST"
 	fi
@@ -67,12 +67,16 @@ lab_libs() {
 # lab_install_bin ROOT SRC DEST: install an executable plus every library it
 # needs.  glibc dlopens libgcc_s.so.1 (for pthread_cancel / unwinding) without
 # ldd showing it; libxl programs abort without it, so it always comes along.
+# Callers may use `|| die`, which switches set -e off in here: hence the
+# explicit returns.
 lab_install_bin() {
-	local root=$1 src=$2 dest=$3 lib
-	lab_copy "$root" "$src" "$dest"
-	chmod 0755 "$root$dest"
-	for lib in $(lab_libs "$src") $(lab_libgcc); do
-		lab_copy "$root" "$lib"
+	local root=$1 src=$2 dest=$3 lib libs
+	lab_copy "$root" "$src" "$dest" || return 1
+	chmod 0755 "$root$dest" || return 1
+	libs=$(lab_libs "$src") || return 1
+	libs="$libs $(lab_libgcc)" || return 1
+	for lib in $libs; do
+		lab_copy "$root" "$lib" || return 1
 	done
 }
 
