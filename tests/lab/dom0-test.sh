@@ -313,7 +313,7 @@ st_tcp() {
 			continue
 		fi
 		case ${ADDR[$g]} in
-		${IP[$g]}) ;;
+		"${IP[$g]}") ;;
 		*) log "note: the probe reported ${ADDR[$g]} for $g (configured ${IP[$g]})" ;;
 		esac
 		body=$(fetch "http://${ADDR[$g]}:8080/boot-id") ||
