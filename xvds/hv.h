@@ -30,7 +30,6 @@ struct hv_domain {
 	uint64_t	 max_mem_kib;
 	unsigned	 vcpus;		/* online */
 	uint64_t	 cpu_time_ns;
-	time_t		 start_time;	/* 0 if not known */
 };
 
 struct hv;
@@ -40,5 +39,10 @@ struct hv *hv_open(void);
 void	hv_close(struct hv *);
 /* All domains, dom0 included, by domid; *list_r is to be freed. */
 int	hv_list_domains(struct hv *, struct hv_domain **list_r, size_t *n_r);
+/*
+ * When the domain was created (or restored, or migrated in): -1 if not
+ * known, e.g. while it is still being built.
+ */
+int	hv_domain_start_time(struct hv *, uint32_t domid, time_t *t_r);
 
 #endif

@@ -151,7 +151,6 @@ hv_list_domains(struct hv *hv, struct hv_domain **list_r, size_t *n_r)
 	for (i = 0; i < n; i++) {
 		struct hv_domain *d = &list[i];
 		char	*name;
-		uint32_t start;
 
 		d->domid = info[i].domid;
 		name = libxl_domid_to_name(hv->ctx, d->domid);
@@ -165,8 +164,6 @@ hv_list_domains(struct hv *hv, struct hv_domain **list_r, size_t *n_r)
 		d->max_mem_kib = info[i].max_memkb;
 		d->vcpus = info[i].vcpu_online;
 		d->cpu_time_ns = info[i].cpu_time;
-		start = d->domid == 0 ? 0 : libxl_vm_get_start_time(hv->ctx, d->domid);
-		d->start_time = start == (uint32_t)-1 ? 0 : (time_t)start;
 	}
 	*list_r = list;
 	*n_r = (size_t)n;
@@ -177,4 +174,16 @@ hv_list_domains(struct hv *hv, struct hv_domain **list_r, size_t *n_r)
 	if (info != NULL)
 		libxl_dominfo_list_free(info, n);
 	return rc;
+}
+
+int
+hv_domain_start_time(struct hv *hv, uint32_t domid, time_t *t_r)
+{
+	uint32_t t;
+
+	t = libxl_vm_get_start_time(hv->ctx, domid);
+	if (t == (uint32_t)-1)
+		return -1;
+	*t_r = (time_t)t;
+	return 0;
 }

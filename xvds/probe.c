@@ -34,6 +34,7 @@ struct probe {
 	struct hv	*hv;
 	struct reportwatch *rw;
 	bool		 all;		/* watch: follow every guest domain */
+	bool		 print_events;	/* watch: every event on stdout */
 	uint32_t	 wait_domid;	/* wait-boot: the domain awaited */
 	bool		 done;
 };
@@ -106,6 +107,12 @@ on_report(void *arg, enum report_event ev, const char *key,
 	struct probe *p = arg;
 	char	 name[64];
 
+	if (ev == REPORT_EV_REJECTED)
+		log_warnx("domain %" PRIu32 " (%s): %s record rejected: %s",
+		    st->domid, domain_name(p, st->domid, name, sizeof(name)),
+		    key, reason);
+	if (!p->print_events)
+		goto out;
 	switch (ev) {
 	case REPORT_EV_BOOT:
 		printf("domain %" PRIu32 " boot-complete ok boot=%s time=%" PRId64
@@ -123,12 +130,10 @@ on_report(void *arg, enum report_event ev, const char *key,
 		break;
 	case REPORT_EV_REJECTED:
 		printf("domain %" PRIu32 " %s rejected: %s\n", st->domid, key, reason);
-		log_warnx("domain %" PRIu32 " (%s): %s record rejected: %s",
-		    st->domid, domain_name(p, st->domid, name, sizeof(name)),
-		    key, reason);
 		break;
 	}
 	fflush(stdout);
+ out:
 	if (p->wait_domid == st->domid && st->have_boot && st->have_addrs &&
 	    report_addrs_pick(&st->addrs) >= 0)
 		p->done = true;
@@ -146,7 +151,11 @@ rescan(struct probe *p)
 		return;
 	for (i = 0; i < n; i++)
 		if (list[i].domid != 0 && list[i].state != HV_DOM_DYING)
-			reportwatch_add(p->rw, list[i].domid, list[i].start_time, NULL);
+			/*
+			 * Without the start time, which libxl does not know
+			 * until the domain is built, records are not aged.
+			 */
+			reportwatch_add(p->rw, list[i].domid, 0, NULL);
 	/* Forget the domains that are gone. */
 	nids = reportwatch_domains(p->rw, NULL, 0);
 	if ((ids = calloc(nids ? nids : 1, sizeof(*ids))) == NULL)
@@ -310,6 +319,7 @@ parse_watch_opts(int argc, char *argv[], struct watch_opts *o, bool wait)
 	return optind;
 }
 
+/* The domain's start time, 0 if not known; *found tells if it exists. */
 static time_t
 start_time(struct probe *p, uint32_t domid, bool *found)
 {
@@ -321,11 +331,11 @@ start_time(struct probe *p, uint32_t domid, bool *found)
 	if (hv_list_domains(p->hv, &list, &n) == -1)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (list[i].domid == domid) {
-			t = list[i].start_time;
+		if (list[i].domid == domid)
 			*found = true;
-		}
 	free(list);
+	if (*found && domid != 0 && hv_domain_start_time(p->hv, domid, &t) == -1)
+		t = 0;
 	return t;
 }
 
@@ -337,6 +347,7 @@ cmd_watch(struct probe *p, int argc, char *argv[])
 
 	i = parse_watch_opts(argc, argv, &o, false);
 	p->all = i == argc;
+	p->print_events = true;
 	if ((p->rw = reportwatch_open(on_report, p, o.skew)) == NULL)
 		return 1;
 	for (; i < argc; i++) {
