@@ -24,6 +24,9 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 make -s clean
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	make -s -j2 check-unit CFLAGS="-O1 -g $san" LDFLAGS="$san"
+# A pass that silently lost its flags would prove nothing.
+nm tests/unit/test_report | grep -q __asan_init ||
+	{ stamp "the sanitizer build is not instrumented"; exit 1; }
 
 stamp "fuzzing the parsers of guest input (libFuzzer, ASan + UBSan)"
 tests/fuzz/run.sh 20
