@@ -87,7 +87,7 @@ logger_destroy(xentoollog_logger *lg)
 }
 
 struct hv *
-hv_open(void)
+hv_open(struct event_base *base, const struct hv_callbacks *cbs)
 {
 	struct hv *hv;
 	int	 rc;
@@ -96,6 +96,8 @@ hv_open(void)
 		log_warn("%s", __func__);
 		return NULL;
 	}
+	(void)base;
+	(void)cbs;
 	hv->logger.vtable.vmessage = logger_vmessage;
 	hv->logger.vtable.progress = logger_progress;
 	hv->logger.vtable.destroy = logger_destroy;

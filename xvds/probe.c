@@ -431,7 +431,7 @@ main(int argc, char *argv[])
 	if (strcmp(argv[0], "list") != 0 && strcmp(argv[0], "watch") != 0 &&
 	    strcmp(argv[0], "wait-boot") != 0)
 		usage();
-	if ((p.hv = hv_open()) == NULL)
+	if ((p.hv = hv_open(NULL, NULL)) == NULL)
 		return 1;
 	if (strcmp(argv[0], "list") == 0)
 		rc = cmd_list(&p, argc, argv);
