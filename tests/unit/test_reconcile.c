@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_reconcile.c — resuming after a restart (xvds/reconcile.c): every
+ * recorded state against what the hypervisor may show.
+ */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "reconcile.h"
+
+/* What the hypervisor shows. */
+enum seen {
+	NONE,		/* no domain, no image */
+	IMAGE,		/* no domain, a whole saved image */
+	RUN,		/* a running domain */
+	PAUSE,		/* a paused domain */
+	DOWN,		/* a shut-down domain */
+	SEEN__COUNT,
+};
+
+struct row {
+	enum vm_state	 recorded;
+	enum vm_state	 cvm[SEEN__COUNT];
+	enum vm_state	 pvm[SEEN__COUNT];
+};
+
+#define I VM_S_INACTIVE
+#define S VM_S_STARTING
+#define R VM_S_READY
+#define U VM_S_RUNNING
+#define P VM_S_PAUSED
+#define V VM_S_SAVED
+#define F VM_S_FAILED
+
+/*
+ * recorded          CVM: none image run pause down   PVM: none image run pause down
+ * (a "down" domain, and a paused one that is not kept, are reaped)
+ */
+static const struct row table[] = {
+	{ VM_S_INACTIVE,  { I, I, R, P, I }, { I, I, R, I, I } },
+	{ VM_S_STARTING,  { I, I, S, I, I }, { I, I, S, I, I } },
+	{ VM_S_READY,     { I, I, R, P, I }, { I, I, R, I, I } },
+	{ VM_S_RUNNING,   { I, I, U, P, I }, { I, I, U, I, I } },
+	{ VM_S_PAUSING,   { I, I, R, P, I }, { I, I, R, I, I } },
+	{ VM_S_PAUSED,    { I, I, R, P, I }, { I, I, R, I, I } },
+	{ VM_S_UNPAUSING, { I, I, R, P, I }, { I, I, R, I, I } },
+	{ VM_S_SAVING,    { I, V, R, P, I }, { I, V, R, I, I } },
+	{ VM_S_SAVED,     { I, V, R, P, I }, { I, V, R, I, I } },
+	{ VM_S_RESTORING, { I, V, R, P, I }, { I, V, R, I, I } },
+	{ VM_S_RESETTING, { I, I, S, I, I }, { I, I, S, I, I } },
+	{ VM_S_STOPPING,  { I, I, I, P, I }, { I, I, I, I, I } },
+	{ VM_S_MIGRATING, { I, I, U, P, I }, { I, I, U, I, I } },
+	{ VM_S_FAILED,    { F, F, F, F, I }, { F, F, F, F, I } },
+};
+
+static void
+seen_for(enum seen s, struct reconcile_seen *r)
+{
+	r->has_domain = s == RUN || s == PAUSE || s == DOWN;
+	r->dom_state = s == PAUSE ? HV_DOM_PAUSED : s == DOWN ? HV_DOM_SHUTDOWN :
+	    HV_DOM_RUNNING;
+	r->has_image = s == IMAGE;
+}
+
+static void
+test_every_case(void **state)
+{
+	size_t	 i;
+	int	 k, s;
+
+	(void)state;
+	assert_int_equal(sizeof(table) / sizeof(table[0]), VM_S__COUNT);
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+	for (k = 0; k < 2; k++)
+	for (s = 0; s < SEEN__COUNT; s++) {
+		struct reconcile_seen seen;
+		enum vm_state want = k == 0 ? table[i].cvm[s] : table[i].pvm[s];
+		enum vm_state got;
+		bool	 reap, want_reap;
+
+		seen_for((enum seen)s, &seen);
+		got = reconcile_state((enum vm_kind)k, table[i].recorded, &seen, &reap);
+		if (got != want)
+			fail_msg("%s recorded %s, seen %d: %s, expected %s",
+			    vm_kind_names[k], vm_state_names[table[i].recorded], s,
+			    vm_state_names[got], vm_state_names[want]);
+		/* A domain is reaped exactly when it is there and not kept. */
+		want_reap = seen.has_domain && (s == DOWN || want == VM_S_INACTIVE);
+		if (reap != want_reap)
+			fail_msg("%s recorded %s, seen %d: reap %d, expected %d",
+			    vm_kind_names[k], vm_state_names[table[i].recorded], s,
+			    reap, want_reap);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_case),
+	};
+
+	return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
+}

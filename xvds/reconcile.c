@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * reconcile.c — resuming after a restart (see reconcile.h).
+ */
+#include <config.h>
+
+#include "reconcile.h"
+
+enum vm_state
+reconcile_state(enum vm_kind kind, enum vm_state recorded,
+    const struct reconcile_seen *s, bool *reap_r)
+{
+	*reap_r = false;
+	if (!s->has_domain) {
+		/* No domain: saved if the image is whole, else nothing runs. */
+		switch (recorded) {
+		case VM_S_SAVING:
+		case VM_S_SAVED:
+		case VM_S_RESTORING:
+			return s->has_image ? VM_S_SAVED : VM_S_INACTIVE;
+		case VM_S_FAILED:
+			return VM_S_FAILED;
+		default:
+			return VM_S_INACTIVE;
+		}
+	}
+
+	switch (s->dom_state) {
+	case HV_DOM_SHUTDOWN:
+	case HV_DOM_DYING:
+		/* It stopped while we were away: reap it. */
+		*reap_r = true;
+		return VM_S_INACTIVE;
+	case HV_DOM_PAUSED:
+		/* A failed VM's domain stays for the operator to look at. */
+		if (recorded == VM_S_FAILED)
+			return VM_S_FAILED;
+		if (kind == VM_CVM && recorded != VM_S_STARTING &&
+		    recorded != VM_S_RESETTING)
+			return VM_S_PAUSED;
+		/* A paused PVM, or a half-made domain: not worth keeping. */
+		*reap_r = true;
+		return VM_S_INACTIVE;
+	default:
+		break;
+	}
+
+	/* Running. */
+	switch (recorded) {
+	case VM_S_RUNNING:
+	case VM_S_MIGRATING:	/* the migration did not finish: it is here */
+		return VM_S_RUNNING;
+	case VM_S_STARTING:
+	case VM_S_RESETTING:
+		/* The boot report comes again when the watch is set. */
+		return VM_S_STARTING;
+	case VM_S_STOPPING:
+		/* Asked to stop: stop it for good. */
+		*reap_r = true;
+		return VM_S_INACTIVE;
+	case VM_S_FAILED:
+		return VM_S_FAILED;
+	default:
+		/* Ready, or any move away from or back to it. */
+		return VM_S_READY;
+	}
+}

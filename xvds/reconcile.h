@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * reconcile.h — after a crash or a restart, what state a VM is in, from
+ * what the daemon had recorded and what the hypervisor shows now.  Pure,
+ * so that every case is checked by a table in the unit tests.
+ */
+#ifndef XVDS_RECONCILE_H
+#define XVDS_RECONCILE_H
+
+#include <stdbool.h>
+
+#include "hv.h"
+#include "vm_fsm.h"
+
+struct reconcile_seen {
+	bool		 has_domain;	/* a domain carrying this VM's identity */
+	enum hv_dom_state dom_state;	/* if has_domain */
+	bool		 has_image;	/* a whole saved image on the store */
+};
+
+/*
+ * The state to resume in.  A half-done transition is finished where the
+ * hypervisor shows it finished, rolled back where it shows it did not
+ * happen; a transient state is never resumed except starting (the boot
+ * report is awaited again).  *reap_r is set when the domain that is
+ * there must be destroyed: it shut down, or the VM resumes inactive.  A
+ * failed VM keeps its domain for the operator to look at.
+ */
+enum vm_state reconcile_state(enum vm_kind, enum vm_state recorded,
+	    const struct reconcile_seen *, bool *reap_r);
+
+#endif
