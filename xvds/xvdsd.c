@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xvdsd.c — the XVDS host daemon: one per Xen host (dom0).  It owns the
+ * libxl context, runs every guest of this host through the CVM and PVM
+ * state machines, samples the host, and answers on a local control
+ * socket.  See xvdsd(8).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "control.h"
+#include "host.h"
+#include "hv.h"
+#include "log.h"
+#include "vm.h"
+
+#define STOP_WAIT	30	/* seconds to let actions under way finish */
+
+static struct {
+	struct event_base *base;
+	const char	*conf_path;
+	struct xvds_conf *conf;		/* owned by vm.c once started */
+	struct hv	*hv;
+	bool		 stopping;
+	struct event	*stop_timer;
+} D;
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr, "usage: xvdsd [-dnv] [-f file]\n");
+	exit(2);
+}
+
+static void
+reload(void)
+{
+	struct xvds_conf *next;
+	const struct conf_settings *s;
+	char	 err[CONF_ERR_MAX];
+
+	if ((next = conf_load(D.conf_path, err, sizeof(err))) == NULL) {
+		log_warnx("reload refused, configuration unchanged: %s", err);
+		return;
+	}
+	if (conf_reload_check(D.conf, next, err, sizeof(err)) == -1) {
+		log_warnx("reload refused, configuration unchanged: %s (restart "
+		    "xvdsd to change it)", err);
+		conf_free(next);
+		return;
+	}
+	s = conf_settings(next);
+	host_reload(s->sample_interval, s->sample_window);
+	vm_reload(next);	/* frees the old one */
+	D.conf = next;
+	log_info("configuration reloaded from %s", D.conf_path);
+}
+
+static void
+stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	static unsigned waited;
+	struct timeval tv = { 1, 0 };
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!vm_busy() || waited++ >= STOP_WAIT) {
+		if (vm_busy())
+			log_warnx("stopping with actions still under way");
+		event_base_loopexit(D.base, NULL);
+		return;
+	}
+	evtimer_add(D.stop_timer, &tv);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	switch (sig) {
+	case SIGHUP:
+		reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (D.stopping)
+			break;
+		D.stopping = true;
+		log_info("stopping on %s; guests are left running",
+		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		/* No new requests; let the actions under way end. */
+		control_close();
+		stop_check(-1, 0, NULL);
+		break;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event *sigs[3];
+	const struct conf_settings *s;
+	struct hv_callbacks cbs = { vm_domain_died, NULL };
+	char	 err[CONF_ERR_MAX];
+	int	 ch, foreground = 0, checkonly = 0, verbose = 0;
+	size_t	 i;
+
+	D.conf_path = CONF_PATH;
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			D.conf_path = optarg;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_procname("xvdsd");
+	log_init(foreground || checkonly, LOG_DAEMON);
+	log_setverbose(verbose);
+
+	if ((D.conf = conf_load(D.conf_path, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (checkonly) {
+		if (verbose && conf_print(D.conf, stdout) == -1)
+			fatal("stdout");
+		fprintf(stderr, "configuration OK\n");
+		conf_free(D.conf);
+		return 0;
+	}
+	if (geteuid() != 0)
+		fatalx("need root privileges (libxl and xenstore)");
+	s = conf_settings(D.conf);
+
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	if ((D.base = event_base_new()) == NULL)
+		fatalx("cannot make the event loop");
+	sigs[0] = evsignal_new(D.base, SIGHUP, on_signal, NULL);
+	sigs[1] = evsignal_new(D.base, SIGTERM, on_signal, NULL);
+	sigs[2] = evsignal_new(D.base, SIGINT, on_signal, NULL);
+	for (i = 0; i < 3; i++)
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			fatalx("cannot handle signals");
+	signal(SIGPIPE, SIG_IGN);
+	if ((D.stop_timer = evtimer_new(D.base, stop_check, NULL)) == NULL)
+		fatalx("cannot make a timer");
+
+	if ((D.hv = hv_open(D.base, &cbs)) == NULL)
+		fatalx("cannot reach the hypervisor");
+	/* The control socket first: it refuses if another xvdsd runs. */
+	if (control_init(D.base, s->control_socket) == -1)
+		fatalx("cannot open the control socket %s", s->control_socket);
+	if (vm_init(D.base, D.hv, D.conf) == -1)
+		fatalx("cannot start the VMs");
+	if (host_init(D.base, D.hv, s->sample_interval, s->sample_window) == -1)
+		fatalx("cannot start sampling");
+	log_info("started, configuration %s", D.conf_path);
+
+	event_base_dispatch(D.base);
+
+	host_shutdown();
+	vm_shutdown();		/* frees the configuration */
+	hv_close(D.hv);
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	event_free(D.stop_timer);
+	event_base_free(D.base);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xvdsd.h — inside the dom0 daemon: what the control socket (control.c)
+ * may ask of the VMs (vm.c) and of the host (host.c), and the errors it
+ * gets back.  Everything runs on the daemon's one libevent loop.
+ */
+#ifndef XVDS_XVDSD_H
+#define XVDS_XVDSD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "vm_fsm.h"
+
+/* Errors a request can meet; their names are the protocol's. */
+enum xvds_err {
+	XVDS_OK,
+	XVDS_E_INVAL,		/* malformed request or argument */
+	XVDS_E_NOVM,		/* no VM of that name */
+	XVDS_E_EXISTS,		/* a VM of that name exists */
+	XVDS_E_ILLEGAL,		/* illegal transition for the VM's state */
+	XVDS_E_BUSY,		/* an action is under way; try again */
+	XVDS_E_FAILED,		/* the action failed (message says why) */
+	XVDS_E_NOTSUP,		/* not supported (yet, or by this VM's kind) */
+	XVDS_E_INTERNAL,
+	XVDS_E__COUNT,
+};
+
+extern const char *const xvds_err_names[];
+
+#define XVDSD_NODOMAIN	UINT32_MAX	/* domid of a VM without a domain */
+
+/* A VM as the operator sees it. */
+struct vm_view {
+	char		 name[64];
+	char		 pool[32];	/* "" for a VM outside any pool */
+	char		 template[32];
+	enum vm_kind	 kind;
+	enum vm_state	 state;
+	time_t		 since;		/* in this state */
+	uint32_t	 domid;		/* XVDSD_NODOMAIN if none */
+	unsigned	 vcpus;
+	unsigned	 max_vcpus;
+	uint64_t	 memory_mib;
+	uint64_t	 max_memory_mib;
+	double		 cpu_pct;	/* windowed mean, 100 = one CPU busy */
+	char		 boot_id[33];	/* of the last validated boot, or "" */
+	char		 addr[46];	/* where dom0 reaches the guest, or "" */
+	char		 last_error[160];	/* why the last action failed, or "" */
+};
+
+/* The host as operators know it from OpenNebula (seed 004). */
+struct host_view {
+	char		 hostname[64];
+	char		 hypervisor[32];	/* "xen 4.17.7", "simulated" */
+	unsigned	 rvm;		/* running VMs (with a domain) */
+	unsigned	 tcpu;		/* total CPU, 100 per physical CPU */
+	unsigned	 fcpu;		/* free CPU (tcpu minus the windowed use) */
+	unsigned	 acpu;		/* allocated CPU: 100 per vCPU of our domains */
+	uint64_t	 tmem_mib;	/* total memory */
+	uint64_t	 fmem_mib;	/* free memory */
+	uint64_t	 amem_mib;	/* allocated to our domains */
+};
+
+/*
+ * How a request ends: err is XVDS_OK once the VM settled in the state
+ * the request aimed at, else the error and a message for the operator.
+ */
+typedef void (*xvds_reply_cb)(void *arg, enum xvds_err err, const char *msg);
+
+/* vm.c */
+size_t	vm_list(struct vm_view *, size_t max);	/* returns how many VMs exist */
+enum xvds_err vm_get(const char *name, struct vm_view *);
+/*
+ * Feeds an operator's or the controller's request (start, pause, unpause,
+ * save, restore, reset, shutdown, destroy, session-start, session-end) to
+ * a VM.  Returns XVDS_OK if accepted: reply follows once the VM settles.
+ * Otherwise returns the error at once (with msg filled) and never calls
+ * reply.
+ */
+enum xvds_err vm_request(const char *name, enum vm_event, xvds_reply_cb, void *arg,
+	    char *msg, size_t msglen);
+/* Changes vCPUs and/or memory (0: unchanged) of a VM with a domain. */
+enum xvds_err vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
+	    xvds_reply_cb, void *arg, char *msg, size_t msglen);
+/* Defines a VM outside the pools from a template (vm create). */
+enum xvds_err vm_define(const char *name, const char *template, enum vm_kind,
+	    char *msg, size_t msglen);
+/* Forgets a VM that has no domain and no saved image. */
+enum xvds_err vm_undefine(const char *name, char *msg, size_t msglen);
+
+/* host.c */
+int	host_view(struct host_view *);
+
+#endif
