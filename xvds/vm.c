@@ -4,8 +4,9 @@
  * (vm_fsm.c); every input becomes an event of that machine: requests from
  * the control socket, the state's timer, the guest's validated reports,
  * the hypervisor's answers and death reports.  change_state() is the one
- * choke point: it logs, persists, re-arms the timer and answers a waiting
- * request once the VM settles.
+ * choke point: it logs, persists and re-arms the timer; settle() answers
+ * a waiting request once the VM is in a stable state with nothing under
+ * way.
  */
 #include <config.h>
 
@@ -58,6 +59,9 @@ struct vm {
 	/* The request waiting for this VM to settle. */
 	xvds_reply_cb	 reply;
 	void		*reply_arg;
+	enum vm_state	 reply_target;	/* where the request means to go */
+	unsigned	 ops;		/* hypervisor operations under way */
+	bool		 start_when_reaped;	/* reconcile reaps, then boots */
 };
 
 static struct {
@@ -260,15 +264,17 @@ settle(struct vm *vm)
 {
 	xvds_reply_cb cb = vm->reply;
 
-	if (cb == NULL || vm_state_transient(vm->fsm.state))
+	/* Settled: a stable state, and no destroy or the like still running. */
+	if (cb == NULL || vm_state_transient(vm->fsm.state) || vm->ops > 0)
 		return;
 	vm->reply = NULL;
-	if (vm->fsm.state == VM_S_FAILED)
-		reply_later(cb, vm->reply_arg, XVDS_E_FAILED, "%s failed: %s",
-		    vm->name, vm->last_error[0] ? vm->last_error : "see the log");
-	else
+	if (vm->fsm.state == vm->reply_target)
 		reply_later(cb, vm->reply_arg, XVDS_OK, "%s is %s", vm->name,
 		    vm_state_names[vm->fsm.state]);
+	else
+		reply_later(cb, vm->reply_arg, XVDS_E_FAILED, "%s is %s: %s",
+		    vm->name, vm_state_names[vm->fsm.state],
+		    vm->last_error[0] ? vm->last_error : "see the log");
 }
 
 /* Timers: each state's deadline or idle time. */
@@ -372,7 +378,6 @@ change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
 		record_save(vm);
 		arm_timer(vm);
 	}
-	settle(vm);
 }
 
 /* The domain a VM has (or had): identity, watches, reports. */
@@ -486,24 +491,23 @@ result_event(enum hv_result r)
 }
 
 static void
-op_started(void)
+op_started(struct vm *vm)
 {
+	vm->ops++;
 	V.busy++;
 }
 
 static void
-op_ended(void)
+op_ended(struct vm *vm)
 {
+	vm->ops--;
 	V.busy--;
 }
 
 /* After create or restore. */
 static void
-made_cb(void *arg, enum hv_result r, uint32_t domid)
+made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 {
-	struct vm *vm = arg;
-
-	op_ended();
 	if (r != HV_OK) {
 		set_error(vm, "the hypervisor could not %s the domain",
 		    vm->fsm.state == VM_S_RESTORING ? "restore" : "create");
@@ -525,12 +529,19 @@ made_cb(void *arg, enum hv_result r, uint32_t domid)
 }
 
 static void
-simple_cb(void *arg, enum hv_result r, uint32_t domid)
+made_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
+	op_ended(vm);
+	made_cb_body(vm, r, domid);
+	settle(vm);
+}
+
+static void
+simple_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
+{
 	(void)domid;
-	op_ended();
 	if (r != HV_OK)
 		set_error(vm, "%s failed in the hypervisor",
 		    vm_state_names[vm->fsm.state]);
@@ -538,12 +549,19 @@ simple_cb(void *arg, enum hv_result r, uint32_t domid)
 }
 
 static void
-saved_cb(void *arg, enum hv_result r, uint32_t domid)
+simple_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
+	op_ended(vm);
+	simple_cb_body(vm, r, domid);
+	settle(vm);
+}
+
+static void
+saved_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
+{
 	(void)domid;
-	op_ended();
 	if (r == HV_OK)
 		forget_domain(vm);
 	else {
@@ -555,12 +573,19 @@ saved_cb(void *arg, enum hv_result r, uint32_t domid)
 }
 
 static void
-shutdown_cb(void *arg, enum hv_result r, uint32_t domid)
+saved_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
+	op_ended(vm);
+	saved_cb_body(vm, r, domid);
+	settle(vm);
+}
+
+static void
+shutdown_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
+{
 	(void)domid;
-	op_ended();
 	/* Asked: its death comes as a report.  Not asked: force it. */
 	if (r != HV_OK) {
 		set_error(vm, "the guest could not be asked to shut down");
@@ -568,14 +593,22 @@ shutdown_cb(void *arg, enum hv_result r, uint32_t domid)
 	}
 }
 
-static void start_fresh(struct vm *);
-
 static void
-destroyed_cb(void *arg, enum hv_result r, uint32_t domid)
+shutdown_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
-	op_ended();
+	op_ended(vm);
+	shutdown_cb_body(vm, r, domid);
+	settle(vm);
+}
+
+static void start_fresh(struct vm *);
+static void start_pool_vm(struct vm *);
+
+static void
+destroyed_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
+{
 	if (r != HV_OK) {
 		set_error(vm, "domain %u could not be destroyed", domid);
 		return;
@@ -586,6 +619,21 @@ destroyed_cb(void *arg, enum hv_result r, uint32_t domid)
 		vm_event(vm, VM_EV_DONE, "destroyed");
 	else if (vm->fsm.state == VM_S_RESETTING)
 		start_fresh(vm);
+	else if (vm->fsm.state == VM_S_INACTIVE && vm->start_when_reaped) {
+		/* Reaped at start-up: a pool CVM boots again. */
+		vm->start_when_reaped = false;
+		start_pool_vm(vm);
+	}
+}
+
+static void
+destroyed_cb(void *arg, enum hv_result r, uint32_t domid)
+{
+	struct vm *vm = arg;
+
+	op_ended(vm);
+	destroyed_cb_body(vm, r, domid);
+	settle(vm);
 }
 
 /* A reset's second half: a fresh domain from the template. */
@@ -601,7 +649,7 @@ start_fresh(struct vm *vm)
 		vm_event(vm, VM_EV_FAILED, NULL);
 		return;
 	}
-	op_started();
+	op_started(vm);
 }
 
 static void
@@ -616,7 +664,7 @@ destroy_domain(struct vm *vm)
 		forget_domain(vm);
 		return;
 	}
-	op_started();
+	op_started(vm);
 }
 
 /* Carries out a transition's action; its outcome comes back as an event. */
@@ -689,7 +737,7 @@ run_action(struct vm *vm, enum vm_action action)
 		vm_event(vm, VM_EV_FAILED, NULL);
 		return;
 	}
-	op_started();
+	op_started(vm);
 }
 
 /*
@@ -709,6 +757,7 @@ vm_event(struct vm *vm, enum vm_event ev, const char *why)
 	}
 	change_state(vm, from, ev, action, why);
 	run_action(vm, action);
+	settle(vm);
 }
 
 /* Inputs from the hypervisor and the guests. */
@@ -824,6 +873,27 @@ vm_get(const char *name, struct vm_view *v)
 	return XVDS_OK;
 }
 
+/* The state a request means the VM to reach. */
+static enum vm_state
+request_target(const struct vm *vm, enum vm_event ev)
+{
+	switch (ev) {
+	case VM_EV_PAUSE:
+		return VM_S_PAUSED;
+	case VM_EV_SAVE:
+		return VM_S_SAVED;
+	case VM_EV_SHUTDOWN:
+	case VM_EV_DESTROY:
+		return VM_S_INACTIVE;
+	case VM_EV_SESSION_START:
+		return VM_S_RUNNING;
+	case VM_EV_SESSION_END:
+		return vm->fsm.kind == VM_PVM ? VM_S_INACTIVE : VM_S_READY;
+	default:	/* start, unpause, restore, reset */
+		return VM_S_READY;
+	}
+}
+
 enum xvds_err
 vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
     char *msg, size_t msglen)
@@ -865,6 +935,7 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 	}
 	vm->reply = cb;
 	vm->reply_arg = arg;
+	vm->reply_target = request_target(vm, ev);
 	vm_event(vm, ev, "request");
 	/* An event the machine ignores here settles at once. */
 	settle(vm);
@@ -1148,8 +1219,10 @@ reconcile(void)
 		vm->fsm.state = now;
 		if (found != XVDSD_NODOMAIN) {
 			adopt_domain(vm, found);
-			if (reap)
+			if (reap) {
+				vm->start_when_reaped = true;
 				destroy_domain(vm);
+			}
 		}
 		if (was != now || found != XVDSD_NODOMAIN)
 			log_info("%s: recorded %s, found %s%s: now %s", vm->name,
@@ -1177,16 +1250,26 @@ reconcile(void)
 	free(doms);
 }
 
-/* Every CVM starts in Ready after service start (DESIGN.md). */
+/*
+ * Every CVM starts in Ready after service start (DESIGN.md).  One whose
+ * old domain is still being reaped starts when that is done.
+ */
+static void
+start_pool_vm(struct vm *vm)
+{
+	if (vm->in_config && vm->pool[0] != '\0' && vm->fsm.kind == VM_CVM &&
+	    vm->fsm.state == VM_S_INACTIVE && vm->domid == XVDSD_NODOMAIN &&
+	    vm->ops == 0)
+		vm_event(vm, VM_EV_START, "pool");
+}
+
 static void
 start_pools(void)
 {
 	struct vm *vm;
 
 	TAILQ_FOREACH(vm, &V.vms, entry)
-		if (vm->in_config && vm->pool[0] != '\0' &&
-		    vm->fsm.kind == VM_CVM && vm->fsm.state == VM_S_INACTIVE)
-			vm_event(vm, VM_EV_START, "pool");
+		start_pool_vm(vm);
 }
 
 static void

@@ -1,0 +1,641 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_vm.c — xvdsd's VMs (xvds/vm.c) on the simulated hypervisor
+ * (xvds/hv_sim.c), with the guests' reports fed in by the test (a fake
+ * reportwatch stands in for xenstore).  Real Xen runs these lifecycles in
+ * the lab test; here every path, failures included, runs in milliseconds.
+ */
+#include <config.h>
+
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "hv.h"
+#include "hv_sim.h"
+#include "reportwatch.h"
+#include "vm.h"
+#include "xvdsd.h"
+
+/* The fake report watch: the test plays the guests. */
+
+struct reportwatch {
+	report_cb	 cb;
+	void		*arg;
+	uint32_t	 domids[64];
+	size_t		 n;
+};
+
+static struct reportwatch fake_rw;
+
+struct reportwatch *
+reportwatch_open(report_cb cb, void *arg, unsigned max_skew)
+{
+	(void)max_skew;
+	memset(&fake_rw, 0, sizeof(fake_rw));
+	fake_rw.cb = cb;
+	fake_rw.arg = arg;
+	return &fake_rw;
+}
+
+void
+reportwatch_close(struct reportwatch *rw)
+{
+	(void)rw;
+}
+
+int
+reportwatch_fd(struct reportwatch *rw)
+{
+	static int fds[2] = { -1, -1 };
+
+	(void)rw;
+	/* A pipe that never becomes readable. */
+	if (fds[0] == -1 && pipe(fds) == -1)
+		return -1;
+	return fds[0];
+}
+
+int
+reportwatch_add(struct reportwatch *rw, uint32_t domid, time_t not_before,
+    const char *old_boot_id)
+{
+	(void)not_before;
+	(void)old_boot_id;
+	if (rw->n < 64)
+		rw->domids[rw->n++] = domid;
+	return 0;
+}
+
+int
+reportwatch_remove(struct reportwatch *rw, uint32_t domid)
+{
+	size_t	 i;
+
+	for (i = 0; i < rw->n; i++)
+		if (rw->domids[i] == domid) {
+			rw->domids[i] = rw->domids[--rw->n];
+			return 0;
+		}
+	return -1;
+}
+
+const struct report_domain *
+reportwatch_get(struct reportwatch *rw, uint32_t domid)
+{
+	(void)rw;
+	(void)domid;
+	return NULL;
+}
+
+size_t
+reportwatch_domains(struct reportwatch *rw, uint32_t *ids, size_t max)
+{
+	(void)ids;
+	(void)max;
+	return rw->n;
+}
+
+int
+reportwatch_dispatch(struct reportwatch *rw)
+{
+	(void)rw;
+	return 0;
+}
+
+static bool
+watched(uint32_t domid)
+{
+	size_t	 i;
+
+	for (i = 0; i < fake_rw.n; i++)
+		if (fake_rw.domids[i] == domid)
+			return true;
+	return false;
+}
+
+/* The guest in domain domid reports its boot and an address. */
+static void
+guest_boots(uint32_t domid, const char *boot_id, const char *ip)
+{
+	struct report_domain d;
+
+	assert_true(watched(domid));
+	memset(&d, 0, sizeof(d));
+	d.domid = domid;
+	d.have_boot = true;
+	snprintf(d.boot.boot_id, sizeof(d.boot.boot_id), "%s", boot_id);
+	d.boot.version = 1;
+	d.boot.time = 1800000000;
+	snprintf(d.boot.agent, sizeof(d.boot.agent), "test");
+	fake_rw.cb(fake_rw.arg, REPORT_EV_BOOT, REPORT_KEY_BOOT, &d, NULL);
+	d.have_addrs = true;
+	snprintf(d.addrs.boot_id, sizeof(d.addrs.boot_id), "%s", boot_id);
+	d.addrs.n = 1;
+	snprintf(d.addrs.addr[0].ifname, sizeof(d.addrs.addr[0].ifname), "eth0");
+	d.addrs.addr[0].family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, ip, d.addrs.addr[0].addr), 1);
+	d.addrs.addr[0].prefix = 24;
+	fake_rw.cb(fake_rw.arg, REPORT_EV_ADDRS, REPORT_KEY_ADDRS, &d, NULL);
+}
+
+/* The test's world: a temp dir, a loop, a simulated host, xvdsd's VMs. */
+
+static struct {
+	char		 dir[64];
+	char		 conf[128];
+	struct event_base *base;
+	struct hv	*hv;
+} T;
+
+#define BOOT_A	"0123456789abcdef0123456789abcdef"
+#define BOOT_B	"1123456789abcdef0123456789abcdef"
+#define BOOT_C	"2123456789abcdef0123456789abcdef"
+
+static void
+write_conf(const char *pool_extra)
+{
+	FILE	*f;
+
+	snprintf(T.conf, sizeof(T.conf), "%s/xvds.conf", T.dir);
+	f = fopen(T.conf, "w");
+	assert_non_null(f);
+	fprintf(f,
+	    "state-dir \"%s/state\"\n"
+	    "control-socket \"%s/xvdsd.sock\"\n"
+	    "store \"%s/store\"\n"
+	    "boot-timeout 2s\n"
+	    "shutdown-timeout 1s\n"
+	    "template \"desk\" {\n"
+	    "	type pvh\n"
+	    "	vcpus 1 max 2\n"
+	    "	memory 128M max 256M\n"
+	    "	kernel \"/lab/vmlinuz\"\n"
+	    "	network bridge \"xenbr0\"\n"
+	    "}\n"
+	    "pool \"lab\" {\n"
+	    "	template \"desk\"\n"
+	    "	kind cvm\n"
+	    "	size 2\n"
+	    "%s"
+	    "}\n", T.dir, T.dir, T.dir, pool_extra);
+	fclose(f);
+}
+
+static struct xvds_conf *
+load_conf(void)
+{
+	struct xvds_conf *c;
+	char	 err[CONF_ERR_MAX];
+
+	c = conf_load(T.conf, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	return c;
+}
+
+static int
+setup(void **state)
+{
+	struct hv_callbacks cbs = { vm_domain_died, NULL };
+
+	(void)state;
+	snprintf(T.dir, sizeof(T.dir), "/tmp/xvds-test-vm.XXXXXX");
+	assert_non_null(mkdtemp(T.dir));
+	T.base = event_base_new();
+	assert_non_null(T.base);
+	T.hv = hv_open(T.base, &cbs);
+	assert_non_null(T.hv);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	 cmd[128];
+
+	(void)state;
+	vm_shutdown();
+	hv_close(T.hv);
+	event_base_free(T.base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", T.dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+/* Runs the loop until cond holds or a second passes (a failure). */
+#define RUN_UNTIL(cond) do {						\
+	int	 spins_;						\
+	for (spins_ = 0; !(cond) && spins_ < 1000; spins_++) {		\
+		struct timeval tv_ = { 0, 1000 };			\
+		event_base_loopexit(T.base, &tv_);			\
+		event_base_dispatch(T.base);				\
+	}								\
+	if (!(cond))							\
+		fail_msg("timed out waiting for: %s", #cond);		\
+} while (0)
+
+static struct vm_view
+view(const char *name)
+{
+	struct vm_view v;
+
+	assert_int_equal(vm_get(name, &v), XVDS_OK);
+	return v;
+}
+
+static enum vm_state
+state_of(const char *name)
+{
+	return view(name).state;
+}
+
+static bool
+domain_exists(uint32_t domid)
+{
+	struct hv_domain d;
+
+	return hv_domain_info(T.hv, domid, &d) == 0;
+}
+
+static bool
+domain_is(uint32_t domid, enum hv_dom_state st)
+{
+	struct hv_domain d;
+
+	return hv_domain_info(T.hv, domid, &d) == 0 && d.state == st;
+}
+
+/* A request's reply, kept for the test. */
+struct answer {
+	bool		 done;
+	enum xvds_err	 err;
+	char		 msg[256];
+};
+
+static void
+answered(void *arg, enum xvds_err err, const char *msg)
+{
+	struct answer *a = arg;
+
+	assert_false(a->done);
+	a->done = true;
+	a->err = err;
+	snprintf(a->msg, sizeof(a->msg), "%s", msg);
+}
+
+/* Makes a request that must be accepted, and waits for its reply. */
+static struct answer
+request(const char *name, enum vm_event ev)
+{
+	struct answer a = { false, XVDS_OK, "" };
+	char	 msg[256];
+	enum xvds_err err;
+
+	err = vm_request(name, ev, answered, &a, msg, sizeof(msg));
+	if (err != XVDS_OK)
+		fail_msg("%s %s refused: %s", vm_event_names[ev], name, msg);
+	/* Never answered from within the call. */
+	assert_false(a.done);
+	RUN_UNTIL(a.done);
+	return a;
+}
+
+/* Starts the pool and boots both CVMs. */
+static void
+start_pool(const char *pool_extra)
+{
+	write_conf(pool_extra);
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+	    view("lab-02").domid != XVDSD_NODOMAIN);
+	assert_int_equal(state_of("lab-01"), VM_S_STARTING);
+	guest_boots(view("lab-01").domid, BOOT_A, "10.77.0.21");
+	guest_boots(view("lab-02").domid, BOOT_B, "10.77.0.22");
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	assert_int_equal(state_of("lab-02"), VM_S_READY);
+	assert_string_equal(view("lab-01").addr, "10.77.0.21");
+}
+
+static void
+test_cvm_lifecycle(void **state)
+{
+	struct answer a;
+	uint32_t first;
+	char	 image[160];
+	struct stat st;
+
+	(void)state;
+	start_pool("");
+	first = view("lab-01").domid;
+
+	/* Ready -> Paused -> Ready. */
+	a = request("lab-01", VM_EV_PAUSE);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_PAUSED);
+	a = request("lab-01", VM_EV_UNPAUSE);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+
+	/* Ready -> Paused -> Saved (image on the store, no domain) -> Ready. */
+	request("lab-01", VM_EV_PAUSE);
+	a = request("lab-01", VM_EV_SAVE);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_SAVED);
+	assert_int_equal(view("lab-01").domid, XVDSD_NODOMAIN);
+	snprintf(image, sizeof(image), "%s/store/saved/lab-01.img", T.dir);
+	assert_int_equal(stat(image, &st), 0);
+	a = request("lab-01", VM_EV_RESTORE);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	assert_true(view("lab-01").domid != first);
+	/* The spent image is gone. */
+	assert_int_equal(stat(image, &st), -1);
+
+	/* Ready -> Running -> (session end: reset) -> Ready on a fresh domain. */
+	a = request("lab-01", VM_EV_SESSION_START);
+	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	first = view("lab-01").domid;
+	{
+		struct answer b = { false, XVDS_OK, "" };
+		char	 msg[256];
+
+		assert_int_equal(vm_request("lab-01", VM_EV_SESSION_END, answered,
+		    &b, msg, sizeof(msg)), XVDS_OK);
+		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+		    view("lab-01").domid != first);
+		assert_int_equal(state_of("lab-01"), VM_S_RESETTING);
+		assert_false(b.done);
+		/* Done once the fresh guest reports its boot. */
+		guest_boots(view("lab-01").domid, BOOT_C, "10.77.0.21");
+		RUN_UNTIL(b.done);
+		assert_int_equal(b.err, XVDS_OK);
+	}
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	assert_string_equal(view("lab-01").boot_id, BOOT_C);
+}
+
+static void
+test_refusals(void **state)
+{
+	char	 msg[256];
+	struct answer a = { false, XVDS_OK, "" };
+
+	(void)state;
+	start_pool("");
+	assert_int_equal(vm_request("nosuch", VM_EV_PAUSE, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_NOVM);
+	/* Unpause of a ready CVM: illegal, and nothing changes. */
+	assert_int_equal(vm_request("lab-01", VM_EV_UNPAUSE, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_ILLEGAL);
+	assert_non_null(strstr(msg, "illegal transition"));
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	/* While an action is under way: busy. */
+	hv_sim_set_latency(T.hv, HV_SIM_OP_PAUSE, 200);
+	assert_int_equal(vm_request("lab-01", VM_EV_PAUSE, answered, &a, msg,
+	    sizeof(msg)), XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_PAUSING);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+
+		assert_int_equal(vm_request("lab-01", VM_EV_SAVE, answered, &b,
+		    msg, sizeof(msg)), XVDS_E_BUSY);
+	}
+	RUN_UNTIL(a.done);
+	assert_int_equal(a.err, XVDS_OK);
+	/* Migration is refused until it exists. */
+	assert_int_equal(vm_request("lab-02", VM_EV_MIGRATE, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_NOTSUP);
+	/* Not requests at all. */
+	assert_int_equal(vm_request("lab-02", VM_EV_DONE, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_INVAL);
+}
+
+static void
+test_failures(void **state)
+{
+	struct answer a;
+	uint32_t domid;
+
+	(void)state;
+	start_pool("");
+	/* A pause that fails with the domain intact: back to ready, and said. */
+	hv_sim_fail_next(T.hv, HV_SIM_OP_PAUSE, HV_FAILED);
+	a = request("lab-01", VM_EV_PAUSE);
+	assert_int_equal(a.err, XVDS_E_FAILED);
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	assert_true(view("lab-01").last_error[0] == '\0');
+	/* A save that loses the domain: failed, domain forgotten. */
+	request("lab-01", VM_EV_PAUSE);
+	hv_sim_fail_next(T.hv, HV_SIM_OP_SAVE, HV_LOST);
+	a = request("lab-01", VM_EV_SAVE);
+	assert_int_equal(a.err, XVDS_E_FAILED);
+	assert_int_equal(state_of("lab-01"), VM_S_FAILED);
+	assert_true(view("lab-01").last_error[0] != '\0');
+	/* The operator clears it. */
+	a = request("lab-01", VM_EV_DESTROY);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_INACTIVE);
+
+	/* A guest that dies on its own: reaped, inactive. */
+	domid = view("lab-02").domid;
+	assert_int_equal(hv_sim_kill(T.hv, domid, HV_DEATH_CRASH), 0);
+	RUN_UNTIL(state_of("lab-02") == VM_S_INACTIVE &&
+	    view("lab-02").domid == XVDSD_NODOMAIN);
+	assert_false(domain_exists(domid));
+}
+
+static void
+test_boot_timeout(void **state)
+{
+	(void)state;
+	write_conf("");
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN);
+	/* No guest ever reports: failed after boot-timeout (2 s), domain gone. */
+	{
+		int	 i;
+
+		for (i = 0; i < 40 && state_of("lab-01") != VM_S_FAILED; i++) {
+			struct timeval tv = { 0, 100000 };
+
+			event_base_loopexit(T.base, &tv);
+			event_base_dispatch(T.base);
+		}
+	}
+	assert_int_equal(state_of("lab-01"), VM_S_FAILED);
+	RUN_UNTIL(view("lab-01").domid == XVDSD_NODOMAIN);
+	assert_non_null(strstr(view("lab-01").last_error, "took too long"));
+}
+
+static void
+test_pvm(void **state)
+{
+	char	 msg[256];
+	struct answer a;
+	uint32_t domid;
+
+	(void)state;
+	start_pool("");
+	assert_int_equal(vm_define("alice", "desk", VM_PVM, msg, sizeof(msg)),
+	    XVDS_OK);
+	assert_int_equal(vm_define("alice", "desk", VM_PVM, msg, sizeof(msg)),
+	    XVDS_E_EXISTS);
+	assert_int_equal(vm_define("bad/name", "desk", VM_PVM, msg, sizeof(msg)),
+	    XVDS_E_INVAL);
+	assert_int_equal(vm_define("bob", "nosuch", VM_PVM, msg, sizeof(msg)),
+	    XVDS_E_INVAL);
+	assert_int_equal(state_of("alice"), VM_S_INACTIVE);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+
+		assert_int_equal(vm_request("alice", VM_EV_START, answered, &b,
+		    msg, sizeof(msg)), XVDS_OK);
+		RUN_UNTIL(view("alice").domid != XVDSD_NODOMAIN);
+		assert_false(b.done);	/* ready only once booted */
+		guest_boots(view("alice").domid, BOOT_A, "10.77.0.31");
+		RUN_UNTIL(b.done);
+		assert_int_equal(b.err, XVDS_OK);
+	}
+	assert_int_equal(state_of("alice"), VM_S_READY);
+	/* A PVM is never paused. */
+	assert_int_equal(vm_request("alice", VM_EV_PAUSE, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_ILLEGAL);
+	request("alice", VM_EV_SESSION_START);
+	domid = view("alice").domid;
+	/* Session end: clean shutdown, then inactive. */
+	a = request("alice", VM_EV_SESSION_END);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("alice"), VM_S_INACTIVE);
+	assert_int_equal(view("alice").domid, XVDSD_NODOMAIN);
+	assert_false(domain_exists(domid));
+	assert_int_equal(vm_undefine("alice", msg, sizeof(msg)), XVDS_OK);
+	assert_int_equal(vm_get("alice", &(struct vm_view){ 0 }), XVDS_E_NOVM);
+	/* Pool VMs are the configuration's. */
+	assert_int_equal(vm_undefine("lab-01", msg, sizeof(msg)), XVDS_E_ILLEGAL);
+}
+
+static void
+test_shutdown_timeout(void **state)
+{
+	struct answer a;
+
+	(void)state;
+	start_pool("");
+	/* A paused guest cannot answer a shutdown: destroyed after the timeout. */
+	request("lab-01", VM_EV_PAUSE);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+		char	 msg[256];
+		int	 i;
+
+		assert_int_equal(vm_request("lab-01", VM_EV_SHUTDOWN, answered, &b,
+		    msg, sizeof(msg)), XVDS_OK);
+		for (i = 0; i < 30 && !b.done; i++) {
+			struct timeval tv = { 0, 100000 };
+
+			event_base_loopexit(T.base, &tv);
+			event_base_dispatch(T.base);
+		}
+		a = b;
+	}
+	assert_true(a.done);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_INACTIVE);
+}
+
+static void
+test_restart_adopts(void **state)
+{
+	uint32_t d1, d2;
+
+	(void)state;
+	start_pool("");
+	request("lab-02", VM_EV_PAUSE);
+	request("lab-01", VM_EV_SESSION_START);
+	d1 = view("lab-01").domid;
+	d2 = view("lab-02").domid;
+	/* The daemon goes away; the guests stay. */
+	vm_shutdown();
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	assert_int_equal(view("lab-01").domid, d1);
+	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	assert_int_equal(view("lab-02").domid, d2);
+	assert_int_equal(state_of("lab-02"), VM_S_PAUSED);
+	/* Nothing was started twice. */
+	{
+		struct hv_domain *list;
+		size_t	 n;
+
+		assert_int_equal(hv_list_domains(T.hv, &list, &n), 0);
+		assert_int_equal(n, 3);		/* dom0 and the two CVMs */
+		free(list);
+	}
+	/* A guest that died while the daemon was away is reaped. */
+	vm_shutdown();
+	assert_int_equal(hv_sim_kill(T.hv, d2, HV_DEATH_POWEROFF), 0);
+	RUN_UNTIL(domain_is(d2, HV_DOM_SHUTDOWN));
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	RUN_UNTIL(!domain_exists(d2));
+	/* ...and, a pool CVM, started again once reaped. */
+	RUN_UNTIL(state_of("lab-02") == VM_S_STARTING &&
+	    view("lab-02").domid != XVDSD_NODOMAIN);
+	guest_boots(view("lab-02").domid, BOOT_C, "10.77.0.22");
+	assert_int_equal(state_of("lab-02"), VM_S_READY);
+}
+
+static void
+test_idle_timers(void **state)
+{
+	int	 i;
+
+	(void)state;
+	/* Two CVMs, one kept ready: the other is paused after 1 s, saved after 1 s more. */
+	start_pool("	ready 1\n	idle-pause 1s\n	idle-save 1s\n");
+	for (i = 0; i < 40; i++) {
+		struct timeval tv = { 0, 100000 };
+
+		event_base_loopexit(T.base, &tv);
+		event_base_dispatch(T.base);
+		if (state_of("lab-01") == VM_S_SAVED || state_of("lab-02") == VM_S_SAVED)
+			break;
+	}
+	/* Exactly one went idle; the warm buffer stayed ready. */
+	assert_true((state_of("lab-01") == VM_S_SAVED) !=
+	    (state_of("lab-02") == VM_S_SAVED));
+	assert_true(state_of("lab-01") == VM_S_READY ||
+	    state_of("lab-02") == VM_S_READY);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cvm_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pvm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timers, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("vm", tests, NULL, NULL);
+}
