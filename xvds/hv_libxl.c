@@ -91,7 +91,8 @@ struct hv_op {
 	hv_done_cb	 cb;
 	void		*arg;
 	uint32_t	 domid;
-	bool		 paused;	/* create/restore: leave it paused */
+	bool		 paused;	/* create/restore: leave it paused;
+					   save: it was paused before */
 	int		 fd;		/* save/restore image, -1 if none */
 	char		*path;		/* save: the final image path */
 	char		*tmp_path;	/* save: written here, renamed when whole */
@@ -760,8 +761,13 @@ spec_to_config(const struct vm_spec *s, libxl_domain_config *c)
 
 	libxl_domain_build_info_init_type(&c->b_info, type);
 	c->b_info.max_vcpus = (int)s->max_vcpus;
-	/* A NULL context is fine for libxl's allocators (it aborts on ENOMEM). */
-	if (libxl_bitmap_alloc(NULL, &c->b_info.avail_vcpus, (int)s->max_vcpus) != 0)
+	/*
+	 * libxl_bitmap_alloc needs a context; the translation must work
+	 * without one (golden tests), and the bitmap is plain public data.
+	 */
+	c->b_info.avail_vcpus.size = (s->max_vcpus + 7) / 8;
+	c->b_info.avail_vcpus.map = calloc(c->b_info.avail_vcpus.size, 1);
+	if (c->b_info.avail_vcpus.map == NULL)
 		goto fail;
 	for (v = 0; v < s->vcpus; v++)
 		libxl_bitmap_set(&c->b_info.avail_vcpus, (int)v);
@@ -994,6 +1000,13 @@ save_failed(struct hv_op *op)
 		op_finish(op, HV_LOST);
 		return;
 	}
+	/* As it was: a domain saved from paused is paused again. */
+	if (op->paused && libxl_domain_pause(hv->ctx, op->domid, NULL) != 0) {
+		log_warnx("domain %u: cannot pause it again after a failed save",
+		    op->domid);
+		op_finish(op, HV_LOST);
+		return;
+	}
 	op_finish(op, HV_FAILED);
 }
 
@@ -1132,6 +1145,7 @@ hv_save(struct hv *hv, uint32_t domid, const char *image, hv_done_cb cb,
 		return -1;
 	}
 	/* A paused guest cannot acknowledge the suspend request. */
+	op->paused = d.state == HV_DOM_PAUSED;
 	if (d.state == HV_DOM_PAUSED &&
 	    libxl_domain_unpause(hv->ctx, domid, NULL) != 0) {
 		LIST_REMOVE(op, entry);
@@ -1217,8 +1231,11 @@ hv_set_vcpus(struct hv *hv, uint32_t domid, unsigned n, hv_done_cb cb,
 	unsigned v;
 	int	 rc;
 
-	if (n == 0 || !domain_exists(hv, domid))
+	if (n == 0 || !domain_exists(hv, domid)) {
+		log_debug("domain %u: set vcpus %u: no such domain, or zero", domid, n);
+		errno = n == 0 ? EINVAL : ENOENT;
 		return -1;
+	}
 	if ((op = op_new(hv, OP_SET_VCPUS, domid, cb, arg)) == NULL)
 		return -1;
 	libxl_bitmap_init(&map);
@@ -1245,8 +1262,11 @@ hv_set_memory(struct hv *hv, uint32_t domid, uint64_t mib, hv_done_cb cb,
 	struct hv_op *op;
 	int	 rc;
 
-	if (mib == 0 || !domain_exists(hv, domid))
+	if (mib == 0 || !domain_exists(hv, domid)) {
+		log_debug("domain %u: set memory: no such domain, or zero", domid);
+		errno = mib == 0 ? EINVAL : ENOENT;
 		return -1;
+	}
 	if ((op = op_new(hv, OP_SET_MEMORY, domid, cb, arg)) == NULL)
 		return -1;
 	rc = libxl_set_memory_target(hv->ctx, domid, (int64_t)(mib * 1024), 0, 1);

@@ -62,6 +62,11 @@ struct vm {
 	enum vm_state	 reply_target;	/* where the request means to go */
 	unsigned	 ops;		/* hypervisor operations under way */
 	bool		 start_when_reaped;	/* reconcile reaps, then boots */
+	/* A vCPU and/or memory change under way, and who waits for it. */
+	bool		 setting;
+	uint64_t	 set_memory_next;	/* after the vCPUs, MiB; 0: none */
+	xvds_reply_cb	 set_reply;
+	void		*set_reply_arg;
 };
 
 static struct {
@@ -942,6 +947,38 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 	return XVDS_OK;
 }
 
+/* One change at a time: vCPUs first, then memory. */
+static void
+resources_cb(void *arg, enum hv_result r, uint32_t domid)
+{
+	struct vm *vm = arg;
+	uint64_t mib = vm->set_memory_next;
+
+	(void)domid;
+	op_ended(vm);
+	vm->set_memory_next = 0;
+	if (r == HV_OK && mib != 0 && vm->domid != XVDSD_NODOMAIN) {
+		if (hv_set_memory(V.hv, vm->domid, mib, resources_cb, vm) == 0) {
+			op_started(vm);
+			vm->memory_mib = mib;
+			return;
+		}
+		r = HV_FAILED;
+	}
+	vm->setting = false;
+	if (r != HV_OK)
+		set_error(vm, "the hypervisor could not change its vCPUs or memory");
+	if (vm->set_reply == NULL)
+		return;
+	if (r != HV_OK)
+		reply_later(vm->set_reply, vm->set_reply_arg, XVDS_E_FAILED,
+		    "%s: %s", vm->name, vm->last_error);
+	else
+		reply_later(vm->set_reply, vm->set_reply_arg, XVDS_OK,
+		    "%s changed", vm->name);
+	vm->set_reply = NULL;
+}
+
 enum xvds_err
 vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
     xvds_reply_cb cb, void *arg, char *msg, size_t msglen)
@@ -966,24 +1003,33 @@ vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
 		    "VM can be changed", vm->name, vm_state_names[vm->fsm.state]);
 		return XVDS_E_ILLEGAL;
 	}
-	/* Synchronous enough: both calls complete from the loop at once. */
+	if (vm->setting) {
+		snprintf(msg, msglen, "%s: a change is under way", vm->name);
+		return XVDS_E_BUSY;
+	}
 	if (vcpus != 0) {
-		if (hv_set_vcpus(V.hv, vm->domid, vcpus, NULL, NULL) == -1) {
+		if (hv_set_vcpus(V.hv, vm->domid, vcpus, resources_cb, vm) == -1) {
 			snprintf(msg, msglen, "%s: the hypervisor refused %u vCPUs",
 			    vm->name, vcpus);
 			return XVDS_E_FAILED;
 		}
 		vm->vcpus = vcpus;
-	}
-	if (memory_mib != 0) {
-		if (hv_set_memory(V.hv, vm->domid, memory_mib, NULL, NULL) == -1) {
+		vm->set_memory_next = memory_mib;
+	} else if (memory_mib != 0) {
+		if (hv_set_memory(V.hv, vm->domid, memory_mib, resources_cb, vm) == -1) {
 			snprintf(msg, msglen, "%s: the hypervisor refused %" PRIu64
 			    " MiB", vm->name, memory_mib);
 			return XVDS_E_FAILED;
 		}
 		vm->memory_mib = memory_mib;
+	} else {
+		snprintf(msg, msglen, "%s: nothing to change", vm->name);
+		return XVDS_E_INVAL;
 	}
-	reply_later(cb, arg, XVDS_OK, "%s changed", vm->name);
+	op_started(vm);
+	vm->setting = true;
+	vm->set_reply = cb;
+	vm->set_reply_arg = arg;
 	return XVDS_OK;
 }
 
@@ -1017,6 +1063,7 @@ vm_free(struct vm *vm)
 	event_free(vm->timer);
 	free(vm);
 }
+
 
 static bool
 valid_vm_name(const char *name)

@@ -601,6 +601,42 @@ test_restart_adopts(void **state)
 }
 
 static void
+test_set_resources(void **state)
+{
+	struct answer a = { false, XVDS_OK, "" };
+	char	 msg[256];
+	struct hv_domain d;
+
+	(void)state;
+	start_pool("");
+	assert_int_equal(vm_set_resources("lab-01", 2, 200, answered, &a, msg,
+	    sizeof(msg)), XVDS_OK);
+	RUN_UNTIL(a.done);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(view("lab-01").vcpus, 2);
+	assert_int_equal(view("lab-01").memory_mib, 200);
+	assert_int_equal(hv_domain_info(T.hv, view("lab-01").domid, &d), 0);
+	assert_int_equal(d.vcpus, 2);
+	assert_int_equal(d.mem_kib, 200 * 1024);
+	/* Beyond the template's maxima, or with no domain: refused at once. */
+	assert_int_equal(vm_set_resources("lab-01", 3, 0, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_INVAL);
+	assert_int_equal(vm_set_resources("lab-01", 0, 512, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_INVAL);
+	request("lab-02", VM_EV_PAUSE);
+	request("lab-02", VM_EV_SAVE);
+	assert_int_equal(vm_set_resources("lab-02", 2, 0, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_ILLEGAL);
+	/* A failure in the hypervisor is reported. */
+	hv_sim_fail_next(T.hv, HV_SIM_OP_SET_VCPUS, HV_FAILED);
+	a.done = false;
+	assert_int_equal(vm_set_resources("lab-01", 1, 0, answered, &a, msg,
+	    sizeof(msg)), XVDS_OK);
+	RUN_UNTIL(a.done);
+	assert_int_equal(a.err, XVDS_E_FAILED);
+}
+
+static void
 test_idle_timers(void **state)
 {
 	int	 i;
@@ -634,6 +670,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pvm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timers, setup, teardown),
 	};
 
