@@ -53,7 +53,7 @@ struct vm_view {
 /* The host as operators know it from OpenNebula (seed 004). */
 struct host_view {
 	char		 hostname[64];
-	char		 hypervisor[32];	/* "xen 4.17.7", "simulated" */
+	char		 hypervisor[48];	/* "xen 4.17.7", "simulated" */
 	unsigned	 rvm;		/* running VMs (with a domain) */
 	unsigned	 tcpu;		/* total CPU, 100 per physical CPU */
 	unsigned	 fcpu;		/* free CPU (tcpu minus the windowed use) */
