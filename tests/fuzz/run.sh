@@ -12,6 +12,8 @@ inc="-I$top -I$top/xvds"
 
 clang $cflags $inc -o "$out/fuzz_report" "$top/tests/fuzz/fuzz_report.c" \
 	"$top/xvds/report.c" "$top/xvds/reportstate.c"
+clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
+	"$top/xvds/conf.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c"
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"
@@ -22,13 +24,23 @@ printf 'v=1 boot=0123456789abcdef0123456789abcdef seq=1 ip=eth0,10.77.0.2/24 ip=
 printf 'v=1 boot=0123456789abcdef0123456789abcdef time=1800000000 agent=0.1.0\377v=1 boot=0123456789abcdef0123456789abcdef seq=1 ip=eth0,10.77.0.2/24' \
 	> "$out/corpus-report/both"
 
-echo "fuzz_report: $secs s"
-status=0
-(cd "$out" && ./fuzz_report -max_total_time="$secs" -max_len=4096 \
-	-print_final_stats=1 corpus-report) > "$out/fuzz_report.log" 2>&1 || status=$?
-grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$out/fuzz_report.log" || true
-if [ $status -ne 0 ]; then
-	echo "fuzz_report FAILED (exit $status); crash input in $out:"
-	grep -E 'ERROR|SUMMARY|Test unit written' "$out/fuzz_report.log"
-	exit 1
-fi
+# Seeds for the configuration: the unit tests' good fixtures.
+mkdir -p "$out/corpus-conf"
+cp "$top"/tests/unit/conf/good-*.conf "$top/tests/unit/golden/templates.conf" \
+	"$out/corpus-conf/"
+
+# fuzz TARGET CORPUS: runs one target for $secs seconds; fails on a crash.
+fuzz() {
+	local status=0
+	echo "$1: $secs s"
+	(cd "$out" && "./$1" -max_total_time="$secs" -max_len=4096 \
+		-print_final_stats=1 "$2") >"$out/$1.log" 2>&1 || status=$?
+	grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$out/$1.log" || true
+	if [ $status -ne 0 ]; then
+		echo "$1 FAILED (exit $status); crash input in $out:"
+		grep -E 'ERROR|SUMMARY|Test unit written' "$out/$1.log"
+		return 1
+	fi
+}
+fuzz fuzz_report corpus-report
+fuzz fuzz_conf corpus-conf
