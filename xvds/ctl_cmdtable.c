@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctl_cmdtable.c — xvdsctl's commands, as xl's xl_cmdtable.c lists its
+ * own: name, function, usage, help.  `xvdsctl help` prints this table;
+ * xvdsctl(8) says the same at length.
+ */
+#include <config.h>
+
+#include <stddef.h>
+
+#include "xvdsctl.h"
+
+#define NOEV	VM_EV__COUNT
+
+const struct ctl_cmd ctl_cmds[] = {
+	{ "host", "info", ctl_host_info, NOEV, "[--json]",
+	  "Show this host's figures: running VMs, CPU and memory." },
+	{ "vm", "list", ctl_vm_list, NOEV, "[--json]",
+	  "List the VMs of this host." },
+	{ "vm", "show", ctl_vm_show, NOEV, "NAME [--json]",
+	  "Show one VM." },
+	{ "vm", "create", ctl_vm_create, NOEV, "NAME TEMPLATE [--pvm]",
+	  "Define a VM outside the pools from a template (a CVM unless --pvm)." },
+	{ "vm", "undefine", ctl_vm_undefine, NOEV, "NAME",
+	  "Forget a VM that has no domain and no saved image." },
+	{ "vm", "start", ctl_vm_action, VM_EV_START, "NAME",
+	  "Create the VM's domain and wait until the guest has booted." },
+	{ "vm", "pause", ctl_vm_action, VM_EV_PAUSE, "NAME",
+	  "Pause a ready CVM." },
+	{ "vm", "unpause", ctl_vm_action, VM_EV_UNPAUSE, "NAME",
+	  "Unpause a paused CVM." },
+	{ "vm", "save", ctl_vm_action, VM_EV_SAVE, "NAME",
+	  "Save a CVM to the shared store; its domain goes away." },
+	{ "vm", "restore", ctl_vm_action, VM_EV_RESTORE, "NAME",
+	  "Restore a saved CVM from the shared store." },
+	{ "vm", "reset", ctl_vm_action, VM_EV_RESET, "NAME",
+	  "Reset the VM to its golden image." },
+	{ "vm", "shutdown", ctl_vm_action, VM_EV_SHUTDOWN, "NAME",
+	  "Shut the guest down cleanly (destroyed after a timeout)." },
+	{ "vm", "destroy", ctl_vm_action, VM_EV_DESTROY, "NAME",
+	  "Destroy the domain now and discard a saved image." },
+	{ "vm", "session-start", ctl_vm_action, VM_EV_SESSION_START, "NAME",
+	  "Tell xvdsd a session formed (for tests; the controller's hook)." },
+	{ "vm", "session-end", ctl_vm_action, VM_EV_SESSION_END, "NAME",
+	  "Tell xvdsd the session ended (for tests; the controller's hook)." },
+	{ "vm", "set", ctl_vm_set, NOEV, "NAME [--vcpus N] [--memory MIB]",
+	  "Change the online vCPUs and/or the memory of a VM with a domain." },
+	{ "vm", "migrate", ctl_vm_migrate, NOEV, "NAME HOST",
+	  "Live-migrate the VM to another host (not implemented yet)." },
+};
+
+const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);

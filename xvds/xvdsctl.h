@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xvdsctl.h — the parts of xvdsctl(8), the operator's CLI, as xl splits
+ * its own: the command table (ctl_cmdtable.c), the client of xvdsd's
+ * control socket (ctl_client.c), one file per command group (ctl_host.c,
+ * ctl_vm.c) and main, usage and help (xvdsctl.c).
+ */
+#ifndef XVDS_XVDSCTL_H
+#define XVDS_XVDSCTL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "vm_fsm.h"
+
+#define CTL_DEFAULT_TIMEOUT	300	/* seconds to wait for a reply */
+
+/* Exit statuses, as xvdsctl(8) lists them. */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAILED = 1,		/* failed, or any other error reply */
+	CTL_EXIT_USAGE = 2,
+	CTL_EXIT_UNREACHABLE = 3,	/* xvdsd not running, or gone */
+	CTL_EXIT_NOVM = 4,
+	CTL_EXIT_EXISTS = 5,
+	CTL_EXIT_ILLEGAL = 6,
+	CTL_EXIT_BUSY = 7,
+	CTL_EXIT_TIMEOUT = 8,
+};
+
+struct ctl {
+	const char	*socket;
+	unsigned	 timeout;	/* seconds; 0: wait for ever */
+	char		 what[160];	/* "vm pause desk-01", to prefix errors */
+	int		 fd;
+};
+
+struct ctl_cmd;
+typedef int (*ctl_fn)(struct ctl *, const struct ctl_cmd *, int argc, char *argv[]);
+
+/* One row of the command table (xl's struct cmd_spec). */
+struct ctl_cmd {
+	const char	*group;		/* "vm" */
+	const char	*name;		/* "start" */
+	ctl_fn		 fn;
+	enum vm_event	 ev;		/* the request of a vm action */
+	const char	*usage;		/* what follows the command's name */
+	const char	*help;
+};
+
+/* ctl_cmdtable.c */
+extern const struct ctl_cmd ctl_cmds[];
+extern const size_t ctl_ncmds;
+
+/* xvdsctl.c */
+/* Prints the command's usage to stderr; returns CTL_EXIT_USAGE. */
+int	ctl_usage(const struct ctl_cmd *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* ctl_client.c */
+/*
+ * Sends cmd with the members of args (taken; NULL for none) and waits for
+ * the reply.  Returns its result (the caller's), or NULL after printing
+ * why, with the exit status in *exit_r.
+ */
+json_t	*ctl_call(struct ctl *, const char *cmd, json_t *args, int *exit_r);
+void	 ctl_disconnect(struct ctl *);
+/* The result as --json prints it: indented, on stdout. */
+void	 ctl_print_json(const json_t *);
+
+/* ctl_host.c */
+int	ctl_host_info(struct ctl *, const struct ctl_cmd *, int, char *[]);
+
+/* ctl_vm.c */
+int	ctl_vm_list(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_vm_show(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_vm_create(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_vm_undefine(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_vm_action(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_vm_set(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_vm_migrate(struct ctl *, const struct ctl_cmd *, int, char *[]);
+
+#endif
