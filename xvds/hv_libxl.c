@@ -130,7 +130,8 @@ logger_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
 		prio = LOG_INFO;
 	else
 		prio = LOG_DEBUG;
-	if (prio == LOG_DEBUG && !log_getverbose())
+	/* libxl's debugging is voluminous: only with -vv. */
+	if (prio == LOG_DEBUG && log_getverbose() < 2)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (errnoval >= 0)

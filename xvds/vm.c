@@ -225,11 +225,15 @@ mkdir_p(const char *dir)
 /* Replies: always from the loop, never from within vm_request. */
 
 struct reply {
+	TAILQ_ENTRY(reply) entry;
+	struct event	*ev;
 	xvds_reply_cb	 cb;
 	void		*arg;
 	enum xvds_err	 err;
 	char		 msg[256];
 };
+
+static TAILQ_HEAD(, reply) replies = TAILQ_HEAD_INITIALIZER(replies);
 
 static void
 reply_fire(evutil_socket_t fd, short what, void *arg)
@@ -238,6 +242,8 @@ reply_fire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	TAILQ_REMOVE(&replies, r, entry);
+	event_free(r->ev);
 	r->cb(r->arg, r->err, r->msg);
 	free(r);
 }
@@ -260,8 +266,10 @@ reply_later(xvds_reply_cb cb, void *arg, enum xvds_err err, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
 	va_end(ap);
-	if (event_base_once(V.base, -1, EV_TIMEOUT, reply_fire, r, NULL) == -1)
-		fatalx("%s: event_base_once", __func__);
+	if ((r->ev = event_new(V.base, -1, 0, reply_fire, r)) == NULL)
+		fatalx("%s: event_new", __func__);
+	TAILQ_INSERT_TAIL(&replies, r, entry);
+	event_active(r->ev, EV_TIMEOUT, 0);
 }
 
 static void
@@ -1376,8 +1384,19 @@ vm_busy(void)
 void
 vm_shutdown(void)
 {
+	struct reply *r;
 	struct vm *vm;
 
+	/* Every accepted request is answered exactly once, even now. */
+	while ((r = TAILQ_FIRST(&replies)) != NULL)
+		reply_fire(-1, 0, r);
+	TAILQ_FOREACH(vm, &V.vms, entry) {
+		if (vm->reply != NULL)
+			vm->reply(vm->reply_arg, XVDS_E_FAILED, "xvdsd is stopping");
+		if (vm->set_reply != NULL)
+			vm->set_reply(vm->set_reply_arg, XVDS_E_FAILED,
+			    "xvdsd is stopping");
+	}
 	while ((vm = TAILQ_FIRST(&V.vms)) != NULL)
 		vm_free(vm);
 	if (V.rw_ev != NULL)

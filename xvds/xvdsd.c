@@ -7,7 +7,11 @@
  */
 #include <config.h>
 
+#include <sys/file.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +45,34 @@ usage(void)
 {
 	fprintf(stderr, "usage: xvdsd [-dnv] [-f file]\n");
 	exit(2);
+}
+
+/*
+ * One xvdsd per host: a lock in the state directory, taken before
+ * anything looks at the domains, held until exit.
+ */
+static void
+take_lock(const char *state_dir)
+{
+	char	 path[512], pid[32];
+	int	 fd, n;
+
+	if (mkdir(state_dir, 0700) == -1 && errno != EEXIST)
+		fatal("%s", state_dir);
+	snprintf(path, sizeof(path), "%s/xvdsd.lock", state_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = (int)read(fd, pid, sizeof(pid) - 1);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fatalx("another xvdsd is running (pid %s; lock %s)",
+		    pid[0] ? pid : "unknown", path);
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("%s", path);
+	/* fd stays open: the lock lasts as long as the process. */
 }
 
 static void
@@ -171,15 +203,16 @@ main(int argc, char *argv[])
 	if ((D.stop_timer = evtimer_new(D.base, stop_check, NULL)) == NULL)
 		fatalx("cannot make a timer");
 
+	take_lock(s->state_dir);
 	if ((D.hv = hv_open(D.base, &cbs)) == NULL)
 		fatalx("cannot reach the hypervisor");
-	/* The control socket first: it refuses if another xvdsd runs. */
-	if (control_init(D.base, s->control_socket) == -1)
-		fatalx("cannot open the control socket %s", s->control_socket);
 	if (vm_init(D.base, D.hv, D.conf) == -1)
 		fatalx("cannot start the VMs");
 	if (host_init(D.base, D.hv, s->sample_interval, s->sample_window) == -1)
 		fatalx("cannot start sampling");
+	/* Last: whoever connects finds the VMs reconciled. */
+	if (control_init(D.base, s->control_socket) == -1)
+		fatalx("cannot open the control socket %s", s->control_socket);
 	log_info("started, configuration %s", D.conf_path);
 
 	event_base_dispatch(D.base);

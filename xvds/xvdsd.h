@@ -66,6 +66,9 @@ struct host_view {
 /*
  * How a request ends: err is XVDS_OK once the VM settled in the state
  * the request aimed at, else the error and a message for the operator.
+ * Called exactly once for every accepted request, always from the loop
+ * (never from within the call that accepted it), and with XVDS_E_FAILED
+ * when the daemon stops first.
  */
 typedef void (*xvds_reply_cb)(void *arg, enum xvds_err err, const char *msg);
 
