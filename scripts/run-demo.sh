@@ -16,8 +16,11 @@ log=${TMPDIR:-/tmp}/xvds-lab-console.log
 echo "== booting the lab; the serial console goes to $log"
 status=0
 ./scripts/lab/run.sh --probe xvds/xvds-probe --guestd xvds-guestd/xvds-guestd \
-	--log "$log" || status=$?
+	--xvdsd xvds/xvdsd --xvdsctl xvds/xvdsctl --log "$log" || status=$?
 echo
 echo "== what dom0's xvds-probe saw of the guests' reports:"
-grep -E 'domain [0-9]+ (boot-complete|addrs) (ok|rejected)' "$log" | sed 's/^/   /' || true
+grep -a 'lab: report: probe: ' "$log" | sed 's/^lab: report: probe: /   /' || true
+echo
+echo "== what xvdsd did with its VMs:"
+grep -a 'lab: report: xvdsd: ' "$log" | sed 's/^lab: report: xvdsd: /   /' || true
 exit $status

@@ -1108,6 +1108,11 @@ hv_restore(struct hv *hv, const struct vm_spec *s, const char *image,
 	}
 	op_how(op);
 	libxl_domain_restore_params_init(&params);
+	/*
+	 * Our images are libxl's own stream, version 2 since Xen 4.6; left
+	 * at its default, libxl takes it for a legacy stream to convert.
+	 */
+	params.stream_version = 2;
 	rc = libxl_domain_create_restore(hv->ctx, &op->config, &op->domid,
 	    op->fd, -1, &params, &op->how, NULL);
 	libxl_domain_restore_params_dispose(&params);

@@ -144,6 +144,7 @@ int
 main(int argc, char *argv[])
 {
 	struct event *sigs[3];
+	struct event_config *cfg;
 	const struct conf_settings *s;
 	struct hv_callbacks cbs = { vm_domain_died, NULL };
 	char	 err[CONF_ERR_MAX];
@@ -191,8 +192,17 @@ main(int argc, char *argv[])
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	if ((D.base = event_base_new()) == NULL)
+	/*
+	 * libxl asks to poll the save and restore images, regular files,
+	 * which epoll refuses (EPERM): poll(2) takes any fd, and xvdsd has
+	 * few enough of them.
+	 */
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_avoid_method(cfg, "epoll") == -1 ||
+	    (D.base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("cannot make the event loop");
+	event_config_free(cfg);
+	log_debug("event loop: %s", event_base_get_method(D.base));
 	sigs[0] = evsignal_new(D.base, SIGHUP, on_signal, NULL);
 	sigs[1] = evsignal_new(D.base, SIGTERM, on_signal, NULL);
 	sigs[2] = evsignal_new(D.base, SIGINT, on_signal, NULL);

@@ -3,6 +3,8 @@
 # run tests/lab/dom0-test.sh in dom0 and report its stages.
 #
 # Usage: run.sh --probe PATH/xvds-probe --guestd PATH/xvds-guestd [options]
+#   --xvdsd PATH, --xvdsctl PATH   the host daemon and its CLI, for the
+#                   xvdsd stages (tests/lab/xvdsd-stages.sh)
 #   --log FILE      write the serial console (all attempts) to FILE
 #   --result FILE   write machine-readable results (used by tests/lab/lab.test)
 #   --timeout SECS  outer limit per boot (default 900)
@@ -24,6 +26,8 @@
 # Emulated SVM sometimes triple-faults a guest or wedges the whole VM.  Those
 # signatures (Xen's "Triple fault" line, an XVDS-FLAKE line, a silent
 # console) get the whole boot retried once, loudly; nothing else is retried.
+# The first attempt stops as soon as it shows one, to retry without waiting
+# for the rest of its stages to time out.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,13 +35,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
 
-probe="" guestd="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
+probe="" guestd="" xvdsd="" xvdsctl="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
 timeout=900 silence=180
 usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--probe) probe=${2:?}; shift ;;
 	--guestd) guestd=${2:?}; shift ;;
+	--xvdsd) xvdsd=${2:?}; shift ;;
+	--xvdsctl) xvdsctl=${2:?}; shift ;;
 	--log) logfile=${2:?}; shift ;;
 	--result) resultfile=${2:?}; shift ;;
 	--timeout) timeout=${2:?}; shift ;;
@@ -65,7 +71,7 @@ die() {
 	exit 1
 }
 
-for f in "$probe" "$guestd"; do
+for f in "$probe" "$guestd" ${xvdsd:+"$xvdsd"} ${xvdsctl:+"$xvdsctl"}; do
 	[ -f "$f" ] && [ -x "$f" ] || die "$f is not an executable file (build the project first)"
 	# libtool's wrapper scripts stand in for not-installed binaries; the real
 	# one is in .libs/.
@@ -73,7 +79,7 @@ for f in "$probe" "$guestd"; do
 		die "$f is a libtool wrapper script; pass $(dirname "$f")/.libs/$(basename "$f")"
 	fi
 done
-for f in dom0-test.sh guest-test.sh; do
+for f in dom0-test.sh guest-test.sh xvdsd-stages.sh; do
 	[ -f "$tests/$f" ] || die "$tests/$f missing"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (package qemu-system-x86)"
@@ -109,6 +115,13 @@ d="$run/dom0-root"
 mkdir -p "$d/lab"
 lab_install_bin "$d" "$probe" /usr/bin/xvds-probe || die "cannot collect $probe's libraries"
 install -m 0755 "$tests/dom0-test.sh" "$d/lab/dom0-test.sh"
+install -m 0644 "$tests/xvdsd-stages.sh" "$d/lab/xvdsd-stages.sh"
+if [ -n "$xvdsd" ]; then
+	lab_install_bin "$d" "$xvdsd" /usr/sbin/xvdsd || die "cannot collect $xvdsd's libraries"
+fi
+if [ -n "$xvdsctl" ]; then
+	lab_install_bin "$d" "$xvdsctl" /usr/sbin/xvdsctl || die "cannot collect $xvdsctl's libraries"
+fi
 # Appended cpio archives unpack over each other.  The guest's stays
 # uncompressed (see build-images.sh); dom0's initramfs compresses it.
 cat "$run/guest-base.cpio" "$run/guest-overlay.cpio" >"$d/lab/guest.cpio"
@@ -170,6 +183,12 @@ boot() {
 		fi
 		last=$SECONDS
 		console_line "$line" "$t0"
+		# A flake with a retry still to come: the rest of this boot
+		# proves nothing, so stop it now rather than wait out timeouts.
+		if [ "$abort_on_flake" = yes ] && [ ${#flakes[@]} -gt 0 ]; then
+			ended="stopped early for the retry: ${flakes[0]}"
+			break
+		fi
 	done
 	if [ -n "$ended" ]; then
 		say "killing QEMU ($ended)"
@@ -235,6 +254,8 @@ attempt=1
 retried=""
 while :; do
 	say "boot attempt $attempt: QEMU (TCG) starting"
+	abort_on_flake=no
+	[ $attempt -gt 1 ] || [ $retry = no ] || abort_on_flake=yes
 	boot $attempt
 	if verdict; then
 		break

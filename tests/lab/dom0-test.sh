@@ -10,7 +10,7 @@
 #   XVDS-DUMP-BEGIN ... XVDS-DUMP-END diagnostics, when something failed
 #   XVDS-LAB-DONE
 # run.sh reads the stage list from the next line: keep it in order.
-STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone"
+STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone xvdsd-start xvdsd-cvm-ready xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-pvm xvdsd-stop"
 # No set -e: every stage handles its own failures and the script must always
 # reach XVDS-LAB-DONE.
 set -u
@@ -18,6 +18,8 @@ export PATH=/usr/bin:/usr/lib/xen-4.17/bin
 
 PROBE=/usr/bin/xvds-probe
 W=/tmp/lab
+# The host daemon's stages (run after the probe's).
+. /lab/xvdsd-stages.sh
 CONSOLE_DIR=/var/log/xen/console
 GUESTS="guest-a guest-b"
 declare -A IP=([guest-a]=10.77.0.2 [guest-b]=10.77.0.3)
@@ -189,6 +191,7 @@ dump() {
 		log "==== $f (last 150 lines)"
 		tail -n 150 "$f" | tr -d '\r' | sed 's/^/lab:   | /'
 	done
+	xvdsd_dump
 	echo "XVDS-DUMP-END"
 }
 
@@ -503,12 +506,21 @@ else
 	fi
 	run_stage shutdown st_shutdown
 	run_stage domains-gone st_domains_gone
+	run_xvdsd_stages
 fi
 if [ -n "$watch_pid" ]; then
 	kill "$watch_pid" 2>/dev/null
 	wait "$watch_pid" 2>/dev/null
 fi
 [ $failed = 0 ] || dump
+# What the project's programs saw and did, for the record (and run-demo.sh).
+if [ -s "$W/watch.log" ]; then
+	grep -E '^domain [0-9]+ ' "$W/watch.log" | sed 's/^/lab: report: probe: /'
+fi
+if [ -s "$W/xvdsd.log" ]; then
+	grep -E 'xvdsd: [A-Za-z0-9_.-]+: [a-z]+ -> [a-z]+ on ' "$W/xvdsd.log" |
+		sed 's/^/lab: report: /'
+fi
 # Again, all together: a stage line that Xen's own output happened to split
 # on the shared serial console still arrives whole once.
 log "summary:"

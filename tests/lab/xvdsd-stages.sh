@@ -1,0 +1,258 @@
+# The lab's xvdsd stages, sourced by dom0-test.sh after its own: the host
+# daemon on real Xen, driven through xvdsctl, checked from the outside with
+# xvds-probe (libxl's view), xenstore and the guest's own HTTP answer.
+#
+#   xvdsd-start        config check (-n), daemon up, control socket answers
+#   xvdsd-cvm-ready    the pool's CVM boots and is ready with its address
+#   xvdsd-pause        ready -> paused -> ready (libxl agrees), illegal
+#                      transitions refused
+#   xvdsd-save         ready -> paused -> saved (image, no domain) ->
+#                      restored -> ready: the same guest (same boot id)
+#   xvdsd-reset        running -> (session end) reset -> ready: a new boot
+#   xvdsd-restart      kill -9, start again: the domain is adopted, not
+#                      started twice
+#   xvdsd-pvm          a PVM: created, boot-complete, ready, running,
+#                      session end -> shut down -> inactive, domain gone
+#   xvdsd-stop         SIGTERM: the daemon exits, the CVM keeps running
+# shellcheck shell=bash
+
+XVDSD=/usr/sbin/xvdsd
+XVDSCTL=/usr/sbin/xvdsctl
+XCONF=/lab/xvds.conf
+XSTORE=/var/lib/xvds-store
+xvdsd_pid=""
+CVM=lab-01
+CVM_IP=10.77.0.21
+PVM=alice
+PVM_IP=10.77.0.31
+
+# xvdsd stages that need the daemon binaries.
+have_xvdsd() { [ -x "$XVDSD" ] && [ -x "$XVDSCTL" ]; }
+
+# The daemon's guests are PV: emulated SVM (what PVH and HVM guests need
+# under QEMU's TCG) sometimes triple-faults a guest (about one boot in ten
+# here), and these stages boot four.  PV guests never touch it; the PVH
+# path is covered by the probe stages' guests.
+write_xvds_conf() {
+	mkdir -p "$XSTORE"
+	cat >"$XCONF" <<-EOF
+		state-dir "/var/lib/xvds"
+		control-socket "/run/xvds/xvdsd.sock"
+		store "$XSTORE"
+		sample-interval 1s
+		boot-timeout 120s
+		shutdown-timeout 20s
+		template "cvm-desk" {
+			type pv
+			vcpus 1
+			memory 96M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/guest.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ip=$CVM_IP/24"
+			network bridge "xenbr0"
+		}
+		template "pvm-desk" {
+			type pv
+			vcpus 1
+			memory 96M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/guest.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ip=$PVM_IP/24"
+			network bridge "xenbr0"
+		}
+		pool "lab" {
+			template "cvm-desk"
+			kind cvm
+			size 1
+			ready 1
+		}
+	EOF
+}
+
+start_xvdsd() {
+	$XVDSD -d -vv -f "$XCONF" >>"$W/xvdsd.log" 2>&1 &
+	xvdsd_pid=$!
+	# Not the socket file (a killed daemon leaves it behind): an answer.
+	wait_for 20 xvdsd_answers
+}
+xvdsd_answers() { $XVDSCTL host info >/dev/null 2>&1; }
+
+# vm_field NAME FIELD: one member of `xvdsctl vm show NAME --json`.
+vm_field() {
+	$XVDSCTL vm show "$1" --json 2>>"$W/xvdsctl.err" |
+		sed -n "s/.*\"$2\": *\"\{0,1\}\([^\",]*\)\"\{0,1\}.*/\1/p" | head -n1
+}
+vm_state() { vm_field "$1" state; }
+# vm_is NAME STATE: for wait_for, which evaluates its command each time.
+vm_is() { [ "$(vm_state "$1")" = "$2" ]; }
+
+# ctl ARGS...: xvdsctl, its output kept for the dump.
+ctl() {
+	echo "+ xvdsctl $*" >>"$W/xvdsctl.out"
+	$XVDSCTL "$@" >>"$W/xvdsctl.out" 2>&1
+}
+
+# libxl's view of a domain, by name: its state word from xvds-probe list.
+probe_state() {
+	$PROBE list 2>/dev/null | awk -v n="$1" '$2 == n { print $3 }'
+}
+
+st_xvdsd_start() {
+	have_xvdsd || { why="$XVDSD or $XVDSCTL not in the image"; return 1; }
+	write_xvds_conf
+	$XVDSD -n -f "$XCONF" >"$W/xvdsd-n.out" 2>&1 ||
+		{ why="xvdsd -n refused the lab config: $(tr '\n' ' ' <"$W/xvdsd-n.out")"; return 1; }
+	start_xvdsd || { why="no control socket 20 s after start"; return 1; }
+	ctl host info || { why="xvdsctl host info failed"; return 1; }
+	note="pid $xvdsd_pid"
+}
+
+st_xvdsd_cvm_ready() {
+	wait_for 150 vm_is $CVM ready ||
+		{ why="$CVM is $(vm_state $CVM), not ready, after 150 s"; return 1; }
+	[ "$(vm_field $CVM addr)" = $CVM_IP ] ||
+		{ why="$CVM's address is '$(vm_field $CVM addr)', not $CVM_IP"; return 1; }
+	note="domid $(vm_field $CVM domid) boot $(vm_field $CVM boot_id)"
+}
+
+st_xvdsd_pause() {
+	xvdsd_alive || return 1
+	ctl vm pause $CVM || { why="vm pause failed"; return 1; }
+	[ "$(vm_state $CVM)" = paused ] || { why="$CVM is $(vm_state $CVM) after pause"; return 1; }
+	[ "$(probe_state $CVM)" = paused ] || { why="libxl says $CVM is $(probe_state $CVM)"; return 1; }
+	# Refused: pausing a paused CVM; the daemon says why.
+	if ctl vm pause $CVM; then why="a second pause was accepted"; return 1; fi
+	tail -n 1 "$W/xvdsctl.out" | grep -q 'illegal transition' ||
+		{ why="no 'illegal transition' in: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	ctl vm unpause $CVM || { why="vm unpause failed"; return 1; }
+	[ "$(vm_state $CVM)" = ready ] || { why="$CVM is $(vm_state $CVM) after unpause"; return 1; }
+	case $(probe_state $CVM) in
+	running|blocked) ;;
+	*) why="libxl says $CVM is $(probe_state $CVM) after unpause"; return 1 ;;
+	esac
+}
+
+st_xvdsd_save() {
+	xvdsd_alive || return 1
+	local boot before after
+	boot=$(vm_field $CVM boot_id)
+	ctl vm pause $CVM || { why="vm pause failed"; return 1; }
+	ctl vm save $CVM || { why="vm save failed"; return 1; }
+	[ "$(vm_state $CVM)" = saved ] || { why="$CVM is $(vm_state $CVM) after save"; return 1; }
+	[ -s "$XSTORE/saved/$CVM.img" ] || { why="no image $XSTORE/saved/$CVM.img"; return 1; }
+	note="image of $(($(stat -c %s "$XSTORE/saved/$CVM.img") / 1048576)) MiB"
+	[ -z "$(probe_state $CVM)" ] || { why="libxl still lists $CVM after save"; return 1; }
+	ctl vm restore $CVM || { why="vm restore failed"; return 1; }
+	[ "$(vm_state $CVM)" = ready ] || { why="$CVM is $(vm_state $CVM) after restore"; return 1; }
+	# The same guest, where it was: its boot id over HTTP is unchanged.
+	after=$(fetch "http://$CVM_IP:8080/boot-id") ||
+		{ why="no HTTP answer from $CVM_IP after restore"; return 1; }
+	[ "$after" = "$boot" ] || { why="boot id $after after restore, $boot before"; return 1; }
+	[ ! -e "$XSTORE/saved/$CVM.img" ] || { why="the spent image was not removed"; return 1; }
+}
+
+st_xvdsd_reset() {
+	xvdsd_alive || return 1
+	local boot after
+	boot=$(vm_field $CVM boot_id)
+	ctl vm session-start $CVM || { why="vm session-start failed"; return 1; }
+	[ "$(vm_state $CVM)" = running ] || { why="$CVM is $(vm_state $CVM), not running"; return 1; }
+	ctl vm session-end $CVM || { why="vm session-end failed (the reset)"; return 1; }
+	[ "$(vm_state $CVM)" = ready ] || { why="$CVM is $(vm_state $CVM) after the reset"; return 1; }
+	after=$(vm_field $CVM boot_id)
+	[ -n "$after" ] && [ "$after" != "$boot" ] ||
+		{ why="boot id '$after' after the reset, '$boot' before: not a fresh boot"; return 1; }
+	[ "$(fetch "http://$CVM_IP:8080/boot-id")" = "$after" ] ||
+		{ why="the guest at $CVM_IP does not answer with the new boot id"; return 1; }
+}
+
+# xvdsd_alive: false, and the reason logged, if the daemon has exited.
+xvdsd_alive() {
+	local rc
+	kill -0 "$xvdsd_pid" 2>/dev/null && return 0
+	wait "$xvdsd_pid" 2>/dev/null
+	rc=$?
+	log "xvdsd (pid $xvdsd_pid) has exited with status $rc$([ $rc -gt 128 ] && echo " (signal $((rc - 128)))")"
+	why="xvdsd exited with status $rc"
+	return 1
+}
+
+st_xvdsd_restart() {
+	local domid
+	domid=$(vm_field $CVM domid)
+	xvdsd_alive || return 1
+	kill -9 "$xvdsd_pid"
+	wait "$xvdsd_pid" 2>/dev/null
+	start_xvdsd || { why="no control socket after the restart"; return 1; }
+	[ "$(vm_state $CVM)" = ready ] || { why="$CVM is $(vm_state $CVM) after the restart"; return 1; }
+	[ "$(vm_field $CVM domid)" = "$domid" ] ||
+		{ why="$CVM's domid $(vm_field $CVM domid), was $domid"; return 1; }
+	[ "$($PROBE list | awk -v n=$CVM '$2 == n' | wc -l)" = 1 ] ||
+		{ why="libxl lists $CVM more or less than once"; return 1; }
+	grep -q "$CVM: recorded ready, found its domain" "$W/xvdsd.log" ||
+		{ why="the log does not show $CVM adopted"; return 1; }
+	note="domain $domid adopted"
+}
+
+st_xvdsd_pvm() {
+	xvdsd_alive || return 1
+	ctl vm create $PVM pvm-desk --pvm || { why="vm create failed"; return 1; }
+	ctl vm start $PVM || { why="vm start failed"; return 1; }
+	[ "$(vm_state $PVM)" = ready ] || { why="$PVM is $(vm_state $PVM) after start"; return 1; }
+	[ "$(vm_field $PVM addr)" = $PVM_IP ] || { why="$PVM's address is '$(vm_field $PVM addr)'"; return 1; }
+	if ctl vm pause $PVM; then why="a PVM was paused"; return 1; fi
+	ctl vm session-start $PVM || { why="vm session-start failed"; return 1; }
+	ctl vm session-end $PVM || { why="vm session-end failed (the shutdown)"; return 1; }
+	[ "$(vm_state $PVM)" = inactive ] || { why="$PVM is $(vm_state $PVM) after session end"; return 1; }
+	[ -z "$(probe_state $PVM)" ] || { why="libxl still lists $PVM"; return 1; }
+	grep -aq 'xvds-guestd: stopping on SIGTERM' "$CONSOLE_DIR/guest-$PVM.log" ||
+		{ why="$PVM's console shows no clean stop of xvds-guestd"; return 1; }
+}
+
+st_xvdsd_stop() {
+	kill -TERM "$xvdsd_pid"
+	wait_for 40 sh -c "! kill -0 $xvdsd_pid 2>/dev/null" ||
+		{ why="xvdsd still running 40 s after SIGTERM"; return 1; }
+	wait "$xvdsd_pid" 2>/dev/null
+	xvdsd_pid=""
+	case $(probe_state $CVM) in
+	running|blocked) ;;
+	*) why="$CVM is '$(probe_state $CVM)' after the daemon stopped"; return 1 ;;
+	esac
+	# Clean up for the domains-gone check's sake.
+	xl destroy $CVM 2>/dev/null
+}
+
+# Diagnostics for dump().
+xvdsd_dump() {
+	local f
+	if [ -s "$W/xvdsd.log" ]; then
+		log "==== $W/xvdsd.log without libxl's lines (last 200)"
+		grep -v 'xvdsd: libxl' "$W/xvdsd.log" | tail -n 200 | sed 's/^/lab:   | /'
+		log "==== $W/xvdsd.log, all of it (last 100 lines)"
+		tail -n 100 "$W/xvdsd.log" | sed 's/^/lab:   | /'
+	fi
+	for f in "$W/xvdsctl.out" "$W/xvdsctl.err" "$XCONF"; do
+		[ -s "$f" ] || continue
+		log "==== $f (last 150 lines)"
+		tail -n 150 "$f" | sed 's/^/lab:   | /'
+	done
+}
+
+XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-pvm xvdsd-stop"
+
+run_xvdsd_stages() {
+	run_stage xvdsd-start st_xvdsd_start
+	if [ -z "$xvdsd_pid" ]; then
+		for s in ${XVDSD_STAGES#xvdsd-start }; do skip_stage "$s" "xvdsd did not start"; done
+		return
+	fi
+	run_stage xvdsd-cvm-ready st_xvdsd_cvm_ready
+	run_stage xvdsd-pause st_xvdsd_pause
+	run_stage xvdsd-save st_xvdsd_save
+	run_stage xvdsd-reset st_xvdsd_reset
+	run_stage xvdsd-restart st_xvdsd_restart
+	run_stage xvdsd-pvm st_xvdsd_pvm
+	run_stage xvdsd-stop st_xvdsd_stop
+	[ -z "$xvdsd_pid" ] || kill -9 "$xvdsd_pid" 2>/dev/null
+}
