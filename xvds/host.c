@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * host.c — sampling of the host and its domains (seed 002 §4): every
- * sample interval (MIGRATE_TERM) each domain's CPU use is the growth of
- * its CPU time over the wall time elapsed, and its load the mean of the
- * last sample-window (WINDOW_SIZE) samples.  The host's figures are the
- * ones operators know from OpenNebula: RVM, TCPU, FCPU, ACPU, TMEM, FMEM.
+ * host.c — sampling of the host and its domains every sample interval
+ * (MIGRATE_TERM; the means are sample.c's), and the host's figures as
+ * operators know them from OpenNebula: RVM, TCPU, FCPU, ACPU, TMEM, FMEM.
  */
 #include <config.h>
 
@@ -21,19 +19,14 @@
 
 #include "host.h"
 #include "log.h"
+#include "sample.h"
 #include "vm.h"
 #include "xvdsd.h"
-
-#define WINDOW_MAX	64
 
 struct dom_load {
 	LIST_ENTRY(dom_load) entry;
 	uint32_t	 domid;
-	uint64_t	 last_cpu_ns;
-	int64_t		 last_ns;	/* monotonic */
-	double		 ring[WINDOW_MAX];
-	unsigned	 n;		/* samples in the ring */
-	unsigned	 next;
+	struct sample_window w;
 	bool		 seen;		/* listed in the current round */
 };
 
@@ -70,32 +63,6 @@ load_for(uint32_t domid)
 	return l;
 }
 
-/* Adds a sample; returns the windowed mean, or -1 before the first delta. */
-static double
-load_sample(struct dom_load *l, uint64_t cpu_ns, int64_t now)
-{
-	double	 sum = 0, pct;
-	unsigned i;
-
-	if (l->last_ns == 0 || cpu_ns < l->last_cpu_ns || now <= l->last_ns) {
-		/* First sight, or a new domain under a reused id. */
-		l->last_cpu_ns = cpu_ns;
-		l->last_ns = now;
-		l->n = 0;
-		return -1;
-	}
-	pct = 100.0 * (double)(cpu_ns - l->last_cpu_ns) / (double)(now - l->last_ns);
-	l->last_cpu_ns = cpu_ns;
-	l->last_ns = now;
-	l->ring[l->next] = pct;
-	l->next = (l->next + 1) % H.window;
-	if (l->n < H.window)
-		l->n++;
-	for (i = 0; i < l->n; i++)
-		sum += l->ring[i];
-	return sum / l->n;
-}
-
 static void
 sample(evutil_socket_t fd, short what, void *arg)
 {
@@ -126,7 +93,7 @@ sample(evutil_socket_t fd, short what, void *arg)
 
 		l = load_for(doms[i].domid);
 		l->seen = true;
-		mean = load_sample(l, doms[i].cpu_time_ns, now);
+		mean = sample_add(&l->w, H.window, doms[i].cpu_time_ns, now);
 		if (mean >= 0) {
 			used += mean;
 			vm_cpu_sample(doms[i].domid, mean);
@@ -158,7 +125,7 @@ host_init(struct event_base *base, struct hv *hv, unsigned interval,
 	memset(&H, 0, sizeof(H));
 	LIST_INIT(&H.loads);
 	H.hv = hv;
-	H.window = window == 0 ? 1 : window > WINDOW_MAX ? WINDOW_MAX : window;
+	H.window = window;
 	H.interval.tv_sec = interval == 0 ? 1 : (time_t)interval;
 	if (gethostname(H.view.hostname, sizeof(H.view.hostname) - 1) == -1)
 		snprintf(H.view.hostname, sizeof(H.view.hostname), "unknown");
@@ -175,14 +142,8 @@ host_init(struct event_base *base, struct hv *hv, unsigned interval,
 void
 host_reload(unsigned interval, unsigned window)
 {
-	struct dom_load *l;
-	unsigned w = window == 0 ? 1 : window > WINDOW_MAX ? WINDOW_MAX : window;
-
-	/* A new window size: start the means afresh. */
-	if (w != H.window)
-		LIST_FOREACH(l, &H.loads, entry)
-			l->n = l->next = 0;
-	H.window = w;
+	/* A new window size restarts each domain's mean (sample.c). */
+	H.window = window;
 	H.interval.tv_sec = interval == 0 ? 1 : (time_t)interval;
 }
 
