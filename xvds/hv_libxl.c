@@ -40,23 +40,6 @@
 
 #define USERDATA_ID	"xvds"	/* libxl userdata key of our identity blob */
 
-const char *const hv_dom_state_names[] = {
-	[HV_DOM_RUNNING] = "running",
-	[HV_DOM_BLOCKED] = "blocked",
-	[HV_DOM_PAUSED] = "paused",
-	[HV_DOM_SHUTDOWN] = "shutdown",
-	[HV_DOM_DYING] = "dying",
-};
-
-const char *const hv_death_names[] = {
-	[HV_DEATH_POWEROFF] = "poweroff",
-	[HV_DEATH_REBOOT] = "reboot",
-	[HV_DEATH_SUSPEND] = "suspend",
-	[HV_DEATH_CRASH] = "crash",
-	[HV_DEATH_WATCHDOG] = "watchdog",
-	[HV_DEATH_GONE] = "gone",
-};
-
 /* A xentoollog logger whose messages land in log.c. */
 struct hv_logger {
 	xentoollog_logger vtable;	/* first: libxl sees only this */

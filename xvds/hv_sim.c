@@ -76,23 +76,6 @@
 #define SIM_PAUSE_MAX		255		/* Xen's limit on nested pauses */
 #define NS_PER_SEC		UINT64_C(1000000000)
 
-const char *const hv_dom_state_names[] = {
-	[HV_DOM_RUNNING] = "running",
-	[HV_DOM_BLOCKED] = "blocked",
-	[HV_DOM_PAUSED] = "paused",
-	[HV_DOM_SHUTDOWN] = "shutdown",
-	[HV_DOM_DYING] = "dying",
-};
-
-const char *const hv_death_names[] = {
-	[HV_DEATH_POWEROFF] = "poweroff",
-	[HV_DEATH_REBOOT] = "reboot",
-	[HV_DEATH_SUSPEND] = "suspend",
-	[HV_DEATH_CRASH] = "crash",
-	[HV_DEATH_WATCHDOG] = "watchdog",
-	[HV_DEATH_GONE] = "gone",
-};
-
 const char *const hv_sim_op_names[] = {
 	[HV_SIM_OP_CREATE] = "create",
 	[HV_SIM_OP_RESTORE] = "restore",
