@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "qcow2.h"
 #include "reconcile.h"
 #include "reportwatch.h"
 #include "template.h"
@@ -495,6 +496,54 @@ make_spec(struct vm *vm, struct vm_spec *spec)
 	return 0;
 }
 
+/*
+ * A VM's own disks on the store, before its domain is made.  fresh: make
+ * every overlay anew from its golden image (a CVM starting or reset);
+ * otherwise only the missing ones (a PVM keeps its user's data, a restored
+ * CVM its disk as it was saved).
+ */
+static int
+prepare_disks(struct vm *vm, const struct vm_spec *spec, bool fresh)
+{
+	const struct conf_template *t = conf_template(V.conf, vm->template);
+	char	 dir[VMSPEC_PATH_MAX + 1], err[256];
+	struct stat st;
+	size_t	 i;
+
+	if (t == NULL)
+		return -1;
+	for (i = 0; i < spec->ndisks; i++) {
+		const struct vm_disk *d = &spec->disks[i];
+		const char *golden = template_disk_golden(t, d->vdev);
+		bool	 exists = stat(d->path, &st) == 0;
+
+		if (golden == NULL)
+			continue;	/* a shared image, used as it is */
+		if (d->format != VM_DISK_QCOW2) {
+			if (!exists) {
+				set_error(vm, "disk %s: %s is missing, and clone disks "
+				    "are not made by xvdsd yet", d->vdev, d->path);
+				return -1;
+			}
+			continue;
+		}
+		if (exists && !fresh)
+			continue;
+		if (template_vm_dir(settings()->store, vm->name, dir,
+		    sizeof(dir)) == -1 || mkdir_p(dir) == -1) {
+			set_error(vm, "cannot make its directory on the store");
+			return -1;
+		}
+		if (qcow2_create_overlay(d->path, golden, err, sizeof(err)) == -1) {
+			set_error(vm, "disk %s: %s", d->vdev, err);
+			return -1;
+		}
+		log_info("%s: disk %s: %s over %s", vm->name, d->vdev,
+		    exists ? "reset to the golden image" : "made", golden);
+	}
+	return 0;
+}
+
 /* Hypervisor answers. */
 
 static enum vm_event
@@ -656,6 +705,7 @@ start_fresh(struct vm *vm)
 	struct vm_spec spec;
 
 	if (make_spec(vm, &spec) == -1 ||
+	    prepare_disks(vm, &spec, vm->fsm.kind == VM_CVM) == -1 ||
 	    hv_create(V.hv, &spec, false, made_cb, vm) == -1) {
 		if (vm->last_error[0] == '\0')
 			set_error(vm, "the hypervisor refused to create the domain");
@@ -692,7 +742,9 @@ run_action(struct vm *vm, enum vm_action action)
 	case VM_A_NONE:
 		return;
 	case VM_A_CREATE:
-		if ((rc = make_spec(vm, &spec)) == 0)
+		/* A CVM never keeps a disk from before: it starts golden. */
+		if ((rc = make_spec(vm, &spec)) == 0 &&
+		    (rc = prepare_disks(vm, &spec, vm->fsm.kind == VM_CVM)) == 0)
 			rc = hv_create(V.hv, &spec, false, made_cb, vm);
 		break;
 	case VM_A_PAUSE:
@@ -711,14 +763,15 @@ run_action(struct vm *vm, enum vm_action action)
 		break;
 	case VM_A_RESTORE:
 		if ((rc = make_spec(vm, &spec)) == 0 &&
+		    (rc = prepare_disks(vm, &spec, false)) == 0 &&
 		    (rc = image_path(vm, path, sizeof(path))) == 0)
 			rc = hv_restore(V.hv, &spec, path, false, made_cb, vm);
 		break;
 	case VM_A_RESET:
 		/*
-		 * The cold way: a fresh domain from the template, done once
-		 * its guest reports its boot.  (Restoring a clean image is
-		 * the fast way, still to come.)
+		 * The cold way: fresh overlays over the golden images and a
+		 * fresh domain, done once its guest reports its boot.
+		 * (Restoring a clean saved image is the fast way, to come.)
 		 */
 		if (vm->domid != XVDSD_NODOMAIN) {
 			destroy_domain(vm);

@@ -161,6 +161,7 @@ static struct {
 	char		 conf[128];
 	struct event_base *base;
 	struct hv	*hv;
+	const char	*tmpl_extra;	/* more lines for the template */
 } T;
 
 #define BOOT_A	"0123456789abcdef0123456789abcdef"
@@ -187,13 +188,15 @@ write_conf(const char *pool_extra)
 	    "	memory 128M max 256M\n"
 	    "	kernel \"/lab/vmlinuz\"\n"
 	    "	network bridge \"xenbr0\"\n"
+	    "%s"
 	    "}\n"
 	    "pool \"lab\" {\n"
 	    "	template \"desk\"\n"
 	    "	kind cvm\n"
 	    "	size 2\n"
 	    "%s"
-	    "}\n", T.dir, T.dir, T.dir, pool_extra);
+	    "}\n", T.dir, T.dir, T.dir, T.tmpl_extra ? T.tmpl_extra : "",
+	    pool_extra);
 	fclose(f);
 }
 
@@ -230,6 +233,7 @@ teardown(void **state)
 	char	 cmd[128];
 
 	(void)state;
+	T.tmpl_extra = NULL;
 	vm_shutdown();
 	hv_close(T.hv);
 	event_base_free(T.base);
@@ -636,6 +640,68 @@ test_set_resources(void **state)
 	assert_int_equal(a.err, XVDS_E_FAILED);
 }
 
+/* The inode of a file, to tell a new one from an old one. */
+static ino_t
+inode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+static void
+test_disks_reset_to_golden(void **state)
+{
+	char	 golden[160], tmpl[256], disk[160], cmd[320];
+	ino_t	 first;
+
+	(void)state;
+	snprintf(golden, sizeof(golden), "%s/golden.raw", T.dir);
+	snprintf(cmd, sizeof(cmd), "truncate -s 16M '%s'", golden);
+	assert_int_equal(system(cmd), 0);
+	snprintf(tmpl, sizeof(tmpl), "	disk xvda golden \"%s\" overlay\n", golden);
+	T.tmpl_extra = tmpl;
+	start_pool("");
+	/* Each CVM got its overlay over the golden image. */
+	snprintf(disk, sizeof(disk), "%s/store/vms/lab-01/xvda.qcow2", T.dir);
+	first = inode_of(disk);
+	assert_true(first != 0);
+	/* Saved and restored: the same disk. */
+	request("lab-01", VM_EV_PAUSE);
+	request("lab-01", VM_EV_SAVE);
+	request("lab-01", VM_EV_RESTORE);
+	assert_int_equal(inode_of(disk), first);
+	/* A session's end: a fresh overlay (back to golden) and a fresh boot. */
+	request("lab-01", VM_EV_SESSION_START);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+		char	 msg[256];
+		uint32_t old = view("lab-01").domid;
+
+		assert_int_equal(vm_request("lab-01", VM_EV_SESSION_END, answered,
+		    &b, msg, sizeof(msg)), XVDS_OK);
+		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+		    view("lab-01").domid != old);
+		guest_boots(view("lab-01").domid, BOOT_C, "10.77.0.21");
+		RUN_UNTIL(b.done);
+		assert_int_equal(b.err, XVDS_OK);
+	}
+	assert_true(inode_of(disk) != 0 && inode_of(disk) != first);
+
+	/* A golden image that is gone: the start fails, and says why. */
+	vm_shutdown();
+	hv_close(T.hv);		/* a new host, with no domains */
+	T.hv = hv_open(T.base, &(struct hv_callbacks){ vm_domain_died, NULL });
+	assert_non_null(T.hv);
+	unlink(golden);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/state' '%s/store'", T.dir, T.dir);
+	assert_int_equal(system(cmd), 0);
+	write_conf("");
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	RUN_UNTIL(state_of("lab-02") == VM_S_FAILED);
+	assert_non_null(strstr(view("lab-02").last_error, "golden"));
+}
+
 static void
 test_idle_timers(void **state)
 {
@@ -671,6 +737,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_shutdown_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_resources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disks_reset_to_golden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timers, setup, teardown),
 	};
 
