@@ -226,6 +226,43 @@ parse_common(const char *s, size_t len, size_t max, struct field *f,
 	return 0;
 }
 
+/* boot=<32 hex digits>, at most once. */
+static int
+field_boot(const struct field *f, bool *seen, char *out, char *err,
+    size_t errlen)
+{
+	if (*seen) {
+		seterr(err, errlen, "field 'boot' appears twice");
+		return -1;
+	}
+	if (!valid_boot_id(f->val, f->vlen)) {
+		seterr(err, errlen, "boot: expected %d lowercase hex digits",
+		    REPORT_BOOT_ID_LEN);
+		return -1;
+	}
+	memcpy(out, f->val, f->vlen);
+	out[f->vlen] = '\0';
+	*seen = true;
+	return 0;
+}
+
+/* seq=<decimal>, at most once. */
+static int
+field_seq(const struct field *f, bool *seen, uint64_t *out, char *err,
+    size_t errlen)
+{
+	if (*seen) {
+		seterr(err, errlen, "field 'seq' appears twice");
+		return -1;
+	}
+	if (parse_uint(f->val, f->vlen, REPORT_INT_MAX, out) == -1) {
+		seterr(err, errlen, "seq: expected a decimal number");
+		return -1;
+	}
+	*seen = true;
+	return 0;
+}
+
 int
 report_boot_parse(const char *s, size_t len, struct report_boot *b,
     char *err, size_t errlen)
@@ -241,15 +278,9 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 		return -1;
 	for (i = 1; i < nf; i++) {
 		if (key_is(&f[i], "boot")) {
-			if (have_boot)
-				goto dup;
-			if (!valid_boot_id(f[i].val, f[i].vlen)) {
-				seterr(err, errlen, "boot: expected %d lowercase "
-				    "hex digits", REPORT_BOOT_ID_LEN);
+			if (field_boot(&f[i], &have_boot, b->boot_id, err,
+			    errlen) == -1)
 				return -1;
-			}
-			memcpy(b->boot_id, f[i].val, f[i].vlen);
-			have_boot = true;
 		} else if (key_is(&f[i], "time")) {
 			if (have_time)
 				goto dup;
@@ -344,24 +375,12 @@ report_addrs_parse(const char *s, size_t len, struct report_addrs *r,
 		return -1;
 	for (i = 1; i < nf; i++) {
 		if (key_is(&f[i], "boot")) {
-			if (have_boot)
-				goto dup;
-			if (!valid_boot_id(f[i].val, f[i].vlen)) {
-				seterr(err, errlen, "boot: expected %d lowercase "
-				    "hex digits", REPORT_BOOT_ID_LEN);
+			if (field_boot(&f[i], &have_boot, r->boot_id, err,
+			    errlen) == -1)
 				return -1;
-			}
-			memcpy(r->boot_id, f[i].val, f[i].vlen);
-			have_boot = true;
 		} else if (key_is(&f[i], "seq")) {
-			if (have_seq)
-				goto dup;
-			if (parse_uint(f[i].val, f[i].vlen, REPORT_INT_MAX,
-			    &r->seq) == -1) {
-				seterr(err, errlen, "seq: expected a decimal number");
+			if (field_seq(&f[i], &have_seq, &r->seq, err, errlen) == -1)
 				return -1;
-			}
-			have_seq = true;
 		} else if (key_is(&f[i], "ip")) {
 			if (r->n == REPORT_ADDRS_N) {
 				seterr(err, errlen, "more than %d addresses",
@@ -383,6 +402,67 @@ report_addrs_parse(const char *s, size_t len, struct report_addrs *r,
  dup:
 	seterr(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
 	return -1;
+}
+
+int
+report_session_parse(const char *s, size_t len, struct report_session *r,
+    char *err, size_t errlen)
+{
+	struct field f[REPORT_FIELDS_MAX];
+	size_t	 nf, i;
+	bool	 have_boot = false, have_seq = false, have_state = false;
+
+	memset(r, 0, sizeof(*r));
+	if (parse_common(s, len, REPORT_SESSION_MAX, f, &nf, &r->version,
+	    err, errlen) == -1)
+		return -1;
+	for (i = 1; i < nf; i++) {
+		if (key_is(&f[i], "boot")) {
+			if (field_boot(&f[i], &have_boot, r->boot_id, err,
+			    errlen) == -1)
+				return -1;
+		} else if (key_is(&f[i], "seq")) {
+			if (field_seq(&f[i], &have_seq, &r->seq, err, errlen) == -1)
+				return -1;
+		} else if (key_is(&f[i], "state")) {
+			if (have_state)
+				goto dup;
+			if (f[i].vlen == 6 && memcmp(f[i].val, "active", 6) == 0)
+				r->active = 1;
+			else if (f[i].vlen == 4 && memcmp(f[i].val, "none", 4) == 0)
+				r->active = 0;
+			else {
+				seterr(err, errlen, "state: expected active or none");
+				return -1;
+			}
+			have_state = true;
+		} else if (key_is(&f[i], "v"))
+			goto dup;
+	}
+	if (!have_boot || !have_seq || !have_state) {
+		seterr(err, errlen, "missing field %s", !have_boot ? "boot" :
+		    !have_seq ? "seq" : "state");
+		return -1;
+	}
+	return 0;
+ dup:
+	seterr(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
+	return -1;
+}
+
+int
+report_session_format(const struct report_session *r, char *buf, size_t len)
+{
+	int	 n;
+
+	if (!valid_boot_id(r->boot_id, strlen(r->boot_id)) ||
+	    r->seq > REPORT_INT_MAX)
+		return -1;
+	n = snprintf(buf, len, "v=%d boot=%s seq=%" PRIu64 " state=%s",
+	    REPORT_VERSION, r->boot_id, r->seq, r->active ? "active" : "none");
+	if (n < 0 || (size_t)n >= len || n > REPORT_SESSION_MAX)
+		return -1;
+	return n;
 }
 
 int

@@ -10,6 +10,7 @@
  *
  *   data/xvds/boot-complete  v=1 boot=<32 hex> time=<unix s> agent=<version>
  *   data/xvds/addrs          v=1 boot=<32 hex> seq=<n> [ip=<if>,<addr>/<len> ...]
+ *   data/xvds/session        v=1 boot=<32 hex> seq=<n> state=<active|none>
  *
  * Everything a guest writes is hostile input: the parsers accept only the
  * grammar below, bounded in size, and say precisely why they refuse.
@@ -25,9 +26,11 @@
 #define REPORT_DIR		"data/xvds"	/* relative to /local/domain/<id> */
 #define REPORT_KEY_BOOT		"boot-complete"
 #define REPORT_KEY_ADDRS	"addrs"
+#define REPORT_KEY_SESSION	"session"
 
 #define REPORT_BOOT_MAX		256	/* bytes in a boot-complete value */
 #define REPORT_ADDRS_MAX	2048	/* bytes in an addrs value */
+#define REPORT_SESSION_MAX	256	/* bytes in a session value */
 #define REPORT_FIELDS_MAX	32	/* fields in any record */
 #define REPORT_ADDRS_N		16	/* addresses in one addrs record */
 #define REPORT_BOOT_ID_LEN	32	/* lowercase hex digits */
@@ -59,6 +62,14 @@ struct report_addrs {
 	struct report_addr addr[REPORT_ADDRS_N];
 };
 
+/* Whether a desktop session (an RDP connection) is on in the guest. */
+struct report_session {
+	unsigned	 version;
+	char		 boot_id[REPORT_BOOT_ID_LEN + 1];
+	uint64_t	 seq;
+	int		 active;
+};
+
 /* Scope of an address, in the order dom0 prefers to reach a guest. */
 enum report_scope {
 	REPORT_SCOPE_GLOBAL4,
@@ -73,6 +84,7 @@ enum report_scope {
  */
 int	report_boot_format(const struct report_boot *, char *, size_t);
 int	report_addrs_format(const struct report_addrs *, char *, size_t);
+int	report_session_format(const struct report_session *, char *, size_t);
 
 /*
  * Parsing of a value of len bytes as read from xenstore (not necessarily
@@ -80,6 +92,8 @@ int	report_addrs_format(const struct report_addrs *, char *, size_t);
  */
 int	report_boot_parse(const char *, size_t, struct report_boot *, char *, size_t);
 int	report_addrs_parse(const char *, size_t, struct report_addrs *, char *, size_t);
+int	report_session_parse(const char *, size_t, struct report_session *, char *,
+	    size_t);
 
 /*
  * dom0's checks beyond the grammar.  A boot record is stale if its time is

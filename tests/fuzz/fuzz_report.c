@@ -56,6 +56,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)report_addrs_pick(&a);
 	}
 
+	{
+		struct report_session ss;
+
+		if (report_session_parse(s, size, &ss, err, sizeof(err)) == 0 &&
+		    (report_session_format(&ss, out, sizeof(out)) < 0 ||
+		    report_session_parse(out, strlen(out), &ss, err,
+		    sizeof(err)) != 0))
+			abort();
+	}
+
 	/* Input split at the first 0xff: boot value, then addrs value. */
 	split = memchr(data, 0xff, size);
 	first = split ? (size_t)(split - data) : size;

@@ -396,6 +396,75 @@ test_scope_sort_pick(void **state)
 	assert_int_equal(report_addrs_pick(&a), -1);
 }
 
+static void
+test_session_roundtrip(void **state)
+{
+	struct report_session r, out;
+	char	 buf[REPORT_SESSION_MAX + 1], err[REPORT_ERR_MAX];
+	int	 n;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.boot_id, BOOT_ID);
+	r.seq = 4;
+	r.active = 1;
+	n = report_session_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "v=1 boot=" BOOT_ID " seq=4 state=active");
+	assert_int_equal(report_session_parse(buf, (size_t)n, &out, err,
+	    sizeof(err)), 0);
+	assert_int_equal(out.seq, 4);
+	assert_int_equal(out.active, 1);
+	r.active = 0;
+	n = report_session_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "v=1 boot=" BOOT_ID " seq=4 state=none");
+	assert_int_equal(report_session_parse(buf, (size_t)n, &out, err,
+	    sizeof(err)), 0);
+	assert_int_equal(out.active, 0);
+	strcpy(r.boot_id, "nothex");
+	assert_int_equal(report_session_format(&r, buf, sizeof(buf)), -1);
+}
+
+static const struct {
+	const char *value;
+	const char *reason;
+} bad_session[] = {
+	{ "v=1 boot=" BOOT_ID " seq=1", "missing field state" },
+	{ "v=1 boot=" BOOT_ID " state=none", "missing field seq" },
+	{ "v=1 seq=1 state=none", "missing field boot" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=busy", "state: expected active or none" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=ACTIVE", "state: expected" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=none state=none", "appears twice" },
+	{ "v=1 boot=" BOOT_ID " seq=1 seq=2 state=none", "appears twice" },
+	{ "v=1 boot=" BOOT_ID " boot=" BOOT_ID " seq=1 state=none", "appears twice" },
+	{ "v=1 boot=xyz seq=1 state=none", "boot: expected 32" },
+	{ "v=1 boot=" BOOT_ID " seq=x state=none", "seq:" },
+	{ "v=3 boot=" BOOT_ID " seq=1 state=none", "version 3 not supported" },
+};
+
+static void
+test_session_malformed(void **state)
+{
+	struct report_session r;
+	char	 err[REPORT_ERR_MAX], big[400];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_session) / sizeof(bad_session[0]); i++) {
+		err[0] = '\0';
+		if (report_session_parse(bad_session[i].value,
+		    strlen(bad_session[i].value), &r, err, sizeof(err)) != -1)
+			fail_msg("accepted: \"%s\"", bad_session[i].value);
+		if (strstr(err, bad_session[i].reason) == NULL)
+			fail_msg("\"%s\": reason \"%s\" lacks \"%s\"",
+			    bad_session[i].value, err, bad_session[i].reason);
+	}
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "v=1 pad=", 8);
+	assert_int_equal(report_session_parse(big, sizeof(big), &r, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 256"));
+}
+
 /*
  * Random and mutated input: the parsers must never crash, must terminate
  * their outputs, and must give a reason whenever they refuse.  Run under
@@ -409,6 +478,7 @@ test_parsers_random_input(void **state)
 	static const char alphabet[] = "v=1 boot,./:0123456789abcdefip\0x\xff";
 	struct report_boot b;
 	struct report_addrs a;
+	struct report_session sess;
 	char	 buf[REPORT_ADDRS_MAX + 8], err[REPORT_ERR_MAX];
 	unsigned seedval = 12345;
 	int	 i, accepted = 0;
@@ -442,6 +512,11 @@ test_parsers_random_input(void **state)
 			assert_true(strlen(b.agent) <= REPORT_AGENT_MAX);
 		else
 			assert_true(err[0] != '\0');
+		err[0] = '\0';
+		if (report_session_parse(buf, len, &sess, err, sizeof(err)) == 0)
+			assert_true(sess.active == 0 || sess.active == 1);
+		else
+			assert_true(err[0] != '\0');
 	}
 	/* Some mutations (e.g. inside an unknown field) leave a valid record. */
 	assert_true(accepted > 0);
@@ -465,6 +540,8 @@ main(void)
 		cmocka_unit_test(test_addrs_format_limits),
 		cmocka_unit_test(test_boot_check),
 		cmocka_unit_test(test_scope_sort_pick),
+		cmocka_unit_test(test_session_roundtrip),
+		cmocka_unit_test(test_session_malformed),
 		cmocka_unit_test(test_parsers_random_input),
 	};
 
