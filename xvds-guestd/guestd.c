@@ -26,11 +26,13 @@
 #include "log.h"
 #include "publish.h"
 #include "report.h"
+#include "sessions.h"
 
 #define BOOT_ID_PATH	"/proc/sys/kernel/random/boot_id"
 #define RETRY_MIN	1	/* seconds before the first retry */
 #define RETRY_MAX	30	/* and the most between two retries */
 #define RETRY_LOG_EVERY	10	/* log every n-th failure once it repeats */
+#define SESSION_POLL	2	/* default seconds between session checks */
 
 struct agent {
 	struct xs_handle *xs;
@@ -42,12 +44,18 @@ struct agent {
 	unsigned	 failures;	/* consecutive connection failures */
 	int		 last_errno;
 	time_t		 retry_at;
+	unsigned	 rdp_port;	/* 0: sessions not watched */
+	unsigned	 session_poll;	/* seconds */
+	time_t		 session_at;	/* next check */
+	struct report_session session;	/* as last published */
+	int		 session_known;	/* checked at least once */
+	int		 session_warned;	/* said the tables are unreadable */
 };
 
 static _Noreturn void
 usage(void)
 {
-	fprintf(stderr, "usage: xvds-guestd [-dv]\n");
+	fprintf(stderr, "usage: xvds-guestd [-dv] [-i seconds] [-p rdp-port]\n");
 	exit(2);
 }
 
@@ -108,12 +116,23 @@ disconnect(struct agent *a)
 	log_warnx("lost xenstore; reconnecting");
 }
 
-/* Writes both records: at start, after reconnecting, when they vanished. */
+static int
+format_session(struct agent *a, char *buf, size_t len)
+{
+	if (report_session_format(&a->session, buf, len) == -1) {
+		log_warnx("cannot format the session record");
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes every record: at start, after reconnecting, when they vanished. */
 static void
 publish_all(struct agent *a)
 {
 	struct report_boot boot;
 	char	 bootbuf[REPORT_BOOT_MAX + 1], addrbuf[REPORT_ADDRS_MAX + 1];
+	char	 sessbuf[REPORT_SESSION_MAX + 1];
 	char	 ip[REPORT_ADDR_STRLEN];
 	int	 pick;
 
@@ -126,7 +145,10 @@ publish_all(struct agent *a)
 		fatalx("cannot format the boot-complete record");
 	if (format_addrs(a, addrbuf, sizeof(addrbuf)) == -1)
 		return;
-	if (publish_records(a->xs, bootbuf, addrbuf) == -1) {
+	if (a->session_known && format_session(a, sessbuf, sizeof(sessbuf)) == -1)
+		return;
+	if (publish_records(a->xs, bootbuf, addrbuf,
+	    a->session_known ? sessbuf : NULL) == -1) {
 		disconnect(a);
 		return;
 	}
@@ -183,6 +205,36 @@ addresses_changed(struct agent *a)
 	    (uintmax_t)a->addrs.seq, a->addrs.n, a->addrs.n == 1 ? "" : "es");
 }
 
+/* Looks for RDP connections; publishes the session record when it changes. */
+static void
+check_session(struct agent *a)
+{
+	char	 buf[REPORT_SESSION_MAX + 1];
+	int	 n, active;
+
+	a->session_at = time(NULL) + a->session_poll;
+	if ((n = sessions_count(a->rdp_port)) == -1) {
+		if (!a->session_warned)
+			log_warnx("cannot read /proc/net/tcp or tcp6: sessions "
+			    "not reported");
+		a->session_warned = 1;
+		return;
+	}
+	active = n > 0;
+	if (a->session_known && active == a->session.active)
+		return;
+	if (a->session_known)
+		a->session.seq++;
+	a->session.active = active;
+	a->session_known = 1;
+	log_info("session %s (%d connection%s to port %u)", active ? "active" :
+	    "none", n, n == 1 ? "" : "s", a->rdp_port);
+	if (a->xs == NULL || format_session(a, buf, sizeof(buf)) == -1)
+		return;		/* published whole once connected */
+	if (publish_session(a->xs, buf) == -1)
+		disconnect(a);
+}
+
 /* Returns the signal that asks us to stop, or 0. */
 static int
 handle_signal(struct agent *a)
@@ -226,6 +278,14 @@ run(struct agent *a)
 
 			timeout = a->retry_at > now ? (int)(a->retry_at - now) * 1000 : 0;
 		}
+		if (a->rdp_port != 0) {
+			time_t now = time(NULL);
+			int	 t = a->session_at > now ?
+			    (int)(a->session_at - now) * 1000 : 0;
+
+			if (timeout == -1 || t < timeout)
+				timeout = t;
+		}
 		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -244,6 +304,8 @@ run(struct agent *a)
 			} else
 				addresses_changed(a);
 		}
+		if (a->rdp_port != 0 && time(NULL) >= a->session_at)
+			check_session(a);
 		if (a->xs == NULL) {
 			if (time(NULL) >= a->retry_at)
 				try_connect(a);
@@ -268,11 +330,32 @@ main(int argc, char *argv[])
 	struct agent a;
 	sigset_t mask;
 	int	 ch, foreground = 0, verbose = 0;
+	unsigned rdp_port = SESSIONS_PORT_DEFAULT, poll_s = SESSION_POLL;
+	char	*end;
+	unsigned long v;
 
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
+	while ((ch = getopt(argc, argv, "di:p:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = 1;
+			break;
+		case 'i':
+			v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 3600) {
+				fprintf(stderr, "xvds-guestd: -i %s: seconds from 1 "
+				    "to 3600\n", optarg);
+				exit(2);
+			}
+			poll_s = (unsigned)v;
+			break;
+		case 'p':
+			v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v > 65535) {
+				fprintf(stderr, "xvds-guestd: -p %s: a port from 1 "
+				    "to 65535, or 0 for none\n", optarg);
+				exit(2);
+			}
+			rdp_port = (unsigned)v;
 			break;
 		case 'v':
 			verbose++;
@@ -291,9 +374,16 @@ main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	a.addrs.version = REPORT_VERSION;
 	a.retry_delay = RETRY_MIN;
+	a.rdp_port = rdp_port;
+	a.session_poll = poll_s;
 	if (read_boot_id(a.boot_id) == -1)
 		fatalx("cannot tell this boot's identifier; is /proc mounted?");
 	strcpy(a.addrs.boot_id, a.boot_id);
+	strcpy(a.session.boot_id, a.boot_id);
+	a.session.version = REPORT_VERSION;
+	/* The first check before the first publication: the record is whole. */
+	if (a.rdp_port != 0)
+		check_session(&a);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -19,6 +19,7 @@
 
 #define PATH_BOOT	REPORT_DIR "/" REPORT_KEY_BOOT
 #define PATH_ADDRS	REPORT_DIR "/" REPORT_KEY_ADDRS
+#define PATH_SESSION	REPORT_DIR "/" REPORT_KEY_SESSION
 #define WATCH_TOKEN	"xvds-guestd"
 #define TXN_RETRIES	16
 
@@ -53,8 +54,10 @@ publish_fd(struct xs_handle *xs)
 	return xs_fileno(xs);
 }
 
+/* Writes the records given (NULL: left alone) in one transaction. */
 static int
-write_txn(struct xs_handle *xs, const char *boot, const char *addrs)
+write_txn(struct xs_handle *xs, const char *boot, const char *addrs,
+    const char *session)
 {
 	xs_transaction_t t;
 	int	 try;
@@ -64,7 +67,10 @@ write_txn(struct xs_handle *xs, const char *boot, const char *addrs)
 			log_warn("xenstore: transaction start");
 			return -1;
 		}
-		if (!xs_write(xs, t, PATH_ADDRS, addrs, strlen(addrs)) ||
+		if ((addrs != NULL &&
+		    !xs_write(xs, t, PATH_ADDRS, addrs, strlen(addrs))) ||
+		    (session != NULL &&
+		    !xs_write(xs, t, PATH_SESSION, session, strlen(session))) ||
 		    (boot != NULL && !xs_write(xs, t, PATH_BOOT, boot, strlen(boot)))) {
 			log_warn("xenstore: write %s", REPORT_DIR);
 			xs_transaction_end(xs, t, true);
@@ -82,15 +88,22 @@ write_txn(struct xs_handle *xs, const char *boot, const char *addrs)
 }
 
 int
-publish_records(struct xs_handle *xs, const char *boot, const char *addrs)
+publish_records(struct xs_handle *xs, const char *boot, const char *addrs,
+    const char *session)
 {
-	return write_txn(xs, boot, addrs);
+	return write_txn(xs, boot, addrs, session);
 }
 
 int
 publish_addrs(struct xs_handle *xs, const char *addrs)
 {
-	return write_txn(xs, NULL, addrs);
+	return write_txn(xs, NULL, addrs, NULL);
+}
+
+int
+publish_session(struct xs_handle *xs, const char *session)
+{
+	return write_txn(xs, NULL, NULL, session);
 }
 
 static bool

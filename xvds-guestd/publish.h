@@ -13,10 +13,15 @@ struct xs_handle;
 /* NULL, with errno set, if xenstore cannot be reached (yet). */
 struct xs_handle *publish_connect(void);
 void	publish_close(struct xs_handle *);
-/* Writes both records in one transaction (addrs first); 0 or -1. */
-int	publish_records(struct xs_handle *, const char *boot, const char *addrs);
-/* Writes only the addrs record; 0 or -1. */
+/*
+ * Writes the records in one transaction, boot-complete last; session may
+ * be NULL (not watched).  0 or -1.
+ */
+int	publish_records(struct xs_handle *, const char *boot, const char *addrs,
+	    const char *session);
+/* Writes one record: the addrs or the session; 0 or -1. */
 int	publish_addrs(struct xs_handle *, const char *addrs);
+int	publish_session(struct xs_handle *, const char *session);
 /* The fd to poll for watch events. */
 int	publish_fd(struct xs_handle *);
 /*
