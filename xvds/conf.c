@@ -739,6 +739,17 @@ kw_shutdown_timeout(struct parser *p, void *obj, const char *kw, int line)
 }
 
 static int
+kw_session_grace(struct parser *p, void *obj, const char *kw, int line)
+{
+	struct conf_settings *s = top_settings(obj);
+
+	if (value(p, kw, line, "a duration") == -1 ||
+	    get_duration(p, kw, 0, INTERVAL_MAX, &s->session_grace) == -1)
+		return -1;
+	return end_stmt(p, kw, END_OF_LINE);
+}
+
+static int
 kw_max_clock_skew(struct parser *p, void *obj, const char *kw, int line)
 {
 	struct conf_settings *s = top_settings(obj);
@@ -1356,6 +1367,7 @@ static const struct keyword top_keywords[] = {
 	{ "sample-window", kw_sample_window, false },
 	{ "boot-timeout", kw_boot_timeout, false },
 	{ "shutdown-timeout", kw_shutdown_timeout, false },
+	{ "session-grace", kw_session_grace, false },
 	{ "max-clock-skew", kw_max_clock_skew, false },
 	{ "migration", kw_migration, false },
 	{ "template", kw_template, true },
@@ -1634,6 +1646,7 @@ set_defaults(struct conf_settings *s)
 	s->sample_window = 7;
 	s->boot_timeout = 180;
 	s->shutdown_timeout = 60;
+	s->session_grace = 120;
 	s->max_clock_skew = 300;
 	strcpy(s->migration_listen, CONF_DEFAULT_LISTEN);
 	s->migration_port = CONF_DEFAULT_PORT;
@@ -1881,6 +1894,8 @@ conf_print(const struct xvds_conf *conf, FILE *f)
 	fprintf(f, "boot-timeout %s\n", fmt_duration(s->boot_timeout, a,
 	    sizeof(a)));
 	fprintf(f, "shutdown-timeout %s\n", fmt_duration(s->shutdown_timeout, a,
+	    sizeof(a)));
+	fprintf(f, "session-grace %s\n", fmt_duration(s->session_grace, a,
 	    sizeof(a)));
 	fprintf(f, "max-clock-skew %s\n", fmt_duration(s->max_clock_skew, a,
 	    sizeof(a)));

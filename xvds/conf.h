@@ -47,6 +47,7 @@ struct conf_settings {
 	unsigned	 sample_window;		/* WINDOW_SIZE in samples, default 7 */
 	unsigned	 boot_timeout;		/* default 180 */
 	unsigned	 shutdown_timeout;	/* default 60 */
+	unsigned	 session_grace;		/* default 120 */
 	unsigned	 max_clock_skew;	/* default 300 */
 	char		 migration_listen[CONF_ADDR_MAX + 1];	/* numeric address */
 	uint16_t	 migration_port;

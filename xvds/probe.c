@@ -125,6 +125,11 @@ on_report(void *arg, enum report_event ev, const char *key,
 		print_addrs(&st->addrs);
 		printf("\n");
 		break;
+	case REPORT_EV_SESSION:
+		printf("domain %" PRIu32 " session ok seq=%" PRIu64 " state=%s\n",
+		    st->domid, st->session.seq, st->session.active ? "active" :
+		    "none");
+		break;
 	case REPORT_EV_GONE:
 		printf("domain %" PRIu32 " %s gone\n", st->domid, key);
 		break;

@@ -42,6 +42,7 @@ reportstate_free(struct reportstate *rs)
 {
 	raw_clear(&rs->raw_boot);
 	raw_clear(&rs->raw_addrs);
+	raw_clear(&rs->raw_session);
 }
 
 /* Stores val in r; 1 if it differs from what r held, 0 if not, -1 on ENOMEM. */
@@ -110,9 +111,11 @@ update_boot(struct reportstate *rs, time_t now)
 		reject(rs, REPORT_KEY_BOOT, err, now);
 		return false;
 	}
-	/* A new boot: the old boot's addresses no longer count. */
-	if (rs->dom.have_boot && strcmp(b.boot_id, rs->dom.boot.boot_id) != 0)
+	/* A new boot: the old boot's addresses and session no longer count. */
+	if (rs->dom.have_boot && strcmp(b.boot_id, rs->dom.boot.boot_id) != 0) {
 		rs->dom.have_addrs = false;
+		rs->dom.have_session = false;
+	}
 	rs->dom.boot = b;
 	rs->dom.have_boot = true;
 	rs->cb(rs->arg, REPORT_EV_BOOT, REPORT_KEY_BOOT, &rs->dom, NULL);
@@ -158,20 +161,64 @@ update_addrs(struct reportstate *rs, bool boot_changed, time_t now)
 	rs->cb(rs->arg, REPORT_EV_ADDRS, REPORT_KEY_ADDRS, &rs->dom, NULL);
 }
 
-int
-reportstate_update(struct reportstate *rs, const char *boot, unsigned boot_len,
-    const char *addrs, unsigned addrs_len, time_t now)
+static void
+update_session(struct reportstate *rs, bool boot_changed, time_t now)
 {
-	int	 boot_new, addrs_new;
+	struct report_session ss;
+	char	 err[REPORT_ERR_MAX];
+
+	if (rs->raw_session.val == NULL) {
+		if (rs->dom.have_session) {
+			rs->dom.have_session = false;
+			rs->cb(rs->arg, REPORT_EV_GONE, REPORT_KEY_SESSION, &rs->dom,
+			    NULL);
+		}
+		return;
+	}
+	if (report_session_parse(rs->raw_session.val, rs->raw_session.len, &ss,
+	    err, sizeof(err)) == -1) {
+		reject(rs, REPORT_KEY_SESSION, err, now);
+		return;
+	}
+	if (!rs->dom.have_boot) {
+		reject(rs, REPORT_KEY_SESSION, "no valid boot-complete record to "
+		    "go with it", now);
+		return;
+	}
+	if (strcmp(ss.boot_id, rs->dom.boot.boot_id) != 0) {
+		reject(rs, REPORT_KEY_SESSION, "boot id differs from the "
+		    "boot-complete record's: stale record", now);
+		return;
+	}
+	if (rs->dom.have_session && !boot_changed && ss.seq < rs->dom.session.seq) {
+		snprintf(err, sizeof(err), "seq went backwards (%" PRIu64
+		    " after %" PRIu64 ")", ss.seq, rs->dom.session.seq);
+		reject(rs, REPORT_KEY_SESSION, err, now);
+		return;
+	}
+	rs->dom.session = ss;
+	rs->dom.have_session = true;
+	rs->cb(rs->arg, REPORT_EV_SESSION, REPORT_KEY_SESSION, &rs->dom, NULL);
+}
+
+int
+reportstate_update(struct reportstate *rs, const struct report_values *v,
+    time_t now)
+{
+	int	 boot_new, addrs_new, session_new;
 	bool	 boot_changed = false;
 
-	if ((boot_new = raw_set(&rs->raw_boot, boot, boot_len)) == -1 ||
-	    (addrs_new = raw_set(&rs->raw_addrs, addrs, addrs_len)) == -1)
+	if ((boot_new = raw_set(&rs->raw_boot, v->boot, v->boot_len)) == -1 ||
+	    (addrs_new = raw_set(&rs->raw_addrs, v->addrs, v->addrs_len)) == -1 ||
+	    (session_new = raw_set(&rs->raw_session, v->session,
+	    v->session_len)) == -1)
 		return -1;
 	if (boot_new)
 		boot_changed = update_boot(rs, now);
-	/* A new boot may make the same addrs bytes valid, or stale. */
+	/* A new boot may make the same bytes valid, or stale. */
 	if (addrs_new || boot_changed)
 		update_addrs(rs, boot_changed, now);
+	if (session_new || boot_changed)
+		update_session(rs, boot_changed, now);
 	return 0;
 }

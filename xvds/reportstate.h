@@ -17,6 +17,7 @@
 enum report_event {
 	REPORT_EV_BOOT,		/* a new valid boot-complete record */
 	REPORT_EV_ADDRS,	/* a new valid addrs record (boot is valid too) */
+	REPORT_EV_SESSION,	/* a new valid session record (boot is valid too) */
 	REPORT_EV_REJECTED,	/* a record was refused; reason says why */
 	REPORT_EV_GONE,		/* a record that was valid has been removed */
 };
@@ -26,12 +27,14 @@ struct report_domain {
 	uint32_t	 domid;
 	bool		 have_boot;
 	bool		 have_addrs;
+	bool		 have_session;
 	struct report_boot boot;
 	struct report_addrs addrs;
+	struct report_session session;
 };
 
 /*
- * key is REPORT_KEY_BOOT or REPORT_KEY_ADDRS; reason is NULL unless the
+ * key is REPORT_KEY_BOOT, _ADDRS or _SESSION; reason is NULL unless the
  * event is REPORT_EV_REJECTED.
  */
 typedef void (*report_cb)(void *arg, enum report_event, const char *key,
@@ -54,6 +57,7 @@ struct reportstate {
 	unsigned	 max_skew;
 	struct report_raw raw_boot;
 	struct report_raw raw_addrs;
+	struct report_raw raw_session;
 	time_t		 reject_window;
 	unsigned	 reject_count;
 	unsigned	 suppressed;
@@ -69,11 +73,21 @@ struct reportstate {
 void	reportstate_init(struct reportstate *, uint32_t domid, time_t not_before,
 	    const char *old_boot_id, unsigned max_skew, report_cb, void *arg);
 void	reportstate_free(struct reportstate *);
+/* The raw values of a domain's keys as read (val NULL: absent). */
+struct report_values {
+	const char	*boot;
+	unsigned	 boot_len;
+	const char	*addrs;
+	unsigned	 addrs_len;
+	const char	*session;
+	unsigned	 session_len;
+};
+
 /*
- * Feeds the current values of the two keys (NULL: absent), as read at
- * time now.  Returns -1 only if memory ran out.
+ * Feeds the current values of the keys, as read at time now.  Returns -1
+ * only if memory ran out.
  */
-int	reportstate_update(struct reportstate *, const char *boot, unsigned boot_len,
-	    const char *addrs, unsigned addrs_len, time_t now);
+int	reportstate_update(struct reportstate *, const struct report_values *,
+	    time_t now);
 
 #endif

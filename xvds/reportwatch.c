@@ -180,15 +180,22 @@ read_key(struct reportwatch *rw, struct rw_domain *d, const char *key,
 static void
 refresh(struct reportwatch *rw, struct rw_domain *d)
 {
-	char	*boot = NULL, *addrs = NULL;
-	unsigned blen, alen;
+	char	*boot = NULL, *addrs = NULL, *session = NULL;
+	struct report_values v;
 
-	if (read_key(rw, d, REPORT_KEY_BOOT, &boot, &blen) == 0 &&
-	    read_key(rw, d, REPORT_KEY_ADDRS, &addrs, &alen) == 0 &&
-	    reportstate_update(&d->rs, boot, blen, addrs, alen, time(NULL)) == -1)
-		log_warn("domain %" PRIu32 ": reports", d->rs.dom.domid);
+	memset(&v, 0, sizeof(v));
+	if (read_key(rw, d, REPORT_KEY_BOOT, &boot, &v.boot_len) == 0 &&
+	    read_key(rw, d, REPORT_KEY_ADDRS, &addrs, &v.addrs_len) == 0 &&
+	    read_key(rw, d, REPORT_KEY_SESSION, &session, &v.session_len) == 0) {
+		v.boot = boot;
+		v.addrs = addrs;
+		v.session = session;
+		if (reportstate_update(&d->rs, &v, time(NULL)) == -1)
+			log_warn("domain %" PRIu32 ": reports", d->rs.dom.domid);
+	}
 	free(boot);
 	free(addrs);
+	free(session);
 }
 
 int

@@ -63,6 +63,7 @@ struct vm {
 	enum vm_state	 reply_target;	/* where the request means to go */
 	unsigned	 ops;		/* hypervisor operations under way */
 	bool		 start_when_reaped;	/* reconcile reaps, then boots */
+	bool		 grace;		/* running, the guest says no session */
 	/* A vCPU and/or memory change under way, and who waits for it. */
 	bool		 setting;
 	uint64_t	 set_memory_next;	/* after the vCPUs, MiB; 0: none */
@@ -330,6 +331,13 @@ timer_fired(evutil_socket_t fd, short what, void *arg)
 	case VM_S_PAUSED:
 		vm_event(vm, VM_EV_SAVE, "idle");
 		break;
+	case VM_S_RUNNING:
+		/* The user did not come back within the grace time. */
+		if (vm->grace) {
+			vm->grace = false;
+			vm_event(vm, VM_EV_SESSION_END, "no session in the guest");
+		}
+		break;
 	default:
 		set_error(vm, "%s took too long", vm_state_names[vm->fsm.state]);
 		vm_event(vm, VM_EV_TIMEOUT, "deadline");
@@ -344,6 +352,7 @@ arm_timer(struct vm *vm)
 	unsigned secs = 0;
 
 	evtimer_del(vm->timer);
+	vm->grace = false;
 	switch (vm->fsm.state) {
 	case VM_S_STARTING:
 		secs = settings()->boot_timeout;
@@ -840,6 +849,43 @@ vm_domain_died(void *arg, uint32_t domid, enum hv_death why)
 	vm_event(vm, VM_EV_DIED, hv_death_names[why]);
 }
 
+/*
+ * The guest says whether an RDP session is on.  A session that appears
+ * makes a ready VM running; one that goes away ends a running VM's
+ * session only after session-grace, so that the user may reconnect.  A
+ * VM that is not running has no session to end: "none" from a guest that
+ * just booted means nothing.
+ */
+static void
+guest_session(struct vm *vm, bool active)
+{
+	unsigned grace = settings()->session_grace;
+
+	if (active) {
+		if (vm->grace) {
+			log_info("%s: the user is back", vm->name);
+			arm_timer(vm);	/* drops the grace time */
+		}
+		if (vm->fsm.state == VM_S_READY)
+			vm_event(vm, VM_EV_SESSION_START, "guest");
+		return;
+	}
+	if (vm->fsm.state != VM_S_RUNNING || vm->grace)
+		return;
+	if (grace == 0) {
+		vm_event(vm, VM_EV_SESSION_END, "guest");
+		return;
+	}
+	log_info("%s: no session in the guest; ending it in %u s unless the "
+	    "user reconnects", vm->name, grace);
+	vm->grace = true;
+	{
+		struct timeval tv = { (time_t)grace, 0 };
+
+		evtimer_add(vm->timer, &tv);
+	}
+}
+
 void
 vm_guest_report(void *arg, enum report_event ev, const char *key,
     const struct report_domain *d, const char *reason)
@@ -861,6 +907,9 @@ vm_guest_report(void *arg, enum report_event ev, const char *key,
 	case REPORT_EV_BOOT:
 		snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", d->boot.boot_id);
 		break;
+	case REPORT_EV_SESSION:
+		guest_session(vm, d->session.active);
+		return;
 	case REPORT_EV_ADDRS:
 		pick = report_addrs_pick(&d->addrs);
 		vm->have_addrs = pick >= 0;

@@ -27,6 +27,9 @@ ignore(void *arg, enum report_event ev, const char *key,
 	if (d->have_addrs && (!d->have_boot ||
 	    strcmp(d->addrs.boot_id, d->boot.boot_id) != 0))
 		abort();
+	if (d->have_session && (!d->have_boot ||
+	    strcmp(d->session.boot_id, d->boot.boot_id) != 0))
+		abort();
 	if (d->addrs.n > REPORT_ADDRS_N)
 		abort();
 }
@@ -70,10 +73,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	split = memchr(data, 0xff, size);
 	first = split ? (size_t)(split - data) : size;
 	reportstate_init(&rs, 1, 0, NULL, 300, ignore, NULL);
-	if (reportstate_update(&rs, s, (unsigned)first,
-	    split ? s + first + 1 : NULL, split ? (unsigned)(size - first - 1) : 0,
-	    1800000000) != 0)
-		abort();
+	{
+		struct report_values v = { s, (unsigned)first,
+		    split ? s + first + 1 : NULL,
+		    split ? (unsigned)(size - first - 1) : 0,
+		    split ? s + first + 1 : NULL,
+		    split ? (unsigned)(size - first - 1) : 0 };
+
+		if (reportstate_update(&rs, &v, 1800000000) != 0)
+			abort();
+	}
 	reportstate_free(&rs);
 	return 0;
 }

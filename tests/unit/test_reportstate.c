@@ -51,10 +51,22 @@ record(void *arg, enum report_event ev, const char *key,
 }
 
 static void
+feed3(struct reportstate *rs, const char *boot, const char *addrs,
+    const char *session, time_t now)
+{
+	struct report_values v = {
+		boot, boot ? (unsigned)strlen(boot) : 0,
+		addrs, addrs ? (unsigned)strlen(addrs) : 0,
+		session, session ? (unsigned)strlen(session) : 0,
+	};
+
+	assert_int_equal(reportstate_update(rs, &v, now), 0);
+}
+
+static void
 feed(struct reportstate *rs, const char *boot, const char *addrs, time_t now)
 {
-	assert_int_equal(reportstate_update(rs, boot, boot ? (unsigned)strlen(boot) : 0,
-	    addrs, addrs ? (unsigned)strlen(addrs) : 0, now), 0);
+	feed3(rs, boot, addrs, NULL, now);
 }
 
 static void
@@ -231,6 +243,35 @@ test_rejections_rate_limited(void **state)
 	reportstate_free(&rs);
 }
 
+static void
+test_session(void **state)
+{
+	struct reportstate rs;
+	struct log l = { 0 };
+
+	(void)state;
+	reportstate_init(&rs, 7, 0, NULL, 60, record, &l);
+	feed3(&rs, BOOT_A, ADDRS_A1, "v=1 boot=" ID_A " seq=0 state=none", NOW);
+	assert_int_equal(l.n, 3);
+	expect(&l, 2, REPORT_EV_SESSION, REPORT_KEY_SESSION, NULL);
+	assert_true(rs.dom.have_session && !rs.dom.session.active);
+	feed3(&rs, BOOT_A, ADDRS_A1, "v=1 boot=" ID_A " seq=1 state=active", NOW);
+	expect(&l, 3, REPORT_EV_SESSION, REPORT_KEY_SESSION, NULL);
+	assert_true(rs.dom.session.active);
+	/* Stale, backwards, malformed: refused, the last one stays. */
+	feed3(&rs, BOOT_A, ADDRS_A1, "v=1 boot=" ID_B " seq=5 state=none", NOW);
+	expect(&l, 4, REPORT_EV_REJECTED, REPORT_KEY_SESSION, "stale");
+	feed3(&rs, BOOT_A, ADDRS_A1, "v=1 boot=" ID_A " seq=0 state=none", NOW);
+	expect(&l, 5, REPORT_EV_REJECTED, REPORT_KEY_SESSION, "backwards");
+	feed3(&rs, BOOT_A, ADDRS_A1, "v=1 boot=" ID_A " seq=2 state=maybe", NOW);
+	expect(&l, 6, REPORT_EV_REJECTED, REPORT_KEY_SESSION, "active or none");
+	assert_true(rs.dom.session.active);
+	/* A new boot forgets the old session. */
+	feed3(&rs, BOOT_B, ADDRS_B0, NULL, NOW + 100);
+	assert_false(rs.dom.have_session);
+	reportstate_free(&rs);
+}
+
 int
 main(void)
 {
@@ -241,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_reboot_and_removal),
 		cmocka_unit_test(test_stale_boot),
 		cmocka_unit_test(test_rejections_rate_limited),
+		cmocka_unit_test(test_session),
 	};
 
 	return cmocka_run_group_tests_name("reportstate", tests, NULL, NULL);

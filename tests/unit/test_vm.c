@@ -154,6 +154,23 @@ guest_boots(uint32_t domid, const char *boot_id, const char *ip)
 	fake_rw.cb(fake_rw.arg, REPORT_EV_ADDRS, REPORT_KEY_ADDRS, &d, NULL);
 }
 
+/* The guest in domain domid says whether an RDP session is on. */
+static void
+guest_session(uint32_t domid, const char *boot_id, uint64_t seq, int active)
+{
+	struct report_domain d;
+
+	memset(&d, 0, sizeof(d));
+	d.domid = domid;
+	d.have_boot = true;
+	snprintf(d.boot.boot_id, sizeof(d.boot.boot_id), "%s", boot_id);
+	d.have_session = true;
+	snprintf(d.session.boot_id, sizeof(d.session.boot_id), "%s", boot_id);
+	d.session.seq = seq;
+	d.session.active = active;
+	fake_rw.cb(fake_rw.arg, REPORT_EV_SESSION, REPORT_KEY_SESSION, &d, NULL);
+}
+
 /* The test's world: a temp dir, a loop, a simulated host, xvdsd's VMs. */
 
 static struct {
@@ -182,6 +199,7 @@ write_conf(const char *pool_extra)
 	    "store \"%s/store\"\n"
 	    "boot-timeout 2s\n"
 	    "shutdown-timeout 1s\n"
+	    "session-grace 1s\n"
 	    "template \"desk\" {\n"
 	    "	type pvh\n"
 	    "	vcpus 1 max 2\n"
@@ -242,10 +260,10 @@ teardown(void **state)
 	return 0;
 }
 
-/* Runs the loop until cond holds or a second passes (a failure). */
+/* Runs the loop until cond holds, or fails after about 5 s. */
 #define RUN_UNTIL(cond) do {						\
 	int	 spins_;						\
-	for (spins_ = 0; !(cond) && spins_ < 1000; spins_++) {		\
+	for (spins_ = 0; !(cond) && spins_ < 5000; spins_++) {		\
 		struct timeval tv_ = { 0, 1000 };			\
 		event_base_loopexit(T.base, &tv_);			\
 		event_base_dispatch(T.base);				\
@@ -702,6 +720,62 @@ test_disks_reset_to_golden(void **state)
 	assert_non_null(strstr(view("lab-02").last_error, "golden"));
 }
 
+/* Runs the loop for about ms milliseconds. */
+static void
+run_for(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(T.base, &tv);
+	event_base_dispatch(T.base);
+}
+
+static void
+test_guest_sessions(void **state)
+{
+	char	 msg[256];
+	uint32_t domid;
+
+	(void)state;
+	start_pool("");
+	domid = view("lab-01").domid;
+	/* A guest that just booted has no session: nothing happens. */
+	guest_session(domid, BOOT_A, 0, 0);
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	/* The user connects: running. */
+	guest_session(domid, BOOT_A, 1, 1);
+	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	/* A dropped connection, back within the grace time (1 s): kept. */
+	guest_session(domid, BOOT_A, 2, 0);
+	run_for(500);
+	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	guest_session(domid, BOOT_A, 3, 1);
+	run_for(800);
+	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	assert_int_equal(view("lab-01").domid, domid);
+	/* Gone for good: after the grace time, the session ends (a reset). */
+	guest_session(domid, BOOT_A, 4, 0);
+	RUN_UNTIL(state_of("lab-01") == VM_S_RESETTING);
+	RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+	    view("lab-01").domid != domid);
+
+	/* A PVM that has just booted is not shut down for having no session. */
+	assert_int_equal(vm_define("carol", "desk", VM_PVM, msg, sizeof(msg)),
+	    XVDS_OK);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+
+		assert_int_equal(vm_request("carol", VM_EV_START, answered, &b,
+		    msg, sizeof(msg)), XVDS_OK);
+		RUN_UNTIL(view("carol").domid != XVDSD_NODOMAIN);
+		guest_boots(view("carol").domid, BOOT_B, "10.77.0.32");
+		RUN_UNTIL(b.done);
+	}
+	guest_session(view("carol").domid, BOOT_B, 0, 0);
+	run_for(1300);
+	assert_int_equal(state_of("carol"), VM_S_READY);
+}
+
 static void
 test_idle_timers(void **state)
 {
@@ -738,6 +812,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disks_reset_to_golden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timers, setup, teardown),
 	};
 
