@@ -21,6 +21,9 @@ mkdir -p /run/www
 echo "$boot" >/run/www/boot-id
 httpd -p 8080 -h /run/www || log "httpd failed to start"
 log "serving boot-id $boot on port 8080 (domid $domid)"
+# A stand-in for the desktop's RDP server: xvds-guestd counts connections
+# to port 3389, and the lab's session stage makes one from dom0.
+nc -ll -p 3389 -e cat &
 
 # Writes a record the way a hostile or broken agent might; returns
 # xenstore-write's status (xenstored itself may refuse, e.g. a value over its

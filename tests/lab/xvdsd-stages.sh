@@ -11,6 +11,9 @@
 #   xvdsd-reset        running -> (session end) reset -> ready: a new boot
 #   xvdsd-restart      kill -9, start again: the domain is adopted, not
 #                      started twice
+#   xvdsd-session      an RDP-port connection from dom0: the guest reports
+#                      a session (running); it closes: after the grace
+#                      time the session ends and the CVM is reset
 #   xvdsd-pvm          a PVM: created, boot-complete, ready, running,
 #                      session end -> shut down -> inactive, domain gone
 #   xvdsd-stop         SIGTERM: the daemon exits, the CVM keeps running
@@ -42,6 +45,7 @@ write_xvds_conf() {
 		sample-interval 1s
 		boot-timeout 120s
 		shutdown-timeout 20s
+		session-grace 3s
 		template "cvm-desk" {
 			type pv
 			vcpus 1
@@ -194,6 +198,32 @@ st_xvdsd_restart() {
 	note="domain $domid adopted"
 }
 
+# boot_changed OLD: the CVM is ready with a boot id other than OLD.
+boot_changed() {
+	[ "$(vm_state $CVM)" = ready ] && [ -n "$(vm_field $CVM boot_id)" ] &&
+		[ "$(vm_field $CVM boot_id)" != "$1" ]
+}
+
+st_xvdsd_session() {
+	local boot nc_pid
+	xvdsd_alive || return 1
+	boot=$(vm_field $CVM boot_id)
+	# Holds a connection to the guest's RDP port for as long as nc lives.
+	nc $CVM_IP 3389 < <(sleep 300) >/dev/null 2>&1 &
+	nc_pid=$!
+	wait_for 30 vm_is $CVM running || {
+		why="$CVM is $(vm_state $CVM), not running, with a connection open"
+		kill $nc_pid 2>/dev/null; return 1; }
+	kill $nc_pid 2>/dev/null
+	wait $nc_pid 2>/dev/null
+	wait_for 90 boot_changed "$boot" || {
+		why="$CVM is $(vm_state $CVM) with boot $(vm_field $CVM boot_id) after the connection closed"
+		return 1; }
+	grep -q "$CVM: no session in the guest; ending it in 3 s" "$W/xvdsd.log" ||
+		{ why="the log does not show the grace time"; return 1; }
+	note="reset to boot $(vm_field $CVM boot_id)"
+}
+
 st_xvdsd_pvm() {
 	xvdsd_alive || return 1
 	ctl vm create $PVM pvm-desk --pvm || { why="vm create failed"; return 1; }
@@ -239,7 +269,7 @@ xvdsd_dump() {
 	done
 }
 
-XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-pvm xvdsd-stop"
+XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-session xvdsd-pvm xvdsd-stop"
 
 run_xvdsd_stages() {
 	run_stage xvdsd-start st_xvdsd_start
@@ -252,6 +282,7 @@ run_xvdsd_stages() {
 	run_stage xvdsd-save st_xvdsd_save
 	run_stage xvdsd-reset st_xvdsd_reset
 	run_stage xvdsd-restart st_xvdsd_restart
+	run_stage xvdsd-session st_xvdsd_session
 	run_stage xvdsd-pvm st_xvdsd_pvm
 	run_stage xvdsd-stop st_xvdsd_stop
 	[ -z "$xvdsd_pid" ] || kill -9 "$xvdsd_pid" 2>/dev/null
