@@ -575,6 +575,10 @@ op_ended(struct vm *vm)
 	V.busy--;
 }
 
+static void start_fresh(struct vm *);
+static void start_pool_vm(struct vm *);
+static void destroy_domain(struct vm *);
+
 /* After create or restore. */
 static void
 made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
@@ -583,6 +587,15 @@ made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 		set_error(vm, "the hypervisor could not %s the domain",
 		    vm->fsm.state == VM_S_RESTORING ? "restore" : "create");
 		vm_event(vm, result_event(r), NULL);
+		return;
+	}
+	/* Made for a VM that has moved on (destroyed meanwhile): unwanted. */
+	if (vm->fsm.state != VM_S_STARTING && vm->fsm.state != VM_S_RESTORING &&
+	    vm->fsm.state != VM_S_RESETTING) {
+		log_info("%s: domain %u made after the VM became %s: destroying it",
+		    vm->name, domid, vm_state_names[vm->fsm.state]);
+		vm->domid = domid;
+		destroy_domain(vm);
 		return;
 	}
 	adopt_domain(vm, domid);
@@ -674,8 +687,6 @@ shutdown_cb(void *arg, enum hv_result r, uint32_t domid)
 	settle(vm);
 }
 
-static void start_fresh(struct vm *);
-static void start_pool_vm(struct vm *);
 
 static void
 destroyed_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
@@ -1045,8 +1056,16 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 		return XVDS_E_ILLEGAL;
 	}
 	if (vm->reply != NULL) {
-		snprintf(msg, msglen, "%s: another request is waiting", vm->name);
-		return XVDS_E_BUSY;
+		if (ev != VM_EV_DESTROY) {
+			snprintf(msg, msglen, "%s: another request is waiting",
+			    vm->name);
+			return XVDS_E_BUSY;
+		}
+		/* Destroy overrides: the request it cuts short is answered. */
+		reply_later(vm->reply, vm->reply_arg, XVDS_E_FAILED,
+		    "%s: destroyed before it was %s", vm->name,
+		    vm_state_names[vm->reply_target]);
+		vm->reply = NULL;
 	}
 	vm->reply = cb;
 	vm->reply_arg = arg;

@@ -483,6 +483,39 @@ test_failures(void **state)
 }
 
 static void
+test_destroy_while_starting(void **state)
+{
+	char	 msg[256];
+	struct answer a;
+	struct hv_domain *list;
+	size_t	 n;
+
+	(void)state;
+	start_pool("");
+	assert_int_equal(vm_define("dave", "desk", VM_PVM, msg, sizeof(msg)),
+	    XVDS_OK);
+	hv_sim_set_latency(T.hv, HV_SIM_OP_CREATE, 200);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+
+		assert_int_equal(vm_request("dave", VM_EV_START, answered, &b, msg,
+		    sizeof(msg)), XVDS_OK);
+		assert_int_equal(state_of("dave"), VM_S_STARTING);
+		/* Destroyed before its domain exists: the start fails... */
+		a = request("dave", VM_EV_DESTROY);
+		assert_int_equal(a.err, XVDS_OK);
+		RUN_UNTIL(b.done);
+		assert_int_equal(b.err, XVDS_E_FAILED);
+	}
+	assert_int_equal(state_of("dave"), VM_S_INACTIVE);
+	/* ...and the domain made afterwards does not stay. */
+	RUN_UNTIL(hv_sim_pending(T.hv) == 0 && view("dave").domid == XVDSD_NODOMAIN);
+	assert_int_equal(hv_list_domains(T.hv, &list, &n), 0);
+	free(list);
+	assert_int_equal(n, 3);		/* dom0 and the pool's two CVMs */
+}
+
+static void
 test_boot_timeout(void **state)
 {
 	(void)state;
@@ -807,6 +840,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_while_starting, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_pvm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
