@@ -44,6 +44,8 @@ struct hv_domain {
 	uint64_t	 max_mem_kib;
 	unsigned	 vcpus;		/* online */
 	uint64_t	 cpu_time_ns;	/* since the domain started */
+	/* Why it stopped, when state is HV_DOM_SHUTDOWN. */
+	int		 shutdown_reason;	/* an enum hv_death */
 };
 
 struct hv_host {
@@ -79,7 +81,8 @@ typedef void (*hv_done_cb)(void *arg, enum hv_result, uint32_t domid);
 struct hv_callbacks {
 	/*
 	 * A watched domain shut down (it still exists and must be destroyed)
-	 * or is gone.  Reported once per domain.
+	 * or is gone.  Reported once per domain.  A suspend is not reported:
+	 * it is how a save ends, or (left over) what hv_resume() undoes.
 	 */
 	void	(*domain_died)(void *arg, uint32_t domid, enum hv_death);
 	void	*arg;
@@ -115,6 +118,13 @@ int	hv_userdata_retrieve(struct hv *, uint32_t domid, void **data_r, size_t *len
 /* Death reports for a domain: after create/restore, and for adopted ones. */
 int	hv_watch_domain(struct hv *, uint32_t domid);
 void	hv_unwatch_domain(struct hv *, uint32_t domid);
+
+/*
+ * Resumes a domain that a save suspended and never finished with (the
+ * daemon died mid-save): the guest runs on as before.  Synchronous; 0 or
+ * -1.
+ */
+int	hv_resume(struct hv *, uint32_t domid);
 
 /* Asynchronous operations (see the top of this file). */
 int	hv_create(struct hv *, const struct vm_spec *, bool paused, hv_done_cb, void *);

@@ -558,6 +558,18 @@ fill_domain(struct hv *hv, const libxl_dominfo *info, struct hv_domain *d)
 	d->max_mem_kib = info->max_memkb;
 	d->vcpus = info->vcpu_online;
 	d->cpu_time_ns = info->cpu_time;
+	d->shutdown_reason = (int)death_reason(info->shutdown_reason);
+}
+
+int
+hv_resume(struct hv *hv, uint32_t domid)
+{
+	/* Cooperative: the guest learns its suspend was cancelled. */
+	if (libxl_domain_resume(hv->ctx, domid, 1, NULL) != 0) {
+		log_warnx("libxl: domain %u: cannot resume it", domid);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -381,6 +381,7 @@ dom_fill(const struct sim_dom *d, struct hv_domain *out)
 	out->max_mem_kib = d->max_mem_mib * 1024;
 	out->vcpus = d->vcpus;
 	out->cpu_time_ns = d->cpu_ns;
+	out->shutdown_reason = d->shut ? (int)d->reason : 0;
 }
 
 /* Notes: everything the caller hears, from the loop, in order. */
@@ -468,7 +469,9 @@ dom_shut(struct hv *hv, struct sim_dom *d, enum hv_death why)
 	d->reason = why;
 	if (d->poweroff != NULL)
 		evtimer_del(d->poweroff);
-	dom_report(hv, d, why);
+	/* As hv_libxl: a suspend is a save's business, not a death. */
+	if (why != HV_DEATH_SUSPEND)
+		dom_report(hv, d, why);
 }
 
 static void
@@ -1593,4 +1596,22 @@ hv_sim_pending(struct hv *hv)
 		if (d->poweroff != NULL && evtimer_pending(d->poweroff, NULL))
 			count++;
 	return count;
+}
+
+int
+hv_resume(struct hv *hv, uint32_t domid)
+{
+	struct sim_dom *d;
+
+	if ((d = dom_lookup(hv, domid, __func__)) == NULL)
+		return -1;
+	/* Like libxl: only a guest that a suspend stopped can go on. */
+	if (!d->shut || d->reason != HV_DEATH_SUSPEND) {
+		errno = EINVAL;
+		log_debug("domain %u: resume: not suspended", domid);
+		return -1;
+	}
+	sim_settle(hv);
+	d->shut = false;
+	return 0;
 }

@@ -8,9 +8,10 @@
 
 enum vm_state
 reconcile_state(enum vm_kind kind, enum vm_state recorded,
-    const struct reconcile_seen *s, bool *reap_r)
+    const struct reconcile_seen *s, bool *reap_r, bool *resume_r)
 {
 	*reap_r = false;
+	*resume_r = false;
 	if (!s->has_domain) {
 		/* No domain: saved if the image is whole, else nothing runs. */
 		switch (recorded) {
@@ -25,6 +26,12 @@ reconcile_state(enum vm_kind kind, enum vm_state recorded,
 		}
 	}
 
+	/* A save cut short: the guest was suspended and waits to go on. */
+	if (s->dom_state == HV_DOM_SHUTDOWN && s->suspended &&
+	    recorded == VM_S_SAVING) {
+		*resume_r = true;
+		return VM_S_READY;	/* the save had unpaused it */
+	}
 	switch (s->dom_state) {
 	case HV_DOM_SHUTDOWN:
 	case HV_DOM_DYING:

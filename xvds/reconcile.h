@@ -16,6 +16,7 @@ struct reconcile_seen {
 	bool		 has_domain;	/* a domain carrying this VM's identity */
 	enum hv_dom_state dom_state;	/* if has_domain */
 	bool		 has_image;	/* a whole saved image on the store */
+	bool		 suspended;	/* shut down by a save that never ended */
 };
 
 /*
@@ -24,9 +25,11 @@ struct reconcile_seen {
  * happen; a transient state is never resumed except starting (the boot
  * report is awaited again).  *reap_r is set when the domain that is
  * there must be destroyed: it shut down, or the VM resumes inactive.  A
- * failed VM keeps its domain for the operator to look at.
+ * failed VM keeps its domain for the operator to look at.  A domain that
+ * a save suspended and left (the daemon died mid-save) sets *resume_r: it
+ * is resumed, not reaped, and the VM goes on as before the save.
  */
 enum vm_state reconcile_state(enum vm_kind, enum vm_state recorded,
-	    const struct reconcile_seen *, bool *reap_r);
+	    const struct reconcile_seen *, bool *reap_r, bool *resume_r);
 
 #endif

@@ -1376,10 +1376,11 @@ reconcile(void)
 	if (hv_list_domains(V.hv, &doms, &n) == -1)
 		fatalx("cannot list the domains to reconcile with");
 	TAILQ_FOREACH(vm, &V.vms, entry) {
-		struct reconcile_seen seen = { false, HV_DOM_RUNNING, false };
+		struct reconcile_seen seen = { false, HV_DOM_RUNNING, false, false };
 		enum vm_state was = vm->fsm.state, now;
 		uint32_t found = XVDSD_NODOMAIN;
-		bool	 reap;
+		bool	 reap, resume;
+		char	 partial[VMSPEC_PATH_MAX + 80];
 
 		for (i = 0; i < n; i++) {
 			if (doms[i].domid == 0 || read_identity(doms[i].domid, name,
@@ -1388,13 +1389,29 @@ reconcile(void)
 			found = doms[i].domid;
 			seen.has_domain = true;
 			seen.dom_state = doms[i].state;
+			seen.suspended = doms[i].state == HV_DOM_SHUTDOWN &&
+			    doms[i].shutdown_reason == HV_DEATH_SUSPEND;
 		}
 		seen.has_image = image_exists(vm);
-		now = reconcile_state(vm->fsm.kind, was, &seen, &reap);
+		/* What a save cut short wrote is never a whole image. */
+		if (image_path(vm, partial, sizeof(partial) - 8) == 0) {
+			strcat(partial, ".partial");
+			if (unlink(partial) == 0)
+				log_info("%s: removed the unfinished image %s",
+				    vm->name, partial);
+		}
+		now = reconcile_state(vm->fsm.kind, was, &seen, &reap, &resume);
 		vm->domid = XVDSD_NODOMAIN;
 		vm->fsm.state = now;
 		if (found != XVDSD_NODOMAIN) {
 			adopt_domain(vm, found);
+			if (resume && hv_resume(V.hv, found) == -1) {
+				log_warnx("%s: domain %u, suspended by a save cut "
+				    "short, cannot be resumed", vm->name, found);
+				now = VM_S_INACTIVE;
+				vm->fsm.state = now;
+				reap = true;
+			}
 			if (reap) {
 				vm->start_when_reaped = true;
 				destroy_domain(vm);
@@ -1403,7 +1420,8 @@ reconcile(void)
 		if (was != now || found != XVDSD_NODOMAIN)
 			log_info("%s: recorded %s, found %s%s: now %s", vm->name,
 			    vm_state_names[was], found != XVDSD_NODOMAIN ?
-			    "its domain" : "no domain", reap ? " (reaped)" : "",
+			    "its domain" : "no domain", reap ? " (reaped)" :
+			    resume ? " suspended by a save cut short (resumed)" : "",
 			    vm_state_names[now]);
 		if (was != now) {
 			vm->since = time(NULL);

@@ -292,6 +292,8 @@ printf 'lab: %-20s %8s s\n' "image check" "$t_images" "overlay build" "$t_overla
 	"QEMU start->dom0 up" "${dom0_ready:--}" "QEMU start->exit" "$total" \
 	"whole run" "$(lab_elapsed "$t_start")"
 result "info image check ${t_images}s, overlay ${t_overlay}s, QEMU start to dom0 up ${dom0_ready:--}s, boot total ${total}s, attempts $attempt"
+# The benchmark lines dom0-test.sh printed (tests/lab/xvdsd-stages.sh).
+grep -a 'lab: report: bench: ' "$run/console-$attempt.log" | tr -d '\r' | sed 's/report: //'
 [ -z "$retried" ] || say "NOTE: this result comes from a RETRY; attempt 1 failed with: $retried"
 if [ ${#flakes[@]} -gt 0 ] && [ $ok = yes ]; then
 	say "WARNING: every stage passed, but the console shows a known emulation flake:"

@@ -67,6 +67,7 @@ seen_for(enum seen s, struct reconcile_seen *r)
 	r->dom_state = s == PAUSE ? HV_DOM_PAUSED : s == DOWN ? HV_DOM_SHUTDOWN :
 	    HV_DOM_RUNNING;
 	r->has_image = s == IMAGE;
+	r->suspended = false;
 }
 
 static void
@@ -83,10 +84,12 @@ test_every_case(void **state)
 		struct reconcile_seen seen;
 		enum vm_state want = k == 0 ? table[i].cvm[s] : table[i].pvm[s];
 		enum vm_state got;
-		bool	 reap, want_reap;
+		bool	 reap, want_reap, resume;
 
 		seen_for((enum seen)s, &seen);
-		got = reconcile_state((enum vm_kind)k, table[i].recorded, &seen, &reap);
+		got = reconcile_state((enum vm_kind)k, table[i].recorded, &seen, &reap,
+		    &resume);
+		assert_false(resume);	/* no domain here is a save's leftover */
 		if (got != want)
 			fail_msg("%s recorded %s, seen %d: %s, expected %s",
 			    vm_kind_names[k], vm_state_names[table[i].recorded], s,
@@ -100,11 +103,35 @@ test_every_case(void **state)
 	}
 }
 
+/* Only a domain that a save suspended, recorded as saving, is resumed. */
+static void
+test_save_cut_short(void **state)
+{
+	struct reconcile_seen seen = { true, HV_DOM_SHUTDOWN, false, true };
+	bool	 reap, resume;
+	int	 s;
+
+	(void)state;
+	assert_int_equal(reconcile_state(VM_CVM, VM_S_SAVING, &seen, &reap,
+	    &resume), VM_S_READY);
+	assert_true(resume);
+	assert_false(reap);
+	/* Recorded otherwise, a suspended domain is not ours to resume. */
+	for (s = 0; s < VM_S__COUNT; s++) {
+		if (s == VM_S_SAVING)
+			continue;
+		reconcile_state(VM_CVM, (enum vm_state)s, &seen, &reap, &resume);
+		assert_false(resume);
+		assert_true(reap);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_case),
+		cmocka_unit_test(test_save_cut_short),
 	};
 
 	return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);

@@ -809,6 +809,49 @@ test_guest_sessions(void **state)
 	assert_int_equal(state_of("carol"), VM_S_READY);
 }
 
+/*
+ * The daemon died in the middle of a save: its record says saving, the
+ * guest is suspended, half an image lies on the store.  Restarted, it
+ * resumes the guest (nothing lost) and throws the half image away.
+ */
+static void
+test_restart_after_save_cut_short(void **state)
+{
+	char	 path[200], cmd[400];
+	uint32_t domid;
+	struct hv_domain d;
+	FILE	*f;
+
+	(void)state;
+	start_pool("");
+	request("lab-01", VM_EV_PAUSE);
+	domid = view("lab-01").domid;
+	vm_shutdown();
+	snprintf(cmd, sizeof(cmd), "sed -i 's/\"state\":\"paused\"/\"state\":"
+	    "\"saving\"/' '%s/state/vms/lab-01.json'", T.dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "grep -q '\"state\":\"saving\"' "
+	    "'%s/state/vms/lab-01.json'", T.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(hv_sim_kill(T.hv, domid, HV_DEATH_SUSPEND), 0);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/store/saved'", T.dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/store/saved/lab-01.img.partial", T.dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("half an image", f);
+	fclose(f);
+
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	assert_int_equal(view("lab-01").domid, domid);
+	assert_int_equal(hv_domain_info(T.hv, domid, &d), 0);
+	assert_int_not_equal(d.state, HV_DOM_SHUTDOWN);
+	assert_int_equal(access(path, F_OK), -1);
+	/* And it goes on working: a save now completes. */
+	request("lab-01", VM_EV_PAUSE);
+	assert_int_equal(request("lab-01", VM_EV_SAVE).err, XVDS_OK);
+}
+
 static void
 test_idle_timers(void **state)
 {
@@ -848,6 +891,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_set_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disks_reset_to_golden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_after_save_cut_short,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timers, setup, teardown),
 	};
 
