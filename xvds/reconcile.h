@@ -27,7 +27,8 @@ struct reconcile_seen {
  * there must be destroyed: it shut down, or the VM resumes inactive.  A
  * failed VM keeps its domain for the operator to look at.  A domain that
  * a save suspended and left (the daemon died mid-save) sets *resume_r: it
- * is resumed, not reaped, and the VM goes on as before the save.
+ * is resumed, not reaped, and the VM goes on as before the save; unless
+ * the image was already whole, and then the save stands.
  */
 enum vm_state reconcile_state(enum vm_kind, enum vm_state recorded,
 	    const struct reconcile_seen *, bool *reap_r, bool *resume_r);

@@ -116,6 +116,13 @@ test_save_cut_short(void **state)
 	    &resume), VM_S_READY);
 	assert_true(resume);
 	assert_false(reap);
+	/* Cut short after the image was whole: the save stands. */
+	seen.has_image = true;
+	assert_int_equal(reconcile_state(VM_CVM, VM_S_SAVING, &seen, &reap,
+	    &resume), VM_S_SAVED);
+	assert_false(resume);
+	assert_true(reap);
+	seen.has_image = false;
 	/* Recorded otherwise, a suspended domain is not ours to resume. */
 	for (s = 0; s < VM_S__COUNT; s++) {
 		if (s == VM_S_SAVING)
