@@ -2,7 +2,7 @@
 # The main job, from a fresh clone on a fresh Debian 12 machine: installs
 # what is needed, builds XVDS, builds the Xen lab (real Xen 4.17 under
 # QEMU, from Debian packages, cached in /var/cache/xvds-lab) and boots it:
-# PVH guests come up with xvds-guestd inside, and dom0's xvds-probe shows
+# a PVH and a PV guest come up with xvds-guestd inside, and dom0's xvds-probe shows
 # their validated boot-complete records and addresses.  Run as root.
 set -eu
 cd "$(dirname "$0")/.."

@@ -13,6 +13,9 @@
 #   xvdsd-reset        running -> (session end) reset -> ready: a new boot
 #   xvdsd-restart      kill -9, start again: the domain is adopted, not
 #                      started twice
+#   xvdsd-save-crash   kill -9 in the middle of a save, start again: the
+#                      CVM has its domain (resumed) or its whole image,
+#                      never both, never neither
 #   xvdsd-session      an RDP-port connection from dom0: the guest reports
 #                      a session (running); it closes: after the grace
 #                      time the session ends and the CVM is reset
@@ -232,6 +235,49 @@ st_xvdsd_restart() {
 	note="domain $domid adopted"
 }
 
+st_xvdsd_save_crash() {
+	local domid state img=$XSTORE/saved/$CVM.img
+	xvdsd_alive || return 1
+	ctl vm pause $CVM || { why="vm pause failed"; return 1; }
+	domid=$(vm_field $CVM domid)
+	$XVDSCTL vm save $CVM >/dev/null 2>&1 &
+	# A 96 MiB save takes a second or two here: cut it short early.
+	sleep 0.4
+	kill -9 "$xvdsd_pid"
+	wait "$xvdsd_pid" 2>/dev/null
+	# Let the orphaned save helper notice and go.
+	sleep 3
+	start_xvdsd || { why="no answer after the restart"; return 1; }
+	state=$(vm_state $CVM)
+	case $state in
+	ready)
+		[ "$(vm_field $CVM domid)" = "$domid" ] ||
+			{ why="ready on domain $(vm_field $CVM domid), was $domid"; return 1; }
+		[ ! -e "$img" ] && [ ! -e "$img.partial" ] ||
+			{ why="ready, but an image is left on the store"; return 1; }
+		[ -n "$(fetch "http://$CVM_IP:8080/boot-id")" ] ||
+			{ why="ready, but the guest does not answer"; return 1; }
+		note="cut short: domain $domid resumed"
+		;;
+	saved)
+		# The suspended domain of a save that had finished is reaped.
+		wait_for 20 no_domain $CVM ||
+			{ why="saved, but libxl still lists $CVM"; return 1; }
+		[ -s "$img" ] || { why="saved, but no image"; return 1; }
+		ctl vm restore $CVM || { why="restore after the crash failed"; return 1; }
+		note="the save had finished: image kept, restored"
+		;;
+	*)
+		why="$CVM is '$state' after the restart"
+		return 1
+		;;
+	esac
+	[ "$($PROBE list | awk -v n=$CVM '$2 == n' | wc -l)" = 1 ] ||
+		{ why="libxl lists $CVM more or less than once"; return 1; }
+}
+
+no_domain() { [ -z "$(probe_state "$1")" ]; }
+
 # boot_changed OLD: the CVM is ready with a boot id other than OLD.
 boot_changed() {
 	[ "$(vm_state $CVM)" = ready ] && [ -n "$(vm_field $CVM boot_id)" ] &&
@@ -291,8 +337,9 @@ st_xvdsd_stop() {
 xvdsd_dump() {
 	local f
 	if [ -s "$W/xvdsd.log" ]; then
-		log "==== $W/xvdsd.log without libxl's lines (last 200)"
-		grep -v 'xvdsd: libxl' "$W/xvdsd.log" | tail -n 200 | sed 's/^/lab:   | /'
+		log "==== $W/xvdsd.log: the daemon and its VMs (last 200)"
+		grep -E "xvdsd: ($CVM|$PVM|started|stopping|stopped|control: client pid [0-9]+: vm\.|domain [0-9]+: [a-z ]+: (done|failed|lost))" \
+			"$W/xvdsd.log" | tail -n 200 | sed 's/^/lab:   | /'
 		log "==== $W/xvdsd.log, all of it (last 100 lines)"
 		tail -n 100 "$W/xvdsd.log" | sed 's/^/lab:   | /'
 	fi
@@ -303,7 +350,7 @@ xvdsd_dump() {
 	done
 }
 
-XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-session xvdsd-pvm xvdsd-stop"
+XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-session xvdsd-pvm xvdsd-stop"
 
 run_xvdsd_stages() {
 	run_stage xvdsd-start st_xvdsd_start
@@ -317,6 +364,7 @@ run_xvdsd_stages() {
 	run_stage xvdsd-save st_xvdsd_save
 	run_stage xvdsd-reset st_xvdsd_reset
 	run_stage xvdsd-restart st_xvdsd_restart
+	run_stage xvdsd-save-crash st_xvdsd_save_crash
 	run_stage xvdsd-session st_xvdsd_session
 	run_stage xvdsd-pvm st_xvdsd_pvm
 	run_stage xvdsd-stop st_xvdsd_stop
