@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * reportsim.c — simulated guest agents behind reportwatch.h, for xvdsd on
+ * the simulated hypervisor (hv_sim.c) in benchmarks and, later, the
+ * controller's integration tests: a domain being watched "boots" after a
+ * short delay and reports a boot-complete record and one address, as
+ * xvds-guestd would.  Never used against Xen: there, reportwatch.c reads
+ * what real guests write into xenstore.
+ */
+#include <config.h>
+
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "reportsim.h"
+#include "reportwatch.h"
+
+#define BOOT_MS		100	/* from watch to the guest's first report */
+
+struct sim_guest {
+	TAILQ_ENTRY(sim_guest) entry;
+	struct reportwatch *rw;
+	struct report_domain dom;
+	struct event	*boot;
+};
+
+struct reportwatch {
+	report_cb	 cb;
+	void		*arg;
+	int		 fds[2];	/* never readable: nothing to dispatch */
+	TAILQ_HEAD(, sim_guest) guests;
+};
+
+static struct event_base *sim_base;
+static unsigned long boots;
+
+void
+reportsim_init(struct event_base *base)
+{
+	sim_base = base;
+}
+
+static void
+guest_booted(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_guest *g = arg;
+	struct report_domain *d = &g->dom;
+	uint32_t ip;
+
+	(void)fd;
+	(void)what;
+	/* A boot id unique to this boot. */
+	snprintf(d->boot.boot_id, sizeof(d->boot.boot_id), "%016lx%016lx",
+	    (unsigned long)time(NULL), ++boots);
+	d->boot.version = REPORT_VERSION;
+	d->boot.time = (int64_t)time(NULL);
+	snprintf(d->boot.agent, sizeof(d->boot.agent), "simulated");
+	d->have_boot = true;
+	g->rw->cb(g->rw->arg, REPORT_EV_BOOT, REPORT_KEY_BOOT, d, NULL);
+	memset(&d->addrs, 0, sizeof(d->addrs));
+	d->addrs.version = REPORT_VERSION;
+	memcpy(d->addrs.boot_id, d->boot.boot_id, sizeof(d->addrs.boot_id));
+	d->addrs.n = 1;
+	snprintf(d->addrs.addr[0].ifname, sizeof(d->addrs.addr[0].ifname), "eth0");
+	d->addrs.addr[0].family = AF_INET;
+	/* 10.200.0.0/16, by domid. */
+	ip = htonl(0x0ac80000u | (d->domid & 0xffff));
+	memcpy(d->addrs.addr[0].addr, &ip, 4);
+	d->addrs.addr[0].prefix = 16;
+	d->have_addrs = true;
+	g->rw->cb(g->rw->arg, REPORT_EV_ADDRS, REPORT_KEY_ADDRS, d, NULL);
+}
+
+struct reportwatch *
+reportwatch_open(report_cb cb, void *arg, unsigned max_skew)
+{
+	struct reportwatch *rw;
+
+	(void)max_skew;
+	if (sim_base == NULL) {
+		log_warnx("%s: reportsim_init was not called", __func__);
+		return NULL;
+	}
+	if ((rw = calloc(1, sizeof(*rw))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	if (pipe(rw->fds) == -1) {
+		log_warn("%s: pipe", __func__);
+		free(rw);
+		return NULL;
+	}
+	rw->cb = cb;
+	rw->arg = arg;
+	TAILQ_INIT(&rw->guests);
+	return rw;
+}
+
+static struct sim_guest *
+find_guest(struct reportwatch *rw, uint32_t domid)
+{
+	struct sim_guest *g;
+
+	TAILQ_FOREACH(g, &rw->guests, entry)
+		if (g->dom.domid == domid)
+			return g;
+	return NULL;
+}
+
+int
+reportwatch_add(struct reportwatch *rw, uint32_t domid, time_t not_before,
+    const char *old_boot_id)
+{
+	struct timeval tv = { 0, BOOT_MS * 1000 };
+	struct sim_guest *g;
+
+	(void)not_before;
+	(void)old_boot_id;
+	if (find_guest(rw, domid) != NULL)
+		return 0;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return -1;
+	g->rw = rw;
+	g->dom.domid = domid;
+	if ((g->boot = evtimer_new(sim_base, guest_booted, g)) == NULL) {
+		free(g);
+		return -1;
+	}
+	evtimer_add(g->boot, &tv);
+	TAILQ_INSERT_TAIL(&rw->guests, g, entry);
+	return 0;
+}
+
+int
+reportwatch_remove(struct reportwatch *rw, uint32_t domid)
+{
+	struct sim_guest *g = find_guest(rw, domid);
+
+	if (g == NULL)
+		return -1;
+	TAILQ_REMOVE(&rw->guests, g, entry);
+	event_free(g->boot);
+	free(g);
+	return 0;
+}
+
+void
+reportwatch_close(struct reportwatch *rw)
+{
+	struct sim_guest *g;
+
+	if (rw == NULL)
+		return;
+	while ((g = TAILQ_FIRST(&rw->guests)) != NULL)
+		reportwatch_remove(rw, g->dom.domid);
+	close(rw->fds[0]);
+	close(rw->fds[1]);
+	free(rw);
+}
+
+int
+reportwatch_fd(struct reportwatch *rw)
+{
+	return rw->fds[0];
+}
+
+const struct report_domain *
+reportwatch_get(struct reportwatch *rw, uint32_t domid)
+{
+	struct sim_guest *g = find_guest(rw, domid);
+
+	return g != NULL ? &g->dom : NULL;
+}
+
+size_t
+reportwatch_domains(struct reportwatch *rw, uint32_t *ids, size_t max)
+{
+	struct sim_guest *g;
+	size_t	 n = 0;
+
+	TAILQ_FOREACH(g, &rw->guests, entry) {
+		if (n < max)
+			ids[n] = g->dom.domid;
+		n++;
+	}
+	return n;
+}
+
+int
+reportwatch_dispatch(struct reportwatch *rw)
+{
+	(void)rw;
+	return 0;
+}
