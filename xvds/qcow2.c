@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "qcow2.h"
 
 #define CLUSTER_BITS	16
@@ -34,22 +35,6 @@
 #define NCLUSTERS	4
 /* One L1 cluster maps 8192 × 512 MiB = 4 TiB: plenty for a desktop. */
 #define MAX_SIZE	((uint64_t)(CLUSTER / 8) * L2_ENTRIES * CLUSTER)
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 saved = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = saved;
-}
 
 static void
 be32(unsigned char *p, uint32_t v)
@@ -87,35 +72,35 @@ qcow2_create_overlay(const char *path, const char *backing, char *err,
 	int	 fd = -1, i;
 
 	if (stat(backing, &st) == -1) {
-		seterr(err, errlen, "golden image %s: %s", backing, strerror(errno));
+		errbuf_set(err, errlen, "golden image %s: %s", backing, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		errno = EINVAL;
-		seterr(err, errlen, "golden image %s is not a file", backing);
+		errbuf_set(err, errlen, "golden image %s is not a file", backing);
 		return -1;
 	}
 	size = (uint64_t)st.st_size;
 	/* qcow2 sizes are whole 512-byte sectors. */
 	if (size == 0 || size % 512 != 0 || size > MAX_SIZE) {
 		errno = EINVAL;
-		seterr(err, errlen, "golden image %s: size %ju is not a multiple "
+		errbuf_set(err, errlen, "golden image %s: size %ju is not a multiple "
 		    "of 512 between 512 and 4 TiB", backing, (uintmax_t)size);
 		return -1;
 	}
 	/* The header, extensions and name must fit in cluster 0. */
 	if (blen == 0 || blen > 1023) {
 		errno = ENAMETOOLONG;
-		seterr(err, errlen, "golden image path too long");
+		errbuf_set(err, errlen, "golden image path too long");
 		return -1;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
-		seterr(err, errlen, "%s: path too long", path);
+		errbuf_set(err, errlen, "%s: path too long", path);
 		return -1;
 	}
 	if ((img = calloc(NCLUSTERS, CLUSTER)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	l1_size = (size + (uint64_t)L2_ENTRIES * CLUSTER - 1) /
@@ -162,7 +147,7 @@ qcow2_create_overlay(const char *path, const char *backing, char *err,
 	/* Written whole under another name, then renamed over the old disk. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	for (off = 0; off < (size_t)NCLUSTERS * CLUSTER; off += (size_t)n) {
@@ -172,18 +157,18 @@ qcow2_create_overlay(const char *path, const char *backing, char *err,
 				n = 0;
 				continue;
 			}
-			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 			goto fail;
 		}
 	}
 	if (fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	free(img);

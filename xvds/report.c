@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "report.h"
 
 #define KEY_MAX		16	/* characters in a field's key */
@@ -26,20 +27,6 @@ struct field {
 	const char	*val;
 	size_t		 vlen;
 };
-
-static void	 seterr(char *, size_t, const char *, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool
 key_is(const struct field *f, const char *key)
@@ -62,17 +49,17 @@ split_fields(const char *s, size_t len, struct field *f, size_t *nf_r,
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '\0') {
-			seterr(err, errlen, "contains a NUL byte at offset %zu", i);
+			errbuf_set(err, errlen, "contains a NUL byte at offset %zu", i);
 			return -1;
 		}
 		if (c < 0x20 || c > 0x7e) {
-			seterr(err, errlen, "contains a non-printable byte 0x%02x "
+			errbuf_set(err, errlen, "contains a non-printable byte 0x%02x "
 			    "at offset %zu", c, i);
 			return -1;
 		}
 	}
 	if (len == 0) {
-		seterr(err, errlen, "is empty");
+		errbuf_set(err, errlen, "is empty");
 		return -1;
 	}
 
@@ -84,18 +71,18 @@ split_fields(const char *s, size_t len, struct field *f, size_t *nf_r,
 			;
 		toklen = i - start;
 		if (toklen == 0) {
-			seterr(err, errlen, "has an empty field at offset %zu "
+			errbuf_set(err, errlen, "has an empty field at offset %zu "
 			    "(leading, trailing or double space)", start);
 			return -1;
 		}
 		if (nf == REPORT_FIELDS_MAX) {
-			seterr(err, errlen, "has more than %d fields",
+			errbuf_set(err, errlen, "has more than %d fields",
 			    REPORT_FIELDS_MAX);
 			return -1;
 		}
 		eq = memchr(s + start, '=', toklen);
 		if (eq == NULL) {
-			seterr(err, errlen, "field %zu has no '='", nf + 1);
+			errbuf_set(err, errlen, "field %zu has no '='", nf + 1);
 			return -1;
 		}
 		f[nf].key = s + start;
@@ -104,7 +91,7 @@ split_fields(const char *s, size_t len, struct field *f, size_t *nf_r,
 		f[nf].vlen = toklen - f[nf].klen - 1;
 		if (f[nf].klen == 0 || f[nf].klen > KEY_MAX ||
 		    f[nf].key[0] < 'a' || f[nf].key[0] > 'z') {
-			seterr(err, errlen, "field %zu has an invalid key", nf + 1);
+			errbuf_set(err, errlen, "field %zu has an invalid key", nf + 1);
 			return -1;
 		}
 		for (k = 1; k < f[nf].klen; k++) {
@@ -112,13 +99,13 @@ split_fields(const char *s, size_t len, struct field *f, size_t *nf_r,
 
 			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 			    c == '-')) {
-				seterr(err, errlen, "field %zu has an invalid key",
+				errbuf_set(err, errlen, "field %zu has an invalid key",
 				    nf + 1);
 				return -1;
 			}
 		}
 		if (f[nf].vlen == 0) {
-			seterr(err, errlen, "field '%.*s' has an empty value",
+			errbuf_set(err, errlen, "field '%.*s' has an empty value",
 			    (int)f[nf].klen, f[nf].key);
 			return -1;
 		}
@@ -204,21 +191,21 @@ parse_common(const char *s, size_t len, size_t max, struct field *f,
 	uint64_t v;
 
 	if (len > max) {
-		seterr(err, errlen, "value is %zu bytes, more than %zu", len, max);
+		errbuf_set(err, errlen, "value is %zu bytes, more than %zu", len, max);
 		return -1;
 	}
 	if (split_fields(s, len, f, nf_r, err, errlen) == -1)
 		return -1;
 	if (!key_is(&f[0], "v")) {
-		seterr(err, errlen, "first field is not v=<version>");
+		errbuf_set(err, errlen, "first field is not v=<version>");
 		return -1;
 	}
 	if (parse_uint(f[0].val, f[0].vlen, 999999, &v) == -1) {
-		seterr(err, errlen, "v: not a version number");
+		errbuf_set(err, errlen, "v: not a version number");
 		return -1;
 	}
 	if (v != REPORT_VERSION) {
-		seterr(err, errlen, "protocol version %" PRIu64 " not supported "
+		errbuf_set(err, errlen, "protocol version %" PRIu64 " not supported "
 		    "(dom0 speaks %d)", v, REPORT_VERSION);
 		return -1;
 	}
@@ -232,11 +219,11 @@ field_boot(const struct field *f, bool *seen, char *out, char *err,
     size_t errlen)
 {
 	if (*seen) {
-		seterr(err, errlen, "field 'boot' appears twice");
+		errbuf_set(err, errlen, "field 'boot' appears twice");
 		return -1;
 	}
 	if (!valid_boot_id(f->val, f->vlen)) {
-		seterr(err, errlen, "boot: expected %d lowercase hex digits",
+		errbuf_set(err, errlen, "boot: expected %d lowercase hex digits",
 		    REPORT_BOOT_ID_LEN);
 		return -1;
 	}
@@ -252,11 +239,11 @@ field_seq(const struct field *f, bool *seen, uint64_t *out, char *err,
     size_t errlen)
 {
 	if (*seen) {
-		seterr(err, errlen, "field 'seq' appears twice");
+		errbuf_set(err, errlen, "field 'seq' appears twice");
 		return -1;
 	}
 	if (parse_uint(f->val, f->vlen, REPORT_INT_MAX, out) == -1) {
-		seterr(err, errlen, "seq: expected a decimal number");
+		errbuf_set(err, errlen, "seq: expected a decimal number");
 		return -1;
 	}
 	*seen = true;
@@ -286,7 +273,7 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 				goto dup;
 			if (parse_uint(f[i].val, f[i].vlen, REPORT_INT_MAX, &t) == -1
 			    || t == 0) {
-				seterr(err, errlen, "time: expected seconds since "
+				errbuf_set(err, errlen, "time: expected seconds since "
 				    "1970 as a positive decimal number");
 				return -1;
 			}
@@ -296,7 +283,7 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 			if (have_agent)
 				goto dup;
 			if (!valid_agent(f[i].val, f[i].vlen)) {
-				seterr(err, errlen, "agent: expected 1 to %d of "
+				errbuf_set(err, errlen, "agent: expected 1 to %d of "
 				    "[A-Za-z0-9._+~-]", REPORT_AGENT_MAX);
 				return -1;
 			}
@@ -307,13 +294,13 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 		/* Other keys: ignored, so that version 1 can grow fields. */
 	}
 	if (!have_boot || !have_time || !have_agent) {
-		seterr(err, errlen, "missing field %s", !have_boot ? "boot" :
+		errbuf_set(err, errlen, "missing field %s", !have_boot ? "boot" :
 		    !have_time ? "time" : "agent");
 		return -1;
 	}
 	return 0;
  dup:
-	seterr(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
+	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
 	return -1;
 }
 
@@ -331,30 +318,30 @@ parse_ip(const char *s, size_t len, struct report_addr *a, char *err,
 	comma = memchr(s, ',', len);
 	slash = memchr(s, '/', len);
 	if (comma == NULL || slash == NULL || slash < comma) {
-		seterr(err, errlen, "ip: expected <ifname>,<address>/<prefix>");
+		errbuf_set(err, errlen, "ip: expected <ifname>,<address>/<prefix>");
 		return -1;
 	}
 	if (!valid_ifname(s, (size_t)(comma - s))) {
-		seterr(err, errlen, "ip: interface name must be 1 to %d of "
+		errbuf_set(err, errlen, "ip: interface name must be 1 to %d of "
 		    "[A-Za-z0-9._-]", REPORT_IFNAME_MAX);
 		return -1;
 	}
 	memcpy(a->ifname, s, (size_t)(comma - s));
 	hlen = (size_t)(slash - comma - 1);
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		seterr(err, errlen, "ip: bad address on %s", a->ifname);
+		errbuf_set(err, errlen, "ip: bad address on %s", a->ifname);
 		return -1;
 	}
 	memcpy(host, comma + 1, hlen);
 	host[hlen] = '\0';
 	a->family = memchr(host, ':', hlen) != NULL ? AF_INET6 : AF_INET;
 	if (inet_pton(a->family, host, a->addr) != 1) {
-		seterr(err, errlen, "ip: bad address on %s", a->ifname);
+		errbuf_set(err, errlen, "ip: bad address on %s", a->ifname);
 		return -1;
 	}
 	if (parse_uint(slash + 1, (size_t)(s + len - slash - 1),
 	    a->family == AF_INET ? 32 : 128, &prefix) == -1) {
-		seterr(err, errlen, "ip: bad prefix length on %s", a->ifname);
+		errbuf_set(err, errlen, "ip: bad prefix length on %s", a->ifname);
 		return -1;
 	}
 	a->prefix = (unsigned)prefix;
@@ -383,7 +370,7 @@ report_addrs_parse(const char *s, size_t len, struct report_addrs *r,
 				return -1;
 		} else if (key_is(&f[i], "ip")) {
 			if (r->n == REPORT_ADDRS_N) {
-				seterr(err, errlen, "more than %d addresses",
+				errbuf_set(err, errlen, "more than %d addresses",
 				    REPORT_ADDRS_N);
 				return -1;
 			}
@@ -395,12 +382,12 @@ report_addrs_parse(const char *s, size_t len, struct report_addrs *r,
 			goto dup;
 	}
 	if (!have_boot || !have_seq) {
-		seterr(err, errlen, "missing field %s", !have_boot ? "boot" : "seq");
+		errbuf_set(err, errlen, "missing field %s", !have_boot ? "boot" : "seq");
 		return -1;
 	}
 	return 0;
  dup:
-	seterr(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
+	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
 	return -1;
 }
 
@@ -432,7 +419,7 @@ report_session_parse(const char *s, size_t len, struct report_session *r,
 			else if (f[i].vlen == 4 && memcmp(f[i].val, "none", 4) == 0)
 				r->active = 0;
 			else {
-				seterr(err, errlen, "state: expected active or none");
+				errbuf_set(err, errlen, "state: expected active or none");
 				return -1;
 			}
 			have_state = true;
@@ -440,13 +427,13 @@ report_session_parse(const char *s, size_t len, struct report_session *r,
 			goto dup;
 	}
 	if (!have_boot || !have_seq || !have_state) {
-		seterr(err, errlen, "missing field %s", !have_boot ? "boot" :
+		errbuf_set(err, errlen, "missing field %s", !have_boot ? "boot" :
 		    !have_seq ? "seq" : "state");
 		return -1;
 	}
 	return 0;
  dup:
-	seterr(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
+	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
 	return -1;
 }
 
@@ -515,18 +502,18 @@ report_boot_check(const struct report_boot *b, time_t now, time_t not_before,
     unsigned max_skew, const char *old_boot_id, char *err, size_t errlen)
 {
 	if (b->time > (int64_t)now + max_skew) {
-		seterr(err, errlen, "time is %" PRId64 " s in the future "
+		errbuf_set(err, errlen, "time is %" PRId64 " s in the future "
 		    "(more than the %u s allowed for clock skew)",
 		    b->time - (int64_t)now, max_skew);
 		return -1;
 	}
 	if (not_before > 0 && b->time + max_skew < (int64_t)not_before) {
-		seterr(err, errlen, "time is %" PRId64 " s before the domain "
+		errbuf_set(err, errlen, "time is %" PRId64 " s before the domain "
 		    "started: stale record", (int64_t)not_before - b->time);
 		return -1;
 	}
 	if (old_boot_id != NULL && strcmp(old_boot_id, b->boot_id) == 0) {
-		seterr(err, errlen, "boot id %s is the previous boot's: "
+		errbuf_set(err, errlen, "boot id %s is the previous boot's: "
 		    "stale record", b->boot_id);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "template.h"
 
 const char *const vm_type_names[] = {
@@ -24,21 +25,6 @@ const char *const template_disk_mode_names[] = {
 	[TEMPLATE_DISK_OVERLAY] = "overlay",
 	[TEMPLATE_DISK_CLONE] = "clone",
 };
-
-static void	 seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int
 template_type_from_name(const char *name)
@@ -167,22 +153,22 @@ template_instantiate(const struct conf_template *t, const char *store,
 
 	memset(out, 0, sizeof(*out));
 	if (strlen(vmname) > VMSPEC_NAME_MAX) {
-		seterr(err, errlen, "VM name \"%.20s...\" is longer than %d "
+		errbuf_set(err, errlen, "VM name \"%.20s...\" is longer than %d "
 		    "characters", vmname, VMSPEC_NAME_MAX);
 		return -1;
 	}
 	if (!valid_vm_name(vmname)) {
-		seterr(err, errlen, "VM name \"%s\": expected 1 to %d of "
+		errbuf_set(err, errlen, "VM name \"%s\": expected 1 to %d of "
 		    "[A-Za-z0-9_.-], first a letter or digit", vmname,
 		    VMSPEC_NAME_MAX);
 		return -1;
 	}
 	if (store[0] != '/') {
-		seterr(err, errlen, "store \"%s\" is not an absolute path", store);
+		errbuf_set(err, errlen, "store \"%s\" is not an absolute path", store);
 		return -1;
 	}
 	if (t->ndisks > VMSPEC_DISKS_MAX || t->nnics > VMSPEC_NICS_MAX) {
-		seterr(err, errlen, "template \"%s\" has too many devices", t->name);
+		errbuf_set(err, errlen, "template \"%s\" has too many devices", t->name);
 		return -1;
 	}
 
@@ -228,7 +214,7 @@ template_instantiate(const struct conf_template *t, const char *store,
 			break;
 		}
 		if (n < 0 || (size_t)n >= sizeof(d->path)) {
-			seterr(err, errlen, "%s: the VM's disk path under %s is "
+			errbuf_set(err, errlen, "%s: the VM's disk path under %s is "
 			    "longer than %d bytes", td->vdev, store,
 			    VMSPEC_PATH_MAX);
 			memset(out, 0, sizeof(*out));

@@ -11,9 +11,10 @@ cflags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-s
 inc="-I$top -I$top/xvds"
 
 clang $cflags $inc -o "$out/fuzz_report" "$top/tests/fuzz/fuzz_report.c" \
-	"$top/xvds/report.c" "$top/xvds/reportstate.c"
+	"$top/xvds/report.c" "$top/xvds/reportstate.c" "$top/xvds/errbuf.c"
 clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
-	"$top/xvds/conf.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c"
+	"$top/xvds/conf.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
+	"$top/xvds/errbuf.c"
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"
