@@ -4,6 +4,10 @@
  * libxl context, runs every guest of this host through the CVM and PVM
  * state machines, samples the host, and answers on a local control
  * socket.  See xvdsd(8).
+ *
+ * Built a second time as xvdsd-sim (XVDSD_SIMULATED): the same daemon on
+ * the simulated hypervisor with simulated guest agents, for tests and
+ * benchmarks only; it never drives Xen.
  */
 #include <config.h>
 
@@ -27,6 +31,9 @@
 #include "host.h"
 #include "hv.h"
 #include "log.h"
+#ifdef XVDSD_SIMULATED
+#include "reportsim.h"
+#endif
 #include "vm.h"
 
 #define STOP_WAIT	30	/* seconds to let actions under way finish */
@@ -186,8 +193,10 @@ main(int argc, char *argv[])
 		conf_free(D.conf);
 		return 0;
 	}
+#ifndef XVDSD_SIMULATED
 	if (geteuid() != 0)
 		fatalx("need root privileges (libxl and xenstore)");
+#endif
 	s = conf_settings(D.conf);
 
 	if (!foreground && daemon(0, 0) == -1)
@@ -216,6 +225,10 @@ main(int argc, char *argv[])
 	take_lock(s->state_dir);
 	if ((D.hv = hv_open(D.base, &cbs)) == NULL)
 		fatalx("cannot reach the hypervisor");
+#ifdef XVDSD_SIMULATED
+	log_warnx("SIMULATED hypervisor and guests: for tests and benchmarks only");
+	reportsim_init(D.base);
+#endif
 	if (vm_init(D.base, D.hv, D.conf) == -1)
 		fatalx("cannot start the VMs");
 	if (host_init(D.base, D.hv, s->sample_interval, s->sample_window) == -1)
