@@ -68,7 +68,7 @@
 #include "hv_sim.h"
 #include "log.h"
 
-#define SIM_VERSION		"4.17.0-xvdssim"
+#define SIM_VERSION		"simulated"	/* never a number: see host.c */
 #define SIM_DOMID_LIMIT		0x7FF0u		/* Xen's DOMID_FIRST_RESERVED */
 #define SIM_IMAGE_MAGIC		"XVDS-SIM-IMAGE"
 #define SIM_IMAGE_VERSION	1u

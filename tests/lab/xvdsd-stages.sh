@@ -6,6 +6,8 @@
 #   xvdsd-cvm-ready    the pool's CVM boots and is ready with its address
 #   xvdsd-garbage      the CVM's guest writes malformed records: each is
 #                      logged as rejected, and nothing changes
+#   xvdsd-host         the host's figures (RVM TCPU FCPU ACPU TMEM FMEM)
+#                      and the CVM's CPU use, as sampled from libxl
 #   xvdsd-pause        ready -> paused -> ready (libxl agrees), illegal
 #                      transitions refused
 #   xvdsd-save         ready -> paused -> saved (image, no domain) ->
@@ -154,6 +156,33 @@ st_xvdsd_garbage() {
 		[ "$(vm_field $CVM domid)" = "$domid" ] ||
 		{ why="$CVM changed: $(vm_state $CVM) $(vm_field $CVM addr) domain $(vm_field $CVM domid)"; return 1; }
 	note="3 rejected, $CVM still ready at $CVM_IP"
+}
+
+# host_field NAME: one member of `xvdsctl host info --json`.
+host_field() {
+	$XVDSCTL host info --json 2>>"$W/xvdsctl.err" |
+		sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\}.*/\1/p" | head -n1
+}
+
+st_xvdsd_host() {
+	local hvname rvm tcpu fcpu acpu tmem fmem amem cpu
+	xvdsd_alive || return 1
+	# Samples every second (the lab's sample-interval): a few of them.
+	sleep 3
+	hvname=$(host_field hypervisor) rvm=$(host_field rvm)
+	tcpu=$(host_field tcpu) fcpu=$(host_field fcpu) acpu=$(host_field acpu)
+	tmem=$(host_field tmem_mib) fmem=$(host_field fmem_mib)
+	amem=$(host_field amem_mib) cpu=$(vm_field $CVM cpu_pct)
+	note="$hvname RVM $rvm TCPU $tcpu FCPU $fcpu ACPU $acpu TMEM $tmem FMEM $fmem; $CVM ${cpu}%"
+	case $hvname in "xen 4.17"*) ;; *) why="hypervisor '$hvname'"; return 1 ;; esac
+	# QEMU gives the lab 2 CPUs and 2 GiB.
+	[ "$tcpu" = 200 ] || { why="TCPU $tcpu, not 200 (2 CPUs)"; return 1; }
+	[ "$rvm" -ge 1 ] && [ "$acpu" -ge 100 ] && [ "$amem" -ge 96 ] ||
+		{ why="RVM $rvm ACPU $acpu AMEM $amem: the CVM is not counted"; return 1; }
+	[ "$tmem" -ge 1500 ] && [ "$fmem" -lt "$tmem" ] && [ "$fmem" -gt 0 ] ||
+		{ why="TMEM $tmem FMEM $fmem"; return 1; }
+	[ "$fcpu" -le "$tcpu" ] || { why="FCPU $fcpu above TCPU $tcpu"; return 1; }
+	case $cpu in [0-9]*) ;; *) why="$CVM's cpu_pct is '$cpu'"; return 1 ;; esac
 }
 
 st_xvdsd_pause() {
@@ -350,7 +379,7 @@ xvdsd_dump() {
 	done
 }
 
-XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-session xvdsd-pvm xvdsd-stop"
+XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-session xvdsd-pvm xvdsd-stop"
 
 run_xvdsd_stages() {
 	run_stage xvdsd-start st_xvdsd_start
@@ -360,6 +389,7 @@ run_xvdsd_stages() {
 	fi
 	run_stage xvdsd-cvm-ready st_xvdsd_cvm_ready
 	run_stage xvdsd-garbage st_xvdsd_garbage
+	run_stage xvdsd-host st_xvdsd_host
 	run_stage xvdsd-pause st_xvdsd_pause
 	run_stage xvdsd-save st_xvdsd_save
 	run_stage xvdsd-reset st_xvdsd_reset
