@@ -148,39 +148,34 @@ valid_boot_id(const char *s, size_t len)
 	return true;
 }
 
+/* 1 to max characters: letters, digits and those in extra. */
 static bool
-valid_agent(const char *s, size_t len)
+valid_word(const char *s, size_t len, size_t max, const char *extra)
 {
 	size_t	 i;
 
-	if (len == 0 || len > REPORT_AGENT_MAX)
+	if (len == 0 || len > max)
 		return false;
 	for (i = 0; i < len; i++) {
 		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '+' ||
-		    c == '~' || c == '-'))
+		    (c >= '0' && c <= '9') || (c != '\0' && strchr(extra, c))))
 			return false;
 	}
 	return true;
 }
 
 static bool
+valid_agent(const char *s, size_t len)
+{
+	return valid_word(s, len, REPORT_AGENT_MAX, "._+~-");
+}
+
+static bool
 valid_ifname(const char *s, size_t len)
 {
-	size_t	 i;
-
-	if (len == 0 || len > REPORT_IFNAME_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	return valid_word(s, len, REPORT_IFNAME_MAX, "._-");
 }
 
 /* Splits a record and checks its size and its leading version field. */
