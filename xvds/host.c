@@ -130,9 +130,8 @@ host_init(struct event_base *base, struct hv *hv, unsigned interval,
 	if (gethostname(H.view.hostname, sizeof(H.view.hostname) - 1) == -1)
 		snprintf(H.view.hostname, sizeof(H.view.hostname), "unknown");
 	if (hv_host_info(hv, &h) == 0)
-		snprintf(H.view.hypervisor, sizeof(H.view.hypervisor), "%s%s",
-		    h.version[0] >= '0' && h.version[0] <= '9' ? "xen " : "",
-		    h.version);
+		snprintf(H.view.hypervisor, sizeof(H.view.hypervisor), "%s",
+		    h.name);
 	if ((H.timer = evtimer_new(base, sample, NULL)) == NULL)
 		return -1;
 	sample(-1, 0, NULL);	/* the first figures at once */

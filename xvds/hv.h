@@ -53,7 +53,7 @@ struct hv_host {
 	uint64_t	 total_mib;
 	uint64_t	 free_mib;	/* not given to any domain */
 	uint64_t	 cpu_idle_ns;	/* summed over CPUs, since boot */
-	char		 version[32];	/* the hypervisor's, e.g. "4.17.7" */
+	char		 name[32];	/* "xen 4.17.7", "simulated" */
 };
 
 /* How an operation ended; the vm_fsm events of the same names follow. */

@@ -520,7 +520,7 @@ hv_host_info(struct hv *hv, struct hv_host *h)
 	h->free_mib = pi.free_pages / 256;
 	libxl_physinfo_dispose(&pi);
 	if ((vi = libxl_get_version_info(hv->ctx)) != NULL)
-		snprintf(h->version, sizeof(h->version), "%d.%d%s",
+		snprintf(h->name, sizeof(h->name), "xen %d.%d%s",
 		    vi->xen_version_major, vi->xen_version_minor,
 		    vi->xen_version_extra ? vi->xen_version_extra : "");
 	return 0;

@@ -68,7 +68,7 @@
 #include "hv_sim.h"
 #include "log.h"
 
-#define SIM_VERSION		"simulated"	/* never a number: see host.c */
+#define SIM_VERSION		"simulated"	/* what hv_host_info names */
 #define SIM_DOMID_LIMIT		0x7FF0u		/* Xen's DOMID_FIRST_RESERVED */
 #define SIM_IMAGE_MAGIC		"XVDS-SIM-IMAGE"
 #define SIM_IMAGE_VERSION	1u
@@ -1168,7 +1168,7 @@ hv_host_info(struct hv *hv, struct hv_host *h)
 	h->total_mib = hv->total_mib;
 	h->free_mib = sim_free_mib(hv);
 	h->cpu_idle_ns = hv->idle_ns;
-	snprintf(h->version, sizeof(h->version), "%s", SIM_VERSION);
+	snprintf(h->name, sizeof(h->name), "%s", SIM_VERSION);
 	return 0;
 }
 
