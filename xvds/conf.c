@@ -668,6 +668,17 @@ kw_state_dir(struct parser *p, void *obj, const char *kw, int line)
 }
 
 static int
+kw_host_name(struct parser *p, void *obj, const char *kw, int line)
+{
+	struct conf_settings *s = top_settings(obj);
+
+	if (value(p, kw, line, "a name") == -1 ||
+	    get_name(p, kw, s->host_name) == -1)
+		return -1;
+	return end_stmt(p, kw, END_OF_LINE);
+}
+
+static int
 kw_control_socket(struct parser *p, void *obj, const char *kw, int line)
 {
 	struct conf_settings *s = top_settings(obj);
@@ -1360,6 +1371,7 @@ _Static_assert(NKW(template_keywords) <= KW_MAX, "seen[] too small");
 _Static_assert(NKW(pool_keywords) <= KW_MAX, "seen[] too small");
 
 static const struct keyword top_keywords[] = {
+	{ "host-name", kw_host_name, false },
 	{ "state-dir", kw_state_dir, false },
 	{ "control-socket", kw_control_socket, false },
 	{ "store", kw_store, false },
@@ -1636,10 +1648,35 @@ check_macs(struct parser *p)
 	return 0;
 }
 
+/*
+ * The machine's name up to its first dot, kept to what a name may hold;
+ * "xvds" if nothing of it is left.
+ */
+static void
+default_host_name(char *buf, size_t len)
+{
+	char	 host[256] = "";
+	size_t	 i, n = 0;
+
+	if (gethostname(host, sizeof(host) - 1) == -1)
+		host[0] = '\0';
+	for (i = 0; host[i] != '\0' && host[i] != '.' && n + 1 < len; i++) {
+		char c = host[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (n > 0 && ((c >= '0' && c <= '9') || c == '_' || c == '-')))
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (n == 0)
+		snprintf(buf, len, "xvds");
+}
+
 static void
 set_defaults(struct conf_settings *s)
 {
 	memset(s, 0, sizeof(*s));
+	default_host_name(s->host_name, sizeof(s->host_name));
 	strcpy(s->state_dir, CONF_DEFAULT_STATE_DIR);
 	strcpy(s->control_socket, CONF_DEFAULT_CONTROL_SOCKET);
 	s->sample_interval = 5;
@@ -1885,6 +1922,7 @@ conf_print(const struct xvds_conf *conf, FILE *f)
 	char	 a[32];
 	size_t	 i;
 
+	fprintf(f, "host-name %s\n", s->host_name);
 	print_setting(f, "", "state-dir", s->state_dir);
 	print_setting(f, "", "control-socket", s->control_socket);
 	print_setting(f, "", "store", s->store);

@@ -40,6 +40,7 @@
 
 /* The daemon's own settings; durations in seconds. */
 struct conf_settings {
+	char		 host_name[TEMPLATE_NAME_MAX + 1];	/* this xvdsd among its peers */
 	char		 state_dir[VMSPEC_PATH_MAX + 1];	/* not reloadable */
 	char		 control_socket[CONF_SOCKET_MAX + 1];	/* not reloadable */
 	char		 store[CONF_STORE_MAX + 1];

@@ -100,6 +100,7 @@ struct ctl_args {
 	enum vm_kind	 kind;
 	unsigned	 vcpus;
 	uint64_t	 memory_mib;
+	int		 live;		/* -1 if not given */
 };
 
 enum ctl_argtype {
@@ -109,6 +110,7 @@ enum ctl_argtype {
 	ARG_KIND,
 	ARG_VCPUS,
 	ARG_MIB,
+	ARG_BOOL,	/* only "live" so far */
 };
 
 struct ctl_argdef {
@@ -153,7 +155,7 @@ static const struct ctl_handler ctl_handlers[] = {
 	{ "vm.set", cmd_vm_set, 1, { NAME_ARG, { "vcpus", ARG_VCPUS, 0 },
 	    { "memory_mib", ARG_MIB, 0 }, { NULL, 0, 0 } } },
 	{ "vm.migrate", cmd_vm_migrate, 1, { NAME_ARG, { "host", ARG_HOST, 1 },
-	    { NULL, 0, 0 } } },
+	    { "live", ARG_BOOL, 0 }, { NULL, 0, 0 } } },
 };
 /* vm.<event>: the requests vm_request() takes, one command each. */
 static const struct ctl_handler ctl_handler_request =
@@ -577,10 +579,17 @@ static void
 cmd_vm_migrate(struct ctl_conn *c, json_int_t id, const char *cmd,
     struct ctl_args *a, enum vm_event ev)
 {
-	(void)cmd;
-	(void)a;
+	struct ctl_req *r;
+	enum xvds_err err;
+	char	 msg[256] = "";
+
 	(void)ev;
-	conn_error(c, &id, XVDS_E_NOTSUP, "live migration is not implemented yet");
+	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+		return;
+	err = vm_migrate(a->name, a->host, a->live != 0, control_done, r, msg,
+	    sizeof(msg));
+	if (err != XVDS_OK)
+		req_refused(r, err, msg);
 }
 
 static const struct ctl_handler *
@@ -665,6 +674,7 @@ args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
 
 	memset(a, 0, sizeof(*a));
 	a->kind = VM_CVM;
+	a->live = 1;		/* migrations are live unless told */
 	json_object_foreach(req, key, val) {
 		if (strcmp(key, "v") == 0 || strcmp(key, "id") == 0 ||
 		    strcmp(key, "cmd") == 0)
@@ -702,6 +712,14 @@ args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
 			if (arg_string(cmd, d->member, val, 255, &a->host, msg,
 			    msglen) == -1)
 				return -1;
+			break;
+		case ARG_BOOL:
+			if (!json_is_boolean(val)) {
+				snprintf(msg, msglen, "%s: \"%s\" must be true or "
+				    "false", cmd, d->member);
+				return -1;
+			}
+			a->live = json_is_true(val);
 			break;
 		case ARG_KIND:
 			if (!json_is_string(val) ||

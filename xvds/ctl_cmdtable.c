@@ -45,8 +45,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Tell xvdsd the session ended (for tests; the controller's hook)." },
 	{ "vm", "set", ctl_vm_set, NOEV, "NAME [--vcpus N] [--memory MIB]",
 	  "Change the online vCPUs and/or the memory of a VM with a domain." },
-	{ "vm", "migrate", ctl_vm_migrate, NOEV, "NAME HOST",
-	  "Live-migrate the VM to another host (not implemented yet)." },
+	{ "vm", "migrate", ctl_vm_migrate, NOEV, "NAME HOST[:PORT] [--non-live]",
+	  "Migrate the VM to the xvdsd on HOST, live unless told." },
 };
 
 const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);

@@ -21,7 +21,7 @@
 #include "log.h"
 #include "xvdsctl.h"
 
-enum { OPT_JSON = 1, OPT_PVM, OPT_VCPUS, OPT_MEMORY };
+enum { OPT_JSON = 1, OPT_PVM, OPT_VCPUS, OPT_MEMORY, OPT_NON_LIVE };
 
 static const struct option json_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -340,15 +340,26 @@ ctl_vm_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *argv[])
 int
 ctl_vm_migrate(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *argv[])
 {
+	static const struct option opts[] = {
+		{ "non-live", no_argument, NULL, OPT_NON_LIVE },
+		{ NULL, 0, NULL, 0 },
+	};
 	json_t	*a, *r;
-	int	 rc;
+	int	 ch, rc, live = 1;
 
-	if ((rc = no_options(cmd, argc, argv)) != CTL_EXIT_OK ||
-	    (rc = positional(cmd, argc, 2)) != CTL_EXIT_OK)
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (ch != OPT_NON_LIVE)
+			return bad_option(cmd, ch, argv);
+		live = 0;
+	}
+	if ((rc = positional(cmd, argc, 2)) != CTL_EXIT_OK)
 		return rc;
 	snprintf(ctl->what, sizeof(ctl->what), "vm migrate %s", argv[optind]);
 	a = name_args(argv[optind]);
 	json_object_set_new(a, "host", json_string(argv[optind + 1]));
+	json_object_set_new(a, "live", json_boolean(live));
 	if ((r = ctl_call(ctl, "vm.migrate", a, &rc)) == NULL)
 		return rc;
 	json_decref(r);

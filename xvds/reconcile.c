@@ -80,3 +80,48 @@ reconcile_state(enum vm_kind kind, enum vm_state recorded,
 		return VM_S_READY;
 	}
 }
+
+void
+reconcile_migration(enum reconcile_mig phase, enum vm_state prev,
+    const struct reconcile_seen *s, struct reconcile_mig_plan *p)
+{
+	bool	 alive = s->has_domain && (s->suspended ||
+	    (s->dom_state != HV_DOM_SHUTDOWN && s->dom_state != HV_DOM_DYING));
+
+	p->state = VM_S_INACTIVE;
+	p->resume = p->unpause = p->reap = p->ask_peer = p->forget = false;
+	switch (phase) {
+	case RECONCILE_MIG_SENDING:
+		/* The receiver drops its copy when the connection goes. */
+		if (!alive) {
+			p->reap = s->has_domain;
+			return;
+		}
+		p->state = prev;
+		p->resume = s->suspended;
+		p->unpause = s->dom_state == HV_DOM_PAUSED;
+		return;
+	case RECONCILE_MIG_COMMITTING:
+		if (!s->has_domain) {
+			/* Destroyed once the receiver had it; only the record was left. */
+			p->forget = true;
+			return;
+		}
+		p->state = VM_S_MIGRATING;
+		p->ask_peer = true;
+		return;
+	case RECONCILE_MIG_INCOMING:
+		/* The sender resumes its own copy when the connection goes. */
+		p->reap = s->has_domain;
+		p->forget = true;
+		return;
+	case RECONCILE_MIG_COMMITTED:
+		if (!alive) {
+			p->reap = s->has_domain;
+			return;
+		}
+		p->state = prev;
+		p->unpause = s->dom_state == HV_DOM_PAUSED;
+		return;
+	}
+}

@@ -33,4 +33,31 @@ struct reconcile_seen {
 enum vm_state reconcile_state(enum vm_kind, enum vm_state recorded,
 	    const struct reconcile_seen *, bool *reap_r, bool *resume_r);
 
+/* Where a migration stood when the daemon stopped (its record says). */
+enum reconcile_mig {
+	RECONCILE_MIG_SENDING,		/* sender, before "go" */
+	RECONCILE_MIG_COMMITTING,	/* sender, "go" maybe said */
+	RECONCILE_MIG_INCOMING,		/* receiver, before "go" */
+	RECONCILE_MIG_COMMITTED,	/* receiver, "go" made durable */
+};
+
+/* What to do about it. */
+struct reconcile_mig_plan {
+	enum vm_state	 state;
+	bool		 resume;	/* the suspended copy here runs on */
+	bool		 unpause;	/* the paused copy here runs on */
+	bool		 reap;		/* destroy the copy here */
+	bool		 ask_peer;	/* only the receiver knows: ask it */
+	bool		 forget;	/* the VM is no longer this host's */
+};
+
+/*
+ * The two-phase rule after a restart: before the commit point the
+ * sender's copy is the one (the receiver drops its own), after it the
+ * receiver's; a sender that cannot know asks.  prev is where the VM was
+ * before the migration.
+ */
+void	reconcile_migration(enum reconcile_mig, enum vm_state prev,
+	    const struct reconcile_seen *, struct reconcile_mig_plan *);
+
 #endif

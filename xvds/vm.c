@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "migrate.h"
 #include "qcow2.h"
 #include "reconcile.h"
 #include "reportwatch.h"
@@ -38,7 +39,25 @@
 
 #define OP_TIMEOUT	600	/* seconds for pause, save, restore, reset */
 #define RECORD_VERSION	1
-#define USERDATA_VERSION 1
+#define USERDATA_VERSION 2	/* 2: names the host, for two xvdsd on one */
+#define ASK_RETRY	10	/* seconds between questions to a migration's peer */
+
+/* A migration under way, as the record keeps it (migrate.h). */
+enum mig_phase {
+	MIG_NONE,
+	MIG_SENDING,
+	MIG_COMMITTING,
+	MIG_INCOMING,
+	MIG_COMMITTED,
+};
+
+static const char *const mig_phase_names[] = {
+	[MIG_NONE] = "none",
+	[MIG_SENDING] = "sending",
+	[MIG_COMMITTING] = "committing",
+	[MIG_INCOMING] = "incoming",
+	[MIG_COMMITTED] = "committed",
+};
 
 struct vm {
 	TAILQ_ENTRY(vm)	 entry;
@@ -69,6 +88,13 @@ struct vm {
 	uint64_t	 set_memory_next;	/* after the vCPUs, MiB; 0: none */
 	xvds_reply_cb	 set_reply;
 	void		*set_reply_arg;
+	/* Migration: where to (or from), how far, and what is left to do. */
+	enum mig_phase	 mig_phase;
+	char		 mig_peer[MIGRATE_PEER_MAX + 1];
+	bool		 mig_live;
+	struct event	*ask_timer;	/* the sender asks what became of it */
+	bool		 leaving;	/* gone to another host: forget when quiet */
+	struct event	*gc;
 };
 
 static struct {
@@ -82,6 +108,8 @@ static struct {
 } V;
 
 static void	 vm_event(struct vm *, enum vm_event, const char *why);
+static void	 ask_fired(evutil_socket_t, short, void *);
+static void	 gc_fired(evutil_socket_t, short, void *);
 static void	 set_error(struct vm *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -144,7 +172,7 @@ record_path(const struct vm *vm, char *buf, size_t len, const char *suffix)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static void
+static int
 record_save(const struct vm *vm)
 {
 	char	 path[VMSPEC_PATH_MAX + 64], tmp[VMSPEC_PATH_MAX + 72];
@@ -153,7 +181,7 @@ record_save(const struct vm *vm)
 	if (record_path(vm, path, sizeof(path), "") == -1 ||
 	    record_path(vm, tmp, sizeof(tmp), ".tmp") == -1) {
 		log_warnx("%s: record path too long", vm->name);
-		return;
+		return -1;
 	}
 	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}",
 	    "v", RECORD_VERSION, "name", vm->name, "pool", vm->pool,
@@ -165,12 +193,19 @@ record_save(const struct vm *vm)
 	    "boot_id", vm->boot_id, "since", (json_int_t)vm->since);
 	if (o == NULL) {
 		log_warnx("%s: cannot build its record", vm->name);
-		return;
+		return -1;
 	}
+	if (vm->mig_phase != MIG_NONE)
+		json_object_set_new(o, "migration", json_pack("{s:s, s:s}", "peer",
+		    vm->mig_peer, "phase", mig_phase_names[vm->mig_phase]));
 	/* A crash mid-write leaves the old record whole. */
-	if (json_dump_file(o, tmp, JSON_COMPACT) == -1 || rename(tmp, path) == -1)
+	if (json_dump_file(o, tmp, JSON_COMPACT) == -1 || rename(tmp, path) == -1) {
 		log_warn("%s: cannot write its record %s", vm->name, path);
+		json_decref(o);
+		return -1;
+	}
 	json_decref(o);
+	return 0;
 }
 
 static void
@@ -278,6 +313,10 @@ static void
 settle(struct vm *vm)
 {
 	xvds_reply_cb cb = vm->reply;
+
+	/* A VM that left is forgotten from the loop, once nothing runs. */
+	if (vm->leaving && vm->ops == 0 && !vm_state_transient(vm->fsm.state))
+		event_active(vm->gc, EV_TIMEOUT, 0);
 
 	/* Settled: a stable state, and no destroy or the like still running. */
 	if (cb == NULL || vm_state_transient(vm->fsm.state) || vm->ops > 0)
@@ -396,7 +435,8 @@ change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
 		    why ? ")" : "", action != VM_A_NONE ? "" : "");
 	if (from != vm->fsm.state) {
 		vm->since = time(NULL);
-		if (vm->fsm.state != VM_S_FAILED)
+		/* A new action: the last one's error is history. */
+		if (vm_state_transient(vm->fsm.state) && !vm_state_transient(from))
 			vm->last_error[0] = '\0';
 		record_save(vm);
 		arm_timer(vm);
@@ -445,8 +485,9 @@ store_identity(struct vm *vm)
 	json_t	*o;
 	char	*s;
 
-	o = json_pack("{s:i, s:s, s:s}", "xvds", USERDATA_VERSION, "vm", vm->name,
-	    "kind", vm_kind_names[vm->fsm.kind]);
+	o = json_pack("{s:i, s:s, s:s, s:s}", "xvds", USERDATA_VERSION, "vm",
+	    vm->name, "kind", vm_kind_names[vm->fsm.kind], "host",
+	    settings()->host_name);
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
 		json_decref(o);
 		return;
@@ -458,13 +499,16 @@ store_identity(struct vm *vm)
 	json_decref(o);
 }
 
-/* Reads the VM name out of a domain's identity blob; 0, or -1 if not ours. */
+/*
+ * Reads the VM name out of a domain's identity blob; 0, or -1 if it is
+ * not this xvdsd's (another's on the same host carries its own name).
+ */
 static int
 read_identity(uint32_t domid, char *name, size_t len)
 {
 	json_t	*o;
 	json_error_t jerr;
-	const char *vmname = NULL;
+	const char *vmname = NULL, *host = NULL;
 	void	*data = NULL;
 	size_t	 dlen = 0;
 	int	 version = 0, rc = -1;
@@ -473,9 +517,9 @@ read_identity(uint32_t domid, char *name, size_t len)
 		return -1;
 	o = json_loadb(data, dlen, 0, &jerr);
 	free(data);
-	if (o != NULL && json_unpack(o, "{s:i, s:s}", "xvds", &version, "vm",
-	    &vmname) == 0 && version == USERDATA_VERSION &&
-	    strlen(vmname) < len) {
+	if (o != NULL && json_unpack(o, "{s:i, s:s, s:s}", "xvds", &version, "vm",
+	    &vmname, "host", &host) == 0 && version == USERDATA_VERSION &&
+	    strcmp(host, settings()->host_name) == 0 && strlen(vmname) < len) {
 		snprintf(name, len, "%s", vmname);
 		rc = 0;
 	}
@@ -578,6 +622,7 @@ op_ended(struct vm *vm)
 static void start_fresh(struct vm *);
 static void start_pool_vm(struct vm *);
 static void destroy_domain(struct vm *);
+static int migrate_start(struct vm *);
 
 /* After create or restore. */
 static void
@@ -811,6 +856,10 @@ run_action(struct vm *vm, enum vm_action action)
 			log_warn("%s: cannot remove its image %s", vm->name, path);
 		return;
 	case VM_A_MIGRATE:
+		if ((rc = migrate_start(vm)) == 0)
+			break;
+		vm->mig_phase = MIG_NONE;
+		break;
 	default:
 		set_error(vm, "%s is not implemented", vm_action_names[action]);
 		rc = -1;
@@ -1010,6 +1059,7 @@ request_target(const struct vm *vm, enum vm_event ev)
 		return VM_S_SAVED;
 	case VM_EV_SHUTDOWN:
 	case VM_EV_DESTROY:
+	case VM_EV_MIGRATE:	/* it no longer lives here */
 		return VM_S_INACTIVE;
 	case VM_EV_SESSION_START:
 		return VM_S_RUNNING;
@@ -1020,30 +1070,43 @@ request_target(const struct vm *vm, enum vm_event ev)
 	}
 }
 
+static enum xvds_err request_check(const struct vm *, enum vm_event, char *,
+		    size_t);
+static void	 request_begin(struct vm *, enum vm_event, xvds_reply_cb, void *);
+
 enum xvds_err
 vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
     char *msg, size_t msglen)
 {
 	struct vm *vm = find_vm(name);
-	enum vm_state from;
+	enum xvds_err err;
 
 	if (vm == NULL) {
 		snprintf(msg, msglen, "no VM named %s", name);
 		return XVDS_E_NOVM;
 	}
-	from = vm->fsm.state;
 	switch (ev) {
 	case VM_EV_START: case VM_EV_PAUSE: case VM_EV_UNPAUSE: case VM_EV_SAVE:
 	case VM_EV_RESTORE: case VM_EV_RESET: case VM_EV_SHUTDOWN:
 	case VM_EV_DESTROY: case VM_EV_SESSION_START: case VM_EV_SESSION_END:
 		break;
-	case VM_EV_MIGRATE:
-		snprintf(msg, msglen, "live migration is not implemented yet");
-		return XVDS_E_NOTSUP;
 	default:
+		/* Migration has its own call: it needs a peer (vm_migrate). */
 		snprintf(msg, msglen, "%s is not a request", vm_event_names[ev]);
 		return XVDS_E_INVAL;
 	}
+	if ((err = request_check(vm, ev, msg, msglen)) != XVDS_OK)
+		return err;
+	request_begin(vm, ev, cb, arg);
+	return XVDS_OK;
+}
+
+/* Whether a request may be fed to the VM now; the error if not. */
+static enum xvds_err
+request_check(const struct vm *vm, enum vm_event ev, char *msg, size_t msglen)
+{
+	enum vm_state from = vm->fsm.state;
+
 	if (vm_fsm_lookup(vm->fsm.kind, from, ev) == NULL) {
 		if (vm_state_transient(from)) {
 			snprintf(msg, msglen, "%s is %s; try again when it settles",
@@ -1055,12 +1118,18 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 		    vm_state_names[from]);
 		return XVDS_E_ILLEGAL;
 	}
+	if (vm->reply != NULL && ev != VM_EV_DESTROY) {
+		snprintf(msg, msglen, "%s: another request is waiting", vm->name);
+		return XVDS_E_BUSY;
+	}
+	return XVDS_OK;
+}
+
+/* Feeds an accepted request; its reply follows once the VM settles. */
+static void
+request_begin(struct vm *vm, enum vm_event ev, xvds_reply_cb cb, void *arg)
+{
 	if (vm->reply != NULL) {
-		if (ev != VM_EV_DESTROY) {
-			snprintf(msg, msglen, "%s: another request is waiting",
-			    vm->name);
-			return XVDS_E_BUSY;
-		}
 		/* Destroy overrides: the request it cuts short is answered. */
 		reply_later(vm->reply, vm->reply_arg, XVDS_E_FAILED,
 		    "%s: destroyed before it was %s", vm->name,
@@ -1073,7 +1142,6 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 	vm_event(vm, ev, "request");
 	/* An event the machine ignores here settles at once. */
 	settle(vm);
-	return XVDS_OK;
 }
 
 /* One change at a time: vCPUs first, then memory. */
@@ -1179,7 +1247,9 @@ vm_new(const char *name, const char *pool, const char *template,
 	vm->domid = XVDSD_NODOMAIN;
 	vm->since = time(NULL);
 	vm->in_config = true;
-	if ((vm->timer = evtimer_new(V.base, timer_fired, vm)) == NULL)
+	if ((vm->timer = evtimer_new(V.base, timer_fired, vm)) == NULL ||
+	    (vm->ask_timer = evtimer_new(V.base, ask_fired, vm)) == NULL ||
+	    (vm->gc = event_new(V.base, -1, 0, gc_fired, vm)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	TAILQ_INSERT_TAIL(&V.vms, vm, entry);
 	return vm;
@@ -1190,6 +1260,8 @@ vm_free(struct vm *vm)
 {
 	TAILQ_REMOVE(&V.vms, vm, entry);
 	event_free(vm->timer);
+	event_free(vm->ask_timer);
+	event_free(vm->gc);
 	free(vm);
 }
 
@@ -1265,7 +1337,369 @@ vm_undefine(const char *name, char *msg, size_t msglen)
 	return XVDS_OK;
 }
 
+/*
+ * Migration (migrate.h has the handshake).  The sender's VM is MIGRATING
+ * until the receiver has it (then it is forgotten here) or surely has not
+ * (then it goes on here); the receiver's is INCOMING until "go".
+ */
+
+static void
+mig_rename(struct vm *vm, const char *suffix)
+{
+	char	 name[VMSPEC_NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), "%.*s%s", (int)MIGRATE_NAME_MAX, vm->name,
+	    suffix);
+	if (vm->domid != XVDSD_NODOMAIN && hv_rename(V.hv, vm->domid, name) == -1)
+		log_warnx("%s: domain %u could not be renamed %s", vm->name,
+		    vm->domid, name);
+}
+
+/* The receiver has it: the copy here goes, and so does the VM. */
+static void
+mig_moved(struct vm *vm)
+{
+	log_info("%s: now on %s", vm->name, vm->mig_peer);
+	vm->mig_phase = MIG_NONE;
+	vm->leaving = true;
+	destroy_domain(vm);
+	vm_event(vm, VM_EV_DONE, vm->mig_peer);
+}
+
+/* The receiver surely has nothing: the copy here goes on. */
+static void
+mig_stayed(struct vm *vm, bool suspended, const char *why)
+{
+	set_error(vm, "migration to %s failed: %s", vm->mig_peer, why);
+	vm->mig_phase = MIG_NONE;
+	if (suspended) {
+		mig_rename(vm, "");
+		if (hv_resume(V.hv, vm->domid) == -1) {
+			vm_event(vm, VM_EV_LOST, "not resumed");
+			return;
+		}
+	}
+	vm_event(vm, VM_EV_FAILED, why);
+}
+
+static int
+mig_commit_cb(void *arg)
+{
+	struct vm *vm = arg;
+
+	vm->mig_phase = MIG_COMMITTING;
+	if (record_save(vm) == -1) {
+		vm->mig_phase = MIG_SENDING;
+		return -1;
+	}
+	/* Names are unique per host: the receiver's copy takes this one. */
+	mig_rename(vm, MIGRATE_SUFFIX_OUT);
+	return 0;
+}
+
+static void
+ask_later(struct vm *vm)
+{
+	struct timeval tv = { ASK_RETRY, 0 };
+
+	evtimer_add(vm->ask_timer, &tv);
+}
+
+static void
+asked_cb(void *arg, enum migrate_has has)
+{
+	struct vm *vm = arg;
+
+	op_ended(vm);
+	if (vm->fsm.state != VM_S_MIGRATING || vm->mig_phase != MIG_COMMITTING)
+		return;
+	switch (has) {
+	case MIGRATE_HAS_IT:
+		mig_moved(vm);
+		break;
+	case MIGRATE_HAS_NOT:
+		log_info("%s: %s never committed it: resuming it here", vm->name,
+		    vm->mig_peer);
+		mig_stayed(vm, true, "the receiver gave it up");
+		break;
+	case MIGRATE_HAS_UNSURE:
+		ask_later(vm);
+		break;
+	}
+	settle(vm);
+}
+
+static void
+ask_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	(void)fd;
+	(void)what;
+	if (migrate_ask(vm->mig_peer, vm->name, asked_cb, vm) == -1) {
+		ask_later(vm);
+		return;
+	}
+	op_started(vm);
+}
+
+static void
+mig_done_cb(void *arg, enum migrate_outcome out, const char *why)
+{
+	struct vm *vm = arg;
+
+	op_ended(vm);
+	switch (out) {
+	case MIGRATE_MOVED:
+		mig_moved(vm);
+		break;
+	case MIGRATE_STAYED:
+	case MIGRATE_STAYED_SUSPENDED:
+		mig_stayed(vm, out == MIGRATE_STAYED_SUSPENDED, why);
+		break;
+	case MIGRATE_UNKNOWN:
+		/* Never resumed on a guess: the receiver may run it. */
+		set_error(vm, "migration to %s: no answer after \"go\" (%s); "
+		    "asking it every %d s", vm->mig_peer, why, ASK_RETRY);
+		log_warnx("%s: %s", vm->name, vm->last_error);
+		ask_later(vm);
+		break;
+	}
+	settle(vm);
+}
+
+static int
+migrate_start(struct vm *vm)
+{
+	struct migrate_offer o;
+	char	 msg[256];
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "%s", vm->name);
+	snprintf(o.pool, sizeof(o.pool), "%s", vm->pool);
+	snprintf(o.template, sizeof(o.template), "%s", vm->template);
+	o.kind = vm->fsm.kind;
+	o.state = vm->fsm.prev;
+	o.vcpus = vm->vcpus;
+	o.memory_mib = vm->memory_mib;
+	snprintf(o.boot_id, sizeof(o.boot_id), "%s", vm->boot_id);
+	o.live = vm->mig_live;
+	vm->mig_phase = MIG_SENDING;
+	record_save(vm);
+	if (migrate_send(&o, vm->mig_peer, vm->domid, mig_commit_cb, mig_done_cb,
+	    vm, msg, sizeof(msg)) == -1) {
+		set_error(vm, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+enum xvds_err
+vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
+    void *arg, char *msg, size_t msglen)
+{
+	struct vm *vm = find_vm(name);
+	enum xvds_err err;
+
+	if (vm == NULL) {
+		snprintf(msg, msglen, "no VM named %s", name);
+		return XVDS_E_NOVM;
+	}
+	if ((err = request_check(vm, VM_EV_MIGRATE, msg, msglen)) != XVDS_OK)
+		return err;
+	if (strlen(vm->name) > MIGRATE_NAME_MAX) {
+		snprintf(msg, msglen, "%s: only VMs with names up to %zu characters "
+		    "can migrate", vm->name, (size_t)MIGRATE_NAME_MAX);
+		return XVDS_E_NOTSUP;
+	}
+	if (strlen(peer) > MIGRATE_PEER_MAX || peer[0] == '\0') {
+		snprintf(msg, msglen, "bad host \"%.60s\"", peer);
+		return XVDS_E_INVAL;
+	}
+	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
+	vm->mig_live = live;
+	request_begin(vm, VM_EV_MIGRATE, cb, arg);
+	return XVDS_OK;
+}
+
+/* The receiving side, called by migrate.c. */
+
+/* Disks a migrating VM must find on the shared store: never made anew. */
+static int
+disks_present(const struct vm_spec *spec, char *msg, size_t msglen)
+{
+	struct stat st;
+	size_t	 i;
+
+	for (i = 0; i < spec->ndisks; i++)
+		if (stat(spec->disks[i].path, &st) == -1) {
+			snprintf(msg, msglen, "disk %s: %s is not on this host's "
+			    "store (is the store shared?)", spec->disks[i].vdev,
+			    spec->disks[i].path);
+			return -1;
+		}
+	return 0;
+}
+
+int
+vm_incoming_offer(const struct migrate_offer *o, const char *peer,
+    struct vm_spec *spec, char *msg, size_t msglen)
+{
+	struct vm *vm;
+
+	if (!valid_vm_name(o->name)) {
+		snprintf(msg, msglen, "bad VM name");
+		return -1;
+	}
+	if (find_vm(o->name) != NULL) {
+		snprintf(msg, msglen, "a VM named %s exists on %s", o->name,
+		    settings()->host_name);
+		return -1;
+	}
+	if (conf_template(V.conf, o->template) == NULL) {
+		snprintf(msg, msglen, "template %s is not configured on %s",
+		    o->template, settings()->host_name);
+		return -1;
+	}
+	/* Pools are numbered per host: here it is a VM of its own. */
+	vm = vm_new(o->name, "", o->template, o->kind);
+	vm->vcpus = o->vcpus;
+	vm->memory_mib = o->memory_mib;
+	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", o->boot_id);
+	vm->fsm.state = VM_S_INCOMING;
+	vm->fsm.prev = o->state;
+	vm->mig_phase = MIG_INCOMING;
+	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
+	if (make_spec(vm, spec) == -1 || disks_present(spec, msg, msglen) == -1) {
+		if (vm->last_error[0] != '\0')
+			snprintf(msg, msglen, "%s", vm->last_error);
+		vm_free(vm);
+		return -1;
+	}
+	snprintf(spec->name, sizeof(spec->name), "%.*s%s", (int)MIGRATE_NAME_MAX,
+	    o->name, MIGRATE_SUFFIX_IN);
+	if (record_save(vm) == -1) {
+		snprintf(msg, msglen, "cannot write its record on %s",
+		    settings()->host_name);
+		vm_free(vm);
+		return -1;
+	}
+	log_info("%s: incoming from %s", vm->name, peer);
+	op_started(vm);
+	return 0;
+}
+
+void
+vm_incoming_arrived(const char *name, uint32_t domid)
+{
+	struct vm *vm = find_vm(name);
+
+	if (vm == NULL || vm->fsm.state != VM_S_INCOMING)
+		return;
+	adopt_domain(vm, domid);
+	store_identity(vm);
+	record_save(vm);
+}
+
+static void
+incoming_unpaused_cb(void *arg, enum hv_result r, uint32_t domid)
+{
+	struct vm *vm = arg;
+
+	(void)domid;
+	op_ended(vm);
+	if (r != HV_OK)
+		/* Still the one copy: kept, paused, for the operator. */
+		set_error(vm, "arrived, but could not be unpaused");
+	vm->mig_phase = MIG_NONE;
+	vm_event(vm, VM_EV_DONE, vm->mig_peer);
+	settle(vm);
+}
+
+int
+vm_incoming_commit(const char *name)
+{
+	struct vm *vm = find_vm(name);
+
+	if (vm == NULL || vm->fsm.state != VM_S_INCOMING ||
+	    vm->domid == XVDSD_NODOMAIN)
+		return -1;
+	vm->mig_phase = MIG_COMMITTED;
+	if (record_save(vm) == -1) {
+		vm->mig_phase = MIG_INCOMING;
+		return -1;
+	}
+	mig_rename(vm, "");
+	if (hv_unpause(V.hv, vm->domid, incoming_unpaused_cb, vm) == -1) {
+		incoming_unpaused_cb(vm, HV_FAILED, vm->domid);
+	}
+	return 0;
+}
+
+void
+vm_incoming_abort(const char *name, const char *why)
+{
+	struct vm *vm = find_vm(name);
+
+	if (vm == NULL || vm->fsm.state != VM_S_INCOMING ||
+	    vm->mig_phase != MIG_INCOMING)
+		return;
+	log_info("%s: incoming from %s given up: %s", vm->name, vm->mig_peer, why);
+	op_ended(vm);
+	vm->mig_phase = MIG_NONE;
+	vm->leaving = true;
+	vm_event(vm, VM_EV_FAILED, why);
+}
+
+enum migrate_has
+vm_incoming_has(const char *name)
+{
+	struct vm *vm = find_vm(name);
+
+	if (vm == NULL || vm->leaving)
+		return MIGRATE_HAS_NOT;
+	if (vm->mig_phase == MIG_INCOMING)
+		return MIGRATE_HAS_UNSURE;
+	return MIGRATE_HAS_IT;
+}
+
+static void
+gc_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	(void)fd;
+	(void)what;
+	if (!vm->leaving || vm->ops > 0 || vm->reply != NULL ||
+	    vm->domid != XVDSD_NODOMAIN)
+		return;
+	log_info("%s: forgotten: it lives on elsewhere", vm->name);
+	record_remove(vm);
+	vm_free(vm);
+}
+
 /* Start-up: records, pools and the domains that are really there. */
+
+/* A record's "migration": where it went or came from, and how far. */
+static void
+load_migration(struct vm *vm, json_t *m, const char *path)
+{
+	const char *peer, *phase;
+	size_t	 i;
+
+	vm->mig_phase = MIG_NONE;
+	if (m == NULL)
+		return;
+	if (json_unpack(m, "{s:s, s:s}", "peer", &peer, "phase", &phase) == -1 ||
+	    strlen(peer) > MIGRATE_PEER_MAX) {
+		log_warnx("%s: malformed migration in the record, ignored", path);
+		return;
+	}
+	for (i = MIG_SENDING; i <= MIG_COMMITTED; i++)
+		if (strcmp(phase, mig_phase_names[i]) == 0)
+			vm->mig_phase = (enum mig_phase)i;
+	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
+}
 
 static void
 load_record(const char *path)
@@ -1305,6 +1739,7 @@ load_record(const char *path)
 	}
 	vm->fsm.state = (enum vm_state)s;
 	vm->fsm.prev = (enum vm_state)p;
+	load_migration(vm, json_object_get(o, "migration"), path);
 	vm->domid = domid < 0 ? XVDSD_NODOMAIN : (uint32_t)domid;
 	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", boot_id);
 	vm->since = (time_t)since;
@@ -1365,6 +1800,50 @@ apply_pools(void)
 			    "retire it", vm->name, vm->pool);
 }
 
+/* A migration the daemon stopped in the middle of (reconcile.h has the rule). */
+static void
+reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *seen)
+{
+	static const enum reconcile_mig phases[] = {
+		[MIG_SENDING] = RECONCILE_MIG_SENDING,
+		[MIG_COMMITTING] = RECONCILE_MIG_COMMITTING,
+		[MIG_INCOMING] = RECONCILE_MIG_INCOMING,
+		[MIG_COMMITTED] = RECONCILE_MIG_COMMITTED,
+	};
+	struct reconcile_mig_plan p;
+	enum vm_state was = vm->fsm.state;
+	const char *phase = mig_phase_names[vm->mig_phase];
+
+	reconcile_migration(phases[vm->mig_phase], vm->fsm.prev, seen, &p);
+	vm->domid = XVDSD_NODOMAIN;
+	vm->fsm.state = p.state;
+	if (found != XVDSD_NODOMAIN)
+		adopt_domain(vm, found);
+	if (p.resume || p.unpause)
+		mig_rename(vm, "");
+	if (p.resume && hv_resume(V.hv, found) == -1)
+		log_warnx("%s: domain %u cannot be resumed", vm->name, found);
+	if (p.unpause && hv_unpause(V.hv, found, simple_cb, vm) == 0)
+		op_started(vm);
+	if (!p.ask_peer)
+		vm->mig_phase = MIG_NONE;
+	else
+		ask_later(vm);
+	if (p.forget)
+		vm->leaving = true;
+	if (p.reap)
+		destroy_domain(vm);
+	log_info("%s: recorded %s, migration %s %s, found %s: now %s%s%s",
+	    vm->name, vm_state_names[was], phase, vm->mig_peer,
+	    found != XVDSD_NODOMAIN ? "its domain" : "no domain",
+	    vm_state_names[p.state], p.reap ? " (reaped)" : "",
+	    p.ask_peer ? " (asking the peer)" : p.forget ? " (forgotten)" : "");
+	vm->since = time(NULL);
+	record_save(vm);
+	arm_timer(vm);
+	settle(vm);
+}
+
 static void
 reconcile(void)
 {
@@ -1399,6 +1878,10 @@ reconcile(void)
 			if (unlink(partial) == 0)
 				log_info("%s: removed the unfinished image %s",
 				    vm->name, partial);
+		}
+		if (vm->mig_phase != MIG_NONE) {
+			reconcile_migrating(vm, found, &seen);
+			continue;
 		}
 		now = reconcile_state(vm->fsm.kind, was, &seen, &reap, &resume);
 		vm->domid = XVDSD_NODOMAIN;

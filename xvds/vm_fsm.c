@@ -37,6 +37,7 @@ const char *const vm_state_names[] = {
 	[VM_S_RESETTING] = "resetting",
 	[VM_S_STOPPING] = "stopping",
 	[VM_S_MIGRATING] = "migrating",
+	[VM_S_INCOMING] = "incoming",
 	[VM_S_FAILED] = "failed",
 	[VM_S_PREV] = "prev",
 };
@@ -122,6 +123,14 @@ const char *const vm_action_names[] = {
 	T(MIGRATING, BOOTED,        NONE,     MIGRATING), \
 	T(MIGRATING, SESSION_START, NONE,     MIGRATING), \
 	T(MIGRATING, TIMEOUT,       NONE,     MIGRATING),	/* never destroy the only copy */ \
+	/* Made here by the migration listener (migrate.c), never by a request. */ \
+	T(INCOMING,  DONE,          NONE,     PREV),	/* committed: it lives here now */ \
+	T(INCOMING,  FAILED,        DESTROY,  INACTIVE),	/* aborted: the sender keeps it */ \
+	T(INCOMING,  LOST,          DESTROY,  FAILED), \
+	T(INCOMING,  DIED,          NONE,     INCOMING), \
+	T(INCOMING,  BOOTED,        NONE,     INCOMING), \
+	T(INCOMING,  SESSION_START, NONE,     INCOMING), \
+	T(INCOMING,  TIMEOUT,       NONE,     INCOMING), \
 	\
 	T(FAILED,    DESTROY,       DESTROY,  INACTIVE), \
 	T(FAILED,    DIED,          NONE,     FAILED), \
@@ -243,6 +252,7 @@ vm_state_transient(enum vm_state s)
 	case VM_S_RESETTING:
 	case VM_S_STOPPING:
 	case VM_S_MIGRATING:
+	case VM_S_INCOMING:
 		return 1;
 	default:
 		return 0;

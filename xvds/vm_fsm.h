@@ -26,7 +26,8 @@ enum vm_state {
 	VM_S_RESTORING,
 	VM_S_RESETTING,	/* back to the golden image */
 	VM_S_STOPPING,	/* clean shutdown, destroy after a timeout */
-	VM_S_MIGRATING,
+	VM_S_MIGRATING,	/* leaving for another host */
+	VM_S_INCOMING,	/* arriving from another host, not yet committed */
 	VM_S_FAILED,	/* an action failed; the operator destroys or resets */
 	VM_S__COUNT,
 	VM_S_PREV = VM_S__COUNT,	/* table only: the state before the transient one */

@@ -31,6 +31,7 @@
 #include "host.h"
 #include "hv.h"
 #include "log.h"
+#include "migrate.h"
 #ifdef XVDSD_SIMULATED
 #include "reportsim.h"
 #endif
@@ -101,6 +102,7 @@ reload(void)
 	}
 	s = conf_settings(next);
 	host_reload(s->sample_interval, s->sample_window);
+	migrate_reload(s);
 	vm_reload(next);	/* frees the old one */
 	D.conf = next;
 	log_info("configuration reloaded from %s", D.conf_path);
@@ -233,6 +235,9 @@ main(int argc, char *argv[])
 		fatalx("cannot start the VMs");
 	if (host_init(D.base, D.hv, s->sample_interval, s->sample_window) == -1)
 		fatalx("cannot start sampling");
+	if (migrate_init(D.base, D.hv, s) == -1)
+		fatalx("cannot receive migrations on %s port %u",
+		    s->migration_listen, (unsigned)s->migration_port);
 	/* Last: whoever connects finds the VMs reconciled. */
 	if (control_init(D.base, s->control_socket) == -1)
 		fatalx("cannot open the control socket %s", s->control_socket);
@@ -241,6 +246,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(D.base);
 
 	host_shutdown();
+	migrate_shutdown();
 	vm_shutdown();		/* frees the configuration */
 	hv_close(D.hv);
 	for (i = 0; i < 3; i++)

@@ -7,6 +7,7 @@
 #ifndef XVDS_XVDSD_H
 #define XVDS_XVDSD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -84,6 +85,12 @@ enum xvds_err vm_get(const char *name, struct vm_view *);
  */
 enum xvds_err vm_request(const char *name, enum vm_event, xvds_reply_cb, void *arg,
 	    char *msg, size_t msglen);
+/*
+ * Migrates a VM to the xvdsd at peer ("address[:port]"), live or not;
+ * reply follows once it runs there (or, failing, here again).
+ */
+enum xvds_err vm_migrate(const char *name, const char *peer, bool live,
+	    xvds_reply_cb, void *arg, char *msg, size_t msglen);
 /* Changes vCPUs and/or memory (0: unchanged) of a VM with a domain. */
 enum xvds_err vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
 	    xvds_reply_cb, void *arg, char *msg, size_t msglen);

@@ -45,6 +45,8 @@ struct fake_op {
 	unsigned	 vcpus;		/* vm_set_resources */
 	uint64_t	 memory_mib;
 	int		 set;
+	char		 migrate_to[64];	/* vm_migrate: there is no peer */
+	int		 live;
 };
 
 static struct {
@@ -229,6 +231,14 @@ op_fire(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	op_unlink(op);
+	if (op->migrate_to[0] != '\0') {
+		say(msg, sizeof(msg), "%s: fake: no xvdsd at %s to migrate to "
+		    "(%s)", vm->view.name, op->migrate_to, op->live ? "live" :
+		    "non-live");
+		op->cb(op->arg, XVDS_E_FAILED, msg);
+		free(op);
+		return;
+	}
 	if (vm->fail) {
 		vm_fsm_step(&vm->fsm, VM_EV_FAILED, &a);
 		sync_view(vm);
@@ -375,6 +385,34 @@ vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
 	op->set = 1;
 	op->vcpus = vcpus;
 	op->memory_mib = memory_mib;
+	return XVDS_OK;
+}
+
+enum xvds_err
+vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
+    void *arg, char *msg, size_t msglen)
+{
+	struct fake_vm *vm = find(name);
+	struct fake_op *op;
+	enum xvds_err err;
+
+	if (vm == NULL) {
+		say(msg, msglen, "no VM named %s", name);
+		return XVDS_E_NOVM;
+	}
+	if (vm->op != NULL) {
+		say(msg, msglen, "%s is busy", name);
+		return XVDS_E_BUSY;
+	}
+	if (vm->fsm.state != VM_S_READY && vm->fsm.state != VM_S_RUNNING) {
+		say(msg, msglen, "migrate %s: illegal transition for a VM that is %s",
+		    name, vm_state_names[vm->fsm.state]);
+		return XVDS_E_ILLEGAL;
+	}
+	if ((err = op_start(vm, cb, arg, &op, msg, msglen)) != XVDS_OK)
+		return err;
+	say(op->migrate_to, sizeof(op->migrate_to), "%s", peer);
+	op->live = live;
 	return XVDS_OK;
 }
 

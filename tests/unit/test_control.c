@@ -565,8 +565,14 @@ test_vm_migrate(void **state)
 
 	(void)state;
 	expect_error(c, "{\"v\":1,\"id\":40,\"cmd\":\"vm.migrate\",\"name\":"
-	    "\"desk-01\",\"host\":\"xen-02\"}", 40, "not-supported",
-	    "live migration is not implemented yet");
+	    "\"desk-01\",\"host\":\"xen-02\"}", 40, "failed",
+	    "no xvdsd at xen-02 to migrate to (live)");
+	expect_error(c, "{\"v\":1,\"id\":42,\"cmd\":\"vm.migrate\",\"name\":"
+	    "\"desk-01\",\"host\":\"xen-02:8003\",\"live\":false}", 42,
+	    "failed", "no xvdsd at xen-02:8003 to migrate to (non-live)");
+	expect_error(c, "{\"v\":1,\"id\":43,\"cmd\":\"vm.migrate\",\"name\":"
+	    "\"desk-01\",\"host\":\"xen-02\",\"live\":1}", 43, "invalid",
+	    "\"live\" must be true or false");
 	expect_error(c, "{\"v\":1,\"id\":41,\"cmd\":\"vm.migrate\",\"name\":"
 	    "\"desk-01\"}", 41, "invalid", "missing member \"host\"");
 	cl_close(c);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -57,6 +58,8 @@ static const struct row table[] = {
 	{ VM_S_RESETTING, { I, I, S, I, I }, { I, I, S, I, I } },
 	{ VM_S_STOPPING,  { I, I, I, P, I }, { I, I, I, I, I } },
 	{ VM_S_MIGRATING, { I, I, U, P, I }, { I, I, U, I, I } },
+	/* Never without a migration phase in the record; were it so: */
+	{ VM_S_INCOMING,  { I, I, R, P, I }, { I, I, R, I, I } },
 	{ VM_S_FAILED,    { F, F, F, F, I }, { F, F, F, F, I } },
 };
 
@@ -133,12 +136,82 @@ test_save_cut_short(void **state)
 	}
 }
 
+/*
+ * A migration cut short, for each phase against what the hypervisor
+ * shows: the copy before the commit point is the sender's, after it the
+ * receiver's, and a sender that said "go" asks.
+ */
+static void
+test_migration(void **state)
+{
+	enum sh { GONE, RUNS, PAUSED, DOWN_, SUSP, SH__COUNT };
+	static const struct {
+		enum reconcile_mig phase;
+		enum sh		 seen;
+		enum vm_state	 state;
+		const char	*flags;	/* r resume, u unpause, x reap, a ask, f forget */
+	} rows[] = {
+		{ RECONCILE_MIG_SENDING,    GONE,   I, "" },
+		{ RECONCILE_MIG_SENDING,    RUNS,   U, "" },
+		{ RECONCILE_MIG_SENDING,    PAUSED, U, "u" },
+		{ RECONCILE_MIG_SENDING,    DOWN_,  I, "x" },
+		{ RECONCILE_MIG_SENDING,    SUSP,   U, "r" },
+		{ RECONCILE_MIG_COMMITTING, GONE,   I, "f" },
+		{ RECONCILE_MIG_COMMITTING, RUNS,   VM_S_MIGRATING, "a" },
+		{ RECONCILE_MIG_COMMITTING, PAUSED, VM_S_MIGRATING, "a" },
+		{ RECONCILE_MIG_COMMITTING, DOWN_,  VM_S_MIGRATING, "a" },
+		{ RECONCILE_MIG_COMMITTING, SUSP,   VM_S_MIGRATING, "a" },
+		{ RECONCILE_MIG_INCOMING,   GONE,   I, "f" },
+		{ RECONCILE_MIG_INCOMING,   RUNS,   I, "xf" },
+		{ RECONCILE_MIG_INCOMING,   PAUSED, I, "xf" },
+		{ RECONCILE_MIG_INCOMING,   DOWN_,  I, "xf" },
+		{ RECONCILE_MIG_INCOMING,   SUSP,   I, "xf" },
+		{ RECONCILE_MIG_COMMITTED,  GONE,   I, "" },
+		{ RECONCILE_MIG_COMMITTED,  RUNS,   U, "" },
+		{ RECONCILE_MIG_COMMITTED,  PAUSED, U, "u" },
+		{ RECONCILE_MIG_COMMITTED,  DOWN_,  I, "x" },
+		{ RECONCILE_MIG_COMMITTED,  SUSP,   U, "" },
+	};
+	size_t	 i;
+
+	(void)state;
+	assert_int_equal(sizeof(rows) / sizeof(rows[0]), 4 * SH__COUNT);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct reconcile_seen seen = { rows[i].seen != GONE,
+		    rows[i].seen == PAUSED ? HV_DOM_PAUSED : rows[i].seen == DOWN_ ||
+		    rows[i].seen == SUSP ? HV_DOM_SHUTDOWN : HV_DOM_RUNNING, false,
+		    rows[i].seen == SUSP };
+		struct reconcile_mig_plan p;
+		char	 got[8];
+		size_t	 n = 0;
+
+		/* Before it left, the VM was running (a session was on). */
+		reconcile_migration(rows[i].phase, VM_S_RUNNING, &seen, &p);
+		if (p.resume)
+			got[n++] = 'r';
+		if (p.unpause)
+			got[n++] = 'u';
+		if (p.reap)
+			got[n++] = 'x';
+		if (p.ask_peer)
+			got[n++] = 'a';
+		if (p.forget)
+			got[n++] = 'f';
+		got[n] = '\0';
+		if (p.state != rows[i].state || strcmp(got, rows[i].flags) != 0)
+			fail_msg("row %zu: %s, \"%s\"; expected %s, \"%s\"", i,
+			    vm_state_names[p.state], got,
+			    vm_state_names[rows[i].state], rows[i].flags);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_case),
 		cmocka_unit_test(test_save_cut_short),
+		cmocka_unit_test(test_migration),
 	};
 
 	return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);

@@ -440,9 +440,24 @@ test_refusals(void **state)
 	}
 	RUN_UNTIL(a.done);
 	assert_int_equal(a.err, XVDS_OK);
-	/* Migration is refused until it exists. */
+	/* Migration needs a peer: its own call, not a plain request. */
 	assert_int_equal(vm_request("lab-02", VM_EV_MIGRATE, answered, &a, msg,
-	    sizeof(msg)), XVDS_E_NOTSUP);
+	    sizeof(msg)), XVDS_E_INVAL);
+	assert_int_equal(vm_migrate("nope", "xen-02", true, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_NOVM);
+	assert_int_equal(vm_migrate("lab-02", "", true, answered, &a, msg,
+	    sizeof(msg)), XVDS_E_INVAL);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+
+		/* Without migrate_init() (no key), it fails and stays. */
+		assert_int_equal(vm_migrate("lab-02", "xen-02", true, answered, &b,
+		    msg, sizeof(msg)), XVDS_OK);
+		RUN_UNTIL(b.done);
+		assert_int_equal(b.err, XVDS_E_FAILED);
+		assert_non_null(strstr(b.msg, "migration is disabled"));
+		assert_int_equal(state_of("lab-02"), VM_S_READY);
+	}
 	/* Not requests at all. */
 	assert_int_equal(vm_request("lab-02", VM_EV_DONE, answered, &a, msg,
 	    sizeof(msg)), XVDS_E_INVAL);
@@ -461,7 +476,9 @@ test_failures(void **state)
 	a = request("lab-01", VM_EV_PAUSE);
 	assert_int_equal(a.err, XVDS_E_FAILED);
 	assert_int_equal(state_of("lab-01"), VM_S_READY);
-	assert_true(view("lab-01").last_error[0] == '\0');
+	/* The error stays on show until the next action starts. */
+	assert_non_null(strstr(a.msg, view("lab-01").last_error));
+	assert_true(view("lab-01").last_error[0] != '\0');
 	/* A save that loses the domain: failed, domain forgotten. */
 	request("lab-01", VM_EV_PAUSE);
 	hv_sim_fail_next(T.hv, HV_SIM_OP_SAVE, HV_LOST);
