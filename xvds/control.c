@@ -243,6 +243,8 @@ vm_json(const struct vm_view *v)
 	json_object_set_new(o, "addr", jstr(v->addr, sizeof(v->addr)));
 	json_object_set_new(o, "last_error", jstr(v->last_error,
 	    sizeof(v->last_error)));
+	json_object_set_new(o, "moved_to", v->moved_to[0] != '\0' ?
+	    jstr(v->moved_to, sizeof(v->moved_to)) : json_null());
 	return o;
 }
 

@@ -152,21 +152,27 @@ ctl_vm_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *argv[])
 	    "ADDRESS");
 	json_array_foreach(arr, i, vm) {
 		json_t	*domid = json_object_get(vm, "domid");
-		char	 dom[24];
+		json_t	*moved = json_object_get(vm, "moved_to");
+		char	 dom[24], where[300];
 
 		if (json_is_integer(domid))
 			snprintf(dom, sizeof(dom), "%" JSON_INTEGER_FORMAT,
 			    json_integer_value(domid));
 		else
 			snprintf(dom, sizeof(dom), "-");
+		/* A pool VM that migrated away says where it went. */
+		if (json_is_string(moved))
+			snprintf(where, sizeof(where), "moved to %s",
+			    json_string_value(moved));
+		else
+			snprintf(where, sizeof(where), "%s", str(vm, "addr"));
 		printf("%-*s %-*s %-4s %-*s %5s %5" JSON_INTEGER_FORMAT " %8"
 		    JSON_INTEGER_FORMAT " %6.1f %s\n", wname, str(vm, "name"),
 		    wpool, str(vm, "pool"), str(vm, "kind"), wstate,
 		    str(vm, "state"), dom,
 		    json_integer_value(json_object_get(vm, "vcpus")),
 		    json_integer_value(json_object_get(vm, "memory_mib")),
-		    json_number_value(json_object_get(vm, "cpu_pct")),
-		    str(vm, "addr"));
+		    json_number_value(json_object_get(vm, "cpu_pct")), where);
 	}
 	json_decref(arr);
 	return CTL_EXIT_OK;

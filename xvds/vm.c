@@ -94,6 +94,7 @@ struct vm {
 	bool		 mig_live;
 	struct event	*ask_timer;	/* the sender asks what became of it */
 	bool		 leaving;	/* gone to another host: forget when quiet */
+	bool		 away;		/* a pool VM of this host, now on mig_peer */
 	struct event	*gc;
 };
 
@@ -198,6 +199,8 @@ record_save(const struct vm *vm)
 	if (vm->mig_phase != MIG_NONE)
 		json_object_set_new(o, "migration", json_pack("{s:s, s:s}", "peer",
 		    vm->mig_peer, "phase", mig_phase_names[vm->mig_phase]));
+	if (vm->away)
+		json_object_set_new(o, "away", json_string(vm->mig_peer));
 	/* A crash mid-write leaves the old record whole. */
 	if (json_dump_file(o, tmp, JSON_COMPACT) == -1 || rename(tmp, path) == -1) {
 		log_warn("%s: cannot write its record %s", vm->name, path);
@@ -1021,6 +1024,8 @@ fill_view(const struct vm *vm, struct vm_view *v)
 	snprintf(v->boot_id, sizeof(v->boot_id), "%s", vm->boot_id);
 	snprintf(v->addr, sizeof(v->addr), "%s", vm->addr);
 	snprintf(v->last_error, sizeof(v->last_error), "%s", vm->last_error);
+	if (vm->away)
+		snprintf(v->moved_to, sizeof(v->moved_to), "%s", vm->mig_peer);
 }
 
 size_t
@@ -1107,6 +1112,10 @@ request_check(const struct vm *vm, enum vm_event ev, char *msg, size_t msglen)
 {
 	enum vm_state from = vm->fsm.state;
 
+	if (vm->away) {
+		snprintf(msg, msglen, "%s runs on %s now", vm->name, vm->mig_peer);
+		return XVDS_E_ILLEGAL;
+	}
 	if (vm_fsm_lookup(vm->fsm.kind, from, ev) == NULL) {
 		if (vm_state_transient(from)) {
 			snprintf(msg, msglen, "%s is %s; try again when it settles",
@@ -1355,13 +1364,27 @@ mig_rename(struct vm *vm, const char *suffix)
 		    vm->domid, name);
 }
 
+/*
+ * The VM lives on another host now.  One outside the pools is forgotten;
+ * a pool VM of this host's configuration stays, away, so that its slot is
+ * not filled again behind its back (and it may come home).
+ */
+static void
+gone_elsewhere(struct vm *vm)
+{
+	if (vm->pool[0] != '\0' && vm->in_config)
+		vm->away = true;
+	else
+		vm->leaving = true;
+}
+
 /* The receiver has it: the copy here goes, and so does the VM. */
 static void
 mig_moved(struct vm *vm)
 {
 	log_info("%s: now on %s", vm->name, vm->mig_peer);
 	vm->mig_phase = MIG_NONE;
-	vm->leaving = true;
+	gone_elsewhere(vm);
 	destroy_domain(vm);
 	vm_event(vm, VM_EV_DONE, vm->mig_peer);
 }
@@ -1545,13 +1568,13 @@ int
 vm_incoming_offer(const struct migrate_offer *o, const char *peer,
     struct vm_spec *spec, char *msg, size_t msglen)
 {
-	struct vm *vm;
+	struct vm *vm, *home, backup;
 
 	if (!valid_vm_name(o->name)) {
 		snprintf(msg, msglen, "bad VM name");
 		return -1;
 	}
-	if (find_vm(o->name) != NULL) {
+	if ((home = find_vm(o->name)) != NULL && !home->away) {
 		snprintf(msg, msglen, "a VM named %s exists on %s", o->name,
 		    settings()->host_name);
 		return -1;
@@ -1561,8 +1584,21 @@ vm_incoming_offer(const struct migrate_offer *o, const char *peer,
 		    o->template, settings()->host_name);
 		return -1;
 	}
-	/* Pools are numbered per host: here it is a VM of its own. */
-	vm = vm_new(o->name, "", o->template, o->kind);
+	if (home != NULL && (strcmp(home->template, o->template) != 0 ||
+	    home->fsm.kind != o->kind)) {
+		snprintf(msg, msglen, "%s's slot in pool %s on %s is a %s of template "
+		    "%s", o->name, home->pool, settings()->host_name,
+		    vm_kind_names[home->fsm.kind], home->template);
+		return -1;
+	}
+	if (home != NULL) {
+		/* A pool VM of this host coming home. */
+		vm = home;
+		backup = *vm;
+		vm->away = false;
+	} else
+		/* Pools are numbered per host: here it is a VM of its own. */
+		vm = vm_new(o->name, "", o->template, o->kind);
 	vm->vcpus = o->vcpus;
 	vm->memory_mib = o->memory_mib;
 	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", o->boot_id);
@@ -1570,20 +1606,21 @@ vm_incoming_offer(const struct migrate_offer *o, const char *peer,
 	vm->fsm.prev = o->state;
 	vm->mig_phase = MIG_INCOMING;
 	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
-	if (make_spec(vm, spec) == -1 || disks_present(spec, msg, msglen) == -1) {
+	if (make_spec(vm, spec) == -1 || disks_present(spec, msg, msglen) == -1 ||
+	    record_save(vm) == -1) {
 		if (vm->last_error[0] != '\0')
 			snprintf(msg, msglen, "%s", vm->last_error);
-		vm_free(vm);
+		else if (msg[0] == '\0')
+			snprintf(msg, msglen, "cannot write its record on %s",
+			    settings()->host_name);
+		if (home != NULL)
+			*vm = backup;
+		else
+			vm_free(vm);
 		return -1;
 	}
 	snprintf(spec->name, sizeof(spec->name), "%.*s%s", (int)MIGRATE_NAME_MAX,
 	    o->name, MIGRATE_SUFFIX_IN);
-	if (record_save(vm) == -1) {
-		snprintf(msg, msglen, "cannot write its record on %s",
-		    settings()->host_name);
-		vm_free(vm);
-		return -1;
-	}
 	log_info("%s: incoming from %s", vm->name, peer);
 	op_started(vm);
 	return 0;
@@ -1647,7 +1684,7 @@ vm_incoming_abort(const char *name, const char *why)
 	log_info("%s: incoming from %s given up: %s", vm->name, vm->mig_peer, why);
 	op_ended(vm);
 	vm->mig_phase = MIG_NONE;
-	vm->leaving = true;
+	gone_elsewhere(vm);
 	vm_event(vm, VM_EV_FAILED, why);
 }
 
@@ -1656,7 +1693,7 @@ vm_incoming_has(const char *name)
 {
 	struct vm *vm = find_vm(name);
 
-	if (vm == NULL || vm->leaving)
+	if (vm == NULL || vm->leaving || vm->away)
 		return MIGRATE_HAS_NOT;
 	if (vm->mig_phase == MIG_INCOMING)
 		return MIGRATE_HAS_UNSURE;
@@ -1740,6 +1777,12 @@ load_record(const char *path)
 	vm->fsm.state = (enum vm_state)s;
 	vm->fsm.prev = (enum vm_state)p;
 	load_migration(vm, json_object_get(o, "migration"), path);
+	if (json_is_string(json_object_get(o, "away")) &&
+	    strlen(json_string_value(json_object_get(o, "away"))) <= MIGRATE_PEER_MAX) {
+		vm->away = true;
+		snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s",
+		    json_string_value(json_object_get(o, "away")));
+	}
 	vm->domid = domid < 0 ? XVDSD_NODOMAIN : (uint32_t)domid;
 	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", boot_id);
 	vm->since = (time_t)since;
@@ -1830,7 +1873,7 @@ reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *
 	else
 		ask_later(vm);
 	if (p.forget)
-		vm->leaving = true;
+		gone_elsewhere(vm);
 	if (p.reap)
 		destroy_domain(vm);
 	log_info("%s: recorded %s, migration %s %s, found %s: now %s%s%s",
@@ -1935,6 +1978,7 @@ static void
 start_pool_vm(struct vm *vm)
 {
 	if (vm->in_config && vm->pool[0] != '\0' && vm->fsm.kind == VM_CVM &&
+	    !vm->away &&
 	    vm->fsm.state == VM_S_INACTIVE && vm->domid == XVDSD_NODOMAIN &&
 	    vm->ops == 0)
 		vm_event(vm, VM_EV_START, "pool");

@@ -49,6 +49,7 @@ struct vm_view {
 	char		 boot_id[33];	/* of the last validated boot, or "" */
 	char		 addr[46];	/* where dom0 reaches the guest, or "" */
 	char		 last_error[160];	/* why the last action failed, or "" */
+	char		 moved_to[256];	/* a pool VM now on that host, or "" */
 };
 
 /* The host as operators know it from OpenNebula (seed 004). */

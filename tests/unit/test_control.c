@@ -371,7 +371,8 @@ test_vm_list(void **state)
 	assert_int_equal(json_array_size(res), 6);
 	json_array_foreach(res, i, vm) {
 		assert_string_equal(mstr(vm, "name"), names[i]);
-		assert_int_equal(json_object_size(vm), 15);
+		assert_int_equal(json_object_size(vm), 16);
+		assert_true(json_is_null(json_object_get(vm, "moved_to")));
 	}
 	vm = json_array_get(res, 3);
 	assert_string_equal(mstr(vm, "kind"), "pvm");
