@@ -1605,7 +1605,9 @@ vm_incoming_offer(const struct migrate_offer *o, const char *peer,
 	vm->fsm.state = VM_S_INCOMING;
 	vm->fsm.prev = o->state;
 	vm->mig_phase = MIG_INCOMING;
-	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
+	/* A VM coming home keeps where it lives until it has committed here. */
+	if (home == NULL)
+		snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
 	if (make_spec(vm, spec) == -1 || disks_present(spec, msg, msglen) == -1 ||
 	    record_save(vm) == -1) {
 		if (vm->last_error[0] != '\0')
