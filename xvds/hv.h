@@ -141,6 +141,30 @@ int	hv_set_vcpus(struct hv *, uint32_t domid, unsigned, hv_done_cb, void *);
 int	hv_set_memory(struct hv *, uint32_t domid, uint64_t mib, hv_done_cb, void *);
 
 /*
+ * Live migration, one side each (migrate.c runs the handshake around
+ * them).  fd is a connected stream socket that the caller owns: it stays
+ * open after the callback, positioned just after the domain's stream, so
+ * that the two daemons go on talking over it.  The stream is
+ * self-delimiting: the receiver reads exactly what the sender wrote.
+ *
+ * hv_migrate_send streams the domain to fd: while it runs (live) or
+ * suspended first.  On HV_OK the domain is suspended here and must then
+ * be destroyed (the receiver took over) or resumed with hv_resume() (it
+ * did not).  On HV_FAILED it runs here as before.
+ *
+ * hv_migrate_receive builds a domain from the stream, named spec->name
+ * (the caller picks a temporary name while both copies exist), and
+ * leaves it paused.  On HV_OK domid is the new domain's; on HV_FAILED
+ * nothing is left of it.
+ */
+int	hv_migrate_send(struct hv *, uint32_t domid, int fd, bool live, hv_done_cb,
+	    void *);
+int	hv_migrate_receive(struct hv *, const struct vm_spec *, int fd, hv_done_cb,
+	    void *);
+/* Renames a domain (names are unique per host).  Synchronous; 0 or -1. */
+int	hv_rename(struct hv *, uint32_t domid, const char *name);
+
+/*
  * The libxl domain configuration a spec becomes, as libxl's JSON (the
  * golden-file tests compare it); NULL on error.  Freed by the caller.
  */

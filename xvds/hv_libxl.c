@@ -55,7 +55,8 @@ struct hv_watch {
 
 enum hv_op_kind {
 	OP_CREATE, OP_RESTORE, OP_SAVE, OP_SAVE_DESTROY, OP_PAUSE, OP_UNPAUSE,
-	OP_SHUTDOWN, OP_DESTROY, OP_SET_VCPUS, OP_SET_MEMORY,
+	OP_SHUTDOWN, OP_DESTROY, OP_SET_VCPUS, OP_SET_MEMORY, OP_MIGRATE_SEND,
+	OP_MIGRATE_RECEIVE,
 };
 
 static const char *const op_names[] = {
@@ -63,7 +64,8 @@ static const char *const op_names[] = {
 	[OP_SAVE_DESTROY] = "save", [OP_PAUSE] = "pause",
 	[OP_UNPAUSE] = "unpause", [OP_SHUTDOWN] = "shutdown",
 	[OP_DESTROY] = "destroy", [OP_SET_VCPUS] = "set vcpus",
-	[OP_SET_MEMORY] = "set memory",
+	[OP_SET_MEMORY] = "set memory", [OP_MIGRATE_SEND] = "migrate send",
+	[OP_MIGRATE_RECEIVE] = "migrate receive",
 };
 
 /* An operation under way: what to do when libxl says it ended. */
@@ -77,6 +79,8 @@ struct hv_op {
 	bool		 paused;	/* create/restore: leave it paused;
 					   save: it was paused before */
 	int		 fd;		/* save/restore image, -1 if none */
+	int		 sock;		/* migrate: the caller's, -1 if none */
+	int		 sock_flags;	/* migrate: its file status flags */
 	char		*path;		/* save: the final image path */
 	char		*tmp_path;	/* save: written here, renamed when whole */
 	libxl_domain_config config;
@@ -362,6 +366,29 @@ report_death(struct hv *hv, uint32_t domid, enum hv_death why)
 		hv->cbs.domain_died(hv->cbs.arg, domid, why);
 }
 
+/*
+ * libxl reports a shutdown once per watch, and a suspend that we kept
+ * quiet (a save or migration) uses that report up.  A guest resumed from
+ * it gets a new watch, or its real end would never be heard of.
+ */
+static void
+watch_renew(struct hv *hv, uint32_t domid)
+{
+	libxl_evgen_domain_death *evgen;
+	struct hv_watch *w = watch_find(hv, domid);
+
+	if (w == NULL || w->reported)
+		return;
+	/* The new one first: the old keeps libxl's xenstore watch alive. */
+	if (libxl_evenable_domain_death(hv->ctx, domid, 0, &evgen) != 0) {
+		log_warnx("libxl: domain %u: cannot renew the watch for its death",
+		    domid);
+		return;
+	}
+	libxl_evdisable_domain_death(hv->ctx, w->evgen);
+	w->evgen = evgen;
+}
+
 static void
 event_occurs(void *user, libxl_event *ev)
 {
@@ -370,8 +397,8 @@ event_occurs(void *user, libxl_event *ev)
 	switch (ev->type) {
 	case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:
 		/*
-		 * A suspend is how a save ends: the save's own completion
-		 * tells the daemon, so it is not a death.
+		 * A suspend is how a save or a migration ends: its own
+		 * completion tells the daemon, so it is not a death.
 		 */
 		if (ev->u.domain_shutdown.shutdown_reason !=
 		    LIBXL_SHUTDOWN_REASON_SUSPEND)
@@ -569,6 +596,7 @@ hv_resume(struct hv *hv, uint32_t domid)
 		log_warnx("libxl: domain %u: cannot resume it", domid);
 		return -1;
 	}
+	watch_renew(hv, domid);
 	return 0;
 }
 
@@ -915,6 +943,7 @@ op_new(struct hv *hv, enum hv_op_kind kind, uint32_t domid, hv_done_cb cb,
 	op->cb = cb;
 	op->arg = arg;
 	op->fd = -1;
+	op->sock = -1;
 	libxl_domain_config_init(&op->config);
 	if ((op->deliver = event_new(hv->base, -1, 0, op_deliver, op)) == NULL) {
 		log_warnx("%s: event_new", __func__);
@@ -925,10 +954,28 @@ op_new(struct hv *hv, enum hv_op_kind kind, uint32_t domid, hv_done_cb cb,
 	return op;
 }
 
+/*
+ * libxl makes the caller's socket blocking for the stream and puts its
+ * flags back when done (libxl__fd_flags_restore); checked here, as the
+ * caller goes on with the socket in its own loop.
+ */
+static void
+sock_restore(struct hv_op *op)
+{
+	if (op->sock == -1)
+		return;
+	if (fcntl(op->sock, F_GETFL) != op->sock_flags &&
+	    fcntl(op->sock, F_SETFL, op->sock_flags) == -1)
+		log_warn("domain %u: %s: cannot restore the socket's flags",
+		    op->domid, op_names[op->kind]);
+	op->sock = -1;
+}
+
 /* An operation libxl refused at once: no callback will follow. */
 static int
 op_abandon(struct hv_op *op, int rc)
 {
+	sock_restore(op);
 	log_warnx("domain %u: %s refused by libxl: error %d", op->domid,
 	    op_names[op->kind], rc);
 	LIST_REMOVE(op, entry);
@@ -958,29 +1005,36 @@ created(struct hv_op *op, int rc)
 {
 	struct hv *hv = op->hv;
 
-	if (rc != 0) {
-		/* libxl may leave a half-made domain behind: nothing must stay. */
-		if (op->domid != (uint32_t)INVALID_DOMID && domain_exists(hv, op->domid))
-			libxl_domain_destroy(hv->ctx, op->domid, NULL);
-		op_finish(op, HV_FAILED);
-		return;
-	}
 	/* libxl leaves a new domain paused; the toolstack starts it. */
-	if (!op->paused && libxl_domain_unpause(hv->ctx, op->domid, NULL) != 0) {
+	if (rc == 0 && !op->paused &&
+	    libxl_domain_unpause(hv->ctx, op->domid, NULL) != 0) {
 		log_warnx("domain %u: made, but cannot be unpaused", op->domid);
-		libxl_domain_destroy(hv->ctx, op->domid, NULL);
-		op_finish(op, HV_FAILED);
+		rc = ERROR_FAIL;
+	}
+	if (rc == 0) {
+		op_finish(op, HV_OK);
 		return;
 	}
-	op_finish(op, HV_OK);
+	/* libxl may leave a half-made domain behind: nothing must stay. */
+	if (op->domid != (uint32_t)INVALID_DOMID && domain_exists(hv, op->domid) &&
+	    libxl_domain_destroy(hv->ctx, op->domid, NULL) != 0 &&
+	    domain_exists(hv, op->domid)) {
+		log_warnx("domain %u: %s failed, and the domain cannot be "
+		    "destroyed", op->domid, op_names[op->kind]);
+		op_finish(op, HV_LOST);
+		return;
+	}
+	op_finish(op, HV_FAILED);
 }
 
 /*
- * A save that failed: if the guest was suspended, resume it; the domain
- * is then as before (FAILED), or beyond help (LOST).
+ * A save or migration that failed.  If it suspended the guest, resume
+ * it, as xl does: the domain is then as before (FAILED), or beyond help
+ * (LOST).  libxl may fail before the guest suspends (it timed out, the
+ * stream broke early): then there is nothing to resume.
  */
 static void
-save_failed(struct hv_op *op)
+suspend_failed(struct hv_op *op)
 {
 	struct hv *hv = op->hv;
 	struct hv_domain d;
@@ -989,17 +1043,24 @@ save_failed(struct hv_op *op)
 		op_finish(op, HV_LOST);
 		return;
 	}
-	if (d.state == HV_DOM_SHUTDOWN &&
-	    libxl_domain_resume(hv->ctx, op->domid, 1, NULL) != 0) {
-		log_warnx("domain %u: suspended by a failed save and cannot be "
-		    "resumed", op->domid);
-		op_finish(op, HV_LOST);
+	if (d.state == HV_DOM_SHUTDOWN && d.shutdown_reason != HV_DEATH_SUSPEND) {
+		/* The guest's own end, which the death watch reports. */
+		op_finish(op, HV_FAILED);
 		return;
 	}
-	/* As it was: a domain saved from paused is paused again. */
+	if (d.state == HV_DOM_SHUTDOWN) {
+		if (libxl_domain_resume(hv->ctx, op->domid, 1, NULL) != 0) {
+			log_warnx("domain %u: suspended by a failed %s and cannot "
+			    "be resumed", op->domid, op_names[op->kind]);
+			op_finish(op, HV_LOST);
+			return;
+		}
+		watch_renew(hv, op->domid);
+	}
+	/* As it was: a domain suspended from paused is paused again. */
 	if (op->paused && libxl_domain_pause(hv->ctx, op->domid, NULL) != 0) {
-		log_warnx("domain %u: cannot pause it again after a failed save",
-		    op->domid);
+		log_warnx("domain %u: cannot pause it again after a failed %s",
+		    op->domid, op_names[op->kind]);
 		op_finish(op, HV_LOST);
 		return;
 	}
@@ -1016,9 +1077,11 @@ op_libxl_done(libxl_ctx *ctx, int rc, void *arg)
 	if (rc != 0)
 		log_debug("domain %u: %s: libxl error %d", op->domid,
 		    op_names[op->kind], rc);
+	sock_restore(op);
 	switch (op->kind) {
 	case OP_CREATE:
 	case OP_RESTORE:
+	case OP_MIGRATE_RECEIVE:
 		created(op, rc);
 		break;
 	case OP_SAVE:
@@ -1027,7 +1090,7 @@ op_libxl_done(libxl_ctx *ctx, int rc, void *arg)
 			if (rc == 0)
 				log_warn("domain %u: save image %s", op->domid,
 				    op->path);
-			save_failed(op);
+			suspend_failed(op);
 			break;
 		}
 		free(op->tmp_path);
@@ -1043,6 +1106,17 @@ op_libxl_done(libxl_ctx *ctx, int rc, void *arg)
 		break;
 	case OP_SAVE_DESTROY:
 		/* Saved either way; a domain that lingers is reaped later. */
+		op_finish(op, HV_OK);
+		break;
+	case OP_MIGRATE_SEND:
+		if (rc != 0) {
+			suspend_failed(op);
+			break;
+		}
+		/*
+		 * Suspended, not gone: the caller destroys it or resumes it,
+		 * once the receiver has said how it went.
+		 */
 		op_finish(op, HV_OK);
 		break;
 	case OP_DESTROY:
@@ -1079,13 +1153,41 @@ hv_create(struct hv *hv, const struct vm_spec *s, bool paused, hv_done_cb cb,
 	return 0;
 }
 
+/* Restore and migrate receive: a domain from libxl's stream on fd. */
+static int
+restore_start(struct hv_op *op, const struct vm_spec *s, int fd)
+{
+	libxl_domain_restore_params params;
+	struct hv *hv = op->hv;
+	int	 rc;
+
+	if (spec_to_config(s, &op->config) == -1) {
+		LIST_REMOVE(op, entry);
+		op_free(op);
+		return -1;
+	}
+	op_how(op);
+	libxl_domain_restore_params_init(&params);
+	/* One image, then the stream's END record: no Remus, no COLO. */
+	params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
+	/*
+	 * Our images are libxl's own stream, version 2 since Xen 4.6; left
+	 * at its default, libxl takes it for a legacy stream to convert.
+	 */
+	params.stream_version = 2;
+	rc = libxl_domain_create_restore(hv->ctx, &op->config, &op->domid, fd,
+	    -1, &params, &op->how, NULL);
+	libxl_domain_restore_params_dispose(&params);
+	if (rc != 0)
+		return op_abandon(op, rc);
+	return 0;
+}
+
 int
 hv_restore(struct hv *hv, const struct vm_spec *s, const char *image,
     bool paused, hv_done_cb cb, void *arg)
 {
-	libxl_domain_restore_params params;
 	struct hv_op *op;
-	int	 rc;
 
 	if ((op = op_new(hv, OP_RESTORE, INVALID_DOMID, cb, arg)) == NULL)
 		return -1;
@@ -1096,23 +1198,67 @@ hv_restore(struct hv *hv, const struct vm_spec *s, const char *image,
 		op_free(op);
 		return -1;
 	}
-	if (spec_to_config(s, &op->config) == -1) {
+	return restore_start(op, s, op->fd);
+}
+
+/*
+ * libxl reads the stream record by record, exactly to its END record,
+ * so the caller's protocol goes on after it on the same socket (as xl's
+ * migration ready message does).
+ */
+int
+hv_migrate_receive(struct hv *hv, const struct vm_spec *s, int fd,
+    hv_done_cb cb, void *arg)
+{
+	struct hv_op *op;
+
+	if ((op = op_new(hv, OP_MIGRATE_RECEIVE, INVALID_DOMID, cb, arg)) == NULL)
+		return -1;
+	/* The caller renames it and starts it once the sender lets go. */
+	op->paused = true;
+	if ((op->sock_flags = fcntl(fd, F_GETFL)) == -1) {
+		log_warn("%s: migrate receive: socket %d", s->name, fd);
+		LIST_REMOVE(op, entry);
+		op_free(op);
+		return -1;
+	}
+	op->sock = fd;
+	return restore_start(op, s, fd);
+}
+
+/*
+ * Save and migrate send: libxl suspends the guest (live: after copying
+ * its memory while it runs), streams it to fd and leaves it suspended.
+ */
+static int
+suspend_start(struct hv_op *op, const struct hv_domain *d, int fd, int flags)
+{
+	struct hv *hv = op->hv;
+	int	 rc;
+
+	/* A guest that shut down cannot answer: libxl would wait in vain. */
+	if (d->state == HV_DOM_SHUTDOWN || d->state == HV_DOM_DYING) {
+		log_warnx("domain %u: %s: the domain has shut down", op->domid,
+		    op_names[op->kind]);
+		op_finish(op, HV_FAILED);
+		return 0;
+	}
+	/* A paused guest cannot acknowledge the suspend request. */
+	op->paused = d->state == HV_DOM_PAUSED;
+	if (op->paused && libxl_domain_unpause(hv->ctx, op->domid, NULL) != 0) {
+		log_warnx("domain %u: cannot unpause it to %s it", op->domid,
+		    op_names[op->kind]);
 		LIST_REMOVE(op, entry);
 		op_free(op);
 		return -1;
 	}
 	op_how(op);
-	libxl_domain_restore_params_init(&params);
-	/*
-	 * Our images are libxl's own stream, version 2 since Xen 4.6; left
-	 * at its default, libxl takes it for a legacy stream to convert.
-	 */
-	params.stream_version = 2;
-	rc = libxl_domain_create_restore(hv->ctx, &op->config, &op->domid,
-	    op->fd, -1, &params, &op->how, NULL);
-	libxl_domain_restore_params_dispose(&params);
-	if (rc != 0)
+	rc = libxl_domain_suspend(hv->ctx, op->domid, fd, flags, &op->how);
+	if (rc != 0) {
+		if (op->paused && libxl_domain_pause(hv->ctx, op->domid, NULL) != 0)
+			log_warnx("domain %u: cannot pause it again", op->domid);
 		return op_abandon(op, rc);
+	}
 	return 0;
 }
 
@@ -1122,7 +1268,6 @@ hv_save(struct hv *hv, uint32_t domid, const char *image, hv_done_cb cb,
 {
 	struct hv_domain d;
 	struct hv_op *op;
-	int	 rc;
 
 	if (hv_domain_info(hv, domid, &d) == -1)
 		return -1;
@@ -1145,20 +1290,33 @@ hv_save(struct hv *hv, uint32_t domid, const char *image, hv_done_cb cb,
 		op_free(op);
 		return -1;
 	}
-	/* A paused guest cannot acknowledge the suspend request. */
-	op->paused = d.state == HV_DOM_PAUSED;
-	if (d.state == HV_DOM_PAUSED &&
-	    libxl_domain_unpause(hv->ctx, domid, NULL) != 0) {
-		LIST_REMOVE(op, entry);
-		op_free(op);
-		log_warnx("domain %u: cannot unpause it to save it", domid);
+	return suspend_start(op, &d, op->fd, 0);
+}
+
+int
+hv_migrate_send(struct hv *hv, uint32_t domid, int fd, bool live,
+    hv_done_cb cb, void *arg)
+{
+	struct hv_domain d;
+	struct hv_op *op;
+
+	if (domid == 0) {
+		log_warnx("%s: domain 0 is dom0", __func__);
+		errno = EPERM;
 		return -1;
 	}
-	op_how(op);
-	rc = libxl_domain_suspend(hv->ctx, domid, op->fd, 0, &op->how);
-	if (rc != 0)
-		return op_abandon(op, rc);
-	return 0;
+	if (hv_domain_info(hv, domid, &d) == -1)
+		return -1;
+	if ((op = op_new(hv, OP_MIGRATE_SEND, domid, cb, arg)) == NULL)
+		return -1;
+	if ((op->sock_flags = fcntl(fd, F_GETFL)) == -1) {
+		log_warn("domain %u: migrate send: socket %d", domid, fd);
+		LIST_REMOVE(op, entry);
+		op_free(op);
+		return -1;
+	}
+	op->sock = fd;
+	return suspend_start(op, &d, fd, live ? LIBXL_SUSPEND_LIVE : 0);
 }
 
 /* The operations that take only a domain. */
@@ -1275,4 +1433,46 @@ hv_set_memory(struct hv *hv, uint32_t domid, uint64_t mib, hv_done_cb cb,
 		return op_abandon(op, rc);
 	op_finish(op, HV_OK);
 	return 0;
+}
+
+int
+hv_rename(struct hv *hv, uint32_t domid, const char *name)
+{
+	char	*old = NULL;
+	uint32_t other;
+	int	 rc = -1;
+
+	if (domid == 0) {
+		log_warnx("%s: domain 0 is dom0", __func__);
+		errno = EPERM;
+		return -1;
+	}
+	if (name == NULL || name[0] == '\0' || strlen(name) > VMSPEC_NAME_MAX) {
+		log_warnx("domain %u: rename: bad name", domid);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((old = libxl_domid_to_name(hv->ctx, domid)) == NULL) {
+		log_debug("domain %u: rename: no such domain", domid);
+		errno = ENOENT;
+		goto out;
+	}
+	/* libxl checks it too, but says only ERROR_INVAL. */
+	if (libxl_name_to_domid(hv->ctx, name, &other) == 0 && other != domid) {
+		log_warnx("domain %u: rename: domain %u is named %s", domid,
+		    other, name);
+		errno = EEXIST;
+		goto out;
+	}
+	/* With the old name, libxl checks in its transaction that it holds. */
+	if (libxl_domain_rename(hv->ctx, domid, old, name) != 0) {
+		log_warnx("libxl: domain %u: cannot rename %s to %s", domid, old,
+		    name);
+		errno = EIO;
+		goto out;
+	}
+	rc = 0;
+ out:
+	free(old);
+	return rc;
 }

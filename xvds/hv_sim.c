@@ -24,20 +24,36 @@
  *    away; restore reads it back under a new domid with the caller's
  *    spec, as libxl uses the caller's config.  A missing image is refused
  *    at once (-1), a corrupt one fails the restore (HV_FAILED);
+ *  - a migration streams the domain over the caller's socket in the save
+ *    image's encoding, whose header gives the length: the receiver reads
+ *    exactly the stream and not a byte past it, and the caller talks on
+ *    after it.  Send suspends the guest first, or last when live; on
+ *    HV_OK it stays suspended until destroyed or hv_resume'd, on failure
+ *    it runs on.  Receive builds the domain with the caller's spec and
+ *    leaves it paused; a truncated or garbled stream fails it
+ *    (HV_FAILED).  Both move the stream with non-blocking calls from the
+ *    loop, so that both ends may share one loop;
+ *  - hv_rename keeps names unique (EEXIST);
  *  - a watched domain's death is reported once.  A death an operation
  *    causes (save, destroy: gone) is reported before the operation's
- *    result; a domain lost by a failed operation, after it.  A save's
- *    suspend is not a death, as in hv_libxl.c;
+ *    result; a domain lost by a failed operation, after it.  A suspend
+ *    (save, migration) is not a death, as in hv_libxl.c;
  *  - arguments libxl refuses at once (vCPUs or memory out of range) get
  *    -1 with EINVAL, or ENOMEM for memory the host does not have free.
  * Simplified or added, and said so where it matters:
  *  - one operation per domain at a time (another gets -1, EBUSY), except
  *    destroy, which ends the one under way with HV_LOST;
- *  - a shut-down domain cannot be saved (HV_FAILED); operations on
+ *  - a shut-down domain cannot be saved or sent (HV_FAILED); operations on
  *    domain 0 are refused (EPERM);
- *  - restore also checks that the image holds the spec's name;
- *  - a failed create or restore reports HV_SIM_DOMID_INVALID, as libxl
- *    does; a lost one reports the domid it had, which may need a destroy;
+ *  - restore also checks that the image holds the spec's name, and a
+ *    migration that its stream holds the spec's name or that name with a
+ *    "--" suffix (the caller's temporary name);
+ *  - a migration's latency runs after its stream.  A receive refused
+ *    (name taken, no memory) leaves the stream unread.  The socket must
+ *    be a stream socket (EINVAL);
+ *  - a failed build (create, restore, receive) reports
+ *    HV_SIM_DOMID_INVALID, as libxl does; a lost one reports the domid it
+ *    had, which may need a destroy;
  *  - hv_spec_to_json is this file's own JSON of the spec, not libxl's.
  *
  * CPU: each domain keeps a load (CPUs busy) while it runs; loads beyond
@@ -49,6 +65,7 @@
 
 #include <sys/queue.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +103,8 @@ const char *const hv_sim_op_names[] = {
 	[HV_SIM_OP_DESTROY] = "destroy",
 	[HV_SIM_OP_SET_VCPUS] = "set-vcpus",
 	[HV_SIM_OP_SET_MEMORY] = "set-memory",
+	[HV_SIM_OP_MIGRATE_SEND] = "migrate-send",
+	[HV_SIM_OP_MIGRATE_RECEIVE] = "migrate-receive",
 };
 
 /* Local: vmspec.h's vm_type_names belongs to the template code. */
@@ -105,6 +124,8 @@ static const unsigned default_latency_ms[HV_SIM_OP__COUNT] = {
 	[HV_SIM_OP_DESTROY] = 5,
 	[HV_SIM_OP_SET_VCPUS] = 1,
 	[HV_SIM_OP_SET_MEMORY] = 1,
+	[HV_SIM_OP_MIGRATE_SEND] = 30,
+	[HV_SIM_OP_MIGRATE_RECEIVE] = 30,
 };
 
 /* A callback owed to the caller, delivered from the loop in order. */
@@ -132,6 +153,14 @@ struct sim_op {
 	uint64_t	 mib;
 	char		 image[PATH_MAX];
 	char		 partial[PATH_MAX + 8];	/* save: removed unless renamed */
+	/* Migration: the stream, on the caller's socket. */
+	struct event	*io;		/* until the stream has gone through */
+	bool		 suspended;	/* send: by us, before the stream */
+	char		*buf;		/* send: all of it; receive: the body */
+	size_t		 off, want;
+	uint64_t	 sum;		/* receive: the body's checksum */
+	char		 hdr[128];	/* receive: the header line */
+	size_t		 hdr_len;
 };
 
 struct sim_dom {
@@ -194,6 +223,7 @@ struct hv {
 
 static void	 notes_fire(evutil_socket_t, short, void *);
 static void	 op_fire(evutil_socket_t, short, void *);
+static void	 stream_io(evutil_socket_t, short, void *);
 static void	 guest_poweroff(evutil_socket_t, short, void *);
 
 /* Clock and CPU accounting */
@@ -474,6 +504,18 @@ dom_shut(struct hv *hv, struct sim_dom *d, enum hv_death why)
 		dom_report(hv, d, why);
 }
 
+/*
+ * The guest suspends for a migration.  The request takes the place of a
+ * shutdown request not yet answered, as Xen's guests read both from the
+ * same xenstore node.
+ */
+static void
+dom_suspend(struct hv *hv, struct sim_dom *d)
+{
+	d->shutdown_asked = false;
+	dom_shut(hv, d, HV_DEATH_SUSPEND);
+}
+
 static void
 guest_poweroff(evutil_socket_t fd, short what, void *arg)
 {
@@ -542,6 +584,9 @@ op_free(struct hv *hv, struct sim_op *op)
 		log_warn("domain %u: save: %s", op->domid, op->partial);
 	TAILQ_REMOVE(&hv->ops, op, entry);
 	event_free(op->timer);
+	if (op->io != NULL)
+		event_free(op->io);	/* the socket is the caller's */
+	free(op->buf);
 	free(op->note);
 	free(op);
 }
@@ -577,7 +622,20 @@ op_finish(struct hv *hv, struct sim_op *op, enum hv_result res, uint32_t domid)
 static bool
 op_builds(enum hv_sim_op kind)
 {
-	return kind == HV_SIM_OP_CREATE || kind == HV_SIM_OP_RESTORE;
+	return kind == HV_SIM_OP_CREATE || kind == HV_SIM_OP_RESTORE ||
+	    kind == HV_SIM_OP_MIGRATE_RECEIVE;
+}
+
+/* A send that failed: a guest it suspended runs on, as libxl resumes it. */
+static void
+send_undo(struct hv *hv, struct sim_op *op, struct sim_dom *d)
+{
+	if (d == NULL || !op->suspended || !d->shut ||
+	    d->reason != HV_DEATH_SUSPEND)
+		return;
+	sim_settle(hv);
+	d->shut = false;
+	op->suspended = false;
 }
 
 /*
@@ -625,6 +683,8 @@ op_start(struct hv *hv, struct sim_dom *d, enum hv_sim_op kind, hv_done_cb cb,
 	if (d->busy != NULL) {
 		/* Destroy cuts the operation under way short: it is lost. */
 		evtimer_del(d->busy->timer);
+		if (d->busy->io != NULL)
+			event_del(d->busy->io);
 		op->preempted = d->busy;
 	}
 	d->busy = op;
@@ -769,17 +829,18 @@ spec_check(const struct vm_spec *s, const char *what)
 
 /*
  * "XVDS-SIM-IMAGE <version> <length> <fnv1a-64>\n", then the JSON body
- * of that length, then "\n".  Written to tmp and renamed to path, so a
- * reader never sees half an image.
+ * of that length, then "\n": a save image, and a migration stream too.
+ * The header gives the length, so a reader of a stream knows where it
+ * ends.  The whole image into *buf_r, to be freed.
  */
 static int
-image_write(const struct sim_dom *d, const char *tmp, const char *path)
+image_encode(const struct sim_dom *d, const char *what, char **buf_r,
+    size_t *len_r)
 {
-	char	*body = NULL;
+	char	 hdr[128], *body = NULL, *buf = NULL;
 	json_t	*j = NULL, *spec;
-	FILE	*f = NULL;
 	size_t	 len;
-	int	 rc = -1;
+	int	 n, rc = -1;
 
 	if ((j = json_object()) == NULL || (spec = spec_json(&d->spec)) == NULL ||
 	    jset(j, "spec", spec) != 0 ||
@@ -787,17 +848,44 @@ image_write(const struct sim_dom *d, const char *tmp, const char *path)
 	    jset(j, "memory_mib", json_integer((json_int_t)d->mem_mib)) != 0 ||
 	    jset(j, "vcpus", json_integer(d->vcpus)) != 0 ||
 	    (body = json_dumps(j, JSON_COMPACT)) == NULL) {
-		log_warnx("domain %u: save: cannot encode the image", d->domid);
+		log_warnx("domain %u: %s: cannot encode the image", d->domid, what);
 		goto out;
 	}
 	len = strlen(body);
+	n = snprintf(hdr, sizeof(hdr), "%s %u %zu %016" PRIx64 "\n",
+	    SIM_IMAGE_MAGIC, SIM_IMAGE_VERSION, len, fnv1a(body, len));
+	if ((buf = malloc((size_t)n + len + 1)) == NULL) {
+		log_warn("domain %u: %s", d->domid, what);
+		goto out;
+	}
+	memcpy(buf, hdr, (size_t)n);
+	memcpy(buf + n, body, len);
+	buf[(size_t)n + len] = '\n';
+	*buf_r = buf;
+	*len_r = (size_t)n + len + 1;
+	rc = 0;
+ out:
+	free(body);
+	json_decref(j);
+	return rc;
+}
+
+/* Written to tmp and renamed to path, so a reader never sees half an image. */
+static int
+image_write(const struct sim_dom *d, const char *tmp, const char *path)
+{
+	char	*buf = NULL;
+	FILE	*f = NULL;
+	size_t	 len;
+	int	 rc = -1;
+
+	if (image_encode(d, "save", &buf, &len) == -1)
+		goto out;
 	if ((f = fopen(tmp, "w")) == NULL) {
 		log_warn("domain %u: save: %s", d->domid, tmp);
 		goto out;
 	}
-	if (fprintf(f, "%s %u %zu %016" PRIx64 "\n%s\n", SIM_IMAGE_MAGIC,
-	    SIM_IMAGE_VERSION, len, fnv1a(body, len), body) < 0 ||
-	    fclose(f) != 0) {
+	if (fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
 		f = NULL;
 		log_warn("domain %u: save: %s", d->domid, tmp);
 		goto out;
@@ -811,7 +899,69 @@ image_write(const struct sim_dom *d, const char *tmp, const char *path)
  out:
 	if (f != NULL)
 		fclose(f);
-	free(body);
+	free(buf);
+	return rc;
+}
+
+/* An image's header line: the length and checksum of its body. */
+static int
+image_header(uint32_t domid, const char *what, const char *line, size_t *len_r,
+    uint64_t *sum_r)
+{
+	char	 magic[32];
+	unsigned version;
+
+	if (sscanf(line, "%31s %u %zu %" SCNx64, magic, &version, len_r,
+	    sum_r) != 4 || strcmp(magic, SIM_IMAGE_MAGIC) != 0) {
+		log_warnx("domain %u: %s: not an image", domid, what);
+		return -1;
+	}
+	if (version != SIM_IMAGE_VERSION || *len_r == 0 ||
+	    *len_r > SIM_IMAGE_MAX) {
+		log_warnx("domain %u: %s: version %u, length %zu unsupported",
+		    domid, what, version, *len_r);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * An image's body (len bytes, then body[len], which must be "\n")
+ * against its checksum and the name it must hold: name itself or, for an
+ * incoming migration, name less a "--" suffix (the caller's temporary
+ * name while both copies exist).  Its uuid into uuid_r.
+ */
+static int
+image_body(uint32_t domid, const char *what, const char *body, size_t len,
+    uint64_t sum, const char *name, bool incoming, char uuid_r[37])
+{
+	json_t	*j = NULL;
+	json_error_t err;
+	const char *iname, *iuuid;
+	size_t	 ilen;
+	int	 rc = -1;
+
+	if (body[len] != '\n' || fnv1a(body, len) != sum) {
+		log_warnx("domain %u: %s: truncated or corrupt", domid, what);
+		return -1;
+	}
+	if ((j = json_loadb(body, len, 0, &err)) == NULL ||
+	    json_unpack(j, "{s:{s:s}, s:s}", "spec", "name", &iname,
+	    "uuid", &iuuid) != 0 || strlen(iuuid) != 36) {
+		log_warnx("domain %u: %s: bad contents", domid, what);
+		goto out;
+	}
+	ilen = strlen(iname);
+	if (strcmp(iname, name) != 0 && (!incoming ||
+	    strncmp(name, iname, ilen) != 0 ||
+	    strncmp(name + ilen, "--", 2) != 0)) {
+		log_warnx("domain %u: %s holds domain %s, not %s", domid, what,
+		    iname, name);
+		goto out;
+	}
+	memcpy(uuid_r, iuuid, 37);
+	rc = 0;
+ out:
 	json_decref(j);
 	return rc;
 }
@@ -820,59 +970,37 @@ image_write(const struct sim_dom *d, const char *tmp, const char *path)
 static int
 image_read(uint32_t domid, const char *path, const char *name, char uuid_r[37])
 {
-	char	 hdr[128], magic[32], tail[2];
+	char	 hdr[128], tail[2], what[PATH_MAX + 16];
 	char	*body = NULL;
-	json_t	*j = NULL;
-	json_error_t err;
-	const char *iname, *iuuid;
 	FILE	*f = NULL;
-	unsigned version;
 	size_t	 len;
 	uint64_t sum;
 	int	 rc = -1;
 
+	snprintf(what, sizeof(what), "restore: %s", path);
 	if ((f = fopen(path, "r")) == NULL) {
-		log_warn("domain %u: restore: %s", domid, path);
+		log_warn("domain %u: %s", domid, what);
 		goto out;
 	}
-	if (fgets(hdr, sizeof(hdr), f) == NULL ||
-	    sscanf(hdr, "%31s %u %zu %" SCNx64, magic, &version, &len, &sum) != 4 ||
-	    strcmp(magic, SIM_IMAGE_MAGIC) != 0) {
-		log_warnx("domain %u: restore: %s: not an image", domid, path);
+	if (fgets(hdr, sizeof(hdr), f) == NULL) {
+		log_warnx("domain %u: %s: not an image", domid, what);
 		goto out;
 	}
-	if (version != SIM_IMAGE_VERSION || len == 0 || len > SIM_IMAGE_MAX) {
-		log_warnx("domain %u: restore: %s: version %u, length %zu "
-		    "unsupported", domid, path, version, len);
+	if (image_header(domid, what, hdr, &len, &sum) == -1)
 		goto out;
-	}
 	if ((body = malloc(len + 1)) == NULL) {
 		log_warn("%s", __func__);
 		goto out;
 	}
+	/* Exactly one byte after the body: a file holds one image. */
 	if (fread(body, 1, len, f) != len ||
-	    fread(tail, 1, sizeof(tail), f) != 1 || tail[0] != '\n' ||
-	    fnv1a(body, len) != sum) {
-		log_warnx("domain %u: restore: %s: truncated or corrupt", domid,
-		    path);
+	    fread(tail, 1, sizeof(tail), f) != 1) {
+		log_warnx("domain %u: %s: truncated or corrupt", domid, what);
 		goto out;
 	}
-	body[len] = '\0';
-	if ((j = json_loadb(body, len, 0, &err)) == NULL ||
-	    json_unpack(j, "{s:{s:s}, s:s}", "spec", "name", &iname,
-	    "uuid", &iuuid) != 0 || strlen(iuuid) != 36) {
-		log_warnx("domain %u: restore: %s: bad contents", domid, path);
-		goto out;
-	}
-	if (strcmp(iname, name) != 0) {
-		log_warnx("domain %u: restore: %s holds domain %s, not %s", domid,
-		    path, iname, name);
-		goto out;
-	}
-	memcpy(uuid_r, iuuid, 37);
-	rc = 0;
+	body[len] = tail[0];
+	rc = image_body(domid, what, body, len, sum, name, false, uuid_r);
  out:
-	json_decref(j);
 	free(body);
 	if (f != NULL)
 		fclose(f);
@@ -897,6 +1025,7 @@ op_apply(struct hv *hv, struct sim_op *op, struct sim_dom *d,
 			return HV_FAILED;
 		}
 		/* FALLTHROUGH */
+	case HV_SIM_OP_MIGRATE_RECEIVE:	/* its stream was checked as it came */
 	case HV_SIM_OP_CREATE:
 		/* Xen builds a domain paused; the toolstack unpauses it. */
 		d->building = false;
@@ -945,6 +1074,17 @@ op_apply(struct hv *hv, struct sim_op *op, struct sim_dom *d,
 	case HV_SIM_OP_DESTROY:
 		dom_remove(hv, d, HV_DEATH_GONE);
 		return HV_OK;
+	case HV_SIM_OP_MIGRATE_SEND:
+		/* Live, the guest ran while its memory went; now it stops. */
+		if (!op->suspended) {
+			if (d->shut) {
+				log_warnx("domain %u: %s: the domain has shut down",
+				    d->domid, what);
+				return HV_FAILED;
+			}
+			dom_suspend(hv, d);
+		}
+		return HV_OK;
 	case HV_SIM_OP_SET_VCPUS:
 		/* Checked when asked; the maximum does not change. */
 		d->vcpus = op->vcpus;
@@ -991,6 +1131,8 @@ op_fire(evutil_socket_t fd, short what, void *arg)
 		res = op->inject;
 		if (res == HV_LOST || op_builds(op->kind))
 			gone = d;
+		else
+			send_undo(hv, op, d);
 		log_debug("domain %u: %s: injected %s", d->domid,
 		    hv_sim_op_names[op->kind], res == HV_LOST ? "loss" : "failure");
 	} else
@@ -1002,10 +1144,155 @@ op_fire(evutil_socket_t fd, short what, void *arg)
 		dom_remove(hv, gone, HV_DEATH_GONE);
 }
 
-/* Create and restore: a new domain, built from the spec. */
+/* Migration streams */
+
+/* The stream runs over a connected stream socket, as hv.h says. */
+static int
+sock_check(int fd, const char *what)
+{
+	socklen_t len = sizeof(int);
+	int	 type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1) {
+		log_warn("%s: fd %d", what, fd);
+		return -1;
+	}
+	if (type != SOCK_STREAM) {
+		log_warnx("%s: fd %d is not a stream socket", what, fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The stream broke: the operation fails at once, without its latency. */
+static void
+stream_fail(struct sim_op *op)
+{
+	struct hv *hv = op->hv;
+	struct sim_dom *d = dom_find(hv, op->domid);
+	bool	 builds = op_builds(op->kind);
+
+	event_del(op->io);
+	sim_settle(hv);
+	if (d != NULL && d->busy == op)
+		d->busy = NULL;
+	if (d == NULL) {
+		/* It vanished under the operation (hv_sim_kill, GONE). */
+		op_finish(hv, op, HV_LOST, op->domid);
+		return;
+	}
+	if (!builds)
+		send_undo(hv, op, d);
+	op_finish(hv, op, HV_FAILED, builds ? HV_SIM_DOMID_INVALID : op->domid);
+	if (builds)
+		dom_remove(hv, d, HV_DEATH_GONE);
+}
+
+/*
+ * The receiver's header, a byte at a time: nothing after its newline is
+ * ours to read.  -1 (logged) when it cannot be a stream's.
+ */
+static int
+stream_header(struct sim_op *op)
+{
+	const char *what = hv_sim_op_names[op->kind];
+	size_t	 len, magic_len = strlen(SIM_IMAGE_MAGIC);
+	char	 c = op->hdr[op->hdr_len++];
+
+	/* Garbage shows at once, not a line of it later. */
+	if ((op->hdr_len <= magic_len && c != SIM_IMAGE_MAGIC[op->hdr_len - 1]) ||
+	    (c != '\n' && op->hdr_len == sizeof(op->hdr) - 1)) {
+		log_warnx("domain %u: %s: not an image", op->domid, what);
+		return -1;
+	}
+	if (c != '\n')
+		return 0;
+	op->hdr[op->hdr_len] = '\0';
+	if (image_header(op->domid, what, op->hdr, &len, &op->sum) == -1)
+		return -1;
+	/* The body, then its newline; image_header capped the length. */
+	if ((op->buf = malloc(len + 1)) == NULL) {
+		log_warn("domain %u: %s", op->domid, what);
+		return -1;
+	}
+	op->off = 0;
+	op->want = len + 1;
+	return 0;
+}
+
+/* The whole stream went through: the operation's latency follows. */
+static void
+stream_done(struct sim_op *op)
+{
+	struct hv *hv = op->hv;
+	struct sim_dom *d;
+
+	event_del(op->io);
+	if (op->kind == HV_SIM_OP_MIGRATE_RECEIVE) {
+		/* The domain being built (a destroy would have stopped us). */
+		d = dom_find(hv, op->domid);
+		if (d == NULL || image_body(op->domid, hv_sim_op_names[op->kind],
+		    op->buf, op->want - 1, op->sum, d->spec.name, true,
+		    d->uuid) == -1) {
+			stream_fail(op);
+			return;
+		}
+	}
+	free(op->buf);
+	op->buf = NULL;
+	op_schedule(hv, op);
+}
+
+/*
+ * Moves a stream along as far as the socket lets it.  Never blocking:
+ * the other end may be on this same loop.  A sender made to fail stops
+ * halfway (want is short) and fails in op_fire.
+ */
+static void
+stream_io(evutil_socket_t fd, short events, void *arg)
+{
+	struct sim_op *op = arg;
+	const char *what = hv_sim_op_names[op->kind];
+	bool	 sending = op->kind == HV_SIM_OP_MIGRATE_SEND;
+	ssize_t	 n;
+	bool	 header;
+
+	(void)events;
+	while (op->off < op->want || (!sending && op->buf == NULL)) {
+		header = !sending && op->buf == NULL;
+		/* MSG_NOSIGNAL: a receiver gone is an error, not SIGPIPE. */
+		if (sending)
+			n = send(fd, op->buf + op->off, op->want - op->off,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		else if (header)
+			n = recv(fd, op->hdr + op->hdr_len, 1, MSG_DONTWAIT);
+		else
+			n = recv(fd, op->buf + op->off, op->want - op->off,
+			    MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == 0)
+			log_warnx("domain %u: %s: the stream ends early", op->domid,
+			    what);
+		else if (n == -1)
+			log_warn("domain %u: %s", op->domid, what);
+		if (n <= 0 || (header && stream_header(op) == -1)) {
+			stream_fail(op);
+			return;
+		}
+		if (!header)
+			op->off += (size_t)n;
+	}
+	stream_done(op);
+}
+
+/* Create, restore and migrate receive: a new domain, built from the spec. */
 static int
 build_start(struct hv *hv, enum hv_sim_op kind, const struct vm_spec *spec,
-    const char *image, bool paused, hv_done_cb cb, void *arg)
+    const char *image, int sock, bool paused, hv_done_cb cb, void *arg)
 {
 	const char *what = hv_sim_op_names[kind];
 	struct sim_dom *d;
@@ -1017,7 +1304,8 @@ build_start(struct hv *hv, enum hv_sim_op kind, const struct vm_spec *spec,
 		errno = EINVAL;
 		return -1;
 	}
-	if (spec_check(spec, what) == -1)
+	if (spec_check(spec, what) == -1 ||
+	    (sock != -1 && sock_check(sock, what) == -1))
 		return -1;
 	if (image != NULL && strlen(image) >= sizeof(op->image)) {
 		log_warnx("%s: %s: image path too long", what, spec->name);
@@ -1037,11 +1325,19 @@ build_start(struct hv *hv, enum hv_sim_op kind, const struct vm_spec *spec,
 		free(d);
 		return -1;
 	}
+	if (sock != -1 && (op->io = event_new(hv->base, sock, EV_READ | EV_PERSIST,
+	    stream_io, op)) == NULL) {
+		log_warnx("%s: %s: cannot watch the socket", what, spec->name);
+		op_free(hv, op);
+		free(d);
+		errno = ENOMEM;
+		return -1;
+	}
 	op->paused = paused;
 	if (image != NULL)
 		snprintf(op->image, sizeof(op->image), "%s", image);
 
-	/* Refusals that libxl reports through the operation. */
+	/* Refusals that libxl reports through the operation, stream unread. */
 	free_mib = sim_free_mib(hv);
 	if (dom_by_name(hv, spec->name) != NULL || spec->memory_mib > free_mib) {
 		if (dom_by_name(hv, spec->name) != NULL)
@@ -1073,7 +1369,10 @@ build_start(struct hv *hv, enum hv_sim_op kind, const struct vm_spec *spec,
 	d->busy = op;
 	TAILQ_INSERT_TAIL(&hv->doms, d, entry);
 	op->domid = d->domid;
-	op_schedule(hv, op);
+	if (op->io != NULL)
+		event_add(op->io, NULL);
+	else
+		op_schedule(hv, op);
 	log_debug("domain %u (%s): %s started", d->domid, spec->name, what);
 	return 0;
 }
@@ -1325,7 +1624,7 @@ int
 hv_create(struct hv *hv, const struct vm_spec *spec, bool paused,
     hv_done_cb cb, void *arg)
 {
-	return build_start(hv, HV_SIM_OP_CREATE, spec, NULL, paused, cb, arg);
+	return build_start(hv, HV_SIM_OP_CREATE, spec, NULL, -1, paused, cb, arg);
 }
 
 int
@@ -1345,7 +1644,8 @@ hv_restore(struct hv *hv, const struct vm_spec *spec, const char *image,
 		return -1;
 	}
 	close(fd);
-	return build_start(hv, HV_SIM_OP_RESTORE, spec, image, paused, cb, arg);
+	return build_start(hv, HV_SIM_OP_RESTORE, spec, image, -1, paused, cb,
+	    arg);
 }
 
 int
@@ -1454,6 +1754,93 @@ hv_set_memory(struct hv *hv, uint32_t domid, uint64_t mib, hv_done_cb cb,
 	if ((op = op_start(hv, d, HV_SIM_OP_SET_MEMORY, cb, arg)) == NULL)
 		return -1;
 	op->mib = mib;
+	return 0;
+}
+
+int
+hv_migrate_send(struct hv *hv, uint32_t domid, int fd, bool live,
+    hv_done_cb cb, void *arg)
+{
+	const char *what = hv_sim_op_names[HV_SIM_OP_MIGRATE_SEND];
+	struct sim_dom *d;
+	struct sim_op *op;
+	char	*buf;
+	size_t	 len;
+
+	if ((d = op_target(hv, HV_SIM_OP_MIGRATE_SEND, domid)) == NULL ||
+	    sock_check(fd, what) == -1)
+		return -1;
+	/* What the guest is now: live, nothing changes it while it goes. */
+	if (image_encode(d, what, &buf, &len) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((op = op_new(hv, HV_SIM_OP_MIGRATE_SEND, domid, cb, arg)) == NULL) {
+		free(buf);
+		return -1;
+	}
+	op->buf = buf;
+	if ((op->io = event_new(hv->base, fd, EV_WRITE | EV_PERSIST, stream_io,
+	    op)) == NULL) {
+		log_warnx("%s: domain %u: cannot watch the socket", what, domid);
+		op_free(hv, op);
+		errno = ENOMEM;
+		return -1;
+	}
+	/* Made to fail, it breaks off halfway, as a broken migration does. */
+	op->want = op->inject != HV_OK ? len / 2 : len;
+	if (d->shut) {
+		/* libxl cannot suspend a guest that is down (or suspended). */
+		log_warnx("domain %u: %s: the domain has shut down", domid, what);
+		op_finish(hv, op, HV_FAILED, domid);
+		return 0;
+	}
+	d->busy = op;
+	if (!live) {
+		dom_suspend(hv, d);
+		op->suspended = true;
+	}
+	event_add(op->io, NULL);
+	log_debug("domain %u (%s): %s started, %s", domid, d->spec.name, what,
+	    live ? "live" : "suspended");
+	return 0;
+}
+
+int
+hv_migrate_receive(struct hv *hv, const struct vm_spec *spec, int fd,
+    hv_done_cb cb, void *arg)
+{
+	/* Paused: the caller renames it and starts it once the sender lets go. */
+	return build_start(hv, HV_SIM_OP_MIGRATE_RECEIVE, spec, NULL, fd, true,
+	    cb, arg);
+}
+
+/* Synchronous, as libxl_domain_rename is (a xenstore transaction). */
+int
+hv_rename(struct hv *hv, uint32_t domid, const char *name)
+{
+	struct sim_dom *d, *other;
+
+	if ((d = dom_lookup(hv, domid, __func__)) == NULL)
+		return -1;
+	if (domid == 0) {
+		log_warnx("%s: domain 0 is dom0", __func__);
+		errno = EPERM;
+		return -1;
+	}
+	if (name == NULL || name[0] == '\0' ||
+	    strlen(name) >= sizeof(d->spec.name)) {
+		log_warnx("%s: domain %u: bad name", __func__, domid);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((other = dom_by_name(hv, name)) != NULL && other != d) {
+		log_warnx("%s: domain %u: domain %u is named %s", __func__, domid,
+		    other->domid, name);
+		errno = EEXIST;
+		return -1;
+	}
+	snprintf(d->spec.name, sizeof(d->spec.name), "%s", name);
 	return 0;
 }
 
@@ -1609,6 +1996,13 @@ hv_resume(struct hv *hv, uint32_t domid)
 	if (!d->shut || d->reason != HV_DEATH_SUSPEND) {
 		errno = EINVAL;
 		log_debug("domain %u: resume: not suspended", domid);
+		return -1;
+	}
+	/* A send still under way undoes its own suspend if it fails. */
+	if (d->busy != NULL) {
+		errno = EBUSY;
+		log_debug("domain %u: resume: %s under way", domid,
+		    hv_sim_op_names[d->busy->kind]);
 		return -1;
 	}
 	sim_settle(hv);

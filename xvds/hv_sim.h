@@ -23,6 +23,8 @@ enum hv_sim_op {
 	HV_SIM_OP_DESTROY,
 	HV_SIM_OP_SET_VCPUS,
 	HV_SIM_OP_SET_MEMORY,
+	HV_SIM_OP_MIGRATE_SEND,
+	HV_SIM_OP_MIGRATE_RECEIVE,
 	HV_SIM_OP__COUNT,
 };
 
@@ -44,6 +46,7 @@ int	hv_sim_set_host(struct hv *, unsigned cpus, uint64_t total_mib,
 /*
  * How long an operation takes, on the event loop's timers.  Zero still
  * completes from the loop.  Defaults: create 50, restore and save 30,
+ * migrate send and receive 30 (after the stream has gone through),
  * destroy 5, shutdown (to ask) 1, the others 1 ms.
  */
 int	hv_sim_set_latency(struct hv *, enum hv_sim_op, unsigned ms);
@@ -53,7 +56,9 @@ void	hv_sim_set_shutdown_delay(struct hv *, unsigned ms);
 /*
  * The next operation of that kind to start ends with HV_FAILED (the
  * domain as it was) or HV_LOST (the domain removed), whatever it would
- * have done.  HV_OK cancels an injection not yet used.
+ * have done.  HV_OK cancels an injection not yet used.  A migrate send
+ * so made to fail writes only the first half of its stream, as a broken
+ * migration does; a migrate receive reads the whole stream first.
  */
 int	hv_sim_fail_next(struct hv *, enum hv_sim_op, enum hv_result);
 

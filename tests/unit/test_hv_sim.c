@@ -3,10 +3,12 @@
  * test_hv_sim.c — the simulated hypervisor (xvds/hv_sim.c) on a real
  * libevent loop: every operation's success and its effect on the domain
  * list, failure injection, death reports, memory and CPU accounting, save
- * images, several hosts in one process, and closing with work pending.
+ * images, several hosts in one process, closing with work pending, and
+ * migration between two hosts on one loop over a socketpair.
  */
 #include <config.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -1374,6 +1376,575 @@ test_spec_to_json(void **state)
 	assert_null(hv_spec_to_json(f->hv, &s));
 }
 
+/* Migration: two hosts on one loop, a socket between them. */
+
+struct pair {
+	struct fx	 dst;		/* the receiving host, on f's loop */
+	int		 sv[2];		/* [0] the sender's end, [1] the receiver's */
+};
+
+static void
+pair_open(struct fx *f, struct pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dst.base = f->base;
+	p->dst.hv = hv_open(f->base, NULL);
+	assert_non_null(p->dst.hv);
+	fast(p->dst.hv);
+	/* Non-blocking, as the daemon's are: the simulator must wait its turn. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    p->sv), 0);
+}
+
+static void
+pair_close(struct pair *p)
+{
+	hv_close(p->dst.hv);
+	if (p->sv[0] != -1)
+		close(p->sv[0]);
+	if (p->sv[1] != -1)
+		close(p->sv[1]);
+}
+
+/* Starts sending domid over p. */
+static void
+send_start(struct fx *f, struct pair *p, uint32_t domid, bool live,
+    struct rec *r)
+{
+	assert_int_equal(CALL(hv_migrate_send(f->hv, domid, p->sv[0], live,
+	    done_cb, r)), 0);
+}
+
+/* Starts receiving a guest of that name and memory over p. */
+static void
+receive_start(struct pair *p, const char *name, uint64_t mib, struct rec *r)
+{
+	struct vm_spec s;
+
+	spec_init(&s, name, mib);
+	assert_int_equal(CALL(hv_migrate_receive(p->dst.hv, &s, p->sv[1],
+	    done_cb, r)), 0);
+}
+
+/* Whatever is waiting on fd, without waiting for more. */
+static size_t
+drain(int fd, char *buf, size_t size)
+{
+	ssize_t	 n;
+	size_t	 got = 0;
+
+	while (got < size && (n = recv(fd, buf + got, size - got,
+	    MSG_DONTWAIT)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+/* A whole stream as a sender writes it; its domain is left suspended. */
+static size_t
+capture(struct fx *f, const char *name, char *buf, size_t size)
+{
+	struct rec r = { 0 };
+	uint32_t domid;
+	size_t	 len;
+	int	 sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	domid = create(f, name, 256, false);
+	assert_int_equal(CALL(hv_migrate_send(f->hv, domid, sv[0], false,
+	    done_cb, &r)), 0);
+	wait_done(f, &r, 1);
+	assert_int_equal(r.result, HV_OK);
+	len = drain(sv[1], buf, size);
+	assert_true(len > 0 && len < size);
+	close(sv[0]);
+	close(sv[1]);
+	return len;
+}
+
+static void
+test_migrate(void **state)
+{
+	struct fx *f = *state;
+	struct pair p;
+	struct vm_spec s;
+	struct hv_domain before, after, got;
+	struct rec rs = { 0 }, rr = { 0 };
+	uint32_t domid;
+	time_t	 t;
+	char	 buf[16];
+
+	pair_open(f, &p);
+	domid = create(f, "mig", 512, false);
+	assert_int_equal(hv_watch_domain(f->hv, domid), 0);
+	assert_int_equal(run_op(f, vcpus2, domid), HV_OK);
+	assert_int_equal(hv_domain_info(f->hv, domid, &before), 0);
+
+	/* Live: the guest runs on while its stream goes. */
+	send_start(f, &p, domid, true, &rs);
+	assert_int_not_equal(state_of(f, domid), HV_DOM_SHUTDOWN);
+	spec_init(&s, "mig--incoming", 512);
+	s.vcpus = 2;
+	assert_int_equal(CALL(hv_migrate_receive(p.dst.hv, &s, p.sv[1], done_cb,
+	    &rr)), 0);
+	assert_int_equal(rs.done + rr.done, 0);
+	wait_done(f, &rs, 1);
+	wait_done(f, &rr, 1);
+
+	/* The sender's copy: suspended, not dead, so not reported. */
+	assert_int_equal(rs.result, HV_OK);
+	assert_int_equal(rs.domid, domid);
+	assert_int_equal(hv_domain_info(f->hv, domid, &after), 0);
+	assert_int_equal(after.state, HV_DOM_SHUTDOWN);
+	assert_int_equal(after.shutdown_reason, HV_DEATH_SUSPEND);
+	assert_int_equal(free_mib(f), 16384 - 1024 - 512);
+	run_for(f->base, 10);
+	assert_int_equal(f->deaths.n, 0);
+
+	/* The receiver's: paused, the same guest under the caller's name. */
+	assert_int_equal(rr.result, HV_OK);
+	assert_true(rr.domid > 0 && rr.domid < HV_SIM_DOMID_INVALID);
+	assert_int_equal(hv_domain_info(p.dst.hv, rr.domid, &got), 0);
+	assert_int_equal(got.state, HV_DOM_PAUSED);
+	assert_string_equal(got.name, "mig--incoming");
+	assert_string_equal(got.uuid, before.uuid);
+	assert_int_equal(got.mem_kib, before.mem_kib);
+	assert_int_equal(got.max_mem_kib, before.max_mem_kib);
+	assert_int_equal(got.vcpus, before.vcpus);
+	assert_int_equal(hv_domain_start_time(p.dst.hv, rr.domid, &t), 0);
+
+	/* The socket is still the caller's, both ways. */
+	assert_int_equal(write(p.sv[1], "ready", 5), 5);
+	assert_int_equal(drain(p.sv[0], buf, sizeof(buf)), 5);
+	assert_int_equal(write(p.sv[0], "go", 2), 2);
+	assert_int_equal(drain(p.sv[1], buf, sizeof(buf)), 2);
+
+	/* The sender lets go; the receiver takes the name and starts. */
+	assert_int_equal(run_op(f, hv_destroy, domid), HV_OK);
+	assert_int_equal(f->deaths.n, 1);
+	assert_int_equal(f->deaths.why[0], HV_DEATH_GONE);
+	assert_int_equal(CALL(hv_rename(p.dst.hv, rr.domid, "mig")), 0);
+	assert_int_equal(run_op(&p.dst, hv_unpause, rr.domid), HV_OK);
+	assert_int_equal(hv_domain_info(p.dst.hv, rr.domid, &got), 0);
+	assert_string_equal(got.name, "mig");
+	assert_int_equal(got.state, HV_DOM_BLOCKED);
+	assert_int_equal(hv_sim_pending(f->hv), 0);
+	assert_int_equal(hv_sim_pending(p.dst.hv), 0);
+	pair_close(&p);
+}
+
+/* What the caller writes right after the stream is left for it to read. */
+static void
+test_migrate_self_delimiting(void **state)
+{
+	struct fx *f = *state;
+	struct pair p;
+	struct rec rs = { 0 }, rr = { 0 };
+	uint32_t domid;
+	char	 buf[16];
+
+	pair_open(f, &p);
+	domid = create(f, "sd", 256, false);
+	send_start(f, &p, domid, false, &rs);
+	/* Not live: suspended before any of it goes. */
+	assert_int_equal(state_of(f, domid), HV_DOM_SHUTDOWN);
+	wait_done(f, &rs, 1);
+	assert_int_equal(rs.result, HV_OK);
+	/* Queued behind the stream before the receiver reads any of it. */
+	assert_int_equal(write(p.sv[0], "GO\n", 3), 3);
+	receive_start(&p, "sd", 256, &rr);
+	wait_done(f, &rr, 1);
+	assert_int_equal(rr.result, HV_OK);
+	assert_int_equal(drain(p.sv[1], buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "GO\n", 3);
+	pair_close(&p);
+}
+
+/* A stream that comes in pieces, the last one with the caller's next words. */
+static void
+test_migrate_pieces(void **state)
+{
+	struct fx *f = *state;
+	struct pair p;
+	struct rec rr = { 0 };
+	char	 stream[8192], buf[16];
+	size_t	 len, cut[] = { 1, 10, 40, 0 }, at = 0, i;
+
+	len = capture(f, "pc", stream, sizeof(stream) - 4);
+	memcpy(stream + len, "next", 4);
+	cut[3] = len - 1;
+	pair_open(f, &p);
+	receive_start(&p, "pc", 256, &rr);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(write(p.sv[0], stream + at, cut[i] - at),
+		    (ssize_t)(cut[i] - at));
+		at = cut[i];
+		run_for(f->base, 5);
+		assert_int_equal(rr.done, 0);
+	}
+	assert_int_equal(write(p.sv[0], stream + at, len + 4 - at),
+	    (ssize_t)(len + 4 - at));
+	wait_done(&p.dst, &rr, 1);
+	assert_int_equal(rr.result, HV_OK);
+	assert_int_equal(state_of(&p.dst, rr.domid), HV_DOM_PAUSED);
+	assert_int_equal(drain(p.sv[1], buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "next", 4);
+	pair_close(&p);
+}
+
+/* The receiver fails; the sender's guest, suspended, is resumed. */
+static void
+test_migrate_resume_sender(void **state)
+{
+	struct fx *f = *state;
+	struct pair p;
+	struct rec rs = { 0 }, rr = { 0 };
+	uint32_t domid;
+	uint64_t mem;
+
+	pair_open(f, &p);
+	domid = create(f, "back", 512, false);
+	assert_int_equal(hv_watch_domain(f->hv, domid), 0);
+	mem = free_mib(&p.dst);
+	assert_int_equal(hv_sim_fail_next(p.dst.hv, HV_SIM_OP_MIGRATE_RECEIVE,
+	    HV_FAILED), 0);
+	send_start(f, &p, domid, true, &rs);
+	receive_start(&p, "back--incoming", 512, &rr);
+	wait_done(f, &rs, 1);
+	wait_done(f, &rr, 1);
+	assert_int_equal(rs.result, HV_OK);
+	assert_int_equal(rr.result, HV_FAILED);
+	assert_int_equal(rr.domid, HV_SIM_DOMID_INVALID);
+	assert_int_equal(ndomains(&p.dst), 1);
+	assert_int_equal(free_mib(&p.dst), mem);
+
+	/* Busy no more, the sender takes its guest back. */
+	assert_int_equal(state_of(f, domid), HV_DOM_SHUTDOWN);
+	assert_int_equal(hv_resume(f->hv, domid), 0);
+	assert_int_equal(state_of(f, domid), HV_DOM_BLOCKED);
+	assert_int_equal(hv_resume(f->hv, domid), -1);
+	assert_int_equal(errno, EINVAL);
+	/* Its real end is still reported, once. */
+	assert_int_equal(f->deaths.n, 0);
+	assert_int_equal(hv_sim_kill(f->hv, domid, HV_DEATH_CRASH), 0);
+	if (run_until(f->base, &f->deaths.n, 1, SAFETY_MS) == -1)
+		fail_msg("no report of the resumed guest's crash");
+	assert_int_equal(f->deaths.why[0], HV_DEATH_CRASH);
+	pair_close(&p);
+}
+
+/* The receive fails, leaves nothing, and the host is as it was. */
+static void
+receive_fails(struct fx *f, const char *name, const char *data, size_t len,
+    bool close_after)
+{
+	struct pair p;
+	struct rec rr = { 0 };
+	uint64_t mem;
+
+	pair_open(f, &p);
+	mem = free_mib(&p.dst);
+	if (len > 0)
+		assert_int_equal(write(p.sv[0], data, len), (ssize_t)len);
+	if (close_after) {
+		close(p.sv[0]);
+		p.sv[0] = -1;
+	}
+	receive_start(&p, name, 256, &rr);
+	wait_done(f, &rr, 1);
+	assert_int_equal(rr.result, HV_FAILED);
+	assert_int_equal(rr.domid, HV_SIM_DOMID_INVALID);
+	assert_int_equal(ndomains(&p.dst), 1);
+	assert_int_equal(free_mib(&p.dst), mem);
+	assert_int_equal(hv_sim_pending(p.dst.hv), 0);
+	pair_close(&p);
+}
+
+static void
+test_migrate_truncated(void **state)
+{
+	struct fx *f = *state;
+	char	 stream[8192];
+	size_t	 len;
+
+	len = capture(f, "tr", stream, sizeof(stream));
+	receive_fails(f, "tr", stream, 0, true);
+	receive_fails(f, "tr", stream, 5, true);
+	receive_fails(f, "tr", stream, (size_t)(strchr(stream, '\n') - stream) + 1,
+	    true);
+	receive_fails(f, "tr", stream, len / 2, true);
+	receive_fails(f, "tr", stream, len - 1, true);
+}
+
+static void
+test_migrate_garbage(void **state)
+{
+	struct fx *f = *state;
+	char	 stream[8192], hdr[300];
+	const char *http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	size_t	 len;
+
+	len = capture(f, "gb", stream, sizeof(stream));
+	/*
+	 * The peer keeps the socket open: each fails from what it sent,
+	 * not from waiting for more.
+	 */
+	receive_fails(f, "gb-2", http, strlen(http), false);
+	snprintf(hdr, sizeof(hdr), "XVDS-SIM-IMAGE 1 99999999999 %016d\n", 0);
+	receive_fails(f, "gb-2", hdr, strlen(hdr), false);
+	snprintf(hdr, sizeof(hdr), "XVDS-SIM-IMAGE 2 10 %016d\n", 0);
+	receive_fails(f, "gb-2", hdr, strlen(hdr), false);
+	snprintf(hdr, sizeof(hdr), "XVDS-SIM-IMAGE 1 -1 %016d\n", 0);
+	receive_fails(f, "gb-2", hdr, strlen(hdr), false);
+	memset(hdr, ' ', sizeof(hdr));
+	memcpy(hdr, "XVDS-SIM-IMAGE", 14);
+	receive_fails(f, "gb-2", hdr, sizeof(hdr), false);
+	/* Whole, but not the spec's guest. */
+	receive_fails(f, "gb-2", stream, len, false);
+	receive_fails(f, "g", stream, len, false);
+	receive_fails(f, "gb-", stream, len, false);
+	/* Whole, but corrupt: the checksum tells. */
+	stream[len - 3] ^= 0x20;
+	receive_fails(f, "gb", stream, len, false);
+	stream[len - 3] ^= 0x20;
+	stream[len - 1] = 'x';
+	receive_fails(f, "gb", stream, len, false);
+}
+
+static void
+test_migrate_send_fails(void **state)
+{
+	struct fx *f = *state;
+	struct pair p;
+	struct vm_spec s;
+	struct rec rs = { 0 }, rr = { 0 };
+	uint32_t domid;
+	int	 pfd[2];
+
+	pair_open(f, &p);
+	domid = create(f, "sf", 256, false);
+	assert_int_equal(hv_watch_domain(f->hv, domid), 0);
+
+	/* No one at the other end: an error, not SIGPIPE; the guest runs on. */
+	close(p.sv[1]);
+	p.sv[1] = -1;
+	send_start(f, &p, domid, false, &rs);
+	wait_done(f, &rs, 1);
+	assert_int_equal(rs.result, HV_FAILED);
+	assert_int_equal(rs.domid, domid);
+	assert_int_equal(state_of(f, domid), HV_DOM_BLOCKED);
+	pair_close(&p);
+
+	/* Made to fail: half a stream, the receiver left waiting for the rest. */
+	pair_open(f, &p);
+	assert_int_equal(hv_sim_fail_next(f->hv, HV_SIM_OP_MIGRATE_SEND,
+	    HV_FAILED), 0);
+	send_start(f, &p, domid, false, &rs);
+	receive_start(&p, "sf", 256, &rr);
+	wait_done(f, &rs, 2);
+	assert_int_equal(rs.result, HV_FAILED);
+	assert_int_equal(state_of(f, domid), HV_DOM_BLOCKED);
+	run_for(f->base, 10);
+	assert_int_equal(rr.done, 0);
+	close(p.sv[0]);		/* as the sending daemon gives up */
+	p.sv[0] = -1;
+	wait_done(f, &rr, 1);
+	assert_int_equal(rr.result, HV_FAILED);
+	assert_int_equal(ndomains(&p.dst), 1);
+	pair_close(&p);
+	assert_int_equal(f->deaths.n, 0);
+
+	/* Refused at once. */
+	pair_open(f, &p);
+	spec_init(&s, "sf", 256);
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(hv_migrate_send(f->hv, domid, pfd[1], true, done_cb,
+	    &rs), -1);
+	assert_int_equal(hv_migrate_receive(p.dst.hv, &s, pfd[0], done_cb, &rr),
+	    -1);
+	close(pfd[0]);
+	close(pfd[1]);
+	assert_int_equal(hv_migrate_send(f->hv, 0, p.sv[0], true, done_cb, &rs),
+	    -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(hv_migrate_send(f->hv, 42, p.sv[0], true, done_cb, &rs),
+	    -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(hv_migrate_send(f->hv, domid, p.sv[0], true, done_cb,
+	    &rs), 0);
+	assert_int_equal(hv_migrate_send(f->hv, domid, p.sv[0], true, done_cb,
+	    &rs), -1);
+	assert_int_equal(errno, EBUSY);
+	wait_done(f, &rs, 3);
+	assert_int_equal(rs.result, HV_OK);
+	pair_close(&p);
+
+	/* A guest that is down (here: suspended already) cannot be sent. */
+	pair_open(f, &p);
+	send_start(f, &p, domid, true, &rs);
+	wait_done(f, &rs, 4);
+	assert_int_equal(rs.result, HV_FAILED);
+	assert_int_equal(state_of(f, domid), HV_DOM_SHUTDOWN);
+	assert_int_equal(drain(p.sv[1], (char[8]){ 0 }, 8), 0);
+
+	/* Made to lose it: gone, and reported after the result. */
+	assert_int_equal(hv_resume(f->hv, domid), 0);
+	assert_int_equal(hv_sim_fail_next(f->hv, HV_SIM_OP_MIGRATE_SEND,
+	    HV_LOST), 0);
+	f->deaths.clock = &rs.done;
+	send_start(f, &p, domid, true, &rs);
+	wait_done(f, &rs, 5);
+	assert_int_equal(rs.result, HV_LOST);
+	assert_false(exists(f, domid));
+	if (run_until(f->base, &f->deaths.n, 1, SAFETY_MS) == -1)
+		fail_msg("no report of the lost guest");
+	assert_int_equal(f->deaths.why[0], HV_DEATH_GONE);
+	assert_int_equal(f->deaths.order[0], 5);
+	f->deaths.clock = NULL;
+	pair_close(&p);
+}
+
+/* A receive made to lose its domain names it; nothing of it stays. */
+static void
+test_migrate_receive_lost(void **state)
+{
+	struct fx *f = *state;
+	struct pair p;
+	struct rec rr = { 0 };
+	char	 stream[8192];
+	size_t	 len;
+
+	len = capture(f, "rl", stream, sizeof(stream));
+	pair_open(f, &p);
+	assert_int_equal(write(p.sv[0], stream, len), (ssize_t)len);
+	assert_int_equal(hv_sim_fail_next(p.dst.hv, HV_SIM_OP_MIGRATE_RECEIVE,
+	    HV_LOST), 0);
+	receive_start(&p, "rl", 256, &rr);
+	wait_done(f, &rr, 1);
+	assert_int_equal(rr.result, HV_LOST);
+	assert_true(rr.domid > 0 && rr.domid < HV_SIM_DOMID_INVALID);
+	assert_false(exists(&p.dst, rr.domid));
+	/* A name taken: refused through the operation, the stream unread. */
+	(void)create(&p.dst, "rl", 256, false);
+	assert_int_equal(write(p.sv[0], stream, len), (ssize_t)len);
+	receive_start(&p, "rl", 256, &rr);
+	wait_done(f, &rr, 2);
+	assert_int_equal(rr.result, HV_FAILED);
+	assert_int_equal(drain(p.sv[1], stream, sizeof(stream)), len);
+	pair_close(&p);
+}
+
+/*
+ * A sender whose socket is full waits on the loop, which goes on; the
+ * receiver, on the same loop, is what empties it.  Destroy and close cut
+ * a stream short.
+ */
+static void
+test_migrate_send_waits(void **state)
+{
+	struct fx *f = *state;
+	struct pair p;
+	struct rec rs = { 0 }, rr = { 0 }, rd = { 0 };
+	char	 junk[4096], *sink;
+	size_t	 filled = 0, got;
+	uint32_t domid;
+	ssize_t	 n;
+
+	memset(junk, 'j', sizeof(junk));
+	sink = malloc(1 << 22);
+	assert_non_null(sink);
+	pair_open(f, &p);
+	domid = create(f, "sw", 256, false);
+	while ((n = send(p.sv[0], junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		filled += (size_t)n;
+	assert_int_equal(errno, EAGAIN);
+	send_start(f, &p, domid, false, &rs);
+	run_for(f->base, 20);
+	assert_int_equal(rs.done, 0);
+	assert_int_equal(hv_sim_pending(f->hv), 1);
+	/* Its own suspend is the send's to undo. */
+	assert_int_equal(hv_resume(f->hv, domid), -1);
+	assert_int_equal(errno, EBUSY);
+	/* The junk out, and none of the stream: it has not moved yet. */
+	for (got = 0; got < filled; got += (size_t)n) {
+		n = recv(p.sv[1], sink, filled - got, MSG_DONTWAIT);
+		assert_true(n > 0);
+	}
+	receive_start(&p, "sw", 256, &rr);
+	wait_done(f, &rs, 1);
+	wait_done(f, &rr, 1);
+	assert_int_equal(rs.result, HV_OK);
+	assert_int_equal(rr.result, HV_OK);
+	assert_int_equal(run_op(f, hv_destroy, domid), HV_OK);
+
+	/* Destroy cuts a waiting send short: lost, and it writes no more. */
+	domid = create(f, "sw2", 256, false);
+	filled = 0;
+	while ((n = send(p.sv[0], junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		filled += (size_t)n;
+	send_start(f, &p, domid, true, &rs);
+	run_for(f->base, 5);
+	assert_int_equal(CALL(hv_destroy(f->hv, domid, done_cb, &rd)), 0);
+	wait_done(f, &rd, 1);
+	assert_int_equal(rd.result, HV_OK);
+	assert_int_equal(rs.done, 2);
+	assert_int_equal(rs.result, HV_LOST);
+	got = drain(p.sv[1], sink, 1 << 22);
+	run_for(f->base, 10);
+	got += drain(p.sv[1], sink, 1 << 22);
+	assert_int_equal(got, filled);
+
+	/* Closing with a receive waiting: no callback, nothing leaks. */
+	receive_start(&p, "sw3", 256, &rr);
+	run_for(f->base, 5);
+	assert_int_equal(hv_sim_pending(p.dst.hv), 1);
+	pair_close(&p);
+	run_for(f->base, 10);
+	assert_int_equal(rr.done, 1);
+	free(sink);
+}
+
+static void
+test_rename(void **state)
+{
+	struct fx *f = *state;
+	struct hv_domain d;
+	struct vm_spec s;
+	struct rec r = { 0 };
+	uint32_t a, b;
+	char	 longname[80];
+
+	a = create(f, "ren-a", 128, false);
+	b = create(f, "ren-b", 128, false);
+	assert_int_equal(hv_rename(f->hv, a, "ren-c"), 0);
+	assert_int_equal(hv_domain_info(f->hv, a, &d), 0);
+	assert_string_equal(d.name, "ren-c");
+	assert_int_equal(hv_rename(f->hv, a, "ren-c"), 0);	/* its own */
+	/* Names are unique on a host. */
+	assert_int_equal(hv_rename(f->hv, a, "ren-b"), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(hv_rename(f->hv, b, "Domain-0"), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(hv_domain_info(f->hv, a, &d), 0);
+	assert_string_equal(d.name, "ren-c");
+	/* The old name is free, the new one taken. */
+	spec_init(&s, "ren-c", 128);
+	assert_int_equal(CALL(hv_create(f->hv, &s, false, done_cb, &r)), 0);
+	wait_done(f, &r, 1);
+	assert_int_equal(r.result, HV_FAILED);
+	(void)create(f, "ren-a", 128, false);
+
+	assert_int_equal(hv_rename(f->hv, 0, "x"), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(hv_rename(f->hv, 42, "x"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(hv_rename(f->hv, a, ""), -1);
+	assert_int_equal(errno, EINVAL);
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(hv_rename(f->hv, a, longname), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
 static void
 test_names(void **state)
 {
@@ -1418,6 +1989,16 @@ main(void)
 		T(test_close_pending),
 		T(test_close_in_callback),
 		T(test_userdata),
+		T(test_migrate),
+		T(test_migrate_self_delimiting),
+		T(test_migrate_pieces),
+		T(test_migrate_resume_sender),
+		T(test_migrate_truncated),
+		T(test_migrate_garbage),
+		T(test_migrate_send_fails),
+		T(test_migrate_receive_lost),
+		T(test_migrate_send_waits),
+		T(test_rename),
 		T(test_spec_to_json),
 		T(test_names),
 #undef T
