@@ -46,6 +46,9 @@ struct work {
 	unsigned char	*moved;
 	size_t		*pick;		/* a source's guests, then its destinations */
 	size_t		*src;		/* the sources, most loaded first */
+	size_t		*order;		/* usable destinations, least loaded first */
+	size_t		*pos;		/* a host's place in order, or SIZE_MAX */
+	size_t		 norder;
 	struct rank	*rank;		/* scratch for sorting */
 };
 
@@ -63,7 +66,8 @@ policy_defaults(struct policy_params *p)
 	p->host_min_mem = 256;
 	p->round = POLICY_ROUND_FLOOR;
 	p->sources = 1;
-	p->cpu_limit = 100;
+	/* The paper's only CPU figure: xvds-policy(7). */
+	p->cpu_limit = -1;
 	p->move_history = true;
 }
 
@@ -221,10 +225,10 @@ policy_set_mode(struct policy_params *p, const char *mode)
 	}
 	if (strcasecmp(mode, "safe") == 0) {
 		/* Chosen from xvds-sim's numbers: doc/policy-report.md. */
-		p->sustain = 2;
+		p->sustain = 3;
 		p->max_per_tick = 0;
 		p->max_per_host = 1;
-		p->cooldown = 2;
+		p->cooldown = 4;
 		return 0;
 	}
 	return -1;
@@ -325,14 +329,38 @@ rank_desc(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* Least loaded first; equal loads in index order. */
 static int
-rank_asc(const void *a, const void *b)
+by_load(const void *a, const void *b, void *arg)
 {
-	const struct rank *x = a, *y = b;
+	const double *load = arg;
+	size_t	 x = *(const size_t *)a, y = *(const size_t *)b;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
+	if (load[x] != load[y])
+		return load[x] < load[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Puts host h back in its place in order after its load changed. */
+static void
+reorder(struct work *w, size_t h)
+{
+	size_t	 i = w->pos[h];
+
+	if (i == SIZE_MAX)
+		return;
+	while (i > 0 && by_load(&w->order[i - 1], &h, w->load) > 0) {
+		w->order[i] = w->order[i - 1];
+		w->pos[w->order[i]] = i;
+		i--;
+	}
+	while (i + 1 < w->norder && by_load(&w->order[i + 1], &h, w->load) < 0) {
+		w->order[i] = w->order[i + 1];
+		w->pos[w->order[i]] = i;
+		i++;
+	}
+	w->order[i] = h;
+	w->pos[h] = i;
 }
 
 static void
@@ -346,6 +374,8 @@ work_free(struct work *w)
 	free(w->moved);
 	free(w->pick);
 	free(w->src);
+	free(w->order);
+	free(w->pos);
 	free(w->rank);
 }
 
@@ -366,10 +396,13 @@ work_init(struct work *w, struct policy_cluster *c,
 	w->moved = calloc(nv + 1, 1);
 	w->pick = calloc(nh + nv + 1, sizeof(*w->pick));
 	w->src = calloc(nh + 1, sizeof(*w->src));
+	w->order = calloc(nh + 1, sizeof(*w->order));
+	w->pos = calloc(nh + 1, sizeof(*w->pos));
 	w->rank = calloc(most + 1, sizeof(*w->rank));
 	if (w->load == NULL || w->mem == NULL || w->part == NULL ||
 	    w->first == NULL || w->byhost == NULL || w->moved == NULL ||
-	    w->pick == NULL || w->src == NULL || w->rank == NULL) {
+	    w->pick == NULL || w->src == NULL || w->order == NULL ||
+	    w->pos == NULL || w->rank == NULL) {
 		work_free(w);
 		return -1;
 	}
@@ -386,6 +419,19 @@ work_init(struct work *w, struct policy_cluster *c,
 	for (v = 0; v < nv; v++)
 		if (c->vms[v].host < nh)
 			w->byhost[w->first[c->vms[v].host + 1]++] = v;
+	/*
+	 * The destinations, least loaded first, sorted once and kept in
+	 * order as migrations change loads: the next destination is the
+	 * next entry, not a scan of every host for every VM.
+	 */
+	for (h = 0; h < nh; h++) {
+		w->pos[h] = SIZE_MAX;
+		if (w->load[h] >= 0 && c->hosts[h].cool == 0)
+			w->order[w->norder++] = h;
+	}
+	qsort_r(w->order, w->norder, sizeof(*w->order), by_load, w->load);
+	for (h = 0; h < w->norder; h++)
+		w->pos[w->order[h]] = h;
 	return 0;
 }
 
@@ -458,42 +504,29 @@ pick(struct work *w, size_t src)
 }
 
 static bool
-host_usable(const struct work *w, size_t h, size_t src)
-{
-	return h != src && w->load[h] >= 0 && w->c->hosts[h].cool == 0;
-}
-
-static bool
 host_full(const struct work *w, size_t h)
 {
 	return w->p->max_per_host > 0 && w->part[h] >= w->p->max_per_host;
 }
 
 /*
- * B and C (step 4): the usable hosts in the lowest share by load, least
- * loaded first, into w->pick after the guests (from index off); how many.
+ * B and C (step 4): the hosts in the lowest share by load, least loaded
+ * first, into w->pick after the guests (from index off); how many.
  */
 static size_t
 dest_set(struct work *w, size_t src, size_t off)
 {
-	size_t	 h, n = 0, m;
-	double	 rate = w->p->under_rate_host;
+	size_t	 i, m, n = w->norder - (w->pos[src] != SIZE_MAX);
 
-	for (h = 0; h < w->c->nhosts; h++) {
-		if (!host_usable(w, h, src))
-			continue;
-		w->rank[n].key = w->load[h];
-		w->rank[n++].i = h;
-	}
-	qsort(w->rank, n, sizeof(*w->rank), rank_asc);
 	/* The least-loaded host belongs to the lowest share however small. */
-	m = share(w->p, rate, n);
+	m = share(w->p, w->p->under_rate_host, n);
 	if (m < 1)
 		m = n > 0;
 	if (m > n)
 		m = n;
-	for (h = 0; h < m; h++)
-		w->pick[off + h] = w->rank[h].i;
+	for (i = 0, n = 0; n < m; i++)
+		if (w->order[i] != src)
+			w->pick[off + n++] = w->order[i];
 	return m;
 }
 
@@ -514,20 +547,16 @@ destination(struct work *w, size_t src, size_t v, const size_t *set,
 
 	*tried_r = -1;
 	if (w->p->dest == POLICY_D_LEAST) {
-		for (h = 0; h < w->c->nhosts; h++) {
-			if (!host_usable(w, h, src))
+		for (j = 0; j < w->norder && best == -1; j++) {
+			if ((h = w->order[j]) == src)
 				continue;
-			if (*tried_r == -1 || w->load[h] < w->load[*tried_r])
+			if (*tried_r == -1)
 				*tried_r = (long)h;
-			if (host_full(w, h)) {
+			if (host_full(w, h))
 				full = true;
-				continue;
-			}
-			if (!mem_fits(w, h, mem)) {
+			else if (!mem_fits(w, h, mem))
 				nomem = true;
-				continue;
-			}
-			if (best == -1 || w->load[h] < w->load[best])
+			else
 				best = (long)h;
 		}
 	} else {
@@ -591,6 +620,8 @@ drain(struct work *w, size_t src, struct policy_plan *plan)
 		/* Step 10. */
 		w->load[src] -= m.cpu;
 		w->load[d] += m.cpu;
+		reorder(w, src);
+		reorder(w, (size_t)d);
 		w->mem[src] -= w->c->vms[v].mem_mb;
 		w->mem[d] += w->c->vms[v].mem_mb;
 		w->part[src]++;
