@@ -546,31 +546,23 @@ destination(struct work *w, size_t src, size_t v, const size_t *set,
 	size_t	 h, j;
 
 	*tried_r = -1;
+	/* A's list is every destination, from the least loaded. */
 	if (w->p->dest == POLICY_D_LEAST) {
-		for (j = 0; j < w->norder && best == -1; j++) {
-			if ((h = w->order[j]) == src)
-				continue;
-			if (*tried_r == -1)
-				*tried_r = (long)h;
-			if (host_full(w, h))
-				full = true;
-			else if (!mem_fits(w, h, mem))
-				nomem = true;
-			else
-				best = (long)h;
-		}
-	} else {
-		for (j = 0; j < nset && best == -1; j++) {
-			h = set[(nth + j) % nset];
-			if (*tried_r == -1)
-				*tried_r = (long)h;
-			if (host_full(w, h))
-				full = true;
-			else if (!mem_fits(w, h, mem))
-				nomem = true;
-			else
-				best = (long)h;
-		}
+		set = w->order;
+		nset = w->norder;
+		nth = 0;
+	}
+	for (j = 0; j < nset && best == -1; j++) {
+		if ((h = set[(nth + j) % nset]) == src)
+			continue;
+		if (*tried_r == -1)
+			*tried_r = (long)h;
+		if (host_full(w, h))
+			full = true;
+		else if (!mem_fits(w, h, mem))
+			nomem = true;
+		else
+			best = (long)h;
 	}
 	if (best == -1)
 		*why_r = nomem ? POLICY_R_NO_MEMORY :

@@ -16,16 +16,14 @@
 #include <time.h>
 
 #include "policy.h"
+#include "rng.h"
 
 static uint64_t rng = 88172645463325252ULL;
 
 static double
 uniform(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (double)(rng >> 11) / 9007199254740992.0;
+	return rng_uniform(&rng);
 }
 
 static double

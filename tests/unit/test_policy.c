@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "rng.h"
 
 #define MAXH	64
 #define MAXV	1024
@@ -459,16 +460,12 @@ test_names(void **state)
 	assert_int_equal(policy_set(&f.p, "nonesuch", "1"), -1);
 }
 
-/* A small deterministic generator: the tests must not depend on libc's. */
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
 static double
 uniform(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (double)(rng >> 11) / 9007199254740992.0;
+	return rng_uniform(&rng);
 }
 
 static void
