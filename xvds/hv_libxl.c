@@ -1457,6 +1457,10 @@ hv_rename(struct hv *hv, uint32_t domid, const char *name)
 		errno = ENOENT;
 		goto out;
 	}
+	if (strcmp(old, name) == 0) {
+		rc = 0;		/* already so named */
+		goto out;
+	}
 	/* libxl checks it too, but says only ERROR_INVAL. */
 	if (libxl_name_to_domid(hv->ctx, name, &other) == 0 && other != domid) {
 		log_warnx("domain %u: rename: domain %u is named %s", domid,

@@ -503,9 +503,11 @@ store_identity(struct vm *vm)
 }
 
 /*
- * Reads the VM name out of a domain's identity blob; 0, or -1 if it is
- * not this xvdsd's (another's on the same host carries its own name).
+ * Reads the VM name out of a domain's identity blob: 0 if it is this
+ * xvdsd's, IDENTITY_NONE if the domain has no blob at all, -1 if it is
+ * someone else's (another xvdsd on the same host carries its own name).
  */
+#define IDENTITY_NONE	1
 static int
 read_identity(uint32_t domid, char *name, size_t len)
 {
@@ -516,8 +518,10 @@ read_identity(uint32_t domid, char *name, size_t len)
 	size_t	 dlen = 0;
 	int	 version = 0, rc = -1;
 
-	if (hv_userdata_retrieve(V.hv, domid, &data, &dlen) == -1 || data == NULL)
+	if (hv_userdata_retrieve(V.hv, domid, &data, &dlen) == -1)
 		return -1;
+	if (data == NULL)
+		return IDENTITY_NONE;
 	o = json_loadb(data, dlen, 0, &jerr);
 	free(data);
 	if (o != NULL && json_unpack(o, "{s:i, s:s, s:s}", "xvds", &version, "vm",
@@ -1862,8 +1866,10 @@ reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *
 	reconcile_migration(phases[vm->mig_phase], vm->fsm.prev, seen, &p);
 	vm->domid = XVDSD_NODOMAIN;
 	vm->fsm.state = p.state;
-	if (found != XVDSD_NODOMAIN)
+	if (found != XVDSD_NODOMAIN) {
 		adopt_domain(vm, found);
+		store_identity(vm);	/* if it had none yet */
+	}
 	if (p.resume || p.unpause)
 		mig_rename(vm, "");
 	if (p.resume && hv_resume(V.hv, found) == -1)
@@ -1882,11 +1888,43 @@ reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *
 	    vm->name, vm_state_names[was], phase, vm->mig_peer,
 	    found != XVDSD_NODOMAIN ? "its domain" : "no domain",
 	    vm_state_names[p.state], p.reap ? " (reaped)" : "",
-	    p.ask_peer ? " (asking the peer)" : p.forget ? " (forgotten)" : "");
+	    p.ask_peer ? " (asking the peer)" : !p.forget ? "" : vm->away ?
+	    " (its slot kept, away)" : " (forgotten)");
 	vm->since = time(NULL);
 	record_save(vm);
 	arm_timer(vm);
 	settle(vm);
+}
+
+/*
+ * Whether a listed domain is the VM's: it carries the VM's identity; or it
+ * carries none yet, because the daemon died between making it and storing
+ * the identity, and it has the name this daemon gave it.
+ */
+static bool
+is_its_domain(const struct vm *vm, const struct hv_domain *d)
+{
+	char	 name[VMSPEC_NAME_MAX + 1];
+
+	switch (read_identity(d->domid, name, sizeof(name))) {
+	case 0:
+		return strcmp(name, vm->name) == 0;
+	case IDENTITY_NONE:
+		break;
+	default:
+		return false;
+	}
+	if (vm->mig_phase == MIG_INCOMING)
+		return strncmp(d->name, vm->name, strlen(vm->name)) == 0 &&
+		    strcmp(d->name + strlen(vm->name), MIGRATE_SUFFIX_IN) == 0;
+	switch (vm->fsm.state) {
+	case VM_S_STARTING:
+	case VM_S_RESTORING:
+	case VM_S_RESETTING:
+		return strcmp(d->name, vm->name) == 0;
+	default:
+		return false;
+	}
 }
 
 static void
@@ -1907,8 +1945,7 @@ reconcile(void)
 		char	 partial[VMSPEC_PATH_MAX + 80];
 
 		for (i = 0; i < n; i++) {
-			if (doms[i].domid == 0 || read_identity(doms[i].domid, name,
-			    sizeof(name)) == -1 || strcmp(name, vm->name) != 0)
+			if (doms[i].domid == 0 || !is_its_domain(vm, &doms[i]))
 				continue;
 			found = doms[i].domid;
 			seen.has_domain = true;
@@ -1933,6 +1970,7 @@ reconcile(void)
 		vm->fsm.state = now;
 		if (found != XVDSD_NODOMAIN) {
 			adopt_domain(vm, found);
+			store_identity(vm);	/* if it had none yet */
 			if (resume && hv_resume(V.hv, found) == -1) {
 				log_warnx("%s: domain %u, suspended by a save cut "
 				    "short, cannot be resumed", vm->name, found);
@@ -1961,13 +1999,22 @@ reconcile(void)
 	for (i = 0; i < n; i++) {
 		if (doms[i].domid == 0 || find_domain(doms[i].domid) != NULL)
 			continue;
-		if (read_identity(doms[i].domid, name, sizeof(name)) == 0)
+		switch (read_identity(doms[i].domid, name, sizeof(name))) {
+		case 0:
 			log_warnx("domain %u (%s) carries the identity of VM %s, "
 			    "which this host does not have: left alone",
 			    doms[i].domid, doms[i].name, name);
-		else
+			break;
+		case IDENTITY_NONE:
 			log_info("domain %u (%s) is not XVDS's: left alone",
 			    doms[i].domid, doms[i].name);
+			break;
+		default:
+			log_info("domain %u (%s) is another xvdsd's (or its "
+			    "identity is unreadable): left alone", doms[i].domid,
+			    doms[i].name);
+			break;
+		}
 	}
 	free(doms);
 }

@@ -80,7 +80,7 @@ for f in "$probe" "$guestd" ${xvdsd:+"$xvdsd"} ${xvdsctl:+"$xvdsctl"}; do
 		die "$f is a libtool wrapper script; pass $(dirname "$f")/.libs/$(basename "$f")"
 	fi
 done
-for f in dom0-test.sh guest-test.sh xvdsd-stages.sh; do
+for f in dom0-test.sh guest-test.sh xvdsd-stages.sh migrate-stages.sh; do
 	[ -f "$tests/$f" ] || die "$tests/$f missing"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (package qemu-system-x86)"
@@ -117,6 +117,7 @@ mkdir -p "$d/lab"
 lab_install_bin "$d" "$probe" /usr/bin/xvds-probe || die "cannot collect $probe's libraries"
 install -m 0755 "$tests/dom0-test.sh" "$d/lab/dom0-test.sh"
 install -m 0644 "$tests/xvdsd-stages.sh" "$d/lab/xvdsd-stages.sh"
+install -m 0644 "$tests/migrate-stages.sh" "$d/lab/migrate-stages.sh"
 if [ -n "$xvdsd" ]; then
 	lab_install_bin "$d" "$xvdsd" /usr/sbin/xvdsd || die "cannot collect $xvdsd's libraries"
 fi

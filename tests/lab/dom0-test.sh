@@ -10,7 +10,7 @@
 #   XVDS-DUMP-BEGIN ... XVDS-DUMP-END diagnostics, when something failed
 #   XVDS-LAB-DONE
 # run.sh reads the stage list from the next line: keep it in order.
-STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-session xvdsd-pvm xvdsd-stop"
+STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-migrate xvdsd-migrate-crash xvdsd-migrate-live xvdsd-migrate-back xvdsd-session xvdsd-pvm xvdsd-stop"
 # No set -e: every stage handles its own failures and the script must always
 # reach XVDS-LAB-DONE.
 set -u
@@ -18,7 +18,8 @@ export PATH=/usr/bin:/usr/lib/xen-4.17/bin
 
 PROBE=/usr/bin/xvds-probe
 W=/tmp/lab
-# The host daemon's stages (run after the probe's).
+# The host daemon's stages (run after the probe's), migration among them.
+. /lab/migrate-stages.sh
 . /lab/xvdsd-stages.sh
 CONSOLE_DIR=/var/log/xen/console
 GUESTS="guest-a guest-b"
@@ -197,6 +198,7 @@ dump() {
 		tail -n 150 "$f" | tr -d '\r' | sed 's/^/lab:   | /'
 	done
 	xvdsd_dump
+	migrate_dump
 	echo "XVDS-DUMP-END"
 }
 
@@ -522,10 +524,11 @@ fi
 if [ -s "$W/watch.log" ]; then
 	grep -E '^domain [0-9]+ ' "$W/watch.log" | sed 's/^/lab: report: probe: /'
 fi
-if [ -s "$W/xvdsd.log" ]; then
-	grep -E 'xvdsd: [A-Za-z0-9_.-]+: [a-z]+ -> [a-z]+ on ' "$W/xvdsd.log" |
-		sed 's/^/lab: report: /'
-fi
+for f in "$W/xvdsd.log" "$W/xvdsd-b.log"; do
+	[ -s "$f" ] || continue
+	grep -E 'xvdsd: [A-Za-z0-9_.-]+: [a-z]+ -> [a-z]+ on ' "$f" |
+		sed "s/^/lab: report: $([ "$f" = "$W/xvdsd.log" ] && echo lab-a || echo lab-b): /"
+done
 # Again, all together: a stage line that Xen's own output happened to split
 # on the shared serial console still arrives whole once.
 log "summary:"

@@ -59,7 +59,13 @@ have_xvdsd() { [ -x "$XVDSD" ] && [ -x "$XVDSCTL" ]; }
 # path is covered by the probe stages' guests.
 write_xvds_conf() {
 	mkdir -p "$XSTORE"
+	write_migration_key
 	cat >"$XCONF" <<-EOF
+		host-name lab-a
+		migration {
+			listen 127.0.0.1 port $PORT_A
+			key-file "$MIG_KEY"
+		}
 		state-dir "/var/lib/xvds"
 		control-socket "/run/xvds/xvdsd.sock"
 		store "$XSTORE"
@@ -85,6 +91,7 @@ write_xvds_conf() {
 			cmdline "console=hvc0 loglevel=4 xvds.ip=$PVM_IP/24"
 			network bridge "xenbr0"
 		}
+$(pvh_desk_template)
 		pool "lab" {
 			template "cvm-desk"
 			kind cvm
@@ -379,7 +386,7 @@ xvdsd_dump() {
 	done
 }
 
-XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-session xvdsd-pvm xvdsd-stop"
+XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash $MIGRATE_STAGES xvdsd-session xvdsd-pvm xvdsd-stop"
 
 run_xvdsd_stages() {
 	run_stage xvdsd-start st_xvdsd_start
@@ -395,6 +402,7 @@ run_xvdsd_stages() {
 	run_stage xvdsd-reset st_xvdsd_reset
 	run_stage xvdsd-restart st_xvdsd_restart
 	run_stage xvdsd-save-crash st_xvdsd_save_crash
+	run_migrate_stages
 	run_stage xvdsd-session st_xvdsd_session
 	run_stage xvdsd-pvm st_xvdsd_pvm
 	run_stage xvdsd-stop st_xvdsd_stop
@@ -409,6 +417,8 @@ xvdsd_bench() {
 	for p in ready paused saved reset pvm-boot; do
 		echo "lab: report: bench: xvdsd request->ready from $p: ${BENCH[$p]:--} ms"
 	done
+	echo "lab: report: bench: xvdsd migrate, PV non-live (96 MiB): ${BENCH[migrate]:--} ms"
+	echo "lab: report: bench: xvdsd migrate, PVH live (128 MiB): ${BENCH[migrate-live]:--} ms"
 	if [ -n "${BENCH[saved]:-}" ] && [ -n "${BENCH[pvm-boot]:-}" ]; then
 		echo "lab: report: bench: saved-restore / cold boot = $(awk "BEGIN { printf \"%.2f\", ${BENCH[saved]} / ${BENCH[pvm-boot]} }")"
 	fi

@@ -1,0 +1,235 @@
+# The lab's migration stages, sourced by dom0-test.sh with the xvdsd stages
+# (run between xvdsd-save-crash and xvdsd-session): a second xvdsd on the
+# same dom0 ("lab-b": its own state, socket, port and host-name, the same
+# store and key), and the CVM moved between the two daemons on real Xen.
+#
+#   xvdsd-migrate        lab-01 (PV) to lab-b, non-live: ready there with the
+#                        same boot, still reporting (its address reaches
+#                        lab-b) and answering; lab-a keeps its pool slot away
+#   xvdsd-migrate-crash  kill -9 of the receiver, then of the sender, in the
+#                        middle of the stream; restarted, each reconciles:
+#                        exactly one lab-01 domain, running, on lab-b
+#   xvdsd-migrate-live   a PVH desktop, live, to lab-b: ready there with the
+#                        same boot and answering; forgotten on lab-a
+#   xvdsd-migrate-back   lab-01 home to lab-a; lab-b stops
+#
+# Debian's Xen has no shadow paging: a PV guest migrates only non-live
+# (xvdsd(8)); the live stage boots a PVH guest for it.
+# shellcheck shell=bash
+
+PORT_A=8002
+PORT_B=8003
+MIG_KEY=/lab/migration.key
+XCONF_B=/lab/xvds-b.conf
+SOCK_B=/run/xvds/xvdsd-b.sock
+LIVE=live-01
+LIVE_IP=10.77.0.41
+xvdsd_b_pid=""
+MIGRATE_STAGES="xvdsd-migrate xvdsd-migrate-crash xvdsd-migrate-live xvdsd-migrate-back"
+
+write_migration_key() {
+	[ -s "$MIG_KEY" ] && return 0
+	head -c 64 /dev/urandom >"$MIG_KEY"
+	chmod 600 "$MIG_KEY"
+}
+
+# The PVH template of the live stage; both daemons have it.
+pvh_desk_template() {
+	cat <<-EOF
+		template "pvh-desk" {
+			type pvh
+			vcpus 1
+			memory 128M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/guest.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ip=$LIVE_IP/24"
+			network bridge "xenbr0"
+		}
+	EOF
+}
+
+# lab-b: the same store and templates as lab-a, no pool.
+write_xvds_b_conf() {
+	cat >"$XCONF_B" <<-EOF
+		host-name lab-b
+		migration {
+			listen 127.0.0.1 port $PORT_B
+			key-file "$MIG_KEY"
+		}
+		state-dir "/var/lib/xvds-b"
+		control-socket "$SOCK_B"
+		store "$XSTORE"
+		sample-interval 1s
+		boot-timeout 120s
+		shutdown-timeout 20s
+		session-grace 3s
+		template "cvm-desk" {
+			type pv
+			vcpus 1
+			memory 96M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/guest.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ip=$CVM_IP/24"
+			network bridge "xenbr0"
+		}
+	EOF
+	pvh_desk_template >>"$XCONF_B"
+}
+
+start_xvdsd_b() {
+	$XVDSD -d -vv -f "$XCONF_B" >>"$W/xvdsd-b.log" 2>&1 &
+	xvdsd_b_pid=$!
+	wait_for 20 b_answers
+}
+b_answers() { $XVDSCTL -s "$SOCK_B" host info >/dev/null 2>&1; }
+ctl_b() {
+	echo "+ xvdsctl -s $SOCK_B $*" >>"$W/xvdsctl.out"
+	$XVDSCTL -s "$SOCK_B" "$@" >>"$W/xvdsctl.out" 2>&1
+}
+b_field() {
+	$XVDSCTL -s "$SOCK_B" vm show "$1" --json 2>>"$W/xvdsctl.err" |
+		sed -n "s/.*\"$2\": *\"\{0,1\}\([^\",]*\)\"\{0,1\}.*/\1/p" | head -n1
+}
+b_is() { [ "$(b_field "$1" state)" = "$2" ]; }
+b_has_addr() { [ "$(b_field "$1" addr)" = "$2" ]; }
+# Neither daemon lists it (vm show fails).
+a_lacks() { ! $XVDSCTL vm show "$1" >/dev/null 2>&1; }
+b_lacks() { ! $XVDSCTL -s "$SOCK_B" vm show "$1" >/dev/null 2>&1; }
+# lab-a keeps its pool VM's slot while the VM is on lab-b.
+a_away() { vm_is "$1" inactive && [ "$(vm_field "$1" moved_to)" = "127.0.0.1:$PORT_B" ]; }
+
+# copies NAME: how many domains libxl lists under NAME or NAME--<suffix>.
+copies() { $PROBE list 2>/dev/null | awk -v n="$1" '$2 == n || index($2, n "--") == 1' | wc -l; }
+# one_copy NAME: exactly one, under its own name, running.
+one_copy() {
+	[ "$(copies "$1")" = 1 ] || return 1
+	case $(probe_state "$1") in running|blocked) return 0 ;; esac
+	return 1
+}
+# why_copies NAME: what libxl lists, for a failure message.
+why_copies() { $PROBE list 2>/dev/null | awk -v n="$1" '$2 == n || index($2, n "--") == 1 { printf "%s(%s) ", $2, $3 }'; }
+
+# log_count FILE PATTERN: matching lines so far (to wait for the next one).
+log_count() { grep -c -E "$2" "$1" 2>/dev/null || true; }
+log_grew() { [ "$(log_count "$1" "$2")" -gt "$3" ]; }
+
+st_xvdsd_migrate() {
+	local boot
+	xvdsd_alive || return 1
+	write_xvds_b_conf
+	start_xvdsd_b || { why="lab-b's xvdsd does not answer"; return 1; }
+	boot=$(vm_field $CVM boot_id)
+	timed migrate ctl vm migrate $CVM 127.0.0.1:$PORT_B --non-live ||
+		{ why="vm migrate failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	b_is $CVM ready || { why="$CVM is '$(b_field $CVM state)' on lab-b"; return 1; }
+	[ "$(b_field $CVM boot_id)" = "$boot" ] || { why="lab-b has boot '$(b_field $CVM boot_id)', was $boot"; return 1; }
+	a_away $CVM || { why="lab-a shows $CVM $(vm_state $CVM), moved_to '$(vm_field $CVM moved_to)'"; return 1; }
+	one_copy $CVM || { why="libxl lists: $(why_copies $CVM)"; return 1; }
+	# Still running, the same boot, and reporting to its new daemon.
+	[ "$(fetch "http://$CVM_IP:8080/boot-id")" = "$boot" ] ||
+		{ why="the guest does not answer with boot $boot after the migration"; return 1; }
+	wait_for 30 b_has_addr $CVM $CVM_IP ||
+		{ why="lab-b never learned $CVM's address from its reports"; return 1; }
+	note="non-live in ${BENCH[migrate]} ms; boot $boot answers, reports to lab-b"
+}
+
+# kill_mid DAEMON-PID LOG PATTERN: starts the migration of lab-01 from lab-b
+# to lab-a in the background and kills the given daemon once LOG shows
+# PATTERN again.  Sets mig_pid.
+kill_mid() {
+	local pid=$1 log=$2 pattern=$3 n
+	n=$(log_count "$log" "$pattern")
+	$XVDSCTL -s "$SOCK_B" vm migrate $CVM 127.0.0.1:$PORT_A --non-live \
+		>>"$W/xvdsctl.out" 2>&1 &
+	mig_pid=$!
+	wait_for 30 log_grew "$log" "$pattern" "$n" || return 1
+	sleep 0.3
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+st_xvdsd_migrate_crash() {
+	local boot
+	xvdsd_alive || return 1
+	boot=$(b_field $CVM boot_id)
+	# The receiver dies while the domain streams in.
+	kill_mid "$xvdsd_pid" "$W/xvdsd.log" "migration from .* of $CVM: receiving" ||
+		{ why="lab-a never started receiving $CVM"; return 1; }
+	wait "$mig_pid" && { why="the migration succeeded with its receiver killed"; return 1; }
+	wait_for 30 b_is $CVM ready || { why="lab-b: $CVM is $(b_field $CVM state) after losing its receiver"; return 1; }
+	start_xvdsd || { why="lab-a does not answer after its restart"; return 1; }
+	wait_for 30 one_copy $CVM || { why="after lab-a's restart libxl lists: $(why_copies $CVM)"; return 1; }
+	a_away $CVM || { why="lab-a shows $CVM $(vm_state $CVM) after its restart"; return 1; }
+	grep -q "$CVM: recorded incoming, migration incoming .*(reaped)" "$W/xvdsd.log" ||
+		{ why="lab-a's log does not show the half-arrived copy reaped"; return 1; }
+	# The sender dies while the domain streams out.
+	kill_mid "$xvdsd_b_pid" "$W/xvdsd-b.log" "migrate $CVM to 127.0.0.1:$PORT_A .*: sending" ||
+		{ why="lab-b never started sending $CVM"; return 1; }
+	wait "$mig_pid" 2>/dev/null
+	# Let the orphaned save helper notice and go; lab-a gives its copy up.
+	wait_for 30 grep -q "$CVM: incoming from .* given up" "$W/xvdsd.log" ||
+		{ why="lab-a did not give up the incoming copy"; return 1; }
+	sleep 2
+	start_xvdsd_b || { why="lab-b does not answer after its restart"; return 1; }
+	wait_for 30 b_is $CVM ready || { why="lab-b: $CVM is $(b_field $CVM state) after its restart"; return 1; }
+	wait_for 30 one_copy $CVM || { why="after lab-b's restart libxl lists: $(why_copies $CVM)"; return 1; }
+	a_away $CVM || { why="lab-a shows $CVM $(vm_state $CVM)"; return 1; }
+	[ "$(fetch "http://$CVM_IP:8080/boot-id")" = "$boot" ] ||
+		{ why="the guest does not answer with boot $boot"; return 1; }
+	note="receiver killed: lab-b kept it; sender killed: resumed on lab-b's restart"
+}
+
+st_xvdsd_migrate_live() {
+	local boot
+	xvdsd_alive || return 1
+	ctl vm create $LIVE pvh-desk || { why="vm create $LIVE failed"; return 1; }
+	ctl vm start $LIVE || { why="vm start $LIVE failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	boot=$(vm_field $LIVE boot_id)
+	timed migrate-live ctl vm migrate $LIVE 127.0.0.1:$PORT_B ||
+		{ why="live vm migrate failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	b_is $LIVE ready || { why="$LIVE is '$(b_field $LIVE state)' on lab-b"; return 1; }
+	a_lacks $LIVE || { why="lab-a still lists $LIVE"; return 1; }
+	one_copy $LIVE || { why="libxl lists: $(why_copies $LIVE)"; return 1; }
+	[ "$(fetch "http://$LIVE_IP:8080/boot-id")" = "$boot" ] ||
+		{ why="the guest does not answer with boot $boot after the live migration"; return 1; }
+	wait_for 30 b_has_addr $LIVE $LIVE_IP ||
+		{ why="lab-b never learned $LIVE's address from its reports"; return 1; }
+	note="live in ${BENCH[migrate-live]} ms; boot $boot answers at $LIVE_IP"
+	ctl_b vm destroy $LIVE && ctl_b vm undefine $LIVE ||
+		{ why="destroying $LIVE on lab-b failed"; return 1; }
+}
+
+st_xvdsd_migrate_back() {
+	local boot
+	xvdsd_alive || return 1
+	boot=$(b_field $CVM boot_id)
+	ctl_b vm migrate $CVM 127.0.0.1:$PORT_A --non-live ||
+		{ why="vm migrate back failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	vm_is $CVM ready || { why="$CVM is $(vm_state $CVM) on lab-a"; return 1; }
+	[ "$(vm_field $CVM moved_to)" = null ] || [ -z "$(vm_field $CVM moved_to)" ] ||
+		{ why="lab-a still shows $CVM moved to $(vm_field $CVM moved_to)"; return 1; }
+	b_lacks $CVM || { why="lab-b still lists $CVM"; return 1; }
+	one_copy $CVM || { why="libxl lists: $(why_copies $CVM)"; return 1; }
+	[ "$(fetch "http://$CVM_IP:8080/boot-id")" = "$boot" ] ||
+		{ why="the guest does not answer with boot $boot back home"; return 1; }
+	wait_for 30 vm_has_addr $CVM $CVM_IP || { why="lab-a never learned $CVM's address again"; return 1; }
+	kill -TERM "$xvdsd_b_pid"
+	wait "$xvdsd_b_pid" 2>/dev/null
+	xvdsd_b_pid=""
+}
+vm_has_addr() { [ "$(vm_field "$1" addr)" = "$2" ]; }
+
+run_migrate_stages() {
+	run_stage xvdsd-migrate st_xvdsd_migrate
+	run_stage xvdsd-migrate-crash st_xvdsd_migrate_crash
+	run_stage xvdsd-migrate-live st_xvdsd_migrate_live
+	run_stage xvdsd-migrate-back st_xvdsd_migrate_back
+	[ -z "$xvdsd_b_pid" ] || kill -9 "$xvdsd_b_pid" 2>/dev/null
+}
+
+migrate_dump() {
+	[ -s "$W/xvdsd-b.log" ] || return 0
+	log "==== $W/xvdsd-b.log: lab-b (last 120 lines)"
+	tail -n 120 "$W/xvdsd-b.log" | sed 's/^/lab:   | /'
+}
