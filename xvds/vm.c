@@ -1887,7 +1887,8 @@ reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *
 	log_info("%s: recorded %s, migration %s %s, found %s: now %s%s%s",
 	    vm->name, vm_state_names[was], phase, vm->mig_peer,
 	    found != XVDSD_NODOMAIN ? "its domain" : "no domain",
-	    vm_state_names[p.state], p.reap ? " (reaped)" : "",
+	    vm_state_names[p.state], p.reap ? " (reaped)" : p.resume ?
+	    " (resumed)" : p.unpause ? " (unpaused)" : "",
 	    p.ask_peer ? " (asking the peer)" : !p.forget ? "" : vm->away ?
 	    " (its slot kept, away)" : " (forgotten)");
 	vm->since = time(NULL);

@@ -15,6 +15,8 @@ clang $cflags $inc -o "$out/fuzz_report" "$top/tests/fuzz/fuzz_report.c" \
 clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
 	"$top/xvds/conf.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
 	"$top/xvds/errbuf.c"
+clang $cflags $inc -o "$out/fuzz_migrate" "$top/tests/fuzz/fuzz_migrate.c" \
+	"$top/xvds/migrate_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/log.c" -ljansson
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"
@@ -29,6 +31,14 @@ printf 'v=1 boot=0123456789abcdef0123456789abcdef time=1800000000 agent=0.1.0\37
 mkdir -p "$out/corpus-conf"
 cp "$top"/tests/unit/conf/good-*.conf "$top/tests/unit/golden/templates.conf" \
 	"$out/corpus-conf/"
+
+# Seeds for the migration offer: one of each kind, and peers.
+mkdir -p "$out/corpus-migrate"
+printf '{"msg":"offer","vm":"lab-01","pool":"lab","template":"cvm-desk","kind":"cvm","state":"ready","vcpus":0,"memory_mib":0,"boot_id":"0123456789abcdef0123456789abcdef","live":true}' \
+	> "$out/corpus-migrate/cvm"
+printf '{"msg":"offer","vm":"alice","pool":"","template":"pvm-desk","kind":"pvm","state":"running","vcpus":2,"memory_mib":2048,"boot_id":"","live":false}' \
+	> "$out/corpus-migrate/pvm"
+printf '[2001:db8::2]:8003' > "$out/corpus-migrate/peer"
 
 # fuzz TARGET CORPUS: runs one target for $secs seconds; fails on a crash.
 fuzz() {
@@ -45,3 +55,4 @@ fuzz() {
 }
 fuzz fuzz_report corpus-report
 fuzz fuzz_conf corpus-conf
+fuzz fuzz_migrate corpus-migrate
