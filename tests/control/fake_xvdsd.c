@@ -350,22 +350,35 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 	return op_start(vm, cb, arg, &op, msg, msglen);
 }
 
+/* The VM of that name if nothing is under way on it; else NULL and why. */
+static struct fake_vm *
+find_idle(const char *name, enum xvds_err *err_r, char *msg, size_t msglen)
+{
+	struct fake_vm *vm = find(name);
+
+	if (vm == NULL) {
+		say(msg, msglen, "no VM named %s", name);
+		*err_r = XVDS_E_NOVM;
+		return NULL;
+	}
+	if (vm->op != NULL) {
+		say(msg, msglen, "%s is busy", name);
+		*err_r = XVDS_E_BUSY;
+		return NULL;
+	}
+	return vm;
+}
+
 enum xvds_err
 vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
     xvds_reply_cb cb, void *arg, char *msg, size_t msglen)
 {
-	struct fake_vm *vm = find(name);
+	struct fake_vm *vm;
 	struct fake_op *op;
 	enum xvds_err err;
 
-	if (vm == NULL) {
-		say(msg, msglen, "no VM named %s", name);
-		return XVDS_E_NOVM;
-	}
-	if (vm->op != NULL) {
-		say(msg, msglen, "%s is busy", name);
-		return XVDS_E_BUSY;
-	}
+	if ((vm = find_idle(name, &err, msg, msglen)) == NULL)
+		return err;
 	if (!has_domain(vm->fsm.state)) {
 		say(msg, msglen, "%s has no domain: it is %s", name,
 		    vm_state_names[vm->fsm.state]);
@@ -392,18 +405,12 @@ enum xvds_err
 vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
     void *arg, char *msg, size_t msglen)
 {
-	struct fake_vm *vm = find(name);
+	struct fake_vm *vm;
 	struct fake_op *op;
 	enum xvds_err err;
 
-	if (vm == NULL) {
-		say(msg, msglen, "no VM named %s", name);
-		return XVDS_E_NOVM;
-	}
-	if (vm->op != NULL) {
-		say(msg, msglen, "%s is busy", name);
-		return XVDS_E_BUSY;
-	}
+	if ((vm = find_idle(name, &err, msg, msglen)) == NULL)
+		return err;
 	if (vm->fsm.state != VM_S_READY && vm->fsm.state != VM_S_RUNNING) {
 		say(msg, msglen, "migrate %s: illegal transition for a VM that is %s",
 		    name, vm_state_names[vm->fsm.state]);

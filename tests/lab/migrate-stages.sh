@@ -63,17 +63,8 @@ write_xvds_b_conf() {
 		boot-timeout 120s
 		shutdown-timeout 20s
 		session-grace 3s
-		template "cvm-desk" {
-			type pv
-			vcpus 1
-			memory 96M
-			kernel "/lab/vmlinuz"
-			ramdisk "/lab/guest.cpio"
-			cmdline "console=hvc0 loglevel=4 xvds.ip=$CVM_IP/24"
-			network bridge "xenbr0"
-		}
 	EOF
-	pvh_desk_template >>"$XCONF_B"
+	{ cvm_desk_template; pvh_desk_template; } >>"$XCONF_B"
 }
 
 start_xvdsd_b() {

@@ -57,6 +57,21 @@ have_xvdsd() { [ -x "$XVDSD" ] && [ -x "$XVDSCTL" ]; }
 # under QEMU's TCG) sometimes triple-faults a guest (about one boot in ten
 # here), and these stages boot four.  PV guests never touch it; the PVH
 # path is covered by the probe stages' guests.
+# The pool's template; lab-b (migrate-stages.sh) has it too.
+cvm_desk_template() {
+	cat <<-EOF
+		template "cvm-desk" {
+			type pv
+			vcpus 1
+			memory 96M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/guest.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ip=$CVM_IP/24"
+			network bridge "xenbr0"
+		}
+	EOF
+}
+
 write_xvds_conf() {
 	mkdir -p "$XSTORE"
 	write_migration_key
@@ -73,15 +88,7 @@ write_xvds_conf() {
 		boot-timeout 120s
 		shutdown-timeout 20s
 		session-grace 3s
-		template "cvm-desk" {
-			type pv
-			vcpus 1
-			memory 96M
-			kernel "/lab/vmlinuz"
-			ramdisk "/lab/guest.cpio"
-			cmdline "console=hvc0 loglevel=4 xvds.ip=$CVM_IP/24"
-			network bridge "xenbr0"
-		}
+$(cvm_desk_template)
 		template "pvm-desk" {
 			type pv
 			vcpus 1

@@ -30,6 +30,7 @@
 #include "hv.h"
 #include "hv_sim.h"
 #include "log.h"
+#include "run_loop.h"
 
 #define SAFETY_MS	3000	/* no wait in these tests should come near it */
 #define MIB_KIB		UINT64_C(1024)
@@ -86,39 +87,6 @@ died_cb(void *arg, uint32_t domid, enum hv_death why)
 	d->why[d->n] = why;
 	d->order[d->n] = d->clock ? *d->clock : 0;
 	d->n++;
-}
-
-static void
-expire(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	*(int *)arg = 1;
-}
-
-/* Runs the loop until *counter reaches want, or ms pass: 0 if it did. */
-static int
-run_until(struct event_base *base, const int *counter, int want, int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	struct event *t;
-	int	 expired = 0;
-
-	t = evtimer_new(base, expire, &expired);
-	assert_non_null(t);
-	evtimer_add(t, &tv);
-	while (*counter < want && !expired)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(t);
-	return *counter >= want ? 0 : -1;
-}
-
-static void
-run_for(struct event_base *base, int ms)
-{
-	int	 never = 0;
-
-	(void)run_until(base, &never, 1, ms);
 }
 
 static void

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "vm.h"
+#include "run_loop.h"
 
 #define SAFETY_MS	5000
 
@@ -141,37 +142,6 @@ asked_cb(void *arg, enum migrate_has has)
 	tx.answer = has;
 }
 
-static void
-expire(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	*(int *)arg = 1;
-}
-
-static int
-run_until(const int *counter, int want, int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	struct event *t = evtimer_new(base, expire, NULL);
-	int	 expired = 0;
-
-	evtimer_assign(t, base, expire, &expired);
-	evtimer_add(t, &tv);
-	while (*counter < want && !expired)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(t);
-	return *counter >= want ? 0 : -1;
-}
-
-static void
-run_for(int ms)
-{
-	int	 never = 0;
-
-	(void)run_until(&never, 1, ms);
-}
-
 struct made {
 	int		 done;
 	enum hv_result	 r;
@@ -201,7 +171,7 @@ make_domain(const char *name)
 	s.vcpus = s.max_vcpus = 1;
 	s.memory_mib = s.max_memory_mib = 128;
 	assert_int_equal(hv_create(hv, &s, false, made_cb, &m), 0);
-	assert_int_equal(run_until(&m.done, 1, SAFETY_MS), 0);
+	assert_int_equal(run_until(base, &m.done, 1, SAFETY_MS), 0);
 	assert_int_equal(m.r, HV_OK);
 	return m.domid;
 }
@@ -228,9 +198,9 @@ migrate(const char *name, uint32_t domid)
 	memset(&tx, 0, sizeof(tx));
 	assert_int_equal(migrate_send(&o, peer, domid, commit_cb, done_cb, NULL,
 	    msg, sizeof(msg)), 0);
-	if (run_until(&tx.done, 1, SAFETY_MS) == -1)
+	if (run_until(base, &tx.done, 1, SAFETY_MS) == -1)
 		fail_msg("no outcome within %d ms", SAFETY_MS);
-	run_for(50);	/* the receiver's last steps */
+	run_for(base, 50);	/* the receiver's last steps */
 	return tx.out;
 }
 
@@ -374,8 +344,8 @@ test_sender_cannot_commit(void **state)
 		tx.commit_rc = -1;
 		assert_int_equal(migrate_send(&o, peer, domid, commit_cb, done_cb,
 		    NULL, msg, sizeof(msg)), 0);
-		assert_int_equal(run_until(&tx.done, 1, SAFETY_MS), 0);
-		run_for(50);
+		assert_int_equal(run_until(base, &tx.done, 1, SAFETY_MS), 0);
+		run_for(base, 50);
 	}
 	assert_int_equal(tx.out, MIGRATE_STAYED_SUSPENDED);
 	assert_int_equal(rx.arrived, 1);
@@ -409,13 +379,13 @@ test_ask(void **state)
 		rx.has = has[i];
 		memset(&tx, 0, sizeof(tx));
 		assert_int_equal(migrate_ask(peer, "p-01", asked_cb, NULL), 0);
-		assert_int_equal(run_until(&tx.asked, 1, SAFETY_MS), 0);
+		assert_int_equal(run_until(base, &tx.asked, 1, SAFETY_MS), 0);
 		assert_int_equal(tx.answer, has[i]);
 	}
 	/* Nobody there: unsure, never "no". */
 	memset(&tx, 0, sizeof(tx));
 	if (migrate_ask("127.0.0.1:1", "p-01", asked_cb, NULL) == 0) {
-		assert_int_equal(run_until(&tx.asked, 1, SAFETY_MS), 0);
+		assert_int_equal(run_until(base, &tx.asked, 1, SAFETY_MS), 0);
 		assert_int_equal(tx.answer, MIGRATE_HAS_UNSURE);
 	}	/* else refused at once: the caller asks again later */
 }
@@ -435,7 +405,7 @@ raw_connect(void)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd != -1);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	run_for(50);
+	run_for(base, 50);
 	assert_true(read(fd, buf, sizeof(buf)) > 0);
 	return fd;
 }
@@ -447,7 +417,7 @@ raw_closed(int fd, char *got, size_t len)
 	size_t	 off = 0;
 	ssize_t	 n;
 
-	run_for(100);
+	run_for(base, 100);
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
 
