@@ -21,6 +21,10 @@ echo
 echo "== what dom0's xvds-probe saw of the guests' reports:"
 grep -a 'lab: report: probe: ' "$log" | sed 's/^lab: report: probe: /   /' || true
 echo
-echo "== what xvdsd did with its VMs:"
-grep -a 'lab: report: xvdsd: ' "$log" | sed 's/^lab: report: xvdsd: /   /' || true
+echo "== what the two xvdsd (lab-a, and lab-b for the migrations) did with their VMs:"
+grep -a -E 'lab: report: lab-[ab]: xvdsd: ' "$log" |
+	sed -E 's/^lab: report: (lab-[ab]): xvdsd: /   \1  /' || true
+echo
+echo "== the benchmark (TCG: compare ratios, not seconds):"
+grep -a 'lab: report: bench: ' "$log" | sed 's/^lab: report: bench: /   /' || true
 exit $status
