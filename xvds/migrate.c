@@ -745,7 +745,7 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char	 host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?", peer[300];
+	char	 host[64] = "?", serv[16] = "?", peer[100];
 	unsigned char nonce_hex[NONCE_LEN * 2 + 1];
 	struct mconn *c;
 	int	 fd, one = 1;
