@@ -27,12 +27,13 @@ reconcile_state(enum vm_kind kind, enum vm_state recorded,
 	}
 
 	/*
-	 * A save cut short: the guest was suspended.  If its image was
+	 * A save cut short (or a clean image's, which never counts as a saved
+	 * image): the guest was suspended.  If its image was
 	 * made whole (written, synced, renamed) only the destroy was
 	 * missing: the save stands.  Otherwise the guest goes on.
 	 */
 	if (s->dom_state == HV_DOM_SHUTDOWN && s->suspended &&
-	    recorded == VM_S_SAVING) {
+	    (recorded == VM_S_SAVING || recorded == VM_S_SNAPSHOTTING)) {
 		if (s->has_image) {
 			*reap_r = true;
 			return VM_S_SAVED;

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "clean.h"
 #include "conf.h"
 #include "log.h"
 #include "migrate.h"
@@ -96,6 +97,9 @@ struct vm {
 	bool		 leaving;	/* gone to another host: forget when quiet */
 	bool		 away;		/* a pool VM of this host, now on mig_peer */
 	struct event	*gc;
+	/* Fast resets: the clean image is taken once the fresh CVM is ready. */
+	struct event	*snap_ev;
+	bool		 fast_reset;	/* this reset restores the clean image */
 };
 
 static struct {
@@ -110,6 +114,7 @@ static struct {
 
 static void	 vm_event(struct vm *, enum vm_event, const char *why);
 static void	 ask_fired(evutil_socket_t, short, void *);
+static void	 snap_fired(evutil_socket_t, short, void *);
 static void	 gc_fired(evutil_socket_t, short, void *);
 static void	 set_error(struct vm *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -407,6 +412,7 @@ arm_timer(struct vm *vm)
 	case VM_S_SAVING:
 	case VM_S_RESTORING:
 	case VM_S_RESETTING:
+	case VM_S_SNAPSHOTTING:
 		secs = OP_TIMEOUT;
 		break;
 	case VM_S_READY:
@@ -627,6 +633,8 @@ op_ended(struct vm *vm)
 }
 
 static void start_fresh(struct vm *);
+static void reset_restart(struct vm *);
+static int snapshot_start(struct vm *);
 static void start_pool_vm(struct vm *);
 static void destroy_domain(struct vm *);
 static int migrate_start(struct vm *);
@@ -635,6 +643,25 @@ static int migrate_start(struct vm *);
 static void
 made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 {
+	bool	 fast = vm->fast_reset;
+
+	vm->fast_reset = false;
+	if (fast && vm->fsm.state == VM_S_RESETTING) {
+		if (r == HV_FAILED) {
+			/* The clean image failed us: drop it, reset the cold way. */
+			log_warnx("%s: its clean image did not restore: resetting "
+			    "it cold", vm->name);
+			clean_discard(settings()->store, vm->name);
+			start_fresh(vm);
+			return;
+		}
+		if (r == HV_OK) {
+			adopt_domain(vm, domid);
+			store_identity(vm);
+			vm_event(vm, VM_EV_DONE, "clean image restored");
+			return;
+		}
+	}
 	if (r != HV_OK) {
 		set_error(vm, "the hypervisor could not %s the domain",
 		    vm->fsm.state == VM_S_RESTORING ? "restore" : "create");
@@ -752,7 +779,7 @@ destroyed_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 	if (vm->fsm.state == VM_S_STOPPING)
 		vm_event(vm, VM_EV_DONE, "destroyed");
 	else if (vm->fsm.state == VM_S_RESETTING)
-		start_fresh(vm);
+		reset_restart(vm);
 	else if (vm->fsm.state == VM_S_INACTIVE && vm->start_when_reaped) {
 		/* Reaped at start-up: a pool CVM boots again. */
 		vm->start_when_reaped = false;
@@ -768,6 +795,131 @@ destroyed_cb(void *arg, enum hv_result r, uint32_t domid)
 	op_ended(vm);
 	destroyed_cb_body(vm, r, domid);
 	settle(vm);
+}
+
+/*
+ * Fast resets (clean.h).  A CVM that is ready after a boot from its golden
+ * disks, and has no usable clean image, gets one: saved, its overlays
+ * kept, and restored from what was saved (SNAPSHOTTING, a few seconds).
+ * A reset then restores that image over fresh copies of the overlays,
+ * and falls back to the cold way when it cannot.
+ */
+
+/* Deferred from vm_event(), so that the request that booted it is answered. */
+static void
+snap_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+	const struct conf_template *t = conf_template(V.conf, vm->template);
+	struct vm_spec spec;
+
+	(void)fd;
+	(void)what;
+	if (vm->fsm.state != VM_S_READY || vm->ops > 0 || vm->reply != NULL ||
+	    vm->domid == XVDSD_NODOMAIN || t == NULL || make_spec(vm, &spec) == -1 ||
+	    clean_usable(settings()->store, t, &spec))
+		return;
+	vm_event(vm, VM_EV_SNAPSHOT, "no clean image yet");
+}
+
+static void
+snap_restored_cb(void *arg, enum hv_result r, uint32_t domid)
+{
+	struct vm *vm = arg;
+
+	op_ended(vm);
+	if (r == HV_OK) {
+		adopt_domain(vm, domid);
+		store_identity(vm);
+		log_info("%s: clean image taken", vm->name);
+		vm_event(vm, VM_EV_DONE, "clean image taken");
+	} else {
+		/* The guest was in that image: gone with it. */
+		clean_discard(settings()->store, vm->name);
+		set_error(vm, "the clean image was saved but did not restore");
+		vm_event(vm, VM_EV_LOST, NULL);
+	}
+	settle(vm);
+}
+
+static void
+snap_saved_cb(void *arg, enum hv_result r, uint32_t domid)
+{
+	struct vm *vm = arg;
+	const struct conf_template *t = conf_template(V.conf, vm->template);
+	struct vm_spec spec;
+	char	 img[VMSPEC_PATH_MAX + 100], err[256];
+
+	(void)domid;
+	op_ended(vm);
+	if (r != HV_OK) {
+		clean_discard(settings()->store, vm->name);
+		set_error(vm, "saving its clean image failed in the hypervisor");
+		if (r == HV_LOST)
+			forget_domain(vm);
+		vm_event(vm, result_event(r), NULL);
+		settle(vm);
+		return;
+	}
+	forget_domain(vm);
+	/* The domain is gone and its disks closed: keep them as they are. */
+	if (t == NULL || make_spec(vm, &spec) == -1 ||
+	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
+		vm_event(vm, VM_EV_LOST, "its spec is gone");
+		settle(vm);
+		return;
+	}
+	if (clean_keep(settings()->store, t, &spec, err, sizeof(err)) == -1)
+		/* The image still holds the guest: restore it, keep nothing. */
+		log_warnx("%s: no clean image: %s", vm->name, err);
+	if (hv_restore(V.hv, &spec, img, false, snap_restored_cb, vm) == -1) {
+		clean_discard(settings()->store, vm->name);
+		set_error(vm, "the hypervisor refused to restore its clean image");
+		vm_event(vm, VM_EV_LOST, NULL);
+		settle(vm);
+		return;
+	}
+	op_started(vm);
+}
+
+static int
+snapshot_start(struct vm *vm)
+{
+	char	 img[VMSPEC_PATH_MAX + 100];
+
+	clean_discard(settings()->store, vm->name);
+	if (clean_prepare(settings()->store, vm->name) == -1 ||
+	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
+		set_error(vm, "cannot make %s/clean", settings()->store);
+		return -1;
+	}
+	return hv_save(V.hv, vm->domid, img, snap_saved_cb, vm);
+}
+
+/* A reset's second half, its domain gone: the fast way if it can. */
+static void
+reset_restart(struct vm *vm)
+{
+	const struct conf_template *t = conf_template(V.conf, vm->template);
+	struct vm_spec spec;
+	char	 img[VMSPEC_PATH_MAX + 100], err[256] = "";
+
+	if (vm->fsm.kind != VM_CVM || t == NULL || make_spec(vm, &spec) == -1 ||
+	    !clean_usable(settings()->store, t, &spec) ||
+	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
+		start_fresh(vm);
+		return;
+	}
+	if (clean_put_back(settings()->store, t, &spec, err, sizeof(err)) == -1 ||
+	    hv_restore(V.hv, &spec, img, false, made_cb, vm) == -1) {
+		log_warnx("%s: fast reset impossible (%s): resetting it cold",
+		    vm->name, err[0] ? err : "the hypervisor refused");
+		clean_discard(settings()->store, vm->name);
+		start_fresh(vm);
+		return;
+	}
+	vm->fast_reset = true;
+	op_started(vm);
 }
 
 /* A reset's second half: a fresh domain from the template. */
@@ -849,7 +1001,7 @@ run_action(struct vm *vm, enum vm_action action)
 			destroy_domain(vm);
 			return;
 		}
-		start_fresh(vm);
+		reset_restart(vm);
 		return;
 	case VM_A_SHUTDOWN:
 		rc = hv_shutdown(V.hv, vm->domid, shutdown_cb, vm);
@@ -862,6 +1014,9 @@ run_action(struct vm *vm, enum vm_action action)
 		    errno != ENOENT)
 			log_warn("%s: cannot remove its image %s", vm->name, path);
 		return;
+	case VM_A_SNAPSHOT:
+		rc = snapshot_start(vm);
+		break;
 	case VM_A_MIGRATE:
 		if ((rc = migrate_start(vm)) == 0)
 			break;
@@ -900,6 +1055,10 @@ vm_event(struct vm *vm, enum vm_event ev, const char *why)
 	change_state(vm, from, ev, action, why);
 	run_action(vm, action);
 	settle(vm);
+	/* Freshly booted from its golden disks: the moment for a clean image. */
+	if (vm->fsm.state == VM_S_READY && (from == VM_S_STARTING ||
+	    from == VM_S_RESETTING) && vm->fsm.kind == VM_CVM)
+		event_active(vm->snap_ev, EV_TIMEOUT, 0);
 }
 
 /* Inputs from the hypervisor and the guests. */
@@ -1262,7 +1421,8 @@ vm_new(const char *name, const char *pool, const char *template,
 	vm->in_config = true;
 	if ((vm->timer = evtimer_new(V.base, timer_fired, vm)) == NULL ||
 	    (vm->ask_timer = evtimer_new(V.base, ask_fired, vm)) == NULL ||
-	    (vm->gc = event_new(V.base, -1, 0, gc_fired, vm)) == NULL)
+	    (vm->gc = event_new(V.base, -1, 0, gc_fired, vm)) == NULL ||
+	    (vm->snap_ev = event_new(V.base, -1, 0, snap_fired, vm)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	TAILQ_INSERT_TAIL(&V.vms, vm, entry);
 	return vm;
@@ -1275,6 +1435,7 @@ vm_free(struct vm *vm)
 	event_free(vm->timer);
 	event_free(vm->ask_timer);
 	event_free(vm->gc);
+	event_free(vm->snap_ev);
 	free(vm);
 }
 
@@ -1343,6 +1504,7 @@ vm_undefine(const char *name, char *msg, size_t msglen)
 		    vm_state_names[vm->fsm.state]);
 		return XVDS_E_ILLEGAL;
 	}
+	clean_discard(settings()->store, vm->name);
 	record_remove(vm);
 	log_info("%s: undefined", vm->name);
 	vm_free(vm);

@@ -35,6 +35,7 @@ const char *const vm_state_names[] = {
 	[VM_S_SAVED] = "saved",
 	[VM_S_RESTORING] = "restoring",
 	[VM_S_RESETTING] = "resetting",
+	[VM_S_SNAPSHOTTING] = "snapshotting",
 	[VM_S_STOPPING] = "stopping",
 	[VM_S_MIGRATING] = "migrating",
 	[VM_S_INCOMING] = "incoming",
@@ -60,6 +61,7 @@ const char *const vm_event_names[] = {
 	[VM_EV_LOST] = "lost",
 	[VM_EV_TIMEOUT] = "timeout",
 	[VM_EV_DIED] = "died",
+	[VM_EV_SNAPSHOT] = "snapshot",
 };
 
 const char *const vm_action_names[] = {
@@ -74,6 +76,7 @@ const char *const vm_action_names[] = {
 	[VM_A_DESTROY] = "destroy",
 	[VM_A_DISCARD] = "discard",
 	[VM_A_MIGRATE] = "migrate",
+	[VM_A_SNAPSHOT] = "snapshot",
 };
 
 #define T(from, ev, act, to) \
@@ -190,6 +193,19 @@ static const struct vm_transition cvm_table[] = {
 	T(RESETTING, SESSION_END,   NONE,     RESETTING),
 
 	T(FAILED,    RESET,         RESET,    RESETTING),
+
+	/*
+	 * The clean image a fast reset restores: taken once the fresh CVM is
+	 * ready, by a save and a restore from what was saved.
+	 */
+	T(READY,     SNAPSHOT,      SNAPSHOT, SNAPSHOTTING),
+	T(SNAPSHOTTING, DONE,       NONE,     READY),
+	T(SNAPSHOTTING, FAILED,     NONE,     READY),	/* no clean image; it runs on */
+	T(SNAPSHOTTING, LOST,       DESTROY,  FAILED),
+	T(SNAPSHOTTING, TIMEOUT,    NONE,     FAILED),
+	T(SNAPSHOTTING, DIED,       NONE,     SNAPSHOTTING),	/* a save ends the domain */
+	T(SNAPSHOTTING, BOOTED,     NONE,     SNAPSHOTTING),
+	T(SNAPSHOTTING, SESSION_END, NONE,    SNAPSHOTTING),
 };
 
 static const struct vm_transition pvm_table[] = {
@@ -250,6 +266,7 @@ vm_state_transient(enum vm_state s)
 	case VM_S_SAVING:
 	case VM_S_RESTORING:
 	case VM_S_RESETTING:
+	case VM_S_SNAPSHOTTING:
 	case VM_S_STOPPING:
 	case VM_S_MIGRATING:
 	case VM_S_INCOMING:

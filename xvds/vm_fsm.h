@@ -25,6 +25,7 @@ enum vm_state {
 	VM_S_SAVED,	/* image on the shared store, no domain */
 	VM_S_RESTORING,
 	VM_S_RESETTING,	/* back to the golden image */
+	VM_S_SNAPSHOTTING,	/* a CVM's clean image for fast resets is taken */
 	VM_S_STOPPING,	/* clean shutdown, destroy after a timeout */
 	VM_S_MIGRATING,	/* leaving for another host */
 	VM_S_INCOMING,	/* arriving from another host, not yet committed */
@@ -51,6 +52,7 @@ enum vm_event {
 	VM_EV_LOST,		/* it failed, the domain gone or in an unknown state */
 	VM_EV_TIMEOUT,		/* the transient state's deadline passed */
 	VM_EV_DIED,		/* the domain shut down or crashed on its own */
+	VM_EV_SNAPSHOT,		/* a fresh CVM without a clean image: take one */
 	VM_EV__COUNT,
 };
 
@@ -66,6 +68,7 @@ enum vm_action {
 	VM_A_DESTROY,
 	VM_A_DISCARD,		/* delete the saved image */
 	VM_A_MIGRATE,
+	VM_A_SNAPSHOT,		/* save the clean image, restore from it */
 	VM_A__COUNT,
 };
 

@@ -56,6 +56,7 @@ static const struct row table[] = {
 	{ VM_S_SAVED,     { I, V, R, P, I }, { I, V, R, I, I } },
 	{ VM_S_RESTORING, { I, V, R, P, I }, { I, V, R, I, I } },
 	{ VM_S_RESETTING, { I, I, S, I, I }, { I, I, S, I, I } },
+	{ VM_S_SNAPSHOTTING, { I, I, R, P, I }, { I, I, R, I, I } },
 	{ VM_S_STOPPING,  { I, I, I, P, I }, { I, I, I, I, I } },
 	{ VM_S_MIGRATING, { I, I, U, P, I }, { I, I, U, I, I } },
 	/* Never without a migration phase in the record; were it so: */
@@ -127,8 +128,12 @@ test_save_cut_short(void **state)
 	assert_true(reap);
 	seen.has_image = false;
 	/* Recorded otherwise, a suspended domain is not ours to resume. */
+	/* So is a clean image's save. */
+	assert_int_equal(reconcile_state(VM_CVM, VM_S_SNAPSHOTTING, &seen, &reap,
+	    &resume), VM_S_READY);
+	assert_true(resume);
 	for (s = 0; s < VM_S__COUNT; s++) {
-		if (s == VM_S_SAVING)
+		if (s == VM_S_SAVING || s == VM_S_SNAPSHOTTING)
 			continue;
 		reconcile_state(VM_CVM, (enum vm_state)s, &seen, &reap, &resume);
 		assert_false(resume);

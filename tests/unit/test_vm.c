@@ -339,6 +339,17 @@ request(const char *name, enum vm_event ev)
 }
 
 /* Starts the pool and boots both CVMs. */
+/* Whether the VM has a whole clean image (its stamp is written last). */
+static bool
+has_clean(const char *name)
+{
+	char	 path[160];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/store/clean/%s.json", T.dir, name);
+	return stat(path, &st) == 0;
+}
+
 static void
 start_pool(const char *pool_extra)
 {
@@ -352,6 +363,9 @@ start_pool(const char *pool_extra)
 	assert_int_equal(state_of("lab-01"), VM_S_READY);
 	assert_int_equal(state_of("lab-02"), VM_S_READY);
 	assert_string_equal(view("lab-01").addr, "10.77.0.21");
+	/* Fresh from their golden disks, each takes its clean image. */
+	RUN_UNTIL(has_clean("lab-01") && has_clean("lab-02") &&
+	    state_of("lab-01") == VM_S_READY && state_of("lab-02") == VM_S_READY);
 }
 
 static void
@@ -389,16 +403,39 @@ test_cvm_lifecycle(void **state)
 	/* The spent image is gone. */
 	assert_int_equal(stat(image, &st), -1);
 
-	/* Ready -> Running -> (session end: reset) -> Ready on a fresh domain. */
+	/*
+	 * Ready -> Running -> (session end: reset) -> Ready: the fast way, its
+	 * clean image restored on a new domain, no boot to wait for.
+	 */
 	a = request("lab-01", VM_EV_SESSION_START);
 	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	first = view("lab-01").domid;
+	a = request("lab-01", VM_EV_SESSION_END);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	assert_true(view("lab-01").domid != first);
+	assert_string_equal(view("lab-01").boot_id, BOOT_A);
+	assert_true(has_clean("lab-01"));
+}
+
+/* Without a usable clean image a reset is cold: a fresh boot, then a new image. */
+static void
+test_cold_reset(void **state)
+{
+	char	 path[160];
+	uint32_t first;
+
+	(void)state;
+	start_pool("");
+	snprintf(path, sizeof(path), "%s/store/clean/lab-01.json", T.dir);
+	assert_int_equal(unlink(path), 0);
 	first = view("lab-01").domid;
 	{
 		struct answer b = { false, XVDS_OK, "" };
 		char	 msg[256];
 
-		assert_int_equal(vm_request("lab-01", VM_EV_SESSION_END, answered,
-		    &b, msg, sizeof(msg)), XVDS_OK);
+		assert_int_equal(vm_request("lab-01", VM_EV_RESET, answered, &b,
+		    msg, sizeof(msg)), XVDS_OK);
 		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
 		    view("lab-01").domid != first);
 		assert_int_equal(state_of("lab-01"), VM_S_RESETTING);
@@ -408,8 +445,67 @@ test_cvm_lifecycle(void **state)
 		RUN_UNTIL(b.done);
 		assert_int_equal(b.err, XVDS_OK);
 	}
-	assert_int_equal(state_of("lab-01"), VM_S_READY);
 	assert_string_equal(view("lab-01").boot_id, BOOT_C);
+	RUN_UNTIL(has_clean("lab-01") && state_of("lab-01") == VM_S_READY);
+
+	/* A clean image that fails to restore: dropped, and the reset is cold. */
+	first = view("lab-01").domid;
+	hv_sim_fail_next(T.hv, HV_SIM_OP_RESTORE, HV_FAILED);
+	{
+		struct answer b = { false, XVDS_OK, "" };
+		char	 msg[256];
+
+		assert_int_equal(vm_request("lab-01", VM_EV_RESET, answered, &b,
+		    msg, sizeof(msg)), XVDS_OK);
+		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+		    view("lab-01").domid != first && !has_clean("lab-01"));
+		guest_boots(view("lab-01").domid, BOOT_A, "10.77.0.21");
+		RUN_UNTIL(b.done);
+		assert_int_equal(b.err, XVDS_OK);
+	}
+	RUN_UNTIL(has_clean("lab-01") && state_of("lab-01") == VM_S_READY);
+
+	/* A template that changed: the old image is not used. */
+	vm_shutdown();
+	T.tmpl_extra = "	cmdline \"quiet\"\n";
+	write_conf("");
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	RUN_UNTIL(state_of("lab-01") == VM_S_READY);
+	first = view("lab-01").domid;
+	{
+		struct answer b = { false, XVDS_OK, "" };
+		char	 msg[256];
+
+		assert_int_equal(vm_request("lab-01", VM_EV_RESET, answered, &b,
+		    msg, sizeof(msg)), XVDS_OK);
+		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+		    view("lab-01").domid != first);
+		assert_int_equal(state_of("lab-01"), VM_S_RESETTING);
+		guest_boots(view("lab-01").domid, BOOT_B, "10.77.0.21");
+		RUN_UNTIL(b.done);
+	}
+	assert_string_equal(view("lab-01").boot_id, BOOT_B);
+}
+
+/* A clean image whose save fails: none, and the CVM goes on ready. */
+static void
+test_clean_image_fails(void **state)
+{
+	uint32_t domid;
+
+	(void)state;
+	write_conf("");
+	hv_sim_fail_next(T.hv, HV_SIM_OP_SAVE, HV_FAILED);
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+	    view("lab-02").domid != XVDSD_NODOMAIN);
+	guest_boots(view("lab-01").domid, BOOT_A, "10.77.0.21");
+	domid = view("lab-01").domid;
+	RUN_UNTIL(state_of("lab-01") == VM_S_READY &&
+	    view("lab-01").last_error[0] != '\0');
+	assert_false(has_clean("lab-01"));
+	assert_int_equal(view("lab-01").domid, domid);
+	assert_non_null(strstr(view("lab-01").last_error, "clean image"));
 }
 
 static void
@@ -897,6 +993,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_cvm_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_image_fails, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_timeout, setup, teardown),
