@@ -133,7 +133,7 @@ rm -rf "$g" "$d"
 t_overlay=$(lab_elapsed "$t_ov")
 say "images $images (checked in ${t_images} s); overlay built in ${t_overlay} s; run dir $run"
 
-xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=all guest_loglvl=all"
+xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all"
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init loglevel=5"
 
 # --- One boot -------------------------------------------------------------------

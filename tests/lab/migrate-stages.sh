@@ -176,6 +176,8 @@ st_xvdsd_migrate_live() {
 	xvdsd_alive || return 1
 	ctl vm create $LIVE pvh-desk || { why="vm create $LIVE failed"; return 1; }
 	ctl vm start $LIVE || { why="vm start $LIVE failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	# A fresh CVM takes its clean image first (xvdsd-cvm-ready).
+	wait_for 60 clean_taken $LIVE || { why="$LIVE is $(vm_state $LIVE), no clean image"; return 1; }
 	boot=$(vm_field $LIVE boot_id)
 	timed migrate-live ctl vm migrate $LIVE 127.0.0.1:$PORT_B ||
 		{ why="live vm migrate failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
