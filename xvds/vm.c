@@ -6,7 +6,8 @@
  * the hypervisor's answers and death reports.  change_state() is the one
  * choke point: it logs, persists and re-arms the timer; settle() answers
  * a waiting request once the VM is in a stable state with nothing under
- * way.
+ * way.  Migration is in vm_migrate.c, clean images and fast resets in
+ * vm_clean.c; vm_priv.h is what the three share.
  */
 #include <config.h>
 
@@ -36,96 +37,23 @@
 #include "reportwatch.h"
 #include "template.h"
 #include "vm.h"
+#include "vm_priv.h"
 #include "xvdsd.h"
 
 #define OP_TIMEOUT	600	/* seconds for pause, save, restore, reset */
 #define RECORD_VERSION	1
 #define USERDATA_VERSION 2	/* 2: names the host, for two xvdsd on one */
-#define ASK_RETRY	10	/* seconds between questions to a migration's peer */
 
-/* A migration under way, as the record keeps it (migrate.h). */
-enum mig_phase {
-	MIG_NONE,
-	MIG_SENDING,
-	MIG_COMMITTING,
-	MIG_INCOMING,
-	MIG_COMMITTED,
-};
+struct vm_host V;
 
-static const char *const mig_phase_names[] = {
-	[MIG_NONE] = "none",
-	[MIG_SENDING] = "sending",
-	[MIG_COMMITTING] = "committing",
-	[MIG_INCOMING] = "incoming",
-	[MIG_COMMITTED] = "committed",
-};
 
-struct vm {
-	TAILQ_ENTRY(vm)	 entry;
-	char		 name[VMSPEC_NAME_MAX + 1];
-	char		 pool[TEMPLATE_NAME_MAX + 1];	/* "" outside pools */
-	char		 template[TEMPLATE_NAME_MAX + 1];
-	struct vm_fsm	 fsm;
-	uint32_t	 domid;		/* XVDSD_NODOMAIN if none */
-	time_t		 since;
-	char		 boot_id[REPORT_BOOT_ID_LEN + 1];	/* validated */
-	char		 addr[46];
-	bool		 have_addrs;
-	double		 cpu_pct;
-	unsigned	 vcpus;		/* as set by the operator; 0: template's */
-	uint64_t	 memory_mib;
-	char		 last_error[160];
-	struct event	*timer;
-	bool		 in_config;	/* still wanted by the configuration */
-	/* The request waiting for this VM to settle. */
-	xvds_reply_cb	 reply;
-	void		*reply_arg;
-	enum vm_state	 reply_target;	/* where the request means to go */
-	unsigned	 ops;		/* hypervisor operations under way */
-	bool		 start_when_reaped;	/* reconcile reaps, then boots */
-	bool		 grace;		/* running, the guest says no session */
-	/* A vCPU and/or memory change under way, and who waits for it. */
-	bool		 setting;
-	uint64_t	 set_memory_next;	/* after the vCPUs, MiB; 0: none */
-	xvds_reply_cb	 set_reply;
-	void		*set_reply_arg;
-	/* Migration: where to (or from), how far, and what is left to do. */
-	enum mig_phase	 mig_phase;
-	char		 mig_peer[MIGRATE_PEER_MAX + 1];
-	bool		 mig_live;
-	struct event	*ask_timer;	/* the sender asks what became of it */
-	bool		 leaving;	/* gone to another host: forget when quiet */
-	bool		 away;		/* a pool VM of this host, now on mig_peer */
-	struct event	*gc;
-	/* Fast resets: the clean image is taken once the fresh CVM is ready. */
-	struct event	*snap_ev;
-	bool		 fast_reset;	/* this reset restores the clean image */
-};
-
-static struct {
-	struct event_base *base;
-	struct hv	*hv;
-	struct xvds_conf *conf;
-	struct reportwatch *rw;
-	struct event	*rw_ev;
-	TAILQ_HEAD(, vm) vms;
-	unsigned	 busy;		/* hypervisor operations under way */
-} V;
-
-static void	 vm_event(struct vm *, enum vm_event, const char *why);
-static void	 ask_fired(evutil_socket_t, short, void *);
-static void	 snap_fired(evutil_socket_t, short, void *);
-static void	 gc_fired(evutil_socket_t, short, void *);
-static void	 set_error(struct vm *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static const struct conf_settings *
+const struct conf_settings *
 settings(void)
 {
 	return conf_settings(V.conf);
 }
 
-static struct vm *
+struct vm *
 find_vm(const char *name)
 {
 	struct vm *vm;
@@ -155,7 +83,7 @@ vm_pool(const struct vm *vm)
 	return vm->pool[0] != '\0' ? conf_pool(V.conf, vm->pool) : NULL;
 }
 
-static void
+void
 set_error(struct vm *vm, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -178,7 +106,7 @@ record_path(const struct vm *vm, char *buf, size_t len, const char *suffix)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static int
+int
 record_save(const struct vm *vm)
 {
 	char	 path[VMSPEC_PATH_MAX + 64], tmp[VMSPEC_PATH_MAX + 72];
@@ -216,7 +144,7 @@ record_save(const struct vm *vm)
 	return 0;
 }
 
-static void
+void
 record_remove(const struct vm *vm)
 {
 	char	 path[VMSPEC_PATH_MAX + 64];
@@ -317,7 +245,7 @@ reply_later(xvds_reply_cb cb, void *arg, enum xvds_err err, const char *fmt, ...
 	event_active(r->ev, EV_TIMEOUT, 0);
 }
 
-static void
+void
 settle(struct vm *vm)
 {
 	xvds_reply_cb cb = vm->reply;
@@ -392,7 +320,7 @@ timer_fired(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void
+void
 arm_timer(struct vm *vm)
 {
 	const struct conf_pool *pool = vm_pool(vm);
@@ -454,7 +382,7 @@ change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
 
 /* The domain a VM has (or had): identity, watches, reports. */
 
-static void
+void
 adopt_domain(struct vm *vm, uint32_t domid)
 {
 	time_t	 start = 0;
@@ -475,7 +403,7 @@ adopt_domain(struct vm *vm, uint32_t domid)
 		    domid);
 }
 
-static void
+void
 forget_domain(struct vm *vm)
 {
 	if (vm->domid == XVDSD_NODOMAIN)
@@ -488,7 +416,7 @@ forget_domain(struct vm *vm)
 	vm->cpu_pct = 0;
 }
 
-static void
+void
 store_identity(struct vm *vm)
 {
 	json_t	*o;
@@ -540,7 +468,7 @@ read_identity(uint32_t domid, char *name, size_t len)
 	return rc;
 }
 
-static int
+int
 make_spec(struct vm *vm, struct vm_spec *spec)
 {
 	const struct conf_template *t = conf_template(V.conf, vm->template);
@@ -612,32 +540,27 @@ prepare_disks(struct vm *vm, const struct vm_spec *spec, bool fresh)
 
 /* Hypervisor answers. */
 
-static enum vm_event
+enum vm_event
 result_event(enum hv_result r)
 {
 	return r == HV_OK ? VM_EV_DONE : r == HV_FAILED ? VM_EV_FAILED : VM_EV_LOST;
 }
 
-static void
+void
 op_started(struct vm *vm)
 {
 	vm->ops++;
 	V.busy++;
 }
 
-static void
+void
 op_ended(struct vm *vm)
 {
 	vm->ops--;
 	V.busy--;
 }
 
-static void start_fresh(struct vm *);
-static void reset_restart(struct vm *);
-static int snapshot_start(struct vm *);
 static void start_pool_vm(struct vm *);
-static void destroy_domain(struct vm *);
-static int migrate_start(struct vm *);
 
 /* After create or restore. */
 static void
@@ -691,7 +614,7 @@ made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 	/* Resetting: done once the fresh guest reports its boot. */
 }
 
-static void
+void
 made_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
@@ -711,7 +634,7 @@ simple_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 	vm_event(vm, result_event(r), NULL);
 }
 
-static void
+void
 simple_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
@@ -797,133 +720,8 @@ destroyed_cb(void *arg, enum hv_result r, uint32_t domid)
 	settle(vm);
 }
 
-/*
- * Fast resets (clean.h).  A CVM that is ready after a boot from its golden
- * disks, and has no usable clean image, gets one: saved, its overlays
- * kept, and restored from what was saved (SNAPSHOTTING, a few seconds).
- * A reset then restores that image over fresh copies of the overlays,
- * and falls back to the cold way when it cannot.
- */
-
-/* Deferred from vm_event(), so that the request that booted it is answered. */
-static void
-snap_fired(evutil_socket_t fd, short what, void *arg)
-{
-	struct vm *vm = arg;
-	const struct conf_template *t = conf_template(V.conf, vm->template);
-	struct vm_spec spec;
-
-	(void)fd;
-	(void)what;
-	if (vm->fsm.state != VM_S_READY || vm->ops > 0 || vm->reply != NULL ||
-	    vm->domid == XVDSD_NODOMAIN || t == NULL || make_spec(vm, &spec) == -1 ||
-	    clean_usable(settings()->store, t, &spec))
-		return;
-	vm_event(vm, VM_EV_SNAPSHOT, "no clean image yet");
-}
-
-static void
-snap_restored_cb(void *arg, enum hv_result r, uint32_t domid)
-{
-	struct vm *vm = arg;
-
-	op_ended(vm);
-	if (r == HV_OK) {
-		adopt_domain(vm, domid);
-		store_identity(vm);
-		log_info("%s: clean image taken", vm->name);
-		vm_event(vm, VM_EV_DONE, "clean image taken");
-	} else {
-		/* The guest was in that image: gone with it. */
-		clean_discard(settings()->store, vm->name);
-		set_error(vm, "the clean image was saved but did not restore");
-		vm_event(vm, VM_EV_LOST, NULL);
-	}
-	settle(vm);
-}
-
-static void
-snap_saved_cb(void *arg, enum hv_result r, uint32_t domid)
-{
-	struct vm *vm = arg;
-	const struct conf_template *t = conf_template(V.conf, vm->template);
-	struct vm_spec spec;
-	char	 img[VMSPEC_PATH_MAX + 100], err[256];
-
-	(void)domid;
-	op_ended(vm);
-	if (r != HV_OK) {
-		clean_discard(settings()->store, vm->name);
-		set_error(vm, "saving its clean image failed in the hypervisor");
-		if (r == HV_LOST)
-			forget_domain(vm);
-		vm_event(vm, result_event(r), NULL);
-		settle(vm);
-		return;
-	}
-	forget_domain(vm);
-	/* The domain is gone and its disks closed: keep them as they are. */
-	if (t == NULL || make_spec(vm, &spec) == -1 ||
-	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
-		vm_event(vm, VM_EV_LOST, "its spec is gone");
-		settle(vm);
-		return;
-	}
-	if (clean_keep(settings()->store, t, &spec, err, sizeof(err)) == -1)
-		/* The image still holds the guest: restore it, keep nothing. */
-		log_warnx("%s: no clean image: %s", vm->name, err);
-	if (hv_restore(V.hv, &spec, img, false, snap_restored_cb, vm) == -1) {
-		clean_discard(settings()->store, vm->name);
-		set_error(vm, "the hypervisor refused to restore its clean image");
-		vm_event(vm, VM_EV_LOST, NULL);
-		settle(vm);
-		return;
-	}
-	op_started(vm);
-}
-
-static int
-snapshot_start(struct vm *vm)
-{
-	char	 img[VMSPEC_PATH_MAX + 100];
-
-	clean_discard(settings()->store, vm->name);
-	if (clean_prepare(settings()->store, vm->name) == -1 ||
-	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
-		set_error(vm, "cannot make %s/clean", settings()->store);
-		return -1;
-	}
-	return hv_save(V.hv, vm->domid, img, snap_saved_cb, vm);
-}
-
-/* A reset's second half, its domain gone: the fast way if it can. */
-static void
-reset_restart(struct vm *vm)
-{
-	const struct conf_template *t = conf_template(V.conf, vm->template);
-	struct vm_spec spec;
-	char	 img[VMSPEC_PATH_MAX + 100], err[256] = "";
-
-	if (vm->fsm.kind != VM_CVM || t == NULL || make_spec(vm, &spec) == -1 ||
-	    !clean_usable(settings()->store, t, &spec) ||
-	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
-		start_fresh(vm);
-		return;
-	}
-	if (clean_put_back(settings()->store, t, &spec, err, sizeof(err)) == -1 ||
-	    hv_restore(V.hv, &spec, img, false, made_cb, vm) == -1) {
-		log_warnx("%s: fast reset impossible (%s): resetting it cold",
-		    vm->name, err[0] ? err : "the hypervisor refused");
-		clean_discard(settings()->store, vm->name);
-		start_fresh(vm);
-		return;
-	}
-	vm->fast_reset = true;
-	op_started(vm);
-}
-
 /* A reset's second half: a fresh domain from the template. */
-static void
+void
 start_fresh(struct vm *vm)
 {
 	struct vm_spec spec;
@@ -939,7 +737,7 @@ start_fresh(struct vm *vm)
 	op_started(vm);
 }
 
-static void
+void
 destroy_domain(struct vm *vm)
 {
 	uint32_t domid = vm->domid;
@@ -1041,7 +839,7 @@ run_action(struct vm *vm, enum vm_action action)
  * Feeds an event to a VM's machine.  A refused event from the daemon's
  * own sources (timers, reports, answers) is logged and dropped.
  */
-static void
+void
 vm_event(struct vm *vm, enum vm_event ev, const char *why)
 {
 	enum vm_state from = vm->fsm.state;
@@ -1238,9 +1036,6 @@ request_target(const struct vm *vm, enum vm_event ev)
 	}
 }
 
-static enum xvds_err request_check(const struct vm *, enum vm_event, char *,
-		    size_t);
-static void	 request_begin(struct vm *, enum vm_event, xvds_reply_cb, void *);
 
 enum xvds_err
 vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
@@ -1270,7 +1065,7 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 }
 
 /* Whether a request may be fed to the VM now; the error if not. */
-static enum xvds_err
+enum xvds_err
 request_check(const struct vm *vm, enum vm_event ev, char *msg, size_t msglen)
 {
 	enum vm_state from = vm->fsm.state;
@@ -1298,7 +1093,7 @@ request_check(const struct vm *vm, enum vm_event ev, char *msg, size_t msglen)
 }
 
 /* Feeds an accepted request; its reply follows once the VM settles. */
-static void
+void
 request_begin(struct vm *vm, enum vm_event ev, xvds_reply_cb cb, void *arg)
 {
 	if (vm->reply != NULL) {
@@ -1402,7 +1197,7 @@ vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
 	return XVDS_OK;
 }
 
-static struct vm *
+struct vm *
 vm_new(const char *name, const char *pool, const char *template,
     enum vm_kind kind)
 {
@@ -1428,7 +1223,7 @@ vm_new(const char *name, const char *pool, const char *template,
 	return vm;
 }
 
-static void
+void
 vm_free(struct vm *vm)
 {
 	TAILQ_REMOVE(&V.vms, vm, entry);
@@ -1440,7 +1235,7 @@ vm_free(struct vm *vm)
 }
 
 
-static bool
+bool
 valid_vm_name(const char *name)
 {
 	size_t	 i, n = strlen(name);
@@ -1512,399 +1307,8 @@ vm_undefine(const char *name, char *msg, size_t msglen)
 	return XVDS_OK;
 }
 
-/*
- * Migration (migrate.h has the handshake).  The sender's VM is MIGRATING
- * until the receiver has it (then it is forgotten here) or surely has not
- * (then it goes on here); the receiver's is INCOMING until "go".
- */
-
-static void
-mig_rename(struct vm *vm, const char *suffix)
-{
-	char	 name[VMSPEC_NAME_MAX + 1];
-
-	snprintf(name, sizeof(name), "%.*s%s", (int)MIGRATE_NAME_MAX, vm->name,
-	    suffix);
-	if (vm->domid != XVDSD_NODOMAIN && hv_rename(V.hv, vm->domid, name) == -1)
-		log_warnx("%s: domain %u could not be renamed %s", vm->name,
-		    vm->domid, name);
-}
-
-/*
- * The VM lives on another host now.  One outside the pools is forgotten;
- * a pool VM of this host's configuration stays, away, so that its slot is
- * not filled again behind its back (and it may come home).
- */
-static void
-gone_elsewhere(struct vm *vm)
-{
-	if (vm->pool[0] != '\0' && vm->in_config)
-		vm->away = true;
-	else
-		vm->leaving = true;
-}
-
-/* The receiver has it: the copy here goes, and so does the VM. */
-static void
-mig_moved(struct vm *vm)
-{
-	log_info("%s: now on %s", vm->name, vm->mig_peer);
-	vm->mig_phase = MIG_NONE;
-	gone_elsewhere(vm);
-	destroy_domain(vm);
-	vm_event(vm, VM_EV_DONE, vm->mig_peer);
-}
-
-/* The receiver surely has nothing: the copy here goes on. */
-static void
-mig_stayed(struct vm *vm, bool suspended, const char *why)
-{
-	set_error(vm, "migration to %s failed: %s", vm->mig_peer, why);
-	vm->mig_phase = MIG_NONE;
-	if (suspended) {
-		mig_rename(vm, "");
-		if (hv_resume(V.hv, vm->domid) == -1) {
-			vm_event(vm, VM_EV_LOST, "not resumed");
-			return;
-		}
-	}
-	vm_event(vm, VM_EV_FAILED, why);
-}
-
-static int
-mig_commit_cb(void *arg)
-{
-	struct vm *vm = arg;
-
-	vm->mig_phase = MIG_COMMITTING;
-	if (record_save(vm) == -1) {
-		vm->mig_phase = MIG_SENDING;
-		return -1;
-	}
-	/* Names are unique per host: the receiver's copy takes this one. */
-	mig_rename(vm, MIGRATE_SUFFIX_OUT);
-	return 0;
-}
-
-static void
-ask_later(struct vm *vm)
-{
-	struct timeval tv = { ASK_RETRY, 0 };
-
-	evtimer_add(vm->ask_timer, &tv);
-}
-
-static void
-asked_cb(void *arg, enum migrate_has has)
-{
-	struct vm *vm = arg;
-
-	op_ended(vm);
-	if (vm->fsm.state != VM_S_MIGRATING || vm->mig_phase != MIG_COMMITTING)
-		return;
-	switch (has) {
-	case MIGRATE_HAS_IT:
-		mig_moved(vm);
-		break;
-	case MIGRATE_HAS_NOT:
-		log_info("%s: %s never committed it: resuming it here", vm->name,
-		    vm->mig_peer);
-		mig_stayed(vm, true, "the receiver gave it up");
-		break;
-	case MIGRATE_HAS_UNSURE:
-		ask_later(vm);
-		break;
-	}
-	settle(vm);
-}
-
-static void
-ask_fired(evutil_socket_t fd, short what, void *arg)
-{
-	struct vm *vm = arg;
-
-	(void)fd;
-	(void)what;
-	if (migrate_ask(vm->mig_peer, vm->name, asked_cb, vm) == -1) {
-		ask_later(vm);
-		return;
-	}
-	op_started(vm);
-}
-
-static void
-mig_done_cb(void *arg, enum migrate_outcome out, const char *why)
-{
-	struct vm *vm = arg;
-
-	op_ended(vm);
-	switch (out) {
-	case MIGRATE_MOVED:
-		mig_moved(vm);
-		break;
-	case MIGRATE_STAYED:
-	case MIGRATE_STAYED_SUSPENDED:
-		mig_stayed(vm, out == MIGRATE_STAYED_SUSPENDED, why);
-		break;
-	case MIGRATE_UNKNOWN:
-		/* Never resumed on a guess: the receiver may run it. */
-		set_error(vm, "migration to %s: no answer after \"go\" (%s); "
-		    "asking it every %d s", vm->mig_peer, why, ASK_RETRY);
-		log_warnx("%s: %s", vm->name, vm->last_error);
-		ask_later(vm);
-		break;
-	}
-	settle(vm);
-}
-
-static int
-migrate_start(struct vm *vm)
-{
-	struct migrate_offer o;
-	char	 msg[256];
-
-	memset(&o, 0, sizeof(o));
-	snprintf(o.name, sizeof(o.name), "%s", vm->name);
-	snprintf(o.pool, sizeof(o.pool), "%s", vm->pool);
-	snprintf(o.template, sizeof(o.template), "%s", vm->template);
-	o.kind = vm->fsm.kind;
-	o.state = vm->fsm.prev;
-	o.vcpus = vm->vcpus;
-	o.memory_mib = vm->memory_mib;
-	snprintf(o.boot_id, sizeof(o.boot_id), "%s", vm->boot_id);
-	o.live = vm->mig_live;
-	vm->mig_phase = MIG_SENDING;
-	record_save(vm);
-	if (migrate_send(&o, vm->mig_peer, vm->domid, mig_commit_cb, mig_done_cb,
-	    vm, msg, sizeof(msg)) == -1) {
-		set_error(vm, "%s", msg);
-		return -1;
-	}
-	return 0;
-}
-
-enum xvds_err
-vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
-    void *arg, char *msg, size_t msglen)
-{
-	struct vm *vm = find_vm(name);
-	enum xvds_err err;
-
-	if (vm == NULL) {
-		snprintf(msg, msglen, "no VM named %s", name);
-		return XVDS_E_NOVM;
-	}
-	if ((err = request_check(vm, VM_EV_MIGRATE, msg, msglen)) != XVDS_OK)
-		return err;
-	if (strlen(vm->name) > MIGRATE_NAME_MAX) {
-		snprintf(msg, msglen, "%s: only VMs with names up to %zu characters "
-		    "can migrate", vm->name, (size_t)MIGRATE_NAME_MAX);
-		return XVDS_E_NOTSUP;
-	}
-	if (strlen(peer) > MIGRATE_PEER_MAX || peer[0] == '\0') {
-		snprintf(msg, msglen, "bad host \"%.60s\"", peer);
-		return XVDS_E_INVAL;
-	}
-	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
-	vm->mig_live = live;
-	request_begin(vm, VM_EV_MIGRATE, cb, arg);
-	return XVDS_OK;
-}
-
-/* The receiving side, called by migrate.c. */
-
-/* Disks a migrating VM must find on the shared store: never made anew. */
-static int
-disks_present(const struct vm_spec *spec, char *msg, size_t msglen)
-{
-	struct stat st;
-	size_t	 i;
-
-	for (i = 0; i < spec->ndisks; i++)
-		if (stat(spec->disks[i].path, &st) == -1) {
-			snprintf(msg, msglen, "disk %s: %s is not on this host's "
-			    "store (is the store shared?)", spec->disks[i].vdev,
-			    spec->disks[i].path);
-			return -1;
-		}
-	return 0;
-}
-
-int
-vm_incoming_offer(const struct migrate_offer *o, const char *peer,
-    struct vm_spec *spec, char *msg, size_t msglen)
-{
-	struct vm *vm, *home, backup;
-
-	if (!valid_vm_name(o->name)) {
-		snprintf(msg, msglen, "bad VM name");
-		return -1;
-	}
-	if ((home = find_vm(o->name)) != NULL && !home->away) {
-		snprintf(msg, msglen, "a VM named %s exists on %s", o->name,
-		    settings()->host_name);
-		return -1;
-	}
-	if (conf_template(V.conf, o->template) == NULL) {
-		snprintf(msg, msglen, "template %s is not configured on %s",
-		    o->template, settings()->host_name);
-		return -1;
-	}
-	if (home != NULL && (strcmp(home->template, o->template) != 0 ||
-	    home->fsm.kind != o->kind)) {
-		snprintf(msg, msglen, "%s's slot in pool %s on %s is a %s of template "
-		    "%s", o->name, home->pool, settings()->host_name,
-		    vm_kind_names[home->fsm.kind], home->template);
-		return -1;
-	}
-	if (home != NULL) {
-		/* A pool VM of this host coming home. */
-		vm = home;
-		backup = *vm;
-		vm->away = false;
-	} else
-		/* Pools are numbered per host: here it is a VM of its own. */
-		vm = vm_new(o->name, "", o->template, o->kind);
-	vm->vcpus = o->vcpus;
-	vm->memory_mib = o->memory_mib;
-	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", o->boot_id);
-	vm->fsm.state = VM_S_INCOMING;
-	vm->fsm.prev = o->state;
-	vm->mig_phase = MIG_INCOMING;
-	/* A VM coming home keeps where it lives until it has committed here. */
-	if (home == NULL)
-		snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
-	if (make_spec(vm, spec) == -1 || disks_present(spec, msg, msglen) == -1 ||
-	    record_save(vm) == -1) {
-		if (vm->last_error[0] != '\0')
-			snprintf(msg, msglen, "%s", vm->last_error);
-		else if (msg[0] == '\0')
-			snprintf(msg, msglen, "cannot write its record on %s",
-			    settings()->host_name);
-		if (home != NULL)
-			*vm = backup;
-		else
-			vm_free(vm);
-		return -1;
-	}
-	snprintf(spec->name, sizeof(spec->name), "%.*s%s", (int)MIGRATE_NAME_MAX,
-	    o->name, MIGRATE_SUFFIX_IN);
-	log_info("%s: incoming from %s", vm->name, peer);
-	op_started(vm);
-	return 0;
-}
-
-void
-vm_incoming_arrived(const char *name, uint32_t domid)
-{
-	struct vm *vm = find_vm(name);
-
-	if (vm == NULL || vm->fsm.state != VM_S_INCOMING)
-		return;
-	adopt_domain(vm, domid);
-	store_identity(vm);
-	record_save(vm);
-}
-
-static void
-incoming_unpaused_cb(void *arg, enum hv_result r, uint32_t domid)
-{
-	struct vm *vm = arg;
-
-	(void)domid;
-	op_ended(vm);
-	if (r != HV_OK)
-		/* Still the one copy: kept, paused, for the operator. */
-		set_error(vm, "arrived, but could not be unpaused");
-	vm->mig_phase = MIG_NONE;
-	vm_event(vm, VM_EV_DONE, vm->mig_peer);
-	settle(vm);
-}
-
-int
-vm_incoming_commit(const char *name)
-{
-	struct vm *vm = find_vm(name);
-
-	if (vm == NULL || vm->fsm.state != VM_S_INCOMING ||
-	    vm->domid == XVDSD_NODOMAIN)
-		return -1;
-	vm->mig_phase = MIG_COMMITTED;
-	if (record_save(vm) == -1) {
-		vm->mig_phase = MIG_INCOMING;
-		return -1;
-	}
-	mig_rename(vm, "");
-	if (hv_unpause(V.hv, vm->domid, incoming_unpaused_cb, vm) == -1) {
-		incoming_unpaused_cb(vm, HV_FAILED, vm->domid);
-	}
-	return 0;
-}
-
-void
-vm_incoming_abort(const char *name, const char *why)
-{
-	struct vm *vm = find_vm(name);
-
-	if (vm == NULL || vm->fsm.state != VM_S_INCOMING ||
-	    vm->mig_phase != MIG_INCOMING)
-		return;
-	log_info("%s: incoming from %s given up: %s", vm->name, vm->mig_peer, why);
-	op_ended(vm);
-	vm->mig_phase = MIG_NONE;
-	gone_elsewhere(vm);
-	vm_event(vm, VM_EV_FAILED, why);
-}
-
-enum migrate_has
-vm_incoming_has(const char *name)
-{
-	struct vm *vm = find_vm(name);
-
-	if (vm == NULL || vm->leaving || vm->away)
-		return MIGRATE_HAS_NOT;
-	if (vm->mig_phase == MIG_INCOMING)
-		return MIGRATE_HAS_UNSURE;
-	return MIGRATE_HAS_IT;
-}
-
-static void
-gc_fired(evutil_socket_t fd, short what, void *arg)
-{
-	struct vm *vm = arg;
-
-	(void)fd;
-	(void)what;
-	if (!vm->leaving || vm->ops > 0 || vm->reply != NULL ||
-	    vm->domid != XVDSD_NODOMAIN)
-		return;
-	log_info("%s: forgotten: it lives on elsewhere", vm->name);
-	record_remove(vm);
-	vm_free(vm);
-}
-
 /* Start-up: records, pools and the domains that are really there. */
 
-/* A record's "migration": where it went or came from, and how far. */
-static void
-load_migration(struct vm *vm, json_t *m, const char *path)
-{
-	const char *peer, *phase;
-	size_t	 i;
-
-	vm->mig_phase = MIG_NONE;
-	if (m == NULL)
-		return;
-	if (json_unpack(m, "{s:s, s:s}", "peer", &peer, "phase", &phase) == -1 ||
-	    strlen(peer) > MIGRATE_PEER_MAX) {
-		log_warnx("%s: malformed migration in the record, ignored", path);
-		return;
-	}
-	for (i = MIG_SENDING; i <= MIG_COMMITTED; i++)
-		if (strcmp(phase, mig_phase_names[i]) == 0)
-			vm->mig_phase = (enum mig_phase)i;
-	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
-}
 
 static void
 load_record(const char *path)
@@ -2011,53 +1415,6 @@ apply_pools(void)
 			    "retire it", vm->name, vm->pool);
 }
 
-/* A migration the daemon stopped in the middle of (reconcile.h has the rule). */
-static void
-reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *seen)
-{
-	static const enum reconcile_mig phases[] = {
-		[MIG_SENDING] = RECONCILE_MIG_SENDING,
-		[MIG_COMMITTING] = RECONCILE_MIG_COMMITTING,
-		[MIG_INCOMING] = RECONCILE_MIG_INCOMING,
-		[MIG_COMMITTED] = RECONCILE_MIG_COMMITTED,
-	};
-	struct reconcile_mig_plan p;
-	enum vm_state was = vm->fsm.state;
-	const char *phase = mig_phase_names[vm->mig_phase];
-
-	reconcile_migration(phases[vm->mig_phase], vm->fsm.prev, seen, &p);
-	vm->domid = XVDSD_NODOMAIN;
-	vm->fsm.state = p.state;
-	if (found != XVDSD_NODOMAIN) {
-		adopt_domain(vm, found);
-		store_identity(vm);	/* if it had none yet */
-	}
-	if (p.resume || p.unpause)
-		mig_rename(vm, "");
-	if (p.resume && hv_resume(V.hv, found) == -1)
-		log_warnx("%s: domain %u cannot be resumed", vm->name, found);
-	if (p.unpause && hv_unpause(V.hv, found, simple_cb, vm) == 0)
-		op_started(vm);
-	if (!p.ask_peer)
-		vm->mig_phase = MIG_NONE;
-	else
-		ask_later(vm);
-	if (p.forget)
-		gone_elsewhere(vm);
-	if (p.reap)
-		destroy_domain(vm);
-	log_info("%s: recorded %s, migration %s %s, found %s: now %s%s%s",
-	    vm->name, vm_state_names[was], phase, vm->mig_peer,
-	    found != XVDSD_NODOMAIN ? "its domain" : "no domain",
-	    vm_state_names[p.state], p.reap ? " (reaped)" : p.resume ?
-	    " (resumed)" : p.unpause ? " (unpaused)" : "",
-	    p.ask_peer ? " (asking the peer)" : !p.forget ? "" : vm->away ?
-	    " (its slot kept, away)" : " (forgotten)");
-	vm->since = time(NULL);
-	record_save(vm);
-	arm_timer(vm);
-	settle(vm);
-}
 
 /*
  * Whether a listed domain is the VM's: it carries the VM's identity; or it
