@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "clean.h"
+#include "diskcopy.h"
 #include "errbuf.h"
 #include "log.h"
 
@@ -80,48 +81,11 @@ kept_path(char *buf, size_t len, const char *store, const char *vm,
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* Copies from to to through "<to>.partial", synced: never half a copy. */
-static int
-copy_file(const char *from, const char *to, char *err, size_t errlen)
-{
-	char	 tmp[VMSPEC_PATH_MAX + 100], buf[65536];
-	ssize_t	 n;
-	int	 in, out = -1;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial", to) >= sizeof(tmp))
-		return fail_with(err, errlen, "%s: path too long", to);
-	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1)
-		return fail_with(err, errlen, "%s: %s", from, strerror(errno));
-	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
-		goto fail;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			goto fail;
-	if (n == -1 || fsync(out) == -1 || close(out) == -1) {
-		out = -1;
-		goto fail;
-	}
-	close(in);
-	if (rename(tmp, to) == -1) {
-		errbuf_set(err, errlen, "%s: %s", to, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
- fail:
-	errbuf_set(err, errlen, "copying %s to %s: %s", from, tmp, strerror(errno));
-	close(in);
-	if (out != -1)
-		close(out);
-	unlink(tmp);
-	return -1;
-}
-
-/* The disks a clean image keeps: the overlays over golden images. */
+/* The disks a clean image keeps: the VM's own, made from golden images. */
 static bool
 kept(const struct conf_template *t, const struct vm_disk *d)
 {
-	return d->format == VM_DISK_QCOW2 && template_disk_golden(t, d->vdev) != NULL;
+	return template_disk_golden(t, d->vdev) != NULL;
 }
 
 static void
@@ -194,7 +158,7 @@ clean_keep(const char *store, const struct conf_template *t,
 			errbuf_set(err, errlen, "clean image: path too long");
 			goto fail;
 		}
-		if (copy_file(s->disks[i].path, path, err, errlen) == -1)
+		if (disk_copy(s->disks[i].path, path, err, errlen) == -1)
 			goto fail;
 	}
 	if ((str = stamp(t, s)) == NULL) {
@@ -272,7 +236,7 @@ clean_put_back(const char *store, const struct conf_template *t,
 		if (kept_path(path, sizeof(path), store, s->name,
 		    s->disks[i].vdev) == -1)
 			return fail_with(err, errlen, "clean image: path too long");
-		if (copy_file(path, s->disks[i].path, err, errlen) == -1)
+		if (disk_copy(path, s->disks[i].path, err, errlen) == -1)
 			return -1;
 	}
 	return 0;

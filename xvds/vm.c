@@ -30,6 +30,7 @@
 
 #include "clean.h"
 #include "conf.h"
+#include "diskcopy.h"
 #include "log.h"
 #include "migrate.h"
 #include "qcow2.h"
@@ -513,14 +514,6 @@ prepare_disks(struct vm *vm, const struct vm_spec *spec, bool fresh)
 
 		if (golden == NULL)
 			continue;	/* a shared image, used as it is */
-		if (d->format != VM_DISK_QCOW2) {
-			if (!exists) {
-				set_error(vm, "disk %s: %s is missing, and clone disks "
-				    "are not made by xvdsd yet", d->vdev, d->path);
-				return -1;
-			}
-			continue;
-		}
 		if (exists && !fresh)
 			continue;
 		if (template_vm_dir(settings()->store, vm->name, dir,
@@ -528,12 +521,17 @@ prepare_disks(struct vm *vm, const struct vm_spec *spec, bool fresh)
 			set_error(vm, "cannot make its directory on the store");
 			return -1;
 		}
-		if (qcow2_create_overlay(d->path, golden, err, sizeof(err)) == -1) {
+		/* An overlay over the golden image, or a whole copy of it. */
+		if ((d->format == VM_DISK_QCOW2 ? qcow2_create_overlay(d->path,
+		    golden, err, sizeof(err)) : disk_copy(golden, d->path, err,
+		    sizeof(err))) == -1) {
 			set_error(vm, "disk %s: %s", d->vdev, err);
 			return -1;
 		}
-		log_info("%s: disk %s: %s over %s", vm->name, d->vdev,
-		    exists ? "reset to the golden image" : "made", golden);
+		log_info("%s: disk %s: %s %s %s", vm->name, d->vdev,
+		    exists ? "reset to the golden image:" : "made:",
+		    d->format == VM_DISK_QCOW2 ? "an overlay over" : "a copy of",
+		    golden);
 	}
 	return 0;
 }

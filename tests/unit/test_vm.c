@@ -816,20 +816,37 @@ inode_of(const char *path)
 static void
 test_disks_reset_to_golden(void **state)
 {
-	char	 golden[160], tmpl[256], disk[160], cmd[320];
-	ino_t	 first;
+	char	 golden[160], tmpl[400], disk[160], clone[160], cmd[400];
+	ino_t	 first, first_clone;
 
 	(void)state;
 	snprintf(golden, sizeof(golden), "%s/golden.raw", T.dir);
 	snprintf(cmd, sizeof(cmd), "truncate -s 16M '%s'", golden);
 	assert_int_equal(system(cmd), 0);
-	snprintf(tmpl, sizeof(tmpl), "	disk xvda golden \"%s\" overlay\n", golden);
+	snprintf(tmpl, sizeof(tmpl), "	disk xvda golden \"%s\" overlay\n"
+	    "	disk xvdb golden \"%s\" clone\n", golden, golden);
 	T.tmpl_extra = tmpl;
+	/* Some data in the golden image, the rest a hole. */
+	snprintf(cmd, sizeof(cmd), "printf 'golden data' | dd of='%s' bs=1 seek=1000000 "
+	    "conv=notrunc 2>/dev/null", golden);
+	assert_int_equal(system(cmd), 0);
 	start_pool("");
+	/* And its clone: a whole copy, as sparse as the golden image. */
+	snprintf(clone, sizeof(clone), "%s/store/vms/lab-01/xvdb.raw", T.dir);
+	snprintf(cmd, sizeof(cmd), "cmp '%s' '%s'", golden, clone);
+	assert_int_equal(system(cmd), 0);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(clone, &st), 0);
+		assert_int_equal(st.st_size, 16 << 20);
+		assert_true(st.st_blocks * 512 < 1 << 20);
+	}
 	/* Each CVM got its overlay over the golden image. */
 	snprintf(disk, sizeof(disk), "%s/store/vms/lab-01/xvda.qcow2", T.dir);
 	first = inode_of(disk);
 	assert_true(first != 0);
+	first_clone = inode_of(clone);
 	/* Saved and restored: the same disk. */
 	request("lab-01", VM_EV_PAUSE);
 	request("lab-01", VM_EV_SAVE);
@@ -851,6 +868,10 @@ test_disks_reset_to_golden(void **state)
 		assert_int_equal(b.err, XVDS_OK);
 	}
 	assert_true(inode_of(disk) != 0 && inode_of(disk) != first);
+	/* The clone too, and still the golden image's content. */
+	assert_true(inode_of(clone) != 0 && inode_of(clone) != first_clone);
+	snprintf(cmd, sizeof(cmd), "cmp '%s' '%s'", golden, clone);
+	assert_int_equal(system(cmd), 0);
 
 	/* A golden image that is gone: the start fails, and says why. */
 	vm_shutdown();
