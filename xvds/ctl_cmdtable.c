@@ -47,6 +47,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Change the online vCPUs and/or the memory of a VM with a domain." },
 	{ "vm", "migrate", ctl_vm_migrate, NOEV, "NAME HOST[:PORT] [--non-live]",
 	  "Migrate the VM to the xvdsd on HOST, live unless told." },
+	{ "policy", "plan", ctl_policy_plan_cmd, NOEV,
+	  "[-p POLICY] [-t THRESHOLD] [-o NAME=VALUE]... SNAPSHOT",
+	  "Print the plan the migration policy makes for a cluster snapshot." },
 };
 
 const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
