@@ -152,11 +152,12 @@ st_xvdsd_start() {
 st_xvdsd_cvm_ready() {
 	wait_for 150 vm_is $CVM ready ||
 		{ why="$CVM is $(vm_state $CVM), not ready, after 150 s"; return 1; }
-	[ "$(vm_field $CVM addr)" = $CVM_IP ] ||
-		{ why="$CVM's address is '$(vm_field $CVM addr)', not $CVM_IP"; return 1; }
-	# Fresh from its golden image, it takes its clean image (fast resets).
+	# Fresh from its golden image, it takes its clean image (fast resets);
+	# restored from it, the guest reports its address again.
 	wait_for 60 clean_taken $CVM ||
 		{ why="no clean image for $CVM 60 s after it was ready ($(vm_state $CVM))"; return 1; }
+	wait_for 30 vm_has_addr $CVM $CVM_IP ||
+		{ why="$CVM's address is '$(vm_field $CVM addr)', not $CVM_IP"; return 1; }
 	note="domid $(vm_field $CVM domid) boot $(vm_field $CVM boot_id); clean image taken"
 }
 # clean_taken NAME: ready again, with a whole clean image on the store.
