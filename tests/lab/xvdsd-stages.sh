@@ -447,5 +447,7 @@ xvdsd_bench() {
 	echo "lab: report: bench: xvdsd migrate, PVH live (128 MiB): ${BENCH[migrate-live]:--} ms"
 	if [ -n "${BENCH[saved]:-}" ] && [ -n "${BENCH[pvm-boot]:-}" ]; then
 		echo "lab: report: bench: saved-restore / cold boot = $(awk "BEGIN { printf \"%.2f\", ${BENCH[saved]} / ${BENCH[pvm-boot]} }")"
+		[ -z "${BENCH[reset]:-}" ] ||
+			echo "lab: report: bench: fast reset / cold boot = $(awk "BEGIN { printf \"%.2f\", ${BENCH[reset]} / ${BENCH[pvm-boot]} }")"
 	fi
 }
