@@ -32,11 +32,13 @@ for f in "$@"; do
 	fi
 	want=$((want + 1))
 	printf '\t{ %s, "%s",\n' "$num" "$base" >>"$tmp"
-	# Each line a C string: backslashes and quotes escaped, tabs spelt.
+	# Each line a C string: backslashes and quotes escaped, tabs spelt,
+	# question marks too (C11 still has trigraphs: "??=" is "#").
 	awk '{
-		gsub(/\\/, "\\\\");
+		gsub(/\\/, "&&");
 		gsub(/"/, "\\\"");
 		gsub(/\t/, "\\t");
+		gsub(/\?/, "\\?");
 		printf "\t    \"%s\\n\"\n", $0;
 	}' "$f" >>"$tmp"
 	printf '\t},\n' >>"$tmp"

@@ -17,6 +17,7 @@
 
 #include "db.h"
 #include "db_schema.h"
+#include "errbuf.h"
 #include "log.h"
 
 #define DB_BACKOFF_MIN_MS	100
@@ -428,13 +429,25 @@ db_lost(struct db *db, const char *why)
 }
 
 struct db *
-db_open(struct event_base *base, const char *conninfo)
+db_open(struct event_base *base, const char *conninfo, char *err,
+    size_t errlen)
 {
 	struct db *db;
+	PQconninfoOption *opts;
 	struct timeval now = { 0, 0 };
+	char	*perr = NULL;
 
-	if ((db = calloc(1, sizeof(*db))) == NULL)
+	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
+		db_errmsg(err, errlen, "conninfo", perr != NULL ? perr :
+		    "out of memory");
+		PQfreemem(perr);
 		return NULL;
+	}
+	PQconninfoFree(opts);
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		errbuf_set(err, errlen, "out of memory");
+		return NULL;
+	}
 	db->base = base;
 	TAILQ_INIT(&db->queue);
 	db->backoff_min_ms = DB_BACKOFF_MIN_MS;
@@ -448,6 +461,7 @@ db_open(struct event_base *base, const char *conninfo)
 			event_free(db->ev_timer);
 		free(db->conninfo);
 		free(db);
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	/* The first attempt from the loop, as every later one. */

@@ -13,6 +13,8 @@
 #ifndef XVDS_DB_H
 #define XVDS_DB_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 struct event_base;
@@ -36,9 +38,11 @@ typedef void (*db_state_cb)(int up, const char *why, void *arg);
 
 /*
  * A handle connecting to conninfo ("" for PGHOST and the rest); the first
- * attempt is made from the loop.  NULL only when out of memory.
+ * attempt is made from the loop.  NULL, with why in err, if conninfo does
+ * not parse (no retry would help) or memory ran out.
  */
-struct db *db_open(struct event_base *, const char *conninfo);
+struct db *db_open(struct event_base *, const char *conninfo, char *err,
+	    size_t errlen);
 
 /*
  * Fails every query not yet answered (callbacks with err "closed") and

@@ -91,7 +91,7 @@ open_db(struct updown *u)
 {
 	struct db *db;
 
-	assert_non_null(db = db_open(base, conninfo));
+	assert_non_null(db = db_open(base, conninfo, NULL, 0));
 	db_set_backoff(db, 20, 200);
 	if (u != NULL)
 		db_set_state_cb(db, on_state, u);
@@ -156,7 +156,7 @@ test_from_loop_in_order(void **state)
 {
 	struct db *db;
 	struct answer a[40];
-	char	 num[40][8];
+	char	 num[40][12];
 	const char *p[1];
 	int	 i, counter = 0;
 
@@ -284,7 +284,7 @@ test_unreachable(void **state)
 
 	(void)state;
 	assert_non_null(db = db_open(base,
-	    "host=/nonexistent dbname=postgres user=postgres"));
+	    "host=/nonexistent dbname=postgres user=postgres", NULL, 0));
 	db_set_backoff(db, 10, 50);
 	db_set_state_cb(db, on_state, &u);
 	memset(&a, 0, sizeof(a));
@@ -296,6 +296,47 @@ test_unreachable(void **state)
 	assert_false(db_isup(db));
 	db_close(db);
 	assert_string_equal(a.err, "closed");
+}
+
+/* A conninfo that does not parse is refused at once. */
+static void
+test_bad_conninfo(void **state)
+{
+	char	 err[256] = "";
+
+	(void)state;
+	assert_null(db_open(base, "host=/tmp dbname", err, sizeof(err)));
+	assert_non_null(strstr(err, "conninfo: "));
+	print_message("# %s\n", err);
+}
+
+/*
+ * A query that loses its own connection (it kills its backend): an
+ * idempotent one is tried DB_MAX_TRIES times and then given up, a
+ * non-idempotent one fails at once; the handle reconnects either way.
+ */
+static void
+test_retry_cap(void **state)
+{
+	struct db *db;
+	struct updown u = { 0 };
+	struct answer a;
+
+	(void)state;
+	db = open_db(&u);
+	ask(db, DB_IDEMPOTENT, &a,
+	    "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL);
+	assert_false(a.had_res);
+	assert_non_null(strstr(a.err, "given up after"));
+	assert_int_equal(u.downs, DB_MAX_TRIES);
+	ask(db, 0, &a, "SELECT pg_terminate_backend(pg_backend_pid())", 0,
+	    NULL);
+	assert_non_null(strstr(a.err, "not idempotent"));
+	assert_int_equal(u.downs, DB_MAX_TRIES + 1);
+	ask(db, 0, &a, "SELECT 'back'", 0, NULL);
+	assert_string_equal(a.value, "back");
+	assert_int_equal(u.ups, DB_MAX_TRIES + 2);
+	db_close(db);
 }
 
 /*
@@ -379,6 +420,8 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_bad_conninfo),
+		cmocka_unit_test(test_retry_cap),
 		cmocka_unit_test(test_restart),
 	};
 
