@@ -67,6 +67,7 @@ struct db {
 static void	db_connect(struct db *);
 static void	db_lost(struct db *, const char *why);
 static void	db_on_sock(evutil_socket_t, short, void *);
+static void	kick(struct db *);
 
 static void
 query_free(struct db_query *q)
@@ -169,6 +170,7 @@ static void
 send_next(struct db *db)
 {
 	struct db_query *q;
+	char	 err[512];
 	int	 r;
 
 	if (db->state != DB_UP || db->inflight != NULL ||
@@ -179,9 +181,18 @@ send_next(struct db *db)
 	q->tries++;
 	if (!PQsendQueryParams(db->conn, q->sql, q->nparams, NULL,
 	    (const char *const *)q->params, NULL, NULL, 0)) {
+		db->inflight = NULL;
+		if (PQstatus(db->conn) == CONNECTION_OK) {
+			/* libpq refused the query itself: a retry would too. */
+			db_errmsg(err, sizeof(err), "query",
+			    PQerrorMessage(db->conn));
+			deliver(db, q, NULL, err);
+			if (!db->closing)
+				kick(db);
+			return;
+		}
 		/* Without its Sync the server commits nothing: never ran. */
 		q->tries--;
-		db->inflight = NULL;
 		TAILQ_INSERT_HEAD(&db->queue, q, entry);
 		db_lost(db, PQerrorMessage(db->conn));
 		return;
@@ -487,7 +498,8 @@ db_query(struct db *db, int flags, db_cb cb, void *arg, const char *sql,
 	struct db_query *q;
 	int	 i;
 
-	if (db->closing || nparams < 0)
+	/* The protocol counts parameters in 16 bits. */
+	if (db->closing || nparams < 0 || nparams > 65535)
 		return -1;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return -1;

@@ -228,6 +228,9 @@ test_errors(void **state)
 	assert_non_null(strstr(a.err, "append-only"));
 	ask(db, 0, &a, "SELEC 1", 0, NULL);
 	assert_string_equal(a.sqlstate, "42601");
+	/* Refused at once: the protocol counts parameters in 16 bits. */
+	assert_int_equal(db_query(db, 0, on_answer, &a, "SELECT 1", 70000,
+	    NULL), -1);
 	ask(db, DB_IDEMPOTENT, &a, "SELECT 'still here'", 0, NULL);
 	assert_string_equal(a.err, "");
 	assert_string_equal(a.value, "still here");
