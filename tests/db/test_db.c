@@ -372,7 +372,9 @@ test_restart(void **state)
 	    "SELECT 'retried' FROM pg_sleep(1)", 0, NULL), 0);
 	assert_int_equal(db_query(nb, 0, on_answer, &b,
 	    "INSERT INTO events (kind, actor) SELECT 'lost', 'test_db' "
-	    "FROM pg_sleep(1) RETURNING id", 0, NULL), 0);
+	    "FROM pg_sleep(5) RETURNING id", 0, NULL), 0);
+	/* Both in flight: the restart cuts them short (the second sleeps
+	 * long so that a slow machine cannot let it finish first). */
 	run_for(base, 300);
 	assert_int_equal(a.done + b.done, 0);
 	/* The script restarts the server (pg_stop; pg_start). */
