@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "ctl_db.h"
 #include "xvdsctl.h"
 
 #define NOEV	VM_EV__COUNT
@@ -47,6 +48,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Change the online vCPUs and/or the memory of a VM with a domain." },
 	{ "vm", "migrate", ctl_vm_migrate, NOEV, "NAME HOST[:PORT] [--non-live]",
 	  "Migrate the VM to the xvdsd on HOST, live unless told." },
+	{ "db", "upgrade", ctl_db_upgrade_cmd, NOEV, "[-n] [-d CONNINFO]",
+	  "Bring the controller's database to this build's schema." },
 	{ "policy", "plan", ctl_policy_plan_cmd, NOEV,
 	  "[-p POLICY] [-t THRESHOLD] [-o NAME=VALUE]... SNAPSHOT",
 	  "Print the plan the migration policy makes for a cluster snapshot." },
