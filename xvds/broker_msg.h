@@ -112,7 +112,9 @@ struct broker_reply {
 
 /*
  * Decoders: 0, or -1 with why in err.  buf need not be NUL-terminated;
- * more than BROKER_MSG_MAX bytes are refused unread.
+ * more than BROKER_MSG_MAX bytes are refused unread.  A decoded login
+ * holds the password in clear: the caller wipes the request
+ * (sodium_memzero) once the password is checked.
  */
 int	broker_request_decode(const char *buf, size_t len,
 	    struct broker_request *, char *err, size_t errlen);
