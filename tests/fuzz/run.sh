@@ -56,11 +56,12 @@ printf '{"v":1,"msg":"error","error":{"code":"rate-limited","message":"too many 
 printf '{"v":1,"msg":"error","error":{"code":"no-desktop","message":"pool lab is empty","reason":"pool-empty"}}' \
 	> "$out/corpus-broker/nodesk"
 
-# fuzz TARGET CORPUS: runs one target for $secs seconds; fails on a crash.
+# fuzz TARGET CORPUS [MAX_LEN]: runs one target for $secs seconds on inputs
+# of MAX_LEN bytes at most (default 4096); fails on a crash.
 fuzz() {
 	local status=0
 	echo "$1: $secs s"
-	(cd "$out" && "./$1" -max_total_time="$secs" -max_len=4096 \
+	(cd "$out" && "./$1" -max_total_time="$secs" -max_len="${3:-4096}" \
 		-print_final_stats=1 "$2") >"$out/$1.log" 2>&1 || status=$?
 	grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$out/$1.log" || true
 	if [ $status -ne 0 ]; then
@@ -72,4 +73,4 @@ fuzz() {
 fuzz fuzz_report corpus-report
 fuzz fuzz_conf corpus-conf
 fuzz fuzz_migrate corpus-migrate
-fuzz fuzz_broker corpus-broker
+fuzz fuzz_broker corpus-broker 9000	# past the 8 KiB limit
