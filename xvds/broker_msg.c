@@ -272,7 +272,7 @@ broker_request_decode(const char *buf, size_t len, struct broker_request *r,
 	memset(r, 0, sizeof(*r));
 	if ((j = envelope("request", buf, len, &type, err, errlen)) == NULL)
 		return -1;
-	if ((t = lookup(broker_request_names, 3, type)) < 0) {
+	if ((t = lookup(broker_request_names, BROKER_LOGOUT + 1, type)) < 0) {
 		errbuf_set(err, errlen, "request: msg is login, renew or logout");
 		json_decref(j);
 		return -1;
