@@ -17,6 +17,8 @@ clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
 	"$top/xvds/errbuf.c"
 clang $cflags $inc -o "$out/fuzz_migrate" "$top/tests/fuzz/fuzz_migrate.c" \
 	"$top/xvds/migrate_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/log.c" -ljansson
+clang $cflags $inc -o "$out/fuzz_broker" "$top/tests/fuzz/fuzz_broker.c" \
+	"$top/xvds/broker_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/errbuf.c" -ljansson
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"
@@ -40,11 +42,26 @@ printf '{"msg":"offer","vm":"alice","pool":"","template":"pvm-desk","kind":"pvm"
 	> "$out/corpus-migrate/pvm"
 printf '[2001:db8::2]:8003' > "$out/corpus-migrate/peer"
 
-# fuzz TARGET CORPUS: runs one target for $secs seconds; fails on a crash.
+# Seeds for the broker API: each request and reply.
+mkdir -p "$out/corpus-broker"
+printf '{"v":1,"msg":"login","user":"alice","password":"correct horse","kind":"cvm","pool":"lab"}' \
+	> "$out/corpus-broker/login"
+printf '{"v":1,"msg":"renew","session":"6f9619ff-8b86","token":"Zk7Qm2xR9pLw4TnB8vHc3JdF6gYs5Ke2"}' \
+	> "$out/corpus-broker/renew"
+printf '{"v":1,"msg":"ok","desktop":{"address":"10.77.0.12","port":3389,"rdp_user":"xvds-k3m9p2qa","rdp_password":"Hq7ZpR3mKx9TvW2nBc4Ld6S","session":"42","token":"Zk7Qm2xR9pLw4TnB8vHc3JdF6gYs5Ke2","lease_seconds":120,"cert_fingerprint":"3f1c0b2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"}}' \
+	> "$out/corpus-broker/desktop"
+printf '{"v":1,"msg":"ok","lease_seconds":120}' > "$out/corpus-broker/renewed"
+printf '{"v":1,"msg":"error","error":{"code":"rate-limited","message":"too many failed logins","retry_after":32}}' \
+	> "$out/corpus-broker/limited"
+printf '{"v":1,"msg":"error","error":{"code":"no-desktop","message":"pool lab is empty","reason":"pool-empty"}}' \
+	> "$out/corpus-broker/nodesk"
+
+# fuzz TARGET CORPUS [MAX_LEN]: runs one target for $secs seconds on inputs
+# of MAX_LEN bytes at most (default 4096); fails on a crash.
 fuzz() {
 	local status=0
 	echo "$1: $secs s"
-	(cd "$out" && "./$1" -max_total_time="$secs" -max_len=4096 \
+	(cd "$out" && "./$1" -max_total_time="$secs" -max_len="${3:-4096}" \
 		-print_final_stats=1 "$2") >"$out/$1.log" 2>&1 || status=$?
 	grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$out/$1.log" || true
 	if [ $status -ne 0 ]; then
@@ -56,3 +73,4 @@ fuzz() {
 fuzz fuzz_report corpus-report
 fuzz fuzz_conf corpus-conf
 fuzz fuzz_migrate corpus-migrate
+fuzz fuzz_broker corpus-broker 9000	# past the 8 KiB limit
