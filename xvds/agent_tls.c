@@ -330,6 +330,8 @@ conn_read(struct bufferevent *bev, void *arg)
 	unsigned char *line;
 	size_t	 len, n;
 
+	if (c->closing)
+		return;		/* queued before it closed */
 	cbs = conn_cbs(c, &cbarg);
 	c->busy++;
 	while (!c->closing) {
@@ -344,7 +346,10 @@ conn_read(struct bufferevent *bev, void *arg)
 			conn_drop(c, "message longer than 65536 bytes");
 			break;
 		}
-		line = evbuffer_pullup(in, eol.pos + 1);
+		if ((line = evbuffer_pullup(in, eol.pos + 1)) == NULL) {
+			conn_drop(c, "out of memory");
+			break;
+		}
 		if (agent_msg_decode((const char *)line, (size_t)eol.pos, &m, NULL,
 		    err, sizeof(err)) == -1) {
 			snprintf(why, sizeof(why), "malformed message: %s", err);
@@ -384,6 +389,12 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 	unsigned long e;
 	int	 serr;
 
+	if (c->closing) {
+		/* The peer went while we lingered. */
+		if (c->busy == 0)
+			conn_free(c);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		if (peer_identity(ssl, c->identity, sizeof(c->identity), why,
 		    sizeof(why)) == -1) {
@@ -402,12 +413,6 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	serr = EVUTIL_SOCKET_ERROR();
-	if (c->closing) {
-		/* The peer went while we lingered. */
-		if (c->busy == 0)
-			conn_free(c);
-		return;
-	}
 	if (what & BEV_EVENT_TIMEOUT)
 		snprintf(why, sizeof(why), "%s", c->up ? "peer does not read" :
 		    "handshake timed out");
@@ -643,10 +648,18 @@ agent_server_free(struct agent_server *srv)
 		evconnlistener_free(srv->listener);
 	if (srv->retry != NULL)
 		event_free(srv->retry);
-	/* Lingering ones included: nothing of the server may outlive it. */
+	/*
+	 * Lingering ones too; one whose callback we are in (busy) is cut
+	 * loose and frees itself when the callback returns.
+	 */
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
 		conn_drop(c, "server stopping");
-		if (TAILQ_FIRST(&srv->conns) == c)
+		if (TAILQ_FIRST(&srv->conns) != c)
+			continue;
+		TAILQ_REMOVE(&srv->conns, c, entry);
+		srv->nconns--;
+		c->srv = NULL;
+		if (c->busy == 0)
 			conn_free(c);
 	}
 	SSL_CTX_free(srv->ctx);
@@ -696,11 +709,13 @@ client_connect(evutil_socket_t fd, short what, void *arg)
 		else
 			rc = SSL_set1_host(ssl, cli->server_name) &&
 			    SSL_set_tlsext_host_name(ssl, cli->server_name);
-		if (rc != 1)
-			log_warnx("agent: cannot check the name %s",
-			    cli->server_name);
 	}
 	cli->conn = c;
+	if (cli->server_name != NULL && rc != 1) {
+		freeaddrinfo(ai);
+		conn_drop(c, "cannot check the server's name");
+		return;
+	}
 	if (bufferevent_socket_connect(c->bev, ai->ai_addr,
 	    (int)ai->ai_addrlen) == -1) {
 		freeaddrinfo(ai);

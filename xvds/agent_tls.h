@@ -35,7 +35,8 @@ struct agent_client;
 
 struct agent_tls_conf {
 	const char	*ca_file;	/* PEM: the one CA of the channel */
-	const char	*cert_file;	/* PEM chain: ours */
+	const char	*cert_file;	/* PEM chain: ours (client: NULL for
+					   none, which servers refuse) */
 	const char	*key_file;
 	/*
 	 * Client: the name (DNS or IP address) the server's certificate must

@@ -61,6 +61,13 @@ struct side {
 
 static struct side srv_side, a_side, b_side;
 
+/* test_close_in_callbacks: who closes or frees what, from a callback. */
+static struct {
+	const char	*refuse;	/* the server turns this host away */
+	struct agent_server *srv;	/* freed by the server on a ping */
+	int		 free_on_welcome;	/* host a frees its client */
+} cb_mode;
+
 static double
 now_ms(void)
 {
@@ -253,6 +260,18 @@ srv_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 	case AGENT_M_HELLO:
 		/* A host is who its certificate says. */
 		assert_string_equal(in->u.hello.host, agent_conn_identity(c));
+		if (cb_mode.refuse != NULL &&
+		    strcmp(in->u.hello.host, cb_mode.refuse) == 0) {
+			m.type = AGENT_M_RESULT;
+			snprintf(m.u.result.code, sizeof(m.u.result.code),
+			    "identity");
+			snprintf(m.u.result.message, sizeof(m.u.result.message),
+			    "turned away by the test");
+			send_msg(c, &m);
+			agent_conn_close(c, "turned away by the test");
+			assert_int_equal(agent_conn_send(c, &m), -1);
+			break;
+		}
 		m.type = AGENT_M_WELCOME;
 		m.u.welcome.v = AGENT_PROTO_VERSION;
 		snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s",
@@ -268,6 +287,11 @@ srv_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 		send_msg(c, &m);
 		break;
 	case AGENT_M_PING:
+		if (cb_mode.srv != NULL) {
+			agent_server_free(cb_mode.srv);
+			cb_mode.srv = NULL;
+			break;
+		}
 		m.type = AGENT_M_PONG;
 		m.u.seq = in->u.seq;
 		send_msg(c, &m);
@@ -343,6 +367,11 @@ cli_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 	switch (in->type) {
 	case AGENT_M_WELCOME:
 		s->welcomed++;
+		if (cb_mode.free_on_welcome && s == &a_side) {
+			agent_client_free(s->cli);
+			s->cli = NULL;
+			break;
+		}
 		assert_string_equal(in->u.welcome.host, s->name);
 		m.type = AGENT_M_SAMPLE;
 		m.u.sample = (struct agent_sample){ .time = 1800000000, .rvm = 1,
@@ -739,6 +768,46 @@ test_bad_lines(void **state)
 	agent_server_free(srv);
 }
 
+/*
+ * The controller turns a host away with a reason and closes: the reason
+ * arrives first.  A client freed from its callback, and a server freed
+ * from its: nothing is used after it is freed (ASan).
+ */
+static void
+test_close_in_callbacks(void **state)
+{
+	struct agent_server *srv;
+	uint16_t port;
+
+	(void)state;
+	memset(&cb_mode, 0, sizeof(cb_mode));
+	srv = server_start("controller", 0);
+	port = agent_server_port(srv);
+	cb_mode.refuse = "host-b";
+	client_start(&b_side, "host-b", "ca.pem", "host-b", NULL, port);
+	assert_int_equal(run_until(base, &b_side.closed, 1, SAFETY_MS), 0);
+	assert_int_equal(b_side.msgs[AGENT_M_RESULT], 1);
+	assert_int_equal(b_side.welcomed, 0);
+	assert_string_equal(srv_side.why, "turned away by the test");
+	agent_client_free(b_side.cli);
+	b_side.cli = NULL;
+
+	cb_mode.free_on_welcome = 1;
+	client_start(&a_side, "host-a", "ca.pem", "host-a", NULL, port);
+	assert_int_equal(run_until(base, &srv_side.closed, 2, SAFETY_MS), 0);
+	assert_null(a_side.cli);
+	assert_int_equal(a_side.closed, 1);
+
+	cb_mode.free_on_welcome = 0;
+	cb_mode.srv = srv;
+	client_start(&a_side, "host-a", "ca.pem", "host-a", NULL, port);
+	assert_int_equal(run_until(base, &a_side.welcomed, 2, SAFETY_MS), 0);
+	ping(&a_side, 1);
+	assert_int_equal(run_until(base, &a_side.closed, 2, SAFETY_MS), 0);
+	assert_null(cb_mode.srv);
+	memset(&cb_mode, 0, sizeof(cb_mode));
+}
+
 /* The server goes away and comes back on the same port. */
 static void
 test_reconnect(void **state)
@@ -799,6 +868,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_servers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_in_callbacks, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 	};
 
