@@ -66,48 +66,17 @@ name_index(const char *const names[], int n, const char *s)
 	return -1;
 }
 
-static bool
-is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
-
-/* [A-Za-z0-9][A-Za-z0-9_.-]*, as vmspec.h's VM names. */
-static bool
-name_ok(const char *s, size_t max)
-{
-	size_t	 i, n = strlen(s);
-
-	if (n == 0 || n > max || !is_alnum(s[0]))
-		return false;
-	for (i = 1; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
-			return false;
-	return true;
-}
-
+/* Hosts are named as VMs are: a certificate's CN is one of those. */
 bool
 agent_host_name_ok(const char *s)
 {
-	return name_ok(s, AGENT_HOST_MAX);
+	return template_vm_name_ok(s);
 }
 
 bool
 agent_vm_name_ok(const char *s)
 {
-	return name_ok(s, AGENT_VM_MAX);
-}
-
-/* Templates: [A-Za-z][A-Za-z0-9_-]* (template.h). */
-static bool
-template_ok(const char *s)
-{
-	size_t	 n = strlen(s);
-
-	return n > 0 && n <= AGENT_TMPL_MAX && ((s[0] >= 'a' && s[0] <= 'z') ||
-	    (s[0] >= 'A' && s[0] <= 'Z')) && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+	return template_vm_name_ok(s);
 }
 
 /* Printable ASCII, or (text) any UTF-8 but control characters. */
@@ -334,7 +303,7 @@ decode_args(json_t *args, struct agent_op *o, char *err, size_t errlen)
 		if (json_unpack_ex(args, &jerr, JSON_STRICT, "{s:s, s:s}",
 		    "template", &tmpl, "kind", &kind) == -1)
 			return fail(err, errlen, "op define: %s", jerr.text);
-		if (!template_ok(tmpl))
+		if (!template_name_ok(tmpl))
 			return fail(err, errlen, "op define: bad template name");
 		if ((k = vm_kind_from_name(kind)) < 0)
 			return fail(err, errlen, "op define: no kind %s", kind);

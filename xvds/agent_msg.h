@@ -12,13 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "template.h"
 #include "vm_fsm.h"
 
 #define AGENT_PROTO_VERSION	1
 #define AGENT_MSG_MAX		65536	/* one line, its newline included */
-#define AGENT_HOST_MAX		63	/* host names: the certificate's CN */
-#define AGENT_VM_MAX		63	/* VM names (vmspec.h) */
-#define AGENT_TMPL_MAX		31	/* template names (template.h) */
+/* Host names (a certificate's CN) follow the VM names' rule. */
+#define AGENT_HOST_MAX		VMSPEC_NAME_MAX
+#define AGENT_VM_MAX		VMSPEC_NAME_MAX
+#define AGENT_TMPL_MAX		TEMPLATE_NAME_MAX
 #define AGENT_HV_MAX		47	/* "xen 4.17.7", "simulated" */
 #define AGENT_PEER_MAX		255	/* "address[:port]", "[v6]:port" */
 #define AGENT_ADDR_MAX		45	/* an IPv4 or IPv6 address, no port */
@@ -149,7 +151,7 @@ char	*agent_msg_encode(const struct agent_msg *, char *err, size_t errlen);
 void	 agent_msg_clear(struct agent_msg *);
 bool	 agent_msg_equal(const struct agent_msg *, const struct agent_msg *);
 
-/* Charset checks, shared with the transport (a certificate's CN). */
+/* Names' rules (template.h), for the transport's check of a CN. */
 bool	 agent_host_name_ok(const char *);
 bool	 agent_vm_name_ok(const char *);
 

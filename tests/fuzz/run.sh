@@ -18,7 +18,8 @@ clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
 clang $cflags $inc -o "$out/fuzz_migrate" "$top/tests/fuzz/fuzz_migrate.c" \
 	"$top/xvds/migrate_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/log.c" -ljansson
 clang $cflags $inc -o "$out/fuzz_agent" "$top/tests/fuzz/fuzz_agent.c" \
-	"$top/xvds/agent_msg.c" "$top/xvds/vm_fsm.c" -ljansson
+	"$top/xvds/agent_msg.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
+	"$top/xvds/errbuf.c" -ljansson
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"
