@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,12 +271,12 @@ conn_linger_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Ends a connection: logs why, tells the caller if it knew of it, and
- * frees it now, or once what was queued is written (flush), or once the
- * callback we are in returns.
+ * Ends a connection: logs why at level, tells the caller if it knew of
+ * it, and frees it now, or once what was queued is written (flush), or
+ * once the callback we are in returns.
  */
 static void
-conn_end(struct agent_conn *c, const char *why, int flush)
+conn_end(struct agent_conn *c, int level, const char *why, int flush)
 {
 	struct agent_tls_cbs *cbs;
 	struct timeval tv = { AGENT_LINGER_S, 0 };
@@ -286,12 +287,13 @@ conn_end(struct agent_conn *c, const char *why, int flush)
 	c->closing = 1;
 	cbs = conn_cbs(c, &arg);
 	if (c->up) {
-		log_info("agent: %s (%s): closed: %s", conn_name(c), c->addr, why);
+		log_at(level, "agent: %s (%s): closed: %s", conn_name(c), c->addr,
+		    why);
 		c->busy++;
 		cbs->on_closed(c, why, arg);
 		c->busy--;
 	} else {
-		log_warnx("agent: %s: refused: %s", c->addr, why);
+		log_at(level, "agent: %s: refused: %s", c->addr, why);
 		if (cbs->on_refused != NULL) {
 			c->busy++;
 			cbs->on_refused(c->addr, why, arg);
@@ -310,10 +312,11 @@ conn_end(struct agent_conn *c, const char *why, int flush)
 		conn_free(c);
 }
 
+/* Something went wrong: a warning, and nothing more is sent. */
 static void
 conn_drop(struct agent_conn *c, const char *why)
 {
-	conn_end(c, why, 0);
+	conn_end(c, LOG_WARNING, why, 0);
 }
 
 /* A line at a time; anything wrong ends the connection. */
@@ -427,9 +430,11 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 			continue;
 	} else if ((what & BEV_EVENT_ERROR) && serr != 0)
 		snprintf(why, sizeof(why), "%s", evutil_socket_error_to_string(serr));
-	else if (what & BEV_EVENT_EOF)
-		snprintf(why, sizeof(why), "closed by the peer");
-	else
+	else if (what & BEV_EVENT_EOF) {
+		/* The peer's to explain; a refusal is ours to log. */
+		conn_end(c, c->up ? LOG_INFO : LOG_WARNING, "closed by the peer", 0);
+		return;
+	} else
 		snprintf(why, sizeof(why), "connection lost");
 	conn_drop(c, why);
 }
@@ -510,7 +515,7 @@ agent_conn_send(struct agent_conn *c, const struct agent_msg *m)
 void
 agent_conn_close(struct agent_conn *c, const char *why)
 {
-	conn_end(c, why, 1);
+	conn_end(c, LOG_INFO, why, 1);
 }
 
 const char *
@@ -653,7 +658,7 @@ agent_server_free(struct agent_server *srv)
 	 * loose and frees itself when the callback returns.
 	 */
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
-		conn_drop(c, "server stopping");
+		conn_end(c, LOG_INFO, "server stopping", 0);
 		if (TAILQ_FIRST(&srv->conns) != c)
 			continue;
 		TAILQ_REMOVE(&srv->conns, c, entry);
@@ -783,7 +788,7 @@ agent_client_free(struct agent_client *cli)
 		cli->retry = NULL;
 	}
 	if ((c = cli->conn) != NULL) {
-		conn_drop(c, "client stopping");
+		conn_end(c, LOG_INFO, "client stopping", 0);
 		if (cli->conn == c) {
 			/* Busy or lingering: let it go on its own. */
 			c->cli = NULL;
