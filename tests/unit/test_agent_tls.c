@@ -855,6 +855,85 @@ test_close_in_callbacks(void **state)
 	memset(&cb_mode, 0, sizeof(cb_mode));
 }
 
+/* A peer that does not read is dropped once AGENT_OUTBUF_MAX piles up. */
+static void
+test_peer_not_reading(void **state)
+{
+	struct agent_server *srv;
+	struct agent_vm_sample vms[AGENT_SAMPLE_VMS_MAX];
+	struct agent_msg m;
+	struct raw r;
+	SSL_CTX	*ctx;
+	char	 err[256], *log, *line;
+	int	 i, sent = 0;
+
+	(void)state;
+	srv = server_start("controller", 0);
+	ctx = raw_ctx("host-b");
+	raw_send(&r, ctx, agent_server_port(srv), "", 0);
+	assert_int_equal(run_until(base, &srv_side.connected, 1, SAFETY_MS), 0);
+	bufferevent_disable(r.bev, EV_READ);
+	memset(vms, 0, sizeof(vms));
+	for (i = 0; i < AGENT_SAMPLE_VMS_MAX; i++)
+		snprintf(vms[i].vm, sizeof(vms[i].vm), "vm-%d", i);
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_SAMPLE;	/* not what a controller sends: any will do */
+	m.u.sample.nvms = AGENT_SAMPLE_VMS_MAX;
+	m.u.sample.vms = vms;
+	capture_start();
+	while (srv_side.closed == 0 && sent < 10000) {
+		for (i = 0; i < 20 && srv_side.conn != NULL; i++)
+			if (agent_conn_send(srv_side.conn, &m) == 0)
+				sent++;
+		run_for(base, 1);
+	}
+	log = capture_end();
+	line = agent_msg_encode(&m, err, sizeof(err));
+	assert_non_null(line);
+	print_message("# dropped a peer that read nothing after %d messages "
+	    "of %zu bytes\n", sent, strlen(line) + 1);
+	free(line);
+	assert_int_equal(srv_side.closed, 1);
+	assert_string_equal(srv_side.why, "peer does not read");
+	assert_non_null(strstr(log, "peer does not read"));
+	bufferevent_free(r.bev);
+	SSL_CTX_free(ctx);
+	run_for(base, 20);
+	agent_server_free(srv);
+}
+
+/* Many hosts at once, as after a controller's restart. */
+static void
+test_many_clients(void **state)
+{
+	struct agent_server *srv;
+	struct side *many;
+	double	 t0;
+	int	 i, n = 100, welcomed;
+
+	(void)state;
+	srv = server_start("controller", 0);
+	many = calloc((size_t)n, sizeof(*many));
+	assert_non_null(many);
+	t0 = now_ms();
+	for (i = 0; i < n; i++)
+		client_start(&many[i], "host-a", "ca.pem", "host-a", NULL,
+		    agent_server_port(srv));
+	assert_int_equal(run_until(base, &srv_side.msgs[AGENT_M_RESULT], n,
+	    SAFETY_MS * 4), 0);
+	print_message("# %d hosts connected, welcomed, sampled and answered an "
+	    "op in %.0f ms\n", n, now_ms() - t0);
+	for (welcomed = 0, i = 0; i < n; i++)
+		welcomed += many[i].welcomed;
+	assert_int_equal(welcomed, n);
+	assert_int_equal(srv_side.connected, n);
+	for (i = 0; i < n; i++)
+		agent_client_free(many[i].cli);
+	free(many);
+	assert_int_equal(run_until(base, &srv_side.closed, n, SAFETY_MS), 0);
+	agent_server_free(srv);
+}
+
 /* TLS 1.2 is taken, TLS 1.1 is not. */
 static void
 test_tls_versions(void **state)
@@ -955,6 +1034,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_close_in_callbacks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tls_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_not_reading, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 	};
 
