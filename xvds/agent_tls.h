@@ -70,7 +70,10 @@ struct agent_server *agent_server_new(struct event_base *,
 	    const struct agent_tls_conf *, const char *addr, uint16_t port,
 	    const struct agent_tls_cbs *, void *arg);
 uint16_t agent_server_port(const struct agent_server *);
-/* Closes every connection (on_closed is called) and the listener. */
+/*
+ * Closes every connection (on_closed is called) and the listener; also
+ * from within one of the server's callbacks.
+ */
 void	agent_server_free(struct agent_server *);
 
 /*
@@ -85,7 +88,10 @@ struct agent_client *agent_client_new(struct event_base *,
 	    const struct agent_tls_cbs *, void *arg);
 /* The connection, once on_connected was called and until on_closed; or NULL. */
 struct agent_conn *agent_client_conn(const struct agent_client *);
-/* Closes the connection (on_closed is called) and stops reconnecting. */
+/*
+ * Closes the connection (on_closed is called) and stops reconnecting;
+ * also from within one of the client's callbacks.
+ */
 void	agent_client_free(struct agent_client *);
 
 /*
