@@ -45,8 +45,8 @@ is_alnum(char c)
 }
 
 /* vmspec.h's rule: 1 to 63 of [A-Za-z0-9_.-], first a letter or digit. */
-static bool
-valid_vm_name(const char *s)
+bool
+template_vm_name_ok(const char *s)
 {
 	size_t	 i, len = strlen(s);
 
@@ -59,8 +59,8 @@ valid_vm_name(const char *s)
 }
 
 /* xvds.conf(5)'s rule for templates and pools. */
-static bool
-valid_conf_name(const char *s)
+bool
+template_name_ok(const char *s)
 {
 	size_t	 i, len = strlen(s);
 
@@ -78,7 +78,7 @@ template_vm_name(const char *pool, unsigned index, char *buf, size_t len)
 {
 	int	 n;
 
-	if (!valid_conf_name(pool))
+	if (!template_name_ok(pool))
 		return -1;
 	n = snprintf(buf, len, "%s-%02u", pool, index);
 	if (n < 0 || (size_t)n >= len || n > VMSPEC_NAME_MAX)
@@ -91,7 +91,7 @@ template_vm_dir(const char *store, const char *vmname, char *buf, size_t len)
 {
 	int	 n;
 
-	if (store[0] != '/' || !valid_vm_name(vmname))
+	if (store[0] != '/' || !template_vm_name_ok(vmname))
 		return -1;
 	n = snprintf(buf, len, "%s/vms/%s", store, vmname);
 	if (n < 0 || (size_t)n >= len)
@@ -157,7 +157,7 @@ template_instantiate(const struct conf_template *t, const char *store,
 		    "characters", vmname, VMSPEC_NAME_MAX);
 		return -1;
 	}
-	if (!valid_vm_name(vmname)) {
+	if (!template_vm_name_ok(vmname)) {
 		errbuf_set(err, errlen, "VM name \"%s\": expected 1 to %d of "
 		    "[A-Za-z0-9_.-], first a letter or digit", vmname,
 		    VMSPEC_NAME_MAX);

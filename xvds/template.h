@@ -67,6 +67,10 @@ extern const char *const template_disk_mode_names[];	/* "image", ... */
 /* "pv", "pvh" or "hvm" to its enum vm_type; -1 if unknown. */
 int	template_type_from_name(const char *);
 
+/* The names' rules: VMs (vmspec.h), templates and pools (xvds.conf(5)). */
+bool	template_vm_name_ok(const char *);
+bool	template_name_ok(const char *);
+
 /*
  * The name of VM number index of a pool: "<pool>-<NN>", at least two
  * digits ("lab-a-01").  Pools number their VMs from 1.  Returns 0, or -1

@@ -19,6 +19,9 @@ clang $cflags $inc -o "$out/fuzz_migrate" "$top/tests/fuzz/fuzz_migrate.c" \
 	"$top/xvds/migrate_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/log.c" -ljansson
 clang $cflags $inc -o "$out/fuzz_broker" "$top/tests/fuzz/fuzz_broker.c" \
 	"$top/xvds/broker_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/errbuf.c" -ljansson
+clang $cflags $inc -o "$out/fuzz_agent" "$top/tests/fuzz/fuzz_agent.c" \
+	"$top/xvds/agent_msg.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
+	"$top/xvds/errbuf.c" -ljansson
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"
@@ -56,6 +59,25 @@ printf '{"v":1,"msg":"error","error":{"code":"rate-limited","message":"too many 
 printf '{"v":1,"msg":"error","error":{"code":"no-desktop","message":"pool lab is empty","reason":"pool-empty"}}' \
 	> "$out/corpus-broker/nodesk"
 
+# Seeds for the agent channel: one message of each kind.
+mkdir -p "$out/corpus-agent"
+printf '{"msg":"hello","v":1,"host":"xen-07","capacity":{"cpus":16,"memory_mib":65536,"hypervisor":"xen 4.17.7"}}' \
+	> "$out/corpus-agent/hello"
+printf '{"msg":"welcome","v":1,"host":"xen-07","sample_s":5}' > "$out/corpus-agent/welcome"
+printf '{"msg":"sample","time":1800000000,"host":{"rvm":2,"tcpu":1600,"fcpu":1400,"acpu":400,"tmem_mib":65536,"fmem_mib":58000},"vms":[{"vm":"lab-01","cpu_pct":12.5,"memory_mib":2048},{"vm":"alice","cpu_pct":0.1,"memory_mib":4096}]}' \
+	> "$out/corpus-agent/sample"
+printf '{"msg":"state","vm":"lab-01","state":"ready","domid":12,"boot_id":"0123456789abcdef0123456789abcdef","addr":"10.77.0.2"}' \
+	> "$out/corpus-agent/state"
+printf '{"msg":"op","id":42,"vm":"lab-01","action":"migrate","args":{"host":"[2001:db8::2]:8003","live":true}}' \
+	> "$out/corpus-agent/op-migrate"
+printf '{"msg":"op","id":43,"vm":"alice","action":"set","args":{"vcpus":2,"memory_mib":3072}}' \
+	> "$out/corpus-agent/op-set"
+printf '{"msg":"op","id":44,"vm":"bob","action":"define","args":{"template":"pvm-desk","kind":"pvm"}}' \
+	> "$out/corpus-agent/op-define"
+printf '{"msg":"result","id":42,"ok":false,"error":"busy","message":"try again"}' \
+	> "$out/corpus-agent/result"
+printf '{"msg":"ping","seq":1}' > "$out/corpus-agent/ping"
+
 # fuzz TARGET CORPUS [MAX_LEN]: runs one target for $secs seconds on inputs
 # of MAX_LEN bytes at most (default 4096); fails on a crash.
 fuzz() {
@@ -74,3 +96,4 @@ fuzz fuzz_report corpus-report
 fuzz fuzz_conf corpus-conf
 fuzz fuzz_migrate corpus-migrate
 fuzz fuzz_broker corpus-broker 9000	# past the 8 KiB limit
+fuzz fuzz_agent corpus-agent
