@@ -10,7 +10,8 @@
  *
  *	file      = { stmt | NL }
  *	stmt      = setting | block
- *	block     = ("migration" | "template" name | "pool" name) [NL...] "{"
+ *	block     = ("migration" | "controller" | "template" name | "pool" name)
+ *		    [NL...] "{"
  *		    NL { setting NL | NL } "}"
  *	setting   = keyword value { value | optional-keyword }
  *
@@ -771,12 +772,11 @@ kw_max_clock_skew(struct parser *p, void *obj, const char *kw, int line)
 	return end_stmt(p, kw, END_OF_LINE);
 }
 
-/* migration { ... } */
-
+/* A numeric IPv4 or IPv6 address, then optionally "port N". */
 static int
-kw_listen(struct parser *p, void *obj, const char *kw, int line)
+get_addr_port(struct parser *p, const char *kw, int line, char *addr_r,
+    uint16_t *port_r)
 {
-	struct conf_settings *s = obj;
 	unsigned char addr[sizeof(struct in6_addr)];
 	unsigned port;
 	int	 r;
@@ -786,18 +786,29 @@ kw_listen(struct parser *p, void *obj, const char *kw, int line)
 	if (strlen(p->tok.text) > CONF_ADDR_MAX ||
 	    (inet_pton(AF_INET, p->tok.text, addr) != 1 &&
 	    inet_pton(AF_INET6, p->tok.text, addr) != 1))
-		return perr(p, p->tok.line, "listen \"%.*s%s\": not a numeric "
-		    "IPv4 or IPv6 address", SHOW(p->tok.text));
-	memcpy(s->migration_listen, p->tok.text, strlen(p->tok.text) + 1);
+		return perr(p, p->tok.line, "%s \"%.*s%s\": not a numeric "
+		    "IPv4 or IPv6 address", kw, SHOW(p->tok.text));
+	memcpy(addr_r, p->tok.text, strlen(p->tok.text) + 1);
 	if ((r = accept_word(p, "port")) == -1)
 		return -1;
 	if (r == 1) {
 		if (value(p, "port", line, "a port number") == -1 ||
 		    get_uint(p, "port", 1, 65535, &port) == -1)
 			return -1;
-		s->migration_port = (uint16_t)port;
+		*port_r = (uint16_t)port;
 	}
 	return end_stmt(p, kw, "\"port\" or " END_OF_LINE);
+}
+
+/* migration { ... } */
+
+static int
+kw_listen(struct parser *p, void *obj, const char *kw, int line)
+{
+	struct conf_settings *s = obj;
+
+	return get_addr_port(p, kw, line, s->migration_listen,
+	    &s->migration_port);
 }
 
 static int
@@ -814,6 +825,75 @@ kw_key_file(struct parser *p, void *obj, const char *kw, int line)
 static const struct keyword migration_keywords[] = {
 	{ "listen", kw_listen, false },
 	{ "key-file", kw_key_file, false },
+};
+
+/* controller { ... } */
+
+static int
+kw_ctl_address(struct parser *p, void *obj, const char *kw, int line)
+{
+	struct conf_settings *s = obj;
+
+	return get_addr_port(p, kw, line, s->controller_address,
+	    &s->controller_port);
+}
+
+/* What the controller's certificate must name: a DNS name or an address. */
+static int
+kw_ctl_server_name(struct parser *p, void *obj, const char *kw, int line)
+{
+	struct conf_settings *s = obj;
+	const char *t;
+	size_t	 len;
+
+	if (value(p, kw, line, "a name") == -1)
+		return -1;
+	t = p->tok.text;
+	len = strlen(t);
+	if (len == 0 || len > CONF_SERVER_NAME_MAX ||
+	    strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:") != len || t[0] == '.' || t[0] == '-')
+		return perr(p, p->tok.line, "%s \"%.*s%s\": not a DNS name or "
+		    "an address", kw, SHOW(t));
+	memcpy(s->controller_server_name, t, len + 1);
+	return end_stmt(p, kw, END_OF_LINE);
+}
+
+static int
+ctl_file(struct parser *p, const char *kw, int line, char *buf)
+{
+	if (value(p, kw, line, "a file") == -1 ||
+	    get_path(p, kw, buf, VMSPEC_PATH_MAX) == -1)
+		return -1;
+	return end_stmt(p, kw, END_OF_LINE);
+}
+
+static int
+kw_ctl_ca_file(struct parser *p, void *obj, const char *kw, int line)
+{
+	return ctl_file(p, kw, line, ((struct conf_settings *)obj)->controller_ca_file);
+}
+
+static int
+kw_ctl_cert_file(struct parser *p, void *obj, const char *kw, int line)
+{
+	return ctl_file(p, kw, line,
+	    ((struct conf_settings *)obj)->controller_cert_file);
+}
+
+static int
+kw_ctl_key_file(struct parser *p, void *obj, const char *kw, int line)
+{
+	return ctl_file(p, kw, line,
+	    ((struct conf_settings *)obj)->controller_key_file);
+}
+
+static const struct keyword controller_keywords[] = {
+	{ "address", kw_ctl_address, false },
+	{ "server-name", kw_ctl_server_name, false },
+	{ "ca-file", kw_ctl_ca_file, false },
+	{ "cert-file", kw_ctl_cert_file, false },
+	{ "key-file", kw_ctl_key_file, false },
 };
 
 /* template "name" { ... } */
@@ -1168,6 +1248,25 @@ kw_migration(struct parser *p, void *obj, const char *kw, int line)
 	return close_block(p, kw);
 }
 
+/* The block turns the link on; the address has no default. */
+static int
+kw_controller(struct parser *p, void *obj, const char *kw, int line)
+{
+	struct conf_settings *s = top_settings(obj);
+	int	 seen[KW_MAX] = { 0 };
+
+	if (open_block(p, "controller", line) == -1 ||
+	    parse_block(p, controller_keywords, NKW(controller_keywords), s,
+	    " in controller", line, seen) == -1)
+		return -1;
+	if (!seen_line(controller_keywords, NKW(controller_keywords), seen,
+	    "address"))
+		return perr(p, line, "controller: address is not set (the "
+		    "controller's numeric address)");
+	s->controller = true;
+	return close_block(p, kw);
+}
+
 static int
 check_template(struct parser *p, const struct tmpl_ctx *c, int line,
     const int *seen)
@@ -1382,6 +1481,7 @@ static const struct keyword top_keywords[] = {
 	{ "session-grace", kw_session_grace, false },
 	{ "max-clock-skew", kw_max_clock_skew, false },
 	{ "migration", kw_migration, false },
+	{ "controller", kw_controller, false },
 	{ "template", kw_template, true },
 	{ "pool", kw_pool, true },
 };
@@ -1396,6 +1496,7 @@ static const struct {
 } contexts[] = {
 	{ top_keywords, NKW(top_keywords), "at the top level" },
 	{ migration_keywords, NKW(migration_keywords), "in a migration block" },
+	{ controller_keywords, NKW(controller_keywords), "in a controller block" },
 	{ template_keywords, NKW(template_keywords), "in a template block" },
 	{ pool_keywords, NKW(pool_keywords), "in a pool block" },
 };
@@ -1688,6 +1789,10 @@ set_defaults(struct conf_settings *s)
 	strcpy(s->migration_listen, CONF_DEFAULT_LISTEN);
 	s->migration_port = CONF_DEFAULT_PORT;
 	strcpy(s->migration_key_file, CONF_DEFAULT_KEY_FILE);
+	s->controller_port = CONF_DEFAULT_AGENT_PORT;
+	strcpy(s->controller_ca_file, CONF_DEFAULT_AGENT_CA);
+	strcpy(s->controller_cert_file, CONF_DEFAULT_AGENT_CERT);
+	strcpy(s->controller_key_file, CONF_DEFAULT_AGENT_KEY);
 }
 
 static int
@@ -1942,6 +2047,18 @@ conf_print(const struct xvds_conf *conf, FILE *f)
 	fprintf(f, " port %u\n", (unsigned)s->migration_port);
 	print_setting(f, "\t", "key-file", s->migration_key_file);
 	fprintf(f, "}\n");
+	if (s->controller) {
+		fprintf(f, "controller {\n\taddress ");
+		print_string(f, s->controller_address);
+		fprintf(f, " port %u\n", (unsigned)s->controller_port);
+		if (s->controller_server_name[0] != '\0')
+			print_setting(f, "\t", "server-name",
+			    s->controller_server_name);
+		print_setting(f, "\t", "ca-file", s->controller_ca_file);
+		print_setting(f, "\t", "cert-file", s->controller_cert_file);
+		print_setting(f, "\t", "key-file", s->controller_key_file);
+		fprintf(f, "}\n");
+	}
 	for (i = 0; i < conf->ntemplates; i++)
 		print_template(f, conf->templates[i]);
 	for (i = 0; i < conf->npools; i++)

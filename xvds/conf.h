@@ -10,6 +10,7 @@
 #ifndef XVDS_CONF_H
 #define XVDS_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,11 @@
 #define CONF_DEFAULT_LISTEN		"0.0.0.0"
 #define CONF_DEFAULT_PORT		8002
 #define CONF_DEFAULT_KEY_FILE		"/etc/xvds/migration.key"
+#define CONF_DEFAULT_AGENT_PORT		8004	/* AGENT_PORT, xvds-agent(7) */
+#define CONF_DEFAULT_AGENT_CA		"/etc/xvds/agent-ca.pem"
+#define CONF_DEFAULT_AGENT_CERT		"/etc/xvds/agent.pem"
+#define CONF_DEFAULT_AGENT_KEY		"/etc/xvds/agent.key"
+#define CONF_SERVER_NAME_MAX		253	/* a DNS name */
 
 /* The daemon's own settings; durations in seconds. */
 struct conf_settings {
@@ -53,6 +59,17 @@ struct conf_settings {
 	char		 migration_listen[CONF_ADDR_MAX + 1];	/* numeric address */
 	uint16_t	 migration_port;
 	char		 migration_key_file[VMSPEC_PATH_MAX + 1];
+	/*
+	 * controller { }: the link to the controller (agent_link.c); without
+	 * the block (controller false) xvdsd runs alone.  All reloadable.
+	 */
+	bool		 controller;
+	char		 controller_address[CONF_ADDR_MAX + 1];	/* numeric */
+	uint16_t	 controller_port;
+	char		 controller_server_name[CONF_SERVER_NAME_MAX + 1];	/* "": the address */
+	char		 controller_ca_file[VMSPEC_PATH_MAX + 1];
+	char		 controller_cert_file[VMSPEC_PATH_MAX + 1];
+	char		 controller_key_file[VMSPEC_PATH_MAX + 1];
 };
 
 struct conf_pool {
@@ -100,7 +117,8 @@ int	conf_print(const struct xvds_conf *, FILE *);
 /*
  * Whether next may replace cur on SIGHUP.  Everything may change but the
  * settings xvdsd uses before it can read a new file (state-dir,
- * control-socket).  Returns 0, or -1 with the setting that changed and
+ * control-socket); a changed controller block (or host-name) only makes
+ * the link to the controller reconnect.  Returns 0, or -1 with the setting that changed and
  * its two values in msg; the daemon then keeps cur entirely.
  */
 int	conf_reload_check(const struct xvds_conf *cur, const struct xvds_conf *next,

@@ -139,6 +139,13 @@ test_good_full(void **state)
 	assert_string_equal(s->migration_listen, "0.0.0.0");
 	assert_int_equal(s->migration_port, 8002);
 	assert_string_equal(s->migration_key_file, "/etc/xvds/migration.key");
+	assert_true(s->controller);
+	assert_string_equal(s->controller_address, "10.0.0.5");
+	assert_int_equal(s->controller_port, 8004);
+	assert_string_equal(s->controller_server_name, "ctl.xvds.example");
+	assert_string_equal(s->controller_ca_file, "/etc/xvds/agent-ca.pem");
+	assert_string_equal(s->controller_cert_file, "/etc/xvds/agent.pem");
+	assert_string_equal(s->controller_key_file, "/etc/xvds/agent.key");
 
 	assert_int_equal(conf_ntemplates(c), 1);
 	t = conf_template(c, "desktop");
@@ -207,6 +214,12 @@ test_good_minimal(void **state)
 	assert_string_equal(s->migration_listen, "0.0.0.0");
 	assert_int_equal(s->migration_port, 8002);
 	assert_string_equal(s->migration_key_file, "/etc/xvds/migration.key");
+	/* No controller block: xvdsd runs alone. */
+	assert_false(s->controller);
+	assert_int_equal(s->controller_port, CONF_DEFAULT_AGENT_PORT);
+	assert_string_equal(s->controller_ca_file, CONF_DEFAULT_AGENT_CA);
+	assert_string_equal(s->controller_cert_file, CONF_DEFAULT_AGENT_CERT);
+	assert_string_equal(s->controller_key_file, CONF_DEFAULT_AGENT_KEY);
 	assert_int_equal(conf_ntemplates(c), 0);
 	assert_int_equal(conf_npools(c), 0);
 	assert_null(conf_template_at(c, 0));
@@ -352,6 +365,8 @@ test_print_format(void **state)
 	    "\"/srv/xvds/golden/desktop.raw\" overlay\n"));
 	assert_non_null(strstr(s, "\n\tdisk xvdc \"/srv/xvds/shared/apps.raw\" "
 	    "readonly\n"));
+	assert_non_null(strstr(s, "\ncontroller {\n\taddress \"10.0.0.5\" port "
+	    "8004\n\tserver-name \"ctl.xvds.example\"\n"));
 	free(s);
 	conf_free(c);
 }
@@ -573,6 +588,18 @@ test_reload_check(void **state)
 	assert_int_equal(conf_reload_check(a, b, msg, sizeof(msg)), -1);
 	assert_non_null(strstr(msg, "control-socket changed"));
 	conf_free(b);
+
+	/* The controller block may come, go or change: the link reconnects. */
+	b = parse_str("store \"/srv/xvds\"\ncontroller {\n\taddress ::1 port 9\n"
+	    "\tca-file /ca\n}\n", err, sizeof(err));
+	assert_non_null(b);
+	assert_int_equal(conf_reload_check(a, b, msg, sizeof(msg)), 0);
+	assert_int_equal(conf_reload_check(b, a, msg, sizeof(msg)), 0);
+	conf_free(b);
+	b = parse_str("store \"/srv/xvds\"\n", err, sizeof(err));
+	assert_non_null(b);
+	assert_int_equal(conf_reload_check(a, b, msg, sizeof(msg)), 0);
+	conf_free(b);
 	conf_free(a);
 }
 
@@ -611,6 +638,21 @@ test_values(void **state)
 		{ "migration { }", NULL, 2 },
 		{ "migration { listen ::1\n}", "expected a newline after \"{\"", 2 },
 		{ "migration", "expected \"{\", got the end of the file", 2 },
+		{ "controller {\n\taddress 10.0.0.5\n}", NULL, 2 },
+		{ "controller {\n\taddress \"2001:db8::5\" port 65535\n}", NULL, 2 },
+		{ "controller {\n\taddress 10.0.0.5 port 65536\n}",
+		    "port 65536: more than 65535", 3 },
+		{ "controller {\n\taddress 10.0.0.5 8004\n}", "expected \"port\"", 3 },
+		{ "controller {\n\taddress 10.0.0.5\n\tserver-name 10.0.0.5\n}",
+		    NULL, 2 },
+		{ "controller {\n\taddress 10.0.0.5\n\tserver-name -x\n}",
+		    "not a DNS name", 4 },
+		{ "controller {\n\taddress 10.0.0.5\n\tkey-file /k/\n}",
+		    "must not end in '/'", 4 },
+		{ "controller {\n\taddress 10.0.0.5\n\tca-fle /ca\n}",
+		    "did you mean \"ca-file\"", 4 },
+		{ "controller { }", "controller: address is not set", 2 },
+		{ "controller", "expected \"{\", got the end of the file", 2 },
 		{ "host-name xen-07", NULL, 2 },
 		{ "host-name 7xen", "a name is 1 to", 2 },
 		{ "host-name \"xen 7\"", "a name is 1 to", 2 },
