@@ -362,6 +362,19 @@ arm_timer(struct vm *vm)
 	}
 }
 
+/* Outside V, which vm_shutdown() clears: xvdsd.c sets it once. */
+static struct {
+	vm_change_hook	 fn;
+	void		*arg;
+} change_hook;
+
+void
+vm_set_change_hook(vm_change_hook fn, void *arg)
+{
+	change_hook.fn = fn;
+	change_hook.arg = arg;
+}
+
 static void
 change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
     enum vm_action action, const char *why)
@@ -378,6 +391,8 @@ change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
 			vm->last_error[0] = '\0';
 		record_save(vm);
 		arm_timer(vm);
+		if (change_hook.fn != NULL)
+			change_hook.fn(vm->name, change_hook.arg);
 	}
 }
 

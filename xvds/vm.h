@@ -52,6 +52,13 @@ int	vm_incoming_commit(const char *name);
 void	vm_incoming_abort(const char *name, const char *why);
 enum migrate_has vm_incoming_has(const char *name);
 
+/*
+ * Called from change_state() after every change of a VM's state, for the
+ * controller link (agent_link.c); NULL for none.  Survives vm_shutdown.
+ */
+typedef void (*vm_change_hook)(const char *name, void *arg);
+void	vm_set_change_hook(vm_change_hook, void *arg);
+
 /* The windowed CPU use of a domain, from the sampler (host.c). */
 void	vm_cpu_sample(uint32_t domid, double pct);
 

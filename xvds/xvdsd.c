@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "agent_link.h"
 #include "conf.h"
 #include "control.h"
 #include "host.h"
@@ -101,6 +102,13 @@ reload(void)
 		return;
 	}
 	s = conf_settings(next);
+	/* The one part that may still fail: it keeps its old link if so. */
+	if (agent_link_reload(s) == -1) {
+		log_warnx("reload refused, configuration unchanged: the "
+		    "controller block cannot be used");
+		conf_free(next);
+		return;
+	}
 	host_reload(s->sample_interval, s->sample_window);
 	migrate_reload(s);
 	vm_reload(next);	/* frees the old one */
@@ -144,6 +152,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		/* No new requests; let the actions under way end. */
 		control_close();
+		/* The controller sees the host go; it reconciles on return. */
+		agent_link_shutdown();
 		stop_check(-1, 0, NULL);
 		break;
 	}
@@ -241,10 +251,15 @@ main(int argc, char *argv[])
 	/* Last: whoever connects finds the VMs reconciled. */
 	if (control_init(D.base, s->control_socket) == -1)
 		fatalx("cannot open the control socket %s", s->control_socket);
+	vm_set_change_hook(agent_link_vm_changed, NULL);
+	if (agent_link_init(D.base, s) == -1)
+		fatalx("cannot link to the controller (see above)");
 	log_info("started, configuration %s", D.conf_path);
 
 	event_base_dispatch(D.base);
 
+	agent_link_shutdown();
+	vm_set_change_hook(NULL, NULL);
 	host_shutdown();
 	migrate_shutdown();
 	vm_shutdown();		/* frees the configuration */

@@ -38,6 +38,7 @@
 
 #include "agent_tls.h"
 #include "log.h"
+#include "pki.h"
 #include "run_loop.h"
 
 #define SAFETY_MS	5000
@@ -90,81 +91,6 @@ path(const char *name)
 	return buf[i];
 }
 
-/* The PKI. */
-
-static void
-add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX v3;
-	X509_EXTENSION *e;
-
-	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-	assert_non_null(e);
-	assert_int_equal(X509_add_ext(x, e, -1), 1);
-	X509_EXTENSION_free(e);
-}
-
-/* Writes name.pem and name.key: a CA if issuer is NULL, else signed by it. */
-static void
-make_cert(const char *name, const char *cn, const char *issuer, const char *san)
-{
-	static long serial = 1;
-	EVP_PKEY *key, *ikey = NULL;
-	X509	*x, *ix = NULL;
-	FILE	*f;
-	char	 file[64];
-
-	key = EVP_EC_gen("P-256");
-	assert_non_null(key);
-	x = X509_new();
-	assert_non_null(x);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	if (issuer != NULL) {
-		snprintf(file, sizeof(file), "%s.pem", issuer);
-		assert_non_null(f = fopen(path(file), "r"));
-		ix = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-		snprintf(file, sizeof(file), "%s.key", issuer);
-		assert_non_null(f = fopen(path(file), "r"));
-		ikey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-		assert_true(ix != NULL && ikey != NULL);
-		X509_set_issuer_name(x, X509_get_subject_name(ix));
-		add_ext(x, ix, NID_basic_constraints, "critical,CA:FALSE");
-		add_ext(x, ix, NID_key_usage, "critical,digitalSignature");
-		add_ext(x, ix, NID_ext_key_usage, "serverAuth,clientAuth");
-		add_ext(x, ix, NID_subject_key_identifier, "hash");
-		add_ext(x, ix, NID_authority_key_identifier, "keyid:always");
-		if (san != NULL)
-			add_ext(x, ix, NID_subject_alt_name, san);
-	} else {
-		X509_set_issuer_name(x, X509_get_subject_name(x));
-		add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
-		add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
-		add_ext(x, x, NID_subject_key_identifier, "hash");
-	}
-	assert_true(X509_sign(x, ikey != NULL ? ikey : key, EVP_sha256()) > 0);
-	snprintf(file, sizeof(file), "%s.pem", name);
-	assert_non_null(f = fopen(path(file), "w"));
-	assert_int_equal(PEM_write_X509(f, x), 1);
-	fclose(f);
-	snprintf(file, sizeof(file), "%s.key", name);
-	assert_non_null(f = fopen(path(file), "w"));
-	assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	X509_free(x);
-	X509_free(ix);
-	EVP_PKEY_free(key);
-	EVP_PKEY_free(ikey);
-}
-
 static int
 setup_pki(void **state)
 {
@@ -176,13 +102,14 @@ setup_pki(void **state)
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/xvds-agent-XXXXXX", tmp);
 	assert_non_null(mkdtemp(dir));
-	make_cert("ca", "XVDS test CA", NULL, NULL);
-	make_cert("ca2", "Another CA", NULL, NULL);
-	make_cert("controller", "controller", "ca", "DNS:localhost,IP:127.0.0.1");
-	make_cert("host-a", "host-a", "ca", NULL);
-	make_cert("host-b", "host-b", "ca", NULL);
-	make_cert("rogue", "host-a", "ca2", NULL);	/* claims host-a */
-	make_cert("controller2", "controller", "ca2", "IP:127.0.0.1");
+	pki_make_cert(dir, "ca", "XVDS test CA", NULL, NULL);
+	pki_make_cert(dir, "ca2", "Another CA", NULL, NULL);
+	pki_make_cert(dir, "controller", "controller", "ca",
+	    "DNS:localhost,IP:127.0.0.1");
+	pki_make_cert(dir, "host-a", "host-a", "ca", NULL);
+	pki_make_cert(dir, "host-b", "host-b", "ca", NULL);
+	pki_make_cert(dir, "rogue", "host-a", "ca2", NULL);	/* claims host-a */
+	pki_make_cert(dir, "controller2", "controller", "ca2", "IP:127.0.0.1");
 	print_message("# PKI of 7 certificates made in %.1f ms\n", now_ms() - t0);
 	return 0;
 }
