@@ -10,6 +10,9 @@
  * pause gets its result and its state messages; an op on an unknown VM
  * gets the error; after the controller goes away and comes back on the
  * same port, the daemon reconnects and sends every VM's state again.
+ * Then the reload rules: SIGHUP with the block unchanged keeps the
+ * connection, with a certificate of another host is refused (the link
+ * stays), without the block closes the link, with it again reconnects.
  */
 #include <config.h>
 
@@ -216,29 +219,33 @@ free_port(void)
 	return ntohs(sin.sin_port);
 }
 
+/* With a controller block if cert (its certificate's name) is not NULL. */
 static void
-write_conf(void)
+write_conf(const char *cert)
 {
+	static unsigned mport;
 	FILE	*f;
 
+	if (mport == 0)
+		mport = free_port();
 	assert_non_null(f = fopen(path("xvds.conf"), "w"));
 	fprintf(f, "host-name " HOST "\n"
 	    "state-dir \"%s\"\n"
 	    "control-socket \"%s\"\n"
 	    "store \"%s\"\n"
 	    "sample-interval 1s\n"
-	    "migration {\n\tlisten 127.0.0.1 port %u\n}\n"
-	    "controller {\n"
-	    "\taddress 127.0.0.1 port %u\n"
-	    "\tca-file \"%s\"\n\tcert-file \"%s\"\n\tkey-file \"%s\"\n"
-	    "}\n"
-	    "template \"desk\" {\n\ttype pvh\n\tmemory 128M\n"
+	    "migration {\n\tlisten 127.0.0.1 port %u\n}\n",
+	    path("state"), path("xvdsd.sock"), path("store"), mport);
+	if (cert != NULL)
+		fprintf(f, "controller {\n"
+		    "\taddress 127.0.0.1 port %u\n"
+		    "\tca-file \"%s\"\n\tcert-file \"%s.pem\"\n"
+		    "\tkey-file \"%s.key\"\n}\n", (unsigned)srv_port,
+		    path("ca.pem"), path(cert), path(cert));
+	fprintf(f, "template \"desk\" {\n\ttype pvh\n\tmemory 128M\n"
 	    "\tkernel \"/boot/vmlinuz\"\n\tnetwork bridge \"xenbr0\"\n}\n"
 	    "pool \"p\" {\n\ttemplate \"desk\"\n\tkind cvm\n\tsize %d\n"
-	    "\tready %d\n}\n",
-	    path("state"), path("xvdsd.sock"), path("store"), free_port(),
-	    (unsigned)srv_port, path("ca.pem"), path("host.pem"),
-	    path("host.key"), NVMS, NVMS);
+	    "\tready %d\n}\n", NVMS, NVMS);
 	assert_int_equal(fclose(f), 0);
 }
 
@@ -362,8 +369,9 @@ setup(void **state)
 	signal(SIGPIPE, SIG_IGN);
 	log_init(1, 0);
 	assert_non_null(base = event_base_new());
+	pki_make_cert(dir, "other", "otherhost", "ca", NULL);
 	server_start(0);
-	write_conf();
+	write_conf("host");
 	daemon_start();
 	return 0;
 }
@@ -394,7 +402,7 @@ teardown(void **state)
 static void
 test_link(void **state)
 {
-	int	 i;
+	int	 i, status;
 
 	(void)state;
 	wait_for(c_hello, "hello");
@@ -448,6 +456,41 @@ test_link(void **state)
 	assert_int_equal(seen.vms[i].state, VM_S_READY);
 	wait_for(c_two_samples, "samples again");
 	assert_int_equal(seen.sample_vms, NVMS);
+
+	/* SIGHUP, the block unchanged: the connection stays. */
+	reset_seen();
+	kill(daemon_pid, SIGHUP);
+	run_for(base, 1500);
+	assert_int_equal(seen.closed, 0);
+	assert_int_equal(seen.hellos, 0);
+	/* A certificate of another host: the reload is refused, link kept. */
+	write_conf("other");
+	kill(daemon_pid, SIGHUP);
+	run_for(base, 1500);
+	assert_int_equal(seen.closed, 0);
+	assert_true(seen.samples >= 1);
+	/* Without the block: the link closes, for good. */
+	write_conf(NULL);
+	kill(daemon_pid, SIGHUP);
+	wait_for(c_closed, "the close on a reload without the block");
+	reset_seen();
+	run_for(base, 1500);
+	assert_int_equal(seen.hellos, 0);
+	/* And back. */
+	write_conf("host");
+	kill(daemon_pid, SIGHUP);
+	wait_for(c_hello, "hello after a reload with the block");
+	wait_for(c_all_states, "every VM's state after the reload");
+
+	/* SIGTERM: a clean exit (under the sanitizers: no leak either). */
+	kill(daemon_pid, SIGTERM);
+	assert_int_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
+	daemon_pid = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		show_log();
+		fail_msg("xvdsd-sim ended with status %#x", status);
+	}
+	wait_for(c_closed, "the close on SIGTERM");
 }
 
 int
