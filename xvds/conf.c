@@ -800,6 +800,16 @@ get_addr_port(struct parser *p, const char *kw, int line, char *addr_r,
 	return end_stmt(p, kw, "\"port\" or " END_OF_LINE);
 }
 
+/* A setting whose one value is a file's absolute path. */
+static int
+file_setting(struct parser *p, const char *kw, int line, char *buf)
+{
+	if (value(p, kw, line, "a file") == -1 ||
+	    get_path(p, kw, buf, VMSPEC_PATH_MAX) == -1)
+		return -1;
+	return end_stmt(p, kw, END_OF_LINE);
+}
+
 /* migration { ... } */
 
 static int
@@ -814,12 +824,8 @@ kw_listen(struct parser *p, void *obj, const char *kw, int line)
 static int
 kw_key_file(struct parser *p, void *obj, const char *kw, int line)
 {
-	struct conf_settings *s = obj;
-
-	if (value(p, kw, line, "a file") == -1 ||
-	    get_path(p, kw, s->migration_key_file, VMSPEC_PATH_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
+	return file_setting(p, kw, line,
+	    ((struct conf_settings *)obj)->migration_key_file);
 }
 
 static const struct keyword migration_keywords[] = {
@@ -860,31 +866,23 @@ kw_ctl_server_name(struct parser *p, void *obj, const char *kw, int line)
 }
 
 static int
-ctl_file(struct parser *p, const char *kw, int line, char *buf)
-{
-	if (value(p, kw, line, "a file") == -1 ||
-	    get_path(p, kw, buf, VMSPEC_PATH_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
 kw_ctl_ca_file(struct parser *p, void *obj, const char *kw, int line)
 {
-	return ctl_file(p, kw, line, ((struct conf_settings *)obj)->controller_ca_file);
+	return file_setting(p, kw, line,
+	    ((struct conf_settings *)obj)->controller_ca_file);
 }
 
 static int
 kw_ctl_cert_file(struct parser *p, void *obj, const char *kw, int line)
 {
-	return ctl_file(p, kw, line,
+	return file_setting(p, kw, line,
 	    ((struct conf_settings *)obj)->controller_cert_file);
 }
 
 static int
 kw_ctl_key_file(struct parser *p, void *obj, const char *kw, int line)
 {
-	return ctl_file(p, kw, line,
+	return file_setting(p, kw, line,
 	    ((struct conf_settings *)obj)->controller_key_file);
 }
 

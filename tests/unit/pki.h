@@ -13,6 +13,18 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+/* dir/name, in one of 8 buffers used in turn. */
+static char *
+pki_path(const char *dir, const char *name)
+{
+	static char buf[8][256];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
 static void
 pki_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 {

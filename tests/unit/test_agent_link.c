@@ -73,12 +73,7 @@ static struct {
 static char *
 path(const char *name)
 {
-	static char buf[8][256];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
+	return pki_path(dir, name);
 }
 
 static void
@@ -351,6 +346,19 @@ c_closed(void)
 	return seen.closed > 0;
 }
 
+/* Sends an op that must fail with code. */
+static void
+op_refused(int64_t id, const char *vm, enum agent_action action,
+    const char *code)
+{
+	reset_seen();
+	send_op(id, vm, action);
+	wait_for(c_result, "the result of an op to refuse");
+	assert_int_equal(seen.result.id, id);
+	assert_false(seen.result.ok);
+	assert_string_equal(seen.result.code, code);
+}
+
 /* The test. */
 
 static int
@@ -426,20 +434,9 @@ test_link(void **state)
 	i = vm_index("p-01");
 	assert_int_equal(seen.vms[i].state, VM_S_PAUSED);
 
-	reset_seen();
-	send_op(2, "no-such", AGENT_A_PAUSE);
-	wait_for(c_result, "the result of a bad op");
-	assert_int_equal(seen.result.id, 2);
-	assert_false(seen.result.ok);
-	assert_string_equal(seen.result.code, "no-such-vm");
-
-	/* An illegal one: a Ready VM cannot be unpaused. */
-	reset_seen();
-	send_op(3, "p-02", AGENT_A_UNPAUSE);
-	wait_for(c_result, "the result of an illegal op");
-	assert_int_equal(seen.result.id, 3);
-	assert_false(seen.result.ok);
-	assert_string_equal(seen.result.code, "illegal-transition");
+	op_refused(2, "no-such", AGENT_A_PAUSE, "no-such-vm");
+	/* A Ready VM cannot be unpaused. */
+	op_refused(3, "p-02", AGENT_A_UNPAUSE, "illegal-transition");
 
 	/* The controller goes away and comes back: reconnect, resync. */
 	agent_server_free(srv);

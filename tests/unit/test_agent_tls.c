@@ -83,12 +83,7 @@ now_ms(void)
 static char *
 path(const char *name)
 {
-	static char buf[8][256];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
+	return pki_path(dir, name);
 }
 
 static int
