@@ -62,6 +62,8 @@ static struct {
 	struct {
 		char		 vm[AGENT_VM_MAX + 1];
 		enum vm_state	 state;
+		uint32_t	 domid;
+		char		 addr[AGENT_ADDR_MAX + 1];
 		int		 n;
 	} vms[8];
 	int		 nvms;		/* distinct VMs in states */
@@ -137,6 +139,9 @@ srv_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 		seen.states++;
 		i = vm_index(in->u.state.vm);
 		seen.vms[i].state = in->u.state.state;
+		seen.vms[i].domid = in->u.state.domid;
+		snprintf(seen.vms[i].addr, sizeof(seen.vms[i].addr), "%s",
+		    in->u.state.addr);
 		seen.vms[i].n++;
 		if (strcmp(in->u.state.vm, "p-01") == 0 &&
 		    in->u.state.state == VM_S_PAUSED)
@@ -451,6 +456,9 @@ test_link(void **state)
 	assert_int_equal(seen.vms[i].state, VM_S_PAUSED);
 	i = vm_index("p-02");
 	assert_int_equal(seen.vms[i].state, VM_S_READY);
+	/* With what the controller needs to hand it out. */
+	assert_true(seen.vms[i].domid != AGENT_NODOMAIN);
+	assert_true(seen.vms[i].addr[0] != '\0');
 	wait_for(c_two_samples, "samples again");
 	assert_int_equal(seen.sample_vms, NVMS);
 
