@@ -7,11 +7,9 @@
  */
 #include <config.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,6 +17,7 @@
 #include "ctrl_agent.h"
 #include "ctrl_conf.h"
 #include "ctrl_leader.h"
+#include "daemon.h"
 #include "db.h"
 #include "db_schema.h"
 #include "log.h"
@@ -29,13 +28,6 @@ static struct {
 	struct ctrl_leader *leader;
 	struct db	*db;		/* the work connection, while active */
 } C;
-
-static _Noreturn void
-usage(void)
-{
-	fprintf(stderr, "usage: xvds-controller [-dnv] [-f file]\n");
-	exit(2);
-}
 
 static void
 noted(PGresult *res, const char *err, void *arg)
@@ -81,21 +73,11 @@ on_leader(int active, const char *why, void *arg)
 }
 
 static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+on_stop(const char *signame, void *arg)
 {
-	(void)what;
+	(void)signame;
 	(void)arg;
-	switch (sig) {
-	case SIGHUP:
-		log_info("SIGHUP: reloading is not supported yet; restart "
-		    "xvds-controller to change its configuration");
-		break;
-	case SIGTERM:
-	case SIGINT:
-		log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		event_base_loopexit(C.base, NULL);
-		break;
-	}
+	event_base_loopexit(C.base, NULL);
 }
 
 /*
@@ -137,72 +119,41 @@ schema_upgrade(void)
 int
 main(int argc, char *argv[])
 {
+	static const struct daemon_signal_cbs sigcbs = { NULL, on_stop };
 	struct event *sigs[3];
-	const char *path = CTRL_CONF_PATH;
+	struct daemon_opts o;
 	char	 err[CTRL_CONF_ERR_MAX];
-	int	 ch, foreground = 0, checkonly = 0, verbose = 0;
-	size_t	 i;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			foreground = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			checkonly = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-
-	log_procname("xvds-controller");
-	log_init(foreground || checkonly, LOG_DAEMON);
-	log_setverbose(verbose);
-
-	if ((C.conf = ctrl_conf_load(path, err, sizeof(err))) == NULL)
+	daemon_options(argc, argv, "xvds-controller", CTRL_CONF_PATH, &o);
+	if ((C.conf = ctrl_conf_load(o.conf_path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (checkonly) {
-		if (verbose && ctrl_conf_print(C.conf, stdout) == -1)
+	if (o.checkonly) {
+		if (o.verbose && ctrl_conf_print(C.conf, stdout) == -1)
 			fatal("stdout");
 		fprintf(stderr, "configuration OK\n");
 		ctrl_conf_free(C.conf);
 		return 0;
 	}
-	if (!foreground && daemon(0, 0) == -1)
+	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	signal(SIGPIPE, SIG_IGN);
 
 	schema_upgrade();
 
 	if ((C.base = event_base_new()) == NULL)
 		fatalx("cannot make the event loop");
-	sigs[0] = evsignal_new(C.base, SIGHUP, on_signal, NULL);
-	sigs[1] = evsignal_new(C.base, SIGTERM, on_signal, NULL);
-	sigs[2] = evsignal_new(C.base, SIGINT, on_signal, NULL);
-	for (i = 0; i < 3; i++)
-		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
-			fatalx("cannot handle signals");
+	daemon_signals(C.base, &sigcbs, NULL, sigs);
 	if ((C.leader = ctrl_leader_new(C.base, C.conf->database, on_leader,
 	    NULL, err, sizeof(err))) == NULL)
 		fatalx("database: %s", err);
-	log_info("started, configuration %s; waiting for leadership", path);
+	log_info("started, configuration %s; waiting for leadership",
+	    o.conf_path);
 
 	event_base_dispatch(C.base);
 
 	ctrl_agent_stop("stopping");
 	db_close(C.db);
 	ctrl_leader_free(C.leader);	/* frees the lock at once */
-	for (i = 0; i < 3; i++)
-		event_free(sigs[i]);
+	daemon_signals_free(sigs);
 	event_base_free(C.base);
 	ctrl_conf_free(C.conf);
 	log_info("stopped");

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "agent_fake.h"
 #include "agent_tls.h"
 #include "vm_fsm.h"
 
@@ -72,14 +73,7 @@ on_connected(struct agent_conn *c, const char *id, void *arg)
 
 	(void)id;
 	(void)arg;
-	memset(&m, 0, sizeof(m));
-	m.type = AGENT_M_HELLO;
-	m.u.hello.v = AGENT_PROTO_VERSION;
-	snprintf(m.u.hello.host, sizeof(m.u.hello.host), "%s",
-	    F.hello_host != NULL ? F.hello_host : F.name);
-	m.u.hello.cpus = 4;
-	m.u.hello.memory_mib = 8192;
-	snprintf(m.u.hello.hypervisor, sizeof(m.u.hello.hypervisor), "fake");
+	fake_hello(&m, F.hello_host != NULL ? F.hello_host : F.name, 4, 8192);
 	send_or_die(c, &m);
 }
 
@@ -99,15 +93,7 @@ on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 			m.u.state = F.states[i];
 			send_or_die(c, &m);
 		}
-		memset(&m, 0, sizeof(m));
-		m.type = AGENT_M_SAMPLE;
-		m.u.sample.time = time(NULL);
-		m.u.sample.rvm = (unsigned)F.nstates;
-		m.u.sample.tcpu = 400;
-		m.u.sample.fcpu = 300;
-		m.u.sample.acpu = 100;
-		m.u.sample.tmem_mib = 8192;
-		m.u.sample.fmem_mib = 4096;
+		fake_sample(&m, (unsigned)F.nstates, 400, 8192, 4096);
 		send_or_die(c, &m);
 		if (++F.welcomes == F.want) {
 			F.rc = 0;
@@ -123,16 +109,11 @@ on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 	case AGENT_M_OP:
 		printf("op %lld %s %s\n", (long long)in->u.op.id,
 		    agent_action_names[in->u.op.action], in->u.op.vm);
-		memset(&m, 0, sizeof(m));
-		m.type = AGENT_M_RESULT;
-		m.u.result.id = in->u.op.id;
-		m.u.result.ok = true;
+		fake_result(&m, in->u.op.id, true);
 		send_or_die(c, &m);
 		break;
 	case AGENT_M_PING:
-		memset(&m, 0, sizeof(m));
-		m.type = AGENT_M_PONG;
-		m.u.seq = in->u.seq;
+		fake_pong(&m, in->u.seq);
 		send_or_die(c, &m);
 		break;
 	default:

@@ -26,6 +26,7 @@
 #include "agent_tls.h"
 #include "ctrl_agent.h"
 #include "ctrl_conf.h"
+#include "agent_fake.h"
 #include "db.h"
 #include "run_loop.h"
 
@@ -82,13 +83,7 @@ fake_connected(struct agent_conn *c, const char *id, void *arg)
 	(void)id;
 	f->connected++;
 	clock_gettime(CLOCK_MONOTONIC, &f->t_connected);
-	memset(&m, 0, sizeof(m));
-	m.type = AGENT_M_HELLO;
-	m.u.hello.v = AGENT_PROTO_VERSION;
-	snprintf(m.u.hello.host, sizeof(m.u.hello.host), "%s", f->says);
-	m.u.hello.cpus = 8;
-	m.u.hello.memory_mib = 16384;
-	snprintf(m.u.hello.hypervisor, sizeof(m.u.hello.hypervisor), "fake");
+	fake_hello(&m, f->says, 8, 16384);
 	send_msg(c, &m);
 }
 
@@ -116,10 +111,7 @@ fake_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 		f->ops++;
 		if (!f->answer)
 			break;
-		memset(&m, 0, sizeof(m));
-		m.type = AGENT_M_RESULT;
-		m.u.result.id = in->u.op.id;
-		m.u.result.ok = true;
+		fake_result(&m, in->u.op.id, true);
 		send_msg(c, &m);
 		break;
 	default:
@@ -169,16 +161,11 @@ fake_send(struct fake *f, struct agent_msg *m)
 }
 
 static void
-fake_state(struct fake *f, const char *vm, enum vm_state st, uint32_t domid)
+report(struct fake *f, const char *vm, enum vm_state st, uint32_t domid)
 {
 	struct agent_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.type = AGENT_M_STATE;
-	snprintf(m.u.state.vm, sizeof(m.u.state.vm), "%s", vm);
-	m.u.state.state = st;
-	m.u.state.domid = domid;
-	snprintf(m.u.state.addr, sizeof(m.u.state.addr), "10.77.0.2");
+	fake_state(&m, vm, st, domid, "10.77.0.2");
 	fake_send(f, &m);
 }
 
@@ -297,15 +284,7 @@ test_sample(void **state)
 	assert_null(ctrl_host_figures("host-a"));
 	snprintf(before, sizeof(before), "%s",
 	    sql1("SELECT last_seen FROM hosts WHERE name = 'host-a'"));
-	memset(&m, 0, sizeof(m));
-	m.type = AGENT_M_SAMPLE;
-	m.u.sample.time = time(NULL);
-	m.u.sample.rvm = 1;
-	m.u.sample.tcpu = 800;
-	m.u.sample.fcpu = 700;
-	m.u.sample.acpu = 100;
-	m.u.sample.tmem_mib = 16384;
-	m.u.sample.fmem_mib = 14000;
+	fake_sample(&m, 1, 800, 16384, 14000);
 	fake_send(&a, &m);
 	snprintf(sql, sizeof(sql), "SELECT last_seen > '%s' FROM hosts "
 	    "WHERE name = 'host-a'", before);
@@ -327,28 +306,28 @@ test_state(void **state)
 	    "WHERE kind = 'vm-state' AND subject = 'lab-01'";
 
 	(void)state;
-	fake_state(&a, "lab-01", VM_S_READY, 5);
+	report(&a, "lab-01", VM_S_READY, 5);
 	wait_sql(row, "ready 5 host-a 10.77.0.2", 3000);
 	assert_string_equal(sql1(nev), "1");
 	assert_string_equal(sql1("SELECT detail->>'from' || '>' || "
 	    "(detail->>'to') || ' ' || actor FROM events WHERE kind = 'vm-state'"),
 	    "inactive>ready agent:host-a");
 	/* Said again: no new event. */
-	fake_state(&a, "lab-01", VM_S_READY, 5);
-	fake_state(&a, "lab-01", VM_S_RUNNING, 5);
+	report(&a, "lab-01", VM_S_READY, 5);
+	report(&a, "lab-01", VM_S_RUNNING, 5);
 	wait_sql(row, "running 5 host-a 10.77.0.2", 3000);
 	assert_string_equal(sql1(nev), "2");
 	/* lab-02 takes domid 5 (lab-01's is then stale); an unknown VM is
 	 * not recorded. */
-	fake_state(&a, "nobody", VM_S_READY, 9);
-	fake_state(&a, "lab-02", VM_S_PAUSED, 5);
+	report(&a, "nobody", VM_S_READY, 9);
+	report(&a, "lab-02", VM_S_PAUSED, 5);
 	wait_sql("SELECT state || ' ' || domid FROM vms WHERE name = 'lab-02'",
 	    "paused 5", 3000);
 	wait_sql("SELECT coalesce(domid, 0) FROM vms WHERE name = 'lab-01'", "0",
 	    3000);
 	assert_string_equal(sql1("SELECT count(*) FROM vms WHERE name = 'nobody'"),
 	    "0");
-	fake_state(&a, "lab-01", VM_S_SAVED, AGENT_NODOMAIN);
+	report(&a, "lab-01", VM_S_SAVED, AGENT_NODOMAIN);
 	wait_sql(row, "saved 0 host-a 10.77.0.2", 3000);
 	assert_string_equal(sql1(nev), "3");
 }
@@ -419,18 +398,26 @@ test_ops(void **state)
 	assert_int_equal(g.n, 0);
 }
 
+/* Sends "pause lab-01" to host-a, to be answered in g. */
 static void
-test_disconnect(void **state)
+pause_op(struct got *g)
 {
 	struct agent_op op;
-	struct got g;
 
-	(void)state;
 	memset(&op, 0, sizeof(op));
 	snprintf(op.vm, sizeof(op.vm), "lab-01");
 	op.action = AGENT_A_PAUSE;
-	memset(&g, 0, sizeof(g));
-	assert_true(ctrl_host_op("host-a", &op, 30, op_done, &g) > 0);
+	memset(g, 0, sizeof(*g));
+	assert_true(ctrl_host_op("host-a", &op, 30, op_done, g) > 0);
+}
+
+static void
+test_disconnect(void **state)
+{
+	struct got g;
+
+	(void)state;
+	pause_op(&g);
 	assert_int_equal(run_until(base, &a.ops, 3, 3000), 0);
 	agent_client_free(a.cli);
 	a.cli = NULL;
@@ -480,17 +467,12 @@ test_wrong_host(void **state)
 static void
 test_stop(void **state)
 {
-	struct agent_op op;
 	struct got g;
 
 	(void)state;
-	memset(&op, 0, sizeof(op));
-	snprintf(op.vm, sizeof(op.vm), "lab-01");
-	op.action = AGENT_A_PAUSE;
 	a.answer = 0;
-	memset(&g, 0, sizeof(g));
 	a.closed = 0;
-	assert_true(ctrl_host_op("host-a", &op, 30, op_done, &g) > 0);
+	pause_op(&g);
 	ctrl_agent_stop("test");
 	assert_int_equal(g.n, 1);
 	assert_string_equal(g.r.code, "stopped");
