@@ -72,7 +72,7 @@ static struct {
 	struct agent_server *srv;
 	struct ahosts	 hosts;
 	struct event	*sweep;
-	unsigned	 sample_s, op_timeout_s;
+	unsigned	 sample_s, op_timeout_s, grace_s;
 	unsigned long	 serial;
 	int64_t		 next_id;
 	long		 started;
@@ -514,14 +514,14 @@ swept(PGresult *res, const char *err, void *arg)
 	if (err != NULL)
 		log_warnx("agent: sweep of silent hosts: %s", err);
 	else if (strcmp(PQcmdTuples(res), "0") != 0)
-		log_warnx("agent: %s host(s) not heard from in %d s marked down",
-		    PQcmdTuples(res), CTRL_HOST_GRACE_S);
+		log_warnx("agent: %s host(s) not heard from in %u s marked down",
+		    PQcmdTuples(res), A.grace_s);
 }
 
 static void
 sweep(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval tv = { CTRL_SWEEP_S, 0 };
+	struct timeval tv = { A.grace_s >= 3 ? A.grace_s / 3 : 1, 0 };
 	struct ahost *h;
 	const char *p[2];
 	char	 grace[16], *names = NULL, *tmp;
@@ -547,7 +547,7 @@ sweep(evutil_socket_t fd, short what, void *arg)
 		    h->name);
 	}
 	strcpy(names + len, "}");
-	snprintf(grace, sizeof(grace), "%d", CTRL_HOST_GRACE_S);
+	snprintf(grace, sizeof(grace), "%u", A.grace_s);
 	p[0] = grace;
 	p[1] = names;
 	if (A.db != NULL &&
@@ -563,7 +563,7 @@ ctrl_agent_start(struct event_base *base, struct db *db,
     const struct ctrl_conf *conf)
 {
 	struct agent_tls_conf tls;
-	struct timeval tv = { CTRL_HOST_GRACE_S, 0 }, now;
+	struct timeval tv = { conf->host_timeout, 0 }, now;
 
 	if (A.srv != NULL)
 		return 0;
@@ -573,6 +573,7 @@ ctrl_agent_start(struct event_base *base, struct db *db,
 	A.db = db;
 	A.sample_s = conf->sample_interval;
 	A.op_timeout_s = conf->op_timeout;
+	A.grace_s = conf->host_timeout;
 	gettimeofday(&now, NULL);
 	A.started = (long)now.tv_sec;
 	/*

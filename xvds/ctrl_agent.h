@@ -21,12 +21,11 @@ struct event_base;
 struct db;
 struct ctrl_conf;
 
-#define CTRL_HOST_GRACE_S	90	/* an "up" host not heard from: down */
-#define CTRL_SWEEP_S		30	/* how often that is looked for */
-
 /*
  * Opens the listener of conf (agent listen, ca-file, cert-file, key-file)
- * and writes through db, which must outlive the agents.  -1, logged.
+ * and writes through db, which must outlive the agents.  From host-timeout
+ * seconds on, and every third of it, hosts recorded "up" that nothing was
+ * heard from in that time are marked down.  -1, logged.
  */
 int	ctrl_agent_start(struct event_base *, struct db *,
 	    const struct ctrl_conf *);

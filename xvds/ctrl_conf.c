@@ -170,7 +170,7 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 
 static const char *const keywords[] = {
 	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
-	"policy", "sample-interval", "op-timeout", NULL,
+	"policy", "sample-interval", "op-timeout", "host-timeout", NULL,
 };
 
 static int
@@ -208,12 +208,14 @@ statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
 	default:
 		if (n != 2)
 			return perr(p, "usage: %s SECONDS", w[0]);
-		if (number(p, w[0], w[1], 1, 3600, &v) == -1)
+		if (number(p, w[0], w[1], 1, k == 9 ? 86400 : 3600, &v) == -1)
 			return -1;
 		if (k == 7)
 			c->sample_interval = (unsigned)v;
-		else
+		else if (k == 8)
 			c->op_timeout = (unsigned)v;
+		else
+			c->host_timeout = (unsigned)v;
 		return 0;
 	}
 }
@@ -238,6 +240,7 @@ defaults(void)
 	policy_defaults(&c->policy);
 	c->sample_interval = 5;
 	c->op_timeout = 120;
+	c->host_timeout = 90;
 	return c;
 }
 
@@ -341,8 +344,8 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	    (unsigned)c->broker_port);
 	fprintf(f, "policy %s threshold %g\n",
 	    policy_name(&c->policy, name, sizeof(name)), c->policy.threshold);
-	fprintf(f, "sample-interval %u\nop-timeout %u\n", c->sample_interval,
-	    c->op_timeout);
+	fprintf(f, "sample-interval %u\nop-timeout %u\nhost-timeout %u\n",
+	    c->sample_interval, c->op_timeout, c->host_timeout);
 	return ferror(f) ? -1 : 0;
 }
 

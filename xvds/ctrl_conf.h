@@ -28,6 +28,7 @@ struct ctrl_conf {
 	struct policy_params policy;	/* policy NAME threshold N */
 	unsigned	 sample_interval;	/* seconds: MIGRATE_TERM */
 	unsigned	 op_timeout;	/* seconds an op may take */
+	unsigned	 host_timeout;	/* seconds an "up" host may be silent */
 };
 
 /* NULL with "file:line: why" in err. */

@@ -434,6 +434,9 @@ test_disconnect(void **state)
 	a.welcomed = 0;
 	fake_start(&a);
 	assert_int_equal(run_until(base, &a.welcomed, 1, 5000), 0);
+	print_message("# registration again: hello to welcome in %.1f ms\n",
+	    (double)(a.t_welcomed.tv_sec - a.t_connected.tv_sec) * 1e3 +
+	    (double)(a.t_welcomed.tv_nsec - a.t_connected.tv_nsec) / 1e6);
 	wait_sql("SELECT state FROM hosts WHERE name = 'host-a'", "up", 3000);
 	assert_string_equal(sql1("SELECT count(*) FROM events "
 	    "WHERE kind = 'host-up' AND subject = 'host-a'"), "2");
@@ -486,6 +489,34 @@ test_stop(void **state)
 	a.cli = NULL;
 }
 
+/*
+ * A controller that takes over with a host recorded "up" that never comes
+ * back marks it down after host-timeout; a connected host, silent as long,
+ * stays up.
+ */
+static void
+test_sweep(void **state)
+{
+	(void)state;
+	exec_ok("INSERT INTO hosts (name, address, state, cpus, memory_mib, "
+	    "last_seen) VALUES ('ghost', '10.0.0.9', 'up', 4, 4096, "
+	    "now() - interval '1 hour')");
+	conf->host_timeout = 1;
+	assert_int_equal(ctrl_agent_start(base, db, conf), 0);
+	a.answer = 1;
+	a.welcomed = 0;
+	fake_start(&a);
+	assert_int_equal(run_until(base, &a.welcomed, 1, 5000), 0);
+	wait_sql("SELECT state FROM hosts WHERE name = 'ghost'", "down", 4000);
+	assert_string_equal(sql1("SELECT count(*) || ' ' || min(actor) FROM events "
+	    "WHERE kind = 'host-down' AND subject = 'ghost'"), "1 controller");
+	run_for(base, 1500);
+	assert_string_equal(sql1("SELECT state FROM hosts WHERE name = 'host-a'"),
+	    "up");
+	agent_client_free(a.cli);
+	a.cli = NULL;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -497,6 +528,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_wrong_host),
 		cmocka_unit_test(test_disconnect),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_sweep),
 	};
 
 	if (argc != 3) {

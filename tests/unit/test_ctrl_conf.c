@@ -30,7 +30,8 @@ static const char full[] =
     "broker listen :: port 9443\n"
     "policy 2A threshold 70\n"
     "sample-interval 7\n"
-    "op-timeout 30\n";
+    "op-timeout 30\n"
+    "host-timeout 600\n";
 
 static const char minimal[] =
     "ca-file ca.pem\ncert-file c.pem\nkey-file c.key\n";
@@ -66,6 +67,7 @@ test_full(void **state)
 	assert_true(c->policy.threshold == 70);
 	assert_int_equal(c->sample_interval, 7);
 	assert_int_equal(c->op_timeout, 30);
+	assert_int_equal(c->host_timeout, 600);
 	ctrl_conf_free(c);
 }
 
@@ -84,6 +86,7 @@ test_defaults(void **state)
 	assert_true(c->policy.threshold == 80);
 	assert_int_equal(c->sample_interval, 5);
 	assert_int_equal(c->op_timeout, 120);
+	assert_int_equal(c->host_timeout, 90);
 	ctrl_conf_free(c);
 }
 
@@ -132,6 +135,8 @@ test_errors(void **state)
 		{ "sample-interval -5\n", "is not a number" },
 		{ "sample-interval 5x\n", "is not a number" },
 		{ "op-timeout\n", "usage: op-timeout SECONDS" },
+		{ "op-timeout 3601\n", "from 1 to 3600" },
+		{ "host-timeout 86401\n", "from 1 to 86400" },
 		{ "database \"open\n", "t.conf:1: unterminated string" },
 		{ "database \"a\"b\n", "text after a closing quote" },
 		{ "database a\"b\n", "a quote inside a word" },
