@@ -234,11 +234,13 @@ q_answer(PGresult *res, const char *err, void *arg)
 	struct qarg *q = arg;
 	struct ahost *h = q->h;
 
-	h->refs--;
+	/* Still held while done runs: it may close the connection, and
+	 * srv_closed would free what it is looking at. */
 	if (q->done != NULL)
 		q->done(h, res, err);
 	else if (err != NULL)
 		log_warnx("agent: %s: %s", h->name, err);
+	h->refs--;
 	free(q);
 	ahost_put(h);
 }
@@ -271,8 +273,8 @@ registered(struct ahost *h, PGresult *res, const char *err)
 {
 	struct agent_msg m;
 
-	if (h->conn == NULL)
-		return;
+	if (h->conn == NULL || h->state != AH_REGISTERING)
+		return;		/* gone, or replaced meanwhile */
 	if (err != NULL || PQntuples(res) != 1) {
 		log_warnx("agent: %s: not registered: %s", h->name,
 		    err != NULL ? err : "no row");
@@ -294,7 +296,7 @@ static void
 on_hello(struct ahost *h, const struct agent_hello *hello)
 {
 	struct agent_msg m;
-	struct ahost *old;
+	struct ahost *old, *next;
 	const char *p[6];
 	char	 cpus[16], mem[24];
 
@@ -319,9 +321,20 @@ on_hello(struct ahost *h, const struct agent_hello *hello)
 		return;
 	}
 	/* A host reconnecting before its old connection was seen to end. */
-	while ((old = find_up(h->name)) != NULL) {
+	for (old = TAILQ_FIRST(&A.hosts); old != NULL; old = next) {
+		if (old == h || old->conn == NULL ||
+		    (old->state != AH_REGISTERING && old->state != AH_UP) ||
+		    strcmp(old->name, h->name) != 0) {
+			next = TAILQ_NEXT(old, entry);
+			continue;
+		}
+		/* Held, for closing calls srv_closed, which may free it. */
+		old->refs++;
 		old->state = AH_REFUSED;
 		agent_conn_close(old->conn, "replaced by a new connection");
+		next = TAILQ_NEXT(old, entry);
+		old->refs--;
+		ahost_put(old);
 	}
 	snprintf(cpus, sizeof(cpus), "%u", hello->cpus);
 	snprintf(mem, sizeof(mem), "%" PRIu64, hello->memory_mib);

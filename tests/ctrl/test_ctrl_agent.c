@@ -513,8 +513,40 @@ test_sweep(void **state)
 	run_for(base, 1500);
 	assert_string_equal(sql1("SELECT state FROM hosts WHERE name = 'host-a'"),
 	    "up");
+}
+
+/*
+ * host-a connects again while its connection is still open: the new one
+ * replaces the old, the host stays up, and ops go to the new one.
+ */
+static void
+test_replace(void **state)
+{
+	static struct fake a2 = { "host-a", "host-a", 1, NULL, 0, 0, 0, 0, 0, "",
+	    {0}, {0, 0}, {0, 0} };
+	char	 downs[16];
+	struct got g;
+
+	(void)state;
+	snprintf(downs, sizeof(downs), "%s", sql1("SELECT count(*) FROM events "
+	    "WHERE kind = 'host-down' AND subject = 'host-a'"));
+	a.closed = 0;
+	fake_start(&a2);
+	assert_int_equal(run_until(base, &a2.welcomed, 1, 5000), 0);
+	assert_int_equal(run_until(base, &a.closed, 1, 3000), 0);
+	assert_int_equal(ctrl_agent_hosts(), 1);
+	pause_op(&g);
+	assert_int_equal(run_until(base, &g.n, 1, 3000), 0);
+	assert_true(g.r.ok);
+	assert_int_equal(a2.ops, 1);
+	run_for(base, 100);
+	assert_string_equal(sql1("SELECT state FROM hosts WHERE name = 'host-a'"),
+	    "up");
+	assert_string_equal(sql1("SELECT count(*) FROM events "
+	    "WHERE kind = 'host-down' AND subject = 'host-a'"), downs);
 	agent_client_free(a.cli);
 	a.cli = NULL;
+	agent_client_free(a2.cli);
 }
 
 int
@@ -529,6 +561,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_disconnect),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_replace),
 	};
 
 	if (argc != 3) {
