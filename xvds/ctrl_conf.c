@@ -157,6 +157,8 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 	if (policy_set_name(&c->policy, w[1]) == -1)
 		return perr(p, "policy: unknown \"%s\" (none, 1A, 2A, 2B, 3A, 3B, "
 		    "4A, 4C, optionally :RATE)", w[1]);
+	if (string(p, &c->policy_name, w[1]) == -1)
+		return -1;
 	if (n == 4) {
 		if (strcmp(w[2], "threshold") != 0)
 			return perr(p, "policy: \"threshold\" expected, not \"%s\"",
@@ -230,8 +232,9 @@ defaults(void)
 	c->database = strdup("");
 	c->agent_addr = strdup("::");
 	c->broker_addr = strdup("::");
+	c->policy_name = strdup("3B");
 	if (c->database == NULL || c->agent_addr == NULL ||
-	    c->broker_addr == NULL) {
+	    c->broker_addr == NULL || c->policy_name == NULL) {
 		ctrl_conf_free(c);
 		return NULL;
 	}
@@ -328,8 +331,6 @@ quoted(FILE *f, const char *s)
 int
 ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 {
-	char	 name[16];
-
 	fputs("database ", f);
 	quoted(f, c->database);
 	fprintf(f, "\nagent listen %s port %u\n", c->agent_addr,
@@ -342,8 +343,8 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	quoted(f, c->key_file);
 	fprintf(f, "\nbroker listen %s port %u\n", c->broker_addr,
 	    (unsigned)c->broker_port);
-	fprintf(f, "policy %s threshold %g\n",
-	    policy_name(&c->policy, name, sizeof(name)), c->policy.threshold);
+	fprintf(f, "policy %s threshold %g\n", c->policy_name,
+	    c->policy.threshold);
 	fprintf(f, "sample-interval %u\nop-timeout %u\nhost-timeout %u\n",
 	    c->sample_interval, c->op_timeout, c->host_timeout);
 	return ferror(f) ? -1 : 0;
@@ -360,5 +361,6 @@ ctrl_conf_free(struct ctrl_conf *c)
 	free(c->cert_file);
 	free(c->key_file);
 	free(c->broker_addr);
+	free(c->policy_name);
 	free(c);
 }

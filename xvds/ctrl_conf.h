@@ -26,6 +26,7 @@ struct ctrl_conf {
 	char		*broker_addr;	/* broker listen ADDRESS (not served yet) */
 	uint16_t	 broker_port;
 	struct policy_params policy;	/* policy NAME threshold N */
+	char		*policy_name;	/* NAME as written: "3B", "4C:30" */
 	unsigned	 sample_interval;	/* seconds: MIGRATE_TERM */
 	unsigned	 op_timeout;	/* seconds an op may take */
 	unsigned	 host_timeout;	/* seconds an "up" host may be silent */

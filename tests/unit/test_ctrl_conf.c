@@ -28,7 +28,7 @@ static const char full[] =
     "key-file \"/etc/xvds/my key.pem\"\n"
     "\n"
     "broker listen :: port 9443\n"
-    "policy 2A threshold 70\n"
+    "policy 4C:30 threshold 70\n"
     "sample-interval 7\n"
     "op-timeout 30\n"
     "host-timeout 600\n";
@@ -63,7 +63,9 @@ test_full(void **state)
 	assert_string_equal(c->key_file, "/etc/xvds/my key.pem");
 	assert_string_equal(c->broker_addr, "::");
 	assert_int_equal(c->broker_port, 9443);
-	assert_string_equal(policy_name(&c->policy, name, sizeof(name)), "2A");
+	assert_string_equal(policy_name(&c->policy, name, sizeof(name)), "4C");
+	assert_true(c->policy.upper_rate_guest == 30);
+	assert_string_equal(c->policy_name, "4C:30");
 	assert_true(c->policy.threshold == 70);
 	assert_int_equal(c->sample_interval, 7);
 	assert_int_equal(c->op_timeout, 30);
@@ -109,6 +111,7 @@ test_print_reads_back(void **state)
 	fclose(f);
 	assert_string_equal(buf, buf2);
 	assert_string_equal(b->key_file, "/etc/xvds/my key.pem");
+	assert_true(b->policy.upper_rate_guest == 30);
 	ctrl_conf_free(a);
 	ctrl_conf_free(b);
 	free(buf);
