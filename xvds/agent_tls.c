@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -532,6 +533,21 @@ agent_conn_addr(const struct agent_conn *c)
 
 /* Server. */
 
+/*
+ * Messages are small and mostly answered: without this, Nagle's algorithm
+ * holds a message behind the peer's delayed ACK of the one before (the
+ * hello behind the handshake's last flight: 40 ms on Linux).
+ */
+static void
+nodelay(evutil_socket_t fd)
+{
+	int	 one = 1;
+
+	if (fd != -1 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) == -1)
+		log_debug("agent: TCP_NODELAY: %s", strerror(errno));
+}
+
 static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -555,6 +571,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	c->srv = srv;
+	nodelay(fd);
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
@@ -727,6 +744,7 @@ client_connect(evutil_socket_t fd, short what, void *arg)
 		conn_drop(c, "cannot connect");
 		return;
 	}
+	nodelay(bufferevent_getfd(c->bev));
 	freeaddrinfo(ai);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fake_agent.c — fake-agent, a host's xvdsd as far as the controller's
+ * tests need one (tests/ctrl/failover.test): it connects over mutual TLS,
+ * says hello, and after every welcome reports the VM states it was given
+ * and one sample, answering ops with success.  It reconnects quickly by
+ * itself (agent_tls.h's client), so that a test sees when a controller
+ * takes over.  Not a simulator: nothing runs behind it.
+ *
+ * stdout, one line each: "welcome MS" (ms since the epoch), "refused CODE",
+ * "op ID ACTION VM".  Exit 0 after -n welcomes, 3 when refused, 1 when -t
+ * seconds pass first.
+ */
+#include <config.h>
+
+#include <sys/time.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "agent_fake.h"
+#include "agent_tls.h"
+#include "vm_fsm.h"
+
+#define STATES_MAX	16
+
+static struct {
+	struct event_base *base;
+	struct agent_client *cli;
+	const char	*name;		/* the certificate's, its CN */
+	const char	*hello_host;
+	int		 want, welcomes, rc;
+	int		 nstates;
+	struct agent_state states[STATES_MAX];
+} F;
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr, "usage: fake-agent -p port -d pki-dir -c cert-name "
+	    "[-H hello-host] [-n welcomes] [-t seconds] [-s vm:state[:domid]]...\n");
+	exit(2);
+}
+
+static long long
+epoch_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void
+send_or_die(struct agent_conn *c, struct agent_msg *m)
+{
+	if (agent_conn_send(c, m) == -1) {
+		fprintf(stderr, "fake-agent: cannot send\n");
+		exit(1);
+	}
+}
+
+static void
+on_connected(struct agent_conn *c, const char *id, void *arg)
+{
+	struct agent_msg m;
+
+	(void)id;
+	(void)arg;
+	fake_hello(&m, F.hello_host != NULL ? F.hello_host : F.name, 4, 8192);
+	send_or_die(c, &m);
+}
+
+static void
+on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
+{
+	struct agent_msg m;
+	int	 i;
+
+	(void)arg;
+	switch (in->type) {
+	case AGENT_M_WELCOME:
+		printf("welcome %lld\n", epoch_ms());
+		for (i = 0; i < F.nstates; i++) {
+			memset(&m, 0, sizeof(m));
+			m.type = AGENT_M_STATE;
+			m.u.state = F.states[i];
+			send_or_die(c, &m);
+		}
+		fake_sample(&m, (unsigned)F.nstates, 400, 8192, 4096);
+		send_or_die(c, &m);
+		if (++F.welcomes == F.want) {
+			F.rc = 0;
+			/* Let what was queued go out first. */
+			agent_conn_close(c, "done");
+		}
+		break;
+	case AGENT_M_RESULT:
+		printf("refused %s\n", in->u.result.code);
+		F.rc = 3;
+		event_base_loopexit(F.base, NULL);
+		break;
+	case AGENT_M_OP:
+		printf("op %lld %s %s\n", (long long)in->u.op.id,
+		    agent_action_names[in->u.op.action], in->u.op.vm);
+		fake_result(&m, in->u.op.id, true);
+		send_or_die(c, &m);
+		break;
+	case AGENT_M_PING:
+		fake_pong(&m, in->u.seq);
+		send_or_die(c, &m);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_closed(struct agent_conn *c, const char *why, void *arg)
+{
+	(void)c;
+	(void)arg;
+	if (F.rc == 0 && F.welcomes == F.want)
+		event_base_loopexit(F.base, NULL);
+	else
+		fprintf(stderr, "fake-agent: closed: %s\n", why);
+}
+
+static const struct agent_tls_cbs cbs = {
+	on_connected, on_message, on_closed, NULL,
+};
+
+static void
+parse_state(const char *arg)
+{
+	struct agent_state *s;
+	char	 buf[128], *st, *domid;
+	int	 i;
+
+	if (F.nstates == STATES_MAX)
+		usage();
+	s = &F.states[F.nstates++];
+	memset(s, 0, sizeof(*s));
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if ((st = strchr(buf, ':')) == NULL)
+		usage();
+	*st++ = '\0';
+	if ((domid = strchr(st, ':')) != NULL)
+		*domid++ = '\0';
+	if (strlen(buf) >= sizeof(s->vm))
+		usage();
+	memcpy(s->vm, buf, strlen(buf) + 1);
+	for (i = 0; i < VM_S__COUNT; i++)
+		if (strcmp(vm_state_names[i], st) == 0)
+			break;
+	if (i == VM_S__COUNT)
+		usage();
+	s->state = (enum vm_state)i;
+	s->domid = domid != NULL ? (uint32_t)strtoul(domid, NULL, 10) :
+	    AGENT_NODOMAIN;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct agent_tls_conf tls;
+	struct timeval tv = { 10, 0 };
+	char	 ca[512], cert[512], key[512];
+	const char *dir = NULL, *name = NULL;
+	int	 ch, port = 0;
+
+	F.want = 1;
+	while ((ch = getopt(argc, argv, "c:d:H:n:p:s:t:")) != -1) {
+		switch (ch) {
+		case 'c':
+			F.name = name = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'H':
+			F.hello_host = optarg;
+			break;
+		case 'n':
+			F.want = atoi(optarg);
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 's':
+			parse_state(optarg);
+			break;
+		case 't':
+			tv.tv_sec = atoi(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (dir == NULL || name == NULL || port <= 0 || port > 65535 ||
+	    F.want < 1 || optind != argc)
+		usage();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, name);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, name);
+	memset(&tls, 0, sizeof(tls));
+	tls.ca_file = ca;
+	tls.cert_file = cert;
+	tls.key_file = key;
+	tls.server_name = "127.0.0.1";
+	/* Quick retries: the test measures the controller, not the back-off. */
+	tls.backoff_min_ms = 100;
+	tls.backoff_max_ms = 200;
+	F.rc = 1;
+	if ((F.base = event_base_new()) == NULL)
+		return 1;
+	if ((F.cli = agent_client_new(F.base, &tls, "127.0.0.1", (uint16_t)port,
+	    &cbs, NULL)) == NULL)
+		return 1;
+	event_base_loopexit(F.base, &tv);
+	event_base_dispatch(F.base);
+	if (F.rc == 1)
+		fprintf(stderr, "fake-agent: %d welcome(s) of %d in %ld s\n",
+		    F.welcomes, F.want, (long)tv.tv_sec);
+	agent_client_free(F.cli);
+	event_base_free(F.base);
+	return F.rc;
+}

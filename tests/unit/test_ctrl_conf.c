@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_ctrl_conf.c — controller.conf (xvds/ctrl_conf.c): a full file, the
+ * defaults, what is printed reads back the same, and errors that name the
+ * line and the reason.
+ */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctrl_conf.h"
+
+static const char full[] =
+    "# the controller\n"
+    "database \"host=/run/postgresql dbname=xvds\"   # comment\n"
+    "agent listen 10.0.0.1 port 9004\n"
+    "ca-file \"/etc/xvds/ca.pem\"\n"
+    "cert-file /etc/xvds/controller.pem\n"
+    "key-file \"/etc/xvds/my key.pem\"\n"
+    "\n"
+    "broker listen :: port 9443\n"
+    "policy 4C:30 threshold 70\n"
+    "sample-interval 7\n"
+    "op-timeout 30\n"
+    "host-timeout 600\n";
+
+static const char minimal[] =
+    "ca-file ca.pem\ncert-file c.pem\nkey-file c.key\n";
+
+static struct ctrl_conf *
+parse(const char *text)
+{
+	char	 err[CTRL_CONF_ERR_MAX];
+	struct ctrl_conf *c;
+
+	c = ctrl_conf_parse(text, "t.conf", err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	return c;
+}
+
+static void
+test_full(void **state)
+{
+	struct ctrl_conf *c = parse(full);
+	char	 name[16];
+
+	(void)state;
+	assert_string_equal(c->database, "host=/run/postgresql dbname=xvds");
+	assert_string_equal(c->agent_addr, "10.0.0.1");
+	assert_int_equal(c->agent_port, 9004);
+	assert_string_equal(c->ca_file, "/etc/xvds/ca.pem");
+	assert_string_equal(c->cert_file, "/etc/xvds/controller.pem");
+	assert_string_equal(c->key_file, "/etc/xvds/my key.pem");
+	assert_string_equal(c->broker_addr, "::");
+	assert_int_equal(c->broker_port, 9443);
+	assert_string_equal(policy_name(&c->policy, name, sizeof(name)), "4C");
+	assert_true(c->policy.upper_rate_guest == 30);
+	assert_string_equal(c->policy_name, "4C:30");
+	assert_true(c->policy.threshold == 70);
+	assert_int_equal(c->sample_interval, 7);
+	assert_int_equal(c->op_timeout, 30);
+	assert_int_equal(c->host_timeout, 600);
+	ctrl_conf_free(c);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct ctrl_conf *c = parse(minimal);
+	char	 name[16];
+
+	(void)state;
+	assert_string_equal(c->database, "");
+	assert_string_equal(c->agent_addr, "::");
+	assert_int_equal(c->agent_port, 8004);
+	assert_int_equal(c->broker_port, CTRL_BROKER_PORT);
+	assert_string_equal(policy_name(&c->policy, name, sizeof(name)), "3B");
+	assert_true(c->policy.threshold == 80);
+	assert_int_equal(c->sample_interval, 5);
+	assert_int_equal(c->op_timeout, 120);
+	assert_int_equal(c->host_timeout, 90);
+	ctrl_conf_free(c);
+}
+
+/* ctrl_conf_print's output parses to the same configuration. */
+static void
+test_print_reads_back(void **state)
+{
+	struct ctrl_conf *a = parse(full), *b;
+	char	*buf = NULL, *buf2 = NULL;
+	size_t	 len = 0, len2 = 0;
+	FILE	*f;
+
+	(void)state;
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(ctrl_conf_print(a, f), 0);
+	fclose(f);
+	b = parse(buf);
+	assert_non_null(f = open_memstream(&buf2, &len2));
+	assert_int_equal(ctrl_conf_print(b, f), 0);
+	fclose(f);
+	assert_string_equal(buf, buf2);
+	assert_string_equal(b->key_file, "/etc/xvds/my key.pem");
+	assert_true(b->policy.upper_rate_guest == 30);
+	ctrl_conf_free(a);
+	ctrl_conf_free(b);
+	free(buf);
+	free(buf2);
+}
+
+static void
+test_errors(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ "bogus 1\n", "t.conf:1: unknown keyword \"bogus\"" },
+		{ "ca-file a\nca-file b\n", "t.conf:2: ca-file given twice" },
+		{ "agent listen\n", "t.conf:1: usage: agent listen ADDRESS" },
+		{ "agent bind x\n", "t.conf:1: agent: \"listen\" expected" },
+		{ "agent listen x port 0\n", "t.conf:1: port: \"0\" is not a number from 1 to 65535" },
+		{ "agent listen x port 65536\n", "is not a number from 1 to 65535" },
+		{ "broker listen x pert 5\n", "\"port\" expected" },
+		{ "policy 9Z\n", "t.conf:1: policy: unknown \"9Z\"" },
+		{ "policy 3B threshold 101\n", "threshold: \"101\" is not a number from 1 to 100" },
+		{ "policy 3B limit 80\n", "\"threshold\" expected" },
+		{ "sample-interval 0\n", "sample-interval: \"0\" is not a number from 1 to 3600" },
+		{ "sample-interval -5\n", "is not a number" },
+		{ "sample-interval 5x\n", "is not a number" },
+		{ "op-timeout\n", "usage: op-timeout SECONDS" },
+		{ "op-timeout 3601\n", "from 1 to 3600" },
+		{ "host-timeout 86401\n", "from 1 to 86400" },
+		{ "database \"open\n", "t.conf:1: unterminated string" },
+		{ "database \"a\"b\n", "text after a closing quote" },
+		{ "database a\"b\n", "a quote inside a word" },
+		{ "ca-file \"\"\n", "ca-file: an empty path" },
+		{ "a b c d e f g h i\n", "too many words" },
+		{ "ca-file a\ncert-file b\n", "t.conf: ca-file, cert-file and key-file are required" },
+	};
+	char	 err[CTRL_CONF_ERR_MAX];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		assert_null(ctrl_conf_parse(t[i].text, "t.conf", err, sizeof(err)));
+		if (strstr(err, t[i].want) == NULL)
+			fail_msg("%s: got \"%s\", want \"%s\"", t[i].text, err,
+			    t[i].want);
+	}
+}
+
+static void
+test_load(void **state)
+{
+	char	 err[CTRL_CONF_ERR_MAX], path[] = "/tmp/xvds-ctrl-conf-XXXXXX";
+	struct ctrl_conf *c;
+	FILE	*f;
+	int	 fd;
+
+	(void)state;
+	assert_null(ctrl_conf_load("/nonexistent/controller.conf", err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/controller.conf: No such file"));
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(minimal, f);
+	fclose(f);
+	assert_non_null(c = ctrl_conf_load(path, err, sizeof(err)));
+	ctrl_conf_free(c);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_print_reads_back),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_load),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

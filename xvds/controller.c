@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * controller.c — xvds-controller, the XVDS controller daemon: it applies
+ * the database schema, competes for leadership (ctrl_leader.c) and, while
+ * it is the active controller, serves the hosts' agents (ctrl_agent.c).
+ * See xvds-controller(8).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ctrl_agent.h"
+#include "ctrl_conf.h"
+#include "ctrl_leader.h"
+#include "daemon.h"
+#include "db.h"
+#include "db_schema.h"
+#include "log.h"
+
+static struct {
+	struct event_base *base;
+	struct ctrl_conf *conf;
+	struct ctrl_leader *leader;
+	struct db	*db;		/* the work connection, while active */
+} C;
+
+static void
+noted(PGresult *res, const char *err, void *arg)
+{
+	(void)res;
+	(void)arg;
+	if (err != NULL)
+		log_warnx("controller-active event not written: %s", err);
+}
+
+static void
+on_leader(int active, const char *why, void *arg)
+{
+	static const char event_sql[] = "INSERT INTO events (kind, actor, "
+	    "subject, detail) VALUES ('controller-active', 'controller', $1, "
+	    "jsonb_build_object('pid', $2::integer))";
+	const char *p[2];
+	char	 err[256], host[256], pid[16];
+
+	(void)arg;
+	if (!active) {
+		/* Another controller may be active already: stop acting. */
+		ctrl_agent_stop(why);
+		db_close(C.db);
+		C.db = NULL;
+		return;
+	}
+	if ((C.db = db_open(C.base, C.conf->database, err, sizeof(err))) == NULL)
+		fatalx("database: %s", err);
+	db_set_backoff(C.db, 250, 2000);
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	p[0] = host;
+	p[1] = pid;
+	db_query(C.db, 0, noted, NULL, event_sql, 2, p);
+	/* Holding the lock without serving would leave the hosts orphaned:
+	 * exit, which frees the lock for a standby (systemd restarts us). */
+	if (ctrl_agent_start(C.base, C.db, C.conf) == -1)
+		fatalx("cannot listen for agents on %s port %u",
+		    C.conf->agent_addr, (unsigned)C.conf->agent_port);
+}
+
+static void
+on_stop(const char *signame, void *arg)
+{
+	(void)signame;
+	(void)arg;
+	event_base_loopexit(C.base, NULL);
+}
+
+/*
+ * The schema, before anything else; the database may still be starting
+ * (the unit is ordered after postgresql, not after it is ready), so keep
+ * trying, once a second.
+ */
+static void
+schema_upgrade(void)
+{
+	PGconn	*conn;
+	char	 err[512];
+	int	 from, to, warned = 0;
+
+	for (;;) {
+		if ((conn = db_connect_sync(C.conf->database, err,
+		    sizeof(err))) != NULL) {
+			if (db_schema_upgrade(conn, &from, &to, err,
+			    sizeof(err)) == 0) {
+				PQfinish(conn);
+				break;
+			}
+			/* A schema newer than this build, or foreign: no retry
+			 * will help; a connection lost on the way, it may. */
+			if (PQstatus(conn) == CONNECTION_OK)
+				fatalx("database schema: %s", err);
+			PQfinish(conn);
+		}
+		if (!warned++)
+			log_warnx("%s; trying again every second", err);
+		sleep(1);
+	}
+	if (from == to)
+		log_info("database schema version %d: up to date", to);
+	else
+		log_info("database schema version %d: upgraded from %d", to, from);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct daemon_signal_cbs sigcbs = { NULL, on_stop };
+	struct event *sigs[3];
+	struct daemon_opts o;
+	char	 err[CTRL_CONF_ERR_MAX];
+
+	daemon_options(argc, argv, "xvds-controller", CTRL_CONF_PATH, &o);
+	if ((C.conf = ctrl_conf_load(o.conf_path, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (o.checkonly) {
+		if (o.verbose && ctrl_conf_print(C.conf, stdout) == -1)
+			fatal("stdout");
+		fprintf(stderr, "configuration OK\n");
+		ctrl_conf_free(C.conf);
+		return 0;
+	}
+	if (!o.foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+
+	schema_upgrade();
+
+	if ((C.base = event_base_new()) == NULL)
+		fatalx("cannot make the event loop");
+	daemon_signals(C.base, &sigcbs, NULL, sigs);
+	if ((C.leader = ctrl_leader_new(C.base, C.conf->database, on_leader,
+	    NULL, err, sizeof(err))) == NULL)
+		fatalx("database: %s", err);
+	log_info("started, configuration %s; waiting for leadership",
+	    o.conf_path);
+
+	event_base_dispatch(C.base);
+
+	ctrl_agent_stop("stopping");
+	db_close(C.db);
+	ctrl_leader_free(C.leader);	/* frees the lock at once */
+	daemon_signals_free(sigs);
+	event_base_free(C.base);
+	ctrl_conf_free(C.conf);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_agent.c — the agents as the active controller sees them
+ * (ctrl_agent.h): who is connected, what they report, and what is asked
+ * of them.
+ *
+ * Every write is one statement, so that it is atomic without a
+ * transaction, and is written to be idempotent (a guard in the statement
+ * itself), so that the database layer may send it again after a lost
+ * connection without doubling a row or an event.  Each connection has a
+ * tag, written into its events, that makes "this connection's host-up"
+ * recognisable.
+ */
+#include <config.h>
+
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "agent_tls.h"
+#include "ctrl_agent.h"
+#include "ctrl_conf.h"
+#include "db.h"
+#include "log.h"
+#include "vm_fsm.h"
+
+enum ahost_state {
+	AH_HELLO,		/* connected, hello awaited */
+	AH_REGISTERING,		/* hello checked, the row being written */
+	AH_UP,			/* welcomed */
+	AH_REFUSED,		/* closing */
+};
+
+struct op;
+TAILQ_HEAD(ops, op);
+
+struct ahost {
+	TAILQ_ENTRY(ahost) entry;
+	struct agent_conn *conn;	/* NULL once closed */
+	char		 name[AGENT_HOST_MAX + 1];
+	char		 addr[AGENT_PEER_MAX + 1];
+	char		 tag[64];	/* this connection, in its events */
+	enum ahost_state state;
+	unsigned	 refs;		/* queries out that name it */
+	bool		 have_figures;
+	struct agent_sample figures;
+	struct ops	 ops;
+};
+TAILQ_HEAD(ahosts, ahost);
+
+struct op {
+	TAILQ_ENTRY(op)	 entry;
+	int64_t		 id;
+	struct ahost	*h;
+	struct event	*timer;
+	ctrl_op_cb	 cb;
+	void		*arg;
+};
+
+static struct {
+	struct event_base *base;
+	struct db	*db;
+	struct agent_server *srv;
+	struct ahosts	 hosts;
+	struct event	*sweep;
+	unsigned	 sample_s, op_timeout_s, grace_s;
+	unsigned long	 serial;
+	int64_t		 next_id;
+	long		 started;
+} A;
+
+/* Queries. */
+
+/*
+ * The host row (operators' draining or disabled kept) and, once per
+ * connection, its host-up event.  $1 name, $2 address, $3 cpus,
+ * $4 memory_mib, $5 tag, $6 hypervisor.
+ */
+static const char register_sql[] =
+"WITH h AS ("
+" INSERT INTO hosts (name, address, state, cpus, memory_mib, last_seen)"
+" VALUES ($1, $2, 'up', $3::integer, $4::bigint, now())"
+" ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address,"
+"  cpus = EXCLUDED.cpus, memory_mib = EXCLUDED.memory_mib, last_seen = now(),"
+"  state = CASE WHEN hosts.state IN ('draining', 'disabled')"
+"   THEN hosts.state ELSE 'up' END"
+" RETURNING id),"
+" e AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'host-up', 'agent:' || $1, $1, jsonb_build_object('conn', $5::text,"
+"   'address', $2::text, 'cpus', $3::integer, 'memory_mib', $4::bigint,"
+"   'hypervisor', $6::text)"
+"  WHERE NOT EXISTS (SELECT 1 FROM events WHERE kind = 'host-up'"
+"   AND subject = $1 AND at > now() - interval '1 day'"
+"   AND detail->>'conn' = $5))"
+" SELECT id FROM h";
+
+/* $1 name, $2 tag, $3 why: only an "up" host goes down, so once. */
+static const char down_sql[] =
+"WITH h AS (UPDATE hosts SET state = 'down', last_seen = now()"
+" WHERE name = $1 AND state = 'up' RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'host-down', 'controller', name, jsonb_build_object('conn', $2::text,"
+"  'why', $3::text) FROM h";
+
+/* $1 certificate's name, $2 hello's, $3 address. */
+static const char refused_sql[] =
+"INSERT INTO events (kind, actor, subject, detail)"
+" VALUES ('host-refused', 'controller', $1, jsonb_build_object("
+"  'hello_host', $2::text, 'address', $3::text, 'why', 'identity'))";
+
+static const char seen_sql[] =
+"UPDATE hosts SET last_seen = now() WHERE name = $1";
+
+/* $1 host, $2 domid, $3 VM: a domid now another VM's is stale. */
+static const char domid_sql[] =
+"UPDATE vms SET domid = NULL WHERE domid = $2::integer AND name <> $3"
+" AND host_id = (SELECT id FROM hosts WHERE name = $1)";
+
+/*
+ * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id: the row, and a
+ * vm-state event when the state changed (not again when resent).
+ */
+static const char state_sql[] =
+"WITH o AS (SELECT id, state FROM vms WHERE name = $1 FOR UPDATE),"
+" u AS (UPDATE vms v SET state = $2::vm_state, domid = $3::integer,"
+"  host_id = (SELECT id FROM hosts WHERE name = $4),"
+"  address = NULLIF($5, ''),"
+"  changed = CASE WHEN v.state = $2::vm_state THEN v.changed ELSE now() END"
+"  FROM o WHERE v.id = o.id RETURNING o.state AS old),"
+" e AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'vm-state', 'agent:' || $4, $1, jsonb_build_object('from', old,"
+"   'to', $2::text, 'host', $4::text, 'domid', $3::integer,"
+"   'boot_id', NULLIF($6, '')) FROM u WHERE old <> $2::vm_state"
+"  RETURNING 1)"
+" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e)";
+
+/* $1 grace seconds, $2 the hosts connected now ("{a,b}"). */
+static const char sweep_sql[] =
+"WITH h AS (UPDATE hosts SET state = 'down'"
+" WHERE state = 'up' AND NOT (name = ANY ($2::text[]))"
+" AND (last_seen IS NULL OR last_seen < now() - make_interval("
+"  secs => $1::integer)) RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'host-down', 'controller', name, jsonb_build_object('why',"
+"  'not heard from in ' || $1 || ' s') FROM h";
+
+/* Connections. */
+
+static struct ahost *
+find_conn(struct agent_conn *c)
+{
+	struct ahost *h;
+
+	TAILQ_FOREACH(h, &A.hosts, entry)
+		if (h->conn == c)
+			return h;
+	return NULL;
+}
+
+static struct ahost *
+find_up(const char *name)
+{
+	struct ahost *h;
+
+	TAILQ_FOREACH(h, &A.hosts, entry)
+		if (h->conn != NULL && h->state == AH_UP &&
+		    strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+static void
+ahost_put(struct ahost *h)
+{
+	if (h->refs > 0 || h->conn != NULL)
+		return;
+	TAILQ_REMOVE(&A.hosts, h, entry);
+	free(h);
+}
+
+/* Ends op with a result of the controller's making. */
+static void
+op_end(struct op *o, const struct agent_result *r)
+{
+	TAILQ_REMOVE(&o->h->ops, o, entry);
+	event_free(o->timer);
+	o->cb(o->h->name, r, o->arg);
+	free(o);
+}
+
+static void
+op_fail(struct op *o, const char *code, const char *msg)
+{
+	struct agent_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = o->id;
+	r.ok = false;
+	snprintf(r.code, sizeof(r.code), "%s", code);
+	snprintf(r.message, sizeof(r.message), "%s", msg);
+	op_end(o, &r);
+}
+
+static void
+op_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct op *o = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("agent: %s: op %" PRId64 " not answered in time", o->h->name,
+	    o->id);
+	op_fail(o, "timeout", "no result within the time allowed");
+}
+
+/* A query's answer comes back to its connection, if that still exists. */
+struct qarg {
+	struct ahost	*h;
+	void		(*done)(struct ahost *, PGresult *, const char *);
+};
+
+static void
+q_answer(PGresult *res, const char *err, void *arg)
+{
+	struct qarg *q = arg;
+	struct ahost *h = q->h;
+
+	/* Still held while done runs: it may close the connection, and
+	 * srv_closed would free what it is looking at. */
+	if (q->done != NULL)
+		q->done(h, res, err);
+	else if (err != NULL)
+		log_warnx("agent: %s: %s", h->name, err);
+	h->refs--;
+	free(q);
+	ahost_put(h);
+}
+
+static int
+query(struct ahost *h, void (*done)(struct ahost *, PGresult *, const char *),
+    const char *sql, int n, const char *const *params)
+{
+	struct qarg *q;
+
+	if (A.db == NULL)
+		return -1;	/* stopped: not entitled to write */
+	if ((q = malloc(sizeof(*q))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	q->h = h;
+	q->done = done;
+	if (db_query(A.db, DB_IDEMPOTENT, q_answer, q, sql, n, params) == -1) {
+		log_warnx("agent: %s: cannot queue a query", h->name);
+		free(q);
+		return -1;
+	}
+	h->refs++;
+	return 0;
+}
+
+static void
+registered(struct ahost *h, PGresult *res, const char *err)
+{
+	struct agent_msg m;
+
+	if (h->conn == NULL || h->state != AH_REGISTERING)
+		return;		/* gone, or replaced meanwhile */
+	if (err != NULL || PQntuples(res) != 1) {
+		log_warnx("agent: %s: not registered: %s", h->name,
+		    err != NULL ? err : "no row");
+		agent_conn_close(h->conn, "registration failed");
+		return;
+	}
+	h->state = AH_UP;
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_WELCOME;
+	m.u.welcome.v = AGENT_PROTO_VERSION;
+	snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s", h->name);
+	m.u.welcome.sample_s = A.sample_s;
+	log_info("agent: %s: registered (host id %s, %s)", h->name,
+	    PQgetvalue(res, 0, 0), h->addr);
+	agent_conn_send(h->conn, &m);
+}
+
+static void
+on_hello(struct ahost *h, const struct agent_hello *hello)
+{
+	struct agent_msg m;
+	struct ahost *old, *next;
+	const char *p[6];
+	char	 cpus[16], mem[24];
+
+	if (strcmp(hello->host, h->name) != 0) {
+		log_warnx("agent: %s (%s): refused: hello names host %s, the "
+		    "certificate %s", h->name, h->addr, hello->host, h->name);
+		memset(&m, 0, sizeof(m));
+		m.type = AGENT_M_RESULT;
+		m.u.result.id = 0;
+		m.u.result.ok = false;
+		snprintf(m.u.result.code, sizeof(m.u.result.code), "identity");
+		snprintf(m.u.result.message, sizeof(m.u.result.message),
+		    "this certificate is host %s's, not %s's", h->name,
+		    hello->host);
+		agent_conn_send(h->conn, &m);
+		h->state = AH_REFUSED;
+		p[0] = h->name;
+		p[1] = hello->host;
+		p[2] = h->addr;
+		query(h, NULL, refused_sql, 3, p);
+		agent_conn_close(h->conn, "identity refused");
+		return;
+	}
+	/* A host reconnecting before its old connection was seen to end. */
+	for (old = TAILQ_FIRST(&A.hosts); old != NULL; old = next) {
+		if (old == h || old->conn == NULL ||
+		    (old->state != AH_REGISTERING && old->state != AH_UP) ||
+		    strcmp(old->name, h->name) != 0) {
+			next = TAILQ_NEXT(old, entry);
+			continue;
+		}
+		/* Held, for closing calls srv_closed, which may free it. */
+		old->refs++;
+		old->state = AH_REFUSED;
+		agent_conn_close(old->conn, "replaced by a new connection");
+		next = TAILQ_NEXT(old, entry);
+		old->refs--;
+		ahost_put(old);
+	}
+	snprintf(cpus, sizeof(cpus), "%u", hello->cpus);
+	snprintf(mem, sizeof(mem), "%" PRIu64, hello->memory_mib);
+	p[0] = h->name;
+	p[1] = h->addr;
+	p[2] = cpus;
+	p[3] = mem;
+	p[4] = h->tag;
+	p[5] = hello->hypervisor;
+	h->state = AH_REGISTERING;
+	if (query(h, registered, register_sql, 6, p) == -1)
+		agent_conn_close(h->conn, "cannot register");
+}
+
+static void
+on_sample(struct ahost *h, const struct agent_sample *s)
+{
+	const char *p[1] = { h->name };
+
+	h->figures = *s;
+	h->figures.nvms = 0;
+	h->figures.vms = NULL;
+	h->have_figures = true;
+	query(h, NULL, seen_sql, 1, p);
+}
+
+static void
+state_written(struct ahost *h, PGresult *res, const char *err)
+{
+	if (err != NULL) {
+		log_warnx("agent: %s: a VM state not recorded: %s", h->name, err);
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+		log_warnx("agent: %s reports a VM the database does not know "
+		    "(not recorded)", h->name);
+}
+
+static void
+on_state(struct ahost *h, const struct agent_state *st)
+{
+	const char *p[6];
+	char	 domid[16];
+
+	if (st->domid != AGENT_NODOMAIN) {
+		snprintf(domid, sizeof(domid), "%" PRIu32, st->domid);
+		p[0] = h->name;
+		p[1] = domid;
+		p[2] = st->vm;
+		query(h, NULL, domid_sql, 3, p);
+	}
+	p[0] = st->vm;
+	p[1] = vm_state_names[st->state];
+	p[2] = st->domid != AGENT_NODOMAIN ? domid : NULL;
+	p[3] = h->name;
+	p[4] = st->addr;
+	p[5] = st->boot_id;
+	log_debug("agent: %s: %s is %s", h->name, st->vm, p[1]);
+	query(h, state_written, state_sql, 6, p);
+}
+
+static void
+on_result(struct ahost *h, const struct agent_result *r)
+{
+	struct op *o;
+
+	TAILQ_FOREACH(o, &h->ops, entry)
+		if (o->id == r->id) {
+			op_end(o, r);
+			return;
+		}
+	log_info("agent: %s: result of an op not awaited (%" PRId64 ")",
+	    h->name, r->id);
+}
+
+static void
+srv_connected(struct agent_conn *c, const char *identity, void *arg)
+{
+	struct ahost *h;
+	const char *a = agent_conn_addr(c), *e;
+	size_t	 n;
+
+	(void)arg;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		log_warn("%s", __func__);
+		agent_conn_close(c, "out of memory");
+		return;
+	}
+	h->conn = c;
+	snprintf(h->name, sizeof(h->name), "%s", identity);
+	/* "address:port" or "[v6]:port": the row wants the address. */
+	if (a[0] == '[' && (e = strchr(a, ']')) != NULL)
+		n = (size_t)(e - a - 1), a++;
+	else if ((e = strrchr(a, ':')) != NULL)
+		n = (size_t)(e - a);
+	else
+		n = strlen(a);
+	snprintf(h->addr, sizeof(h->addr), "%.*s", (int)n, a);
+	snprintf(h->tag, sizeof(h->tag), "%ld-%ld-%lu", A.started,
+	    (long)getpid(), ++A.serial);
+	h->state = AH_HELLO;
+	TAILQ_INIT(&h->ops);
+	TAILQ_INSERT_TAIL(&A.hosts, h, entry);
+}
+
+static void
+srv_message(struct agent_conn *c, const struct agent_msg *m, void *arg)
+{
+	struct ahost *h;
+	struct agent_msg pong;
+
+	(void)arg;
+	if ((h = find_conn(c)) == NULL || h->state == AH_REFUSED)
+		return;
+	if (m->type == AGENT_M_PING) {
+		memset(&pong, 0, sizeof(pong));
+		pong.type = AGENT_M_PONG;
+		pong.u.seq = m->u.seq;
+		agent_conn_send(c, &pong);
+		return;
+	}
+	if (m->type == AGENT_M_PONG)
+		return;
+	if (h->state == AH_HELLO) {
+		if (m->type != AGENT_M_HELLO) {
+			log_warnx("agent: %s: %s before hello", h->name,
+			    agent_msg_names[m->type]);
+			agent_conn_close(c, "hello expected");
+			return;
+		}
+		on_hello(h, &m->u.hello);
+		return;
+	}
+	switch (m->type) {
+	case AGENT_M_SAMPLE:
+		on_sample(h, &m->u.sample);
+		break;
+	case AGENT_M_STATE:
+		on_state(h, &m->u.state);
+		break;
+	case AGENT_M_RESULT:
+		on_result(h, &m->u.result);
+		break;
+	default:
+		log_warnx("agent: %s: unexpected %s", h->name,
+		    agent_msg_names[m->type]);
+		agent_conn_close(c, "unexpected message");
+		break;
+	}
+}
+
+static void
+srv_closed(struct agent_conn *c, const char *why, void *arg)
+{
+	struct ahost *h, *other;
+	struct op *o;
+	const char *p[3];
+	bool	 again = false;
+
+	(void)arg;
+	if ((h = find_conn(c)) == NULL)
+		return;
+	h->conn = NULL;
+	while ((o = TAILQ_FIRST(&h->ops)) != NULL)
+		op_fail(o, A.srv == NULL ? "stopped" : "disconnected",
+		    why != NULL ? why : "connection closed");
+	/* Down, unless the host is back on another connection already. */
+	TAILQ_FOREACH(other, &A.hosts, entry)
+		if (other != h && other->conn != NULL &&
+		    (other->state == AH_REGISTERING || other->state == AH_UP) &&
+		    strcmp(other->name, h->name) == 0)
+			again = true;
+	if ((h->state == AH_UP || h->state == AH_REGISTERING) && !again) {
+		p[0] = h->name;
+		p[1] = h->tag;
+		p[2] = why != NULL ? why : "connection closed";
+		query(h, NULL, down_sql, 3, p);
+	}
+	ahost_put(h);
+}
+
+static const struct agent_tls_cbs srv_cbs = {
+	srv_connected, srv_message, srv_closed, NULL,
+};
+
+static void
+swept(PGresult *res, const char *err, void *arg)
+{
+	(void)arg;
+	if (err != NULL)
+		log_warnx("agent: sweep of silent hosts: %s", err);
+	else if (strcmp(PQcmdTuples(res), "0") != 0)
+		log_warnx("agent: %s host(s) not heard from in %u s marked down",
+		    PQcmdTuples(res), A.grace_s);
+}
+
+static void
+sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { A.grace_s >= 3 ? A.grace_s / 3 : 1, 0 };
+	struct ahost *h;
+	const char *p[2];
+	char	 grace[16], *names = NULL, *tmp;
+	size_t	 len = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	evtimer_add(A.sweep, &tv);
+	/* Names are [A-Za-z0-9_.-]: an array literal needs no quoting. */
+	if ((names = strdup("{")) == NULL)
+		return;
+	len = 1;
+	TAILQ_FOREACH(h, &A.hosts, entry) {
+		if (h->conn == NULL || h->state != AH_UP)
+			continue;
+		if ((tmp = realloc(names, len + strlen(h->name) + 3)) == NULL) {
+			free(names);
+			return;
+		}
+		names = tmp;
+		len += (size_t)sprintf(names + len, "%s%s", len > 1 ? "," : "",
+		    h->name);
+	}
+	strcpy(names + len, "}");
+	snprintf(grace, sizeof(grace), "%u", A.grace_s);
+	p[0] = grace;
+	p[1] = names;
+	if (A.db != NULL &&
+	    db_query(A.db, DB_IDEMPOTENT, swept, NULL, sweep_sql, 2, p) == -1)
+		log_warnx("agent: cannot queue the sweep of silent hosts");
+	free(names);
+}
+
+/* API. */
+
+int
+ctrl_agent_start(struct event_base *base, struct db *db,
+    const struct ctrl_conf *conf)
+{
+	struct agent_tls_conf tls;
+	struct timeval tv = { conf->host_timeout, 0 }, now;
+
+	if (A.srv != NULL)
+		return 0;
+	if (A.hosts.tqh_last == NULL)
+		TAILQ_INIT(&A.hosts);
+	A.base = base;
+	A.db = db;
+	A.sample_s = conf->sample_interval;
+	A.op_timeout_s = conf->op_timeout;
+	A.grace_s = conf->host_timeout;
+	gettimeofday(&now, NULL);
+	A.started = (long)now.tv_sec;
+	/*
+	 * Ids above any a controller started earlier could have reached
+	 * (1024 a millisecond), so that an agent answering an op of the
+	 * previous controller is not taken for answering one of ours.
+	 */
+	if (A.next_id == 0)
+		A.next_id = ((int64_t)now.tv_sec * 1000 + now.tv_usec / 1000) *
+		    1024;
+	memset(&tls, 0, sizeof(tls));
+	tls.ca_file = conf->ca_file;
+	tls.cert_file = conf->cert_file;
+	tls.key_file = conf->key_file;
+	A.srv = agent_server_new(base, &tls, conf->agent_addr, conf->agent_port,
+	    &srv_cbs, NULL);
+	if (A.srv == NULL) {
+		A.db = NULL;
+		return -1;
+	}
+	if ((A.sweep = evtimer_new(base, sweep, NULL)) == NULL) {
+		agent_server_free(A.srv);
+		A.srv = NULL;
+		A.db = NULL;
+		return -1;
+	}
+	/* The first sweep after the grace: agents of the last controller
+	 * have had the time to find this one. */
+	evtimer_add(A.sweep, &tv);
+	log_info("agents: listening on %s port %u", conf->agent_addr,
+	    (unsigned)agent_server_port(A.srv));
+	return 0;
+}
+
+void
+ctrl_agent_stop(const char *why)
+{
+	struct agent_server *srv = A.srv;
+
+	if (srv == NULL)
+		return;
+	log_info("agents: closing the listener: %s", why);
+	A.srv = NULL;
+	A.db = NULL;	/* nothing more is written */
+	event_free(A.sweep);
+	A.sweep = NULL;
+	agent_server_free(srv);
+}
+
+int
+ctrl_agent_running(void)
+{
+	return A.srv != NULL;
+}
+
+uint16_t
+ctrl_agent_port(void)
+{
+	return A.srv != NULL ? agent_server_port(A.srv) : 0;
+}
+
+size_t
+ctrl_agent_hosts(void)
+{
+	struct ahost *h;
+	size_t	 n = 0;
+
+	if (A.srv == NULL)
+		return 0;
+	TAILQ_FOREACH(h, &A.hosts, entry)
+		if (h->conn != NULL && h->state == AH_UP)
+			n++;
+	return n;
+}
+
+const struct agent_sample *
+ctrl_host_figures(const char *host)
+{
+	struct ahost *h;
+
+	if (A.srv == NULL || (h = find_up(host)) == NULL || !h->have_figures)
+		return NULL;
+	return &h->figures;
+}
+
+int64_t
+ctrl_host_op(const char *host, const struct agent_op *op, unsigned timeout_s,
+    ctrl_op_cb cb, void *arg)
+{
+	struct timeval tv;
+	struct agent_msg m;
+	struct ahost *h;
+	struct op *o;
+
+	if (A.srv == NULL || (h = find_up(host)) == NULL) {
+		log_warnx("agent: op %s on %s: host not connected",
+		    agent_action_names[op->action], host);
+		return -1;
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    (o->timer = evtimer_new(A.base, op_timeout, o)) == NULL) {
+		log_warn("%s", __func__);
+		free(o);
+		return -1;
+	}
+	if (A.next_id >= AGENT_ID_MAX)
+		A.next_id = 1;
+	o->id = A.next_id++;
+	o->h = h;
+	o->cb = cb;
+	o->arg = arg;
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_OP;
+	m.u.op = *op;
+	m.u.op.id = o->id;
+	if (agent_conn_send(h->conn, &m) == -1) {
+		event_free(o->timer);
+		free(o);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&h->ops, o, entry);
+	tv.tv_sec = timeout_s != 0 ? timeout_s : A.op_timeout_s;
+	tv.tv_usec = 0;
+	evtimer_add(o->timer, &tv);
+	log_debug("agent: %s: op %" PRId64 " %s %s", host, o->id,
+	    agent_action_names[op->action], op->vm);
+	return o->id;
+}

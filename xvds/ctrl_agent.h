@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_agent.h — the controller's side of the agent channel
+ * (xvds-agent(7)): the TLS listener of the active controller, the hosts'
+ * registration, samples and VM states written to the database
+ * (xvds-controller(8), "What is recorded"), and operations sent to a
+ * host's xvdsd with their results routed back by id.
+ *
+ * One per controller, and only while it is active: ctrl_agent_start when
+ * it takes the lead, ctrl_agent_stop when it loses it.
+ */
+#ifndef XVDS_CTRL_AGENT_H
+#define XVDS_CTRL_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent_msg.h"
+
+struct event_base;
+struct db;
+struct ctrl_conf;
+
+/*
+ * Opens the listener of conf (agent listen, ca-file, cert-file, key-file)
+ * and writes through db, which must outlive the agents.  From host-timeout
+ * seconds on, and every third of it, hosts recorded "up" that nothing was
+ * heard from in that time are marked down.  -1, logged.
+ */
+int	ctrl_agent_start(struct event_base *, struct db *,
+	    const struct ctrl_conf *);
+/*
+ * Closes the listener and every connection, writing nothing more (the
+ * caller may no longer be entitled to); fails the operations under way
+ * with "stopped".  Safe when not started.
+ */
+void	ctrl_agent_stop(const char *why);
+int	ctrl_agent_running(void);
+uint16_t ctrl_agent_port(void);
+/* Hosts registered (welcomed) and connected now. */
+size_t	ctrl_agent_hosts(void);
+/* The host's latest figures (vms empty), or NULL if none yet. */
+const struct agent_sample *ctrl_host_figures(const char *host);
+
+/*
+ * An operation's end: the agent's result, or one the controller makes up
+ * with ok false and code "timeout" (none within the time), "disconnected"
+ * (the host's connection ended first) or "stopped" (ctrl_agent_stop).
+ * After "timeout" and "disconnected" the op may still take effect on the
+ * host: the VM's state reports say what happened.
+ */
+typedef void (*ctrl_op_cb)(const char *host, const struct agent_result *,
+	    void *arg);
+
+/*
+ * Sends op (its id is chosen here) to the registered host and calls cb
+ * exactly once, later, from the loop.  timeout_s 0 takes the configured
+ * op-timeout.  The op's id (> 0), or -1 without a callback if the host is
+ * not connected or the op does not encode (logged).
+ */
+int64_t	ctrl_host_op(const char *host, const struct agent_op *,
+	    unsigned timeout_s, ctrl_op_cb, void *arg);
+
+#endif

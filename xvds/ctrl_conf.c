@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_conf.c — reads controller.conf (xvds-controller(8)): one statement
+ * a line, words or "quoted strings", # to the end of the line a comment.
+ * Every keyword may appear once; anything else is an error that names the
+ * file and the line.
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl_conf.h"
+
+#define WORDS_MAX	8
+#define TEXT_MAX	(1 << 20)
+
+struct parser {
+	const char	*name;
+	unsigned	 line;
+	char		*err;
+	size_t		 errlen;
+	unsigned	 seen;		/* keywords met, a bit each */
+};
+
+static int
+perr(struct parser *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[CTRL_CONF_ERR_MAX];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%u: %s", p->name, p->line, msg);
+	return -1;
+}
+
+/*
+ * Splits one line into words in place; a quoted string may hold spaces
+ * and # and takes \" and \\.  The number of words, or -1.
+ */
+static int
+split(struct parser *p, char *s, char *w[WORDS_MAX])
+{
+	char	*o;
+	int	 n = 0;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\r')
+			s++;
+		if (*s == '\0' || *s == '#')
+			return n;
+		if (n == WORDS_MAX)
+			return perr(p, "too many words");
+		if (*s == '"') {
+			w[n++] = o = ++s;
+			for (; *s != '"'; s++) {
+				if (*s == '\0')
+					return perr(p, "unterminated string");
+				if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+					s++;
+				*o++ = *s;
+			}
+			s++;
+			if (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\r' &&
+			    *s != '#')
+				return perr(p, "text after a closing quote");
+			*o = '\0';
+			if (*s != '\0' && *s != '#')
+				s++;
+			else if (*s == '#')
+				*s = '\0';
+			continue;
+		}
+		w[n++] = s;
+		while (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\r' &&
+		    *s != '#') {
+			if (*s == '"')
+				return perr(p, "a quote inside a word");
+			if (!isprint((unsigned char)*s))
+				return perr(p, "a control character");
+			s++;
+		}
+		if (*s == '#') {
+			*s = '\0';
+			return n;
+		}
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+}
+
+static int
+number(struct parser *p, const char *what, const char *s, unsigned long min,
+    unsigned long max, unsigned long *v_r)
+{
+	char	*end;
+	unsigned long v;
+
+	errno = 0;
+	if (!isdigit((unsigned char)s[0]))
+		return perr(p, "%s: \"%s\" is not a number", what, s);
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v < min || v > max)
+		return perr(p, "%s: \"%s\" is not a number from %lu to %lu", what,
+		    s, min, max);
+	*v_r = v;
+	return 0;
+}
+
+static int
+string(struct parser *p, char **dst, const char *s)
+{
+	free(*dst);
+	if ((*dst = strdup(s)) == NULL)
+		return perr(p, "out of memory");
+	return 0;
+}
+
+/* listen ADDRESS [port N], for agent and broker. */
+static int
+listen_stmt(struct parser *p, char **w, int n, char **addr, uint16_t *port)
+{
+	unsigned long v;
+
+	if (n != 3 && n != 5)
+		return perr(p, "usage: %s listen ADDRESS [port N]", w[0]);
+	if (strcmp(w[1], "listen") != 0)
+		return perr(p, "%s: \"listen\" expected, not \"%s\"", w[0], w[1]);
+	if (w[2][0] == '\0')
+		return perr(p, "%s listen: an empty address", w[0]);
+	if (string(p, addr, w[2]) == -1)
+		return -1;
+	if (n == 5) {
+		if (strcmp(w[3], "port") != 0)
+			return perr(p, "%s listen: \"port\" expected, not \"%s\"",
+			    w[0], w[3]);
+		if (number(p, "port", w[4], 1, 65535, &v) == -1)
+			return -1;
+		*port = (uint16_t)v;
+	}
+	return 0;
+}
+
+static int
+policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
+{
+	unsigned long v;
+
+	if (n != 2 && n != 4)
+		return perr(p, "usage: policy NAME [threshold N]");
+	if (policy_set_name(&c->policy, w[1]) == -1)
+		return perr(p, "policy: unknown \"%s\" (none, 1A, 2A, 2B, 3A, 3B, "
+		    "4A, 4C, optionally :RATE)", w[1]);
+	if (string(p, &c->policy_name, w[1]) == -1)
+		return -1;
+	if (n == 4) {
+		if (strcmp(w[2], "threshold") != 0)
+			return perr(p, "policy: \"threshold\" expected, not \"%s\"",
+			    w[2]);
+		if (number(p, "threshold", w[3], 1, 100, &v) == -1)
+			return -1;
+		c->policy.threshold = (double)v;
+	}
+	return 0;
+}
+
+static const char *const keywords[] = {
+	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
+	"policy", "sample-interval", "op-timeout", "host-timeout", NULL,
+};
+
+static int
+statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
+{
+	unsigned long v;
+	int	 k;
+
+	for (k = 0; keywords[k] != NULL; k++)
+		if (strcmp(w[0], keywords[k]) == 0)
+			break;
+	if (keywords[k] == NULL)
+		return perr(p, "unknown keyword \"%s\"", w[0]);
+	if (p->seen & (1u << k))
+		return perr(p, "%s given twice", w[0]);
+	p->seen |= 1u << k;
+	switch (k) {
+	case 0:
+	case 2:
+	case 3:
+	case 4:
+		if (n != 2)
+			return perr(p, "usage: %s \"%s\"", w[0],
+			    k == 0 ? "conninfo" : "path");
+		if (k != 0 && w[1][0] == '\0')
+			return perr(p, "%s: an empty path", w[0]);
+		return string(p, k == 0 ? &c->database : k == 2 ? &c->ca_file :
+		    k == 3 ? &c->cert_file : &c->key_file, w[1]);
+	case 1:
+		return listen_stmt(p, w, n, &c->agent_addr, &c->agent_port);
+	case 5:
+		return listen_stmt(p, w, n, &c->broker_addr, &c->broker_port);
+	case 6:
+		return policy_stmt(p, c, w, n);
+	default:
+		if (n != 2)
+			return perr(p, "usage: %s SECONDS", w[0]);
+		if (number(p, w[0], w[1], 1, k == 9 ? 86400 : 3600, &v) == -1)
+			return -1;
+		if (k == 7)
+			c->sample_interval = (unsigned)v;
+		else if (k == 8)
+			c->op_timeout = (unsigned)v;
+		else
+			c->host_timeout = (unsigned)v;
+		return 0;
+	}
+}
+
+static struct ctrl_conf *
+defaults(void)
+{
+	struct ctrl_conf *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->database = strdup("");
+	c->agent_addr = strdup("::");
+	c->broker_addr = strdup("::");
+	c->policy_name = strdup("3B");
+	if (c->database == NULL || c->agent_addr == NULL ||
+	    c->broker_addr == NULL || c->policy_name == NULL) {
+		ctrl_conf_free(c);
+		return NULL;
+	}
+	c->agent_port = 8004;
+	c->broker_port = CTRL_BROKER_PORT;
+	policy_defaults(&c->policy);
+	c->sample_interval = 5;
+	c->op_timeout = 120;
+	c->host_timeout = 90;
+	return c;
+}
+
+struct ctrl_conf *
+ctrl_conf_parse(const char *text, const char *name, char *err, size_t errlen)
+{
+	struct parser p = { name, 0, err, errlen, 0 };
+	struct ctrl_conf *c;
+	char	*copy = NULL, *line, *next, *w[WORDS_MAX];
+	int	 n;
+
+	if ((c = defaults()) == NULL || (copy = strdup(text)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		goto fail;
+	}
+	for (line = copy; line != NULL; line = next) {
+		p.line++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((n = split(&p, line, w)) == -1)
+			goto fail;
+		if (n > 0 && statement(&p, c, w, n) == -1)
+			goto fail;
+	}
+	p.line = 0;
+	if (c->ca_file == NULL || c->cert_file == NULL || c->key_file == NULL) {
+		snprintf(err, errlen, "%s: ca-file, cert-file and key-file are "
+		    "required (the agent channel is mutual TLS)", name);
+		goto fail;
+	}
+	free(copy);
+	return c;
+fail:
+	free(copy);
+	ctrl_conf_free(c);
+	return NULL;
+}
+
+struct ctrl_conf *
+ctrl_conf_load(const char *path, char *err, size_t errlen)
+{
+	struct ctrl_conf *c;
+	FILE	*f;
+	char	*text;
+	size_t	 len;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((text = malloc(TEXT_MAX + 1)) == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	len = fread(text, 1, TEXT_MAX + 1, f);
+	if (ferror(f) || len > TEXT_MAX || memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: %s", path, ferror(f) ?
+		    strerror(errno) : len > TEXT_MAX ? "larger than 1 MiB" :
+		    "a NUL byte");
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[len] = '\0';
+	c = ctrl_conf_parse(text, path, err, errlen);
+	free(text);
+	return c;
+}
+
+/* A string as the parser reads it back. */
+static void
+quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int
+ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
+{
+	fputs("database ", f);
+	quoted(f, c->database);
+	fprintf(f, "\nagent listen %s port %u\n", c->agent_addr,
+	    (unsigned)c->agent_port);
+	fputs("ca-file ", f);
+	quoted(f, c->ca_file);
+	fputs("\ncert-file ", f);
+	quoted(f, c->cert_file);
+	fputs("\nkey-file ", f);
+	quoted(f, c->key_file);
+	fprintf(f, "\nbroker listen %s port %u\n", c->broker_addr,
+	    (unsigned)c->broker_port);
+	fprintf(f, "policy %s threshold %g\n", c->policy_name,
+	    c->policy.threshold);
+	fprintf(f, "sample-interval %u\nop-timeout %u\nhost-timeout %u\n",
+	    c->sample_interval, c->op_timeout, c->host_timeout);
+	return ferror(f) ? -1 : 0;
+}
+
+void
+ctrl_conf_free(struct ctrl_conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->database);
+	free(c->agent_addr);
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
+	free(c->broker_addr);
+	free(c->policy_name);
+	free(c);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_conf.h — the controller's configuration, /etc/xvds/controller.conf
+ * (xvds-controller(8)): small and its own, apart from xvds.conf(5), which
+ * describes a host.
+ */
+#ifndef XVDS_CTRL_CONF_H
+#define XVDS_CTRL_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy.h"
+
+#define CTRL_CONF_PATH		"/etc/xvds/controller.conf"
+#define CTRL_CONF_ERR_MAX	512
+#define CTRL_BROKER_PORT	8443
+
+struct ctrl_conf {
+	char		*database;	/* libpq conninfo; "" for PGHOST... */
+	char		*agent_addr;	/* agent listen ADDRESS */
+	uint16_t	 agent_port;
+	char		*ca_file;
+	char		*cert_file;
+	char		*key_file;
+	char		*broker_addr;	/* broker listen ADDRESS (not served yet) */
+	uint16_t	 broker_port;
+	struct policy_params policy;	/* policy NAME threshold N */
+	char		*policy_name;	/* NAME as written: "3B", "4C:30" */
+	unsigned	 sample_interval;	/* seconds: MIGRATE_TERM */
+	unsigned	 op_timeout;	/* seconds an op may take */
+	unsigned	 host_timeout;	/* seconds an "up" host may be silent */
+};
+
+/* NULL with "file:line: why" in err. */
+struct ctrl_conf *ctrl_conf_load(const char *path, char *err, size_t errlen);
+/* The same from a string (tests, fuzzing); name is used in messages. */
+struct ctrl_conf *ctrl_conf_parse(const char *text, const char *name,
+	    char *err, size_t errlen);
+/* The configuration as read, defaults included, in its own syntax. */
+int	ctrl_conf_print(const struct ctrl_conf *, FILE *);
+void	ctrl_conf_free(struct ctrl_conf *);
+
+#endif

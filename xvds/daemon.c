@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * daemon.c — the start-up every XVDS daemon shares (daemon.h).
+ */
+#include <config.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+static struct {
+	const char	*name;
+	const struct daemon_signal_cbs *cbs;
+	void		*arg;
+} S;
+
+static _Noreturn void
+usage(const char *name)
+{
+	fprintf(stderr, "usage: %s [-dnv] [-f file]\n", name);
+	exit(2);
+}
+
+void
+daemon_options(int argc, char *argv[], const char *name, const char *conf_path,
+    struct daemon_opts *o)
+{
+	int	 ch;
+
+	o->conf_path = conf_path;
+	o->foreground = o->checkonly = o->verbose = 0;
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			o->foreground = 1;
+			break;
+		case 'f':
+			o->conf_path = optarg;
+			break;
+		case 'n':
+			o->checkonly = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		default:
+			usage(name);
+		}
+	}
+	if (optind != argc)
+		usage(name);
+	S.name = name;
+	log_procname(name);
+	log_init(o->foreground || o->checkonly, LOG_DAEMON);
+	log_setverbose(o->verbose);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	if (sig == SIGHUP) {
+		if (S.cbs->reload != NULL)
+			S.cbs->reload(S.arg);
+		else
+			log_info("SIGHUP: the configuration is read at start "
+			    "only; restart %s to change it", S.name);
+		return;
+	}
+	log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	S.cbs->stop(sig == SIGTERM ? "SIGTERM" : "SIGINT", S.arg);
+}
+
+void
+daemon_signals(struct event_base *base, const struct daemon_signal_cbs *cbs,
+    void *arg, struct event *sigs[3])
+{
+	static const int which[3] = { SIGHUP, SIGTERM, SIGINT };
+	int	 i;
+
+	S.cbs = cbs;
+	S.arg = arg;
+	for (i = 0; i < 3; i++)
+		if ((sigs[i] = evsignal_new(base, which[i], on_signal, NULL)) == NULL ||
+		    evsignal_add(sigs[i], NULL) == -1)
+			fatalx("cannot handle signals");
+	/* TLS and libpq write straight to their sockets. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+daemon_signals_free(struct event *sigs[3])
+{
+	int	 i;
+
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
+}
