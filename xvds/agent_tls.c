@@ -320,6 +320,30 @@ conn_drop(struct agent_conn *c, const char *why)
 	conn_end(c, LOG_WARNING, why, 0);
 }
 
+/*
+ * An agent of another protocol version: told so (xvds-agent(7): a result
+ * of id 0, "version"), then the connection closes once that is sent.
+ */
+static void
+refuse_version(struct agent_conn *c, unsigned version)
+{
+	struct agent_msg m;
+	char	 why[96];
+
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_RESULT;
+	m.u.result.id = 0;
+	m.u.result.ok = false;
+	snprintf(m.u.result.code, sizeof(m.u.result.code), "version");
+	snprintf(m.u.result.message, sizeof(m.u.result.message),
+	    "this controller speaks version %d, the agent %u",
+	    AGENT_PROTO_VERSION, version);
+	(void)agent_conn_send(c, &m);
+	snprintf(why, sizeof(why), "refused: the agent speaks version %u, not %d",
+	    version, AGENT_PROTO_VERSION);
+	agent_conn_close(c, why);
+}
+
 /* A line at a time; anything wrong ends the connection. */
 static void
 conn_read(struct bufferevent *bev, void *arg)
@@ -332,6 +356,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	void	*cbarg;
 	char	 err[256], why[300];
 	unsigned char *line;
+	unsigned version;
 	size_t	 len, n;
 
 	if (c->closing)
@@ -354,8 +379,14 @@ conn_read(struct bufferevent *bev, void *arg)
 			conn_drop(c, "out of memory");
 			break;
 		}
-		if (agent_msg_decode((const char *)line, (size_t)eol.pos, &m, NULL,
-		    err, sizeof(err)) == -1) {
+		version = AGENT_PROTO_VERSION;
+		if (agent_msg_decode((const char *)line, (size_t)eol.pos, &m,
+		    &version, err, sizeof(err)) == -1) {
+			/* A server says why it refuses another version's hello. */
+			if (version != AGENT_PROTO_VERSION && c->cli == NULL) {
+				refuse_version(c, version);
+				break;
+			}
 			snprintf(why, sizeof(why), "malformed message: %s", err);
 			conn_drop(c, why);
 			break;

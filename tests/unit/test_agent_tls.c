@@ -600,6 +600,8 @@ struct raw {
 	const char	*data;
 	size_t		 len;
 	int		 connected, closed;
+	char		 got[1024];	/* what the server said, the start of it */
+	size_t		 ngot;
 };
 
 static void
@@ -617,9 +619,13 @@ raw_event(struct bufferevent *bev, short what, void *arg)
 static void
 raw_read(struct bufferevent *bev, void *arg)
 {
-	(void)arg;
-	evbuffer_drain(bufferevent_get_input(bev),
-	    evbuffer_get_length(bufferevent_get_input(bev)));
+	struct raw *r = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	r->ngot += (size_t)evbuffer_remove(in, r->got + r->ngot,
+	    sizeof(r->got) - 1 - r->ngot);
+	r->got[r->ngot] = '\0';
+	evbuffer_drain(in, evbuffer_get_length(in));
 }
 
 static SSL_CTX *
@@ -730,10 +736,21 @@ test_bad_lines(void **state)
 	(void)run_until(base, &r.closed, 1, SAFETY_MS);
 	bufferevent_free(r.bev);
 	free(big);
+
+	/* A hello of another version: told so, then closed. */
+	raw_send(&r, ctx, agent_server_port(srv), "{\"msg\":\"hello\",\"v\":2,"
+	    "\"host\":\"host-b\",\"capacity\":{\"cpus\":1,\"memory_mib\":1,"
+	    "\"hypervisor\":\"x\"}}\n", 92);
+	assert_int_equal(run_until(base, &r.closed, 1, SAFETY_MS), 0);
+	assert_non_null(strstr(r.got, "\"id\":0"));
+	assert_non_null(strstr(r.got, "\"error\":\"version\""));
+	assert_non_null(strstr(r.got, "version 1, the agent 2"));
+	bufferevent_free(r.bev);
+
 	SSL_CTX_free(ctx);
 
 	assert_int_equal(a_side.closed, 0);
-	assert_int_equal(srv_side.connected, 4);
+	assert_int_equal(srv_side.connected, 5);
 	agent_client_free(a_side.cli);
 	a_side.cli = NULL;
 	run_for(base, 20);
