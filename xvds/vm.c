@@ -834,7 +834,8 @@ run_action(struct vm *vm, enum vm_action action)
 		vm->mig_phase = MIG_NONE;
 		break;
 	default:
-		set_error(vm, "%s is not implemented", vm_action_names[action]);
+		set_error(vm, "internal error: no code for action %s",
+		    vm_action_names[action]);
 		rc = -1;
 		break;
 	}

@@ -29,6 +29,7 @@
 #include "agent_link.h"
 #include "conf.h"
 #include "control.h"
+#include "daemon.h"
 #include "host.h"
 #include "hv.h"
 #include "log.h"
@@ -48,13 +49,6 @@ static struct {
 	bool		 stopping;
 	struct event	*stop_timer;
 } D;
-
-static _Noreturn void
-usage(void)
-{
-	fprintf(stderr, "usage: xvdsd [-dnv] [-f file]\n");
-	exit(2);
-}
 
 /*
  * One xvdsd per host: a lock in the state directory, taken before
@@ -135,71 +129,46 @@ stop_check(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+on_reload(void *arg)
 {
-	(void)what;
 	(void)arg;
-	switch (sig) {
-	case SIGHUP:
-		reload();
-		break;
-	case SIGTERM:
-	case SIGINT:
-		if (D.stopping)
-			break;
-		D.stopping = true;
-		log_info("stopping on %s; guests are left running",
-		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		/* No new requests; let the actions under way end. */
-		control_close();
-		/* The controller sees the host go; it reconciles on return. */
-		agent_link_shutdown();
-		stop_check(-1, 0, NULL);
-		break;
-	}
+	reload();
+}
+
+static void
+on_stop(const char *signame, void *arg)
+{
+	(void)signame;
+	(void)arg;
+	if (D.stopping)
+		return;
+	D.stopping = true;
+	log_info("guests are left running");
+	/* No new requests; let the actions under way end. */
+	control_close();
+	/* The controller sees the host go; it reconciles on return. */
+	agent_link_shutdown();
+	stop_check(-1, 0, NULL);
 }
 
 int
 main(int argc, char *argv[])
 {
+	static const struct daemon_signal_cbs sigcbs = { on_reload, on_stop };
 	struct event *sigs[3];
 	struct event_config *cfg;
 	const struct conf_settings *s;
 	struct hv_callbacks cbs = { vm_domain_died, NULL };
+	struct daemon_opts o;
 	char	 err[CONF_ERR_MAX];
-	int	 ch, foreground = 0, checkonly = 0, verbose = 0;
-	size_t	 i;
 
-	D.conf_path = CONF_PATH;
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			foreground = 1;
-			break;
-		case 'f':
-			D.conf_path = optarg;
-			break;
-		case 'n':
-			checkonly = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-
-	log_procname("xvdsd");
-	log_init(foreground || checkonly, LOG_DAEMON);
-	log_setverbose(verbose);
+	daemon_options(argc, argv, "xvdsd", CONF_PATH, &o);
+	D.conf_path = o.conf_path;
 
 	if ((D.conf = conf_load(D.conf_path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (checkonly) {
-		if (verbose && conf_print(D.conf, stdout) == -1)
+	if (o.checkonly) {
+		if (o.verbose && conf_print(D.conf, stdout) == -1)
 			fatal("stdout");
 		fprintf(stderr, "configuration OK\n");
 		conf_free(D.conf);
@@ -211,7 +180,7 @@ main(int argc, char *argv[])
 #endif
 	s = conf_settings(D.conf);
 
-	if (!foreground && daemon(0, 0) == -1)
+	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	/*
 	 * libxl asks to poll the save and restore images, regular files,
@@ -224,13 +193,7 @@ main(int argc, char *argv[])
 		fatalx("cannot make the event loop");
 	event_config_free(cfg);
 	log_debug("event loop: %s", event_base_get_method(D.base));
-	sigs[0] = evsignal_new(D.base, SIGHUP, on_signal, NULL);
-	sigs[1] = evsignal_new(D.base, SIGTERM, on_signal, NULL);
-	sigs[2] = evsignal_new(D.base, SIGINT, on_signal, NULL);
-	for (i = 0; i < 3; i++)
-		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
-			fatalx("cannot handle signals");
-	signal(SIGPIPE, SIG_IGN);
+	daemon_signals(D.base, &sigcbs, NULL, sigs);
 	if ((D.stop_timer = evtimer_new(D.base, stop_check, NULL)) == NULL)
 		fatalx("cannot make a timer");
 
@@ -264,8 +227,7 @@ main(int argc, char *argv[])
 	migrate_shutdown();
 	vm_shutdown();		/* frees the configuration */
 	hv_close(D.hv);
-	for (i = 0; i < 3; i++)
-		event_free(sigs[i]);
+	daemon_signals_free(sigs);
 	event_free(D.stop_timer);
 	event_base_free(D.base);
 	log_info("stopped");
