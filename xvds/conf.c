@@ -157,8 +157,8 @@ ferr(char *err, size_t errlen, const char *path, const char *fmt, ...)
  * Reading the file.
  */
 
-static char *
-read_file(const char *path, size_t *len_r, char *err, size_t errlen)
+char *
+conf_read_file(const char *path, size_t *len_r, char *err, size_t errlen)
 {
 	struct stat st;
 	char	*buf = NULL;
@@ -202,6 +202,7 @@ read_file(const char *path, size_t *len_r, char *err, size_t errlen)
 		goto fail;
 	}
 	close(fd);
+	buf[len] = '\0';	/* room for it: the buffer is one byte longer */
 	*len_r = len;
 	return buf;
  fail:
@@ -1857,7 +1858,7 @@ conf_load(const char *path, char *err, size_t errlen)
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if ((buf = read_file(path, &len, err, errlen)) == NULL)
+	if ((buf = conf_read_file(path, &len, err, errlen)) == NULL)
 		return NULL;
 	conf = conf_parse(path, buf, len, err, errlen);
 	free(buf);

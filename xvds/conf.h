@@ -90,6 +90,13 @@ struct xvds_conf;
  * in err.  Nothing is kept from a refused file.
  */
 struct xvds_conf *conf_load(const char *path, char *err, size_t errlen);
+/*
+ * A configuration file's bytes, NUL-terminated, *len_r of them: a regular
+ * file of at most 1 MiB (a FIFO or a device is refused, never waited on).
+ * NULL with "path: message" in err.  Freed by the caller.  Also for the
+ * controller's file (ctrl_conf.c).
+ */
+char	*conf_read_file(const char *path, size_t *len_r, char *err, size_t errlen);
 /* The same for a file already in memory, named name in messages. */
 struct xvds_conf *conf_parse(const char *name, const char *buf, size_t len,
 	    char *err, size_t errlen);

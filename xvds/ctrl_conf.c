@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctrl_conf.h"
 
 #define WORDS_MAX	8
-#define TEXT_MAX	(1 << 20)
 
 struct parser {
 	const char	*name;
@@ -286,30 +286,16 @@ struct ctrl_conf *
 ctrl_conf_load(const char *path, char *err, size_t errlen)
 {
 	struct ctrl_conf *c;
-	FILE	*f;
 	char	*text;
 	size_t	 len;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((text = conf_read_file(path, &len, err, errlen)) == NULL)
 		return NULL;
-	}
-	if ((text = malloc(TEXT_MAX + 1)) == NULL) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	len = fread(text, 1, TEXT_MAX + 1, f);
-	if (ferror(f) || len > TEXT_MAX || memchr(text, '\0', len) != NULL) {
-		snprintf(err, errlen, "%s: %s", path, ferror(f) ?
-		    strerror(errno) : len > TEXT_MAX ? "larger than 1 MiB" :
-		    "a NUL byte");
-		fclose(f);
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: a NUL byte", path);
 		free(text);
 		return NULL;
 	}
-	fclose(f);
-	text[len] = '\0';
 	c = ctrl_conf_parse(text, path, err, errlen);
 	free(text);
 	return c;

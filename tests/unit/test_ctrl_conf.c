@@ -171,7 +171,7 @@ test_load(void **state)
 	(void)state;
 	assert_null(ctrl_conf_load("/nonexistent/controller.conf", err,
 	    sizeof(err)));
-	assert_non_null(strstr(err, "/nonexistent/controller.conf: No such file"));
+	assert_non_null(strstr(err, "/nonexistent/controller.conf: cannot open: No such file"));
 	assert_true((fd = mkstemp(path)) != -1);
 	assert_non_null(f = fdopen(fd, "w"));
 	fputs(minimal, f);
