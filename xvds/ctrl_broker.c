@@ -142,12 +142,7 @@ reply_error(struct breq *q, enum broker_error code, const char *msg,
 {
 	struct broker_reply rep;
 
-	memset(&rep, 0, sizeof(rep));
-	rep.type = BROKER_R_ERROR;
-	rep.code = code;
-	snprintf(rep.message, sizeof(rep.message), "%s", msg);
-	rep.retry_after = retry_after;
-	rep.reason = code == BROKER_E_NO_DESKTOP ? reason : BROKER_NR_NONE;
+	broker_reply_error(&rep, code, msg, retry_after, reason);
 	reply(q, &rep);
 }
 
@@ -334,21 +329,31 @@ login(struct breq *q)
 		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
+/* A renew's or logout's answer: 1 if it found the session, else replied. */
+static int
+session_found(struct breq *q, PGresult *res, const char *err)
+{
+	if (err != NULL) {
+		log_warnx("broker: %s of session %s: %s",
+		    broker_request_names[q->r.type], q->r.session, err);
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return 0;
+	}
+	if (PQntuples(res) != 1) {
+		reply_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		return 0;
+	}
+	return 1;
+}
+
 static void
 renewed(PGresult *res, const char *err, void *arg)
 {
 	struct breq *q = arg;
 	struct broker_reply rep;
 
-	if (err != NULL) {
-		log_warnx("broker: renew of session %s: %s", q->r.session, err);
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+	if (!session_found(q, res, err))
 		return;
-	}
-	if (PQntuples(res) != 1) {
-		reply_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
-		return;
-	}
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_RENEWED;
 	rep.lease_seconds = CTRL_BROKER_LEASE_S;
@@ -370,15 +375,8 @@ logged_out(PGresult *res, const char *err, void *arg)
 	struct broker_reply rep;
 	struct agent_op op;
 
-	if (err != NULL) {
-		log_warnx("broker: logout of session %s: %s", q->r.session, err);
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+	if (!session_found(q, res, err))
 		return;
-	}
-	if (PQntuples(res) != 1) {
-		reply_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
-		return;
-	}
 	/*
 	 * Reset the CVM if its host is connected, without waiting: its
 	 * state reports say how it went.  Otherwise it stays "running"

@@ -37,6 +37,7 @@
 #include "ctrl_broker.h"
 #include "ctrl_conf.h"
 #include "db.h"
+#include "pg_check.h"
 #include "passwd.h"
 
 #define ROUNDS		20	/* of the concurrent logins */
@@ -56,15 +57,6 @@ struct client {
 	int	 fd;
 	SSL	*ssl;
 };
-
-static double
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static void
 tick(evutil_socket_t fd, short what, void *arg)
@@ -88,17 +80,6 @@ loop_main(void *arg)
 	event_base_dispatch(base);
 	event_free(t);
 	return NULL;
-}
-
-static void
-exec_ok(const char *sql)
-{
-	PGresult *r = PQexec(pg, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
 }
 
 /* The one value of a query of at most one parameter. */
@@ -238,10 +219,10 @@ setup(void **state)
 	assert_non_null(base = event_base_new());
 	assert_non_null(pg = PQconnectdb(conninfo));
 	assert_int_equal(PQstatus(pg), CONNECTION_OK);
-	exec_ok("INSERT INTO templates (name, memory_mib) VALUES ('desk', 2048)");
-	exec_ok("INSERT INTO pools (name, template_id, size) VALUES "
+	pg_exec_ok(pg, "INSERT INTO templates (name, memory_mib) VALUES ('desk', 2048)");
+	pg_exec_ok(pg, "INSERT INTO pools (name, template_id, size) VALUES "
 	    "('lab', 1, 4), ('staff', 1, 1)");
-	exec_ok("INSERT INTO vms (name, kind, state, template_id, pool_id, "
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, pool_id, "
 	    "memory_mib, address) VALUES "
 	    "('lab-01', 'cvm', 'ready', 1, 1, 2048, '10.0.0.1'), "
 	    "('lab-02', 'cvm', 'ready', 1, 1, 2048, '10.0.0.2'), "
@@ -250,10 +231,10 @@ setup(void **state)
 	add_user("bob", PASSWORD);
 	add_user("carol", PASSWORD);
 	/* All in "students", allowed on "lab" only: never "staff-01". */
-	exec_ok("INSERT INTO groups (name) VALUES ('students')");
-	exec_ok("INSERT INTO memberships SELECT u.id, g.id FROM users u, "
+	pg_exec_ok(pg, "INSERT INTO groups (name) VALUES ('students')");
+	pg_exec_ok(pg, "INSERT INTO memberships SELECT u.id, g.id FROM users u, "
 	    "groups g");
-	exec_ok("INSERT INTO permissions SELECT g.id, p.id FROM groups g, "
+	pg_exec_ok(pg, "INSERT INTO permissions SELECT g.id, p.id FROM groups g, "
 	    "pools p WHERE p.name = 'lab'");
 
 	snprintf(text, sizeof(text), "broker listen 127.0.0.1\n"
@@ -388,7 +369,7 @@ test_renew(void **state)
 	char	 bad[BROKER_TOKEN_MAX + 1];
 
 	(void)state;
-	exec_ok("UPDATE sessions SET lease_until = now() + interval '10 s'");
+	pg_exec_ok(pg, "UPDATE sessions SET lease_until = now() + interval '10 s'");
 	ask(session_line("renew", alice.session, alice.token), &rep);
 	assert_int_equal(rep.type, BROKER_R_RENEWED);
 	assert_int_equal(rep.lease_seconds, CTRL_BROKER_LEASE_S);
@@ -423,6 +404,29 @@ test_logout(void **state)
 	assert_error(&rep, BROKER_E_BAD_SESSION);
 	ask(session_line("logout", alice.session, alice.token), &rep);
 	assert_error(&rep, BROKER_E_BAD_SESSION);
+}
+
+/* A login on a warm broker, its handshake timed apart. */
+static void
+test_login_latency(void **state)
+{
+	struct client c;
+	struct broker_reply rep;
+	double	 t0, t1, t2;
+
+	(void)state;
+	t0 = now_ms();
+	client_open(&c);
+	t1 = now_ms();
+	client_send(&c, login_line("alice", PASSWORD));
+	assert_int_equal(client_recv(&c, &rep), 0);
+	t2 = now_ms();
+	client_close(&c);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	/* lab-01 is not reset (no host): lab-02 it is. */
+	assert_string_equal(rep.desktop.address, "10.0.0.2");
+	printf("# warm login: TLS handshake %.1f ms, request to desktop "
+	    "%.1f ms\n", t1 - t0, t2 - t1);
 }
 
 static void
@@ -464,9 +468,9 @@ test_concurrent(void **state)
 
 	(void)state;
 	for (round = 0; round < ROUNDS; round++) {
-		exec_ok("UPDATE sessions SET ended = now(), end_reason = 'test' "
+		pg_exec_ok(pg, "UPDATE sessions SET ended = now(), end_reason = 'test' "
 		    "WHERE ended IS NULL");
-		exec_ok("UPDATE vms SET state = 'ready'");
+		pg_exec_ok(pg, "UPDATE vms SET state = 'ready'");
 		for (i = 0; i < 3; i++)
 			client_open(&c[i]);
 		t0 = now_ms();
@@ -538,6 +542,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_rate_limited),
 		cmocka_unit_test(test_renew),
 		cmocka_unit_test(test_logout),
+		cmocka_unit_test(test_login_latency),
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),
