@@ -209,6 +209,13 @@ login_done(PGresult *res, const char *err, void *arg)
 		    0, BROKER_NR_POOL_EMPTY);
 		return;
 	}
+	if (q->conn == NULL) {
+		/* Stopped while the statement ran: its lease will lapse. */
+		log_warnx("broker: session %s of %s opened for a client gone",
+		    PQgetvalue(res, 0, 0), q->r.user);
+		req_free(q);
+		return;
+	}
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_DESKTOP;
 	snprintf(d->address, sizeof(d->address), "%s", PQgetvalue(res, 0, 1));
@@ -264,7 +271,9 @@ login_user(PGresult *res, const char *err, void *arg)
 		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 		return;
 	}
-	if (B.rl == NULL) {		/* stopped meanwhile */
+	/* Stopped meanwhile (perhaps started again): take no VM for nobody. */
+	if (q->conn == NULL || B.rl == NULL) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
 		req_free(q);
 		return;
 	}
@@ -447,7 +456,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct breq *q;
 	struct evbuffer_ptr eol;
-	char	*line, err[BROKER_TEXT_MAX];
+	char	*line, err[BROKER_TEXT_MAX] = "no line";
 	size_t	 len;
 
 	if (c->req != NULL || c->closing)
