@@ -5,7 +5,8 @@
  * starts it) and real TLS on loopback.  The broker's loop runs in a
  * thread of its own; the thin clients here are plain blocking OpenSSL
  * clients that check the server's certificate against the test CA, so
- * that several can send at once.
+ * that several can send at once.  A fake host-a (agent_fake.c) on the
+ * loop receives the reset a logout sends.
  *
  *   test_ctrl_broker CONNINFO PKI-DIR
  */
@@ -33,7 +34,10 @@
 #include <libpq-fe.h>
 #include <openssl/ssl.h>
 
+#include "agent_fake.h"
+#include "agent_tls.h"
 #include "broker_msg.h"
+#include "ctrl_agent.h"
 #include "ctrl_broker.h"
 #include "ctrl_conf.h"
 #include "db.h"
@@ -52,6 +56,54 @@ static SSL_CTX	*cctx;
 static pthread_t loop_thread;
 static atomic_int stopping;
 static uint16_t	 port;
+
+/*
+ * The host "host-a", played on the broker's loop: it registers and
+ * answers every op, which the test reads from its own thread.
+ */
+static struct agent_client *host_a;
+static atomic_int host_welcomed, host_ops;
+static char	 host_last_vm[AGENT_VM_MAX + 1];
+static enum agent_action host_last_action;
+
+static void
+host_connected(struct agent_conn *c, const char *id, void *arg)
+{
+	struct agent_msg m;
+
+	(void)id;
+	(void)arg;
+	fake_hello(&m, "host-a", 8, 16384);
+	(void)agent_conn_send(c, &m);
+}
+
+static void
+host_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
+{
+	struct agent_msg m;
+
+	(void)arg;
+	if (in->type == AGENT_M_WELCOME)
+		atomic_fetch_add(&host_welcomed, 1);
+	if (in->type != AGENT_M_OP)
+		return;
+	snprintf(host_last_vm, sizeof(host_last_vm), "%s", in->u.op.vm);
+	host_last_action = in->u.op.action;
+	atomic_fetch_add(&host_ops, 1);
+	fake_result(&m, in->u.op.id, true);
+	(void)agent_conn_send(c, &m);
+}
+
+static void
+host_closed(struct agent_conn *c, const char *why, void *arg)
+{
+	(void)c;
+	(void)why;
+	(void)arg;
+}
+
+static const struct agent_tls_cbs host_cbs = { host_connected, host_message,
+    host_closed, NULL };
 
 struct client {
 	int	 fd;
@@ -227,7 +279,8 @@ assert_error(const struct broker_reply *rep, enum broker_error code)
 static int
 setup(void **state)
 {
-	char	 text[2048], err[512], path[512];
+	struct agent_tls_conf tls;
+	char	 text[2048], err[512], path[512], hcert[512], hkey[512];
 
 	(void)state;
 	assert_non_null(base = event_base_new());
@@ -252,12 +305,24 @@ setup(void **state)
 	    "pools p WHERE p.name = 'lab'");
 
 	snprintf(text, sizeof(text), "broker listen 127.0.0.1\n"
+	    "agent listen 127.0.0.1\n"
 	    "ca-file \"%s/ca.pem\"\ncert-file \"%s/controller.pem\"\n"
 	    "key-file \"%s/controller.key\"\n", pki, pki, pki);
 	if ((conf = ctrl_conf_parse(text, "test", err, sizeof(err))) == NULL)
 		fail_msg("%s", err);
 	conf->broker_port = 0;
+	conf->agent_port = 0;
 	assert_non_null(db = db_open(base, conninfo, err, sizeof(err)));
+	assert_int_equal(ctrl_agent_start(base, db, conf), 0);
+	memset(&tls, 0, sizeof(tls));
+	snprintf(path, sizeof(path), "%s/ca.pem", pki);
+	snprintf(hcert, sizeof(hcert), "%s/host-a.pem", pki);
+	snprintf(hkey, sizeof(hkey), "%s/host-a.key", pki);
+	tls.ca_file = path;
+	tls.cert_file = hcert;
+	tls.key_file = hkey;
+	assert_non_null(host_a = agent_client_new(base, &tls, "127.0.0.1",
+	    ctrl_agent_port(), &host_cbs, NULL));
 	assert_int_equal(ctrl_broker_start(base, db, conf), 0);
 	assert_true(ctrl_broker_running());
 	assert_true((port = ctrl_broker_port()) > 0);
@@ -276,7 +341,9 @@ teardown(void **state)
 	(void)state;
 	atomic_store(&stopping, 1);
 	pthread_join(loop_thread, NULL);
+	agent_client_free(host_a);
 	ctrl_broker_stop("test over");
+	ctrl_agent_stop("test over");
 	assert_false(ctrl_broker_running());
 	db_close(db);
 	ctrl_conf_free(conf);
@@ -405,10 +472,22 @@ static void
 test_logout(void **state)
 {
 	struct broker_reply rep;
+	int	 i;
 
 	(void)state;
+	/* lab-01 runs on host-a, which is connected: logout resets it. */
+	for (i = 0; i < 200 && atomic_load(&host_welcomed) == 0; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&host_welcomed), 1);
+	pg_exec_ok(pg, "UPDATE vms SET host_id = (SELECT id FROM hosts WHERE "
+	    "name = 'host-a') WHERE name = 'lab-01'");
 	ask(session_line("logout", alice.session, alice.token), &rep);
 	assert_int_equal(rep.type, BROKER_R_DONE);
+	for (i = 0; i < 200 && atomic_load(&host_ops) == 0; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&host_ops), 1);
+	assert_string_equal(host_last_vm, "lab-01");
+	assert_int_equal(host_last_action, AGENT_A_RESET);
 	assert_string_equal(sql1("SELECT end_reason FROM sessions WHERE "
 	    "id = $1::bigint AND ended IS NOT NULL", alice.session), "logout");
 	assert_string_equal(sql1("SELECT count(*) FROM events WHERE kind = "
