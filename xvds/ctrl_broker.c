@@ -458,6 +458,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer_ptr eol;
 	char	*line, err[BROKER_TEXT_MAX] = "no line";
 	size_t	 len;
+	int	 toolong = 0;
 
 	if (c->req != NULL || c->closing)
 		return;
@@ -465,7 +466,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	if (eol.pos == -1) {
 		if (evbuffer_get_length(in) <= BROKER_MSG_MAX)
 			return;	/* wait for the rest */
-		eol.pos = 0;
+		toolong = 1;	/* no end in sight: do not buffer more */
 	}
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		conn_free(c);
@@ -476,7 +477,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	memcpy(q->peer, c->peer, sizeof(q->peer));
 	c->req = q;
 	bufferevent_disable(bev, EV_READ);
-	if (eol.pos == 0 && evbuffer_get_length(in) > BROKER_MSG_MAX) {
+	if (toolong) {
 		c->closing = 1;
 		log_warnx("broker: %s: request longer than %d bytes", c->peer,
 		    BROKER_MSG_MAX);

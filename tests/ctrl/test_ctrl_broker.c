@@ -546,6 +546,16 @@ test_bad_request(void **state)
 	assert_error(&rep, BROKER_E_BAD_REQUEST);
 	assert_int_equal(client_recv(&c, &rep), -1);
 	client_close(&c);
+
+	/* No newline at all: refused without waiting for one. */
+	client_open(&c);
+	assert_int_equal(SSL_write(c.ssl, big, BROKER_MSG_MAX + 99),
+	    BROKER_MSG_MAX + 99);
+	assert_int_equal(client_recv(&c, &rep), 0);
+	assert_error(&rep, BROKER_E_BAD_REQUEST);
+	assert_string_equal(rep.message, "request too long");
+	assert_int_equal(client_recv(&c, &rep), -1);
+	client_close(&c);
 	free(big);
 }
 
