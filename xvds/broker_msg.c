@@ -566,3 +566,15 @@ broker_reply_encode(const struct broker_reply *r, char *err, size_t errlen)
 	}
 	return finish(j, check_reply, &back, err, errlen);
 }
+
+void
+broker_reply_error(struct broker_reply *r, enum broker_error code,
+    const char *message, unsigned retry_after, enum broker_reason reason)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = BROKER_R_ERROR;
+	r->code = code;
+	snprintf(r->message, sizeof(r->message), "%s", message);
+	r->retry_after = retry_after;
+	r->reason = reason;
+}

@@ -122,6 +122,14 @@ int	broker_reply_decode(const char *buf, size_t len, struct broker_reply *,
 	    char *err, size_t errlen);
 
 /*
+ * Fills an error reply: message (cut to BROKER_TEXT_MAX bytes), and
+ * retry_after and reason as given; the encoder refuses them where the
+ * code takes none.
+ */
+void	broker_reply_error(struct broker_reply *, enum broker_error,
+	    const char *message, unsigned retry_after, enum broker_reason);
+
+/*
  * Encoders: one line of compact JSON without its newline, to free(3);
  * NULL with why in err if the message would not decode on the other
  * side (a field out of its range or alphabet).

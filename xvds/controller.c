@@ -2,7 +2,8 @@
 /*
  * controller.c — xvds-controller, the XVDS controller daemon: it applies
  * the database schema, competes for leadership (ctrl_leader.c) and, while
- * it is the active controller, serves the hosts' agents (ctrl_agent.c).
+ * it is the active controller, serves the hosts' agents (ctrl_agent.c)
+ * and the thin clients' logins (ctrl_broker.c).
  * See xvds-controller(8).
  */
 #include <config.h>
@@ -15,6 +16,7 @@
 #include <event2/event.h>
 
 #include "ctrl_agent.h"
+#include "ctrl_broker.h"
 #include "ctrl_conf.h"
 #include "ctrl_leader.h"
 #include "daemon.h"
@@ -50,6 +52,7 @@ on_leader(int active, const char *why, void *arg)
 	(void)arg;
 	if (!active) {
 		/* Another controller may be active already: stop acting. */
+		ctrl_broker_stop(why);
 		ctrl_agent_stop(why);
 		db_close(C.db);
 		C.db = NULL;
@@ -70,6 +73,9 @@ on_leader(int active, const char *why, void *arg)
 	if (ctrl_agent_start(C.base, C.db, C.conf) == -1)
 		fatalx("cannot listen for agents on %s port %u",
 		    C.conf->agent_addr, (unsigned)C.conf->agent_port);
+	if (ctrl_broker_start(C.base, C.db, C.conf) == -1)
+		fatalx("cannot listen for logins on %s port %u",
+		    C.conf->broker_addr, (unsigned)C.conf->broker_port);
 }
 
 static void
@@ -150,6 +156,7 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(C.base);
 
+	ctrl_broker_stop("stopping");
 	ctrl_agent_stop("stopping");
 	db_close(C.db);
 	ctrl_leader_free(C.leader);	/* frees the lock at once */

@@ -28,6 +28,7 @@
 #include "ctrl_conf.h"
 #include "agent_fake.h"
 #include "db.h"
+#include "pg_check.h"
 #include "run_loop.h"
 
 static const char *conninfo, *pki;
@@ -47,15 +48,6 @@ struct fake {
 	struct agent_op	 last_op;
 	struct timespec	 t_connected, t_welcomed;
 };
-
-static double
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static char *
 file(const char *name, const char *ext)
@@ -200,17 +192,6 @@ wait_sql(const char *sql, const char *want, int ms)
 	}
 }
 
-static void
-exec_ok(const char *sql)
-{
-	PGresult *r = PQexec(pg, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
-}
-
 static int
 setup(void **state)
 {
@@ -220,10 +201,13 @@ setup(void **state)
 	assert_non_null(base = event_base_new());
 	assert_non_null(pg = PQconnectdb(conninfo));
 	assert_int_equal(PQstatus(pg), CONNECTION_OK);
-	exec_ok("INSERT INTO templates (name, memory_mib) VALUES ('desk', 2048)");
-	exec_ok("INSERT INTO pools (name, template_id, size) VALUES ('lab', 1, 4)");
-	exec_ok("INSERT INTO vms (name, kind, template_id, pool_id, memory_mib) "
-	    "VALUES ('lab-01', 'cvm', 1, 1, 2048), ('lab-02', 'cvm', 1, 1, 2048)");
+	pg_exec_ok(pg, "INSERT INTO templates (name, memory_mib) "
+	    "VALUES ('desk', 2048)");
+	pg_exec_ok(pg, "INSERT INTO pools (name, template_id, size) "
+	    "VALUES ('lab', 1, 4)");
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, template_id, pool_id, "
+	    "memory_mib) VALUES ('lab-01', 'cvm', 1, 1, 2048), "
+	    "('lab-02', 'cvm', 1, 1, 2048)");
 	snprintf(text, sizeof(text), "agent listen 127.0.0.1\n"
 	    "ca-file \"%s\"\ncert-file \"%s\"\nkey-file \"%s\"\n",
 	    file("ca", "pem"), file("controller", "pem"),
@@ -498,7 +482,7 @@ static void
 test_sweep(void **state)
 {
 	(void)state;
-	exec_ok("INSERT INTO hosts (name, address, state, cpus, memory_mib, "
+	pg_exec_ok(pg, "INSERT INTO hosts (name, address, state, cpus, memory_mib, "
 	    "last_seen) VALUES ('ghost', '10.0.0.9', 'up', 4, 4096, "
 	    "now() - interval '1 hour')");
 	conf->host_timeout = 1;

@@ -77,12 +77,7 @@ error_reply(enum broker_error code, const char *text, unsigned retry,
 {
 	struct broker_reply r;
 
-	memset(&r, 0, sizeof(r));
-	r.type = BROKER_R_ERROR;
-	r.code = code;
-	snprintf(r.message, sizeof(r.message), "%s", text);
-	r.retry_after = retry;
-	r.reason = reason;
+	broker_reply_error(&r, code, text, retry, reason);
 	return r;
 }
 

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_broker.c — the broker service of the active controller
+ * (ctrl_broker.h, xvds-broker(7)): thin clients' TLS connections, one
+ * request line at a time, answered from PostgreSQL.
+ *
+ * A connection reads nothing more while its request is in the database's
+ * queue, so each has at most one request under way.  A request outlives
+ * its connection (the database answers later): a connection that ends
+ * first leaves its request orphaned, and the answer is dropped.
+ *
+ * The controller's work connection runs one query at a time, in order,
+ * shared with the agents; a BEGIN ... COMMIT spread over several queued
+ * queries would interleave with theirs.  So each step that must be atomic
+ * is one statement: the CVM is picked with FOR UPDATE SKIP LOCKED, marked
+ * running, the session opened and the events written by one statement
+ * with data-modifying CTEs, which is one transaction.  The row lock and
+ * sessions_one_open_per_vm keep two controllers (a failover's overlap)
+ * from handing out one VM twice.
+ */
+#include <config.h>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+
+#include "broker_msg.h"
+#include "credential.h"
+#include "ctrl_agent.h"
+#include "ctrl_broker.h"
+#include "ctrl_conf.h"
+#include "db.h"
+#include "log.h"
+#include "passwd.h"
+#include "ratelimit.h"
+
+struct bconn;
+
+struct breq {
+	struct bconn	*conn;		/* NULL: orphaned, answer dropped */
+	struct broker_request r;
+	char		 addr[RATELIMIT_KEY_MAX + 1];	/* the rate limit's key */
+	char		 peer[INET6_ADDRSTRLEN + 8];	/* for the events */
+	int64_t		 user_id;
+	char		 pool[BROKER_POOL_MAX + 1];
+	struct credential cred;
+	char		 token[CREDENTIAL_TOKEN_LEN + 1];
+};
+
+struct bconn {
+	struct bufferevent *bev;
+	struct breq	*req;		/* under way, or NULL */
+	char		 addr[RATELIMIT_KEY_MAX + 1];
+	char		 peer[INET6_ADDRSTRLEN + 8];
+	int		 closing;	/* the reply is the last */
+	struct bconn	*next, *prev;
+};
+
+static struct {
+	struct event_base *base;
+	struct db	*db;
+	SSL_CTX		*ctx;
+	struct evconnlistener *listener;
+	struct ratelimit *rl;
+	struct bconn	*conns;
+	size_t		 nconns;
+	uint16_t	 port;
+} B;
+
+static void	conn_free(struct bconn *);
+static void	conn_read(struct bufferevent *, void *);
+
+static int64_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void
+req_free(struct breq *q)
+{
+	if (q == NULL)
+		return;
+	credential_wipe(&q->cred);
+	sodium_memzero(q, sizeof(*q));
+	free(q);
+}
+
+/* Sends reply on q's connection and takes the next request (or closes). */
+static void
+reply(struct breq *q, const struct broker_reply *rep)
+{
+	struct bconn *c = q->conn;
+	char	*line, err[128];
+
+	if (c == NULL) {
+		req_free(q);
+		return;
+	}
+	c->req = NULL;
+	req_free(q);
+	if ((line = broker_reply_encode(rep, err, sizeof(err))) == NULL) {
+		log_warnx("broker: %s: reply not encoded: %s", c->peer, err);
+		conn_free(c);
+		return;
+	}
+	evbuffer_add(bufferevent_get_output(c->bev), line, strlen(line));
+	evbuffer_add(bufferevent_get_output(c->bev), "\n", 1);
+	sodium_memzero(line, strlen(line));
+	free(line);
+	if (c->closing) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;		/* freed once written: conn_write */
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	/* A client may have sent its next request already. */
+	conn_read(c->bev, c);
+}
+
+static void
+reply_error(struct breq *q, enum broker_error code, const char *msg,
+    unsigned retry_after, enum broker_reason reason)
+{
+	struct broker_reply rep;
+
+	broker_reply_error(&rep, code, msg, retry_after, reason);
+	reply(q, &rep);
+}
+
+static void
+noted(PGresult *res, const char *err, void *arg)
+{
+	(void)res;
+	(void)arg;
+	if (err != NULL)
+		log_warnx("broker: event not written: %s", err);
+}
+
+/* An event of the broker's, detail a JSON object built by SQL. */
+static void
+event(const char *kind, const char *subject, const char *peer,
+    const char *what)
+{
+	static const char sql[] = "INSERT INTO events (kind, actor, subject, "
+	    "detail) VALUES ($1, 'broker', $2, jsonb_build_object('client', "
+	    "$3::text, 'why', $4::text))";
+	const char *p[4] = { kind, subject, peer, what };
+
+	if (B.db != NULL)
+		db_query(B.db, 0, noted, NULL, sql, 4, p);
+}
+
+/*
+ * login, 3: the desktop.  One statement: pick, mark, open, record.
+ */
+static const char login_sql[] =
+    "WITH pick AS (SELECT v.id, v.name, v.address FROM vms v "
+    "JOIN pools p ON p.id = v.pool_id "
+    "WHERE v.kind = 'cvm' AND v.state = 'ready' AND v.address IS NOT NULL "
+    "AND ($2 = '' OR p.name = $2) AND EXISTS (SELECT 1 FROM permissions pe "
+    "JOIN memberships m ON m.group_id = pe.group_id "
+    "WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id) "
+    "ORDER BY v.id LIMIT 1 FOR UPDATE OF v SKIP LOCKED), "
+    "mark AS (UPDATE vms SET state = 'running', changed = now() FROM pick "
+    "WHERE vms.id = pick.id RETURNING vms.id), "
+    "s AS (INSERT INTO sessions (user_id, vm_id, client, credential_digest, "
+    "token_digest, lease_until) SELECT $1::bigint, mark.id, $3, $4, $5, "
+    "now() + make_interval(secs => $6::integer) FROM mark "
+    "RETURNING id, vm_id), "
+    "ev AS (INSERT INTO events (kind, actor, subject, detail) "
+    "SELECT 'login', 'broker', $7, jsonb_build_object('session', s.id, "
+    "'vm', pick.name, 'client', $3::text) FROM s JOIN pick ON pick.id = s.vm_id) "
+    "SELECT s.id, pick.address FROM s JOIN pick ON pick.id = s.vm_id";
+
+static void
+login_done(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	struct broker_reply rep;
+	struct broker_desktop *d = &rep.desktop;
+
+	if (err != NULL) {
+		log_warnx("broker: login of %s: %s", q->r.user, err);
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		event("login-refused", q->r.user, q->peer, "pool-empty");
+		reply_error(q, BROKER_E_NO_DESKTOP, "no desktop is ready now",
+		    0, BROKER_NR_POOL_EMPTY);
+		return;
+	}
+	if (q->conn == NULL) {
+		/* Stopped while the statement ran: its lease will lapse. */
+		log_warnx("broker: session %s of %s opened for a client gone",
+		    PQgetvalue(res, 0, 0), q->r.user);
+		req_free(q);
+		return;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_DESKTOP;
+	snprintf(d->address, sizeof(d->address), "%s", PQgetvalue(res, 0, 1));
+	d->port = 3389;
+	memcpy(d->rdp_user, q->cred.user, sizeof(q->cred.user));
+	memcpy(d->rdp_password, q->cred.password, sizeof(q->cred.password));
+	snprintf(d->session, sizeof(d->session), "%s", PQgetvalue(res, 0, 0));
+	memcpy(d->token, q->token, sizeof(q->token));
+	d->lease_seconds = CTRL_BROKER_LEASE_S;
+	log_info("broker: %s from %s: session %s at %s", q->r.user, q->peer,
+	    d->session, d->address);
+	reply(q, &rep);
+	sodium_memzero(&rep, sizeof(rep));
+}
+
+static void
+login_desktop(struct breq *q)
+{
+	char	 uid[24], lease[16], cdig[CREDENTIAL_DIGEST_LEN + 1],
+		 tdig[CREDENTIAL_DIGEST_LEN + 1];
+	const char *p[7];
+
+	if (credential_new(&q->cred) == -1 || credential_token(q->token) == -1) {
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return;
+	}
+	credential_digest(CREDENTIAL_RDP, q->cred.password, cdig);
+	credential_digest(CREDENTIAL_TOKEN, q->token, tdig);
+	snprintf(uid, sizeof(uid), "%lld", (long long)q->user_id);
+	snprintf(lease, sizeof(lease), "%u", (unsigned)CTRL_BROKER_LEASE_S);
+	p[0] = uid;
+	p[1] = q->pool;
+	p[2] = q->peer;
+	p[3] = cdig;
+	p[4] = tdig;
+	p[5] = lease;
+	p[6] = q->r.user;
+	if (db_query(B.db, 0, login_done, q, login_sql, 7, p) == -1)
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+/* login, 2: the user's row; the password checked on the loop. */
+static void
+login_user(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	enum passwd_result pr;
+	char	 why[128];
+	int	 disabled;
+
+	if (err != NULL) {
+		log_warnx("broker: login of %s: %s", q->r.user, err);
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return;
+	}
+	/* Stopped meanwhile (perhaps started again): take no VM for nobody. */
+	if (q->conn == NULL || B.rl == NULL) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		req_free(q);
+		return;
+	}
+	/*
+	 * argon2id costs about 13 ms of CPU here, on the loop: acceptable
+	 * for a first slice; a worker thread will take it off the loop.
+	 */
+	if (PQntuples(res) != 1) {
+		passwd_verify_dummy(q->r.password);
+		pr = PASSWD_MISMATCH;
+		disabled = 0;
+	} else {
+		q->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		pr = passwd_verify(PQgetvalue(res, 0, 1), q->r.password, why,
+		    sizeof(why));
+		if (pr == PASSWD_BADHASH)
+			log_warnx("broker: user %s: %s", q->r.user, why);
+		disabled = PQgetvalue(res, 0, 2)[0] == 't';
+	}
+	sodium_memzero(q->r.password, sizeof(q->r.password));
+	if (pr != PASSWD_MATCH) {
+		ratelimit_failure(B.rl, q->r.user, q->addr, now_s());
+		event("login-failed", q->r.user, q->peer, "auth-failed");
+		reply_error(q, BROKER_E_AUTH_FAILED,
+		    "wrong user name or password", 0, 0);
+		return;
+	}
+	ratelimit_success(B.rl, q->r.user);
+	if (disabled) {
+		event("login-refused", q->r.user, q->peer, "disabled");
+		reply_error(q, BROKER_E_NO_DESKTOP, "the account is disabled",
+		    0, BROKER_NR_DISABLED);
+		return;
+	}
+	if (q->r.kind != VM_CVM) {
+		/* PVM logins are a later slice. */
+		event("login-refused", q->r.user, q->peer, "pvm");
+		reply_error(q, BROKER_E_NO_DESKTOP,
+		    "personal desktops are not served yet", 0,
+		    BROKER_NR_NO_CAPACITY);
+		return;
+	}
+	login_desktop(q);
+}
+
+static void
+login(struct breq *q)
+{
+	static const char sql[] = "SELECT id, pwhash, disabled FROM users "
+	    "WHERE name = $1";
+	const char *p[1] = { q->r.user };
+	unsigned wait;
+
+	if ((wait = ratelimit_check(B.rl, q->r.user, q->addr, now_s())) > 0) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		reply_error(q, BROKER_E_RATE_LIMITED,
+		    "too many failed logins; wait", wait, 0);
+		return;
+	}
+	snprintf(q->pool, sizeof(q->pool), "%s", q->r.pool);
+	if (db_query(B.db, DB_IDEMPOTENT, login_user, q, sql, 1, p) == -1)
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+/* A renew's or logout's answer: 1 if it found the session, else replied. */
+static int
+session_found(struct breq *q, PGresult *res, const char *err)
+{
+	if (err != NULL) {
+		log_warnx("broker: %s of session %s: %s",
+		    broker_request_names[q->r.type], q->r.session, err);
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return 0;
+	}
+	if (PQntuples(res) != 1) {
+		reply_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+renewed(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	struct broker_reply rep;
+
+	if (!session_found(q, res, err))
+		return;
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_RENEWED;
+	rep.lease_seconds = CTRL_BROKER_LEASE_S;
+	reply(q, &rep);
+}
+
+static void
+op_done(const char *host, const struct agent_result *res, void *arg)
+{
+	(void)arg;
+	if (!res->ok)
+		log_warnx("broker: reset on %s failed: %s", host, res->code);
+}
+
+static void
+logged_out(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	struct broker_reply rep;
+	struct agent_op op;
+
+	if (!session_found(q, res, err))
+		return;
+	/*
+	 * Reset the CVM if its host is connected, without waiting: its
+	 * state reports say how it went.  Otherwise it stays "running"
+	 * without a session, for the pool's upkeep to find.
+	 */
+	if (!PQgetisnull(res, 0, 1) && B.rl != NULL) {
+		memset(&op, 0, sizeof(op));
+		op.action = AGENT_A_RESET;
+		snprintf(op.vm, sizeof(op.vm), "%s", PQgetvalue(res, 0, 0));
+		if (ctrl_host_op(PQgetvalue(res, 0, 1), &op, 0, op_done,
+		    NULL) == -1)
+			log_info("broker: %s not reset: host %s not connected",
+			    op.vm, PQgetvalue(res, 0, 1));
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_DONE;
+	reply(q, &rep);
+}
+
+/* renew and logout: a session is ours if it is open and the token fits. */
+static void
+session_op(struct breq *q)
+{
+	static const char renew_sql[] = "UPDATE sessions SET lease_until = "
+	    "now() + make_interval(secs => $3::integer) WHERE id = $1::bigint "
+	    "AND ended IS NULL AND token_digest = $2 RETURNING id";
+	static const char logout_sql[] = "WITH s AS (UPDATE sessions SET "
+	    "ended = now(), end_reason = 'logout' WHERE id = $1::bigint AND "
+	    "ended IS NULL AND token_digest = $2 RETURNING id, vm_id, user_id), "
+	    "ev AS (INSERT INTO events (kind, actor, subject, detail) "
+	    "SELECT 'logout', 'broker', u.name, jsonb_build_object('session', "
+	    "s.id, 'vm', v.name, 'client', $3::text) FROM s "
+	    "JOIN vms v ON v.id = s.vm_id JOIN users u ON u.id = s.user_id) "
+	    "SELECT v.name, h.name FROM s JOIN vms v ON v.id = s.vm_id "
+	    "LEFT JOIN hosts h ON h.id = v.host_id";
+	char	 dig[CREDENTIAL_DIGEST_LEN + 1], lease[16];
+	const char *p[3];
+	size_t	 i, n = strlen(q->r.session);
+	int	 rc;
+
+	/* Our sessions are bigint ids: anything else is no session. */
+	for (i = 0; i < n; i++)
+		if (q->r.session[i] < '0' || q->r.session[i] > '9')
+			break;
+	if (n == 0 || n > 18 || i < n) {
+		reply_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		return;
+	}
+	credential_digest(CREDENTIAL_TOKEN, q->r.token, dig);
+	snprintf(lease, sizeof(lease), "%u", (unsigned)CTRL_BROKER_LEASE_S);
+	p[0] = q->r.session;
+	p[1] = dig;
+	if (q->r.type == BROKER_RENEW) {
+		p[2] = lease;
+		rc = db_query(B.db, DB_IDEMPOTENT, renewed, q, renew_sql, 3, p);
+	} else {
+		p[2] = q->peer;
+		rc = db_query(B.db, 0, logged_out, q, logout_sql, 3, p);
+	}
+	if (rc == -1)
+		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct bconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct breq *q;
+	struct evbuffer_ptr eol;
+	char	*line, err[BROKER_TEXT_MAX] = "no line";
+	size_t	 len;
+	int	 toolong = 0;
+
+	if (c->req != NULL || c->closing)
+		return;
+	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos == -1) {
+		if (evbuffer_get_length(in) <= BROKER_MSG_MAX)
+			return;	/* wait for the rest */
+		toolong = 1;	/* no end in sight: do not buffer more */
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		conn_free(c);
+		return;
+	}
+	q->conn = c;
+	memcpy(q->addr, c->addr, sizeof(q->addr));
+	memcpy(q->peer, c->peer, sizeof(q->peer));
+	c->req = q;
+	bufferevent_disable(bev, EV_READ);
+	if (toolong) {
+		c->closing = 1;
+		log_warnx("broker: %s: request longer than %d bytes", c->peer,
+		    BROKER_MSG_MAX);
+		reply_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
+		return;
+	}
+	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	if (line == NULL || broker_request_decode(line, len, &q->r, err,
+	    sizeof(err)) == -1) {
+		if (line != NULL)
+			sodium_memzero(line, len);
+		free(line);
+		c->closing = 1;
+		log_warnx("broker: %s: bad request: %s", c->peer, err);
+		reply_error(q, BROKER_E_BAD_REQUEST, err, 0, 0);
+		return;
+	}
+	sodium_memzero(line, len);
+	free(line);
+	if (q->r.type == BROKER_LOGIN)
+		login(q);
+	else
+		session_op(q);
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct bconn *c = arg;
+
+	if (c->closing && c->req == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_free(c);
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct bconn *c = arg;
+	unsigned long e;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & BEV_EVENT_ERROR) {
+		e = bufferevent_get_openssl_error(c->bev);
+		if (e != 0)
+			log_debug("broker: %s: TLS: %s", c->peer,
+			    ERR_reason_error_string(e));
+	}
+	conn_free(c);
+}
+
+static void
+conn_free(struct bconn *c)
+{
+	if (c->req != NULL)
+		c->req->conn = NULL;	/* the answer is dropped */
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		B.conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	B.nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct bconn *c;
+	struct timeval tv = { CTRL_BROKER_IDLE_S, 0 };
+	SSL	*ssl;
+	char	 host[INET6_ADDRSTRLEN];
+
+	(void)l;
+	(void)arg;
+	if (B.nconns >= CTRL_BROKER_CONNS_MAX || (c = calloc(1,
+	    sizeof(*c))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (ratelimit_addr_key(sa, c->addr) == -1 ||
+	    getnameinfo(sa, (socklen_t)salen, host, sizeof(host), NULL, 0,
+	    NI_NUMERICHOST) != 0) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	snprintf(c->peer, sizeof(c->peer), "%s", host);
+	/* A reply is one small write: send it now, not after a delayed ACK. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	if ((ssl = SSL_new(B.ctx)) == NULL || (c->bev =
+	    bufferevent_openssl_socket_new(B.base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		SSL_free(ssl);
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if ((c->next = B.conns) != NULL)
+		c->next->prev = c;
+	B.conns = c;
+	B.nconns++;
+}
+
+static SSL_CTX *
+tls_ctx(const struct ctrl_conf *conf)
+{
+	SSL_CTX	*ctx;
+	char	 buf[256];
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, conf->cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, conf->key_file,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+		log_warnx("broker: TLS %s: %s", conf->cert_file, buf);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* Thin clients have no certificates: the password is the proof. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	return ctx;
+}
+
+int
+ctrl_broker_start(struct event_base *base, struct db *db,
+    const struct ctrl_conf *conf)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char	 portstr[8];
+	int	 rc;
+
+	if (B.listener != NULL)
+		return 0;
+	memset(&B, 0, sizeof(B));
+	B.base = base;
+	B.db = db;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)conf->broker_port);
+	if ((rc = getaddrinfo(conf->broker_addr, portstr, &hints, &ai)) != 0) {
+		log_warnx("broker: listen address %s: %s", conf->broker_addr,
+		    gai_strerror(rc));
+		goto fail;
+	}
+	if ((B.rl = ratelimit_new(&ratelimit_user_defaults,
+	    &ratelimit_addr_defaults)) == NULL || (B.ctx = tls_ctx(conf)) == NULL)
+		goto fail;
+	if ((B.listener = evconnlistener_new_bind(base, accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    128, ai->ai_addr, (int)ai->ai_addrlen)) == NULL) {
+		log_warn("broker: listen on %s port %u", conf->broker_addr,
+		    (unsigned)conf->broker_port);
+		goto fail;
+	}
+	if (getsockname(evconnlistener_get_fd(B.listener),
+	    (struct sockaddr *)&ss, &sslen) == 0)
+		B.port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	freeaddrinfo(ai);
+	log_info("broker: serving logins on %s port %u", conf->broker_addr,
+	    (unsigned)B.port);
+	return 0;
+fail:
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	ctrl_broker_stop("start failed");
+	return -1;
+}
+
+void
+ctrl_broker_stop(const char *why)
+{
+	int	 was = B.listener != NULL;
+
+	while (B.conns != NULL)
+		conn_free(B.conns);
+	if (B.listener != NULL)
+		evconnlistener_free(B.listener);
+	SSL_CTX_free(B.ctx);
+	ratelimit_free(B.rl);
+	memset(&B, 0, sizeof(B));
+	if (was)
+		log_info("broker: stopped: %s", why);
+}
+
+int
+ctrl_broker_running(void)
+{
+	return B.listener != NULL;
+}
+
+uint16_t
+ctrl_broker_port(void)
+{
+	return B.port;
+}

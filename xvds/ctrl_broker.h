@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_broker.h — the controller's broker service (xvds-broker(7)): the
+ * TLS listener thin clients log in at, with a server certificate only,
+ * and the login, renew and logout requests answered from the database.
+ *
+ * One per controller, and only while it is active, like the agents'
+ * listener: ctrl_broker_start when it takes the lead, ctrl_broker_stop
+ * when it loses it.
+ */
+#ifndef XVDS_CTRL_BROKER_H
+#define XVDS_CTRL_BROKER_H
+
+#include <stdint.h>
+
+struct event_base;
+struct db;
+struct ctrl_conf;
+
+#define CTRL_BROKER_LEASE_S	120	/* a session's lease, renewed */
+#define CTRL_BROKER_IDLE_S	30	/* a connection silent this long ends */
+#define CTRL_BROKER_CONNS_MAX	4096
+
+/*
+ * Opens the listener of conf (broker listen, cert-file, key-file) and
+ * answers through db, which must outlive the broker.  -1, logged.
+ */
+int	ctrl_broker_start(struct event_base *, struct db *,
+	    const struct ctrl_conf *);
+/*
+ * Closes the listener and every connection; answers still awaited from
+ * the database are dropped unsent.  Safe when not started.
+ */
+void	ctrl_broker_stop(const char *why);
+int	ctrl_broker_running(void);
+/* The port listened on (the configured one, or the one chosen for 0). */
+uint16_t ctrl_broker_port(void);
+
+#endif
