@@ -418,51 +418,48 @@ test_cvm_lifecycle(void **state)
 	assert_true(has_clean("lab-01"));
 }
 
+/*
+ * Resets lab-01 the cold way: a new domain, done only once the fresh
+ * guest reports boot, and ready with that boot.  image_dropped: its clean
+ * image failed and is gone by the time the cold boot starts.
+ */
+static void
+cold_reset(const char *boot, bool image_dropped)
+{
+	struct answer b = { false, XVDS_OK, "" };
+	uint32_t first = view("lab-01").domid;
+	char	 msg[256];
+
+	assert_int_equal(vm_request("lab-01", VM_EV_RESET, answered, &b, msg,
+	    sizeof(msg)), XVDS_OK);
+	RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
+	    view("lab-01").domid != first);
+	assert_int_equal(state_of("lab-01"), VM_S_RESETTING);
+	if (image_dropped)
+		assert_false(has_clean("lab-01"));
+	assert_false(b.done);
+	guest_boots(view("lab-01").domid, boot, "10.77.0.21");
+	RUN_UNTIL(b.done);
+	assert_int_equal(b.err, XVDS_OK);
+	assert_string_equal(view("lab-01").boot_id, boot);
+}
+
 /* Without a usable clean image a reset is cold: a fresh boot, then a new image. */
 static void
 test_cold_reset(void **state)
 {
 	char	 path[160];
-	uint32_t first;
 
 	(void)state;
 	start_pool("");
 	snprintf(path, sizeof(path), "%s/store/clean/lab-01.json", T.dir);
 	assert_int_equal(unlink(path), 0);
-	first = view("lab-01").domid;
-	{
-		struct answer b = { false, XVDS_OK, "" };
-		char	 msg[256];
-
-		assert_int_equal(vm_request("lab-01", VM_EV_RESET, answered, &b,
-		    msg, sizeof(msg)), XVDS_OK);
-		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
-		    view("lab-01").domid != first);
-		assert_int_equal(state_of("lab-01"), VM_S_RESETTING);
-		assert_false(b.done);
-		/* Done once the fresh guest reports its boot. */
-		guest_boots(view("lab-01").domid, BOOT_C, "10.77.0.21");
-		RUN_UNTIL(b.done);
-		assert_int_equal(b.err, XVDS_OK);
-	}
-	assert_string_equal(view("lab-01").boot_id, BOOT_C);
+	cold_reset(BOOT_C, false);
 	RUN_UNTIL(has_clean("lab-01") && state_of("lab-01") == VM_S_READY);
 
 	/* A clean image that fails to restore: dropped, and the reset is cold. */
-	first = view("lab-01").domid;
 	hv_sim_fail_next(T.hv, HV_SIM_OP_RESTORE, HV_FAILED);
-	{
-		struct answer b = { false, XVDS_OK, "" };
-		char	 msg[256];
-
-		assert_int_equal(vm_request("lab-01", VM_EV_RESET, answered, &b,
-		    msg, sizeof(msg)), XVDS_OK);
-		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
-		    view("lab-01").domid != first && !has_clean("lab-01"));
-		guest_boots(view("lab-01").domid, BOOT_A, "10.77.0.21");
-		RUN_UNTIL(b.done);
-		assert_int_equal(b.err, XVDS_OK);
-	}
+	cold_reset(BOOT_A, true);
 	RUN_UNTIL(has_clean("lab-01") && state_of("lab-01") == VM_S_READY);
 
 	/* A template that changed: the old image is not used. */
@@ -471,20 +468,7 @@ test_cold_reset(void **state)
 	write_conf("");
 	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
 	RUN_UNTIL(state_of("lab-01") == VM_S_READY);
-	first = view("lab-01").domid;
-	{
-		struct answer b = { false, XVDS_OK, "" };
-		char	 msg[256];
-
-		assert_int_equal(vm_request("lab-01", VM_EV_RESET, answered, &b,
-		    msg, sizeof(msg)), XVDS_OK);
-		RUN_UNTIL(view("lab-01").domid != XVDSD_NODOMAIN &&
-		    view("lab-01").domid != first);
-		assert_int_equal(state_of("lab-01"), VM_S_RESETTING);
-		guest_boots(view("lab-01").domid, BOOT_B, "10.77.0.21");
-		RUN_UNTIL(b.done);
-	}
-	assert_string_equal(view("lab-01").boot_id, BOOT_B);
+	cold_reset(BOOT_B, false);
 }
 
 /* A clean image whose save fails: none, and the CVM goes on ready. */
