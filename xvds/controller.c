@@ -17,6 +17,7 @@
 
 #include "ctrl_agent.h"
 #include "ctrl_broker.h"
+#include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "ctrl_leader.h"
 #include "daemon.h"
@@ -54,6 +55,7 @@ on_leader(int active, const char *why, void *arg)
 		/* Another controller may be active already: stop acting. */
 		ctrl_broker_stop(why);
 		ctrl_agent_stop(why);
+		ctrl_cluster_stop();
 		db_close(C.db);
 		C.db = NULL;
 		return;
@@ -68,6 +70,7 @@ on_leader(int active, const char *why, void *arg)
 	p[0] = host;
 	p[1] = pid;
 	db_query(C.db, 0, noted, NULL, event_sql, 2, p);
+	ctrl_cluster_start(C.db, &C.conf->policy);
 	/* Holding the lock without serving would leave the hosts orphaned:
 	 * exit, which frees the lock for a standby (systemd restarts us). */
 	if (ctrl_agent_start(C.base, C.db, C.conf) == -1)
@@ -158,6 +161,7 @@ main(int argc, char *argv[])
 
 	ctrl_broker_stop("stopping");
 	ctrl_agent_stop("stopping");
+	ctrl_cluster_stop();
 	db_close(C.db);
 	ctrl_leader_free(C.leader);	/* frees the lock at once */
 	daemon_signals_free(sigs);

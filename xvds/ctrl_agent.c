@@ -28,6 +28,7 @@
 
 #include "agent_tls.h"
 #include "ctrl_agent.h"
+#include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "db.h"
 #include "log.h"
@@ -358,6 +359,7 @@ on_sample(struct ahost *h, const struct agent_sample *s)
 	h->figures.nvms = 0;
 	h->figures.vms = NULL;
 	h->have_figures = true;
+	ctrl_cluster_sample(h->name, s);
 	query(h, NULL, seen_sql, 1, p);
 }
 
@@ -512,6 +514,7 @@ srv_closed(struct agent_conn *c, const char *why, void *arg)
 		p[1] = h->tag;
 		p[2] = why != NULL ? why : "connection closed";
 		query(h, NULL, down_sql, 3, p);
+		ctrl_cluster_gone(h->name);
 	}
 	ahost_put(h);
 }

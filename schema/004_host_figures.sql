@@ -1,0 +1,15 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
+-- 004: each host's latest figures, as its agent samples them
+-- (xvds-agent(7)) and the controller's live cluster (ctrl_cluster.c)
+-- sees them: the operator's host list of seed 004 (RVM, TCPU, FCPU,
+-- ACPU, TMEM, FMEM) and the windowed load the policy acts on.  NULL until
+-- the host's first sample; overwritten by every sample.
+ALTER TABLE hosts
+	ADD COLUMN rvm		integer CHECK (rvm >= 0),
+	ADD COLUMN tcpu		integer CHECK (tcpu >= 0),
+	ADD COLUMN fcpu		integer CHECK (fcpu >= 0),
+	ADD COLUMN acpu		integer CHECK (acpu >= 0),
+	ADD COLUMN tmem_mib	bigint CHECK (tmem_mib >= 0),
+	ADD COLUMN fmem_mib	bigint CHECK (fmem_mib >= 0),
+	ADD COLUMN load		real CHECK (load >= 0 AND load <= 100),
+	ADD COLUMN sampled	timestamptz;
