@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "agent_msg.h"
 
@@ -51,6 +52,7 @@ const char *const agent_action_names[] = {
 	[AGENT_A_MIGRATE] = "migrate",
 	[AGENT_A_SET] = "set",
 	[AGENT_A_DEFINE] = "define",
+	[AGENT_A_CREDENTIAL] = "credential",
 };
 _Static_assert(sizeof(agent_action_names) / sizeof(agent_action_names[0]) ==
     AGENT_A__COUNT, "agent_action_names must name every action");
@@ -269,7 +271,7 @@ static int
 decode_args(json_t *args, struct agent_op *o, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	const char *host, *tmpl, *kind;
+	const char *host, *tmpl, *kind, *user, *pass;
 	json_int_t vcpus = 0, mib = 0;
 	int	 live, k;
 
@@ -309,6 +311,19 @@ decode_args(json_t *args, struct agent_op *o, char *err, size_t errlen)
 			return fail(err, errlen, "op define: no kind %s", kind);
 		snprintf(o->template, sizeof(o->template), "%s", tmpl);
 		o->kind = (enum vm_kind)k;
+		return 0;
+	case AGENT_A_CREDENTIAL:
+		/* Nothing of the password goes into err. */
+		if (json_unpack_ex(args, &jerr, JSON_STRICT, "{s:s, s:s}", "user",
+		    &user, "password", &pass) == -1)
+			return fail(err, errlen, "op credential: needs exactly a "
+			    "user and a password, as strings");
+		if (!credential_user_ok(user))
+			return fail(err, errlen, "op credential: bad user");
+		if (!credential_password_ok(pass))
+			return fail(err, errlen, "op credential: bad password");
+		memcpy(o->user, user, sizeof(o->user));
+		memcpy(o->password, pass, sizeof(o->password));
 		return 0;
 	default:
 		if (!json_is_object(args) || json_object_size(args) != 0)
@@ -395,6 +410,21 @@ decode_seq(json_t *j, const char *name, int64_t *seq, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A credential op's password, where jansson keeps it: zeroed before the
+ * tree is freed.  (jansson's own intermediate buffers are beyond reach.)
+ */
+static void
+wipe_secrets(json_t *j)
+{
+	json_t	*p;
+
+	if (json_is_object(j) && (p = json_object_get(j, "args")) != NULL &&
+	    json_is_object(p) && (p = json_object_get(p, "password")) != NULL &&
+	    json_is_string(p))
+		sodium_memzero((char *)json_string_value(p), json_string_length(p));
+}
+
 /* jansson quotes the input near an error: keep the log to printable bytes. */
 static void
 printable(char *s)
@@ -470,6 +500,7 @@ agent_msg_decode(const char *line, size_t len, struct agent_msg *m,
 				break;
 			}
 	}
+	wipe_secrets(j);
 	json_decref(j);
 	if (rc == -1) {
 		agent_msg_clear(m);
@@ -483,7 +514,8 @@ agent_msg_clear(struct agent_msg *m)
 {
 	if (m->type == AGENT_M_SAMPLE)
 		free(m->u.sample.vms);
-	memset(m, 0, sizeof(*m));
+	/* Not a memset the compiler may drop: an op may hold a password. */
+	sodium_memzero(m, sizeof(*m));
 }
 
 static json_t *
@@ -506,6 +538,9 @@ encode_args(const struct agent_op *o)
 	case AGENT_A_DEFINE:
 		return json_pack("{s:s, s:s}", "template", o->template, "kind",
 		    o->kind <= VM_PVM ? vm_kind_names[o->kind] : "");
+	case AGENT_A_CREDENTIAL:
+		return json_pack("{s:s, s:s}", "user", o->user, "password",
+		    o->password);
 	default:
 		return json_object();
 	}
@@ -602,12 +637,14 @@ agent_msg_encode(const struct agent_msg *m, char *err, size_t errlen)
 		return NULL;
 	}
 	s = json_dumps(j, JSON_COMPACT);
+	wipe_secrets(j);
 	json_decref(j);
 	if (s == NULL) {
 		fail(err, errlen, "%s: cannot encode", name);
 		return NULL;
 	}
 	if (agent_msg_decode(s, strlen(s), &check, NULL, err, errlen) == -1) {
+		sodium_memzero(s, strlen(s));
 		free(s);
 		return NULL;
 	}
@@ -659,7 +696,9 @@ agent_msg_equal(const struct agent_msg *a, const struct agent_msg *b)
 		    p->action == q->action && strcmp(p->host, q->host) == 0 &&
 		    p->live == q->live && p->vcpus == q->vcpus &&
 		    p->memory_mib == q->memory_mib &&
-		    strcmp(p->template, q->template) == 0 && p->kind == q->kind;
+		    strcmp(p->template, q->template) == 0 && p->kind == q->kind &&
+		    strcmp(p->user, q->user) == 0 &&
+		    strcmp(p->password, q->password) == 0;
 	case AGENT_M_RESULT:
 		return a->u.result.id == b->u.result.id &&
 		    a->u.result.ok == b->u.result.ok &&

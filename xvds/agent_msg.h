@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "credential.h"
 #include "template.h"
 #include "vm_fsm.h"
 
@@ -57,6 +58,7 @@ enum agent_action {
 	AGENT_A_MIGRATE,	/* args: host, live */
 	AGENT_A_SET,		/* args: vcpus and/or memory_mib */
 	AGENT_A_DEFINE,		/* args: template, kind */
+	AGENT_A_CREDENTIAL,	/* args: user, password (into the guest) */
 	AGENT_A__COUNT,
 };
 
@@ -111,6 +113,8 @@ struct agent_op {
 	uint64_t	 memory_mib;			/* set: 0 unchanged */
 	char		 template[AGENT_TMPL_MAX + 1];	/* define */
 	enum vm_kind	 kind;				/* define */
+	char		 user[CREDENTIAL_USER_LEN + 1];		/* credential */
+	char		 password[CREDENTIAL_PASSWORD_LEN + 1];	/* credential */
 };
 
 struct agent_result {
@@ -146,9 +150,12 @@ int	agent_msg_decode(const char *line, size_t len, struct agent_msg *,
 /*
  * Encodes a message as one line, newline not included (malloc'd).  What
  * it would not decode itself it refuses: NULL with the reason in err.
+ * A credential op's line holds the password: wipe it (sodium_memzero)
+ * before freeing it.  The codec wipes its own copies (the JSON trees),
+ * and agent_msg_clear the message.
  */
 char	*agent_msg_encode(const struct agent_msg *, char *err, size_t errlen);
-void	 agent_msg_clear(struct agent_msg *);
+void	 agent_msg_clear(struct agent_msg *);	/* wipes too */
 bool	 agent_msg_equal(const struct agent_msg *, const struct agent_msg *);
 
 /* Names' rules (template.h), for the transport's check of a CN. */

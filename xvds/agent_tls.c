@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sodium.h>
 
 #include "agent_tls.h"
 #include "log.h"
@@ -358,6 +359,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	unsigned char *line;
 	unsigned version;
 	size_t	 len, n;
+	int	 rc;
 
 	if (c->closing)
 		return;		/* queued before it closed */
@@ -380,8 +382,11 @@ conn_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 		version = AGENT_PROTO_VERSION;
-		if (agent_msg_decode((const char *)line, (size_t)eol.pos, &m,
-		    &version, err, sizeof(err)) == -1) {
+		rc = agent_msg_decode((const char *)line, (size_t)eol.pos, &m,
+		    &version, err, sizeof(err));
+		/* An op may carry a password: not left in freed memory. */
+		sodium_memzero(line, (size_t)eol.pos);
+		if (rc == -1) {
 			/* A server says why it refuses another version's hello. */
 			if (version != AGENT_PROTO_VERSION && c->cli == NULL) {
 				refuse_version(c, version);
@@ -540,6 +545,7 @@ agent_conn_send(struct agent_conn *c, const struct agent_msg *m)
 		return -1;
 	}
 	rc = evbuffer_add_printf(out, "%s\n", s) < 0 ? -1 : 0;
+	sodium_memzero(s, strlen(s));
 	free(s);
 	return rc;
 }

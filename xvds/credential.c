@@ -74,6 +74,29 @@ credential_wipe(struct credential *c)
 	sodium_memzero(c->password, sizeof(c->password));
 }
 
+/* n characters, each in alphabet; no NUL before the end. */
+static bool
+shape_ok(const char *s, size_t n, const char *alphabet)
+{
+	return strnlen(s, n + 1) == n && strspn(s, alphabet) == n;
+}
+
+bool
+credential_user_ok(const char *s)
+{
+	size_t	 pre = strlen(CREDENTIAL_USER_PREFIX);
+
+	return s != NULL && strncmp(s, CREDENTIAL_USER_PREFIX, pre) == 0 &&
+	    shape_ok(s + pre, CREDENTIAL_USER_LEN - pre, user_alphabet);
+}
+
+bool
+credential_password_ok(const char *s)
+{
+	return s != NULL &&
+	    shape_ok(s, CREDENTIAL_PASSWORD_LEN, secret_alphabet);
+}
+
 int
 credential_token(char token[CREDENTIAL_TOKEN_LEN + 1])
 {

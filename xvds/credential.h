@@ -48,6 +48,14 @@ enum credential_kind {
 int	credential_new(struct credential *);
 /* Forgets the password. */
 void	credential_wipe(struct credential *);
+/*
+ * Whether a string is of a credential's shape: the length and the
+ * alphabet above (the password's character classes are not required, so
+ * that an operator may set one by hand).  For what crosses a trust
+ * boundary: the agent channel, the control socket, xenstore.
+ */
+bool	credential_user_ok(const char *);
+bool	credential_password_ok(const char *);
 /* A new session token; -1 only if libsodium cannot start. */
 int	credential_token(char token[CREDENTIAL_TOKEN_LEN + 1]);
 

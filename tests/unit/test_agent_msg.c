@@ -128,6 +128,14 @@ test_round_trips(void **state)
 	m.u.op.kind = VM_PVM;
 	round_trip(&m, "{\"msg\":\"op\",\"id\":42,\"vm\":\"lab-01\",\"action\":"
 	    "\"define\",\"args\":{\"template\":\"pvm-desk\",\"kind\":\"pvm\"}}");
+	memset(&m.u.op.template, 0, sizeof(m.u.op.template));
+	m.u.op.kind = 0;
+	m.u.op.action = AGENT_A_CREDENTIAL;
+	memcpy(m.u.op.user, "xvds-abcdefgh", CREDENTIAL_USER_LEN + 1);
+	memcpy(m.u.op.password, "ABCDEFGHJKLMNPQRSTUVWX2", CREDENTIAL_PASSWORD_LEN + 1);
+	round_trip(&m, "{\"msg\":\"op\",\"id\":42,\"vm\":\"lab-01\",\"action\":"
+	    "\"credential\",\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}}");
 
 	memset(&m, 0, sizeof(m));
 	m.type = AGENT_M_RESULT;
@@ -226,6 +234,28 @@ static const char *const bad_lines[] = {
 	    "{\"template\":\"9lives\",\"kind\":\"cvm\"}}",
 	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"define\",\"args\":"
 	    "{\"template\":\"desk\",\"kind\":\"xvm\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{\"user\":\"xvds-abcdefgh\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{\"user\":\"root\",\"password\":\"ABCDEFGHJKLMNPQRSTUVWX2\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":\"short2\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX:\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVW\\u0000X\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":1}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
+	    "\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\",\"shell\":\"/bin/sh\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"start\","
+	    "\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}}",
 	"{\"msg\":\"result\",\"id\":1,\"ok\":false}",
 	"{\"msg\":\"result\",\"id\":1,\"ok\":true,\"error\":\"\",\"message\":\"\"}",
 	"{\"msg\":\"result\",\"id\":1,\"ok\":true,\"error\":\"busy\","
@@ -282,6 +312,52 @@ test_version(void **state)
 	assert_int_equal(agent_msg_decode(l, strlen(l), &m, &v, err, sizeof(err)),
 	    -1);
 	assert_int_equal(v, AGENT_PROTO_VERSION);
+}
+
+/*
+ * A credential op's refusals never quote the password (the reason is
+ * logged); the encoder refuses a bad one; clearing wipes it.
+ */
+static void
+test_credential_secret(void **state)
+{
+	const char *l = "{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":"
+	    "\"credential\",\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"SECRETSECRETSECRETSECR!\"}}";
+	const char *l2 = "{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":"
+	    "\"credential\",\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"SECRETSECRETSECRETSECRE\",\"x\":1}}";
+	struct agent_msg m;
+	char	 err[256], *s;
+	size_t	 i;
+
+	(void)state;
+	assert_int_equal(agent_msg_decode(l, strlen(l), &m, NULL, err,
+	    sizeof(err)), -1);
+	assert_null(strstr(err, "SECRET"));
+	assert_non_null(strstr(err, "password"));
+	assert_int_equal(agent_msg_decode(l2, strlen(l2), &m, NULL, err,
+	    sizeof(err)), -1);
+	assert_null(strstr(err, "SECRET"));
+
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_OP;
+	m.u.op.id = 7;
+	snprintf(m.u.op.vm, sizeof(m.u.op.vm), "a");
+	m.u.op.action = AGENT_A_CREDENTIAL;
+	memcpy(m.u.op.user, "xvds-abcdefgh", CREDENTIAL_USER_LEN + 1);
+	memcpy(m.u.op.password, "SECRETSECRETSECRETSEC:E", CREDENTIAL_PASSWORD_LEN + 1);
+	assert_null(agent_msg_encode(&m, err, sizeof(err)));
+	assert_null(strstr(err, "SECRET"));
+	m.u.op.user[0] = '\0';
+	memcpy(m.u.op.password, "SECRETSECRETSECRETSECRE", CREDENTIAL_PASSWORD_LEN + 1);
+	assert_null(agent_msg_encode(&m, err, sizeof(err)));
+	memcpy(m.u.op.user, "xvds-abcdefgh", CREDENTIAL_USER_LEN + 1);
+	assert_non_null(s = agent_msg_encode(&m, err, sizeof(err)));
+	free(s);
+	agent_msg_clear(&m);
+	for (i = 0; i < sizeof(m.u.op.password); i++)
+		assert_int_equal(m.u.op.password[i], 0);
 }
 
 /* What would not decode is not sent. */
@@ -363,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_credential_secret),
 		cmocka_unit_test(test_limits),
 	};
 

@@ -111,6 +111,47 @@ test_digest(void **state)
 	    "c6f8db4a147c8df523e3e26fd34eabb3");
 }
 
+/* What the agent channel, the control socket and xenstore carry. */
+static void
+test_validators(void **state)
+{
+	static const char *const bad_users[] = {
+		"", "xvds-", "xvds-abcdefg", "xvds-abcdefghj", "XVDS-abcdefgh",
+		"xvds-abcdefgi", "xvds-abcdefgl", "xvds-abcdefg0", "xvds-abcdefg1",
+		"xvds-abcdefgA", "xvds-abcdef h", "xvds-abcdefg:", "xvds_abcdefgh",
+		"root", "xvds-abcdefg\n", "yvds-abcdefgh",
+	};
+	static const char *const bad_passwords[] = {
+		"", "ABCDEFGHJKLMNPQRSTUVWX", "ABCDEFGHJKLMNPQRSTUVWXYZ",
+		"ABCDEFGHJKLMNPQRSTUVWXO", "ABCDEFGHJKLMNPQRSTUVWXI",
+		"ABCDEFGHJKLMNPQRSTUVWX0", "ABCDEFGHJKLMNPQRSTUVWXl",
+		"ABCDEFGHJKLMNPQRSTUVWX:", "ABCDEFGHJKLMNPQRSTUVWX ",
+		"ABCDEFGHJKLMNPQRSTUVWX\n", "ABCDEFGHJKLMNPQRSTUVW\xc3\xa9",
+	};
+	struct credential c;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(credential_new(&c), 0);
+		assert_true(credential_user_ok(c.user));
+		assert_true(credential_password_ok(c.password));
+		/* The user is no password, nor the other way round. */
+		assert_false(credential_password_ok(c.user));
+		assert_false(credential_user_ok(c.password));
+	}
+	assert_true(credential_user_ok("xvds-abcdefgh"));
+	assert_true(credential_user_ok("xvds-23456789"));
+	assert_true(credential_password_ok("ABCDEFGHJKLMNPQRSTUVWXY"));
+	assert_true(credential_password_ok("zzzzzzzzzzzzzzzzzzzzzzz"));
+	for (i = 0; i < sizeof(bad_users) / sizeof(bad_users[0]); i++)
+		assert_false(credential_user_ok(bad_users[i]));
+	for (i = 0; i < sizeof(bad_passwords) / sizeof(bad_passwords[0]); i++)
+		assert_false(credential_password_ok(bad_passwords[i]));
+	assert_false(credential_user_ok(NULL));
+	assert_false(credential_password_ok(NULL));
+}
+
 int
 main(void)
 {
@@ -118,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_unique),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_validators),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
