@@ -3,7 +3,8 @@
  * controller.c — xvds-controller, the XVDS controller daemon: it applies
  * the database schema, competes for leadership (ctrl_leader.c) and, while
  * it is the active controller, serves the hosts' agents (ctrl_agent.c)
- * and the thin clients' logins (ctrl_broker.c).
+ * and the thin clients' logins (ctrl_broker.c, ctrl_login.c), and ends
+ * sessions and releases their desktops (ctrl_session.c).
  * See xvds-controller(8).
  */
 #include <config.h>
@@ -20,6 +21,7 @@
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "ctrl_leader.h"
+#include "ctrl_session.h"
 #include "daemon.h"
 #include "db.h"
 #include "db_schema.h"
@@ -54,6 +56,7 @@ on_leader(int active, const char *why, void *arg)
 	if (!active) {
 		/* Another controller may be active already: stop acting. */
 		ctrl_broker_stop(why);
+		ctrl_session_stop();
 		ctrl_agent_stop(why);
 		ctrl_cluster_stop();
 		db_close(C.db);
@@ -79,6 +82,8 @@ on_leader(int active, const char *why, void *arg)
 	if (ctrl_broker_start(C.base, C.db, C.conf) == -1)
 		fatalx("cannot listen for logins on %s port %u",
 		    C.conf->broker_addr, (unsigned)C.conf->broker_port);
+	if (ctrl_session_start(C.base, C.db, C.conf) == -1)
+		fatalx("cannot start the sessions' sweep");
 }
 
 static void
@@ -160,6 +165,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(C.base);
 
 	ctrl_broker_stop("stopping");
+	ctrl_session_stop();
 	ctrl_agent_stop("stopping");
 	ctrl_cluster_stop();
 	db_close(C.db);

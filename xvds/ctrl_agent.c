@@ -30,6 +30,7 @@
 #include "ctrl_agent.h"
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
+#include "ctrl_session.h"
 #include "db.h"
 #include "log.h"
 #include "vm_fsm.h"
@@ -142,7 +143,8 @@ static const char state_sql[] =
 "   'to', $2::text, 'host', $4::text, 'domid', $3::integer,"
 "   'boot_id', NULLIF($6, '')) FROM u WHERE old <> $2::vm_state"
 "  RETURNING 1)"
-" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e)";
+" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e),"
+"  (SELECT old FROM u), $1::text, $2::text";
 
 /* $1 grace seconds, $2 the hosts connected now ("{a,b}"). */
 static const char sweep_sql[] =
@@ -370,9 +372,14 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 		log_warnx("agent: %s: a VM state not recorded: %s", h->name, err);
 		return;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
 		log_warnx("agent: %s reports a VM the database does not know "
 		    "(not recorded)", h->name);
+		return;
+	}
+	ctrl_session_vm_state(PQgetvalue(res, 0, 3),
+	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 2)),
+	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 4)));
 }
 
 static void

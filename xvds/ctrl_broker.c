@@ -12,11 +12,10 @@
  * The controller's work connection runs one query at a time, in order,
  * shared with the agents; a BEGIN ... COMMIT spread over several queued
  * queries would interleave with theirs.  So each step that must be atomic
- * is one statement: the CVM is picked with FOR UPDATE SKIP LOCKED, marked
- * running, the session opened and the events written by one statement
- * with data-modifying CTEs, which is one transaction.  The row lock and
- * sessions_one_open_per_vm keep two controllers (a failover's overlap)
- * from handing out one VM twice.
+ * is one statement, with data-modifying CTEs, which is one transaction.
+ *
+ * Logins are ctrl_login.c's; renew and logout are here.  A logout only
+ * ends the session: the session module (ctrl_session.c) releases its VM.
  */
 #include <config.h>
 
@@ -42,26 +41,12 @@
 
 #include "broker_msg.h"
 #include "credential.h"
-#include "ctrl_agent.h"
 #include "ctrl_broker.h"
+#include "ctrl_broker_priv.h"
 #include "ctrl_conf.h"
 #include "db.h"
 #include "log.h"
-#include "passwd.h"
 #include "ratelimit.h"
-
-struct bconn;
-
-struct breq {
-	struct bconn	*conn;		/* NULL: orphaned, answer dropped */
-	struct broker_request r;
-	char		 addr[RATELIMIT_KEY_MAX + 1];	/* the rate limit's key */
-	char		 peer[INET6_ADDRSTRLEN + 8];	/* for the events */
-	int64_t		 user_id;
-	char		 pool[BROKER_POOL_MAX + 1];
-	struct credential cred;
-	char		 token[CREDENTIAL_TOKEN_LEN + 1];
-};
 
 struct bconn {
 	struct bufferevent *bev;
@@ -81,6 +66,7 @@ static struct {
 	struct bconn	*conns;
 	size_t		 nconns;
 	uint16_t	 port;
+	unsigned	 lease_s;
 } B;
 
 static void	conn_free(struct bconn *);
@@ -95,29 +81,31 @@ now_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
-static void
-req_free(struct breq *q)
+void
+breq_free(struct breq *q)
 {
 	if (q == NULL)
 		return;
+	if (q->timer != NULL)
+		event_free(q->timer);
 	credential_wipe(&q->cred);
 	sodium_memzero(q, sizeof(*q));
 	free(q);
 }
 
 /* Sends reply on q's connection and takes the next request (or closes). */
-static void
-reply(struct breq *q, const struct broker_reply *rep)
+void
+breq_reply(struct breq *q, const struct broker_reply *rep)
 {
 	struct bconn *c = q->conn;
 	char	*line, err[128];
 
 	if (c == NULL) {
-		req_free(q);
+		breq_free(q);
 		return;
 	}
 	c->req = NULL;
-	req_free(q);
+	breq_free(q);
 	if ((line = broker_reply_encode(rep, err, sizeof(err))) == NULL) {
 		log_warnx("broker: %s: reply not encoded: %s", c->peer, err);
 		conn_free(c);
@@ -136,14 +124,14 @@ reply(struct breq *q, const struct broker_reply *rep)
 	conn_read(c->bev, c);
 }
 
-static void
-reply_error(struct breq *q, enum broker_error code, const char *msg,
+void
+breq_error(struct breq *q, enum broker_error code, const char *msg,
     unsigned retry_after, enum broker_reason reason)
 {
 	struct broker_reply rep;
 
 	broker_reply_error(&rep, code, msg, retry_after, reason);
-	reply(q, &rep);
+	breq_reply(q, &rep);
 }
 
 static void
@@ -156,8 +144,8 @@ noted(PGresult *res, const char *err, void *arg)
 }
 
 /* An event of the broker's, detail a JSON object built by SQL. */
-static void
-event(const char *kind, const char *subject, const char *peer,
+void
+broker_event(const char *kind, const char *subject, const char *peer,
     const char *what)
 {
 	static const char sql[] = "INSERT INTO events (kind, actor, subject, "
@@ -169,175 +157,6 @@ event(const char *kind, const char *subject, const char *peer,
 		db_query(B.db, 0, noted, NULL, sql, 4, p);
 }
 
-/*
- * login, 3: the desktop.  One statement: pick, mark, open, record.
- */
-static const char login_sql[] =
-    "WITH pick AS (SELECT v.id, v.name, v.address FROM vms v "
-    "JOIN pools p ON p.id = v.pool_id "
-    "WHERE v.kind = 'cvm' AND v.state = 'ready' AND v.address IS NOT NULL "
-    "AND ($2 = '' OR p.name = $2) AND EXISTS (SELECT 1 FROM permissions pe "
-    "JOIN memberships m ON m.group_id = pe.group_id "
-    "WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id) "
-    "ORDER BY v.id LIMIT 1 FOR UPDATE OF v SKIP LOCKED), "
-    "mark AS (UPDATE vms SET state = 'running', changed = now() FROM pick "
-    "WHERE vms.id = pick.id RETURNING vms.id), "
-    "s AS (INSERT INTO sessions (user_id, vm_id, client, credential_digest, "
-    "token_digest, lease_until) SELECT $1::bigint, mark.id, $3, $4, $5, "
-    "now() + make_interval(secs => $6::integer) FROM mark "
-    "RETURNING id, vm_id), "
-    "ev AS (INSERT INTO events (kind, actor, subject, detail) "
-    "SELECT 'login', 'broker', $7, jsonb_build_object('session', s.id, "
-    "'vm', pick.name, 'client', $3::text) FROM s JOIN pick ON pick.id = s.vm_id) "
-    "SELECT s.id, pick.address FROM s JOIN pick ON pick.id = s.vm_id";
-
-static void
-login_done(PGresult *res, const char *err, void *arg)
-{
-	struct breq *q = arg;
-	struct broker_reply rep;
-	struct broker_desktop *d = &rep.desktop;
-
-	if (err != NULL) {
-		log_warnx("broker: login of %s: %s", q->r.user, err);
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-		return;
-	}
-	if (PQntuples(res) != 1) {
-		event("login-refused", q->r.user, q->peer, "pool-empty");
-		reply_error(q, BROKER_E_NO_DESKTOP, "no desktop is ready now",
-		    0, BROKER_NR_POOL_EMPTY);
-		return;
-	}
-	if (q->conn == NULL) {
-		/* Stopped while the statement ran: its lease will lapse. */
-		log_warnx("broker: session %s of %s opened for a client gone",
-		    PQgetvalue(res, 0, 0), q->r.user);
-		req_free(q);
-		return;
-	}
-	memset(&rep, 0, sizeof(rep));
-	rep.type = BROKER_R_DESKTOP;
-	snprintf(d->address, sizeof(d->address), "%s", PQgetvalue(res, 0, 1));
-	d->port = 3389;
-	memcpy(d->rdp_user, q->cred.user, sizeof(q->cred.user));
-	memcpy(d->rdp_password, q->cred.password, sizeof(q->cred.password));
-	snprintf(d->session, sizeof(d->session), "%s", PQgetvalue(res, 0, 0));
-	memcpy(d->token, q->token, sizeof(q->token));
-	d->lease_seconds = CTRL_BROKER_LEASE_S;
-	log_info("broker: %s from %s: session %s at %s", q->r.user, q->peer,
-	    d->session, d->address);
-	reply(q, &rep);
-	sodium_memzero(&rep, sizeof(rep));
-}
-
-static void
-login_desktop(struct breq *q)
-{
-	char	 uid[24], lease[16], cdig[CREDENTIAL_DIGEST_LEN + 1],
-		 tdig[CREDENTIAL_DIGEST_LEN + 1];
-	const char *p[7];
-
-	if (credential_new(&q->cred) == -1 || credential_token(q->token) == -1) {
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-		return;
-	}
-	credential_digest(CREDENTIAL_RDP, q->cred.password, cdig);
-	credential_digest(CREDENTIAL_TOKEN, q->token, tdig);
-	snprintf(uid, sizeof(uid), "%lld", (long long)q->user_id);
-	snprintf(lease, sizeof(lease), "%u", (unsigned)CTRL_BROKER_LEASE_S);
-	p[0] = uid;
-	p[1] = q->pool;
-	p[2] = q->peer;
-	p[3] = cdig;
-	p[4] = tdig;
-	p[5] = lease;
-	p[6] = q->r.user;
-	if (db_query(B.db, 0, login_done, q, login_sql, 7, p) == -1)
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-}
-
-/* login, 2: the user's row; the password checked on the loop. */
-static void
-login_user(PGresult *res, const char *err, void *arg)
-{
-	struct breq *q = arg;
-	enum passwd_result pr;
-	char	 why[128];
-	int	 disabled;
-
-	if (err != NULL) {
-		log_warnx("broker: login of %s: %s", q->r.user, err);
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-		return;
-	}
-	/* Stopped meanwhile (perhaps started again): take no VM for nobody. */
-	if (q->conn == NULL || B.rl == NULL) {
-		sodium_memzero(q->r.password, sizeof(q->r.password));
-		req_free(q);
-		return;
-	}
-	/*
-	 * argon2id costs about 13 ms of CPU here, on the loop: acceptable
-	 * for a first slice; a worker thread will take it off the loop.
-	 */
-	if (PQntuples(res) != 1) {
-		passwd_verify_dummy(q->r.password);
-		pr = PASSWD_MISMATCH;
-		disabled = 0;
-	} else {
-		q->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		pr = passwd_verify(PQgetvalue(res, 0, 1), q->r.password, why,
-		    sizeof(why));
-		if (pr == PASSWD_BADHASH)
-			log_warnx("broker: user %s: %s", q->r.user, why);
-		disabled = PQgetvalue(res, 0, 2)[0] == 't';
-	}
-	sodium_memzero(q->r.password, sizeof(q->r.password));
-	if (pr != PASSWD_MATCH) {
-		ratelimit_failure(B.rl, q->r.user, q->addr, now_s());
-		event("login-failed", q->r.user, q->peer, "auth-failed");
-		reply_error(q, BROKER_E_AUTH_FAILED,
-		    "wrong user name or password", 0, 0);
-		return;
-	}
-	ratelimit_success(B.rl, q->r.user);
-	if (disabled) {
-		event("login-refused", q->r.user, q->peer, "disabled");
-		reply_error(q, BROKER_E_NO_DESKTOP, "the account is disabled",
-		    0, BROKER_NR_DISABLED);
-		return;
-	}
-	if (q->r.kind != VM_CVM) {
-		/* PVM logins are a later slice. */
-		event("login-refused", q->r.user, q->peer, "pvm");
-		reply_error(q, BROKER_E_NO_DESKTOP,
-		    "personal desktops are not served yet", 0,
-		    BROKER_NR_NO_CAPACITY);
-		return;
-	}
-	login_desktop(q);
-}
-
-static void
-login(struct breq *q)
-{
-	static const char sql[] = "SELECT id, pwhash, disabled FROM users "
-	    "WHERE name = $1";
-	const char *p[1] = { q->r.user };
-	unsigned wait;
-
-	if ((wait = ratelimit_check(B.rl, q->r.user, q->addr, now_s())) > 0) {
-		sodium_memzero(q->r.password, sizeof(q->r.password));
-		reply_error(q, BROKER_E_RATE_LIMITED,
-		    "too many failed logins; wait", wait, 0);
-		return;
-	}
-	snprintf(q->pool, sizeof(q->pool), "%s", q->r.pool);
-	if (db_query(B.db, DB_IDEMPOTENT, login_user, q, sql, 1, p) == -1)
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-}
-
 /* A renew's or logout's answer: 1 if it found the session, else replied. */
 static int
 session_found(struct breq *q, PGresult *res, const char *err)
@@ -345,11 +164,11 @@ session_found(struct breq *q, PGresult *res, const char *err)
 	if (err != NULL) {
 		log_warnx("broker: %s of session %s: %s",
 		    broker_request_names[q->r.type], q->r.session, err);
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 		return 0;
 	}
 	if (PQntuples(res) != 1) {
-		reply_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		breq_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
 		return 0;
 	}
 	return 1;
@@ -365,44 +184,25 @@ renewed(PGresult *res, const char *err, void *arg)
 		return;
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_RENEWED;
-	rep.lease_seconds = CTRL_BROKER_LEASE_S;
-	reply(q, &rep);
+	rep.lease_seconds = B.lease_s;
+	breq_reply(q, &rep);
 }
 
-static void
-op_done(const char *host, const struct agent_result *res, void *arg)
-{
-	(void)arg;
-	if (!res->ok)
-		log_warnx("broker: reset on %s failed: %s", host, res->code);
-}
-
+/*
+ * The session module releases the desktop (a CVM's reset, a PVM's
+ * shutdown) within a second; the answer need not wait for it.
+ */
 static void
 logged_out(PGresult *res, const char *err, void *arg)
 {
 	struct breq *q = arg;
 	struct broker_reply rep;
-	struct agent_op op;
 
 	if (!session_found(q, res, err))
 		return;
-	/*
-	 * Reset the CVM if its host is connected, without waiting: its
-	 * state reports say how it went.  Otherwise it stays "running"
-	 * without a session, for the pool's upkeep to find.
-	 */
-	if (!PQgetisnull(res, 0, 1) && B.rl != NULL) {
-		memset(&op, 0, sizeof(op));
-		op.action = AGENT_A_RESET;
-		snprintf(op.vm, sizeof(op.vm), "%s", PQgetvalue(res, 0, 0));
-		if (ctrl_host_op(PQgetvalue(res, 0, 1), &op, 0, op_done,
-		    NULL) == -1)
-			log_info("broker: %s not reset: host %s not connected",
-			    op.vm, PQgetvalue(res, 0, 1));
-	}
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_DONE;
-	reply(q, &rep);
+	breq_reply(q, &rep);
 }
 
 /* renew and logout: a session is ours if it is open and the token fits. */
@@ -419,8 +219,7 @@ session_op(struct breq *q)
 	    "SELECT 'logout', 'broker', u.name, jsonb_build_object('session', "
 	    "s.id, 'vm', v.name, 'client', $3::text) FROM s "
 	    "JOIN vms v ON v.id = s.vm_id JOIN users u ON u.id = s.user_id) "
-	    "SELECT v.name, h.name FROM s JOIN vms v ON v.id = s.vm_id "
-	    "LEFT JOIN hosts h ON h.id = v.host_id";
+	    "SELECT s.id FROM s";
 	char	 dig[CREDENTIAL_DIGEST_LEN + 1], lease[16];
 	const char *p[3];
 	size_t	 i, n = strlen(q->r.session);
@@ -431,11 +230,11 @@ session_op(struct breq *q)
 		if (q->r.session[i] < '0' || q->r.session[i] > '9')
 			break;
 	if (n == 0 || n > 18 || i < n) {
-		reply_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		breq_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
 		return;
 	}
 	credential_digest(CREDENTIAL_TOKEN, q->r.token, dig);
-	snprintf(lease, sizeof(lease), "%u", (unsigned)CTRL_BROKER_LEASE_S);
+	snprintf(lease, sizeof(lease), "%u", (unsigned)B.lease_s);
 	p[0] = q->r.session;
 	p[1] = dig;
 	if (q->r.type == BROKER_RENEW) {
@@ -446,7 +245,7 @@ session_op(struct breq *q)
 		rc = db_query(B.db, 0, logged_out, q, logout_sql, 3, p);
 	}
 	if (rc == -1)
-		reply_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
 static void
@@ -481,7 +280,7 @@ conn_read(struct bufferevent *bev, void *arg)
 		c->closing = 1;
 		log_warnx("broker: %s: request longer than %d bytes", c->peer,
 		    BROKER_MSG_MAX);
-		reply_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
+		breq_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
 		return;
 	}
 	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
@@ -492,13 +291,13 @@ conn_read(struct bufferevent *bev, void *arg)
 		free(line);
 		c->closing = 1;
 		log_warnx("broker: %s: bad request: %s", c->peer, err);
-		reply_error(q, BROKER_E_BAD_REQUEST, err, 0, 0);
+		breq_error(q, BROKER_E_BAD_REQUEST, err, 0, 0);
 		return;
 	}
 	sodium_memzero(line, len);
 	free(line);
 	if (q->r.type == BROKER_LOGIN)
-		login(q);
+		login_begin(q);
 	else
 		session_op(q);
 }
@@ -631,6 +430,7 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	memset(&B, 0, sizeof(B));
 	B.base = base;
 	B.db = db;
+	B.lease_s = conf->session_lease;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
@@ -692,4 +492,48 @@ uint16_t
 ctrl_broker_port(void)
 {
 	return B.port;
+}
+
+/* For ctrl_login.c (ctrl_broker_priv.h). */
+
+struct db *
+broker_db(void)
+{
+	return B.db;
+}
+
+struct event_base *
+broker_base(void)
+{
+	return B.base;
+}
+
+unsigned
+broker_lease_s(void)
+{
+	return B.lease_s;
+}
+
+int
+broker_active(void)
+{
+	return B.rl != NULL;
+}
+
+unsigned
+broker_ratelimit_check(const struct breq *q)
+{
+	return ratelimit_check(B.rl, q->r.user, q->addr, now_s());
+}
+
+void
+broker_ratelimit_failure(const struct breq *q)
+{
+	ratelimit_failure(B.rl, q->r.user, q->addr, now_s());
+}
+
+void
+broker_ratelimit_success(const struct breq *q)
+{
+	ratelimit_success(B.rl, q->r.user);
 }

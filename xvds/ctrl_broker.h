@@ -17,7 +17,6 @@ struct event_base;
 struct db;
 struct ctrl_conf;
 
-#define CTRL_BROKER_LEASE_S	120	/* a session's lease, renewed */
 #define CTRL_BROKER_IDLE_S	30	/* a connection silent this long ends */
 #define CTRL_BROKER_CONNS_MAX	4096
 

@@ -172,7 +172,8 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 
 static const char *const keywords[] = {
 	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
-	"policy", "sample-interval", "op-timeout", "host-timeout", NULL,
+	"policy", "sample-interval", "op-timeout", "host-timeout",
+	"session-lease", "session-grace", NULL,
 };
 
 static int
@@ -207,6 +208,16 @@ statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
 		return listen_stmt(p, w, n, &c->broker_addr, &c->broker_port);
 	case 6:
 		return policy_stmt(p, c, w, n);
+	case 10:
+	case 11:
+		if (n != 2)
+			return perr(p, "usage: %s SECONDS", w[0]);
+		/* A lease shorter than a client's renewal round trip is
+		 * a typing mistake; a grace of 0 ends sessions at once. */
+		if (number(p, w[0], w[1], k == 10 ? 10 : 0, 86400, &v) == -1)
+			return -1;
+		*(k == 10 ? &c->session_lease : &c->session_grace) = (unsigned)v;
+		return 0;
 	default:
 		if (n != 2)
 			return perr(p, "usage: %s SECONDS", w[0]);
@@ -244,6 +255,8 @@ defaults(void)
 	c->sample_interval = 5;
 	c->op_timeout = 120;
 	c->host_timeout = 90;
+	c->session_lease = 120;
+	c->session_grace = 120;
 	return c;
 }
 
@@ -333,6 +346,8 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	    c->policy.threshold);
 	fprintf(f, "sample-interval %u\nop-timeout %u\nhost-timeout %u\n",
 	    c->sample_interval, c->op_timeout, c->host_timeout);
+	fprintf(f, "session-lease %u\nsession-grace %u\n", c->session_lease,
+	    c->session_grace);
 	return ferror(f) ? -1 : 0;
 }
 

@@ -30,6 +30,8 @@ struct ctrl_conf {
 	unsigned	 sample_interval;	/* seconds: MIGRATE_TERM */
 	unsigned	 op_timeout;	/* seconds an op may take */
 	unsigned	 host_timeout;	/* seconds an "up" host may be silent */
+	unsigned	 session_lease;	/* seconds a session lives unrenewed */
+	unsigned	 session_grace;	/* seconds more before a lapsed one ends */
 };
 
 /* NULL with "file:line: why" in err. */

@@ -57,6 +57,11 @@ fake_result(struct agent_msg *m, int64_t id, bool ok)
 	m->type = AGENT_M_RESULT;
 	m->u.result.id = id;
 	m->u.result.ok = ok;
+	if (!ok) {
+		snprintf(m->u.result.code, sizeof(m->u.result.code), "failed");
+		snprintf(m->u.result.message, sizeof(m->u.result.message),
+		    "refused by the fake host");
+	}
 }
 
 void

@@ -20,7 +20,7 @@ void	fake_state(struct agent_msg *, const char *vm, enum vm_state,
 /* A sample of the host's figures only, taken now: CPU is half used. */
 void	fake_sample(struct agent_msg *, unsigned rvm, unsigned tcpu,
 	    uint64_t tmem_mib, uint64_t fmem_mib);
-/* An op's result (no error text), or a pong. */
+/* An op's result (a failure's code "failed"), or a pong. */
 void	fake_result(struct agent_msg *, int64_t id, bool ok);
 void	fake_pong(struct agent_msg *, int64_t seq);
 

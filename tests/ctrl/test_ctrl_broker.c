@@ -6,7 +6,8 @@
  * thread of its own; the thin clients here are plain blocking OpenSSL
  * clients that check the server's certificate against the test CA, so
  * that several can send at once.  A fake host-a (agent_fake.c) on the
- * loop receives the reset a logout sends.
+ * loop answers every op (credentials, wakes, resets), reports the woken
+ * desktops' states after its answers, and fails the op a test asks it to.
  *
  *   test_ctrl_broker CONNINFO PKI-DIR
  */
@@ -37,9 +38,12 @@
 #include "agent_fake.h"
 #include "agent_tls.h"
 #include "broker_msg.h"
+#include "credential.h"
 #include "ctrl_agent.h"
 #include "ctrl_broker.h"
+#include "ctrl_cluster.h"
 #include "ctrl_conf.h"
+#include "ctrl_session.h"
 #include "db.h"
 #include "pg_check.h"
 #include "passwd.h"
@@ -62,9 +66,17 @@ static uint16_t	 port;
  * answers every op, which the test reads from its own thread.
  */
 static struct agent_client *host_a;
+static struct agent_conn *host_conn;
 static atomic_int host_welcomed, host_ops;
+static atomic_int host_acts[AGENT_A__COUNT];	/* ops seen, by action */
+static atomic_int host_fail = -1;
+static atomic_int host_bad_credentials;	/* the action to fail, or -1 */
 static char	 host_last_vm[AGENT_VM_MAX + 1];
 static enum agent_action host_last_action;
+static char	 host_wake_addr[AGENT_ADDR_MAX + 1];	/* reported when woken */
+/* A state report the test thread asks the loop to send. */
+static char	 host_report_vm[AGENT_VM_MAX + 1];
+static atomic_int host_report = -1;	/* its state, or -1 */
 
 static void
 host_connected(struct agent_conn *c, const char *id, void *arg)
@@ -73,6 +85,7 @@ host_connected(struct agent_conn *c, const char *id, void *arg)
 
 	(void)id;
 	(void)arg;
+	host_conn = c;
 	fake_hello(&m, "host-a", 8, 16384);
 	(void)agent_conn_send(c, &m);
 }
@@ -81,17 +94,34 @@ static void
 host_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 {
 	struct agent_msg m;
+	enum agent_action a;
 
 	(void)arg;
-	if (in->type == AGENT_M_WELCOME)
+	if (in->type == AGENT_M_WELCOME) {
+		/* A sample, so that the controller may place PVMs here. */
+		fake_sample(&m, 0, 8, 16384, 12000);
+		(void)agent_conn_send(c, &m);
 		atomic_fetch_add(&host_welcomed, 1);
+	}
 	if (in->type != AGENT_M_OP)
 		return;
+	a = in->u.op.action;
 	snprintf(host_last_vm, sizeof(host_last_vm), "%s", in->u.op.vm);
-	host_last_action = in->u.op.action;
-	atomic_fetch_add(&host_ops, 1);
-	fake_result(&m, in->u.op.id, true);
+	host_last_action = a;
+	if (a == AGENT_A_CREDENTIAL && (!credential_user_ok(in->u.op.user) ||
+	    !credential_password_ok(in->u.op.password)))
+		atomic_fetch_add(&host_bad_credentials, 1);
+	fake_result(&m, in->u.op.id, (int)a != atomic_load(&host_fail));
 	(void)agent_conn_send(c, &m);
+	/* The state report of a woken desktop follows the op's result, as
+	 * it may on a real host: the broker must wait for the address. */
+	if (m.u.result.ok && (a == AGENT_A_UNPAUSE || a == AGENT_A_RESTORE ||
+	    a == AGENT_A_START)) {
+		fake_state(&m, in->u.op.vm, VM_S_READY, 7, host_wake_addr);
+		(void)agent_conn_send(c, &m);
+	}
+	atomic_fetch_add(&host_acts[a], 1);
+	atomic_fetch_add(&host_ops, 1);
 }
 
 static void
@@ -115,7 +145,14 @@ tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	struct agent_msg m;
+	int	 st;
+
 	(void)arg;
+	if ((st = atomic_exchange(&host_report, -1)) != -1 && host_conn != NULL) {
+		fake_state(&m, host_report_vm, (enum vm_state)st, 7, "");
+		(void)agent_conn_send(host_conn, &m);
+	}
 	if (atomic_load(&stopping))
 		event_base_loopbreak(base);
 }
@@ -150,15 +187,16 @@ sql1(const char *sql, const char *param)
 }
 
 /*
- * sql1 until it answers want, for at most 2 s: the broker writes its
- * refusals' events after it has answered.
+ * sql1 until it answers want, for at most 5 s: the broker writes its
+ * refusals' events after it has answered, and the session module sweeps
+ * every second.
  */
 static void
 sql1_soon(const char *sql, const char *param, const char *want)
 {
 	int	 i;
 
-	for (i = 0; i < 200 && strcmp(sql1(sql, param), want) != 0; i++)
+	for (i = 0; i < 500 && strcmp(sql1(sql, param), want) != 0; i++)
 		usleep(10000);
 	assert_string_equal(sql1(sql, param), want);
 }
@@ -258,6 +296,16 @@ login_line(const char *user, const char *password)
 }
 
 static char *
+login_kind_line(const char *user, const char *kind)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "{\"v\":1,\"msg\":\"login\",\"user\":\"%s\","
+	    "\"password\":\"%s\",\"kind\":\"%s\"}", user, PASSWORD, kind);
+	return buf;
+}
+
+static char *
 session_line(const char *msg, const char *session, const char *token)
 {
 	static char buf[512];
@@ -281,6 +329,7 @@ setup(void **state)
 {
 	struct agent_tls_conf tls;
 	char	 text[2048], err[512], path[512], hcert[512], hkey[512];
+	int	 i;
 
 	(void)state;
 	assert_non_null(base = event_base_new());
@@ -293,10 +342,23 @@ setup(void **state)
 	    "memory_mib, address) VALUES "
 	    "('lab-01', 'cvm', 'ready', 1, 1, 2048, '10.0.0.1'), "
 	    "('lab-02', 'cvm', 'ready', 1, 1, 2048, '10.0.0.2'), "
+	    "('lab-03', 'cvm', 'paused', 1, 1, 2048, '10.0.0.3'), "
+	    "('lab-04', 'cvm', 'saved', 1, 1, 2048, NULL), "
 	    "('staff-01', 'cvm', 'ready', 1, 2, 2048, '10.0.1.1')");
 	add_user("alice", PASSWORD);
 	add_user("bob", PASSWORD);
 	add_user("carol", PASSWORD);
+	add_user("frank", PASSWORD);
+	add_user("gina", PASSWORD);
+	add_user("hank", PASSWORD);
+	add_user("ivy", PASSWORD);
+	/* Personal desktops: dave's fits host-a, erin's fits nowhere. */
+	add_user("dave", PASSWORD);
+	add_user("erin", PASSWORD);
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
+	    "owner_id, memory_mib) SELECT 'pvm-' || name, 'pvm', 'inactive', 1, "
+	    "id, CASE name WHEN 'dave' THEN 2048 ELSE 1000000 END FROM users "
+	    "WHERE name IN ('dave', 'erin')");
 	/* All in "students", allowed on "lab" only: never "staff-01". */
 	pg_exec_ok(pg, "INSERT INTO groups (name) VALUES ('students')");
 	pg_exec_ok(pg, "INSERT INTO memberships SELECT u.id, g.id FROM users u, "
@@ -307,12 +369,14 @@ setup(void **state)
 	snprintf(text, sizeof(text), "broker listen 127.0.0.1\n"
 	    "agent listen 127.0.0.1\n"
 	    "ca-file \"%s/ca.pem\"\ncert-file \"%s/controller.pem\"\n"
-	    "key-file \"%s/controller.key\"\n", pki, pki, pki);
+	    "key-file \"%s/controller.key\"\n"
+	    "session-grace 1\n", pki, pki, pki);
 	if ((conf = ctrl_conf_parse(text, "test", err, sizeof(err))) == NULL)
 		fail_msg("%s", err);
 	conf->broker_port = 0;
 	conf->agent_port = 0;
 	assert_non_null(db = db_open(base, conninfo, err, sizeof(err)));
+	ctrl_cluster_start(db, &conf->policy);
 	assert_int_equal(ctrl_agent_start(base, db, conf), 0);
 	memset(&tls, 0, sizeof(tls));
 	snprintf(path, sizeof(path), "%s/ca.pem", pki);
@@ -326,12 +390,19 @@ setup(void **state)
 	assert_int_equal(ctrl_broker_start(base, db, conf), 0);
 	assert_true(ctrl_broker_running());
 	assert_true((port = ctrl_broker_port()) > 0);
+	assert_int_equal(ctrl_session_start(base, db, conf), 0);
 
 	assert_non_null(cctx = SSL_CTX_new(TLS_client_method()));
 	snprintf(path, sizeof(path), "%s/ca.pem", pki);
 	assert_int_equal(SSL_CTX_load_verify_locations(cctx, path, NULL), 1);
 	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
 	assert_int_equal(pthread_create(&loop_thread, NULL, loop_main, NULL), 0);
+	/* The CVMs live on host-a, once it is registered. */
+	for (i = 0; i < 500 && atomic_load(&host_welcomed) == 0; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&host_welcomed), 1);
+	pg_exec_ok(pg, "UPDATE vms SET host_id = (SELECT id FROM hosts WHERE "
+	    "name = 'host-a') WHERE kind = 'cvm'");
 	return 0;
 }
 
@@ -343,7 +414,9 @@ teardown(void **state)
 	pthread_join(loop_thread, NULL);
 	agent_client_free(host_a);
 	ctrl_broker_stop("test over");
+	ctrl_session_stop();
 	ctrl_agent_stop("test over");
+	ctrl_cluster_stop();
 	assert_false(ctrl_broker_running());
 	db_close(db);
 	ctrl_conf_free(conf);
@@ -382,7 +455,7 @@ test_login(void **state)
 	alice = rep.desktop;
 	assert_string_equal(alice.address, "10.0.0.1");
 	assert_int_equal(alice.port, 3389);
-	assert_int_equal(alice.lease_seconds, CTRL_BROKER_LEASE_S);
+	assert_int_equal(alice.lease_seconds, conf->session_lease);
 	assert_int_equal(strncmp(alice.rdp_user, "xvds-", 5), 0);
 	assert_true(strlen(alice.rdp_password) > 0);
 	assert_true(strlen(alice.token) > 0);
@@ -398,6 +471,10 @@ test_login(void **state)
 	assert_string_equal(sql1("SELECT (credential_digest IS NOT NULL AND "
 	    "token_digest IS NOT NULL)::text FROM sessions WHERE id = $1::bigint",
 	    alice.session), "true");
+	/* The credential went to the desktop's host before the answer. */
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_CREDENTIAL]), 1);
+	assert_int_equal(atomic_load(&host_bad_credentials), 0);
+	assert_string_equal(host_last_vm, "lab-01");
 }
 
 static void
@@ -453,7 +530,7 @@ test_renew(void **state)
 	pg_exec_ok(pg, "UPDATE sessions SET lease_until = now() + interval '10 s'");
 	ask(session_line("renew", alice.session, alice.token), &rep);
 	assert_int_equal(rep.type, BROKER_R_RENEWED);
-	assert_int_equal(rep.lease_seconds, CTRL_BROKER_LEASE_S);
+	assert_int_equal(rep.lease_seconds, conf->session_lease);
 	assert_string_equal(sql1("SELECT (lease_until > now() + "
 	    "interval '100 s')::text FROM sessions WHERE id = $1::bigint",
 	    alice.session), "true");
@@ -468,6 +545,33 @@ test_renew(void **state)
 	assert_error(&rep, BROKER_E_BAD_SESSION);
 }
 
+/*
+ * Logging in again while the session is open (a thin client restarted,
+ * or another one): the same desktop, in the same session, with a new
+ * credential and token; the old token is spent.
+ */
+static void
+test_resume(void **state)
+{
+	struct broker_reply rep;
+
+	(void)state;
+	ask(login_line("alice", PASSWORD), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.session, alice.session);
+	assert_string_equal(rep.desktop.address, alice.address);
+	assert_string_not_equal(rep.desktop.rdp_password, alice.rdp_password);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_CREDENTIAL]), 2);
+	ask(session_line("renew", alice.session, alice.token), &rep);
+	assert_error(&rep, BROKER_E_BAD_SESSION);
+	assert_string_equal(sql1("SELECT count(*) FROM events WHERE kind = "
+	    "'login' AND detail->>'resumed' = 'true'", NULL), "1");
+	ask(login_line("alice", PASSWORD), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	alice = rep.desktop;
+	assert_string_equal(sql1("SELECT count(*) FROM sessions", NULL), "1");
+}
+
 static void
 test_logout(void **state)
 {
@@ -475,28 +579,29 @@ test_logout(void **state)
 	int	 i;
 
 	(void)state;
-	/* lab-01 runs on host-a, which is connected: logout resets it. */
-	for (i = 0; i < 200 && atomic_load(&host_welcomed) == 0; i++)
-		usleep(10000);
-	assert_int_equal(atomic_load(&host_welcomed), 1);
-	pg_exec_ok(pg, "UPDATE vms SET host_id = (SELECT id FROM hosts WHERE "
-	    "name = 'host-a') WHERE name = 'lab-01'");
 	ask(session_line("logout", alice.session, alice.token), &rep);
 	assert_int_equal(rep.type, BROKER_R_DONE);
-	for (i = 0; i < 200 && atomic_load(&host_ops) == 0; i++)
+	/* The session module resets lab-01 through host-a, within seconds. */
+	for (i = 0; i < 500 && atomic_load(&host_acts[AGENT_A_RESET]) == 0; i++)
 		usleep(10000);
-	assert_int_equal(atomic_load(&host_ops), 1);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESET]), 1);
 	assert_string_equal(host_last_vm, "lab-01");
-	assert_int_equal(host_last_action, AGENT_A_RESET);
 	assert_string_equal(sql1("SELECT end_reason FROM sessions WHERE "
 	    "id = $1::bigint AND ended IS NOT NULL", alice.session), "logout");
+	sql1_soon("SELECT (released IS NOT NULL)::text FROM sessions WHERE "
+	    "id = $1::bigint", alice.session, "true");
 	assert_string_equal(sql1("SELECT count(*) FROM events WHERE kind = "
 	    "'logout' AND subject = 'alice'", NULL), "1");
+	assert_string_equal(sql1("SELECT count(*) FROM events WHERE kind = "
+	    "'vm-released' AND subject = 'lab-01'", NULL), "1");
 	/* Once: the token is spent. */
 	ask(session_line("renew", alice.session, alice.token), &rep);
 	assert_error(&rep, BROKER_E_BAD_SESSION);
 	ask(session_line("logout", alice.session, alice.token), &rep);
 	assert_error(&rep, BROKER_E_BAD_SESSION);
+	/* Released once, not at every sweep. */
+	usleep(2500000);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESET]), 1);
 }
 
 /* A login on a warm broker, its handshake timed apart. */
@@ -520,6 +625,141 @@ test_login_latency(void **state)
 	assert_string_equal(rep.desktop.address, "10.0.0.2");
 	printf("# warm login: TLS handshake %.1f ms, request to desktop "
 	    "%.1f ms\n", t1 - t0, t2 - t1);
+}
+
+/* No Ready CVM left: the Paused one is unpaused for carol. */
+static void
+test_unpause(void **state)
+{
+	struct broker_reply rep;
+
+	(void)state;
+	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.0.3");
+	ask(login_line("carol", PASSWORD), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.address, "10.0.0.3");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_UNPAUSE]), 1);
+	assert_string_equal(host_last_vm, "lab-03");
+	assert_int_equal(host_last_action, AGENT_A_CREDENTIAL);
+	assert_string_equal(sql1("SELECT detail->>'from' FROM events WHERE "
+	    "kind = 'login' AND subject = 'carol'", NULL), "paused");
+	sql1_soon("SELECT state::text FROM vms WHERE name = 'lab-03'", NULL,
+	    "ready");
+}
+
+/*
+ * Then the Saved one, restored for frank; it had no address, and its
+ * host reports one only after the restore's result: the broker waits.
+ */
+static void
+test_restore(void **state)
+{
+	struct broker_reply rep;
+
+	(void)state;
+	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.0.4");
+	ask(login_line("frank", PASSWORD), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.address, "10.0.0.4");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESTORE]), 1);
+	assert_string_equal(host_last_vm, "lab-04");
+	assert_string_equal(sql1("SELECT detail->>'from' FROM events WHERE "
+	    "kind = 'login' AND subject = 'frank'", NULL), "saved");
+}
+
+/*
+ * dave's PVM has no domain: placed on host-a (the only host with
+ * samples), defined there and started, then answered.  erin's needs more
+ * memory than any host has; ivy has none.
+ */
+static void
+test_pvm(void **state)
+{
+	struct broker_reply rep;
+
+	(void)state;
+	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.5.1");
+	ask(login_kind_line("dave", "pvm"), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.address, "10.0.5.1");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_DEFINE]), 1);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_START]), 1);
+	assert_string_equal(sql1("SELECT h.name || ' ' || v.state FROM vms v "
+	    "JOIN hosts h ON h.id = v.host_id WHERE v.name = 'pvm-dave'", NULL),
+	    "host-a ready");
+
+	ask(login_kind_line("erin", "pvm"), &rep);
+	assert_error(&rep, BROKER_E_NO_DESKTOP);
+	assert_int_equal(rep.reason, BROKER_NR_NO_CAPACITY);
+	ask(login_kind_line("ivy", "pvm"), &rep);
+	assert_error(&rep, BROKER_E_NO_DESKTOP);
+	assert_int_equal(rep.reason, BROKER_NR_NO_POOL);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_START]), 1);
+	sql1_soon("SELECT count(*) FROM events WHERE kind = 'login-refused' "
+	    "AND subject IN ('erin', 'ivy')", NULL, "2");
+}
+
+/*
+ * A guest that does not take its credential: no desktop for gina, her
+ * session ends at once and the CVM is reset before anybody gets it.
+ */
+static void
+test_credential_failed(void **state)
+{
+	struct broker_reply rep;
+	int	 resets = atomic_load(&host_acts[AGENT_A_RESET]);
+
+	(void)state;
+	pg_exec_ok(pg, "UPDATE vms SET state = 'ready' WHERE name = 'lab-01'");
+	atomic_store(&host_fail, AGENT_A_CREDENTIAL);
+	ask(login_line("gina", PASSWORD), &rep);
+	atomic_store(&host_fail, -1);
+	assert_error(&rep, BROKER_E_NO_DESKTOP);
+	assert_int_equal(rep.reason, BROKER_NR_BOOT_FAILED);
+	sql1_soon("SELECT s.end_reason || ' ' || (s.released IS NOT NULL) FROM "
+	    "sessions s JOIN users u ON u.id = s.user_id WHERE u.name = 'gina'",
+	    NULL, "credential-failed true");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESET]), resets + 1);
+}
+
+/* carol's client went away: her lease lapses, and after the grace ends. */
+static void
+test_lease_lapse(void **state)
+{
+	int	 resets = atomic_load(&host_acts[AGENT_A_RESET]);
+
+	(void)state;
+	pg_exec_ok(pg, "UPDATE sessions SET lease_until = started WHERE "
+	    "ended IS NULL AND user_id = (SELECT id FROM users WHERE name = "
+	    "'carol')");
+	sql1_soon("SELECT s.end_reason || ' ' || (s.released IS NOT NULL) FROM "
+	    "sessions s JOIN users u ON u.id = s.user_id WHERE u.name = 'carol'",
+	    NULL, "lease-lapsed true");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESET]), resets + 1);
+	assert_string_equal(host_last_vm, "lab-03");
+	assert_string_equal(sql1("SELECT count(*) FROM events WHERE kind = "
+	    "'session-end' AND subject = 'carol' AND detail->>'why' = "
+	    "'lease-lapsed'", NULL), "1");
+}
+
+/*
+ * frank's desktop is reset by its host on its own (the guest's session
+ * was over past the host's grace): his session ends, released already,
+ * and no reset is sent on top.
+ */
+static void
+test_desktop_gone(void **state)
+{
+	int	 resets = atomic_load(&host_acts[AGENT_A_RESET]);
+
+	(void)state;
+	snprintf(host_report_vm, sizeof(host_report_vm), "lab-04");
+	atomic_store(&host_report, VM_S_RESETTING);
+	sql1_soon("SELECT s.end_reason || ' ' || (s.released IS NOT NULL) FROM "
+	    "sessions s JOIN users u ON u.id = s.user_id WHERE u.name = 'frank'",
+	    NULL, "desktop-resetting true");
+	usleep(1500000);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESET]), resets);
 }
 
 static void
@@ -573,13 +813,18 @@ test_concurrent(void **state)
 	for (round = 0; round < ROUNDS; round++) {
 		pg_exec_ok(pg, "UPDATE sessions SET ended = now(), end_reason = 'test' "
 		    "WHERE ended IS NULL");
-		pg_exec_ok(pg, "UPDATE vms SET state = 'ready'");
+		pg_exec_ok(pg, "UPDATE sessions SET released = now() WHERE "
+		    "released IS NULL");
+		/* Two Ready CVMs in the lab pool; the others taken. */
+		pg_exec_ok(pg, "UPDATE vms SET state = CASE WHEN name IN "
+		    "('lab-01', 'lab-02', 'staff-01') THEN 'ready'::vm_state "
+		    "ELSE 'running' END WHERE kind = 'cvm'");
 		for (i = 0; i < 3; i++)
 			client_open(&c[i]);
 		t0 = now_ms();
 		for (i = 0; i < 3; i++)
-			client_send(&c[i], login_line(i == 1 ? "carol" : "alice",
-			    PASSWORD));
+			client_send(&c[i], login_line(i == 0 ? "alice" : i == 1 ?
+			    "carol" : "hank", PASSWORD));
 		for (i = 0; i < 3; i++)
 			assert_int_equal(client_recv(&c[i], &rep[i]), 0);
 		t0 = now_ms() - t0;
@@ -629,7 +874,7 @@ test_no_desktop(void **state)
 	struct broker_reply rep;
 
 	(void)state;
-	ask(login_line("alice", PASSWORD), &rep);
+	ask(login_line("ivy", PASSWORD), &rep);
 	assert_error(&rep, BROKER_E_NO_DESKTOP);
 	assert_int_equal(rep.reason, BROKER_NR_POOL_EMPTY);
 	assert_string_equal(sql1("SELECT state FROM vms WHERE name = "
@@ -644,8 +889,15 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_auth_failed),
 		cmocka_unit_test(test_rate_limited),
 		cmocka_unit_test(test_renew),
+		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_logout),
 		cmocka_unit_test(test_login_latency),
+		cmocka_unit_test(test_unpause),
+		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_pvm),
+		cmocka_unit_test(test_credential_failed),
+		cmocka_unit_test(test_lease_lapse),
+		cmocka_unit_test(test_desktop_gone),
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_broker_priv.h — what the broker's connections (ctrl_broker.c) and
+ * its logins (ctrl_login.c) share: a request under way and the ways to
+ * answer it.  Not for the rest of the controller.
+ */
+#ifndef XVDS_CTRL_BROKER_PRIV_H
+#define XVDS_CTRL_BROKER_PRIV_H
+
+#include <netinet/in.h>
+
+#include <stdint.h>
+
+#include "agent_msg.h"
+#include "broker_msg.h"
+#include "credential.h"
+#include "ratelimit.h"
+
+struct bconn;
+struct event;
+
+/* Where a login is, once the user is known (ctrl_login.c). */
+enum login_step {
+	LOGIN_AUTH,		/* the user's row, the password */
+	LOGIN_CLAIM,		/* a desktop being chosen and its session opened */
+	LOGIN_WAKE,		/* unpause, restore, or define and start */
+	LOGIN_ADDRESS,		/* the desktop's address awaited */
+	LOGIN_CREDENTIAL,	/* the one-time credential on its way in */
+};
+
+struct breq {
+	struct bconn	*conn;		/* NULL: orphaned, answer dropped */
+	struct broker_request r;
+	char		 addr[RATELIMIT_KEY_MAX + 1];	/* the rate limit's key */
+	char		 peer[INET6_ADDRSTRLEN + 8];	/* for the events */
+	/* login */
+	enum login_step	 step;
+	int64_t		 user_id;
+	char		 pool[BROKER_POOL_MAX + 1];
+	struct credential cred;
+	char		 token[CREDENTIAL_TOKEN_LEN + 1];
+	char		 session[24];	/* opened (or resumed) */
+	char		 vm[AGENT_VM_MAX + 1];
+	char		 host[AGENT_HOST_MAX + 1];
+	char		 template[AGENT_TMPL_MAX + 1];	/* a PVM to define */
+	char		 from[16];	/* the VM's state when claimed */
+	char		 address[BROKER_ADDRESS_MAX + 1];
+	unsigned	 polls;		/* LOGIN_ADDRESS: looks so far */
+	struct event	*timer;		/* LOGIN_ADDRESS */
+};
+
+/* ctrl_broker.c */
+struct db *broker_db(void);
+struct event_base *broker_base(void);
+unsigned broker_lease_s(void);
+int	 broker_active(void);	/* not stopped since the request came */
+/* Sends the reply and frees q; the connection takes its next request. */
+void	 breq_reply(struct breq *, const struct broker_reply *);
+void	 breq_error(struct breq *, enum broker_error, const char *msg,
+	    unsigned retry_after, enum broker_reason);
+void	 breq_free(struct breq *);
+/* An event of the broker's: kind, subject (a user), the client, why. */
+void	 broker_event(const char *kind, const char *subject, const char *peer,
+	    const char *why);
+/* The rate limits, for the login's verdict. */
+unsigned broker_ratelimit_check(const struct breq *);
+void	 broker_ratelimit_failure(const struct breq *);
+void	 broker_ratelimit_success(const struct breq *);
+
+/* ctrl_login.c */
+void	 login_begin(struct breq *);
+
+#endif
