@@ -46,6 +46,7 @@
 #include "ctrl_conf.h"
 #include "db.h"
 #include "log.h"
+#include "passwd_pool.h"
 #include "ratelimit.h"
 
 struct bconn {
@@ -67,6 +68,7 @@ static struct {
 	size_t		 nconns;
 	uint16_t	 port;
 	unsigned	 lease_s;
+	struct passwd_pool *pwpool;	/* argon2id off the loop */
 } B;
 
 static void	conn_free(struct bconn *);
@@ -443,6 +445,10 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	if ((B.rl = ratelimit_new(&ratelimit_user_defaults,
 	    &ratelimit_addr_defaults)) == NULL || (B.ctx = tls_ctx(conf)) == NULL)
 		goto fail;
+	if ((B.pwpool = passwd_pool_new(base, 0)) == NULL) {
+		log_warnx("broker: cannot start the password checks' threads");
+		goto fail;
+	}
 	if ((B.listener = evconnlistener_new_bind(base, accept_cb, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
 	    128, ai->ai_addr, (int)ai->ai_addrlen)) == NULL) {
@@ -473,6 +479,10 @@ ctrl_broker_stop(const char *why)
 
 	while (B.conns != NULL)
 		conn_free(B.conns);
+	/* After the connections: the checks it cancels find their clients
+	 * gone and free their requests. */
+	passwd_pool_free(B.pwpool);
+	B.pwpool = NULL;
 	if (B.listener != NULL)
 		evconnlistener_free(B.listener);
 	SSL_CTX_free(B.ctx);
@@ -506,6 +516,12 @@ struct event_base *
 broker_base(void)
 {
 	return B.base;
+}
+
+struct passwd_pool *
+broker_passwd_pool(void)
+{
+	return B.pwpool;
 }
 
 unsigned

@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent_msg.h"
@@ -18,6 +19,7 @@
 
 struct bconn;
 struct event;
+struct passwd_pool;
 
 /* Where a login is, once the user is known (ctrl_login.c). */
 enum login_step {
@@ -36,6 +38,7 @@ struct breq {
 	/* login */
 	enum login_step	 step;
 	int64_t		 user_id;
+	bool		 disabled;
 	char		 pool[BROKER_POOL_MAX + 1];
 	struct credential cred;
 	char		 token[CREDENTIAL_TOKEN_LEN + 1];
@@ -53,6 +56,7 @@ struct breq {
 struct db *broker_db(void);
 struct event_base *broker_base(void);
 unsigned broker_lease_s(void);
+struct passwd_pool *broker_passwd_pool(void);
 int	 broker_active(void);	/* not stopped since the request came */
 /* Sends the reply and frees q; the connection takes its next request. */
 void	 breq_reply(struct breq *, const struct broker_reply *);

@@ -42,7 +42,7 @@
 #include "ctrl_cluster.h"
 #include "db.h"
 #include "log.h"
-#include "passwd.h"
+#include "passwd_pool.h"
 
 #define ADDRESS_POLLS	40	/* looks for the address, ADDRESS_POLL_MS apart */
 #define ADDRESS_POLL_MS	250
@@ -593,14 +593,46 @@ resume(struct breq *q)
 		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
-/* auth: the user's row; the password checked on the loop. */
+/* auth, 2: the password's verdict, from a worker thread (passwd_pool.h). */
+static void
+verified(enum passwd_result pr, const char *why, bool cancelled, void *arg)
+{
+	struct breq *q = arg;
+
+	if (cancelled) {
+		breq_free(q);	/* the broker stopped: nobody to answer */
+		return;
+	}
+	if (!still_wanted(q))
+		return;
+	if (pr == PASSWD_BADHASH)
+		log_warnx("broker: user %s: %s", q->r.user, why);
+	if (pr != PASSWD_MATCH) {
+		broker_ratelimit_failure(q);
+		broker_event("login-failed", q->r.user, q->peer, "auth-failed");
+		breq_error(q, BROKER_E_AUTH_FAILED,
+		    "wrong user name or password", 0, 0);
+		return;
+	}
+	broker_ratelimit_success(q);
+	if (q->disabled) {
+		refuse(q, "disabled", "the account is disabled",
+		    BROKER_NR_DISABLED);
+		return;
+	}
+	resume(q);
+}
+
+/*
+ * auth, 1: the user's row.  The password is checked on a worker (13 ms
+ * of argon2id); an unknown user costs the same, with the same answer.
+ */
 static void
 authenticated(PGresult *res, const char *err, void *arg)
 {
 	struct breq *q = arg;
-	enum passwd_result pr;
-	char	 why[128];
-	int	 disabled;
+	const char *stored = NULL;
+	int	 rc;
 
 	if (err != NULL) {
 		sodium_memzero(q->r.password, sizeof(q->r.password));
@@ -610,37 +642,19 @@ authenticated(PGresult *res, const char *err, void *arg)
 	/* Stopped meanwhile (perhaps started again): take no VM for nobody. */
 	if (!still_wanted(q))
 		return;
-	/*
-	 * argon2id costs about 13 ms of CPU here, on the loop: acceptable
-	 * for now; a worker thread will take it off the loop.
-	 */
-	if (PQntuples(res) != 1) {
-		passwd_verify_dummy(q->r.password);
-		pr = PASSWD_MISMATCH;
-		disabled = 0;
-	} else {
+	if (PQntuples(res) == 1) {
 		q->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		pr = passwd_verify(PQgetvalue(res, 0, 1), q->r.password, why,
-		    sizeof(why));
-		if (pr == PASSWD_BADHASH)
-			log_warnx("broker: user %s: %s", q->r.user, why);
-		disabled = PQgetvalue(res, 0, 2)[0] == 't';
+		stored = PQgetvalue(res, 0, 1);
+		q->disabled = PQgetvalue(res, 0, 2)[0] == 't';
 	}
+	rc = passwd_pool_verify(broker_passwd_pool(), stored, q->r.password,
+	    verified, q);
 	sodium_memzero(q->r.password, sizeof(q->r.password));
-	if (pr != PASSWD_MATCH) {
-		broker_ratelimit_failure(q);
-		broker_event("login-failed", q->r.user, q->peer, "auth-failed");
-		breq_error(q, BROKER_E_AUTH_FAILED,
-		    "wrong user name or password", 0, 0);
-		return;
+	if (rc == -1) {
+		broker_event("login-refused", q->r.user, q->peer, "busy");
+		breq_error(q, BROKER_E_NO_DESKTOP, "too many logins at once; "
+		    "try again in a moment", 0, BROKER_NR_BUSY);
 	}
-	broker_ratelimit_success(q);
-	if (disabled) {
-		refuse(q, "disabled", "the account is disabled",
-		    BROKER_NR_DISABLED);
-		return;
-	}
-	resume(q);
 }
 
 void
