@@ -36,6 +36,7 @@
 #include <libpq-fe.h>
 #include <openssl/ssl.h>
 
+#include "../clock.h"
 #include "agent_fake.h"
 #include "agent_tls.h"
 #include "broker_msg.h"
@@ -75,15 +76,6 @@ struct outcome {
 	char		 address[BROKER_ADDRESS_MAX + 1];
 };
 static struct outcome *out;
-
-static double
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static void
 die(const char *what, const char *why)

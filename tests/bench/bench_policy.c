@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../clock.h"
 #include "policy.h"
 #include "rng.h"
 
@@ -24,15 +25,6 @@ static double
 uniform(void)
 {
 	return rng_uniform(&rng);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* Hosts of 512 GB with per VMs of 4 GB, loads around the threshold. */

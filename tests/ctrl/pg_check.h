@@ -1,22 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pg_check.h — for the controller's tests against PostgreSQL: a statement
- * that must succeed, and a clock to time answers by.  Include after
+ * that must succeed, and the clock to time answers by (tests/clock.h).  Include after
  * cmocka.h and libpq-fe.h.
  */
 #ifndef XVDS_TEST_PG_CHECK_H
 #define XVDS_TEST_PG_CHECK_H
 
-#include <time.h>
-
-static double
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
+#include "../clock.h"
 
 static void
 pg_exec_ok(PGconn *pg, const char *sql)
