@@ -3,7 +3,8 @@
  * controller.c — xvds-controller, the XVDS controller daemon: it applies
  * the database schema, competes for leadership (ctrl_leader.c) and, while
  * it is the active controller, serves the hosts' agents (ctrl_agent.c)
- * and the thin clients' logins (ctrl_broker.c).
+ * and the thin clients' logins (ctrl_broker.c).  Its admin socket
+ * (ctrl_admin.c) is open all along, a standby refusing what it is asked.
  * See xvds-controller(8).
  */
 #include <config.h>
@@ -15,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "ctrl_admin.h"
 #include "ctrl_agent.h"
 #include "ctrl_broker.h"
 #include "ctrl_conf.h"
@@ -52,6 +54,7 @@ on_leader(int active, const char *why, void *arg)
 	(void)arg;
 	if (!active) {
 		/* Another controller may be active already: stop acting. */
+		ctrl_admin_serve(NULL);
 		ctrl_broker_stop(why);
 		ctrl_agent_stop(why);
 		db_close(C.db);
@@ -76,6 +79,7 @@ on_leader(int active, const char *why, void *arg)
 	if (ctrl_broker_start(C.base, C.db, C.conf) == -1)
 		fatalx("cannot listen for logins on %s port %u",
 		    C.conf->broker_addr, (unsigned)C.conf->broker_port);
+	ctrl_admin_serve(C.db);
 }
 
 static void
@@ -148,6 +152,9 @@ main(int argc, char *argv[])
 	if ((C.base = event_base_new()) == NULL)
 		fatalx("cannot make the event loop");
 	daemon_signals(C.base, &sigcbs, NULL, sigs);
+	if (ctrl_admin_start(C.base, C.conf) == -1)
+		fatalx("cannot listen for admin requests on %s",
+		    C.conf->admin_socket);
 	if ((C.leader = ctrl_leader_new(C.base, C.conf->database, on_leader,
 	    NULL, err, sizeof(err))) == NULL)
 		fatalx("database: %s", err);
@@ -156,6 +163,7 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(C.base);
 
+	ctrl_admin_stop();
 	ctrl_broker_stop("stopping");
 	ctrl_agent_stop("stopping");
 	db_close(C.db);

@@ -172,7 +172,8 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 
 static const char *const keywords[] = {
 	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
-	"policy", "sample-interval", "op-timeout", "host-timeout", NULL,
+	"policy", "sample-interval", "op-timeout", "host-timeout",
+	"admin-socket", NULL,
 };
 
 static int
@@ -207,6 +208,12 @@ statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
 		return listen_stmt(p, w, n, &c->broker_addr, &c->broker_port);
 	case 6:
 		return policy_stmt(p, c, w, n);
+	case 10:
+		if (n != 2)
+			return perr(p, "usage: admin-socket \"path\"");
+		if (w[1][0] != '/')
+			return perr(p, "admin-socket: an absolute path expected");
+		return string(p, &c->admin_socket, w[1]);
 	default:
 		if (n != 2)
 			return perr(p, "usage: %s SECONDS", w[0]);
@@ -233,8 +240,10 @@ defaults(void)
 	c->agent_addr = strdup("::");
 	c->broker_addr = strdup("::");
 	c->policy_name = strdup("3B");
+	c->admin_socket = strdup(CTRL_ADMIN_SOCKET_PATH);
 	if (c->database == NULL || c->agent_addr == NULL ||
-	    c->broker_addr == NULL || c->policy_name == NULL) {
+	    c->broker_addr == NULL || c->policy_name == NULL ||
+	    c->admin_socket == NULL) {
 		ctrl_conf_free(c);
 		return NULL;
 	}
@@ -333,6 +342,9 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	    c->policy.threshold);
 	fprintf(f, "sample-interval %u\nop-timeout %u\nhost-timeout %u\n",
 	    c->sample_interval, c->op_timeout, c->host_timeout);
+	fputs("admin-socket ", f);
+	quoted(f, c->admin_socket);
+	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -348,5 +360,6 @@ ctrl_conf_free(struct ctrl_conf *c)
 	free(c->key_file);
 	free(c->broker_addr);
 	free(c->policy_name);
+	free(c->admin_socket);
 	free(c);
 }

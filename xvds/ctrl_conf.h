@@ -15,6 +15,7 @@
 #define CTRL_CONF_PATH		"/etc/xvds/controller.conf"
 #define CTRL_CONF_ERR_MAX	512
 #define CTRL_BROKER_PORT	8443
+#define CTRL_ADMIN_SOCKET_PATH	"/run/xvds/controller.sock"
 
 struct ctrl_conf {
 	char		*database;	/* libpq conninfo; "" for PGHOST... */
@@ -30,6 +31,7 @@ struct ctrl_conf {
 	unsigned	 sample_interval;	/* seconds: MIGRATE_TERM */
 	unsigned	 op_timeout;	/* seconds an op may take */
 	unsigned	 host_timeout;	/* seconds an "up" host may be silent */
+	char		*admin_socket;	/* the admin socket's path (xvds-admin(7)) */
 };
 
 /* NULL with "file:line: why" in err. */
