@@ -256,5 +256,5 @@ ctl_cluster_session_end(struct ctl *ctl, const struct ctl_cmd *cmd,
 		return ctl_usage(cmd, "ID: a session number, 1 or more: %s",
 		    pos[0]);
 	snprintf(ctl->what, sizeof(ctl->what), "session end %.24s", pos[0]);
-	return ctl_cluster_do(ctl, "session.end", json_pack("{sI}", "id", id));
+	return ctl_cluster_do(ctl, "session.end", json_pack("{sI}", "session", id));
 }

@@ -84,9 +84,6 @@ send_reply(struct admin_req *q, json_t *reply)
 	struct aconn *c = q->conn;
 	char	*line;
 
-	json_object_set_new(reply, "v", json_integer(CTRL_ADMIN_PROTOCOL));
-	json_object_set_new(reply, "id", q->has_id ? json_integer(q->id) :
-	    json_null());
 	line = json_dumps(reply, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(reply);
 	req_free(q);
@@ -112,10 +109,22 @@ send_reply(struct admin_req *q, json_t *reply)
 	conn_read(c->bev, c);
 }
 
+/* A reply's first members, in the order xvds-admin(7) shows them. */
+static json_t *
+reply_new(const struct admin_req *q)
+{
+	json_t	*r = json_object();
+
+	json_object_set_new(r, "v", json_integer(CTRL_ADMIN_PROTOCOL));
+	json_object_set_new(r, "id", q->has_id ? json_integer(q->id) :
+	    json_null());
+	return r;
+}
+
 void
 admin_reply(struct admin_req *q, json_t *result)
 {
-	json_t	*r = json_object();
+	json_t	*r = reply_new(q);
 
 	json_object_set_new(r, "ok", json_true());
 	json_object_set_new(r, "result", result != NULL ? result : json_null());
@@ -126,7 +135,7 @@ void
 admin_reply_error(struct admin_req *q, const char *error, const char *fmt,
     ...)
 {
-	json_t	*r = json_object();
+	json_t	*r = reply_new(q);
 	char	 msg[512];
 	va_list	 ap;
 

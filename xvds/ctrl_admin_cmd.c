@@ -380,7 +380,7 @@ static const struct admin_cmd cmds[] = {
 	{ "group.list", { { 0 } }, 0, group_list_sql, NULL, NULL },
 	{ "session.list", { { "all", ARG_BOOL, 0, 0, 0 } }, 0,
 	  session_list_sql, NULL, NULL },
-	{ "session.end", { { "id", ARG_INT, 1, 1, INT64_MAX } }, CMD_WRITE,
+	{ "session.end", { { "session", ARG_INT, 1, 1, INT64_MAX } }, CMD_WRITE,
 	  session_end_sql, NULL, NULL },
 	{ "events.tail", { { "n", ARG_INT, 0, 1, 10000 },
 	  { "after", ARG_INT, 0, 0, INT64_MAX } }, 0, events_tail_sql, NULL,
@@ -408,7 +408,7 @@ static const struct {
 	{ "migrations_check", "conflict", "the VM is on that host already" },
 	{ "pools_size", "invalid", "a pool's size must be 0 or more" },
 	{ "pools_ready_target", "invalid", "the ready target must be from 0 "
-	  "to the pool's size" },
+	  "to the pool's size, and the size 0 or more" },
 	{ "pools_idle_pause", "invalid", "the idle time before a pause must "
 	  "be 1 second or more" },
 	{ "pools_idle_save", "invalid", "the idle time before a save must be "
