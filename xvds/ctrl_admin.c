@@ -135,18 +135,19 @@ void
 admin_reply_error(struct admin_req *q, const char *error, const char *fmt,
     ...)
 {
-	json_t	*r = reply_new(q);
+	json_t	*r = reply_new(q), *m;
 	char	 msg[512];
 	va_list	 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* A message quoting a client's bytes may not be UTF-8 after a cut. */
+	if ((m = json_string(msg)) == NULL)
+		m = json_string("(the message is not UTF-8)");
 	json_object_set_new(r, "ok", json_false());
 	json_object_set_new(r, "error", json_string(error));
-	/* A message quoting a client's bytes may not be UTF-8 after a cut. */
-	json_object_set_new(r, "message", json_string(msg) != NULL ?
-	    json_string(msg) : json_string("(not UTF-8)"));
+	json_object_set_new(r, "message", m);
 	send_reply(q, r);
 }
 
