@@ -477,7 +477,7 @@ ctrl_admin_start(struct event_base *base, const struct ctrl_conf *conf)
 		goto fail;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	log_info("admin: listening on %s", path);
+	log_info("admin: requests taken on %s", path);
 	return 0;
 fail:
 	unlink(path);
