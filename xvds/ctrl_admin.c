@@ -321,6 +321,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct aconn *c;
+	struct timeval idle = { CTRL_ADMIN_IDLE_S, 0 };
 	char	 uid[24];
 
 	(void)l;
@@ -346,6 +347,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	/* Counted only while reading: a request under way is not idleness. */
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if ((c->next = S.conns) != NULL)
 		c->next->prev = c;

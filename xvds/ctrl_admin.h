@@ -22,6 +22,7 @@ struct ctrl_conf;
 #define CTRL_ADMIN_PROTOCOL	1
 #define CTRL_ADMIN_LINE_MAX	65536	/* bytes of a request, newline excluded */
 #define CTRL_ADMIN_CONNS_MAX	64
+#define CTRL_ADMIN_IDLE_S	60	/* a client silent this long is closed */
 
 /*
  * Listens on conf's admin-socket (mode 0600; a stale socket is removed, a
