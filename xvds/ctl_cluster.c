@@ -65,8 +65,8 @@ ctl_cluster_args(const struct ctl_cmd *cmd, int argc, char *argv[],
 				if (strlen(o->name) == len &&
 				    strncmp(a + 2, o->name, len) == 0)
 					break;
-			} else if (o->short_name != 0 && a[1] == o->short_name &&
-			    a[2] == '\0')
+			} else if (o->short_name != 0 &&
+			    a[1] == o->short_name && a[2] == '\0')
 				break;
 		}
 		if (o == NULL || o->name == NULL)
@@ -168,7 +168,8 @@ put(const char *s, size_t w, int right, int last)
 	if (last && !right)
 		printf("%s\n", s);
 	else
-		printf(right ? "%*s%s" : "%-*s%s", (int)w, s, last ? "\n" : "  ");
+		printf(right ? "%*s%s" : "%-*s%s", (int)w, s,
+		    last ? "\n" : "  ");
 }
 
 void

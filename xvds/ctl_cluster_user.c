@@ -145,7 +145,8 @@ ctl_cluster_names(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		    strcmp(forms[i].name, cmd->name) == 0)
 			break;
 	if (i == sizeof(forms) / sizeof(forms[0]))
-		fatalx("%s: no form for %s %s", __func__, cmd->group, cmd->name);
+		fatalx("%s: no form for %s %s", __func__, cmd->group,
+		    cmd->name);
 	n = forms[i].key1 != NULL ? 2 : 1;
 	if ((rc = ctl_cluster_args(cmd, argc, argv, NULL, n, n, pos,
 	    NULL)) != CTL_EXIT_OK)
@@ -256,5 +257,6 @@ ctl_cluster_session_end(struct ctl *ctl, const struct ctl_cmd *cmd,
 		return ctl_usage(cmd, "ID: a session number, 1 or more: %s",
 		    pos[0]);
 	snprintf(ctl->what, sizeof(ctl->what), "session end %.24s", pos[0]);
-	return ctl_cluster_do(ctl, "session.end", json_pack("{sI}", "session", id));
+	return ctl_cluster_do(ctl, "session.end", json_pack("{sI}", "session",
+	    id));
 }

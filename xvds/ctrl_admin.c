@@ -190,8 +190,8 @@ dispatch(struct admin_req *q, const char *line, size_t len)
 	    CTRL_ADMIN_PROTOCOL) {
 		log_warnx("admin: uid %s: bad request: protocol version",
 		    q->uid);
-		admin_reply_error(q, "invalid", "\"v\" must be %d, the protocol "
-		    "version", CTRL_ADMIN_PROTOCOL);
+		admin_reply_error(q, "invalid", "\"v\" must be %d, the "
+		    "protocol version", CTRL_ADMIN_PROTOCOL);
 		return;
 	}
 	if (!json_is_string(cmd) || (q->cmd =
@@ -235,13 +235,13 @@ conn_read(struct bufferevent *bev, void *arg)
 			c->closing = 1;
 			log_warnx("admin: uid %s: request longer than %d bytes",
 			    c->uid, CTRL_ADMIN_LINE_MAX);
-			admin_reply_error(q, "invalid", "request longer than %d "
-			    "bytes", CTRL_ADMIN_LINE_MAX);
+			admin_reply_error(q, "invalid", "request longer "
+			    "than %d bytes", CTRL_ADMIN_LINE_MAX);
 			return;
 		}
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 		for (i = 0; line != NULL && i < len; i++)
-			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			if (line[i] == '\0' || strchr(" \t\r", line[i]) == NULL)
 				break;
 		if (line == NULL || i == len) {
 			/* A blank line is no request. */

@@ -20,9 +20,9 @@ struct db;
 struct ctrl_conf;
 
 #define CTRL_ADMIN_PROTOCOL	1
-#define CTRL_ADMIN_LINE_MAX	65536	/* bytes of a request, newline excluded */
+#define CTRL_ADMIN_LINE_MAX	65536	/* a request's bytes, not its newline */
 #define CTRL_ADMIN_CONNS_MAX	64
-#define CTRL_ADMIN_IDLE_S	60	/* a client silent this long is closed */
+#define CTRL_ADMIN_IDLE_S	60	/* a client silent this long: closed */
 
 /*
  * Listens on conf's admin-socket (mode 0600; a stale socket is removed, a
@@ -49,7 +49,8 @@ struct admin_req {
 	char		 uid[24];	/* the client's, for the events */
 };
 
-void	admin_reply(struct admin_req *, json_t *result);	/* takes result */
+/* Takes result. */
+void	admin_reply(struct admin_req *, json_t *result);
 void	admin_reply_error(struct admin_req *, const char *error,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct db *admin_db(void);

@@ -229,6 +229,9 @@ test_framing(void **state)
 	    sizeof(out)), 1);
 	assert_non_null(strstr(out, "not JSON"));
 	free(big);
+	/* A NUL byte is no white space. */
+	assert_int_equal(ask(" \0 \n", 4, 1, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "not JSON"));
 	assert_int_equal(ask(two, sizeof(two) - 1, 2, out, sizeof(out)), 2);
 	assert_non_null(strstr(out, "\"id\":1,"));
 	assert_non_null(strstr(strchr(out, '\n'), "\"id\":2,"));
