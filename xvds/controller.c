@@ -4,7 +4,9 @@
  * the database schema, competes for leadership (ctrl_leader.c) and, while
  * it is the active controller, serves the hosts' agents (ctrl_agent.c)
  * and the thin clients' logins (ctrl_broker.c, ctrl_login.c), and ends
- * sessions and releases their desktops (ctrl_session.c).
+ * sessions and releases their desktops (ctrl_session.c).  Its admin
+ * socket (ctrl_admin.c) is open all along, a standby refusing what it is
+ * asked.
  * See xvds-controller(8).
  */
 #include <config.h>
@@ -16,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "ctrl_admin.h"
 #include "ctrl_agent.h"
 #include "ctrl_broker.h"
 #include "ctrl_cluster.h"
@@ -55,6 +58,7 @@ on_leader(int active, const char *why, void *arg)
 	(void)arg;
 	if (!active) {
 		/* Another controller may be active already: stop acting. */
+		ctrl_admin_serve(NULL);
 		ctrl_broker_stop(why);
 		ctrl_session_stop();
 		ctrl_agent_stop(why);
@@ -84,6 +88,7 @@ on_leader(int active, const char *why, void *arg)
 		    C.conf->broker_addr, (unsigned)C.conf->broker_port);
 	if (ctrl_session_start(C.base, C.db, C.conf) == -1)
 		fatalx("cannot start the sessions' sweep");
+	ctrl_admin_serve(C.db);
 }
 
 static void
@@ -156,6 +161,9 @@ main(int argc, char *argv[])
 	if ((C.base = event_base_new()) == NULL)
 		fatalx("cannot make the event loop");
 	daemon_signals(C.base, &sigcbs, NULL, sigs);
+	if (ctrl_admin_start(C.base, C.conf) == -1)
+		fatalx("cannot listen for admin requests on %s",
+		    C.conf->admin_socket);
 	if ((C.leader = ctrl_leader_new(C.base, C.conf->database, on_leader,
 	    NULL, err, sizeof(err))) == NULL)
 		fatalx("database: %s", err);
@@ -164,6 +172,7 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(C.base);
 
+	ctrl_admin_stop();
 	ctrl_broker_stop("stopping");
 	ctrl_session_stop();
 	ctrl_agent_stop("stopping");

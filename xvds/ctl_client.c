@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_client.c — xvdsctl's side of xvdsd's control socket
- * (xvds-control(7)): connect, send one request, wait for its reply, and
+ * (xvds-control(7)) and of the controller's admin socket (xvds-admin(7)),
+ * which speaks the same framing: connect, send one request, wait for its reply, and
  * turn an error reply into a message and an exit status.
  */
 #include <config.h>
@@ -43,6 +44,10 @@ static const struct {
 	{ "failed", "failed", CTL_EXIT_FAILED },
 	{ "not-supported", "not supported", CTL_EXIT_FAILED },
 	{ "internal", "internal error", CTL_EXIT_FAILED },
+	/* The controller's (xvds-admin(7)). */
+	{ "standby", "not served", CTL_EXIT_UNREACHABLE },
+	{ "not-found", "not found", CTL_EXIT_NOVM },
+	{ "conflict", "refused", CTL_EXIT_ILLEGAL },
 };
 
 static int64_t
@@ -80,18 +85,18 @@ ctl_connect(struct ctl *ctl)
 
 		close(fd);
 		if (saved == ENOENT)
-			log_warnx("xvdsd is not running: no socket at %s",
-			    ctl->socket);
+			log_warnx("%s is not running: no socket at %s",
+			    ctl->peer, ctl->socket);
 		else if (saved == ECONNREFUSED)
-			log_warnx("xvdsd is not running: connection refused at %s",
-			    ctl->socket);
+			log_warnx("%s is not running: connection refused at %s",
+			    ctl->peer, ctl->socket);
 		else if (saved == EACCES || saved == EPERM)
 			log_warnx("cannot connect to %s: %s (xvdsctl must run as "
 			    "root)", ctl->socket, strerror(saved));
 		else if (saved == EAGAIN || saved == EINPROGRESS ||
 		    saved == ETIMEDOUT)
-			log_warnx("xvdsd at %s does not take connections (too many "
-			    "clients?)", ctl->socket);
+			log_warnx("%s at %s does not take connections (too many "
+			    "clients?)", ctl->peer, ctl->socket);
 		else
 			log_warnx("cannot connect to %s: %s", ctl->socket,
 			    strerror(saved));
@@ -118,8 +123,8 @@ ctl_send(struct ctl *ctl, const char *buf, size_t len)
 		if ((n = write(ctl->fd, buf, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warnx("%s: cannot send the request to xvdsd: %s",
-			    ctl->what, strerror(errno));
+			log_warnx("%s: cannot send the request to %s: %s",
+			    ctl->what, ctl->peer, strerror(errno));
 			return CTL_EXIT_UNREACHABLE;
 		}
 		buf += n;
@@ -172,13 +177,14 @@ ctl_recv(struct ctl *ctl, char **line_r)
 		if ((n = read(ctl->fd, buf + len, size - len - 1)) == -1) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			log_warnx("%s: lost xvdsd: %s", ctl->what, strerror(errno));
+			log_warnx("%s: lost %s: %s", ctl->what, ctl->peer,
+			    strerror(errno));
 			free(buf);
 			return CTL_EXIT_UNREACHABLE;
 		}
 		if (n == 0) {
-			log_warnx("%s: xvdsd closed the connection before it "
-			    "replied", ctl->what);
+			log_warnx("%s: %s closed the connection before it "
+			    "replied", ctl->what, ctl->peer);
 			free(buf);
 			return CTL_EXIT_UNREACHABLE;
 		}
@@ -191,8 +197,8 @@ ctl_recv(struct ctl *ctl, char **line_r)
 		}
 	}
  timeout:
-	log_warnx("%s: no reply within %u s; xvdsd may still carry the request "
-	    "out", ctl->what, ctl->timeout);
+	log_warnx("%s: no reply within %u s; %s may still carry the request "
+	    "out", ctl->what, ctl->timeout, ctl->peer);
 	free(buf);
 	return CTL_EXIT_TIMEOUT;
  fail:
@@ -247,15 +253,16 @@ ctl_call(struct ctl *ctl, const char *cmd, json_t *args, int *exit_r)
 		goto out;
 	rc = CTL_EXIT_FAILED;
 	if ((reply = json_loads(line, 0, &jerr)) == NULL) {
-		log_warnx("%s: malformed reply from xvdsd: %s", ctl->what, jerr.text);
+		log_warnx("%s: malformed reply from %s: %s", ctl->what,
+		    ctl->peer, jerr.text);
 		goto out;
 	}
 	v = json_object_get(reply, "v");
 	id = json_object_get(reply, "id");
 	ok = json_object_get(reply, "ok");
 	if (json_integer_value(v) != CTL_PROTOCOL || !json_is_boolean(ok)) {
-		log_warnx("%s: unexpected reply from xvdsd (protocol %d expected): "
-		    "%.200s", ctl->what, CTL_PROTOCOL, line);
+		log_warnx("%s: unexpected reply from %s (protocol %d expected): "
+		    "%.200s", ctl->what, ctl->peer, CTL_PROTOCOL, line);
 		goto out;
 	}
 	if (!json_is_true(ok)) {
@@ -264,8 +271,8 @@ ctl_call(struct ctl *ctl, const char *cmd, json_t *args, int *exit_r)
 	}
 	if (json_integer_value(id) != CTL_REQUEST_ID ||
 	    (result = json_object_get(reply, "result")) == NULL) {
-		log_warnx("%s: unexpected reply from xvdsd: %.200s", ctl->what,
-		    line);
+		log_warnx("%s: unexpected reply from %s: %.200s", ctl->what,
+		    ctl->peer, line);
 		goto out;
 	}
 	json_incref(result);

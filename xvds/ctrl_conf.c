@@ -173,7 +173,7 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 static const char *const keywords[] = {
 	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
 	"policy", "sample-interval", "op-timeout", "host-timeout",
-	"session-lease", "session-grace", NULL,
+	"session-lease", "session-grace", "admin-socket", NULL,
 };
 
 static int
@@ -218,6 +218,12 @@ statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
 			return -1;
 		*(k == 10 ? &c->session_lease : &c->session_grace) = (unsigned)v;
 		return 0;
+	case 12:
+		if (n != 2)
+			return perr(p, "usage: admin-socket \"path\"");
+		if (w[1][0] != '/')
+			return perr(p, "admin-socket: an absolute path expected");
+		return string(p, &c->admin_socket, w[1]);
 	default:
 		if (n != 2)
 			return perr(p, "usage: %s SECONDS", w[0]);
@@ -244,8 +250,10 @@ defaults(void)
 	c->agent_addr = strdup("::");
 	c->broker_addr = strdup("::");
 	c->policy_name = strdup("3B");
+	c->admin_socket = strdup(CTRL_ADMIN_SOCKET_PATH);
 	if (c->database == NULL || c->agent_addr == NULL ||
-	    c->broker_addr == NULL || c->policy_name == NULL) {
+	    c->broker_addr == NULL || c->policy_name == NULL ||
+	    c->admin_socket == NULL) {
 		ctrl_conf_free(c);
 		return NULL;
 	}
@@ -348,6 +356,9 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	    c->sample_interval, c->op_timeout, c->host_timeout);
 	fprintf(f, "session-lease %u\nsession-grace %u\n", c->session_lease,
 	    c->session_grace);
+	fputs("admin-socket ", f);
+	quoted(f, c->admin_socket);
+	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -363,5 +374,6 @@ ctrl_conf_free(struct ctrl_conf *c)
 	free(c->key_file);
 	free(c->broker_addr);
 	free(c->policy_name);
+	free(c->admin_socket);
 	free(c);
 }

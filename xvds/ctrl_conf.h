@@ -15,6 +15,7 @@
 #define CTRL_CONF_PATH		"/etc/xvds/controller.conf"
 #define CTRL_CONF_ERR_MAX	512
 #define CTRL_BROKER_PORT	8443
+#define CTRL_ADMIN_SOCKET_PATH	"/run/xvds/controller.sock"
 
 struct ctrl_conf {
 	char		*database;	/* libpq conninfo; "" for PGHOST... */
@@ -32,6 +33,7 @@ struct ctrl_conf {
 	unsigned	 host_timeout;	/* seconds an "up" host may be silent */
 	unsigned	 session_lease;	/* seconds a session lives unrenewed */
 	unsigned	 session_grace;	/* seconds more before a lapsed one ends */
+	char		*admin_socket;	/* the admin socket's path (xvds-admin(7)) */
 };
 
 /* NULL with "file:line: why" in err. */

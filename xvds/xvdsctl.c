@@ -3,7 +3,8 @@
  * xvdsctl.c — xvdsctl(8), the operator's CLI on a Xen host: global
  * options, dispatch through the command table (ctl_cmdtable.c), usage and
  * help.  It speaks to the local xvdsd over its control socket
- * (ctl_client.c, xvds-control(7)).
+ * (ctl_client.c, xvds-control(7)), and its cluster commands to the
+ * controller over the admin socket (ctl_cluster*.c, xvds-admin(7)).
  */
 #include <config.h>
 
@@ -17,12 +18,14 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "ctrl_conf.h"
 #include "log.h"
 #include "xvdsctl.h"
 
 #define CTL_TIMEOUT_MAX		(24 * 3600)
 
-static const char synopsis[] = "xvdsctl [-s socket] [-t timeout]";
+static const char synopsis[] = "xvdsctl [-C admin-socket] [-s socket] "
+    "[-t timeout]";
 
 static void
 print_commands(FILE *f, const char *group)
@@ -171,10 +174,17 @@ main(int argc, char *argv[])
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.socket = CONTROL_DEFAULT_SOCKET;
+	ctl.peer = "xvdsd";
+	if ((ctl.admin_socket = getenv("XVDS_ADMIN_SOCKET")) == NULL ||
+	    ctl.admin_socket[0] == '\0')
+		ctl.admin_socket = CTRL_ADMIN_SOCKET_PATH;
 	ctl.timeout = CTL_DEFAULT_TIMEOUT;
 	ctl.fd = -1;
-	while ((ch = getopt(argc, argv, "+hs:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "+C:hs:t:")) != -1) {
 		switch (ch) {
+		case 'C':
+			ctl.admin_socket = optarg;
+			break;
 		case 's':
 			ctl.socket = optarg;
 			break;

@@ -3,7 +3,8 @@
  * xvdsctl.h — the parts of xvdsctl(8), the operator's CLI, as xl splits
  * its own: the command table (ctl_cmdtable.c), the client of xvdsd's
  * control socket (ctl_client.c), one file per command group (ctl_host.c,
- * ctl_vm.c) and main, usage and help (xvdsctl.c).
+ * ctl_vm.c; ctl_cluster*.c for the controller's) and main, usage and
+ * help (xvdsctl.c).
  */
 #ifndef XVDS_XVDSCTL_H
 #define XVDS_XVDSCTL_H
@@ -31,6 +32,8 @@ enum ctl_exit {
 
 struct ctl {
 	const char	*socket;
+	const char	*peer;		/* "xvdsd", "the controller": in errors */
+	const char	*admin_socket;	/* the controller's (-C) */
 	unsigned	 timeout;	/* seconds; 0: wait for ever */
 	char		 what[160];	/* "vm pause desk-01", to prefix errors */
 	int		 fd;
@@ -83,5 +86,76 @@ int	ctl_vm_migrate(struct ctl *, const struct ctl_cmd *, int, char *[]);
 
 /* ctl_policy.c */
 int	ctl_policy_plan_cmd(struct ctl *, const struct ctl_cmd *, int, char *[]);
+
+/* ctl_cluster.c: the cluster commands' share (xvds-admin(7)) */
+struct ctl_opt {
+	const char	*name;		/* "pool": --pool */
+	char		 short_name;	/* 'n': -n; 0 for none */
+	const char	**value;	/* an option with a value, or */
+	int		*flag;		/* one without */
+};
+struct ctl_col {
+	const char	*title;
+	const char	*key;		/* "figures.rvm" looks into "figures" */
+	int		 right;		/* aligned right: numbers */
+};
+/* ctl_call on the controller's admin socket. */
+json_t	*ctl_cluster_call(struct ctl *, const char *cmd, json_t *args,
+	    int *exit_r);
+/*
+ * The options of opts (a NULL name ends them; NULL for none) and min to
+ * max positional arguments into pos, argv[0] being the command's name.
+ * CTL_EXIT_OK, or a usage error printed.
+ */
+int	ctl_cluster_args(const struct ctl_cmd *, int argc, char *argv[],
+	    const struct ctl_opt *opts, int min, int max, char **pos,
+	    int *npos_r);
+int	ctl_cluster_json_only(const struct ctl_cmd *, int, char *[], int *);
+/* A whole number, negative ones too (the controller judges the range). */
+int	ctl_cluster_int(const struct ctl_cmd *, const char *what,
+	    const char *s, json_int_t *v_r);
+void	ctl_cluster_cell(const json_t *, char *buf, size_t len);
+void	ctl_cluster_table(const json_t *rows, const struct ctl_col *cols);
+int	ctl_cluster_list(struct ctl *, const char *cmd, json_t *args,
+	    int json, const struct ctl_col *cols);
+int	ctl_cluster_do(struct ctl *, const char *cmd, json_t *args);
+int	ctl_cluster_host_list(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_cluster_vms(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_cluster_migrate(struct ctl *, const struct ctl_cmd *, int, char *[]);
+
+/* ctl_cluster_pool.c */
+int	ctl_cluster_template_add(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_template_list(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_pool_create(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_pool_resize(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_pool_show(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_cluster_pool_list(struct ctl *, const struct ctl_cmd *, int, char *[]);
+
+/* ctl_cluster_user.c */
+int	ctl_cluster_user_pw(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_cluster_names(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_cluster_user_list(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_cluster_group_member(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_group_list(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_session_list(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_session_end(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+
+/* ctl_cluster_policy.c */
+int	ctl_cluster_policy_show(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_policy_snapshot(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_policy_plan(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
+int	ctl_cluster_events_tail(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
 
 #endif

@@ -160,6 +160,38 @@ test_errors(void **state)
 	}
 }
 
+/* admin-socket (xvds-admin(7)): its default, a path, and its errors. */
+static void
+test_admin_socket(void **state)
+{
+	struct ctrl_conf *c = parse(minimal);
+	char	 err[CTRL_CONF_ERR_MAX], *buf = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	(void)state;
+	assert_string_equal(c->admin_socket, CTRL_ADMIN_SOCKET_PATH);
+	ctrl_conf_free(c);
+	c = parse("ca-file a\ncert-file b\nkey-file c\n"
+	    "admin-socket \"/tmp/x y/admin.sock\"\n");
+	assert_string_equal(c->admin_socket, "/tmp/x y/admin.sock");
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(ctrl_conf_print(c, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "admin-socket \"/tmp/x y/admin.sock\"\n"));
+	free(buf);
+	ctrl_conf_free(c);
+	assert_null(ctrl_conf_parse("admin-socket run/a.sock\n", "t.conf", err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "t.conf:1: admin-socket: an absolute path"));
+	assert_null(ctrl_conf_parse("admin-socket\n", "t.conf", err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "usage: admin-socket"));
+	assert_null(ctrl_conf_parse("admin-socket /a\nadmin-socket /b\n",
+	    "t.conf", err, sizeof(err)));
+	assert_non_null(strstr(err, "t.conf:2: admin-socket given twice"));
+}
+
 static void
 test_load(void **state)
 {
@@ -190,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_print_reads_back),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_admin_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
