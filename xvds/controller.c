@@ -20,6 +20,7 @@
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "ctrl_leader.h"
+#include "ctrl_pool.h"
 #include "daemon.h"
 #include "db.h"
 #include "db_schema.h"
@@ -54,6 +55,7 @@ on_leader(int active, const char *why, void *arg)
 	if (!active) {
 		/* Another controller may be active already: stop acting. */
 		ctrl_broker_stop(why);
+		ctrl_pool_stop();
 		ctrl_agent_stop(why);
 		ctrl_cluster_stop();
 		db_close(C.db);
@@ -79,6 +81,8 @@ on_leader(int active, const char *why, void *arg)
 	if (ctrl_broker_start(C.base, C.db, C.conf) == -1)
 		fatalx("cannot listen for logins on %s port %u",
 		    C.conf->broker_addr, (unsigned)C.conf->broker_port);
+	if (ctrl_pool_start(C.base, C.db, C.conf) == -1)
+		fatalx("cannot start the pools' upkeep");
 }
 
 static void
@@ -160,6 +164,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(C.base);
 
 	ctrl_broker_stop("stopping");
+	ctrl_pool_stop();
 	ctrl_agent_stop("stopping");
 	ctrl_cluster_stop();
 	db_close(C.db);

@@ -30,6 +30,11 @@ struct ctrl_conf {
 	unsigned	 sample_interval;	/* seconds: MIGRATE_TERM */
 	unsigned	 op_timeout;	/* seconds an op may take */
 	unsigned	 host_timeout;	/* seconds an "up" host may be silent */
+	/* upkeep ...: the pools' upkeep (ctrl_pool.c). */
+	unsigned	 upkeep_interval;	/* seconds between ticks */
+	unsigned	 upkeep_host_ops;	/* power ops at once, a host */
+	unsigned	 upkeep_cluster_ops;	/* power ops at once, in all */
+	unsigned	 upkeep_give_up;	/* failures in a row, then stop */
 };
 
 /* NULL with "file:line: why" in err. */
