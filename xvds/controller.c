@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "ctrl_agent.h"
+#include "ctrl_balance.h"
 #include "ctrl_broker.h"
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
@@ -56,6 +57,7 @@ on_leader(int active, const char *why, void *arg)
 		/* Another controller may be active already: stop acting. */
 		ctrl_broker_stop(why);
 		ctrl_pool_stop();
+		ctrl_balance_stop();
 		ctrl_agent_stop(why);
 		ctrl_cluster_stop();
 		db_close(C.db);
@@ -83,6 +85,8 @@ on_leader(int active, const char *why, void *arg)
 		    C.conf->broker_addr, (unsigned)C.conf->broker_port);
 	if (ctrl_pool_start(C.base, C.db, C.conf) == -1)
 		fatalx("cannot start the pools' upkeep");
+	if (ctrl_balance_start(C.base, C.db, C.conf) == -1)
+		fatalx("cannot start balancing");
 }
 
 static void
@@ -165,6 +169,7 @@ main(int argc, char *argv[])
 
 	ctrl_broker_stop("stopping");
 	ctrl_pool_stop();
+	ctrl_balance_stop();
 	ctrl_agent_stop("stopping");
 	ctrl_cluster_stop();
 	db_close(C.db);
