@@ -113,6 +113,11 @@ static const char retry_sql[] =
 "SELECT id, kind, subject FROM events WHERE id > $1::bigint"
 " AND kind IN ('vm-retry', 'host-retry') ORDER BY id";
 
+/* The hosts an operator closed to new VMs. */
+static const char closed_sql[] =
+"SELECT coalesce(string_agg(name, ' '), '') FROM hosts"
+" WHERE state IN ('draining', 'disabled')";
+
 /* Every pool's members "<pool>-<k>", k 1 to size, that a row lacks. */
 static const char create_sql[] =
 "WITH want AS (SELECT p.id AS pool_id, p.name || '-' || k AS name,"
@@ -774,6 +779,20 @@ created_done(PGresult *res, const char *err, void *arg)
 }
 
 static void
+closed_done(PGresult *res, const char *err, void *arg)
+{
+	(void)arg;
+	if (!P.running)
+		return;
+	if (err != NULL)
+		log_warnx("pool: cannot read the hosts' states: %s", err);
+	else
+		ctrl_cluster_set_closed(PQgetvalue(res, 0, 0));
+	if (db_query(P.db, 0, created_done, NULL, create_sql, 0, NULL) == -1)
+		tick_done();
+}
+
+static void
 retries_done(PGresult *res, const char *err, void *arg)
 {
 	long long id;
@@ -802,7 +821,8 @@ retries_done(PGresult *res, const char *err, void *arg)
 			P.last_event = 0;
 	}
 	hosts_back();
-	if (db_query(P.db, 0, created_done, NULL, create_sql, 0, NULL) == -1)
+	if (db_query(P.db, DB_IDEMPOTENT, closed_done, NULL, closed_sql, 0,
+	    NULL) == -1)
 		tick_done();
 }
 
