@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -86,6 +87,19 @@ struct fail {
 };
 TAILQ_HEAD(fails, fail);
 
+/*
+ * A row seen 'starting' with no op of ours out for it: a controller that
+ * died between its claim and its op leaves one, which no host may know.
+ */
+struct stale {
+	TAILQ_ENTRY(stale) entry;
+	char		 id[24];
+	char		 name[AGENT_VM_MAX + 1];
+	struct timespec	 since;
+	bool		 seen;		/* in this tick's read */
+};
+TAILQ_HEAD(stales, stale);
+
 static struct {
 	struct event_base *base;
 	struct db	*db;
@@ -94,6 +108,8 @@ static struct {
 	bool		 busy;		/* a tick under way */
 	bool		 claiming;	/* a claim's answer awaited */
 	unsigned	 interval, host_ops, cluster_ops, give_up;
+	unsigned	 op_timeout;
+	struct stales	 stales;
 	long long	 last_event;	/* retry events read up to; -1 unknown */
 	struct flights	 flights;
 	struct fails	 fails;
@@ -200,6 +216,14 @@ static const char failed_sql[] =
 "  'action', $4::text, 'host', $5::text, 'code', $6::text,"
 "  'message', $7::text, 'failures', $8::integer,"
 "  'reverted', (SELECT count(*) FROM u) > 0))";
+
+/* $1 id, $2 seconds: a stale 'starting' back to inactive, with why. */
+static const char stale_sql[] =
+"WITH u AS (UPDATE vms SET state = 'inactive' WHERE id = $1::bigint"
+"  AND state = 'starting' RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'pool-stale', 'controller', name, jsonb_build_object('why',"
+"  'starting for ' || $2 || ' s with no op out for it') FROM u";
 
 /* $1 kind, $2 subject, $3 failures, $4 last error, $5 how to retry. */
 static const char given_up_sql[] =
@@ -489,6 +513,59 @@ add_act(size_t row, enum agent_action action, enum vm_state mid,
 	return 0;
 }
 
+/*
+ * Rows 'starting' with nothing of ours out for them, for twice the op
+ * timeout: back to inactive, so that upkeep starts them again.
+ */
+static void
+sweep_stale(void)
+{
+	struct stale *st, *next;
+	struct timespec now;
+	const struct row *r;
+	const char *p[2];
+	char	 secs[16];
+	size_t	 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	TAILQ_FOREACH(st, &P.stales, entry)
+		st->seen = false;
+	for (i = 0; i < P.nrows; i++) {
+		r = &P.rows[i];
+		if (r->state != VM_S_STARTING || in_flight(r->name))
+			continue;
+		TAILQ_FOREACH(st, &P.stales, entry)
+			if (strcmp(st->id, r->id) == 0)
+				break;
+		if (st == NULL) {
+			if ((st = calloc(1, sizeof(*st))) == NULL)
+				continue;
+			snprintf(st->id, sizeof(st->id), "%s", r->id);
+			snprintf(st->name, sizeof(st->name), "%s", r->name);
+			st->since = now;
+			TAILQ_INSERT_TAIL(&P.stales, st, entry);
+		}
+		st->seen = true;
+	}
+	for (st = TAILQ_FIRST(&P.stales); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (st->seen && now.tv_sec - st->since.tv_sec <
+		    2 * (time_t)P.op_timeout)
+			continue;
+		if (st->seen) {
+			log_warnx("pool: %s: starting with no op out for it; "
+			    "back to inactive", st->name);
+			snprintf(secs, sizeof(secs), "%lld",
+			    (long long)(now.tv_sec - st->since.tv_sec));
+			p[0] = st->id;
+			p[1] = secs;
+			write_sql("a stale row", stale_sql, 2, p);
+		}
+		TAILQ_REMOVE(&P.stales, st, entry);
+		free(st);
+	}
+}
+
 /* The rows [from, to) are one pool's, oldest change first. */
 static void
 decide_pool(size_t from, size_t to)
@@ -739,6 +816,7 @@ read_done(PGresult *res, const char *err, void *arg)
 	free(P.acts);
 	P.acts = NULL;
 	P.nacts = P.next_act = 0;
+	sweep_stale();
 	for (from = i = 0; i <= P.nrows; i++)
 		if (i == P.nrows || strcmp(P.rows[i].pool_id,
 		    P.rows[from].pool_id) != 0) {
@@ -865,6 +943,7 @@ ctrl_pool_start(struct event_base *base, struct db *db,
 	if (P.flights.tqh_last == NULL) {
 		TAILQ_INIT(&P.flights);
 		TAILQ_INIT(&P.fails);
+		TAILQ_INIT(&P.stales);
 	}
 	P.base = base;
 	P.db = db;
@@ -872,6 +951,7 @@ ctrl_pool_start(struct event_base *base, struct db *db,
 	P.host_ops = conf->upkeep_host_ops;
 	P.cluster_ops = conf->upkeep_cluster_ops;
 	P.give_up = conf->upkeep_give_up;
+	P.op_timeout = conf->op_timeout;
 	P.last_event = -1;
 	P.busy = false;
 	P.claiming = false;
@@ -894,10 +974,15 @@ void
 ctrl_pool_stop(void)
 {
 	struct fail *f;
+	struct stale *st;
 
 	if (!P.running)
 		return;
 	P.running = false;
+	while ((st = TAILQ_FIRST(&P.stales)) != NULL) {
+		TAILQ_REMOVE(&P.stales, st, entry);
+		free(st);
+	}
 	event_free(P.timer);
 	P.timer = NULL;
 	P.db = NULL;
