@@ -219,8 +219,9 @@ static const char failed_sql[] =
 
 /* $1 id, $2 seconds: a stale 'starting' back to inactive, with why. */
 static const char stale_sql[] =
-"WITH u AS (UPDATE vms SET state = 'inactive' WHERE id = $1::bigint"
-"  AND state = 'starting' RETURNING name)"
+"WITH u AS (UPDATE vms v SET state = 'inactive' WHERE id = $1::bigint"
+"  AND state = 'starting' AND NOT EXISTS (SELECT 1 FROM sessions s"
+"  WHERE s.vm_id = v.id AND s.ended IS NULL) RETURNING name)"
 " INSERT INTO events (kind, actor, subject, detail)"
 " SELECT 'pool-stale', 'controller', name, jsonb_build_object('why',"
 "  'starting for ' || $2 || ' s with no op out for it') FROM u";
@@ -532,7 +533,8 @@ sweep_stale(void)
 		st->seen = false;
 	for (i = 0; i < P.nrows; i++) {
 		r = &P.rows[i];
-		if (r->state != VM_S_STARTING || in_flight(r->name))
+		if (r->state != VM_S_STARTING || r->session ||
+		    in_flight(r->name))
 			continue;
 		TAILQ_FOREACH(st, &P.stales, entry)
 			if (strcmp(st->id, r->id) == 0)
