@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -42,6 +43,21 @@ struct mig {
 };
 TAILQ_HEAD(migs, mig);
 
+/*
+ * A candidate given up, remembered so that a host hot for an hour does
+ * not write the same event every tick: again only after GIVEN_UP_QUIET
+ * seconds, or when the reason or the source changes.
+ */
+#define GIVEN_UP_QUIET	300
+struct gup {
+	TAILQ_ENTRY(gup) entry;
+	char		 vm[AGENT_VM_MAX + 1];
+	char		 from[AGENT_HOST_MAX + 1];
+	enum policy_reason why;
+	time_t		 at;
+};
+TAILQ_HEAD(gups, gup);
+
 static struct {
 	struct db	*db;
 	struct event	*timer;
@@ -51,6 +67,7 @@ static struct {
 	char		 name[16];	/* the policy's, "3B" */
 	struct migs	 migs;		/* under way */
 	unsigned	 nmigs;
+	struct gups	 gups;
 } B;
 
 /* Rows a controller before this one left running: their end is unknown. */
@@ -237,6 +254,35 @@ execute(void)
 		B.claiming = true;
 }
 
+/* Was this given up, for the same reason, lately?  Remembers it if not. */
+static bool
+said_lately(const char *vm, const char *from, enum policy_reason why)
+{
+	struct gup *g, *next;
+	time_t	 now = time(NULL);
+
+	for (g = TAILQ_FIRST(&B.gups); g != NULL; g = next) {
+		next = TAILQ_NEXT(g, entry);
+		if (now - g->at >= GIVEN_UP_QUIET || now < g->at) {
+			TAILQ_REMOVE(&B.gups, g, entry);
+			free(g);
+		} else if (strcmp(g->vm, vm) == 0) {
+			if (strcmp(g->from, from) == 0 && g->why == why)
+				return true;
+			TAILQ_REMOVE(&B.gups, g, entry);
+			free(g);
+		}
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return false;
+	snprintf(g->vm, sizeof(g->vm), "%s", vm);
+	snprintf(g->from, sizeof(g->from), "%s", from);
+	g->why = why;
+	g->at = now;
+	TAILQ_INSERT_TAIL(&B.gups, g, entry);
+	return false;
+}
+
 /* Writes one tick's plan. */
 static void
 write_plan(const struct policy_cluster *c, const struct policy_plan *plan)
@@ -251,6 +297,8 @@ write_plan(const struct policy_cluster *c, const struct policy_plan *plan)
 		p[0] = c->vms[mv->vm].id;
 		p[1] = c->hosts[mv->from].id;
 		if (mv->to < 0) {
+			if (said_lately(p[0], p[1], mv->why))
+				continue;
 			p[2] = mv->tried >= 0 ? c->hosts[mv->tried].id : NULL;
 			p[3] = policy_reason_names[mv->why];
 			p[4] = B.name;
@@ -309,8 +357,10 @@ ctrl_balance_start(struct event_base *base, struct db *db,
 
 	if (B.running)
 		return 0;
-	if (B.migs.tqh_last == NULL)
+	if (B.migs.tqh_last == NULL) {
 		TAILQ_INIT(&B.migs);
+		TAILQ_INIT(&B.gups);
+	}
 	B.db = db;
 	B.params = conf->policy;
 	policy_name(&B.params, B.name, sizeof(B.name));
@@ -334,9 +384,15 @@ ctrl_balance_start(struct event_base *base, struct db *db,
 void
 ctrl_balance_stop(void)
 {
+	struct gup *g;
+
 	if (!B.running)
 		return;
 	B.running = false;
+	while ((g = TAILQ_FIRST(&B.gups)) != NULL) {
+		TAILQ_REMOVE(&B.gups, g, entry);
+		free(g);
+	}
 	event_free(B.timer);
 	B.timer = NULL;
 	/* Under way: their callbacks (the agents' stop) free them. */
