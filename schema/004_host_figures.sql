@@ -3,7 +3,10 @@
 -- (xvds-agent(7)) and the controller's live cluster (ctrl_cluster.c)
 -- sees them: the operator's host list of seed 004 (RVM, TCPU, FCPU,
 -- ACPU, TMEM, FMEM) and the windowed load the policy acts on.  NULL until
--- the host's first sample; overwritten by every sample.
+-- the host's first sample; overwritten by every sample.  And where the
+-- host's xvdsd receives live migrations (xvds.conf(5), migration { }),
+-- "address[:port]", for the balancer's migrate op: NULL is the host's
+-- address at port 8002, the default there.
 ALTER TABLE hosts
 	ADD COLUMN rvm		integer CHECK (rvm >= 0),
 	ADD COLUMN tcpu		integer CHECK (tcpu >= 0),
@@ -12,4 +15,5 @@ ALTER TABLE hosts
 	ADD COLUMN tmem_mib	bigint CHECK (tmem_mib >= 0),
 	ADD COLUMN fmem_mib	bigint CHECK (fmem_mib >= 0),
 	ADD COLUMN load		real CHECK (load >= 0 AND load <= 100),
-	ADD COLUMN sampled	timestamptz;
+	ADD COLUMN sampled	timestamptz,
+	ADD COLUMN migration_peer text CHECK (migration_peer <> '');

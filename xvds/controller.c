@@ -20,11 +20,13 @@
 
 #include "ctrl_admin.h"
 #include "ctrl_agent.h"
+#include "ctrl_balance.h"
 #include "ctrl_broker.h"
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "ctrl_leader.h"
 #include "ctrl_session.h"
+#include "ctrl_pool.h"
 #include "daemon.h"
 #include "db.h"
 #include "db_schema.h"
@@ -61,6 +63,8 @@ on_leader(int active, const char *why, void *arg)
 		ctrl_admin_serve(NULL);
 		ctrl_broker_stop(why);
 		ctrl_session_stop();
+		ctrl_pool_stop();
+		ctrl_balance_stop();
 		ctrl_agent_stop(why);
 		ctrl_cluster_stop();
 		db_close(C.db);
@@ -89,6 +93,10 @@ on_leader(int active, const char *why, void *arg)
 	if (ctrl_session_start(C.base, C.db, C.conf) == -1)
 		fatalx("cannot start the sessions' sweep");
 	ctrl_admin_serve(C.db);
+	if (ctrl_pool_start(C.base, C.db, C.conf) == -1)
+		fatalx("cannot start the pools' upkeep");
+	if (ctrl_balance_start(C.base, C.db, C.conf) == -1)
+		fatalx("cannot start balancing");
 }
 
 static void
@@ -175,6 +183,8 @@ main(int argc, char *argv[])
 	ctrl_admin_stop();
 	ctrl_broker_stop("stopping");
 	ctrl_session_stop();
+	ctrl_pool_stop();
+	ctrl_balance_stop();
 	ctrl_agent_stop("stopping");
 	ctrl_cluster_stop();
 	db_close(C.db);

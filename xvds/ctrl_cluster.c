@@ -42,6 +42,7 @@ struct chost {
 	char		 name[AGENT_HOST_MAX + 1];
 	bool		 present;	/* connected, sampled at least once */
 	bool		 excluded;
+	bool		 closed;	/* draining or disabled */
 	struct policy_host ph;
 	unsigned	 tcpu;
 	struct cvm	*vms;
@@ -56,7 +57,10 @@ static struct {
 	bool		 have_params;
 	struct chost	**hosts;
 	size_t		 nhosts;
+	char		*closed;	/* hosts draining or disabled */
 } K;
+
+static bool	listed(const char *, const char *);
 
 static const char figures_sql[] =
 "UPDATE hosts SET rvm = $2::integer, tcpu = $3::integer, fcpu = $4::integer,"
@@ -103,6 +107,7 @@ find_or_add(const char *name)
 	}
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	snprintf(h->ph.id, sizeof(h->ph.id), "%s", name);
+	h->closed = listed(K.closed, name);
 	K.hosts = tmp;
 	K.hosts[K.nhosts++] = h;
 	return h;
@@ -199,6 +204,8 @@ ctrl_cluster_stop(void)
 		drop(K.hosts[K.nhosts - 1]);
 	free(K.hosts);
 	K.hosts = NULL;
+	free(K.closed);
+	K.closed = NULL;
 	K.db = NULL;
 }
 
@@ -298,6 +305,39 @@ usable(const struct chost *h)
 	return h->present && !h->excluded;
 }
 
+/* Is name one of the blank-separated names? */
+static bool
+listed(const char *names, const char *name)
+{
+	const char *p, *e;
+	size_t	 len = strlen(name);
+
+	if (names == NULL)
+		return false;
+	for (p = names; *p != '\0'; p = e) {
+		while (*p == ' ')
+			p++;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		if ((size_t)(e - p) == len && len > 0 &&
+		    strncmp(p, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+void
+ctrl_cluster_set_closed(const char *names)
+{
+	size_t	 i;
+
+	free(K.closed);
+	if ((K.closed = strdup(names)) == NULL)
+		log_warn("%s", __func__);
+	for (i = 0; i < K.nhosts; i++)
+		K.hosts[i]->closed = listed(K.closed, K.hosts[i]->name);
+}
+
 /* The host's policy figures with its reservations counted in. */
 static void
 reserved_view(const struct chost *h, struct policy_host *out, bool with_cpu)
@@ -348,7 +388,7 @@ ctrl_cluster_place(unsigned mem_mib, char host[AGENT_HOST_MAX + 1],
 		return -1;
 	}
 	for (i = 0; i < K.nhosts; i++) {
-		if (!usable(K.hosts[i]))
+		if (!usable(K.hosts[i]) || K.hosts[i]->closed)
 			continue;
 		reserved_view(K.hosts[i], &ph[n], true);
 		map[n++] = K.hosts[i];

@@ -48,6 +48,12 @@ void	ctrl_cluster_gone(const char *host);
  * Remembered also for a host not (yet) in the cluster.
  */
 void	ctrl_cluster_exclude(const char *host, bool);
+/*
+ * The hosts an operator set draining or disabled (hosts.state), names
+ * separated by blanks: out of placement, until a later call without them.
+ * They stay in the view (a draining host's VMs may still move away).
+ */
+void	ctrl_cluster_set_closed(const char *names);
 
 /*
  * The host the policy's placement rule picks for a new or restored VM of

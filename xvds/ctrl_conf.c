@@ -17,7 +17,7 @@
 #include "conf.h"
 #include "ctrl_conf.h"
 
-#define WORDS_MAX	8
+#define WORDS_MAX	10
 
 struct parser {
 	const char	*name;
@@ -170,10 +170,45 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 	return 0;
 }
 
+/* upkeep [interval N] [host-ops N] [cluster-ops N] [give-up N] */
+static int
+upkeep_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
+{
+	static const char *const names[] = {
+		"interval", "host-ops", "cluster-ops", "give-up",
+	};
+	static const unsigned long max[] = { 3600, 1000, 100000, 1000 };
+	unsigned *dst[] = {
+		&c->upkeep_interval, &c->upkeep_host_ops,
+		&c->upkeep_cluster_ops, &c->upkeep_give_up,
+	};
+	unsigned long v;
+	unsigned seen = 0;
+	int	 i, k;
+
+	if (n < 3 || n % 2 == 0)
+		return perr(p, "usage: upkeep [interval N] [host-ops N] "
+		    "[cluster-ops N] [give-up N]");
+	for (i = 1; i < n; i += 2) {
+		for (k = 0; k < 4; k++)
+			if (strcmp(w[i], names[k]) == 0)
+				break;
+		if (k == 4)
+			return perr(p, "upkeep: unknown \"%s\"", w[i]);
+		if (seen & (1u << k))
+			return perr(p, "upkeep: %s given twice", names[k]);
+		seen |= 1u << k;
+		if (number(p, names[k], w[i + 1], 1, max[k], &v) == -1)
+			return -1;
+		*dst[k] = (unsigned)v;
+	}
+	return 0;
+}
+
 static const char *const keywords[] = {
 	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
 	"policy", "sample-interval", "op-timeout", "host-timeout",
-	"session-lease", "session-grace", "admin-socket", NULL,
+	"session-lease", "session-grace", "admin-socket", "upkeep", NULL,
 };
 
 static int
@@ -224,6 +259,8 @@ statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
 		if (w[1][0] != '/')
 			return perr(p, "admin-socket: an absolute path expected");
 		return string(p, &c->admin_socket, w[1]);
+	case 13:
+		return upkeep_stmt(p, c, w, n);
 	default:
 		if (n != 2)
 			return perr(p, "usage: %s SECONDS", w[0]);
@@ -265,6 +302,10 @@ defaults(void)
 	c->host_timeout = 90;
 	c->session_lease = 120;
 	c->session_grace = 120;
+	c->upkeep_interval = 5;
+	c->upkeep_host_ops = 2;
+	c->upkeep_cluster_ops = 20;
+	c->upkeep_give_up = 3;
 	return c;
 }
 
@@ -359,6 +400,9 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	fputs("admin-socket ", f);
 	quoted(f, c->admin_socket);
 	fputc('\n', f);
+	fprintf(f, "upkeep interval %u host-ops %u cluster-ops %u give-up %u\n",
+	    c->upkeep_interval, c->upkeep_host_ops, c->upkeep_cluster_ops,
+	    c->upkeep_give_up);
 	return ferror(f) ? -1 : 0;
 }
 

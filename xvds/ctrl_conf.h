@@ -34,6 +34,11 @@ struct ctrl_conf {
 	unsigned	 session_lease;	/* seconds a session lives unrenewed */
 	unsigned	 session_grace;	/* seconds more before a lapsed one ends */
 	char		*admin_socket;	/* the admin socket's path (xvds-admin(7)) */
+	/* upkeep ...: the pools' upkeep (ctrl_pool.c). */
+	unsigned	 upkeep_interval;	/* seconds between ticks */
+	unsigned	 upkeep_host_ops;	/* power ops at once, a host */
+	unsigned	 upkeep_cluster_ops;	/* power ops at once, in all */
+	unsigned	 upkeep_give_up;	/* failures in a row, then stop */
 };
 
 /* NULL with "file:line: why" in err. */

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "migrate.h"
 #ifdef XVDSD_SIMULATED
+#include "hv_sim.h"
 #include "reportsim.h"
 #endif
 #include "vm.h"
@@ -203,6 +204,10 @@ main(int argc, char *argv[])
 #ifdef XVDSD_SIMULATED
 	log_warnx("SIMULATED hypervisor and guests: for tests and benchmarks only");
 	reportsim_init(D.base);
+	/* Tests make a host busy: dom0 keeps this many CPUs busy. */
+	if (getenv("XVDSD_SIM_DOM0_LOAD") != NULL &&
+	    hv_sim_set_load(D.hv, 0, atof(getenv("XVDSD_SIM_DOM0_LOAD"))) == -1)
+		fatalx("XVDSD_SIM_DOM0_LOAD: not a number of CPUs");
 #endif
 	if (vm_init(D.base, D.hv, D.conf) == -1)
 		fatalx("cannot start the VMs");

@@ -8,7 +8,7 @@
  * takes over.  Not a simulator: nothing runs behind it.
  *
  * stdout, one line each: "welcome MS" (ms since the epoch), "refused CODE",
- * "op ID ACTION VM".  Exit 0 after -n welcomes, 3 when refused, 1 when -t
+ * "op ID ACTION VM".  With -F every op fails (a broken host).  Exit 0 after -n welcomes, 3 when refused, 1 when -t
  * seconds pass first.
  */
 #include <config.h>
@@ -36,6 +36,7 @@ static struct {
 	const char	*name;		/* the certificate's, its CN */
 	const char	*hello_host;
 	int		 want, welcomes, rc;
+	int		 fail_ops;	/* -F */
 	int		 nstates;
 	struct agent_state states[STATES_MAX];
 } F;
@@ -44,7 +45,7 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: fake-agent -p port -d pki-dir -c cert-name "
-	    "[-H hello-host] [-n welcomes] [-t seconds] [-s vm:state[:domid]]...\n");
+	    "[-F] [-H hello-host] [-n welcomes] [-t seconds] [-s vm:state[:domid]]...\n");
 	exit(2);
 }
 
@@ -109,7 +110,13 @@ on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 	case AGENT_M_OP:
 		printf("op %lld %s %s\n", (long long)in->u.op.id,
 		    agent_action_names[in->u.op.action], in->u.op.vm);
-		fake_result(&m, in->u.op.id, true);
+		fake_result(&m, in->u.op.id, !F.fail_ops);
+		if (F.fail_ops) {
+			snprintf(m.u.result.code, sizeof(m.u.result.code),
+			    "failed");
+			snprintf(m.u.result.message, sizeof(m.u.result.message),
+			    "fake-agent -F fails every op");
+		}
 		send_or_die(c, &m);
 		break;
 	case AGENT_M_PING:
@@ -176,8 +183,11 @@ main(int argc, char *argv[])
 	int	 ch, port = 0;
 
 	F.want = 1;
-	while ((ch = getopt(argc, argv, "c:d:H:n:p:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:FH:n:p:s:t:")) != -1) {
 		switch (ch) {
+		case 'F':
+			F.fail_ops = 1;
+			break;
 		case 'c':
 			F.name = name = optarg;
 			break;

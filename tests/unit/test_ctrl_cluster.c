@@ -190,6 +190,36 @@ test_gone_and_excluded(void **state)
 	assert_true(ctrl_cluster_load("h5") < 0);
 }
 
+/* Draining or disabled hosts get no placements, known yet or not. */
+static void
+test_closed(void **state)
+{
+	char	 host[AGENT_HOST_MAX + 1];
+	enum policy_reason why;
+	struct policy_cluster c;
+
+	(void)state;
+	ctrl_cluster_set_closed(" h1  h3 ");
+	feed("h1", 800, 5, 16384, 8000, 0, NULL);
+	feed("h2", 800, 40, 16384, 8000, 0, NULL);
+	feed("h3", 800, 1, 16384, 8000, 0, NULL);
+	assert_int_equal(ctrl_cluster_place(512, host, &why), 0);
+	assert_string_equal(host, "h2");
+	/* Still in the view: their VMs may move away. */
+	assert_int_equal(ctrl_cluster_view(&c), 0);
+	assert_int_equal(c.nhosts, 3);
+	ctrl_cluster_view_free(&c);
+	ctrl_cluster_set_closed("h2 h1x");
+	assert_int_equal(ctrl_cluster_place(512, host, &why), 0);
+	assert_string_equal(host, "h3");
+	ctrl_cluster_set_closed("h1 h2 h3");
+	assert_int_equal(ctrl_cluster_place(512, host, &why), -1);
+	assert_int_equal(why, POLICY_R_NO_HOST);
+	ctrl_cluster_set_closed("");
+	assert_int_equal(ctrl_cluster_place(512, host, &why), 0);
+	assert_string_equal(host, "h3");
+}
+
 static void
 test_view(void **state)
 {
@@ -250,6 +280,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cpu_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_and_excluded, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view, setup, teardown),
 	};
 

@@ -31,7 +31,8 @@ static const char full[] =
     "policy 4C:30 threshold 70\n"
     "sample-interval 7\n"
     "op-timeout 30\n"
-    "host-timeout 600\n";
+    "host-timeout 600\n"
+    "upkeep give-up 4 interval 2 host-ops 3 cluster-ops 9\n";
 
 static const char minimal[] =
     "ca-file ca.pem\ncert-file c.pem\nkey-file c.key\n";
@@ -70,6 +71,10 @@ test_full(void **state)
 	assert_int_equal(c->sample_interval, 7);
 	assert_int_equal(c->op_timeout, 30);
 	assert_int_equal(c->host_timeout, 600);
+	assert_int_equal(c->upkeep_interval, 2);
+	assert_int_equal(c->upkeep_host_ops, 3);
+	assert_int_equal(c->upkeep_cluster_ops, 9);
+	assert_int_equal(c->upkeep_give_up, 4);
 	ctrl_conf_free(c);
 }
 
@@ -89,6 +94,10 @@ test_defaults(void **state)
 	assert_int_equal(c->sample_interval, 5);
 	assert_int_equal(c->op_timeout, 120);
 	assert_int_equal(c->host_timeout, 90);
+	assert_int_equal(c->upkeep_interval, 5);
+	assert_int_equal(c->upkeep_host_ops, 2);
+	assert_int_equal(c->upkeep_cluster_ops, 20);
+	assert_int_equal(c->upkeep_give_up, 3);
 	ctrl_conf_free(c);
 }
 
@@ -112,6 +121,7 @@ test_print_reads_back(void **state)
 	assert_string_equal(buf, buf2);
 	assert_string_equal(b->key_file, "/etc/xvds/my key.pem");
 	assert_true(b->policy.upper_rate_guest == 30);
+	assert_int_equal(b->upkeep_cluster_ops, 9);
 	ctrl_conf_free(a);
 	ctrl_conf_free(b);
 	free(buf);
@@ -144,7 +154,13 @@ test_errors(void **state)
 		{ "database \"a\"b\n", "text after a closing quote" },
 		{ "database a\"b\n", "a quote inside a word" },
 		{ "ca-file \"\"\n", "ca-file: an empty path" },
-		{ "a b c d e f g h i\n", "too many words" },
+		{ "a b c d e f g h i j k\n", "too many words" },
+		{ "upkeep\n", "usage: upkeep [interval N]" },
+		{ "upkeep interval\n", "usage: upkeep" },
+		{ "upkeep interval 0\n", "interval: \"0\" is not a number from 1 to 3600" },
+		{ "upkeep host-ops 2 host-ops 3\n", "upkeep: host-ops given twice" },
+		{ "upkeep speed 2\n", "upkeep: unknown \"speed\"" },
+		{ "upkeep give-up x\n", "give-up: \"x\" is not a number" },
 		{ "ca-file a\ncert-file b\n", "t.conf: ca-file, cert-file and key-file are required" },
 	};
 	char	 err[CTRL_CONF_ERR_MAX];

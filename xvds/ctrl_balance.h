@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctrl_balance.h — load balancing by the active controller
+ * (xvds-controller(8), "Balancing"): every sample-interval (seed 002's
+ * MIGRATE_TERM) the policy module looks at the live cluster
+ * (ctrl_cluster.h) and its migrations are written to the migrations
+ * table as planned, its given-up candidates as events; an executor
+ * carries out the planned rows, the policy's and operators' alike,
+ * through the source host's xvdsd.
+ */
+#ifndef XVDS_CTRL_BALANCE_H
+#define XVDS_CTRL_BALANCE_H
+
+struct event_base;
+struct db;
+struct ctrl_conf;
+
+/* Migrations carried out at once, in all. */
+#define CTRL_BALANCE_RUNNING_MAX	4
+/* The port of a host's migration listener when hosts.migration_peer is NULL. */
+#define CTRL_BALANCE_MIGRATION_PORT	8002
+
+/*
+ * Starts the ticks; rows a previous controller left running are failed
+ * first (the hosts' state reports say where the VMs are).  db and conf
+ * must outlive it.  -1, logged.
+ */
+int	ctrl_balance_start(struct event_base *, struct db *,
+	    const struct ctrl_conf *);
+/* Stops; migrations under way end unrecorded.  Safe when not started. */
+void	ctrl_balance_stop(void);
+
+#endif
