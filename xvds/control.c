@@ -51,6 +51,8 @@ const char *const xvds_err_names[] = {
 	[XVDS_E_FAILED] = "failed",
 	[XVDS_E_NOTSUP] = "not-supported",
 	[XVDS_E_INTERNAL] = "internal",
+	[XVDS_E_GUEST_FAILED] = "guest-failed",
+	[XVDS_E_GUEST_TIMEOUT] = "guest-timeout",
 };
 _Static_assert(sizeof(xvds_err_names) / sizeof(xvds_err_names[0]) == XVDS_E__COUNT,
     "xvds_err_names must name every enum xvds_err");
