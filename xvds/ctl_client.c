@@ -43,6 +43,8 @@ static const struct {
 	{ "failed", "failed", CTL_EXIT_FAILED },
 	{ "not-supported", "not supported", CTL_EXIT_FAILED },
 	{ "internal", "internal error", CTL_EXIT_FAILED },
+	{ "guest-failed", "the guest's agent failed", CTL_EXIT_FAILED },
+	{ "guest-timeout", "no answer from the guest's agent", CTL_EXIT_FAILED },
 };
 
 static int64_t
@@ -274,6 +276,9 @@ ctl_call(struct ctl *ctl, const char *cmd, json_t *args, int *exit_r)
 	json_decref(reply);
 	json_decref(req);
 	free(line);
+	/* vm.credential's request holds a password. */
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
 	free(s);
 	*exit_r = rc;
 	return result;
