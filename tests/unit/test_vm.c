@@ -1024,6 +1024,8 @@ test_credential(void **state)
 
 	(void)state;
 	memset(&secret, 0, sizeof(secret));
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
 	start_pool("");
 	domid = view("lab-01").domid;
 
