@@ -5,7 +5,8 @@
  * It tells dom0, through the guest's own xenstore data/ area, that the
  * guest has booted (boot-complete) and where it can be reached (addrs),
  * keeps the addresses current, and writes the records again if they
- * vanish.  It waits for xenstore patiently: early in boot the xenbus
+ * vanish.  It applies the one-time RDP credentials dom0 hands it (a key
+ * dom0 owns, that this guest may only read) and says how that went.  It waits for xenstore patiently: early in boot the xenbus
  * device may not be there yet.  See xvds-guestd(8).
  */
 #include <config.h>
@@ -15,6 +16,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,8 @@
 #include <unistd.h>
 
 #include "addrs.h"
+#include "apply.h"
+#include "credential.h"
 #include "log.h"
 #include "publish.h"
 #include "report.h"
@@ -50,12 +55,16 @@ struct agent {
 	struct report_session session;	/* as last published */
 	int		 session_known;	/* checked at least once */
 	int		 session_warned;	/* said the tables are unreadable */
+	const char	*apply_cmd;	/* applies a credential (-c) */
+	uint64_t	 cred_seq;	/* the last credential answered */
+	int		 cred_answered;
 };
 
 static _Noreturn void
 usage(void)
 {
-	fprintf(stderr, "usage: xvds-guestd [-dv] [-i seconds] [-p rdp-port]\n");
+	fprintf(stderr, "usage: xvds-guestd [-dv] [-c command] [-i seconds] "
+	    "[-p rdp-port]\n");
 	exit(2);
 }
 
@@ -235,6 +244,65 @@ check_session(struct agent *a)
 		disconnect(a);
 }
 
+/*
+ * dom0's credential key changed: apply a new credential, once per seq,
+ * and answer.  The password is in this function's buffers only, wiped
+ * before it returns, and never logged.
+ */
+static void
+handle_credential(struct agent *a)
+{
+	struct report_secret rec;
+	struct report_credential ack;
+	char	 buf[REPORT_SECRET_MAX + 1], out[REPORT_CREDENTIAL_MAX + 1];
+	char	 err[REPORT_ERR_MAX];
+	int	 n;
+
+	if ((n = publish_read_secret(a->xs, buf, sizeof(buf))) == -1) {
+		disconnect(a);
+		return;
+	}
+	if (n <= 0)
+		return;		/* none (removed once answered), or too long */
+	if (report_secret_parse(buf, (size_t)n, &rec, err, sizeof(err)) == -1) {
+		explicit_bzero(buf, sizeof(buf));
+		log_warnx("credential record refused: %s", err);
+		return;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (a->cred_answered && rec.seq == a->cred_seq) {
+		explicit_bzero(&rec, sizeof(rec));
+		return;		/* answered; dom0 has yet to remove it */
+	}
+	memset(&ack, 0, sizeof(ack));
+	ack.version = REPORT_VERSION;
+	strcpy(ack.boot_id, a->boot_id);
+	ack.seq = rec.seq;
+	/* The narrower alphabets: a user name that useradd takes as is. */
+	if (!credential_user_ok(rec.user) ||
+	    !credential_password_ok(rec.password)) {
+		log_warnx("credential %ju refused: not of the expected form",
+		    (uintmax_t)rec.seq);
+		ack.applied = 0;
+	} else {
+		ack.applied = apply_credential(a->apply_cmd, rec.user,
+		    rec.password, APPLY_TIMEOUT) == 0;
+		log_info("credential %ju for %s %s", (uintmax_t)rec.seq, rec.user,
+		    ack.applied ? "applied" : "not applied");
+	}
+	explicit_bzero(&rec, sizeof(rec));
+	if (report_credential_format(&ack, out, sizeof(out)) == -1) {
+		log_warnx("cannot format the credential acknowledgement");
+		return;
+	}
+	if (publish_credential(a->xs, out) == -1) {
+		disconnect(a);
+		return;
+	}
+	a->cred_seq = ack.seq;
+	a->cred_answered = 1;
+}
+
 /* Returns the signal that asks us to stop, or 0. */
 static int
 handle_signal(struct agent *a)
@@ -312,7 +380,9 @@ run(struct agent *a)
 			continue;
 		}
 		if (pfd[n - 1].revents) {
-			r = publish_check(a->xs);
+			bool	 cred;
+
+			r = publish_check(a->xs, &cred);
 			if (r == -1)
 				disconnect(a);
 			else if (r == 1) {
@@ -320,6 +390,8 @@ run(struct agent *a)
 				    "(restored, or removed by dom0): writing them again");
 				publish_all(a);
 			}
+			if (r != -1 && a->xs != NULL && cred)
+				handle_credential(a);
 		}
 	}
 }
@@ -331,11 +403,20 @@ main(int argc, char *argv[])
 	sigset_t mask;
 	int	 ch, foreground = 0, verbose = 0;
 	unsigned rdp_port = SESSIONS_PORT_DEFAULT, poll_s = SESSION_POLL;
+	const char *apply_cmd = GUESTD_APPLY_DEFAULT;
 	char	*end;
 	unsigned long v;
 
-	while ((ch = getopt(argc, argv, "di:p:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:di:p:v")) != -1) {
 		switch (ch) {
+		case 'c':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "xvds-guestd: -c %s: an absolute "
+				    "path\n", optarg);
+				exit(2);
+			}
+			apply_cmd = optarg;
+			break;
 		case 'd':
 			foreground = 1;
 			break;
@@ -376,6 +457,7 @@ main(int argc, char *argv[])
 	a.retry_delay = RETRY_MIN;
 	a.rdp_port = rdp_port;
 	a.session_poll = poll_s;
+	a.apply_cmd = apply_cmd;
 	if (read_boot_id(a.boot_id) == -1)
 		fatalx("cannot tell this boot's identifier; is /proc mounted?");
 	strcpy(a.addrs.boot_id, a.boot_id);
@@ -391,6 +473,8 @@ main(int argc, char *argv[])
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
 		fatal("sigprocmask");
+	/* An apply command that exits without reading its stdin. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((a.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	/* Without the monitor the agent still works, with the addresses of its start. */

@@ -20,7 +20,9 @@
 #define PATH_BOOT	REPORT_DIR "/" REPORT_KEY_BOOT
 #define PATH_ADDRS	REPORT_DIR "/" REPORT_KEY_ADDRS
 #define PATH_SESSION	REPORT_DIR "/" REPORT_KEY_SESSION
+#define PATH_ACK	REPORT_DIR "/" REPORT_KEY_CREDENTIAL
 #define WATCH_TOKEN	"xvds-guestd"
+#define CRED_TOKEN	"xvds-guestd-credential"
 #define TXN_RETRIES	16
 
 struct xs_handle *
@@ -31,8 +33,12 @@ publish_connect(void)
 
 	if ((xs = xs_open(0)) == NULL)
 		return NULL;
-	/* The watch fires once at once, and again after a restore. */
-	if (!xs_watch(xs, REPORT_DIR, WATCH_TOKEN)) {
+	/*
+	 * The watches fire once at once, and again after a restore; the
+	 * credential's also when dom0 writes one.
+	 */
+	if (!xs_watch(xs, REPORT_DIR, WATCH_TOKEN) ||
+	    !xs_watch(xs, REPORT_SECRET_PATH, CRED_TOKEN)) {
 		saved_errno = errno;
 		xs_close(xs);
 		errno = saved_errno;
@@ -125,13 +131,66 @@ present(struct xs_handle *xs, const char *path, bool *failed)
 }
 
 int
-publish_check(struct xs_handle *xs)
+publish_credential(struct xs_handle *xs, const char *ack)
+{
+	xs_transaction_t t;
+	int	 try;
+
+	for (try = 0; try < TXN_RETRIES; try++) {
+		if ((t = xs_transaction_start(xs)) == XBT_NULL) {
+			log_warn("xenstore: transaction start");
+			return -1;
+		}
+		if (!xs_write(xs, t, PATH_ACK, ack, strlen(ack))) {
+			log_warn("xenstore: write %s", PATH_ACK);
+			xs_transaction_end(xs, t, true);
+			return -1;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN) {
+			log_warn("xenstore: transaction end");
+			return -1;
+		}
+	}
+	return -1;
+}
+
+int
+publish_read_secret(struct xs_handle *xs, char *buf, size_t len)
+{
+	unsigned int n;
+	char	*v;
+	int	 rc;
+
+	if ((v = xs_read(xs, XBT_NULL, REPORT_SECRET_PATH, &n)) == NULL)
+		return errno == ENOENT || errno == EACCES ? 0 : -1;
+	if (n >= len) {
+		log_warnx("%s: longer than %zu bytes", REPORT_SECRET_PATH, len - 1);
+		rc = -2;
+	} else {
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		rc = (int)n;
+	}
+	/* xs_read's copy holds the password too. */
+	explicit_bzero(v, n);
+	free(v);
+	return rc;
+}
+
+int
+publish_check(struct xs_handle *xs, bool *cred_r)
 {
 	char	**ev;
 	bool	 fired = false, failed = false, missing;
 
+	*cred_r = false;
 	while ((ev = xs_check_watch(xs)) != NULL) {
-		fired = true;
+		if (strcmp(ev[XS_WATCH_TOKEN], CRED_TOKEN) == 0)
+			*cred_r = true;
+		else
+			fired = true;
 		free(ev);
 	}
 	if (errno != EAGAIN) {

@@ -6,6 +6,7 @@
 #ifndef XVDS_GUESTD_PUBLISH_H
 #define XVDS_GUESTD_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct xs_handle;
@@ -26,8 +27,17 @@ int	publish_session(struct xs_handle *, const char *session);
 int	publish_fd(struct xs_handle *);
 /*
  * Consumes pending watch events.  Returns 1 if a record is missing and
- * must be written again, 0 if not, -1 if the connection failed.
+ * must be written again, 0 if not, -1 if the connection failed; *cred_r
+ * says whether dom0's credential key (xvds/credential) changed.
  */
-int	publish_check(struct xs_handle *);
+int	publish_check(struct xs_handle *, bool *cred_r);
+/*
+ * Reads dom0's credential record into buf (NUL-terminated): its length,
+ * 0 if there is none, -2 if it does not fit, -1 if xenstore failed.
+ * Wipe buf after use.
+ */
+int	publish_read_secret(struct xs_handle *, char *buf, size_t len);
+/* Writes the acknowledgement (data/xvds/credential); 0 or -1. */
+int	publish_credential(struct xs_handle *, const char *ack);
 
 #endif

@@ -367,6 +367,7 @@ static const int action_events[AGENT_A__COUNT] = {
 	[AGENT_A_MIGRATE] = -1,
 	[AGENT_A_SET] = -1,
 	[AGENT_A_DEFINE] = -1,
+	[AGENT_A_CREDENTIAL] = -1,
 };
 
 static void
@@ -396,6 +397,11 @@ do_op(const struct agent_op *op)
 	case AGENT_A_MIGRATE:
 		err = vm_migrate(op->vm, op->host, op->live, op_done, p, msg,
 		    sizeof(msg));
+		break;
+	case AGENT_A_CREDENTIAL:
+		/* The op's password is wiped with the message (agent_tls.c). */
+		err = vm_credential(op->vm, op->user, op->password, op_done, p,
+		    msg, sizeof(msg));
 		break;
 	case AGENT_A_SET:
 		if (op->vcpus == 0 && op->memory_mib == 0) {

@@ -448,7 +448,11 @@ agent_msg_decode(const char *line, size_t len, struct agent_msg *m,
 	if (len >= AGENT_MSG_MAX)
 		return fail(err, errlen, "longer than %d bytes", AGENT_MSG_MAX - 1);
 	if ((j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		fail(err, errlen, "not JSON: %s", jerr.text);
+		/* jansson quotes the text near the error: maybe a password. */
+		if (memmem(line, len, "\"password\"", 10) != NULL)
+			fail(err, errlen, "not JSON at byte %d", jerr.position);
+		else
+			fail(err, errlen, "not JSON: %s", jerr.text);
 		printable(err);
 		return -1;
 	}

@@ -763,6 +763,17 @@ kw_session_grace(struct parser *p, void *obj, const char *kw, int line)
 }
 
 static int
+kw_credential_timeout(struct parser *p, void *obj, const char *kw, int line)
+{
+	struct conf_settings *s = top_settings(obj);
+
+	if (value(p, kw, line, "a duration") == -1 ||
+	    get_duration(p, kw, 1, 600, &s->credential_timeout) == -1)
+		return -1;
+	return end_stmt(p, kw, END_OF_LINE);
+}
+
+static int
 kw_max_clock_skew(struct parser *p, void *obj, const char *kw, int line)
 {
 	struct conf_settings *s = top_settings(obj);
@@ -1478,6 +1489,7 @@ static const struct keyword top_keywords[] = {
 	{ "boot-timeout", kw_boot_timeout, false },
 	{ "shutdown-timeout", kw_shutdown_timeout, false },
 	{ "session-grace", kw_session_grace, false },
+	{ "credential-timeout", kw_credential_timeout, false },
 	{ "max-clock-skew", kw_max_clock_skew, false },
 	{ "migration", kw_migration, false },
 	{ "controller", kw_controller, false },
@@ -1784,6 +1796,7 @@ set_defaults(struct conf_settings *s)
 	s->boot_timeout = 180;
 	s->shutdown_timeout = 60;
 	s->session_grace = 120;
+	s->credential_timeout = 30;
 	s->max_clock_skew = 300;
 	strcpy(s->migration_listen, CONF_DEFAULT_LISTEN);
 	s->migration_port = CONF_DEFAULT_PORT;
@@ -2039,6 +2052,8 @@ conf_print(const struct xvds_conf *conf, FILE *f)
 	    sizeof(a)));
 	fprintf(f, "session-grace %s\n", fmt_duration(s->session_grace, a,
 	    sizeof(a)));
+	fprintf(f, "credential-timeout %s\n", fmt_duration(s->credential_timeout,
+	    a, sizeof(a)));
 	fprintf(f, "max-clock-skew %s\n", fmt_duration(s->max_clock_skew, a,
 	    sizeof(a)));
 	fprintf(f, "migration {\n\tlisten ");

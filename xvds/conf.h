@@ -55,6 +55,7 @@ struct conf_settings {
 	unsigned	 boot_timeout;		/* default 180 */
 	unsigned	 shutdown_timeout;	/* default 60 */
 	unsigned	 session_grace;		/* default 120 */
+	unsigned	 credential_timeout;	/* default 30 */
 	unsigned	 max_clock_skew;	/* default 300 */
 	char		 migration_listen[CONF_ADDR_MAX + 1];	/* numeric address */
 	uint16_t	 migration_port;

@@ -28,8 +28,10 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "control.h"
+#include "credential.h"
 #include "log.h"
 #include "xvdsd.h"
 
@@ -51,6 +53,8 @@ const char *const xvds_err_names[] = {
 	[XVDS_E_FAILED] = "failed",
 	[XVDS_E_NOTSUP] = "not-supported",
 	[XVDS_E_INTERNAL] = "internal",
+	[XVDS_E_GUEST_FAILED] = "guest-failed",
+	[XVDS_E_GUEST_TIMEOUT] = "guest-timeout",
 };
 _Static_assert(sizeof(xvds_err_names) / sizeof(xvds_err_names[0]) == XVDS_E__COUNT,
     "xvds_err_names must name every enum xvds_err");
@@ -97,6 +101,8 @@ struct ctl_args {
 	const char	*name;
 	const char	*template;
 	const char	*host;
+	const char	*user;		/* vm.credential */
+	const char	*password;	/* vm.credential: wiped after the call */
 	enum vm_kind	 kind;
 	unsigned	 vcpus;
 	uint64_t	 memory_mib;
@@ -111,6 +117,8 @@ enum ctl_argtype {
 	ARG_VCPUS,
 	ARG_MIB,
 	ARG_BOOL,	/* only "live" so far */
+	ARG_USER,	/* a one-time credential's (credential.h) */
+	ARG_PASSWORD,
 };
 
 struct ctl_argdef {
@@ -143,6 +151,8 @@ static void	 cmd_vm_set(struct ctl_conn *, json_int_t, const char *,
 		    struct ctl_args *, enum vm_event);
 static void	 cmd_vm_migrate(struct ctl_conn *, json_int_t, const char *,
 		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_credential(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
 
 #define NAME_ARG	{ "name", ARG_NAME, 1 }
 static const struct ctl_handler ctl_handlers[] = {
@@ -156,6 +166,9 @@ static const struct ctl_handler ctl_handlers[] = {
 	    { "memory_mib", ARG_MIB, 0 }, { NULL, 0, 0 } } },
 	{ "vm.migrate", cmd_vm_migrate, 1, { NAME_ARG, { "host", ARG_HOST, 1 },
 	    { "live", ARG_BOOL, 0 }, { NULL, 0, 0 } } },
+	{ "vm.credential", cmd_vm_credential, 1, { NAME_ARG,
+	    { "user", ARG_USER, 1 }, { "password", ARG_PASSWORD, 1 },
+	    { NULL, 0, 0 } } },
 };
 /* vm.<event>: the requests vm_request() takes, one command each. */
 static const struct ctl_handler ctl_handler_request =
@@ -594,6 +607,23 @@ cmd_vm_migrate(struct ctl_conn *c, json_int_t id, const char *cmd,
 		req_refused(r, err, msg);
 }
 
+static void
+cmd_vm_credential(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct ctl_req *r;
+	enum xvds_err err;
+	char	 msg[256] = "";
+
+	(void)ev;
+	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+		return;
+	err = vm_credential(a->name, a->user, a->password, control_done, r, msg,
+	    sizeof(msg));
+	if (err != XVDS_OK)
+		req_refused(r, err, msg);
+}
+
 static const struct ctl_handler *
 cmd_lookup(const char *name, enum vm_event *ev_r)
 {
@@ -745,6 +775,27 @@ args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
 				return -1;
 			a->memory_mib = u;
 			break;
+		case ARG_USER:
+			if (!json_is_string(val) ||
+			    !credential_user_ok(json_string_value(val))) {
+				snprintf(msg, msglen, "%s: \"%s\" must be \"%s\" and "
+				    "8 letters or digits", cmd, d->member,
+				    CREDENTIAL_USER_PREFIX);
+				return -1;
+			}
+			a->user = json_string_value(val);
+			break;
+		case ARG_PASSWORD:
+			/* The reason never quotes it. */
+			if (!json_is_string(val) ||
+			    !credential_password_ok(json_string_value(val))) {
+				snprintf(msg, msglen, "%s: \"%s\" must be %d letters "
+				    "and digits", cmd, d->member,
+				    CREDENTIAL_PASSWORD_LEN);
+				return -1;
+			}
+			a->password = json_string_value(val);
+			break;
 		}
 	}
 	return 0;
@@ -820,6 +871,10 @@ conn_line(struct ctl_conn *c, const char *line, size_t len)
 		log_debug("control: client pid %ld: %s", c->pid, cmd);
 	cc->fn(c, id, cmd, &a, ev);
  out:
+	/* vm.credential's password: not left in freed memory. */
+	if (json_is_object(req) && json_is_string(v = json_object_get(req,
+	    "password")))
+		sodium_memzero((char *)json_string_value(v), json_string_length(v));
 	json_decref(req);
 }
 
@@ -871,6 +926,8 @@ conn_process(struct ctl_conn *c)
 			;
 		if (i < len)
 			conn_line(c, line, len);
+		/* A vm.credential line holds a password. */
+		sodium_memzero((char *)line, len);
 		evbuffer_drain(in, len + 1);
 		if (evbuffer_get_length(out) > CONTROL_OUTBUF_MAX) {
 			log_debug("control: client pid %ld: not reading its "

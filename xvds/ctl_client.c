@@ -48,6 +48,8 @@ static const struct {
 	{ "standby", "not served", CTL_EXIT_UNREACHABLE },
 	{ "not-found", "not found", CTL_EXIT_NOVM },
 	{ "conflict", "refused", CTL_EXIT_ILLEGAL },
+	{ "guest-failed", "the guest's agent failed", CTL_EXIT_FAILED },
+	{ "guest-timeout", "no answer from the guest's agent", CTL_EXIT_FAILED },
 };
 
 static int64_t
@@ -281,6 +283,9 @@ ctl_call(struct ctl *ctl, const char *cmd, json_t *args, int *exit_r)
 	json_decref(reply);
 	json_decref(req);
 	free(line);
+	/* vm.credential's request holds a password. */
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
 	free(s);
 	*exit_r = rc;
 	return result;

@@ -48,6 +48,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Change the online vCPUs and/or the memory of a VM with a domain." },
 	{ "vm", "migrate", ctl_vm_migrate, NOEV, "NAME HOST[:PORT] [--non-live]",
 	  "Migrate the VM to the xvdsd on HOST, live unless told." },
+	{ "vm", "credential", ctl_vm_credential, NOEV, "NAME USER < PASSWORD",
+	  "Hand a one-time RDP credential (password on stdin) to the guest." },
 	{ "db", "upgrade", ctl_db_upgrade_cmd, NOEV, "[-n] [-d CONNINFO]",
 	  "Bring the controller's database to this build's schema." },
 	{ "policy", "plan", ctl_cluster_policy_plan, NOEV,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_vm.c — xvdsctl's vm commands: list, show, create, undefine, the
- * lifecycle actions (start ... destroy, session-start, session-end), set
- * and migrate.  The words printed (states, kinds) are the daemon's, which
+ * lifecycle actions (start ... destroy, session-start, session-end), set,
+ * migrate and credential.  The words printed (states, kinds) are the daemon's, which
  * come from vm_fsm.c's name tables.
  */
 #include <config.h>
@@ -17,7 +17,11 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
 
+#include "credential.h"
 #include "log.h"
 #include "xvdsctl.h"
 
@@ -367,6 +371,82 @@ ctl_vm_migrate(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char *argv[
 	json_object_set_new(a, "host", json_string(argv[optind + 1]));
 	json_object_set_new(a, "live", json_boolean(live));
 	if ((r = ctl_call(ctl, "vm.migrate", a, &rc)) == NULL)
+		return rc;
+	json_decref(r);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * The password from stdin, one line (not echoed on a terminal): never on
+ * the command line, where ps(1) and the shell's history would show it.
+ */
+static int
+read_password(char *buf, size_t len)
+{
+	struct termios t, quiet;
+	int	 tty = isatty(STDIN_FILENO), c;
+	size_t	 n = 0;
+
+	if (tty) {
+		fprintf(stderr, "password: ");
+		if (tcgetattr(STDIN_FILENO, &t) == 0) {
+			quiet = t;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		} else
+			tty = 0;
+	}
+	while ((c = getchar()) != EOF && c != '\n')
+		if (n + 1 < len)
+			buf[n++] = (char)c;
+		else
+			n = len;	/* too long: refused below */
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+		fprintf(stderr, "\n");
+	}
+	if (n >= len) {
+		sodium_memzero(buf, len);
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+ctl_vm_credential(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+    char *argv[])
+{
+	char	 pass[CREDENTIAL_PASSWORD_LEN + 8];
+	json_t	*a, *r, *pw;
+	int	 rc;
+
+	if ((rc = no_options(cmd, argc, argv)) != CTL_EXIT_OK ||
+	    (rc = positional(cmd, argc, 2)) != CTL_EXIT_OK)
+		return rc;
+	if (!credential_user_ok(argv[optind + 1]))
+		return ctl_usage(cmd, "USER is \"%s\" and 8 of "
+		    "[a-hj-km-np-z2-9]", CREDENTIAL_USER_PREFIX);
+	if (read_password(pass, sizeof(pass)) == -1 ||
+	    !credential_password_ok(pass)) {
+		sodium_memzero(pass, sizeof(pass));
+		return ctl_usage(cmd, "the password on stdin must be one line of "
+		    "%d letters and digits", CREDENTIAL_PASSWORD_LEN);
+	}
+	snprintf(ctl->what, sizeof(ctl->what), "vm credential %s", argv[optind]);
+	a = name_args(argv[optind]);
+	json_object_set_new(a, "user", json_string(argv[optind + 1]));
+	/* Ours too, so that it can be wiped once the request is gone. */
+	pw = json_string(pass);
+	sodium_memzero(pass, sizeof(pass));
+	json_object_set(a, "password", pw);
+	r = ctl_call(ctl, "vm.credential", a, &rc);
+	if (pw != NULL) {
+		sodium_memzero((char *)json_string_value(pw),
+		    json_string_length(pw));
+		json_decref(pw);
+	}
+	if (r == NULL)
 		return rc;
 	json_decref(r);
 	return CTL_EXIT_OK;

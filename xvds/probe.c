@@ -130,6 +130,11 @@ on_report(void *arg, enum report_event ev, const char *key,
 		    st->domid, st->session.seq, st->session.active ? "active" :
 		    "none");
 		break;
+	case REPORT_EV_CREDENTIAL:
+		printf("domain %" PRIu32 " credential ok seq=%" PRIu64 " state=%s\n",
+		    st->domid, st->credential.seq, st->credential.applied ?
+		    "applied" : "failed");
+		break;
 	case REPORT_EV_GONE:
 		printf("domain %" PRIu32 " %s gone\n", st->domid, key);
 		break;

@@ -448,6 +448,131 @@ report_session_format(const struct report_session *r, char *buf, size_t len)
 }
 
 int
+report_credential_parse(const char *s, size_t len, struct report_credential *r,
+    char *err, size_t errlen)
+{
+	struct field f[REPORT_FIELDS_MAX];
+	size_t	 nf, i;
+	bool	 have_boot = false, have_seq = false, have_state = false;
+
+	memset(r, 0, sizeof(*r));
+	if (parse_common(s, len, REPORT_CREDENTIAL_MAX, f, &nf, &r->version,
+	    err, errlen) == -1)
+		return -1;
+	for (i = 1; i < nf; i++) {
+		if (key_is(&f[i], "boot")) {
+			if (field_boot(&f[i], &have_boot, r->boot_id, err,
+			    errlen) == -1)
+				return -1;
+		} else if (key_is(&f[i], "seq")) {
+			if (field_seq(&f[i], &have_seq, &r->seq, err, errlen) == -1)
+				return -1;
+		} else if (key_is(&f[i], "state")) {
+			if (have_state)
+				goto dup;
+			if (f[i].vlen == 7 && memcmp(f[i].val, "applied", 7) == 0)
+				r->applied = 1;
+			else if (f[i].vlen == 6 && memcmp(f[i].val, "failed", 6) == 0)
+				r->applied = 0;
+			else {
+				errbuf_set(err, errlen, "state: expected applied or failed");
+				return -1;
+			}
+			have_state = true;
+		} else if (key_is(&f[i], "v"))
+			goto dup;
+	}
+	if (!have_boot || !have_seq || !have_state) {
+		errbuf_set(err, errlen, "missing field %s", !have_boot ? "boot" :
+		    !have_seq ? "seq" : "state");
+		return -1;
+	}
+	return 0;
+ dup:
+	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
+	return -1;
+}
+
+int
+report_credential_format(const struct report_credential *r, char *buf,
+    size_t len)
+{
+	int	 n;
+
+	if (!valid_boot_id(r->boot_id, strlen(r->boot_id)) ||
+	    r->seq > REPORT_INT_MAX)
+		return -1;
+	n = snprintf(buf, len, "v=%d boot=%s seq=%" PRIu64 " state=%s",
+	    REPORT_VERSION, r->boot_id, r->seq, r->applied ? "applied" : "failed");
+	if (n < 0 || (size_t)n >= len || n > REPORT_CREDENTIAL_MAX)
+		return -1;
+	return n;
+}
+
+/*
+ * dom0's credential record.  Strict, and exactly these four fields: what
+ * a guest's agent acts on as root leaves no room for extras.  Reasons
+ * name fields, never their values.
+ */
+int
+report_secret_parse(const char *s, size_t len, struct report_secret *r,
+    char *err, size_t errlen)
+{
+	struct field f[REPORT_FIELDS_MAX];
+	size_t	 nf;
+
+	memset(r, 0, sizeof(*r));
+	if (len > REPORT_SECRET_MAX) {
+		errbuf_set(err, errlen, "value is %zu bytes, more than %d", len,
+		    REPORT_SECRET_MAX);
+		return -1;
+	}
+	if (parse_common(s, len, REPORT_SECRET_MAX, f, &nf, &r->version, err,
+	    errlen) == -1)
+		return -1;
+	if (nf != 4 || !key_is(&f[1], "seq") || !key_is(&f[2], "user") ||
+	    !key_is(&f[3], "password")) {
+		errbuf_set(err, errlen, "expected the fields v, seq, user, password");
+		return -1;
+	}
+	if (parse_uint(f[1].val, f[1].vlen, REPORT_INT_MAX, &r->seq) == -1) {
+		errbuf_set(err, errlen, "seq: expected a decimal number");
+		return -1;
+	}
+	if (!valid_word(f[2].val, f[2].vlen, REPORT_SECRET_USER_MAX, "-") ||
+	    f[2].val[0] == '-') {
+		errbuf_set(err, errlen, "user: expected letters, digits and '-'");
+		return -1;
+	}
+	if (!valid_word(f[3].val, f[3].vlen, REPORT_SECRET_PASS_MAX, "-")) {
+		memset(r, 0, sizeof(*r));
+		errbuf_set(err, errlen, "password: expected letters, digits "
+		    "and '-'");
+		return -1;
+	}
+	memcpy(r->user, f[2].val, f[2].vlen);
+	memcpy(r->password, f[3].val, f[3].vlen);
+	return 0;
+}
+
+int
+report_secret_format(const struct report_secret *r, char *buf, size_t len)
+{
+	int	 n;
+
+	if (r->seq > REPORT_INT_MAX ||
+	    !valid_word(r->user, strlen(r->user), REPORT_SECRET_USER_MAX, "-") ||
+	    r->user[0] == '-' || !valid_word(r->password, strlen(r->password),
+	    REPORT_SECRET_PASS_MAX, "-"))
+		return -1;
+	n = snprintf(buf, len, "v=%d seq=%" PRIu64 " user=%s password=%s",
+	    REPORT_VERSION, r->seq, r->user, r->password);
+	if (n < 0 || (size_t)n >= len || n > REPORT_SECRET_MAX)
+		return -1;
+	return n;
+}
+
+int
 report_boot_format(const struct report_boot *b, char *buf, size_t len)
 {
 	int	 n;

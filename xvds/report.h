@@ -11,6 +11,12 @@
  *   data/xvds/boot-complete  v=1 boot=<32 hex> time=<unix s> agent=<version>
  *   data/xvds/addrs          v=1 boot=<32 hex> seq=<n> [ip=<if>,<addr>/<len> ...]
  *   data/xvds/session        v=1 boot=<32 hex> seq=<n> state=<active|none>
+ *   data/xvds/credential     v=1 boot=<32 hex> seq=<n> state=<applied|failed>
+ *
+ * and one record the other way, which dom0 writes outside data/ (the
+ * guest may read it, not write it) and removes once acknowledged:
+ *
+ *   xvds/credential          v=1 seq=<n> user=<name> password=<secret>
  *
  * Everything a guest writes is hostile input: the parsers accept only the
  * grammar below, bounded in size, and say precisely why they refuse.
@@ -27,10 +33,18 @@
 #define REPORT_KEY_BOOT		"boot-complete"
 #define REPORT_KEY_ADDRS	"addrs"
 #define REPORT_KEY_SESSION	"session"
+#define REPORT_KEY_CREDENTIAL	"credential"	/* the guest's acknowledgement */
+/* dom0's one-time credential for the guest, relative to /local/domain/<id>. */
+#define REPORT_SECRET_DIR	"xvds"
+#define REPORT_SECRET_PATH	REPORT_SECRET_DIR "/credential"
 
 #define REPORT_BOOT_MAX		256	/* bytes in a boot-complete value */
 #define REPORT_ADDRS_MAX	2048	/* bytes in an addrs value */
 #define REPORT_SESSION_MAX	256	/* bytes in a session value */
+#define REPORT_CREDENTIAL_MAX	256	/* bytes in a credential acknowledgement */
+#define REPORT_SECRET_MAX	256	/* bytes in dom0's credential record */
+#define REPORT_SECRET_USER_MAX	32	/* Linux's user name limit */
+#define REPORT_SECRET_PASS_MAX	64
 #define REPORT_FIELDS_MAX	32	/* fields in any record */
 #define REPORT_ADDRS_N		16	/* addresses in one addrs record */
 #define REPORT_BOOT_ID_LEN	32	/* lowercase hex digits */
@@ -70,6 +84,26 @@ struct report_session {
 	int		 active;
 };
 
+/* The guest's answer to dom0's credential record of the same seq. */
+struct report_credential {
+	unsigned	 version;
+	char		 boot_id[REPORT_BOOT_ID_LEN + 1];
+	uint64_t	 seq;
+	int		 applied;	/* 0: the guest failed to apply it */
+};
+
+/*
+ * dom0's credential record.  The grammar takes letters, digits and '-'
+ * only (credential.h's alphabets are narrower: its users check them).
+ * It holds a password: wipe it, and the buffers it is formatted into.
+ */
+struct report_secret {
+	unsigned	 version;
+	uint64_t	 seq;
+	char		 user[REPORT_SECRET_USER_MAX + 1];
+	char		 password[REPORT_SECRET_PASS_MAX + 1];
+};
+
 /* Scope of an address, in the order dom0 prefers to reach a guest. */
 enum report_scope {
 	REPORT_SCOPE_GLOBAL4,
@@ -85,6 +119,8 @@ enum report_scope {
 int	report_boot_format(const struct report_boot *, char *, size_t);
 int	report_addrs_format(const struct report_addrs *, char *, size_t);
 int	report_session_format(const struct report_session *, char *, size_t);
+int	report_credential_format(const struct report_credential *, char *, size_t);
+int	report_secret_format(const struct report_secret *, char *, size_t);
 
 /*
  * Parsing of a value of len bytes as read from xenstore (not necessarily
@@ -93,6 +129,11 @@ int	report_session_format(const struct report_session *, char *, size_t);
 int	report_boot_parse(const char *, size_t, struct report_boot *, char *, size_t);
 int	report_addrs_parse(const char *, size_t, struct report_addrs *, char *, size_t);
 int	report_session_parse(const char *, size_t, struct report_session *, char *,
+	    size_t);
+int	report_credential_parse(const char *, size_t, struct report_credential *,
+	    char *, size_t);
+/* Never quotes the value in err. */
+int	report_secret_parse(const char *, size_t, struct report_secret *, char *,
 	    size_t);
 
 /*

@@ -6,6 +6,11 @@
  * short delay and reports a boot-complete record and one address, as
  * xvds-guestd would.  Never used against Xen: there, reportwatch.c reads
  * what real guests write into xenstore.
+ *
+ * A credential written for a guest is answered after a short delay,
+ * "applied" unless XVDS_SIM_CREDENTIAL says "failed" or "silent" (no
+ * answer: the daemon's timeout), so that tests of the whole daemon can
+ * take each path.
  */
 #include <config.h>
 
@@ -27,12 +32,17 @@
 #include "reportwatch.h"
 
 #define BOOT_MS		100	/* from watch to the guest's first report */
+#define CRED_MS		50	/* from a credential to its answer */
+
+enum sim_answer { SIM_APPLIED, SIM_FAILED, SIM_SILENT };
 
 struct sim_guest {
 	TAILQ_ENTRY(sim_guest) entry;
 	struct reportwatch *rw;
 	struct report_domain dom;
 	struct event	*boot;
+	struct event	*cred;		/* the answer to come */
+	uint64_t	 cred_seq;
 };
 
 struct reportwatch {
@@ -44,11 +54,40 @@ struct reportwatch {
 
 static struct event_base *sim_base;
 static unsigned long boots;
+static enum sim_answer answer;
 
 void
 reportsim_init(struct event_base *base)
 {
+	const char *a = getenv("XVDS_SIM_CREDENTIAL");
+
 	sim_base = base;
+	answer = SIM_APPLIED;
+	if (a != NULL && strcmp(a, "failed") == 0)
+		answer = SIM_FAILED;
+	else if (a != NULL && strcmp(a, "silent") == 0)
+		answer = SIM_SILENT;
+}
+
+static void
+guest_answers(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_guest *g = arg;
+	struct report_domain *d = &g->dom;
+
+	(void)fd;
+	(void)what;
+	if (!d->have_boot)
+		return;
+	memset(&d->credential, 0, sizeof(d->credential));
+	d->credential.version = REPORT_VERSION;
+	memcpy(d->credential.boot_id, d->boot.boot_id,
+	    sizeof(d->credential.boot_id));
+	d->credential.seq = g->cred_seq;
+	d->credential.applied = answer == SIM_APPLIED;
+	d->have_credential = true;
+	g->rw->cb(g->rw->arg, REPORT_EV_CREDENTIAL, REPORT_KEY_CREDENTIAL, d,
+	    NULL);
 }
 
 static void
@@ -133,7 +172,10 @@ reportwatch_add(struct reportwatch *rw, uint32_t domid, time_t not_before,
 		return -1;
 	g->rw = rw;
 	g->dom.domid = domid;
-	if ((g->boot = evtimer_new(sim_base, guest_booted, g)) == NULL) {
+	if ((g->boot = evtimer_new(sim_base, guest_booted, g)) == NULL ||
+	    (g->cred = evtimer_new(sim_base, guest_answers, g)) == NULL) {
+		if (g->boot != NULL)
+			event_free(g->boot);
 		free(g);
 		return -1;
 	}
@@ -151,6 +193,7 @@ reportwatch_remove(struct reportwatch *rw, uint32_t domid)
 		return -1;
 	TAILQ_REMOVE(&rw->guests, g, entry);
 	event_free(g->boot);
+	event_free(g->cred);
 	free(g);
 	return 0;
 }
@@ -195,6 +238,39 @@ reportwatch_domains(struct reportwatch *rw, uint32_t *ids, size_t max)
 		n++;
 	}
 	return n;
+}
+
+/* The simulated agent reads the record as xvds-guestd would. */
+int
+reportwatch_secret_put(struct reportwatch *rw, uint32_t domid, const char *val,
+    size_t len)
+{
+	struct sim_guest *g = find_guest(rw, domid);
+	struct report_secret rec;
+	struct timeval tv = { 0, CRED_MS * 1000 };
+	char	 err[REPORT_ERR_MAX];
+
+	if (g == NULL || report_secret_parse(val, len, &rec, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: domain %u: %s", __func__, domid,
+		    g == NULL ? "no such guest" : err);
+		return -1;
+	}
+	g->cred_seq = rec.seq;
+	memset(&rec, 0, sizeof(rec));
+	if (answer != SIM_SILENT)
+		evtimer_add(g->cred, &tv);
+	return 0;
+}
+
+int
+reportwatch_secret_remove(struct reportwatch *rw, uint32_t domid)
+{
+	struct sim_guest *g = find_guest(rw, domid);
+
+	if (g != NULL)
+		evtimer_del(g->cred);
+	return 0;
 }
 
 int

@@ -43,6 +43,7 @@ reportstate_free(struct reportstate *rs)
 	raw_clear(&rs->raw_boot);
 	raw_clear(&rs->raw_addrs);
 	raw_clear(&rs->raw_session);
+	raw_clear(&rs->raw_credential);
 }
 
 /* Stores val in r; 1 if it differs from what r held, 0 if not, -1 on ENOMEM. */
@@ -201,17 +202,59 @@ update_session(struct reportstate *rs, bool boot_changed, time_t now)
 	rs->cb(rs->arg, REPORT_EV_SESSION, REPORT_KEY_SESSION, &rs->dom, NULL);
 }
 
+/*
+ * An acknowledgement counts only for the boot dom0 accepted; which
+ * delivery it answers (seq) is the VM's business, not a rule here.
+ * Looked at only when its bytes change: one answer, one event.
+ */
+static void
+update_credential(struct reportstate *rs, time_t now)
+{
+	struct report_credential c;
+	char	 err[REPORT_ERR_MAX];
+
+	if (rs->raw_credential.val == NULL) {
+		if (rs->dom.have_credential) {
+			rs->dom.have_credential = false;
+			rs->cb(rs->arg, REPORT_EV_GONE, REPORT_KEY_CREDENTIAL,
+			    &rs->dom, NULL);
+		}
+		return;
+	}
+	if (report_credential_parse(rs->raw_credential.val,
+	    rs->raw_credential.len, &c, err, sizeof(err)) == -1) {
+		reject(rs, REPORT_KEY_CREDENTIAL, err, now);
+		return;
+	}
+	if (!rs->dom.have_boot) {
+		reject(rs, REPORT_KEY_CREDENTIAL, "no valid boot-complete record "
+		    "to go with it", now);
+		return;
+	}
+	if (strcmp(c.boot_id, rs->dom.boot.boot_id) != 0) {
+		reject(rs, REPORT_KEY_CREDENTIAL, "boot id differs from the "
+		    "boot-complete record's: stale record", now);
+		return;
+	}
+	rs->dom.credential = c;
+	rs->dom.have_credential = true;
+	rs->cb(rs->arg, REPORT_EV_CREDENTIAL, REPORT_KEY_CREDENTIAL, &rs->dom,
+	    NULL);
+}
+
 int
 reportstate_update(struct reportstate *rs, const struct report_values *v,
     time_t now)
 {
-	int	 boot_new, addrs_new, session_new;
+	int	 boot_new, addrs_new, session_new, credential_new;
 	bool	 boot_changed = false;
 
 	if ((boot_new = raw_set(&rs->raw_boot, v->boot, v->boot_len)) == -1 ||
 	    (addrs_new = raw_set(&rs->raw_addrs, v->addrs, v->addrs_len)) == -1 ||
 	    (session_new = raw_set(&rs->raw_session, v->session,
-	    v->session_len)) == -1)
+	    v->session_len)) == -1 ||
+	    (credential_new = raw_set(&rs->raw_credential, v->credential,
+	    v->credential_len)) == -1)
 		return -1;
 	if (boot_new)
 		boot_changed = update_boot(rs, now);
@@ -220,5 +263,9 @@ reportstate_update(struct reportstate *rs, const struct report_values *v,
 		update_addrs(rs, boot_changed, now);
 	if (session_new || boot_changed)
 		update_session(rs, boot_changed, now);
+	if (boot_changed)
+		rs->dom.have_credential = false;
+	if (credential_new)
+		update_credential(rs, now);
 	return 0;
 }

@@ -18,6 +18,7 @@ enum report_event {
 	REPORT_EV_BOOT,		/* a new valid boot-complete record */
 	REPORT_EV_ADDRS,	/* a new valid addrs record (boot is valid too) */
 	REPORT_EV_SESSION,	/* a new valid session record (boot is valid too) */
+	REPORT_EV_CREDENTIAL,	/* a new valid credential acknowledgement (idem) */
 	REPORT_EV_REJECTED,	/* a record was refused; reason says why */
 	REPORT_EV_GONE,		/* a record that was valid has been removed */
 };
@@ -28,13 +29,15 @@ struct report_domain {
 	bool		 have_boot;
 	bool		 have_addrs;
 	bool		 have_session;
+	bool		 have_credential;
 	struct report_boot boot;
 	struct report_addrs addrs;
 	struct report_session session;
+	struct report_credential credential;
 };
 
 /*
- * key is REPORT_KEY_BOOT, _ADDRS or _SESSION; reason is NULL unless the
+ * key is REPORT_KEY_BOOT, _ADDRS, _SESSION or _CREDENTIAL; reason is NULL unless the
  * event is REPORT_EV_REJECTED.
  */
 typedef void (*report_cb)(void *arg, enum report_event, const char *key,
@@ -58,6 +61,7 @@ struct reportstate {
 	struct report_raw raw_boot;
 	struct report_raw raw_addrs;
 	struct report_raw raw_session;
+	struct report_raw raw_credential;
 	time_t		 reject_window;
 	unsigned	 reject_count;
 	unsigned	 suppressed;
@@ -81,6 +85,8 @@ struct report_values {
 	unsigned	 addrs_len;
 	const char	*session;
 	unsigned	 session_len;
+	const char	*credential;
+	unsigned	 credential_len;
 };
 
 /*

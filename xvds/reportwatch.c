@@ -180,22 +180,85 @@ read_key(struct reportwatch *rw, struct rw_domain *d, const char *key,
 static void
 refresh(struct reportwatch *rw, struct rw_domain *d)
 {
-	char	*boot = NULL, *addrs = NULL, *session = NULL;
+	char	*boot = NULL, *addrs = NULL, *session = NULL, *cred = NULL;
 	struct report_values v;
 
 	memset(&v, 0, sizeof(v));
 	if (read_key(rw, d, REPORT_KEY_BOOT, &boot, &v.boot_len) == 0 &&
 	    read_key(rw, d, REPORT_KEY_ADDRS, &addrs, &v.addrs_len) == 0 &&
-	    read_key(rw, d, REPORT_KEY_SESSION, &session, &v.session_len) == 0) {
+	    read_key(rw, d, REPORT_KEY_SESSION, &session, &v.session_len) == 0 &&
+	    read_key(rw, d, REPORT_KEY_CREDENTIAL, &cred, &v.credential_len) == 0) {
 		v.boot = boot;
 		v.addrs = addrs;
 		v.session = session;
+		v.credential = cred;
 		if (reportstate_update(&d->rs, &v, time(NULL)) == -1)
 			log_warn("domain %" PRIu32 ": reports", d->rs.dom.domid);
 	}
 	free(boot);
 	free(addrs);
 	free(session);
+	free(cred);
+}
+
+#define SECRET_TXN_RETRIES	16
+
+int
+reportwatch_secret_put(struct reportwatch *rw, uint32_t domid, const char *val,
+    size_t len)
+{
+	struct xs_permissions perms[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },	/* owner dom0; others none */
+		{ .id = domid, .perms = XS_PERM_READ },
+	};
+	char	 dir[64], path[96];
+	xs_transaction_t t;
+	int	 try;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%" PRIu32 "/%s", domid,
+	    REPORT_SECRET_DIR);
+	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/%s", domid,
+	    REPORT_SECRET_PATH);
+	/*
+	 * One transaction: the guest never sees the key with the permissions
+	 * it would inherit, nor a directory it could write into.
+	 */
+	for (try = 0; try < SECRET_TXN_RETRIES; try++) {
+		if ((t = xs_transaction_start(rw->xs)) == XBT_NULL) {
+			log_warn("xenstore: transaction start");
+			return -1;
+		}
+		if (!xs_mkdir(rw->xs, t, dir) ||
+		    !xs_set_permissions(rw->xs, t, dir, perms, 2) ||
+		    !xs_write(rw->xs, t, path, val, (unsigned)len) ||
+		    !xs_set_permissions(rw->xs, t, path, perms, 2)) {
+			log_warn("xenstore: write %s", path);
+			xs_transaction_end(rw->xs, t, true);
+			return -1;
+		}
+		if (xs_transaction_end(rw->xs, t, false))
+			return 0;
+		if (errno != EAGAIN) {
+			log_warn("xenstore: transaction end (%s)", path);
+			return -1;
+		}
+	}
+	log_warnx("xenstore: %s: transaction kept conflicting", path);
+	return -1;
+}
+
+int
+reportwatch_secret_remove(struct reportwatch *rw, uint32_t domid)
+{
+	char	 dir[64];
+
+	snprintf(dir, sizeof(dir), "/local/domain/%" PRIu32 "/%s", domid,
+	    REPORT_SECRET_DIR);
+	if (!xs_rm(rw->xs, XBT_NULL, dir) && errno != ENOENT) {
+		log_warn("xenstore: remove %s", dir);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -29,6 +29,15 @@ int	reportwatch_remove(struct reportwatch *, uint32_t domid);
 const struct report_domain *reportwatch_get(struct reportwatch *, uint32_t domid);
 /* The domains watched: fills up to max ids, returns how many there are. */
 size_t	reportwatch_domains(struct reportwatch *, uint32_t *ids, size_t max);
+/*
+ * dom0's credential record for a domain's guest (report.h), at
+ * /local/domain/<id>/xvds/credential: owned by dom0, readable by that
+ * domain alone, written with its permissions in one transaction.  Remove
+ * takes the whole xvds/ directory; an absent one is no error.  0 or -1.
+ */
+int	reportwatch_secret_put(struct reportwatch *, uint32_t domid,
+	    const char *val, size_t len);
+int	reportwatch_secret_remove(struct reportwatch *, uint32_t domid);
 /* Handles the pending watch events; -1 if the xenstore connection failed. */
 int	reportwatch_dispatch(struct reportwatch *);
 

@@ -222,11 +222,7 @@ reply_fire(evutil_socket_t fd, short what, void *arg)
 	free(r);
 }
 
-static void
-reply_later(xvds_reply_cb cb, void *arg, enum xvds_err err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
+void
 reply_later(xvds_reply_cb cb, void *arg, enum xvds_err err, const char *fmt, ...)
 {
 	struct reply *r;
@@ -391,6 +387,7 @@ change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
 			vm->last_error[0] = '\0';
 		record_save(vm);
 		arm_timer(vm);
+		cred_check(vm);
 		if (change_hook.fn != NULL)
 			change_hook.fn(vm->name, change_hook.arg);
 	}
@@ -411,6 +408,10 @@ adopt_domain(struct vm *vm, uint32_t domid)
 		    domid);
 	if (hv_domain_start_time(V.hv, domid, &start) == -1)
 		start = 0;
+	/* A credential left by an xvdsd that died mid-delivery goes now. */
+	if (reportwatch_secret_remove(V.rw, domid) == -1)
+		log_warnx("%s: domain %u: cannot clear its credential key",
+		    vm->name, domid);
 	/* A PVM must boot anew: its previous boot's records are stale. */
 	if (reportwatch_add(V.rw, domid, start,
 	    vm->fsm.kind == VM_PVM && vm->fsm.state == VM_S_STARTING &&
@@ -430,6 +431,7 @@ forget_domain(struct vm *vm)
 	vm->have_addrs = false;
 	vm->addr[0] = '\0';
 	vm->cpu_pct = 0;
+	cred_check(vm);
 }
 
 void
@@ -948,6 +950,9 @@ vm_guest_report(void *arg, enum report_event ev, const char *key,
 	case REPORT_EV_SESSION:
 		guest_session(vm, d->session.active);
 		return;
+	case REPORT_EV_CREDENTIAL:
+		cred_answer(vm, &d->credential);
+		return;
 	case REPORT_EV_ADDRS:
 		pick = report_addrs_pick(&d->addrs);
 		vm->have_addrs = pick >= 0;
@@ -1240,6 +1245,7 @@ vm_new(const char *name, const char *pool, const char *template,
 void
 vm_free(struct vm *vm)
 {
+	cred_cancel(vm, "the VM is gone");
 	TAILQ_REMOVE(&V.vms, vm, entry);
 	event_free(vm->timer);
 	event_free(vm->ask_timer);
@@ -1637,6 +1643,8 @@ vm_shutdown(void)
 	struct vm *vm;
 
 	/* Every accepted request is answered exactly once, even now. */
+	TAILQ_FOREACH(vm, &V.vms, entry)
+		cred_cancel(vm, "xvdsd is stopping");
 	while ((r = TAILQ_FIRST(&replies)) != NULL)
 		reply_fire(-1, 0, r);
 	TAILQ_FOREACH(vm, &V.vms, entry) {

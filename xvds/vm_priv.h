@@ -27,6 +27,7 @@
 #include "xvdsd.h"
 
 struct reportwatch;
+struct vm_cred;
 
 /* A migration under way, as the record keeps it (migrate.h). */
 enum mig_phase {
@@ -77,6 +78,8 @@ struct vm {
 	/* Fast resets: the clean image is taken once the fresh CVM is ready. */
 	struct event	*snap_ev;
 	bool		 fast_reset;	/* this reset restores the clean image */
+	/* A one-time credential on its way into the guest (vm_cred.c). */
+	struct vm_cred	*cred;
 };
 
 /* What the VMs of this host share (V, in vm.c). */
@@ -108,6 +111,9 @@ void	forget_domain(struct vm *);
 void	store_identity(struct vm *);
 int	make_spec(struct vm *, struct vm_spec *);
 enum vm_event	result_event(enum hv_result);
+/* Answers a request from the loop, never from within the call. */
+void	reply_later(xvds_reply_cb, void *, enum xvds_err, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
 void	op_started(struct vm *);
 void	op_ended(struct vm *);
 void	made_cb(void *, enum hv_result, uint32_t domid);
@@ -129,6 +135,14 @@ void	gc_fired(evutil_socket_t, short, void *);
 void	load_migration(struct vm *, json_t *, const char *path);
 void	reconcile_migrating(struct vm *, uint32_t found,
 	    const struct reconcile_seen *);
+
+/* vm_cred.c */
+/* The guest's answer to a credential. */
+void	cred_answer(struct vm *, const struct report_credential *);
+/* After a change of state or domain: a delivery it ends is answered. */
+void	cred_check(struct vm *);
+/* Ends a delivery under way, if any (the VM goes, xvdsd stops). */
+void	cred_cancel(struct vm *, const char *why);
 
 /* vm_clean.c */
 int	snapshot_start(struct vm *);

@@ -83,6 +83,7 @@ int	ctl_vm_undefine(struct ctl *, const struct ctl_cmd *, int, char *[]);
 int	ctl_vm_action(struct ctl *, const struct ctl_cmd *, int, char *[]);
 int	ctl_vm_set(struct ctl *, const struct ctl_cmd *, int, char *[]);
 int	ctl_vm_migrate(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_vm_credential(struct ctl *, const struct ctl_cmd *, int, char *[]);
 
 /* ctl_policy.c */
 int	ctl_policy_plan_cmd(struct ctl *, const struct ctl_cmd *, int, char *[]);

@@ -25,6 +25,8 @@ enum xvds_err {
 	XVDS_E_FAILED,		/* the action failed (message says why) */
 	XVDS_E_NOTSUP,		/* not supported (yet, or by this VM's kind) */
 	XVDS_E_INTERNAL,
+	XVDS_E_GUEST_FAILED,	/* the guest's agent could not do it */
+	XVDS_E_GUEST_TIMEOUT,	/* the guest's agent did not answer in time */
 	XVDS_E__COUNT,
 };
 
@@ -98,6 +100,15 @@ enum xvds_err vm_set_resources(const char *name, unsigned vcpus, uint64_t memory
 /* Defines a VM outside the pools from a template (vm create). */
 enum xvds_err vm_define(const char *name, const char *template, enum vm_kind,
 	    char *msg, size_t msglen);
+/*
+ * Hands a one-time credential (credential.h) to the guest of a ready or
+ * running VM; reply follows once its agent applied it (XVDS_OK) or could
+ * not (XVDS_E_GUEST_FAILED), or after credential-timeout
+ * (XVDS_E_GUEST_TIMEOUT).  The password is not kept: wipe the caller's.
+ */
+enum xvds_err vm_credential(const char *name, const char *user,
+	    const char *password, xvds_reply_cb, void *arg, char *msg,
+	    size_t msglen);
 /* Forgets a VM that has no domain and no saved image. */
 enum xvds_err vm_undefine(const char *name, char *msg, size_t msglen);
 

@@ -80,7 +80,7 @@ for f in "$probe" "$guestd" ${xvdsd:+"$xvdsd"} ${xvdsctl:+"$xvdsctl"}; do
 		die "$f is a libtool wrapper script; pass $(dirname "$f")/.libs/$(basename "$f")"
 	fi
 done
-for f in dom0-test.sh guest-test.sh xvdsd-stages.sh migrate-stages.sh; do
+for f in dom0-test.sh guest-test.sh guest-apply-credential.sh xvdsd-stages.sh migrate-stages.sh; do
 	[ -f "$tests/$f" ] || die "$tests/$f missing"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (package qemu-system-x86)"
@@ -111,6 +111,7 @@ g="$run/guest-root"
 mkdir -p "$g/lab"
 lab_install_bin "$g" "$guestd" /usr/bin/xvds-guestd || die "cannot collect $guestd's libraries"
 install -m 0755 "$tests/guest-test.sh" "$g/lab/guest-test.sh"
+install -m 0755 "$tests/guest-apply-credential.sh" "$g/lab/apply-credential"
 lab_cpio "$g" "$run/guest-overlay.cpio"
 d="$run/dom0-root"
 mkdir -p "$d/lab"

@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "credential.h"
 #include "fake_xvdsd.h"
 #include "xvdsd.h"
 
@@ -47,6 +48,7 @@ struct fake_op {
 	int		 set;
 	char		 migrate_to[64];	/* vm_migrate: there is no peer */
 	int		 live;
+	char		 cred_user[16];		/* vm_credential */
 };
 
 static struct {
@@ -239,6 +241,19 @@ op_fire(evutil_socket_t fd, short what, void *arg)
 		free(op);
 		return;
 	}
+	/* No guest: the fake agent applies it, or (fail) could not. */
+	if (op->cred_user[0] != '\0') {
+		if (vm->fail)
+			op->cb(op->arg, XVDS_E_GUEST_FAILED, "fake: the guest's "
+			    "agent could not apply it");
+		else {
+			say(msg, sizeof(msg), "%s: credential applied (fake: %s)",
+			    vm->view.name, op->cred_user);
+			op->cb(op->arg, XVDS_OK, msg);
+		}
+		free(op);
+		return;
+	}
 	if (vm->fail) {
 		vm_fsm_step(&vm->fsm, VM_EV_FAILED, &a);
 		sync_view(vm);
@@ -420,6 +435,31 @@ vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
 		return err;
 	say(op->migrate_to, sizeof(op->migrate_to), "%s", peer);
 	op->live = live;
+	return XVDS_OK;
+}
+
+enum xvds_err
+vm_credential(const char *name, const char *user, const char *password,
+    xvds_reply_cb cb, void *arg, char *msg, size_t msglen)
+{
+	struct fake_vm *vm;
+	struct fake_op *op;
+	enum xvds_err err;
+
+	if ((vm = find_idle(name, &err, msg, msglen)) == NULL)
+		return err;
+	if (!credential_user_ok(user) || !credential_password_ok(password)) {
+		say(msg, msglen, "fake: not a credential");
+		return XVDS_E_INVAL;
+	}
+	if (vm->fsm.state != VM_S_READY && vm->fsm.state != VM_S_RUNNING) {
+		say(msg, msglen, "%s is %s: a credential needs a ready or running "
+		    "VM", name, vm_state_names[vm->fsm.state]);
+		return XVDS_E_ILLEGAL;
+	}
+	if ((err = op_start(vm, cb, arg, &op, msg, msglen)) != XVDS_OK)
+		return err;
+	say(op->cred_user, sizeof(op->cred_user), "%s", user);
 	return XVDS_OK;
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_report.c — libFuzzer target for everything dom0 reads from a
- * guest: the two record parsers and the acceptance rules fed with them.
+ * guest: the record parsers (boot, addrs, session, the credential's
+ * acknowledgement; and dom0's credential record, which the guest reads)
+ * and the acceptance rules fed with them.
  * Built and run by tests/fuzz/run.sh (clang, -fsanitize=fuzzer).
  */
 #include <config.h>
@@ -31,6 +33,9 @@ ignore(void *arg, enum report_event ev, const char *key,
 	    strcmp(d->session.boot_id, d->boot.boot_id) != 0))
 		abort();
 	if (d->addrs.n > REPORT_ADDRS_N)
+		abort();
+	if (d->have_credential && (!d->have_boot ||
+	    strcmp(d->credential.boot_id, d->boot.boot_id) != 0))
 		abort();
 }
 
@@ -69,12 +74,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 
+	{
+		struct report_credential c;
+
+		if (report_credential_parse(s, size, &c, err, sizeof(err)) == 0 &&
+		    (report_credential_format(&c, out, sizeof(out)) < 0 ||
+		    report_credential_parse(out, strlen(out), &c, err,
+		    sizeof(err)) != 0 || (c.applied != 0 && c.applied != 1)))
+			abort();
+	}
+	{
+		struct report_secret sec;
+
+		/* What dom0 writes, read by the guest's agent as root. */
+		if (report_secret_parse(s, size, &sec, err, sizeof(err)) == 0 &&
+		    (report_secret_format(&sec, out, sizeof(out)) < 0 ||
+		    strchr(sec.user, ':') != NULL ||
+		    strchr(sec.password, '\n') != NULL))
+			abort();
+	}
+
 	/* Input split at the first 0xff: boot value, then addrs value. */
 	split = memchr(data, 0xff, size);
 	first = split ? (size_t)(split - data) : size;
 	reportstate_init(&rs, 1, 0, NULL, 300, ignore, NULL);
 	{
 		struct report_values v = { s, (unsigned)first,
+		    split ? s + first + 1 : NULL,
+		    split ? (unsigned)(size - first - 1) : 0,
 		    split ? s + first + 1 : NULL,
 		    split ? (unsigned)(size - first - 1) : 0,
 		    split ? s + first + 1 : NULL,

@@ -21,7 +21,7 @@ clang $cflags $inc -o "$out/fuzz_broker" "$top/tests/fuzz/fuzz_broker.c" \
 	"$top/xvds/broker_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/errbuf.c" -ljansson
 clang $cflags $inc -o "$out/fuzz_agent" "$top/tests/fuzz/fuzz_agent.c" \
 	"$top/xvds/agent_msg.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
-	"$top/xvds/errbuf.c" -ljansson
+	"$top/xvds/errbuf.c" "$top/xvds/credential.c" -ljansson -lsodium
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"
@@ -31,6 +31,11 @@ printf 'v=1 boot=0123456789abcdef0123456789abcdef seq=1 ip=eth0,10.77.0.2/24 ip=
 	> "$out/corpus-report/addrs"
 printf 'v=1 boot=0123456789abcdef0123456789abcdef time=1800000000 agent=0.1.0\377v=1 boot=0123456789abcdef0123456789abcdef seq=1 ip=eth0,10.77.0.2/24' \
 	> "$out/corpus-report/both"
+
+printf 'v=1 boot=0123456789abcdef0123456789abcdef seq=1 state=applied' \
+	> "$out/corpus-report/credential"
+printf 'v=1 seq=1 user=xvds-abcdefgh password=ABCDEFGHJKLMNPQRSTUVWX2' \
+	> "$out/corpus-report/secret"
 
 # Seeds for the configuration: the unit tests' good fixtures.
 mkdir -p "$out/corpus-conf"
@@ -77,6 +82,8 @@ printf '{"msg":"op","id":44,"vm":"bob","action":"define","args":{"template":"pvm
 printf '{"msg":"result","id":42,"ok":false,"error":"busy","message":"try again"}' \
 	> "$out/corpus-agent/result"
 printf '{"msg":"ping","seq":1}' > "$out/corpus-agent/ping"
+printf '{"msg":"op","id":45,"vm":"lab-01","action":"credential","args":{"user":"xvds-abcdefgh","password":"ABCDEFGHJKLMNPQRSTUVWX2"}}' \
+	> "$out/corpus-agent/op-credential"
 
 # fuzz TARGET CORPUS [MAX_LEN]: runs one target for $secs seconds on inputs
 # of MAX_LEN bytes at most (default 4096); fails on a crash.

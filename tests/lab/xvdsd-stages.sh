@@ -9,6 +9,11 @@
 #                      logged as rejected, and nothing changes
 #   xvdsd-host         the host's figures (RVM TCPU FCPU ACPU TMEM FMEM)
 #                      and the CVM's CPU use, as sampled from libxl
+#   xvdsd-credential   a one-time credential into the ready CVM's guest
+#                      (xvdsctl vm credential): its apply command got the
+#                      user and password (a digest checked), could read
+#                      the key and not write it; the key is gone after,
+#                      also when the guest fails; no log holds the password
 #   xvdsd-pause        ready -> paused -> ready (libxl agrees), illegal
 #                      transitions refused
 #   xvdsd-save         ready -> paused -> saved (image, no domain) ->
@@ -206,6 +211,52 @@ st_xvdsd_host() {
 		{ why="TMEM $tmem FMEM $fmem"; return 1; }
 	[ "$fcpu" -le "$tcpu" ] || { why="FCPU $fcpu above TCPU $tcpu"; return 1; }
 	case $cpu in [0-9]*) ;; *) why="$CVM's cpu_pct is '$cpu'"; return 1 ;; esac
+}
+
+CRED_USER=xvds-2desk3ab
+CRED_FAIL=xvds-zzzzzzzz	# the lab's apply command fails this one
+
+# key_gone DOMID: dom0's credential key (and its directory) no longer exist.
+key_gone() { ! xenstore-read "/local/domain/$1/xvds/credential" >/dev/null 2>&1 &&
+	! xenstore-ls "/local/domain/$1/xvds" >/dev/null 2>&1; }
+
+st_xvdsd_credential() {
+	local domid pw sum got f
+	xvdsd_alive || return 1
+	domid=$(vm_field $CVM domid)
+	pw=$(tr -dc 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789' \
+		</dev/urandom | head -c 23)
+	[ ${#pw} = 23 ] || { why="could not draw a password"; return 1; }
+	sum=$(printf '%s' "$pw" | sha256sum | cut -d' ' -f1)
+	xenstore-rm "/local/domain/$domid/data/lab/credential" 2>/dev/null
+	timed credential ctl vm credential $CVM $CRED_USER <<<"$pw" ||
+		{ why="vm credential failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	got=$(xenstore-read "/local/domain/$domid/data/lab/credential" 2>/dev/null)
+	[ "$got" = "user=$CRED_USER sha256=$sum read=0 write=${got##*write=}" ] ||
+		{ why="the guest's apply command recorded '$got', not user $CRED_USER and the password's digest"; return 1; }
+	[ "${got##*write=}" != 0 ] || { why="the guest could write dom0's credential key"; return 1; }
+	key_gone "$domid" || { why="the credential key is still in xenstore after it was applied"; return 1; }
+	grep -q "$CVM: credential [0-9]* for $CRED_USER: ok" "$W/xvdsd.log" ||
+		{ why="xvdsd's log does not show the credential applied"; return 1; }
+	grep -aq "credential [0-9]* for $CRED_USER applied" "$CONSOLE_DIR/guest-$CVM.log" ||
+		{ why="the guest's console does not show xvds-guestd applying it"; return 1; }
+	# The guest cannot: the request fails, and the key goes all the same.
+	if ctl vm credential $CVM $CRED_FAIL <<<"$pw"; then
+		why="a credential the guest failed to apply was reported applied"; return 1
+	fi
+	tail -n 1 "$W/xvdsctl.out" | grep -q "the guest's agent failed" ||
+		{ why="no 'guest's agent failed' in: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
+	key_gone "$domid" || { why="the credential key is still in xenstore after a failure"; return 1; }
+	# A paused VM takes none.
+	ctl vm pause $CVM || { why="vm pause failed"; return 1; }
+	if ctl vm credential $CVM $CRED_USER <<<"$pw"; then
+		why="a paused VM took a credential"; return 1
+	fi
+	ctl vm unpause $CVM || { why="vm unpause failed"; return 1; }
+	for f in "$W/xvdsd.log" "$W/xvdsctl.out" "$W/xvdsctl.err" "$CONSOLE_DIR/guest-$CVM.log"; do
+		[ ! -e "$f" ] || ! grep -aqF "$pw" "$f" || { why="the password is in $f"; return 1; }
+	done
+	note="applied in ${BENCH[credential]} ms; guest failure reported; key removed both times"
 }
 
 st_xvdsd_pause() {
@@ -412,7 +463,7 @@ xvdsd_dump() {
 	done
 }
 
-XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash $MIGRATE_STAGES xvdsd-session xvdsd-pvm xvdsd-stop"
+XVDSD_STAGES="xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-credential xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash $MIGRATE_STAGES xvdsd-session xvdsd-pvm xvdsd-stop"
 
 run_xvdsd_stages() {
 	run_stage xvdsd-start st_xvdsd_start
@@ -423,6 +474,7 @@ run_xvdsd_stages() {
 	run_stage xvdsd-cvm-ready st_xvdsd_cvm_ready
 	run_stage xvdsd-garbage st_xvdsd_garbage
 	run_stage xvdsd-host st_xvdsd_host
+	run_stage xvdsd-credential st_xvdsd_credential
 	run_stage xvdsd-pause st_xvdsd_pause
 	run_stage xvdsd-save st_xvdsd_save
 	run_stage xvdsd-reset st_xvdsd_reset
@@ -443,6 +495,7 @@ xvdsd_bench() {
 	for p in ready paused saved reset pvm-boot; do
 		echo "lab: report: bench: xvdsd request->ready from $p$([ $p = reset ] && echo " (fast: clean image)"): ${BENCH[$p]:--} ms"
 	done
+	echo "lab: report: bench: xvdsd credential into the guest, applied: ${BENCH[credential]:--} ms"
 	echo "lab: report: bench: xvdsd migrate, PV non-live (96 MiB): ${BENCH[migrate]:--} ms"
 	echo "lab: report: bench: xvdsd migrate, PVH live (128 MiB): ${BENCH[migrate-live]:--} ms"
 	if [ -n "${BENCH[saved]:-}" ] && [ -n "${BENCH[pvm-boot]:-}" ]; then

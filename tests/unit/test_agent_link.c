@@ -26,6 +26,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -199,6 +200,24 @@ send_op(int64_t id, const char *vm, enum agent_action action)
 	assert_int_equal(agent_conn_send(seen.conn, &m), 0);
 }
 
+#define CRED_PASS	"ABCDEFGHJKLMNPQRSTUVWX2"
+
+static void
+send_credential(int64_t id, const char *vm)
+{
+	struct agent_msg m;
+
+	assert_non_null(seen.conn);
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_OP;
+	m.u.op.id = id;
+	snprintf(m.u.op.vm, sizeof(m.u.op.vm), "%s", vm);
+	m.u.op.action = AGENT_A_CREDENTIAL;
+	memcpy(m.u.op.user, "xvds-abcdefgh", CREDENTIAL_USER_LEN + 1);
+	memcpy(m.u.op.password, CRED_PASS, CREDENTIAL_PASSWORD_LEN + 1);
+	assert_int_equal(agent_conn_send(seen.conn, &m), 0);
+}
+
 /* The daemon. */
 
 /* A loopback port free now, for the daemon's migration listener. */
@@ -282,6 +301,22 @@ show_log(void)
 	while (fgets(line, sizeof(line), f) != NULL)
 		print_message("# log: %s", line);
 	fclose(f);
+}
+
+/* Whether the daemon's log holds s. */
+static bool
+log_has(const char *s)
+{
+	char	 line[512];
+	bool	 found = false;
+	FILE	*f;
+
+	if ((f = fopen(path("xvdsd.log"), "r")) == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, s) != NULL;
+	fclose(f);
+	return found;
 }
 
 /* Runs the loop until cond() holds, or fails after WAIT_MS. */
@@ -442,6 +477,26 @@ test_link(void **state)
 	op_refused(2, "no-such", AGENT_A_PAUSE, "no-such-vm");
 	/* A Ready VM cannot be unpaused. */
 	op_refused(3, "p-02", AGENT_A_UNPAUSE, "illegal-transition");
+
+	/*
+	 * A credential: the simulated guest applies it; a paused VM cannot
+	 * take one.  The password is in no log line.
+	 */
+	reset_seen();
+	send_credential(4, "p-02");
+	wait_for(c_result, "the result of a credential");
+	if (!seen.result.ok)
+		fail_msg("credential: %s: %s", seen.result.code,
+		    seen.result.message);
+	assert_int_equal(seen.result.id, 4);
+	reset_seen();
+	send_credential(5, "p-01");
+	wait_for(c_result, "the result of a credential to a paused VM");
+	assert_int_equal(seen.result.id, 5);
+	assert_false(seen.result.ok);
+	assert_string_equal(seen.result.code, "illegal-transition");
+	assert_true(log_has("credential"));
+	assert_false(log_has(CRED_PASS));
 
 	/* The controller goes away and comes back: reconnect, resync. */
 	agent_server_free(srv);

@@ -339,6 +339,11 @@ test_credential_secret(void **state)
 	assert_int_equal(agent_msg_decode(l2, strlen(l2), &m, NULL, err,
 	    sizeof(err)), -1);
 	assert_null(strstr(err, "SECRET"));
+	/* Cut short: not JSON, and jansson would quote the text near the end. */
+	assert_int_equal(agent_msg_decode(l2, (size_t)(strstr(l2, "SECRET") -
+	    l2) + 10, &m, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not JSON"));
+	assert_null(strstr(err, "SECRET"));
 
 	memset(&m, 0, sizeof(m));
 	m.type = AGENT_M_OP;

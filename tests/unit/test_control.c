@@ -579,6 +579,47 @@ test_vm_migrate(void **state)
 	cl_close(c);
 }
 
+/* vm.credential: checked before vm.c sees it; never quoted back. */
+static void
+test_vm_credential(void **state)
+{
+	struct cl *c = cl_open();
+	json_t	*r;
+
+	(void)state;
+	r = call(c, "{\"v\":1,\"id\":50,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"desk-01\",\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}");
+	ok_result(r, 50);
+	json_decref(r);
+	expect_error(c, "{\"v\":1,\"id\":51,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"desk-bad\",\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}", 51, "guest-failed", "could not apply");
+	expect_error(c, "{\"v\":1,\"id\":52,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"desk-03\",\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}", 52, "illegal-transition", "saved");
+	expect_error(c, "{\"v\":1,\"id\":53,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"desk-01\",\"user\":\"root\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}", 53, "invalid", "\"user\" must be");
+	r = call(c, "{\"v\":1,\"id\":54,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"desk-01\",\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"SECRETSECRETSECRET;rm -rf\"}");
+	check_error(r, 54, "invalid", "\"password\" must be 23 letters and digits");
+	assert_null(strstr(json_string_value(json_object_get(r, "message")),
+	    "SECRET"));
+	json_decref(r);
+	expect_error(c, "{\"v\":1,\"id\":55,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"desk-01\",\"user\":\"xvds-abcdefgh\",\"password\":7}", 55,
+	    "invalid", "\"password\" must be");
+	expect_error(c, "{\"v\":1,\"id\":56,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"desk-01\",\"user\":\"xvds-abcdefgh\"}", 56, "invalid",
+	    "missing member \"password\"");
+	expect_error(c, "{\"v\":1,\"id\":57,\"cmd\":\"vm.credential\",\"name\":"
+	    "\"nope\",\"user\":\"xvds-abcdefgh\",\"password\":"
+	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}", 57, "no-such-vm", "nope");
+	cl_close(c);
+}
+
 /* Requests in one write; replies as each one settles, by id. */
 static void
 test_pipelining(void **state)
@@ -1036,6 +1077,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_vm_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_credential, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),

@@ -465,6 +465,147 @@ test_session_malformed(void **state)
 	assert_non_null(strstr(err, "more than 256"));
 }
 
+/* The guest's acknowledgement of a credential: hostile input. */
+static const struct {
+	const char *value;
+	const char *reason;
+} bad_credential[] = {
+	{ "v=1 boot=" BOOT_ID " seq=1", "missing field state" },
+	{ "v=1 boot=" BOOT_ID " state=applied", "missing field seq" },
+	{ "v=1 seq=1 state=applied", "missing field boot" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=done", "state: expected applied or failed" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=APPLIED", "state: expected" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=applie", "state: expected" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=appliedx", "state: expected" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=failed state=applied", "appears twice" },
+	{ "v=1 boot=" BOOT_ID " seq=1 seq=2 state=applied", "appears twice" },
+	{ "v=1 v=1 boot=" BOOT_ID " seq=1 state=applied", "appears twice" },
+	{ "v=1 boot=" BOOT_ID " seq=-1 state=applied", "seq:" },
+	{ "v=1 boot=" BOOT_ID " seq=01 state=applied", "seq:" },
+	{ "v=1 boot=" BOOT_ID " seq=9007199254740993 state=applied", "seq:" },
+	{ "v=1 boot=" BOOT_ID " seq=99999999999999999999999 state=applied", "seq:" },
+	{ "v=1 boot=" BOOT_ID "0 seq=1 state=applied", "boot: expected 32" },
+	{ "v=2 boot=" BOOT_ID " seq=1 state=applied", "version 2 not supported" },
+	{ "v=1  boot=" BOOT_ID " seq=1 state=applied", "empty field" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=applied ", "empty field" },
+	{ "v=1 boot=" BOOT_ID " seq=1\tstate=applied", "non-printable" },
+	{ "v=1 boot=" BOOT_ID " seq=1 state=applied\n", "non-printable" },
+	{ "", "is empty" },
+};
+
+static void
+test_credential_ack(void **state)
+{
+	struct report_credential r, out;
+	char	 buf[REPORT_CREDENTIAL_MAX + 1], err[REPORT_ERR_MAX], big[400];
+	int	 n;
+	size_t	 i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.boot_id, BOOT_ID);
+	r.seq = 9007199254740992ULL;
+	r.applied = 1;
+	n = report_credential_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "v=1 boot=" BOOT_ID " seq=9007199254740992 "
+	    "state=applied");
+	assert_int_equal(report_credential_parse(buf, (size_t)n, &out, err,
+	    sizeof(err)), 0);
+	assert_int_equal(out.seq, r.seq);
+	assert_int_equal(out.applied, 1);
+	assert_string_equal(out.boot_id, BOOT_ID);
+	r.applied = 0;
+	r.seq = 0;
+	n = report_credential_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "v=1 boot=" BOOT_ID " seq=0 state=failed");
+	assert_int_equal(report_credential_parse(buf, (size_t)n, &out, err,
+	    sizeof(err)), 0);
+	assert_int_equal(out.applied, 0);
+	/* Not NUL-terminated: only len bytes count. */
+	assert_int_equal(report_credential_parse(buf, (size_t)n - 3, &out, err,
+	    sizeof(err)), -1);
+	/* Unknown fields are a later version's: ignored, as elsewhere. */
+	assert_int_equal(report_credential_parse("v=1 boot=" BOOT_ID
+	    " seq=3 state=applied why=x", strlen("v=1 boot=" BOOT_ID
+	    " seq=3 state=applied why=x"), &out, err, sizeof(err)), 0);
+	r.seq = 9007199254740993ULL;
+	assert_int_equal(report_credential_format(&r, buf, sizeof(buf)), -1);
+	for (i = 0; i < sizeof(bad_credential) / sizeof(bad_credential[0]); i++) {
+		err[0] = '\0';
+		if (report_credential_parse(bad_credential[i].value,
+		    strlen(bad_credential[i].value), &out, err, sizeof(err)) != -1)
+			fail_msg("accepted: \"%s\"", bad_credential[i].value);
+		if (strstr(err, bad_credential[i].reason) == NULL)
+			fail_msg("\"%s\": reason \"%s\" lacks \"%s\"",
+			    bad_credential[i].value, err, bad_credential[i].reason);
+	}
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "v=1 pad=", 8);
+	assert_int_equal(report_credential_parse(big, sizeof(big), &out, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 256"));
+	assert_int_equal(report_credential_parse("v=1 boot=" BOOT_ID
+	    " seq=1\0state=applied", strlen("v=1 boot=" BOOT_ID) + 21, &out,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "NUL"));
+}
+
+/* dom0's credential record: exact, and its refusals never quote it. */
+static void
+test_secret_record(void **state)
+{
+	static const char *const bad[] = {
+		"v=1 seq=1 user=xvds-abcdefgh",
+		"v=1 seq=1 user=xvds-abcdefgh password=SECRETpw2 x=1",
+		"v=1 user=xvds-abcdefgh seq=1 password=SECRETpw2",
+		"v=1 seq=1 user=xvds-abcdefgh password=SECRET:pw2",
+		"v=1 seq=1 user=xvds-abcdefgh password=SECRET;pw2",
+		"v=1 seq=1 user=xvds-abcdefgh password=SECRET=pw2",
+		"v=1 seq=1 user=-xvds password=SECRETpw2",
+		"v=1 seq=1 user=root:x password=SECRETpw2",
+		"v=1 seq=1 user=../etc password=SECRETpw2",
+		"v=1 seq=x user=xvds-abcdefgh password=SECRETpw2",
+		"v=2 seq=1 user=xvds-abcdefgh password=SECRETpw2",
+		"v=1 seq=1 user=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa password=SECRETpw2",
+		"v=1 seq=1 user=xvds-abcdefgh password=SECRET"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		"v=1 seq=1 user=xvds-abcdefgh password=SECRET\xc3\xa9",
+	};
+	struct report_secret r, out;
+	char	 buf[REPORT_SECRET_MAX + 1], err[REPORT_ERR_MAX];
+	int	 n;
+	size_t	 i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.seq = 77;
+	strcpy(r.user, "xvds-abcdefgh");
+	strcpy(r.password, "ABCDEFGHJKLMNPQRSTUVWX2");
+	n = report_secret_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "v=1 seq=77 user=xvds-abcdefgh "
+	    "password=ABCDEFGHJKLMNPQRSTUVWX2");
+	assert_int_equal(report_secret_parse(buf, (size_t)n, &out, err,
+	    sizeof(err)), 0);
+	assert_int_equal(out.seq, 77);
+	assert_string_equal(out.user, r.user);
+	assert_string_equal(out.password, r.password);
+	strcpy(r.password, "pass word");
+	assert_int_equal(report_secret_format(&r, buf, sizeof(buf)), -1);
+	strcpy(r.password, "x");
+	strcpy(r.user, "a:b");
+	assert_int_equal(report_secret_format(&r, buf, sizeof(buf)), -1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (report_secret_parse(bad[i], strlen(bad[i]), &out, err,
+		    sizeof(err)) != -1)
+			fail_msg("accepted: \"%s\"", bad[i]);
+		assert_true(err[0] != '\0');
+		if (strstr(err, "SECRET") != NULL)
+			fail_msg("\"%s\": the reason quotes it: %s", bad[i], err);
+		assert_int_equal(out.password[0], '\0');
+	}
+}
+
 /*
  * Random and mutated input: the parsers must never crash, must terminate
  * their outputs, and must give a reason whenever they refuse.  Run under
@@ -479,6 +620,7 @@ test_parsers_random_input(void **state)
 	struct report_boot b;
 	struct report_addrs a;
 	struct report_session sess;
+	struct report_credential cred;
 	char	 buf[REPORT_ADDRS_MAX + 8], err[REPORT_ERR_MAX];
 	unsigned seedval = 12345;
 	int	 i, accepted = 0;
@@ -517,6 +659,11 @@ test_parsers_random_input(void **state)
 			assert_true(sess.active == 0 || sess.active == 1);
 		else
 			assert_true(err[0] != '\0');
+		err[0] = '\0';
+		if (report_credential_parse(buf, len, &cred, err, sizeof(err)) == 0)
+			assert_true(cred.applied == 0 || cred.applied == 1);
+		else
+			assert_true(err[0] != '\0');
 	}
 	/* Some mutations (e.g. inside an unknown field) leave a valid record. */
 	assert_true(accepted > 0);
@@ -542,6 +689,8 @@ main(void)
 		cmocka_unit_test(test_scope_sort_pick),
 		cmocka_unit_test(test_session_roundtrip),
 		cmocka_unit_test(test_session_malformed),
+		cmocka_unit_test(test_credential_ack),
+		cmocka_unit_test(test_secret_record),
 		cmocka_unit_test(test_parsers_random_input),
 	};
 

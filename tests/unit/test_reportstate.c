@@ -58,6 +58,7 @@ feed3(struct reportstate *rs, const char *boot, const char *addrs,
 		boot, boot ? (unsigned)strlen(boot) : 0,
 		addrs, addrs ? (unsigned)strlen(addrs) : 0,
 		session, session ? (unsigned)strlen(session) : 0,
+		NULL, 0,
 	};
 
 	assert_int_equal(reportstate_update(rs, &v, now), 0);
@@ -272,6 +273,60 @@ test_session(void **state)
 	reportstate_free(&rs);
 }
 
+static void
+feed_cred(struct reportstate *rs, const char *boot, const char *cred, time_t now)
+{
+	struct report_values v = {
+		boot, boot ? (unsigned)strlen(boot) : 0,
+		ADDRS_A1, (unsigned)strlen(ADDRS_A1),
+		NULL, 0,
+		cred, cred ? (unsigned)strlen(cred) : 0,
+	};
+
+	assert_int_equal(reportstate_update(rs, &v, now), 0);
+}
+
+/* A credential acknowledgement: of the accepted boot only; once per change. */
+static void
+test_credential(void **state)
+{
+	struct reportstate rs;
+	struct log l = { 0 };
+
+	(void)state;
+	reportstate_init(&rs, 7, 0, NULL, 60, record, &l);
+	/* Before any boot-complete: refused. */
+	feed_cred(&rs, NULL, "v=1 boot=" ID_A " seq=5 state=applied", NOW);
+	expect(&l, l.n - 1, REPORT_EV_REJECTED, REPORT_KEY_CREDENTIAL,
+	    "no valid boot-complete");
+	assert_false(rs.dom.have_credential);
+	l.n = 0;
+	feed_cred(&rs, BOOT_A, "v=1 boot=" ID_A " seq=6 state=applied", NOW);
+	expect(&l, l.n - 1, REPORT_EV_CREDENTIAL, REPORT_KEY_CREDENTIAL, NULL);
+	assert_true(rs.dom.have_credential);
+	assert_int_equal(rs.dom.credential.seq, 6);
+	assert_int_equal(rs.dom.credential.applied, 1);
+	/* The same bytes: no second event. */
+	l.n = 0;
+	feed_cred(&rs, BOOT_A, "v=1 boot=" ID_A " seq=6 state=applied", NOW + 1);
+	assert_int_equal(l.n, 0);
+	/* Another boot's: stale. */
+	feed_cred(&rs, BOOT_A, "v=1 boot=" ID_B " seq=7 state=applied", NOW + 2);
+	expect(&l, 0, REPORT_EV_REJECTED, REPORT_KEY_CREDENTIAL, "stale");
+	assert_int_equal(rs.dom.credential.seq, 6);
+	/* Malformed: refused, the last valid one stays. */
+	feed_cred(&rs, BOOT_A, "v=1 boot=" ID_A " seq=8 state=maybe", NOW + 3);
+	expect(&l, 1, REPORT_EV_REJECTED, REPORT_KEY_CREDENTIAL, "state:");
+	feed_cred(&rs, BOOT_A, "v=1 boot=" ID_A " seq=9 state=failed", NOW + 4);
+	expect(&l, 2, REPORT_EV_CREDENTIAL, REPORT_KEY_CREDENTIAL, NULL);
+	assert_int_equal(rs.dom.credential.applied, 0);
+	/* A new boot forgets the old boot's answer. */
+	l.n = 0;
+	feed_cred(&rs, BOOT_B, "v=1 boot=" ID_A " seq=9 state=failed", NOW + 100);
+	assert_false(rs.dom.have_credential);
+	reportstate_free(&rs);
+}
+
 int
 main(void)
 {
@@ -283,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_stale_boot),
 		cmocka_unit_test(test_rejections_rate_limited),
 		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_credential),
 	};
 
 	return cmocka_run_group_tests_name("reportstate", tests, NULL, NULL);

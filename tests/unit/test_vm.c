@@ -118,6 +118,43 @@ reportwatch_dispatch(struct reportwatch *rw)
 	return 0;
 }
 
+/* The credential key, as xenstore would hold it; the test plays the guest. */
+static struct {
+	bool		 present;
+	uint32_t	 domid;
+	char		 val[REPORT_SECRET_MAX + 1];
+	unsigned	 puts, removes;
+	bool		 fail_put;
+} secret;
+
+int
+reportwatch_secret_put(struct reportwatch *rw, uint32_t domid, const char *val,
+    size_t len)
+{
+	(void)rw;
+	if (secret.fail_put)
+		return -1;
+	assert_true(len <= REPORT_SECRET_MAX);
+	memcpy(secret.val, val, len);
+	secret.val[len] = '\0';
+	secret.domid = domid;
+	secret.present = true;
+	secret.puts++;
+	return 0;
+}
+
+int
+reportwatch_secret_remove(struct reportwatch *rw, uint32_t domid)
+{
+	(void)rw;
+	if (secret.present && secret.domid == domid) {
+		memset(secret.val, 0, sizeof(secret.val));
+		secret.present = false;
+	}
+	secret.removes++;
+	return 0;
+}
+
 static bool
 watched(uint32_t domid)
 {
@@ -200,6 +237,7 @@ write_conf(const char *pool_extra)
 	    "boot-timeout 2s\n"
 	    "shutdown-timeout 1s\n"
 	    "session-grace 1s\n"
+	    "credential-timeout 1s\n"
 	    "template \"desk\" {\n"
 	    "	type pvh\n"
 	    "	vcpus 1 max 2\n"
@@ -927,6 +965,158 @@ test_guest_sessions(void **state)
 	assert_int_equal(state_of("carol"), VM_S_READY);
 }
 
+#define CRED_USER	"xvds-abcdefgh"
+#define CRED_PASS	"ABCDEFGHJKLMNPQRSTUVWX2"
+
+/* The guest in domain domid answers credential seq. */
+static void
+guest_answers(uint32_t domid, const char *boot_id, uint64_t seq, int applied)
+{
+	struct report_domain d;
+
+	memset(&d, 0, sizeof(d));
+	d.domid = domid;
+	d.have_boot = true;
+	snprintf(d.boot.boot_id, sizeof(d.boot.boot_id), "%s", boot_id);
+	d.have_credential = true;
+	snprintf(d.credential.boot_id, sizeof(d.credential.boot_id), "%s",
+	    boot_id);
+	d.credential.seq = seq;
+	d.credential.applied = applied;
+	fake_rw.cb(fake_rw.arg, REPORT_EV_CREDENTIAL, REPORT_KEY_CREDENTIAL, &d,
+	    NULL);
+}
+
+/* Hands CRED_* to a VM; checks the key the guest would read; its seq. */
+static uint64_t
+deliver(const char *name, struct answer *a)
+{
+	struct report_secret rec;
+	char	 msg[256], err[REPORT_ERR_MAX];
+	unsigned puts = secret.puts;
+
+	memset(a, 0, sizeof(*a));
+	assert_int_equal(vm_credential(name, CRED_USER, CRED_PASS, answered, a,
+	    msg, sizeof(msg)), XVDS_OK);
+	assert_false(a->done);
+	assert_int_equal(secret.puts, puts + 1);
+	assert_true(secret.present);
+	assert_int_equal(secret.domid, view(name).domid);
+	assert_int_equal(report_secret_parse(secret.val, strlen(secret.val), &rec,
+	    err, sizeof(err)), 0);
+	assert_string_equal(rec.user, CRED_USER);
+	assert_string_equal(rec.password, CRED_PASS);
+	assert_true(rec.seq > 0);
+	return rec.seq;
+}
+
+/*
+ * One-time credentials into the guest (vm_cred.c): applied, failed,
+ * unanswered, refused, cut short; the key never outlives the delivery.
+ */
+static void
+test_credential(void **state)
+{
+	struct answer a, b;
+	char	 msg[256];
+	uint64_t seq, seq2;
+	uint32_t domid;
+
+	(void)state;
+	memset(&secret, 0, sizeof(secret));
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	start_pool("");
+	domid = view("lab-01").domid;
+
+	/* Applied: ok, and the key is gone. */
+	seq = deliver("lab-01", &a);
+	/* One at a time per VM; another VM may take its own. */
+	assert_int_equal(vm_credential("lab-01", CRED_USER, CRED_PASS, answered,
+	    &b, msg, sizeof(msg)), XVDS_E_BUSY);
+	/* Another boot's answer, or another delivery's, is not this one's. */
+	guest_answers(domid, BOOT_A, seq + 1, 1);
+	run_for(50);
+	assert_false(a.done);
+	assert_true(secret.present);
+	guest_answers(domid, BOOT_A, seq, 1);
+	RUN_UNTIL(a.done);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_false(secret.present);
+	assert_null(strstr(a.msg, CRED_PASS));
+
+	/* The guest could not: guest-failed, key gone. */
+	seq2 = deliver("lab-01", &a);
+	assert_true(seq2 > seq);
+	guest_answers(domid, BOOT_A, seq2, 0);
+	RUN_UNTIL(a.done);
+	assert_int_equal(a.err, XVDS_E_GUEST_FAILED);
+	assert_false(secret.present);
+	/* An answer that comes late changes nothing. */
+	guest_answers(domid, BOOT_A, seq2, 1);
+	run_for(20);
+
+	/* Silent: guest-timeout after credential-timeout (1 s), key gone. */
+	deliver("lab-01", &a);
+	run_for(600);
+	assert_false(a.done);
+	assert_true(secret.present);
+	RUN_UNTIL(a.done);
+	assert_int_equal(a.err, XVDS_E_GUEST_TIMEOUT);
+	assert_false(secret.present);
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+
+	/* Running (a session on) takes one too. */
+	guest_session(domid, BOOT_A, 1, 1);
+	assert_int_equal(state_of("lab-01"), VM_S_RUNNING);
+	seq = deliver("lab-01", &a);
+	guest_answers(domid, BOOT_A, seq, 1);
+	RUN_UNTIL(a.done);
+	assert_int_equal(a.err, XVDS_OK);
+
+	/* Refusals, at once, with nothing written. */
+	secret.puts = 0;
+	assert_int_equal(vm_credential("nosuch", CRED_USER, CRED_PASS, answered,
+	    &b, msg, sizeof(msg)), XVDS_E_NOVM);
+	assert_int_equal(vm_credential("lab-01", "root", CRED_PASS, answered,
+	    &b, msg, sizeof(msg)), XVDS_E_INVAL);
+	assert_int_equal(vm_credential("lab-01", CRED_USER, "SECRET:x", answered,
+	    &b, msg, sizeof(msg)), XVDS_E_INVAL);
+	assert_null(strstr(msg, "SECRET"));
+	a = request("lab-02", VM_EV_PAUSE);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(vm_credential("lab-02", CRED_USER, CRED_PASS, answered,
+	    &b, msg, sizeof(msg)), XVDS_E_ILLEGAL);
+	assert_non_null(strstr(msg, "paused"));
+	assert_int_equal(secret.puts, 0);
+	run_for(20);
+	assert_false(b.done);	/* refused requests are never answered */
+	/* xenstore refuses the write: failed, and nothing left behind. */
+	secret.fail_put = true;
+	assert_int_equal(vm_credential("lab-01", CRED_USER, CRED_PASS, answered,
+	    &b, msg, sizeof(msg)), XVDS_E_FAILED);
+	secret.fail_put = false;
+	assert_false(secret.present);
+
+	/* The VM leaves running mid-delivery (its session ends): failed. */
+	deliver("lab-01", &a);
+	b = request("lab-01", VM_EV_SESSION_END);
+	assert_int_equal(b.err, XVDS_OK);
+	assert_true(a.done);
+	assert_int_equal(a.err, XVDS_E_FAILED);
+	assert_non_null(strstr(a.msg, "resetting"));
+	assert_false(secret.present);
+
+	/* xvdsd stops mid-delivery: answered, and the key removed. */
+	a = request("lab-02", VM_EV_UNPAUSE);
+	assert_int_equal(a.err, XVDS_OK);
+	deliver("lab-02", &b);
+	vm_shutdown();
+	assert_true(b.done);
+	assert_int_equal(b.err, XVDS_E_FAILED);
+	assert_false(secret.present);
+}
+
 /*
  * The daemon died in the middle of a save: its record says saving, the
  * guest is suspended, half an image lies on the store.  Restarted, it
@@ -1015,6 +1205,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_after_save_cut_short,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_credential, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vm", tests, NULL, NULL);
