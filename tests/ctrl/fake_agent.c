@@ -45,7 +45,8 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: fake-agent -p port -d pki-dir -c cert-name "
-	    "[-F] [-H hello-host] [-n welcomes] [-t seconds] [-s vm:state[:domid]]...\n");
+	    "[-F] [-H hello-host] [-n welcomes] [-t seconds] "
+	    "[-s vm:state[:domid[:address]]]...\n");
 	exit(2);
 }
 
@@ -147,7 +148,7 @@ static void
 parse_state(const char *arg)
 {
 	struct agent_state *s;
-	char	 buf[128], *st, *domid;
+	char	 buf[128], *st, *domid, *addr = NULL;
 	int	 i;
 
 	if (F.nstates == STATES_MAX)
@@ -158,10 +159,16 @@ parse_state(const char *arg)
 	if ((st = strchr(buf, ':')) == NULL)
 		usage();
 	*st++ = '\0';
-	if ((domid = strchr(st, ':')) != NULL)
+	if ((domid = strchr(st, ':')) != NULL) {
 		*domid++ = '\0';
-	if (strlen(buf) >= sizeof(s->vm))
+		if ((addr = strchr(domid, ':')) != NULL)
+			*addr++ = '\0';
+	}
+	if (strlen(buf) >= sizeof(s->vm) || (addr != NULL &&
+	    strlen(addr) >= sizeof(s->addr)))
 		usage();
+	if (addr != NULL)
+		memcpy(s->addr, addr, strlen(addr) + 1);
 	memcpy(s->vm, buf, strlen(buf) + 1);
 	for (i = 0; i < VM_S__COUNT; i++)
 		if (strcmp(vm_state_names[i], st) == 0)

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * broker_client.c — the broker protocol over blocking TLS
+ * (broker_client.h).  Replies are read a record at a time into a buffer
+ * bounded by BROKER_MSG_MAX; a reply without its newline within that is
+ * refused, as the broker refuses such a request.
+ */
+#include <config.h>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+
+#include "broker_client.h"
+
+struct broker_client {
+	int	 fd;
+	SSL_CTX	*ctx;
+	SSL	*ssl;
+	char	 buf[BROKER_MSG_MAX + 1];	/* read, not yet a whole line */
+	size_t	 len;
+};
+
+static void
+tls_error(char *err, size_t errlen, const char *what)
+{
+	char	 buf[256];
+	unsigned long e = ERR_get_error();
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		snprintf(err, errlen, "%s: %s", what, buf);
+	} else
+		snprintf(err, errlen, "%s: %s", what, errno != 0 ?
+		    strerror(errno) : "connection closed");
+}
+
+static int
+dial(const char *server, uint16_t port, char *err, size_t errlen)
+{
+	struct addrinfo hints, *ai, *a;
+	char	 portstr[8];
+	int	 fd = -1, rc, saved = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
+	if ((rc = getaddrinfo(server, portstr, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "%s: %s", server, gai_strerror(rc));
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next) {
+		if ((fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
+		    a->ai_protocol)) == -1) {
+			saved = errno;
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd == -1)
+		snprintf(err, errlen, "%s port %u: %s", server, (unsigned)port,
+		    strerror(saved));
+	return fd;
+}
+
+struct broker_client *
+broker_client_open(const char *server, uint16_t port, const char *ca_file,
+    char *err, size_t errlen)
+{
+	struct broker_client *c;
+	struct timeval tv = { BROKER_CLIENT_REQUEST_S, 0 };
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = -1;
+	if ((c->fd = dial(server, port, err, errlen)) == -1)
+		goto fail;
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ERR_clear_error();
+	errno = 0;
+	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) {
+		tls_error(err, errlen, "TLS");
+		goto fail;
+	}
+	if ((ca_file != NULL ? SSL_CTX_load_verify_locations(c->ctx, ca_file,
+	    NULL) : SSL_CTX_set_default_verify_paths(c->ctx)) != 1) {
+		tls_error(err, errlen, ca_file != NULL ? ca_file :
+		    "the system's CA certificates");
+		goto fail;
+	}
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_set_tlsext_host_name(c->ssl, server) != 1 ||
+	    SSL_set1_host(c->ssl, server) != 1) {
+		tls_error(err, errlen, "TLS");
+		goto fail;
+	}
+	if (SSL_connect(c->ssl) != 1) {
+		long v = SSL_get_verify_result(c->ssl);
+
+		if (v != X509_V_OK)
+			snprintf(err, errlen, "%s: the controller's certificate: "
+			    "%s", server, X509_verify_cert_error_string(v));
+		else
+			tls_error(err, errlen, server);
+		goto fail;
+	}
+	return c;
+fail:
+	broker_client_close(c);
+	return NULL;
+}
+
+void
+broker_client_close(struct broker_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ssl != NULL) {
+		(void)SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	SSL_CTX_free(c->ctx);
+	if (c->fd != -1)
+		close(c->fd);
+	sodium_memzero(c->buf, sizeof(c->buf));
+	free(c);
+}
+
+/* One line (without its newline) into c->buf; its length, or -1. */
+static int
+read_line(struct broker_client *c, size_t *len_r, char *err, size_t errlen)
+{
+	char	*nl;
+	int	 n;
+
+	for (;;) {
+		if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
+			*len_r = (size_t)(nl - c->buf);
+			return 0;
+		}
+		if (c->len >= BROKER_MSG_MAX) {
+			snprintf(err, errlen, "a reply longer than %d bytes",
+			    BROKER_MSG_MAX);
+			return -1;
+		}
+		ERR_clear_error();
+		errno = 0;
+		if ((n = SSL_read(c->ssl, c->buf + c->len,
+		    (int)(BROKER_MSG_MAX - c->len))) <= 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				snprintf(err, errlen, "no reply in time");
+			else
+				tls_error(err, errlen, "the controller");
+			return -1;
+		}
+		c->len += (size_t)n;
+	}
+}
+
+int
+broker_client_ask(struct broker_client *c, const struct broker_request *req,
+    unsigned timeout_s, struct broker_reply *rep, char *err, size_t errlen)
+{
+	struct timeval tv = { (time_t)timeout_s, 0 };
+	char	*line, derr[BROKER_TEXT_MAX];
+	size_t	 n, len;
+	int	 rc;
+
+	if ((line = broker_request_encode(req, err, errlen)) == NULL)
+		return -1;
+	n = strlen(line);
+	line[n] = '\n';		/* over the NUL: written with its length */
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_write(c->ssl, line, (int)n + 1);
+	sodium_memzero(line, n + 1);
+	free(line);
+	if (rc != (int)n + 1) {
+		tls_error(err, errlen, "the controller");
+		return -1;
+	}
+	if (read_line(c, &len, err, errlen) == -1)
+		return -1;
+	rc = broker_reply_decode(c->buf, len, rep, derr, sizeof(derr));
+	/* What follows the line stays for the next reply. */
+	memmove(c->buf, c->buf + len + 1, c->len - len - 1);
+	c->len -= len + 1;
+	sodium_memzero(c->buf + c->len, len + 1);
+	if (rc == -1) {
+		snprintf(err, errlen, "a bad reply: %s", derr);
+		return -1;
+	}
+	return 0;
+}
