@@ -77,8 +77,9 @@ static const char resume_sql[] =
 
 /*
  * A CVM of a pool the user may use, on a host that is up: Ready first,
- * then Paused, then Saved; taken, marked, its session opened and the
- * login recorded.  $1 user id, $2 pool or "", $3 client, $4 credential
+ * then Paused, then Saved (vm_state's own order, which the index
+ * vms_cvm_pick walks, stopping at the first free one: migration 005);
+ * taken, marked, its session opened and the login recorded.  $1 user id, $2 pool or "", $3 client, $4 credential
  * digest, $5 token digest, $6 lease, $7 user name.
  */
 static const char cvm_sql[] =
@@ -92,8 +93,7 @@ static const char cvm_sql[] =
 "   WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id)"
 "  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
 "   AND s.released IS NULL)"
-"  ORDER BY CASE v.state WHEN 'ready' THEN 0 WHEN 'paused' THEN 1 ELSE 2 END,"
-"   v.id LIMIT 1 FOR UPDATE OF v SKIP LOCKED),"
+"  ORDER BY v.state, v.id LIMIT 1 FOR UPDATE OF v SKIP LOCKED),"
 " mark AS (UPDATE vms SET changed = now(), state = CASE pick.state"
 "   WHEN 'ready' THEN 'running'::vm_state"
 "   WHEN 'paused' THEN 'unpausing'::vm_state"
