@@ -2,9 +2,10 @@
 /*
  * ctrl_agent.h — the controller's side of the agent channel
  * (xvds-agent(7)): the TLS listener of the active controller, the hosts'
- * registration, samples and VM states written to the database
- * (xvds-controller(8), "What is recorded"), and operations sent to a
- * host's xvdsd with their results routed back by id.
+ * registration, samples and VM states written to the database, each
+ * host's records reconciled with what it reports after every connect
+ * (xvds-controller(8), "What is recorded", "Reconciliation"), and
+ * operations sent to a host's xvdsd with their results routed back by id.
  *
  * One per controller, and only while it is active: ctrl_agent_start when
  * it takes the lead, ctrl_agent_stop when it loses it.

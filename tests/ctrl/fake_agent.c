@@ -8,8 +8,10 @@
  * takes over.  Not a simulator: nothing runs behind it.
  *
  * stdout, one line each: "welcome MS" (ms since the epoch), "refused CODE",
- * "op ID ACTION VM".  With -F every op fails (a broken host).  Exit 0 after -n welcomes, 3 when refused, 1 when -t
- * seconds pass first.
+ * "op ID ACTION VM".  With -F every op fails (a broken host); with -R the
+ * states end with "resynced", as xvdsd's do, and the controller takes the
+ * VMs it placed on this host and that were not given (-s) for gone.
+ * Exit 0 after -n welcomes, 3 when refused, 1 when -t seconds pass first.
  */
 #include <config.h>
 
@@ -37,6 +39,7 @@ static struct {
 	const char	*hello_host;
 	int		 want, welcomes, rc;
 	int		 fail_ops;	/* -F */
+	int		 resync;	/* -R */
 	int		 nstates;
 	struct agent_state states[STATES_MAX];
 } F;
@@ -45,7 +48,8 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: fake-agent -p port -d pki-dir -c cert-name "
-	    "[-F] [-H hello-host] [-n welcomes] [-t seconds] [-s vm:state[:domid]]...\n");
+	    "[-FR] [-H hello-host] [-n welcomes] [-t seconds] "
+	    "[-s vm:state[:domid]]...\n");
 	exit(2);
 }
 
@@ -92,6 +96,10 @@ on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 			memset(&m, 0, sizeof(m));
 			m.type = AGENT_M_STATE;
 			m.u.state = F.states[i];
+			send_or_die(c, &m);
+		}
+		if (F.resync) {
+			fake_resynced(&m, (uint32_t)F.nstates);
 			send_or_die(c, &m);
 		}
 		fake_sample(&m, (unsigned)F.nstates, 400, 8192, 4096);
@@ -183,7 +191,7 @@ main(int argc, char *argv[])
 	int	 ch, port = 0;
 
 	F.want = 1;
-	while ((ch = getopt(argc, argv, "c:d:FH:n:p:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:FH:n:p:Rs:t:")) != -1) {
 		switch (ch) {
 		case 'F':
 			F.fail_ops = 1;
@@ -202,6 +210,9 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			port = atoi(optarg);
+			break;
+		case 'R':
+			F.resync = 1;
 			break;
 		case 's':
 			parse_state(optarg);
