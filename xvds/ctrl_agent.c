@@ -874,6 +874,38 @@ ctrl_agent_stop(const char *why)
 	agent_server_free(srv);
 }
 
+void
+ctrl_agent_reconf(const struct ctrl_conf *conf)
+{
+	struct agent_msg m;
+	struct ahost *h;
+	bool	 resample = conf->sample_interval != A.sample_s;
+
+	if (A.srv == NULL)
+		return;
+	A.sample_s = conf->sample_interval;
+	A.op_timeout_s = conf->op_timeout;
+	A.grace_s = conf->host_timeout;
+	if (!resample)
+		return;
+	TAILQ_FOREACH(h, &A.hosts, entry) {
+		if (h->conn == NULL || h->state != AH_UP)
+			continue;
+		/* The registration's time still bounds what it may take. */
+		resync_forget(h);
+		h->resyncing = true;
+		memset(&m, 0, sizeof(m));
+		m.type = AGENT_M_WELCOME;
+		m.u.welcome.v = AGENT_PROTO_VERSION;
+		snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s",
+		    h->name);
+		m.u.welcome.sample_s = A.sample_s;
+		agent_conn_send(h->conn, &m);
+	}
+	log_info("agents: a sample every %u s, asked of the connected hosts",
+	    A.sample_s);
+}
+
 int
 ctrl_agent_running(void)
 {

@@ -36,6 +36,14 @@ int	ctrl_agent_start(struct event_base *, struct db *,
  * with "stopped".  Safe when not started.
  */
 void	ctrl_agent_stop(const char *why);
+/*
+ * A reloaded configuration's sample-interval, op-timeout and
+ * host-timeout: ops sent from now on take the new timeout, the next sweep
+ * the new grace; if the interval changed, each connected host is welcomed
+ * again with it (it then resends its VMs' states, a resync).  The
+ * listener and its certificates stay as they are.  Safe when not started.
+ */
+void	ctrl_agent_reconf(const struct ctrl_conf *);
 int	ctrl_agent_running(void);
 uint16_t ctrl_agent_port(void);
 /* Hosts registered (welcomed) and connected now. */
