@@ -8,7 +8,9 @@
  * takes over.  Not a simulator: nothing runs behind it.
  *
  * stdout, one line each: "welcome MS" (ms since the epoch), "refused CODE",
- * "op ID ACTION VM".  With -F every op fails (a broken host); with -R the
+ * "op ID ACTION VM".  Its sample names the -s VMs that have a domid, with
+ * the CPU given (100 a busy CPU of its 4; 0 unless given) and 2048 MiB.
+ * With -F every op fails (a broken host); with -R the
  * states end with "resynced", as xvdsd's do, and the controller takes the
  * VMs it placed on this host and that were not given (-s) for gone.
  * Exit 0 after -n welcomes, 3 when refused, 1 when -t seconds pass first.
@@ -42,6 +44,7 @@ static struct {
 	int		 resync;	/* -R */
 	int		 nstates;
 	struct agent_state states[STATES_MAX];
+	double		 cpu[STATES_MAX];
 } F;
 
 static _Noreturn void
@@ -49,7 +52,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: fake-agent -p port -d pki-dir -c cert-name "
 	    "[-FR] [-H hello-host] [-n welcomes] [-t seconds] "
-	    "[-s vm:state[:domid]]...\n");
+	    "[-s vm:state[:domid[:cpu]]]...\n");
 	exit(2);
 }
 
@@ -103,7 +106,21 @@ on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 			send_or_die(c, &m);
 		}
 		fake_sample(&m, (unsigned)F.nstates, 400, 8192, 4096);
+		if ((m.u.sample.vms = calloc(STATES_MAX,
+		    sizeof(*m.u.sample.vms))) == NULL)
+			exit(1);
+		for (i = 0; i < F.nstates; i++) {
+			struct agent_vm_sample *v;
+
+			if (F.states[i].domid == AGENT_NODOMAIN)
+				continue;
+			v = &m.u.sample.vms[m.u.sample.nvms++];
+			memcpy(v->vm, F.states[i].vm, sizeof(v->vm));
+			v->cpu_pct = F.cpu[i];
+			v->memory_mib = 2048;
+		}
 		send_or_die(c, &m);
+		agent_msg_clear(&m);
 		if (++F.welcomes == F.want) {
 			F.rc = 0;
 			/* Let what was queued go out first. */
@@ -155,7 +172,7 @@ static void
 parse_state(const char *arg)
 {
 	struct agent_state *s;
-	char	 buf[128], *st, *domid;
+	char	 buf[128], *st, *domid, *cpu = NULL;
 	int	 i;
 
 	if (F.nstates == STATES_MAX)
@@ -166,8 +183,11 @@ parse_state(const char *arg)
 	if ((st = strchr(buf, ':')) == NULL)
 		usage();
 	*st++ = '\0';
-	if ((domid = strchr(st, ':')) != NULL)
+	if ((domid = strchr(st, ':')) != NULL) {
 		*domid++ = '\0';
+		if ((cpu = strchr(domid, ':')) != NULL)
+			*cpu++ = '\0';
+	}
 	if (strlen(buf) >= sizeof(s->vm))
 		usage();
 	memcpy(s->vm, buf, strlen(buf) + 1);
@@ -179,6 +199,9 @@ parse_state(const char *arg)
 	s->state = (enum vm_state)i;
 	s->domid = domid != NULL ? (uint32_t)strtoul(domid, NULL, 10) :
 	    AGENT_NODOMAIN;
+	F.cpu[F.nstates - 1] = cpu != NULL ? strtod(cpu, NULL) : 0;
+	if (F.cpu[F.nstates - 1] < 0 || F.cpu[F.nstates - 1] > 400)
+		usage();
 }
 
 int
