@@ -223,6 +223,28 @@ static const char user_passwd_sql[] =
     "'no such user: ' || $1, (SELECT jsonb_build_object('name', name, " \
     "'disabled', disabled) FROM u)::text"
 
+/*
+ * Disabling a user also ends the user's open sessions, in the same
+ * statement: the session module then releases their desktops (a CVM's
+ * reset, a PVM's shutdown) as after any end.
+ */
+static const char user_disable_sql[] =
+    "WITH u AS (UPDATE users SET disabled = true WHERE name = $1::text "
+    "RETURNING id, name, disabled), "
+    "s AS (UPDATE sessions SET ended = now(), end_reason = 'user-disabled' "
+    "FROM u WHERE sessions.user_id = u.id AND sessions.ended IS NULL "
+    "RETURNING sessions.id, sessions.vm_id), "
+    EVENT("user-disable", "u.name", "jsonb_build_object('uid', $2::bigint, "
+    "'sessions_ended', (SELECT count(*) FROM s))", "u") ", "
+    "es AS (INSERT INTO events (kind, actor, subject, detail) SELECT "
+    "'session-end', 'operator', u.name, jsonb_build_object('uid', "
+    "$2::bigint, 'session', s.id, 'vm', v.name, 'why', 'user-disabled') "
+    "FROM s JOIN vms v ON v.id = s.vm_id, u)"
+    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'not-found' END, "
+    "'no such user: ' || $1, (SELECT jsonb_build_object('name', name, "
+    "'disabled', disabled, 'sessions_ended', (SELECT count(*) FROM s)) "
+    "FROM u)::text";
+
 static const char user_list_sql[] =
     "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', "
     "u.name, 'disabled', u.disabled, 'created', " TS("u.created") ", "
@@ -360,8 +382,8 @@ static const struct admin_cmd cmds[] = {
 	  user_add_sql, NULL, NULL },
 	{ "user.passwd", { NAME("name"), NAME("pwhash") }, CMD_WRITE,
 	  user_passwd_sql, NULL, NULL },
-	{ "user.disable", { NAME("name") }, CMD_WRITE,
-	  USER_FLAG_SQL("user-disable", "true"), NULL, NULL },
+	{ "user.disable", { NAME("name") }, CMD_WRITE, user_disable_sql, NULL,
+	  NULL },
 	{ "user.enable", { NAME("name") }, CMD_WRITE,
 	  USER_FLAG_SQL("user-enable", "false"), NULL, NULL },
 	{ "user.list", { { 0 } }, 0, user_list_sql, NULL, NULL },
