@@ -2,9 +2,10 @@
 /*
  * agent_link.c — xvdsd's side of the agent channel (xvds-agent(7)): one
  * mutual-TLS client to the controller (agent_tls.c reconnects it), over
- * which this host says hello, then, once welcomed, every VM's state (so
- * that the controller reconciles its records with what really runs), a
- * sample every sample_s seconds and a state at every change; and carries
+ * which this host says hello, then, once welcomed, every VM's state and
+ * "resynced" (so that the controller reconciles its records with what
+ * really runs), a sample every sample_s seconds and a state at every
+ * change; and carries
  * out the controller's ops through the calls the control socket uses
  * (xvdsd.h), answering each with a result.
  *
@@ -224,6 +225,13 @@ list_vms(size_t *n_r)
 	return views;
 }
 
+/*
+ * Every VM's state, then "resynced" with their count: the controller
+ * takes a VM this host had and did not name as one it no longer has.  So
+ * the marker is sent only after the whole list (and not at all if the
+ * list could not be made): a short list would lose VMs.  All in one loop
+ * turn, so that no change and no op comes between.
+ */
 static void
 send_all_states(void)
 {
@@ -239,6 +247,16 @@ send_all_states(void)
 	}
 	free(views);
 	log_info("controller: sent the state of %zu VMs", n);
+	if (n > AGENT_RESYNC_MAX) {
+		log_warnx("controller: more VMs than a resync may count (%d): "
+		    "the controller will not reconcile this host",
+		    AGENT_RESYNC_MAX);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_RESYNCED;
+	m.u.resynced = (uint32_t)n;
+	link_send(&m);
 }
 
 static void

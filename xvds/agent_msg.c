@@ -36,6 +36,7 @@ const char *const agent_msg_names[] = {
 	[AGENT_M_RESULT] = "result",
 	[AGENT_M_PING] = "ping",
 	[AGENT_M_PONG] = "pong",
+	[AGENT_M_RESYNCED] = "resynced",
 };
 _Static_assert(sizeof(agent_msg_names) / sizeof(agent_msg_names[0]) ==
     AGENT_M__COUNT, "agent_msg_names must name every message");
@@ -410,6 +411,22 @@ decode_seq(json_t *j, const char *name, int64_t *seq, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+decode_resynced(json_t *j, uint32_t *n_r, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	const char *type;
+	json_int_t n;
+
+	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:I}", "msg", &type,
+	    "states", &n) == -1)
+		return fail(err, errlen, "resynced: %s", jerr.text);
+	if (n < 0 || n > AGENT_RESYNC_MAX)
+		return fail(err, errlen, "resynced: states out of range");
+	*n_r = (uint32_t)n;
+	return 0;
+}
+
 /*
  * A credential op's password, where jansson keeps it: zeroed before the
  * tree is freed.  (jansson's own intermediate buffers are beyond reach.)
@@ -499,6 +516,10 @@ agent_msg_decode(const char *line, size_t len, struct agent_msg *m,
 			case AGENT_M_PONG:
 				rc = decode_seq(j, agent_msg_names[t], &m->u.seq,
 				    err, errlen);
+				break;
+			case AGENT_M_RESYNCED:
+				rc = decode_resynced(j, &m->u.resynced, err,
+				    errlen);
 				break;
 			case AGENT_M__COUNT:
 				break;
@@ -633,6 +654,10 @@ agent_msg_encode(const struct agent_msg *m, char *err, size_t errlen)
 		j = json_pack("{s:s, s:I}", "msg", name, "seq",
 		    (json_int_t)m->u.seq);
 		break;
+	case AGENT_M_RESYNCED:
+		j = json_pack("{s:s, s:I}", "msg", name, "states",
+		    (json_int_t)m->u.resynced);
+		break;
 	case AGENT_M__COUNT:
 		break;
 	}
@@ -711,6 +736,8 @@ agent_msg_equal(const struct agent_msg *a, const struct agent_msg *b)
 	case AGENT_M_PING:
 	case AGENT_M_PONG:
 		return a->u.seq == b->u.seq;
+	case AGENT_M_RESYNCED:
+		return a->u.resynced == b->u.resynced;
 	case AGENT_M__COUNT:
 		break;
 	}

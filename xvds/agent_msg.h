@@ -33,6 +33,7 @@
 #define AGENT_ID_MAX		((int64_t)1 << 53)	/* exact in any JSON reader */
 #define AGENT_DOMID_MAX		0x7fef	/* Xen's DOMID_FIRST_RESERVED - 1 */
 #define AGENT_NODOMAIN		UINT32_MAX
+#define AGENT_RESYNC_MAX	65536	/* states in one resync */
 
 enum agent_msg_type {
 	AGENT_M_HELLO,		/* agent: who it is and what it has */
@@ -43,6 +44,7 @@ enum agent_msg_type {
 	AGENT_M_RESULT,		/* agent: how an op ended */
 	AGENT_M_PING,		/* either side */
 	AGENT_M_PONG,
+	AGENT_M_RESYNCED,	/* agent: every VM's state has been sent */
 	AGENT_M__COUNT,
 };
 
@@ -134,6 +136,7 @@ struct agent_msg {
 		struct agent_op		op;
 		struct agent_result	result;
 		int64_t			seq;	/* ping, pong */
+		uint32_t		resynced;	/* states sent */
 	} u;
 };
 

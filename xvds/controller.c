@@ -6,11 +6,12 @@
  * and the thin clients' logins (ctrl_broker.c, ctrl_login.c), and ends
  * sessions and releases their desktops (ctrl_session.c).  Its admin
  * socket (ctrl_admin.c) is open all along, a standby refusing what it is
- * asked.
+ * asked.  SIGHUP reloads the configuration (reload()).
  * See xvds-controller(8).
  */
 #include <config.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 
 static struct {
 	struct event_base *base;
+	const char	*conf_path;
 	struct ctrl_conf *conf;
 	struct ctrl_leader *leader;
 	struct db	*db;		/* the work connection, while active */
@@ -99,6 +101,51 @@ on_leader(int active, const char *why, void *arg)
 		fatalx("cannot start balancing");
 }
 
+/*
+ * SIGHUP: controller.conf again.  A file with an error changes nothing.
+ * What a running controller cannot change (ctrl_conf_keep_fixed) keeps
+ * its running value, and the log says a restart is needed for it; the
+ * rest takes effect in every service, running or not (those that start
+ * later read C.conf).
+ */
+static void
+reload(void *arg)
+{
+	struct ctrl_conf *conf, *old = C.conf;
+	char	 err[CTRL_CONF_ERR_MAX], fixed[256];
+	int	 n;
+
+	(void)arg;
+	if ((conf = ctrl_conf_load(C.conf_path, err, sizeof(err))) == NULL) {
+		log_warnx("reload refused, the running configuration is kept: "
+		    "%s", err);
+		return;
+	}
+	if ((n = ctrl_conf_keep_fixed(conf, old, fixed, sizeof(fixed))) == -1) {
+		log_warnx("reload refused: out of memory");
+		ctrl_conf_free(conf);
+		return;
+	}
+	if (n > 0)
+		log_warnx("reload: %s changed: kept as running until a restart "
+		    "of xvds-controller", fixed);
+	C.conf = conf;
+	ctrl_admin_reconf(conf);
+	ctrl_cluster_reconf(&conf->policy);
+	ctrl_agent_reconf(conf);
+	ctrl_broker_reconf(conf);
+	ctrl_session_reconf(conf);
+	ctrl_pool_reconf(conf);
+	ctrl_balance_reconf(conf);
+	ctrl_conf_free(old);
+	log_info("reloaded %s: policy %s threshold %g, sample-interval %u, "
+	    "op-timeout %u, host-timeout %u, session-lease %u, "
+	    "session-grace %u, upkeep interval %u", C.conf_path,
+	    conf->policy_name, conf->policy.threshold, conf->sample_interval,
+	    conf->op_timeout, conf->host_timeout, conf->session_lease,
+	    conf->session_grace, conf->upkeep_interval);
+}
+
 static void
 on_stop(const char *signame, void *arg)
 {
@@ -146,12 +193,16 @@ schema_upgrade(void)
 int
 main(int argc, char *argv[])
 {
-	static const struct daemon_signal_cbs sigcbs = { NULL, on_stop };
+	static const struct daemon_signal_cbs sigcbs = { reload, on_stop };
 	struct event *sigs[3];
 	struct daemon_opts o;
+	static char conf_path[PATH_MAX];
 	char	 err[CTRL_CONF_ERR_MAX];
 
 	daemon_options(argc, argv, "xvds-controller", CTRL_CONF_PATH, &o);
+	/* daemon() goes to /: a reload must find the same file. */
+	C.conf_path = realpath(o.conf_path, conf_path) != NULL ? conf_path :
+	    o.conf_path;
 	if ((C.conf = ctrl_conf_load(o.conf_path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (o.checkonly) {

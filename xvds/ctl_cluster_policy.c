@@ -130,10 +130,6 @@ ctl_cluster_policy_plan(struct ctl *ctl, const struct ctl_cmd *cmd,
 		log_warnx("policy plan: %zu hosts up without figures yet are "
 		    "left out", json_array_size(json_object_get(r,
 		    "hosts_without_figures")));
-	/* Said once, where the operator reads the plan. */
-	if (json_is_string(json_object_get(r, "vm_cpu")))
-		printf("note: the controller does not keep the VMs' CPU "
-		    "figures yet: each VM counts 0\n");
 	if ((av = calloc((size_t)argc + 2, sizeof(*av))) == NULL) {
 		log_warn("policy plan");
 		goto out;

@@ -428,6 +428,13 @@ remove_stale(const struct sockaddr_un *sun)
 	return 0;
 }
 
+void
+ctrl_admin_reconf(const struct ctrl_conf *conf)
+{
+	if (S.listener != NULL)
+		S.conf = conf;
+}
+
 int
 ctrl_admin_start(struct event_base *base, const struct ctrl_conf *conf)
 {

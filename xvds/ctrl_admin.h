@@ -34,6 +34,9 @@ int	ctrl_admin_start(struct event_base *, const struct ctrl_conf *);
 void	ctrl_admin_serve(struct db *);
 /* Closes the socket and every connection, and removes the socket. */
 void	ctrl_admin_stop(void);
+/* The configuration reloaded: conf replaces the one given to start (its
+ * admin-socket is the same), and must outlive the service. */
+void	ctrl_admin_reconf(const struct ctrl_conf *);
 
 /*
  * The part shared with ctrl_admin_cmd.c: one request being answered.

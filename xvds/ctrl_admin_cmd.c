@@ -30,6 +30,7 @@
 #include "agent_msg.h"
 #include "ctrl_admin.h"
 #include "ctrl_agent.h"
+#include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "db.h"
 #include "log.h"
@@ -222,6 +223,28 @@ static const char user_passwd_sql[] =
     "'no such user: ' || $1, (SELECT jsonb_build_object('name', name, " \
     "'disabled', disabled) FROM u)::text"
 
+/*
+ * Disabling a user also ends the user's open sessions, in the same
+ * statement: the session module then releases their desktops (a CVM's
+ * reset, a PVM's shutdown) as after any end.
+ */
+static const char user_disable_sql[] =
+    "WITH u AS (UPDATE users SET disabled = true WHERE name = $1::text "
+    "RETURNING id, name, disabled), "
+    "s AS (UPDATE sessions SET ended = now(), end_reason = 'user-disabled' "
+    "FROM u WHERE sessions.user_id = u.id AND sessions.ended IS NULL "
+    "RETURNING sessions.id, sessions.vm_id), "
+    EVENT("user-disable", "u.name", "jsonb_build_object('uid', $2::bigint, "
+    "'sessions_ended', (SELECT count(*) FROM s))", "u") ", "
+    "es AS (INSERT INTO events (kind, actor, subject, detail) SELECT "
+    "'session-end', 'operator', u.name, jsonb_build_object('uid', "
+    "$2::bigint, 'session', s.id, 'vm', v.name, 'why', 'user-disabled') "
+    "FROM s JOIN vms v ON v.id = s.vm_id, u)"
+    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'not-found' END, "
+    "'no such user: ' || $1, (SELECT jsonb_build_object('name', name, "
+    "'disabled', disabled, 'sessions_ended', (SELECT count(*) FROM s)) "
+    "FROM u)::text";
+
 static const char user_list_sql[] =
     "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', "
     "u.name, 'disabled', u.disabled, 'created', " TS("u.created") ", "
@@ -324,13 +347,10 @@ static const char events_tail_sql[] =
     "ORDER BY CASE WHEN $2::bigint IS NULL THEN -id ELSE id END "
     "LIMIT coalesce($1::integer, 20)) e";
 
-/* The hosts up and the VMs with a domain on them, for policy.snapshot. */
+/* The hosts up, for policy.snapshot to say which have no figures yet. */
 static const char snapshot_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('id', h.name, "
-    "'vms', coalesce((SELECT jsonb_agg(jsonb_build_object('id', v.name, "
-    "'mem_mb', v.memory_mib) ORDER BY v.name) FROM vms v WHERE v.host_id = "
-    "h.id AND v.domid IS NOT NULL), '[]')) ORDER BY h.name), '[]')::text "
-    "FROM hosts h WHERE h.state = 'up'";
+    "SELECT NULL, NULL, coalesce(jsonb_agg(name ORDER BY name), '[]')::text "
+    "FROM hosts WHERE state = 'up'";
 
 static void	host_shape(struct admin_req *, json_t *);
 static void	snapshot_shape(struct admin_req *, json_t *);
@@ -362,8 +382,8 @@ static const struct admin_cmd cmds[] = {
 	  user_add_sql, NULL, NULL },
 	{ "user.passwd", { NAME("name"), NAME("pwhash") }, CMD_WRITE,
 	  user_passwd_sql, NULL, NULL },
-	{ "user.disable", { NAME("name") }, CMD_WRITE,
-	  USER_FLAG_SQL("user-disable", "true"), NULL, NULL },
+	{ "user.disable", { NAME("name") }, CMD_WRITE, user_disable_sql, NULL,
+	  NULL },
 	{ "user.enable", { NAME("name") }, CMD_WRITE,
 	  USER_FLAG_SQL("user-enable", "false"), NULL, NULL },
 	{ "user.list", { { 0 } }, 0, user_list_sql, NULL, NULL },
@@ -680,42 +700,77 @@ policy_show(struct admin_req *q)
 	    (json_int_t)c->sample_interval));
 }
 
+static int
+host_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct policy_host *const *)a)->id,
+	    (*(const struct policy_host *const *)b)->id);
+}
+
 /*
- * xvds-policy(7)'s snapshot of the live cluster: each connected host's
- * latest figures as its one sample, and its VMs from the database.  The
- * agents' samples carry each VM's CPU, but the controller keeps only the
- * host's figures (ctrl_host_figures), so every VM counts 0 and the
- * snapshot says so ("vm_cpu": "unknown").
+ * xvds-policy(7)'s snapshot of the live cluster, as the balancer sees it
+ * (ctrl_cluster_view): each host's CPU window, oldest sample first, its
+ * memory in use with the placements reserved on it, and the VMs of its
+ * latest sample with their CPU.  The hosts up that the view lacks (no
+ * sample yet, or given up) are named apart.  Hosts in name order, so that
+ * two snapshots of the same cluster read the same.
  */
 static void
 snapshot_shape(struct admin_req *q, json_t *up)
 {
+	struct policy_cluster c;
 	const struct agent_sample *s;
-	json_t	*hosts = json_array(), *missing = json_array(), *h, *vm;
+	const struct policy_host *ph, **order = NULL;
+	json_t	*hosts, *missing, *h, *samples, *vms, *name;
 	size_t	 i, k;
+	unsigned n;
 
-	json_array_foreach(up, i, h) {
-		const char *name = json_string_value(json_object_get(h, "id"));
-
-		if ((s = ctrl_host_figures(name)) == NULL || s->tcpu == 0) {
-			json_array_append_new(missing, json_string(name));
-			continue;
-		}
-		json_array_foreach(json_object_get(h, "vms"), k, vm)
-			json_object_set_new(vm, "cpu", json_integer(0));
-		json_object_set_new(h, "mem_mb", json_integer(
-		    (json_int_t)s->tmem_mib));
-		json_object_set_new(h, "mem_used_mb", json_integer(
-		    (json_int_t)(s->tmem_mib - (s->fmem_mib < s->tmem_mib ?
-		    s->fmem_mib : s->tmem_mib))));
-		json_object_set_new(h, "samples", json_pack("[f]",
-		    100.0 * (s->tcpu - (s->fcpu < s->tcpu ? s->fcpu :
-		    s->tcpu)) / s->tcpu));
-		json_object_set_new(h, "time", json_integer(s->time));
-		json_array_append(hosts, h);
+	if (ctrl_cluster_view(&c) == -1 || (c.nhosts > 0 &&
+	    (order = calloc(c.nhosts, sizeof(*order))) == NULL)) {
+		ctrl_cluster_view_free(&c);
+		json_decref(up);
+		admin_reply_error(q, "internal", "out of memory");
+		return;
 	}
+	for (i = 0; i < c.nhosts; i++)
+		order[i] = &c.hosts[i];
+	if (c.nhosts > 1)
+		qsort(order, c.nhosts, sizeof(*order), host_cmp);
+	hosts = json_array();
+	for (i = 0; i < c.nhosts; i++) {
+		ph = order[i];
+		samples = json_array();
+		for (n = ph->nsamples; n > 0; n--)
+			json_array_append_new(samples, json_real(ph->ring[
+			    (ph->next + POLICY_WINDOW_MAX - n) %
+			    POLICY_WINDOW_MAX]));
+		vms = json_array();
+		for (k = 0; k < c.nvms; k++)
+			if (&c.hosts[c.vms[k].host] == ph)
+				json_array_append_new(vms, json_pack("{sssIsf}",
+				    "id", c.vms[k].id, "mem_mb",
+				    (json_int_t)c.vms[k].mem_mb, "cpu",
+				    c.vms[k].cpu));
+		h = json_pack("{sssIsIsoso}", "id", ph->id, "mem_mb",
+		    (json_int_t)ph->mem_mb, "mem_used_mb",
+		    (json_int_t)ph->mem_used_mb, "samples", samples, "vms", vms);
+		if ((s = ctrl_host_figures(ph->id)) != NULL)
+			json_object_set_new(h, "time", json_integer(s->time));
+		json_array_append_new(hosts, h);
+	}
+	missing = json_array();
+	json_array_foreach(up, i, name) {
+		for (k = 0; k < c.nhosts; k++)
+			if (json_is_string(name) &&
+			    strcmp(c.hosts[k].id, json_string_value(name)) == 0)
+				break;
+		if (k == c.nhosts)
+			json_array_append(missing, name);
+	}
+	free(order);
+	ctrl_cluster_view_free(&c);
 	json_decref(up);
-	admin_reply(q, json_pack("{sIsososs}", "time", (json_int_t)time(NULL),
+	admin_reply(q, json_pack("{sIsososo}", "time", (json_int_t)time(NULL),
 	    "params", params_json(admin_conf()), "hosts", hosts,
-	    "hosts_without_figures", missing, "vm_cpu", "unknown"));
+	    "hosts_without_figures", missing));
 }

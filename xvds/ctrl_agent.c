@@ -4,6 +4,10 @@
  * (ctrl_agent.h): who is connected, what they report, and what is asked
  * of them.
  *
+ * After every welcome the host reports each VM it has and "resynced":
+ * then what the database believed of the host and what it said are
+ * reconciled (on_resynced), one statement per fact.
+ *
  * Every write is one statement, so that it is atomic without a
  * transaction, and is written to be idempotent (a guard in the statement
  * itself), so that the database layer may send it again after a lost
@@ -56,6 +60,16 @@ struct ahost {
 	bool		 have_figures;
 	struct agent_sample figures;
 	struct ops	 ops;
+	/*
+	 * The resync: from the welcome to "resynced", the VMs reported, one
+	 * "name state domid" line each, and when the row was registered
+	 * (UTC, the database's clock).
+	 */
+	bool		 resyncing;
+	char		*seen;
+	size_t		 seen_len, seen_cap;
+	uint32_t	 seen_n;
+	char		 since[40];
 };
 TAILQ_HEAD(ahosts, ahost);
 
@@ -103,7 +117,8 @@ static const char register_sql[] =
 "  WHERE NOT EXISTS (SELECT 1 FROM events WHERE kind = 'host-up'"
 "   AND subject = $1 AND at > now() - interval '1 day'"
 "   AND detail->>'conn' = $5))"
-" SELECT id FROM h";
+" SELECT id, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+" FROM h";
 
 /* $1 name, $2 tag, $3 why: only an "up" host goes down, so once. */
 static const char down_sql[] =
@@ -128,23 +143,103 @@ static const char domid_sql[] =
 " AND host_id = (SELECT id FROM hosts WHERE name = $1)";
 
 /*
- * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id: the row, and a
- * vm-state event when the state changed (not again when resent).
+ * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id, $7 tag.  The
+ * row follows the report if the VM is this host's: the row places it
+ * here, or nowhere (no host yet; inactive without a domain, and here
+ * with one), or it is migrating here.  Then a vm-state event when the
+ * state changed (not again when resent).  A VM the row places on another
+ * host, reported here with a domain, is a copy too many: not moved, but
+ * a vm-duplicate event, once a connection; unless a migration of it
+ * runs, whose executor settles where it is.  Reported without a domain
+ * it is only a record left here: nothing.
  */
 static const char state_sql[] =
-"WITH o AS (SELECT id, state FROM vms WHERE name = $1 FOR UPDATE),"
+"WITH h AS (SELECT id FROM hosts WHERE name = $4),"
+" o AS (SELECT v.id, v.state, v.domid, v.host_id, (v.host_id IS NULL"
+"  OR v.host_id = h.id OR (v.state = 'inactive' AND v.domid IS NULL"
+"   AND $3::integer IS NOT NULL)"
+"  OR EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
+"   AND m.to_host = h.id AND m.state = 'running')) AS here,"
+"  EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
+"   AND m.state = 'running') AS moving"
+"  FROM vms v, h WHERE v.name = $1 FOR UPDATE OF v),"
 " u AS (UPDATE vms v SET state = $2::vm_state, domid = $3::integer,"
-"  host_id = (SELECT id FROM hosts WHERE name = $4),"
-"  address = NULLIF($5, ''),"
+"  host_id = h.id, address = NULLIF($5, ''),"
 "  changed = CASE WHEN v.state = $2::vm_state THEN v.changed ELSE now() END"
-"  FROM o WHERE v.id = o.id RETURNING o.state AS old),"
+"  FROM o, h WHERE v.id = o.id AND o.here RETURNING o.state AS old),"
 " e AS (INSERT INTO events (kind, actor, subject, detail)"
 "  SELECT 'vm-state', 'agent:' || $4, $1, jsonb_build_object('from', old,"
 "   'to', $2::text, 'host', $4::text, 'domid', $3::integer,"
 "   'boot_id', NULLIF($6, '')) FROM u WHERE old <> $2::vm_state"
+"  RETURNING 1),"
+" d AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'vm-duplicate', 'agent:' || $4, $1, jsonb_build_object("
+"   'host', $4::text, 'state', $2::text, 'domid', $3::integer,"
+"   'db_host', (SELECT name FROM hosts WHERE id = o.host_id),"
+"   'db_state', o.state, 'db_domid', o.domid, 'conn', $7::text)"
+"  FROM o WHERE NOT o.here AND NOT o.moving AND $3::integer IS NOT NULL"
+"  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.kind = 'vm-duplicate'"
+"   AND x.subject = $1 AND x.at > now() - interval '1 day'"
+"   AND x.detail->>'conn' = $7)"
 "  RETURNING 1)"
 " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e),"
-"  (SELECT old FROM u), $1::text, $2::text";
+"  (SELECT old FROM u), $1::text, $2::text, (SELECT count(*) FROM o),"
+"  (SELECT count(*) FROM d), (SELECT h.name FROM o, hosts h"
+"   WHERE h.id = o.host_id)";
+
+/*
+ * The end of a resync, (a): the VMs the row places on host $1 that it
+ * did not report ($2, "name state domid" lines) have no domain there any
+ * more: inactive, each with a vm-reconciled event of what was believed.
+ * Not a row that changed, or that a decision's event names, since the
+ * host registered ($3, UTC): an op for it may have reached the host after
+ * its list was made (the pool's claims set no "changed", but write their
+ * event in the same statement).  Nor one a running migration moves (the
+ * executor settles it).  Each row's old state comes
+ * back, for the sessions (ctrl_session_vm_state).  $4 tag.
+ */
+static const char gone_sql[] =
+"WITH h AS (SELECT id FROM hosts WHERE name = $1),"
+" r AS (SELECT split_part(l, ' ', 1) AS name"
+"  FROM unnest(string_to_array($2, E'\\n')) AS l),"
+" o AS (SELECT v.id, v.name, v.state, v.domid FROM vms v JOIN h"
+"  ON v.host_id = h.id WHERE (v.state <> 'inactive' OR v.domid IS NOT NULL)"
+"  AND v.name NOT IN (SELECT name FROM r)"
+"  AND v.changed <= ($3::timestamp AT TIME ZONE 'UTC')"
+"  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.subject = v.name"
+"   AND x.at > ($3::timestamp AT TIME ZONE 'UTC'))"
+"  AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
+"   AND m.state = 'running')"
+"  FOR UPDATE OF v),"
+" u AS (UPDATE vms v SET state = 'inactive', domid = NULL, address = NULL,"
+"  changed = now() FROM o WHERE v.id = o.id"
+"  RETURNING o.name, o.state AS old, o.domid AS old_domid),"
+" e AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'vm-reconciled', 'controller', name, jsonb_build_object("
+"   'host', $1::text, 'conn', $4::text, 'why', 'not on its host',"
+"   'believed', jsonb_build_object('state', old, 'domid', old_domid),"
+"   'is', jsonb_build_object('state', 'inactive', 'domid', NULL))"
+"  FROM u RETURNING 1)"
+" SELECT name, old FROM u ORDER BY name";
+
+/*
+ * (b): the VMs host $1 reported ($2) that the database does not know: an
+ * event each, with what the host said; not a row, for the database has
+ * no template or owner for them.  Once a connection ($3 tag).
+ */
+static const char unknown_sql[] =
+"WITH r AS (SELECT DISTINCT ON (split_part(l, ' ', 1))"
+"  split_part(l, ' ', 1) AS name, split_part(l, ' ', 2) AS state,"
+"  NULLIF(split_part(l, ' ', 3), '-')::integer AS domid"
+"  FROM unnest(string_to_array($2, E'\\n')) AS l)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'vm-unknown', 'agent:' || $1, r.name, jsonb_build_object("
+"  'host', $1::text, 'state', r.state, 'domid', r.domid, 'conn', $3::text)"
+" FROM r WHERE NOT EXISTS (SELECT 1 FROM vms v WHERE v.name = r.name)"
+" AND NOT EXISTS (SELECT 1 FROM events x WHERE x.kind = 'vm-unknown'"
+"  AND x.subject = r.name AND x.at > now() - interval '1 day'"
+"  AND x.detail->>'conn' = $3)"
+" RETURNING subject";
 
 /* $1 grace seconds, $2 the hosts connected now ("{a,b}"). */
 static const char sweep_sql[] =
@@ -182,11 +277,22 @@ find_up(const char *name)
 }
 
 static void
+resync_forget(struct ahost *h)
+{
+	free(h->seen);
+	h->seen = NULL;
+	h->seen_len = h->seen_cap = 0;
+	h->seen_n = 0;
+	h->resyncing = false;
+}
+
+static void
 ahost_put(struct ahost *h)
 {
 	if (h->refs > 0 || h->conn != NULL)
 		return;
 	TAILQ_REMOVE(&A.hosts, h, entry);
+	resync_forget(h);
 	free(h);
 }
 
@@ -285,6 +391,9 @@ registered(struct ahost *h, PGresult *res, const char *err)
 		return;
 	}
 	h->state = AH_UP;
+	resync_forget(h);
+	h->resyncing = true;
+	snprintf(h->since, sizeof(h->since), "%s", PQgetvalue(res, 0, 1));
 	memset(&m, 0, sizeof(m));
 	m.type = AGENT_M_WELCOME;
 	m.u.welcome.v = AGENT_PROTO_VERSION;
@@ -372,22 +481,68 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 		log_warnx("agent: %s: a VM state not recorded: %s", h->name, err);
 		return;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
-		log_warnx("agent: %s reports a VM the database does not know "
-		    "(not recorded)", h->name);
+	if (strcmp(PQgetvalue(res, 0, 5), "0") == 0) {
+		/* At a resync's end, an event says so (unknown_sql). */
+		log_info("agent: %s reports %s, which the database does not "
+		    "know (not recorded)", h->name, PQgetvalue(res, 0, 3));
 		return;
 	}
+	if (strcmp(PQgetvalue(res, 0, 6), "0") != 0)
+		log_warnx("agent: %s runs %s, which the database places on %s: "
+		    "a duplicate, not moved (vm-duplicate event)", h->name,
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 7));
+	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+		return;		/* another host's */
 	ctrl_session_vm_state(PQgetvalue(res, 0, 3),
 	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 2)),
 	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 4)));
 }
 
+/* Notes a VM of the resync under way; false when the list is too long. */
+static bool
+resync_add(struct ahost *h, const struct agent_state *st)
+{
+	char	 line[AGENT_VM_MAX + 48], *tmp;
+	size_t	 n, cap;
+
+	if (st->domid != AGENT_NODOMAIN)
+		n = (size_t)snprintf(line, sizeof(line), "%s%s %s %" PRIu32,
+		    h->seen_n > 0 ? "\n" : "", st->vm,
+		    vm_state_names[st->state], st->domid);
+	else
+		n = (size_t)snprintf(line, sizeof(line), "%s%s %s -",
+		    h->seen_n > 0 ? "\n" : "", st->vm,
+		    vm_state_names[st->state]);
+	if (h->seen_n >= AGENT_RESYNC_MAX)
+		return false;
+	if (h->seen_len + n + 1 > h->seen_cap) {
+		cap = h->seen_cap > 0 ? h->seen_cap * 2 : 4096;
+		while (cap < h->seen_len + n + 1)
+			cap *= 2;
+		if ((tmp = realloc(h->seen, cap)) == NULL) {
+			log_warn("%s", __func__);
+			return false;
+		}
+		h->seen = tmp;
+		h->seen_cap = cap;
+	}
+	memcpy(h->seen + h->seen_len, line, n + 1);
+	h->seen_len += n;
+	h->seen_n++;
+	return true;
+}
+
 static void
 on_state(struct ahost *h, const struct agent_state *st)
 {
-	const char *p[6];
+	const char *p[7];
 	char	 domid[16];
 
+	if (h->resyncing && !resync_add(h, st)) {
+		log_warnx("agent: %s: resync abandoned: more VMs than it may "
+		    "name, or out of memory", h->name);
+		resync_forget(h);
+	}
 	if (st->domid != AGENT_NODOMAIN) {
 		snprintf(domid, sizeof(domid), "%" PRIu32, st->domid);
 		p[0] = h->name;
@@ -401,8 +556,77 @@ on_state(struct ahost *h, const struct agent_state *st)
 	p[3] = h->name;
 	p[4] = st->addr;
 	p[5] = st->boot_id;
+	p[6] = h->tag;
 	log_debug("agent: %s: %s is %s", h->name, st->vm, p[1]);
-	query(h, state_written, state_sql, 6, p);
+	query(h, state_written, state_sql, 7, p);
+}
+
+static void
+gone_written(struct ahost *h, PGresult *res, const char *err)
+{
+	int	 i;
+
+	if (err != NULL) {
+		log_warnx("agent: %s: VMs no longer there not recorded: %s",
+		    h->name, err);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		log_warnx("agent: %s no longer has %s (believed %s): inactive "
+		    "(vm-reconciled event)", h->name, PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1));
+		/* A desktop in use ends its session, as if reported gone. */
+		ctrl_session_vm_state(PQgetvalue(res, i, 0),
+		    (enum vm_state)vm_state_from_name(PQgetvalue(res, i, 1)),
+		    VM_S_INACTIVE);
+	}
+}
+
+static void
+unknown_written(struct ahost *h, PGresult *res, const char *err)
+{
+	int	 i;
+
+	if (err != NULL) {
+		log_warnx("agent: %s: unknown VMs not recorded: %s", h->name,
+		    err);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		log_warnx("agent: %s has %s, which the database does not know "
+		    "(vm-unknown event)", h->name, PQgetvalue(res, i, 0));
+}
+
+/*
+ * The host has reported every VM it has.  The statements queue behind
+ * the states' (db.h: in order), so they see them written.
+ */
+static void
+on_resynced(struct ahost *h, uint32_t n)
+{
+	const char *p[4];
+
+	if (!h->resyncing) {
+		log_warnx("agent: %s: resynced, but no resync was under way "
+		    "(ignored)", h->name);
+		return;
+	}
+	if (n != h->seen_n) {
+		/* Something was lost: missing VMs are not to be trusted. */
+		log_warnx("agent: %s: resynced %" PRIu32 " VMs, but %" PRIu32
+		    " were heard of: not reconciled", h->name, n, h->seen_n);
+		resync_forget(h);
+		return;
+	}
+	log_info("agent: %s: resynced, %" PRIu32 " VM(s)", h->name, n);
+	p[0] = h->name;
+	p[1] = h->seen != NULL ? h->seen : "";
+	p[2] = h->since;
+	p[3] = h->tag;
+	query(h, gone_written, gone_sql, 4, p);
+	p[2] = h->tag;
+	query(h, unknown_written, unknown_sql, 3, p);
+	resync_forget(h);
 }
 
 static void
@@ -487,6 +711,9 @@ srv_message(struct agent_conn *c, const struct agent_msg *m, void *arg)
 	case AGENT_M_RESULT:
 		on_result(h, &m->u.result);
 		break;
+	case AGENT_M_RESYNCED:
+		on_resynced(h, m->u.resynced);
+		break;
 	default:
 		log_warnx("agent: %s: unexpected %s", h->name,
 		    agent_msg_names[m->type]);
@@ -507,6 +734,7 @@ srv_closed(struct agent_conn *c, const char *why, void *arg)
 	if ((h = find_conn(c)) == NULL)
 		return;
 	h->conn = NULL;
+	resync_forget(h);
 	while ((o = TAILQ_FIRST(&h->ops)) != NULL)
 		op_fail(o, A.srv == NULL ? "stopped" : "disconnected",
 		    why != NULL ? why : "connection closed");
@@ -644,6 +872,38 @@ ctrl_agent_stop(const char *why)
 	event_free(A.sweep);
 	A.sweep = NULL;
 	agent_server_free(srv);
+}
+
+void
+ctrl_agent_reconf(const struct ctrl_conf *conf)
+{
+	struct agent_msg m;
+	struct ahost *h;
+	bool	 resample = conf->sample_interval != A.sample_s;
+
+	if (A.srv == NULL)
+		return;
+	A.sample_s = conf->sample_interval;
+	A.op_timeout_s = conf->op_timeout;
+	A.grace_s = conf->host_timeout;
+	if (!resample)
+		return;
+	TAILQ_FOREACH(h, &A.hosts, entry) {
+		if (h->conn == NULL || h->state != AH_UP)
+			continue;
+		/* The registration's time still bounds what it may take. */
+		resync_forget(h);
+		h->resyncing = true;
+		memset(&m, 0, sizeof(m));
+		m.type = AGENT_M_WELCOME;
+		m.u.welcome.v = AGENT_PROTO_VERSION;
+		snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s",
+		    h->name);
+		m.u.welcome.sample_s = A.sample_s;
+		agent_conn_send(h->conn, &m);
+	}
+	log_info("agents: a sample every %u s, asked of the connected hosts",
+	    A.sample_s);
 }
 
 int

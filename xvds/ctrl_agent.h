@@ -2,9 +2,10 @@
 /*
  * ctrl_agent.h — the controller's side of the agent channel
  * (xvds-agent(7)): the TLS listener of the active controller, the hosts'
- * registration, samples and VM states written to the database
- * (xvds-controller(8), "What is recorded"), and operations sent to a
- * host's xvdsd with their results routed back by id.
+ * registration, samples and VM states written to the database, each
+ * host's records reconciled with what it reports after every connect
+ * (xvds-controller(8), "What is recorded", "Reconciliation"), and
+ * operations sent to a host's xvdsd with their results routed back by id.
  *
  * One per controller, and only while it is active: ctrl_agent_start when
  * it takes the lead, ctrl_agent_stop when it loses it.
@@ -35,6 +36,14 @@ int	ctrl_agent_start(struct event_base *, struct db *,
  * with "stopped".  Safe when not started.
  */
 void	ctrl_agent_stop(const char *why);
+/*
+ * A reloaded configuration's sample-interval, op-timeout and
+ * host-timeout: ops sent from now on take the new timeout, the next sweep
+ * the new grace; if the interval changed, each connected host is welcomed
+ * again with it (it then resends its VMs' states, a resync).  The
+ * listener and its certificates stay as they are.  Safe when not started.
+ */
+void	ctrl_agent_reconf(const struct ctrl_conf *);
 int	ctrl_agent_running(void);
 uint16_t ctrl_agent_port(void);
 /* Hosts registered (welcomed) and connected now. */

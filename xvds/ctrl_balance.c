@@ -382,6 +382,21 @@ ctrl_balance_start(struct event_base *base, struct db *db,
 }
 
 void
+ctrl_balance_reconf(const struct ctrl_conf *conf)
+{
+	struct timeval tv = { conf->sample_interval, 0 };
+
+	if (!B.running)
+		return;
+	B.params = conf->policy;
+	policy_name(&B.params, B.name, sizeof(B.name));
+	event_del(B.timer);
+	event_add(B.timer, &tv);
+	log_info("balance: policy %s threshold %g every %u s", B.name,
+	    B.params.threshold, conf->sample_interval);
+}
+
+void
 ctrl_balance_stop(void)
 {
 	struct gup *g;

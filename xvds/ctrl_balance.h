@@ -29,5 +29,7 @@ int	ctrl_balance_start(struct event_base *, struct db *,
 	    const struct ctrl_conf *);
 /* Stops; migrations under way end unrecorded.  Safe when not started. */
 void	ctrl_balance_stop(void);
+/* A reloaded policy, threshold and sample-interval, from the next tick. */
+void	ctrl_balance_reconf(const struct ctrl_conf *);
 
 #endif

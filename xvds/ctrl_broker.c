@@ -492,6 +492,13 @@ ctrl_broker_stop(const char *why)
 		log_info("broker: stopped: %s", why);
 }
 
+void
+ctrl_broker_reconf(const struct ctrl_conf *conf)
+{
+	if (B.listener != NULL)
+		B.lease_s = conf->session_lease;
+}
+
 int
 ctrl_broker_running(void)
 {

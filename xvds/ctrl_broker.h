@@ -31,6 +31,8 @@ int	ctrl_broker_start(struct event_base *, struct db *,
  * the database are dropped unsent.  Safe when not started.
  */
 void	ctrl_broker_stop(const char *why);
+/* A reloaded session-lease, for the logins and renewals from now on. */
+void	ctrl_broker_reconf(const struct ctrl_conf *);
 int	ctrl_broker_running(void);
 /* The port listened on (the configured one, or the one chosen for 0). */
 uint16_t ctrl_broker_port(void);

@@ -198,6 +198,13 @@ ctrl_cluster_start(struct db *db, const struct policy_params *p)
 }
 
 void
+ctrl_cluster_reconf(const struct policy_params *p)
+{
+	K.params = *p;
+	K.have_params = true;
+}
+
+void
 ctrl_cluster_stop(void)
 {
 	while (K.nhosts > 0)

@@ -36,6 +36,8 @@ struct db;
  * sample every placement fails with POLICY_R_NO_HOST.
  */
 void	ctrl_cluster_start(struct db *, const struct policy_params *);
+/* The policy's parameters reloaded; the hosts' windows are kept. */
+void	ctrl_cluster_reconf(const struct policy_params *);
 /* Forgets every host and stops writing.  Safe when not started. */
 void	ctrl_cluster_stop(void);
 

@@ -406,6 +406,79 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
+/* Notes name in changed, a list "a, b". */
+static void
+note(char *changed, size_t len, int *n, const char *name)
+{
+	size_t	 used = len > 0 ? strlen(changed) : 0;
+
+	if (used + 1 < len)
+		snprintf(changed + used, len - used, "%s%s", *n > 0 ? ", " : "",
+		    name);
+	(*n)++;
+}
+
+/* Keeps old's string in *dst if they differ. */
+static int
+keep_string(char **dst, const char *old, const char *name, char *changed,
+    size_t len, int *n)
+{
+	char	*s;
+
+	if (strcmp(*dst, old) == 0)
+		return 0;
+	if ((s = strdup(old)) == NULL)
+		return -1;
+	free(*dst);
+	*dst = s;
+	note(changed, len, n, name);
+	return 0;
+}
+
+/* The same for a listen statement, its address and port together. */
+static int
+keep_listen(char **addr, uint16_t *port, const char *old_addr,
+    uint16_t old_port, const char *name, char *changed, size_t len, int *n)
+{
+	char	*s;
+
+	if (strcmp(*addr, old_addr) == 0 && *port == old_port)
+		return 0;
+	if ((s = strdup(old_addr)) == NULL)
+		return -1;
+	free(*addr);
+	*addr = s;
+	*port = old_port;
+	note(changed, len, n, name);
+	return 0;
+}
+
+int
+ctrl_conf_keep_fixed(struct ctrl_conf *c, const struct ctrl_conf *old,
+    char *changed, size_t len)
+{
+	int	 n = 0;
+
+	if (len > 0)
+		changed[0] = '\0';
+	if (keep_string(&c->database, old->database, "database", changed, len,
+	    &n) == -1 ||
+	    keep_listen(&c->agent_addr, &c->agent_port, old->agent_addr,
+	    old->agent_port, "agent listen", changed, len, &n) == -1 ||
+	    keep_listen(&c->broker_addr, &c->broker_port, old->broker_addr,
+	    old->broker_port, "broker listen", changed, len, &n) == -1 ||
+	    keep_string(&c->ca_file, old->ca_file, "ca-file", changed, len,
+	    &n) == -1 ||
+	    keep_string(&c->cert_file, old->cert_file, "cert-file", changed,
+	    len, &n) == -1 ||
+	    keep_string(&c->key_file, old->key_file, "key-file", changed, len,
+	    &n) == -1 ||
+	    keep_string(&c->admin_socket, old->admin_socket, "admin-socket",
+	    changed, len, &n) == -1)
+		return -1;
+	return n;
+}
+
 void
 ctrl_conf_free(struct ctrl_conf *c)
 {

@@ -49,5 +49,14 @@ struct ctrl_conf *ctrl_conf_parse(const char *text, const char *name,
 /* The configuration as read, defaults included, in its own syntax. */
 int	ctrl_conf_print(const struct ctrl_conf *, FILE *);
 void	ctrl_conf_free(struct ctrl_conf *);
+/*
+ * For a reload: the settings a running controller cannot change (the
+ * database, the listen addresses and ports, the certificate files and the
+ * admin socket) are copied from old into new where they differ, and
+ * their keywords listed in changed ("database, agent").  How many
+ * differed, or -1 out of memory.
+ */
+int	ctrl_conf_keep_fixed(struct ctrl_conf *new, const struct ctrl_conf *old,
+	    char *changed, size_t len);
 
 #endif

@@ -974,6 +974,27 @@ ctrl_pool_start(struct event_base *base, struct db *db,
 }
 
 void
+ctrl_pool_reconf(const struct ctrl_conf *conf)
+{
+	struct timeval tv = { conf->upkeep_interval, 0 };
+
+	if (!P.running)
+		return;
+	P.host_ops = conf->upkeep_host_ops;
+	P.cluster_ops = conf->upkeep_cluster_ops;
+	P.give_up = conf->upkeep_give_up;
+	P.op_timeout = conf->op_timeout;
+	if (P.interval != conf->upkeep_interval) {
+		P.interval = conf->upkeep_interval;
+		event_del(P.timer);
+		event_add(P.timer, &tv);
+	}
+	log_info("pool: upkeep every %u s; at most %u ops a host, %u in all; "
+	    "given up after %u failures", P.interval, P.host_ops,
+	    P.cluster_ops, P.give_up);
+}
+
+void
 ctrl_pool_stop(void)
 {
 	struct fail *f;

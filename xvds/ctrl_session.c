@@ -352,6 +352,12 @@ ctrl_session_start(struct event_base *base, struct db *db,
 }
 
 void
+ctrl_session_reconf(const struct ctrl_conf *conf)
+{
+	S.grace_s = conf->session_grace;
+}
+
+void
 ctrl_session_stop(void)
 {
 	struct release *r;

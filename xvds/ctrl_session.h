@@ -26,6 +26,8 @@ int	ctrl_session_start(struct event_base *, struct db *,
 /* Stops them; releases under way are forgotten (the next controller
  * finds them owed in the database).  Safe when not started. */
 void	ctrl_session_stop(void);
+/* A reloaded session-grace, from the next sweep.  Safe when not started. */
+void	ctrl_session_reconf(const struct ctrl_conf *);
 
 /*
  * A host reported vm gone from "from" to "to".  A desktop that was up

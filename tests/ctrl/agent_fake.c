@@ -71,3 +71,11 @@ fake_pong(struct agent_msg *m, int64_t seq)
 	m->type = AGENT_M_PONG;
 	m->u.seq = seq;
 }
+
+void
+fake_resynced(struct agent_msg *m, uint32_t n)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = AGENT_M_RESYNCED;
+	m->u.resynced = n;
+}

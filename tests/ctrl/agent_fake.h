@@ -23,5 +23,7 @@ void	fake_sample(struct agent_msg *, unsigned rvm, unsigned tcpu,
 /* An op's result (a failure's code "failed"), or a pong. */
 void	fake_result(struct agent_msg *, int64_t id, bool ok);
 void	fake_pong(struct agent_msg *, int64_t seq);
+/* The end of the states after a welcome: n of them were sent. */
+void	fake_resynced(struct agent_msg *, uint32_t n);
 
 #endif

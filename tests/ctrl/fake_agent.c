@@ -8,8 +8,12 @@
  * takes over.  Not a simulator: nothing runs behind it.
  *
  * stdout, one line each: "welcome MS" (ms since the epoch), "refused CODE",
- * "op ID ACTION VM".  With -F every op fails (a broken host).  Exit 0 after -n welcomes, 3 when refused, 1 when -t
- * seconds pass first.
+ * "op ID ACTION VM".  Its sample names the -s VMs that have a domid, with
+ * the CPU given (100 a busy CPU of its 4; 0 unless given) and 2048 MiB.
+ * With -F every op fails (a broken host); with -R the
+ * states end with "resynced", as xvdsd's do, and the controller takes the
+ * VMs it placed on this host and that were not given (-s) for gone.
+ * Exit 0 after -n welcomes, 3 when refused, 1 when -t seconds pass first.
  */
 #include <config.h>
 
@@ -37,16 +41,18 @@ static struct {
 	const char	*hello_host;
 	int		 want, welcomes, rc;
 	int		 fail_ops;	/* -F */
+	int		 resync;	/* -R */
 	int		 nstates;
 	struct agent_state states[STATES_MAX];
+	double		 cpu[STATES_MAX];
 } F;
 
 static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: fake-agent -p port -d pki-dir -c cert-name "
-	    "[-F] [-H hello-host] [-n welcomes] [-t seconds] "
-	    "[-s vm:state[:domid[:address]]]...\n");
+	    "[-FR] [-H hello-host] [-n welcomes] [-t seconds] "
+	    "[-s vm:state[:domid[:cpu[:address]]]]...\n");
 	exit(2);
 }
 
@@ -95,8 +101,26 @@ on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 			m.u.state = F.states[i];
 			send_or_die(c, &m);
 		}
+		if (F.resync) {
+			fake_resynced(&m, (uint32_t)F.nstates);
+			send_or_die(c, &m);
+		}
 		fake_sample(&m, (unsigned)F.nstates, 400, 8192, 4096);
+		if ((m.u.sample.vms = calloc(STATES_MAX,
+		    sizeof(*m.u.sample.vms))) == NULL)
+			exit(1);
+		for (i = 0; i < F.nstates; i++) {
+			struct agent_vm_sample *v;
+
+			if (F.states[i].domid == AGENT_NODOMAIN)
+				continue;
+			v = &m.u.sample.vms[m.u.sample.nvms++];
+			memcpy(v->vm, F.states[i].vm, sizeof(v->vm));
+			v->cpu_pct = F.cpu[i];
+			v->memory_mib = 2048;
+		}
 		send_or_die(c, &m);
+		agent_msg_clear(&m);
 		if (++F.welcomes == F.want) {
 			F.rc = 0;
 			/* Let what was queued go out first. */
@@ -148,7 +172,7 @@ static void
 parse_state(const char *arg)
 {
 	struct agent_state *s;
-	char	 buf[128], *st, *domid, *addr = NULL;
+	char	 buf[128], *st, *domid, *cpu = NULL, *addr = NULL;
 	int	 i;
 
 	if (F.nstates == STATES_MAX)
@@ -161,8 +185,11 @@ parse_state(const char *arg)
 	*st++ = '\0';
 	if ((domid = strchr(st, ':')) != NULL) {
 		*domid++ = '\0';
-		if ((addr = strchr(domid, ':')) != NULL)
-			*addr++ = '\0';
+		if ((cpu = strchr(domid, ':')) != NULL) {
+			*cpu++ = '\0';
+			if ((addr = strchr(cpu, ':')) != NULL)
+				*addr++ = '\0';
+		}
 	}
 	if (strlen(buf) >= sizeof(s->vm) || (addr != NULL &&
 	    strlen(addr) >= sizeof(s->addr)))
@@ -178,6 +205,9 @@ parse_state(const char *arg)
 	s->state = (enum vm_state)i;
 	s->domid = domid != NULL ? (uint32_t)strtoul(domid, NULL, 10) :
 	    AGENT_NODOMAIN;
+	F.cpu[F.nstates - 1] = cpu != NULL ? strtod(cpu, NULL) : 0;
+	if (F.cpu[F.nstates - 1] < 0 || F.cpu[F.nstates - 1] > 400)
+		usage();
 }
 
 int
@@ -190,7 +220,7 @@ main(int argc, char *argv[])
 	int	 ch, port = 0;
 
 	F.want = 1;
-	while ((ch = getopt(argc, argv, "c:d:FH:n:p:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:FH:n:p:Rs:t:")) != -1) {
 		switch (ch) {
 		case 'F':
 			F.fail_ops = 1;
@@ -209,6 +239,9 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			port = atoi(optarg);
+			break;
+		case 'R':
+			F.resync = 1;
 			break;
 		case 's':
 			parse_state(optarg);

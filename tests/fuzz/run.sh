@@ -82,6 +82,7 @@ printf '{"msg":"op","id":44,"vm":"bob","action":"define","args":{"template":"pvm
 printf '{"msg":"result","id":42,"ok":false,"error":"busy","message":"try again"}' \
 	> "$out/corpus-agent/result"
 printf '{"msg":"ping","seq":1}' > "$out/corpus-agent/ping"
+printf '{"msg":"resynced","states":3}' > "$out/corpus-agent/resynced"
 printf '{"msg":"op","id":45,"vm":"lab-01","action":"credential","args":{"user":"xvds-abcdefgh","password":"ABCDEFGHJKLMNPQRSTUVWX2"}}' \
 	> "$out/corpus-agent/op-credential"
 

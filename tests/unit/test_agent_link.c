@@ -71,6 +71,10 @@ static struct {
 	int		 paused_seen;	/* state messages "paused" of p-01 */
 	int		 results;
 	struct agent_result result;	/* the last */
+	int		 resynced;	/* resynced messages */
+	int		 resync_states;	/* states counted before the first */
+	uint32_t	 resync_said;	/* and what it said */
+	bool		 sample_before_resync;
 } seen;
 
 static char *
@@ -133,6 +137,8 @@ srv_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 		assert_int_equal(agent_conn_send(c, &m), 0);
 		break;
 	case AGENT_M_SAMPLE:
+		if (seen.resynced == 0)
+			seen.sample_before_resync = true;
 		seen.samples++;
 		seen.sample_vms = (int)in->u.sample.nvms;
 		break;
@@ -151,6 +157,12 @@ srv_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 	case AGENT_M_RESULT:
 		seen.results++;
 		seen.result = in->u.result;
+		break;
+	case AGENT_M_RESYNCED:
+		if (seen.resynced++ == 0) {
+			seen.resync_states = seen.states;
+			seen.resync_said = in->u.resynced;
+		}
 		break;
 	default:
 		fail_msg("unexpected %s from the agent",
@@ -350,6 +362,12 @@ c_all_states(void)
 }
 
 static int
+c_resynced(void)
+{
+	return seen.resynced > 0;
+}
+
+static int
 c_two_samples(void)
 {
 	return seen.samples >= 2;
@@ -458,9 +476,17 @@ test_link(void **state)
 	assert_string_equal(seen.identity, HOST);
 	assert_true(seen.hello_cpus >= 1);
 
-	/* After the welcome: every VM's state, then samples each second. */
+	/*
+	 * After the welcome: every VM's state, the end of the resync with
+	 * their count, then samples each second.
+	 */
 	wait_for(c_all_states, "every VM's state");
+	wait_for(c_resynced, "resynced");
+	assert_int_equal(seen.resync_states, NVMS);
+	assert_int_equal(seen.resync_said, NVMS);
+	assert_false(seen.sample_before_resync);
 	wait_for(c_two_samples, "two samples");
+	assert_int_equal(seen.resynced, 1);
 
 	/* A state change makes a state message; an op gets its result. */
 	wait_for(c_p01_settled, "p-01 ready");
@@ -507,6 +533,9 @@ test_link(void **state)
 	wait_for(c_hello, "hello again");
 	assert_string_equal(seen.hello_host, HOST);
 	wait_for(c_all_states, "every VM's state again");
+	wait_for(c_resynced, "resynced again");
+	assert_int_equal(seen.resync_said, NVMS);
+	assert_int_equal(seen.resync_states, NVMS);
 	i = vm_index("p-01");
 	assert_int_equal(seen.vms[i].state, VM_S_PAUSED);
 	i = vm_index("p-02");

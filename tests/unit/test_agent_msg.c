@@ -155,6 +155,13 @@ test_round_trips(void **state)
 	m.type = AGENT_M_PONG;
 	m.u.seq = 0;
 	round_trip(&m, "{\"msg\":\"pong\",\"seq\":0}");
+
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_RESYNCED;
+	m.u.resynced = 0;
+	round_trip(&m, "{\"msg\":\"resynced\",\"states\":0}");
+	m.u.resynced = AGENT_RESYNC_MAX;
+	round_trip(&m, "{\"msg\":\"resynced\",\"states\":65536}");
 }
 
 /* Each of these is refused, with a reason. */
@@ -176,6 +183,12 @@ static const char *const bad_lines[] = {
 	"{\"msg\":\"ping\",\"seq\":9007199254740993}",
 	"{\"msg\":\"ping\",\"seq\":1.0}",
 	"{\"msg\":\"pi\\u0000ng\",\"seq\":1}",
+	"{\"msg\":\"resynced\"}",
+	"{\"msg\":\"resynced\",\"states\":-1}",
+	"{\"msg\":\"resynced\",\"states\":65537}",
+	"{\"msg\":\"resynced\",\"states\":\"3\"}",
+	"{\"msg\":\"resynced\",\"states\":3,\"vms\":3}",
+	"{\"msg\":\"resynced\",\"count\":3}",
 	"{\"msg\":\"hello\",\"v\":1,\"host\":\"xen-07\",\"capacity\":{\"cpus\":16,"
 	    "\"memory_mib\":65536}}",
 	"{\"msg\":\"hello\",\"v\":1,\"host\":\"xen 07\",\"capacity\":{\"cpus\":16,"

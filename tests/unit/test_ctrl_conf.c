@@ -229,6 +229,45 @@ test_load(void **state)
 	unlink(path);
 }
 
+/* A reload keeps what cannot change live, and says which. */
+static void
+test_keep_fixed(void **state)
+{
+	struct ctrl_conf *old = parse(full), *c;
+	char	 changed[256];
+
+	(void)state;
+	/* The same file: nothing to keep. */
+	c = parse(full);
+	assert_int_equal(ctrl_conf_keep_fixed(c, old, changed, sizeof(changed)),
+	    0);
+	assert_string_equal(changed, "");
+	ctrl_conf_free(c);
+	/* Everything differs: the live settings are taken, the rest kept. */
+	c = parse("database \"dbname=other\"\nagent listen 10.0.0.1 port 9005\n"
+	    "ca-file ca.pem\ncert-file c.pem\nkey-file c.key\n"
+	    "broker listen :: port 9443\npolicy 2A threshold 60\n"
+	    "sample-interval 3\nadmin-socket /run/other.sock\n");
+	assert_int_equal(ctrl_conf_keep_fixed(c, old, changed, sizeof(changed)),
+	    6);
+	assert_string_equal(changed, "database, agent listen, ca-file, "
+	    "cert-file, key-file, admin-socket");
+	assert_string_equal(c->database, "host=/run/postgresql dbname=xvds");
+	assert_int_equal(c->agent_port, 9004);
+	assert_string_equal(c->key_file, "/etc/xvds/my key.pem");
+	assert_string_equal(c->admin_socket, old->admin_socket);
+	assert_string_equal(c->policy_name, "2A");
+	assert_true(c->policy.threshold == 60);
+	assert_int_equal(c->sample_interval, 3);
+	/* A short buffer: cut, never overrun. */
+	ctrl_conf_free(c);
+	c = parse(minimal);
+	assert_int_equal(ctrl_conf_keep_fixed(c, old, changed, 12), 6);
+	assert_string_equal(changed, "database, a");
+	ctrl_conf_free(c);
+	ctrl_conf_free(old);
+}
+
 int
 main(void)
 {
@@ -239,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_admin_socket),
+		cmocka_unit_test(test_keep_fixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
