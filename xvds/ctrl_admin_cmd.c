@@ -131,6 +131,26 @@ static const char template_add_sql[] =
     " SELECT NULL, NULL, jsonb_build_object('name', name, 'memory_mib', "
     "memory_mib, 'vcpus', vcpus)::text FROM t";
 
+/*
+ * A user's own desktop (PVM): its row only; the broker places, defines
+ * and starts it at the user's first login.  $1 user, $2 template, $3 name
+ * or NULL ("pvm-" and the user's name, in the VM names' alphabet), $4 uid.
+ */
+static const char pvm_create_sql[] =
+    "WITH miss AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM users WHERE "
+    "name = $1) THEN 'no such user: ' || $1 WHEN NOT EXISTS (SELECT 1 FROM "
+    "templates WHERE name = $2) THEN 'no such template: ' || $2 END AS m), "
+    "v AS (INSERT INTO vms (name, kind, template_id, owner_id, memory_mib) "
+    "SELECT coalesce($3, 'pvm-' || regexp_replace(u.name, '[^A-Za-z0-9_.-]', "
+    "'-', 'g')), 'pvm', t.id, u.id, t.memory_mib FROM users u, templates t "
+    "WHERE u.name = $1 AND t.name = $2 RETURNING name, memory_mib), "
+    EVENT("pvm-create", "v.name", "jsonb_build_object('uid', $4::bigint, "
+    "'user', $1::text, 'template', $2::text)", "v")
+    " SELECT CASE WHEN (SELECT m FROM miss) IS NOT NULL THEN 'not-found' "
+    "END, (SELECT m FROM miss), (SELECT jsonb_build_object('name', name, "
+    "'user', $1::text, 'template', $2::text, 'memory_mib', memory_mib) "
+    "FROM v)::text";
+
 static const char template_list_sql[] =
     "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', "
     "t.name, 'memory_mib', t.memory_mib, 'vcpus', t.vcpus, 'pools', "
@@ -369,6 +389,8 @@ static const struct admin_cmd cmds[] = {
 	  { "vcpus", ARG_INT, 0, I32 } }, CMD_WRITE, template_add_sql, NULL,
 	  NULL },
 	{ "template.list", { { 0 } }, 0, template_list_sql, NULL, NULL },
+	{ "pvm.create", { NAME("user"), NAME("template"), OPTSTR("name") },
+	  CMD_WRITE, pvm_create_sql, NULL, NULL },
 	{ "pool.create", { NAME("name"), NAME("template"),
 	  { "size", ARG_INT, 1, I32 }, { "ready", ARG_INT, 0, I32 },
 	  { "idle_pause", ARG_INT, 0, I32 }, { "idle_save", ARG_INT, 0, I32 } },
@@ -419,6 +441,9 @@ static const struct {
 	{ "templates_name_key", "exists", "a template of that name exists" },
 	{ "pools_name_key", "exists", "a pool of that name exists" },
 	{ "users_name_key", "exists", "a user of that name exists" },
+	{ "vms_name_key", "exists", "a VM of that name exists" },
+	{ "vms_one_pvm_per_user", "exists", "the user has a personal desktop "
+	  "already" },
 	{ "groups_name_key", "exists", "a group of that name exists" },
 	{ "memberships_pkey", "exists", "the user is a member of the group "
 	  "already" },

@@ -125,6 +125,8 @@ int	ctl_cluster_vms(struct ctl *, const struct ctl_cmd *, int, char *[]);
 int	ctl_cluster_migrate(struct ctl *, const struct ctl_cmd *, int, char *[]);
 
 /* ctl_cluster_pool.c */
+int	ctl_cluster_pvm_create(struct ctl *, const struct ctl_cmd *, int,
+	    char *[]);
 int	ctl_cluster_template_add(struct ctl *, const struct ctl_cmd *, int,
 	    char *[]);
 int	ctl_cluster_template_list(struct ctl *, const struct ctl_cmd *, int,
