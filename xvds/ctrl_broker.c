@@ -43,6 +43,7 @@
 #include "credential.h"
 #include "ctrl_broker.h"
 #include "ctrl_broker_priv.h"
+#include "ctrl_power.h"
 #include "ctrl_conf.h"
 #include "db.h"
 #include "log.h"
@@ -90,6 +91,10 @@ breq_free(struct breq *q)
 		return;
 	if (q->timer != NULL)
 		event_free(q->timer);
+	if (q->throttle != NULL)
+		event_free(q->throttle);
+	if (q->powered)
+		ctrl_power_give(q->host);
 	credential_wipe(&q->cred);
 	sodium_memzero(q, sizeof(*q));
 	free(q);

@@ -50,6 +50,12 @@ struct breq {
 	char		 address[BROKER_ADDRESS_MAX + 1];
 	unsigned	 polls;		/* LOGIN_ADDRESS: looks so far */
 	struct event	*timer;		/* LOGIN_ADDRESS */
+	unsigned	 waits;		/* LOGIN_WAKE: for a power slot */
+	struct event	*throttle;	/* LOGIN_WAKE */
+	int		 powered;	/* holds a power slot on host */
+	int		 resumed;	/* the user's open session, not a new one */
+	int		 sent;		/* an op went to the host: the VM may
+					   have changed, a release is owed */
 };
 
 /* ctrl_broker.c */

@@ -40,15 +40,19 @@
 #include "ctrl_agent.h"
 #include "ctrl_broker_priv.h"
 #include "ctrl_cluster.h"
+#include "ctrl_power.h"
 #include "db.h"
 #include "log.h"
 #include "passwd_pool.h"
 
 #define ADDRESS_POLLS	40	/* looks for the address, ADDRESS_POLL_MS apart */
 #define ADDRESS_POLL_MS	250
+#define THROTTLE_WAITS	150	/* looks for a power slot, THROTTLE_MS apart */
+#define THROTTLE_MS	200
 #define RDP_PORT	3389
 
 static void	wake(struct breq *);
+static void	throttled(struct breq *);
 static void	credential_send(struct breq *);
 
 /*
@@ -152,6 +156,22 @@ static const char abandon_sql[] =
 " SELECT 'session-end', 'broker', v.name, jsonb_build_object('session', s.id,"
 "  'why', $2::text) FROM s JOIN vms v ON v.id = s.vm_id";
 
+/*
+ * The same when nothing was sent to the host yet (no power slot, or the
+ * host away): the VM is as it was, so its row goes back to the state it
+ * was claimed from and nothing is owed.  $1 session, $2 why, $3 the state
+ * claimed from, $4 the state the claim marked.
+ */
+static const char abandon_unsent_sql[] =
+"WITH s AS (UPDATE sessions SET ended = now(), end_reason = $2,"
+"  released = now() WHERE id = $1::bigint AND ended IS NULL"
+"  RETURNING id, vm_id),"
+" v AS (UPDATE vms SET state = $3::vm_state, changed = now() FROM s"
+"  WHERE vms.id = s.vm_id AND vms.state = $4::vm_state RETURNING vms.id)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'session-end', 'broker', v.name, jsonb_build_object('session', s.id,"
+"  'why', $2::text, 'reverted', $3::text) FROM s JOIN vms v ON v.id = s.vm_id";
+
 static const char address_sql[] =
 "SELECT COALESCE(address, '') FROM vms WHERE name = $1";
 
@@ -183,17 +203,42 @@ refuse(struct breq *q, const char *why, const char *msg,
  * released by the session module) and the user is told.
  */
 static void
-abandon(struct breq *q, const char *why, const char *msg)
+abandon_for(struct breq *q, const char *why, const char *msg,
+    enum broker_reason reason)
 {
-	const char *p[2] = { q->session, why };
+	static const char *const marked[][2] = {
+		{ "ready", "running" }, { "running", "running" },
+		{ "paused", "unpausing" }, { "saved", "restoring" },
+		{ "inactive", "starting" },
+	};
+	const char *p[4] = { q->session, why, q->from, NULL };
 	struct db *db = broker_db();
+	size_t	 i;
 
 	log_warnx("broker: login of %s: %s %s: %s", q->r.user, q->vm,
 	    q->host, why);
-	if (db != NULL)
+	/* A resumed session is the user's desktop still: it stays, for
+	 * the next try, or its lease to end it. */
+	if (q->resumed) {
+		refuse(q, why, msg, reason);
+		return;
+	}
+	for (i = 0; !q->sent && i < sizeof(marked) / sizeof(marked[0]); i++)
+		if (strcmp(q->from, marked[i][0]) == 0)
+			p[3] = marked[i][1];
+	if (db != NULL && p[3] != NULL)
+		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
+		    abandon_unsent_sql, 4, p);
+	else if (db != NULL)
 		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
 		    abandon_sql, 2, p);
-	refuse(q, why, msg, BROKER_NR_BOOT_FAILED);
+	refuse(q, why, msg, reason);
+}
+
+static void
+abandon(struct breq *q, const char *why, const char *msg)
+{
+	abandon_for(q, why, msg, BROKER_NR_BOOT_FAILED);
 }
 
 /* Whether the request may go on: not stopped meanwhile, client there. */
@@ -264,6 +309,8 @@ credential_send(struct breq *q)
 	memcpy(op.password, q->cred.password, sizeof(op.password));
 	if (ctrl_host_op(q->host, &op, 0, credential_done, q) == -1)
 		abandon(q, "host-away", "the desktop's host is not connected");
+	else
+		q->sent = 1;
 	sodium_memzero(&op, sizeof(op));
 }
 
@@ -324,6 +371,10 @@ woken(const char *host, const struct agent_result *res, void *arg)
 	struct breq *q = arg;
 
 	(void)host;
+	if (q->powered) {
+		ctrl_power_give(q->host);
+		q->powered = 0;
+	}
 	if (!still_wanted(q))
 		return;
 	if (strcmp(q->from, "inactive") == 0 && q->template[0] != '\0') {
@@ -373,9 +424,52 @@ wake(struct breq *q)
 		    "try again in a moment", 0, BROKER_NR_BUSY);
 		return;
 	}
-	if (q->host[0] == '\0' ||
-	    ctrl_host_op(q->host, &op, 0, woken, q) == -1)
+	if (q->host[0] == '\0') {
 		abandon(q, "host-away", "the desktop's host is not connected");
+		return;
+	}
+	/* A power op waits for a slot of the boot-storm throttle. */
+	if (op.action != AGENT_A_DEFINE && !ctrl_power_try(q->host)) {
+		throttled(q);
+		return;
+	}
+	q->powered = op.action != AGENT_A_DEFINE;
+	if (ctrl_host_op(q->host, &op, 0, woken, q) == -1) {
+		if (q->powered)
+			ctrl_power_give(q->host);
+		q->powered = 0;
+		abandon(q, "host-away", "the desktop's host is not connected");
+		return;
+	}
+	q->sent = 1;
+}
+
+static void
+wake_again(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	if (still_wanted(arg))
+		wake(arg);
+}
+
+/* No power slot: look again shortly, for a while, then say busy. */
+static void
+throttled(struct breq *q)
+{
+	struct timeval tv = { 0, THROTTLE_MS * 1000 };
+
+	if (++q->waits > THROTTLE_WAITS) {
+		abandon_for(q, "busy", "too many desktops are starting; try "
+		    "again in a moment", BROKER_NR_BUSY);
+		return;
+	}
+	if (q->throttle == NULL && (q->throttle = evtimer_new(broker_base(),
+	    wake_again, q)) == NULL) {
+		fail_internal(q, "throttle", "no timer");
+		return;
+	}
+	evtimer_add(q->throttle, &tv);
 }
 
 /* claim: the row of the desktop taken (or resumed), or none. */
@@ -553,6 +647,7 @@ resumed(PGresult *res, const char *err, void *arg)
 			    PQgetvalue(res, 0, 5));
 		log_info("broker: %s resumes session %s on %s", q->r.user,
 		    q->session, q->vm);
+		q->resumed = 1;
 		wake(q);
 		return;
 	}

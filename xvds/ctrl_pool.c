@@ -29,6 +29,7 @@
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "ctrl_pool.h"
+#include "ctrl_power.h"
 #include "db.h"
 #include "log.h"
 #include "vm_fsm.h"
@@ -442,6 +443,7 @@ static void
 flight_end(struct flight *f)
 {
 	TAILQ_REMOVE(&P.flights, f, entry);
+	ctrl_power_give(f->host);
 	free(f);
 	/* A slot freed: a tick waiting on the throttle may go on. */
 	if (P.running && P.busy && P.next_act < P.nacts)
@@ -456,6 +458,7 @@ op_done(const char *host, const struct agent_result *r, void *arg)
 	(void)host;
 	if (!P.running) {
 		TAILQ_REMOVE(&P.flights, f, entry);
+		ctrl_power_give(f->host);
 		free(f);
 		return;
 	}
@@ -667,10 +670,14 @@ claimed(PGresult *res, const char *err, void *arg)
 		return;
 	}
 	TAILQ_INSERT_TAIL(&P.flights, f, entry);
+	/* Counted even past the limits, which the broker may have filled
+	 * since the check: this VM is claimed already. */
+	ctrl_power_take(f->host);
 	if (send_op(f, f->action == AGENT_A_START ? AGENT_A_DEFINE :
 	    f->action) == -1) {
 		flight_failed(f, "disconnected", "the host is not connected");
 		TAILQ_REMOVE(&P.flights, f, entry);
+		ctrl_power_give(f->host);
 		free(f);
 	}
 	next_act();
@@ -703,7 +710,7 @@ next_act(void)
 	if (P.claiming)
 		return;		/* claimed() calls again */
 	while (P.next_act < P.nacts) {
-		if (ctrl_pool_inflight(NULL) >= P.cluster_ops)
+		if (ctrl_power_inflight(NULL) >= P.cluster_ops)
 			return;		/* flight_end calls again */
 		a = &P.acts[P.next_act++];
 		r = &P.rows[a->row];
@@ -735,7 +742,7 @@ next_act(void)
 			continue;
 		} else
 			snprintf(f->host, sizeof(f->host), "%s", r->host);
-		if (ctrl_pool_inflight(f->host) >= P.host_ops) {
+		if (ctrl_power_inflight(f->host) >= P.host_ops) {
 			if (f->placed)
 				ctrl_cluster_unplace(f->host, f->mem_mib);
 			free(f);
@@ -953,6 +960,7 @@ ctrl_pool_start(struct event_base *base, struct db *db,
 	P.interval = conf->upkeep_interval;
 	P.host_ops = conf->upkeep_host_ops;
 	P.cluster_ops = conf->upkeep_cluster_ops;
+	ctrl_power_limits(P.host_ops, P.cluster_ops);
 	P.give_up = conf->upkeep_give_up;
 	P.op_timeout = conf->op_timeout;
 	P.last_event = -1;
@@ -982,6 +990,7 @@ ctrl_pool_reconf(const struct ctrl_conf *conf)
 		return;
 	P.host_ops = conf->upkeep_host_ops;
 	P.cluster_ops = conf->upkeep_cluster_ops;
+	ctrl_power_limits(P.host_ops, P.cluster_ops);
 	P.give_up = conf->upkeep_give_up;
 	P.op_timeout = conf->op_timeout;
 	if (P.interval != conf->upkeep_interval) {

@@ -43,6 +43,7 @@
 #include "ctrl_broker.h"
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
+#include "ctrl_power.h"
 #include "ctrl_session.h"
 #include "db.h"
 #include "pg_check.h"
@@ -77,6 +78,8 @@ static char	 host_wake_addr[AGENT_ADDR_MAX + 1];	/* reported when woken */
 /* A state report the test thread asks the loop to send. */
 static char	 host_report_vm[AGENT_VM_MAX + 1];
 static atomic_int host_report = -1;	/* its state, or -1 */
+/* The throttle's slot on host-a the test holds: 1 take, 2 give back. */
+static atomic_int power_hold;
 
 static void
 host_connected(struct agent_conn *c, const char *id, void *arg)
@@ -149,6 +152,16 @@ tick(evutil_socket_t fd, short what, void *arg)
 	int	 st;
 
 	(void)arg;
+	switch (atomic_exchange(&power_hold, 0)) {
+	case 1:
+		ctrl_power_limits(1, 1);
+		ctrl_power_take("host-a");
+		break;
+	case 2:
+		ctrl_power_give("host-a");
+		ctrl_power_limits(0, 0);
+		break;
+	}
 	if ((st = atomic_exchange(&host_report, -1)) != -1 && host_conn != NULL) {
 		fake_state(&m, host_report_vm, (enum vm_state)st, 7, "");
 		(void)agent_conn_send(host_conn, &m);
@@ -762,6 +775,43 @@ test_desktop_gone(void **state)
 	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESET]), resets);
 }
 
+/*
+ * The boot-storm throttle (one power op at a time on host-a, held here):
+ * a login that needs an unpause waits for the slot, then goes on.
+ */
+static void
+test_throttle(void **state)
+{
+	struct broker_reply rep;
+	struct client c;
+	double	 t0, ms;
+	int	 unpauses = atomic_load(&host_acts[AGENT_A_UNPAUSE]);
+
+	(void)state;
+	pg_exec_ok(pg, "UPDATE vms SET state = CASE name WHEN 'lab-03' THEN "
+	    "'paused'::vm_state ELSE 'running' END WHERE kind = 'cvm'");
+	atomic_store(&power_hold, 1);
+	while (atomic_load(&power_hold) != 0)
+		usleep(10000);
+	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.0.3");
+	client_open(&c);
+	t0 = now_ms();
+	client_send(&c, login_line("hank", PASSWORD));
+	usleep(1000000);
+	/* Still waiting: nothing was sent to the host. */
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_UNPAUSE]), unpauses);
+	atomic_store(&power_hold, 2);
+	assert_int_equal(client_recv(&c, &rep), 0);
+	ms = now_ms() - t0;
+	client_close(&c);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.address, "10.0.0.3");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_UNPAUSE]), unpauses + 1);
+	printf("# a login held by the throttle for 1 s answered in %.0f ms\n",
+	    ms);
+	assert_true(ms >= 1000);
+}
+
 static void
 test_bad_request(void **state)
 {
@@ -898,6 +948,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_credential_failed),
 		cmocka_unit_test(test_lease_lapse),
 		cmocka_unit_test(test_desktop_gone),
+		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),
