@@ -386,35 +386,41 @@ report_addrs_parse(const char *s, size_t len, struct report_addrs *r,
 	return -1;
 }
 
-int
-report_session_parse(const char *s, size_t len, struct report_session *r,
+/*
+ * The records of one two-valued state: v, boot, seq and state=yes|no
+ * (the session's active|none, the credential's applied|failed).
+ */
+static int
+parse_state_record(const char *s, size_t len, size_t max, unsigned *version,
+    char *boot_id, uint64_t *seq, const char *yes, const char *no, int *flag,
     char *err, size_t errlen)
 {
 	struct field f[REPORT_FIELDS_MAX];
 	size_t	 nf, i;
 	bool	 have_boot = false, have_seq = false, have_state = false;
 
-	memset(r, 0, sizeof(*r));
-	if (parse_common(s, len, REPORT_SESSION_MAX, f, &nf, &r->version,
-	    err, errlen) == -1)
+	if (parse_common(s, len, max, f, &nf, version, err, errlen) == -1)
 		return -1;
 	for (i = 1; i < nf; i++) {
 		if (key_is(&f[i], "boot")) {
-			if (field_boot(&f[i], &have_boot, r->boot_id, err,
+			if (field_boot(&f[i], &have_boot, boot_id, err,
 			    errlen) == -1)
 				return -1;
 		} else if (key_is(&f[i], "seq")) {
-			if (field_seq(&f[i], &have_seq, &r->seq, err, errlen) == -1)
+			if (field_seq(&f[i], &have_seq, seq, err, errlen) == -1)
 				return -1;
 		} else if (key_is(&f[i], "state")) {
 			if (have_state)
 				goto dup;
-			if (f[i].vlen == 6 && memcmp(f[i].val, "active", 6) == 0)
-				r->active = 1;
-			else if (f[i].vlen == 4 && memcmp(f[i].val, "none", 4) == 0)
-				r->active = 0;
+			if (f[i].vlen == strlen(yes) &&
+			    memcmp(f[i].val, yes, f[i].vlen) == 0)
+				*flag = 1;
+			else if (f[i].vlen == strlen(no) &&
+			    memcmp(f[i].val, no, f[i].vlen) == 0)
+				*flag = 0;
 			else {
-				errbuf_set(err, errlen, "state: expected active or none");
+				errbuf_set(err, errlen, "state: expected %s or %s",
+				    yes, no);
 				return -1;
 			}
 			have_state = true;
@@ -430,6 +436,15 @@ report_session_parse(const char *s, size_t len, struct report_session *r,
  dup:
 	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
 	return -1;
+}
+
+int
+report_session_parse(const char *s, size_t len, struct report_session *r,
+    char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	return parse_state_record(s, len, REPORT_SESSION_MAX, &r->version,
+	    r->boot_id, &r->seq, "active", "none", &r->active, err, errlen);
 }
 
 int
@@ -451,46 +466,9 @@ int
 report_credential_parse(const char *s, size_t len, struct report_credential *r,
     char *err, size_t errlen)
 {
-	struct field f[REPORT_FIELDS_MAX];
-	size_t	 nf, i;
-	bool	 have_boot = false, have_seq = false, have_state = false;
-
 	memset(r, 0, sizeof(*r));
-	if (parse_common(s, len, REPORT_CREDENTIAL_MAX, f, &nf, &r->version,
-	    err, errlen) == -1)
-		return -1;
-	for (i = 1; i < nf; i++) {
-		if (key_is(&f[i], "boot")) {
-			if (field_boot(&f[i], &have_boot, r->boot_id, err,
-			    errlen) == -1)
-				return -1;
-		} else if (key_is(&f[i], "seq")) {
-			if (field_seq(&f[i], &have_seq, &r->seq, err, errlen) == -1)
-				return -1;
-		} else if (key_is(&f[i], "state")) {
-			if (have_state)
-				goto dup;
-			if (f[i].vlen == 7 && memcmp(f[i].val, "applied", 7) == 0)
-				r->applied = 1;
-			else if (f[i].vlen == 6 && memcmp(f[i].val, "failed", 6) == 0)
-				r->applied = 0;
-			else {
-				errbuf_set(err, errlen, "state: expected applied or failed");
-				return -1;
-			}
-			have_state = true;
-		} else if (key_is(&f[i], "v"))
-			goto dup;
-	}
-	if (!have_boot || !have_seq || !have_state) {
-		errbuf_set(err, errlen, "missing field %s", !have_boot ? "boot" :
-		    !have_seq ? "seq" : "state");
-		return -1;
-	}
-	return 0;
- dup:
-	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
-	return -1;
+	return parse_state_record(s, len, REPORT_CREDENTIAL_MAX, &r->version,
+	    r->boot_id, &r->seq, "applied", "failed", &r->applied, err, errlen);
 }
 
 int
