@@ -31,6 +31,7 @@
 #include "log.h"
 #include "publish.h"
 #include "report.h"
+#include "rdpcert.h"
 #include "sessions.h"
 
 #define BOOT_ID_PATH	"/proc/sys/kernel/random/boot_id"
@@ -56,6 +57,8 @@ struct agent {
 	int		 session_known;	/* checked at least once */
 	int		 session_warned;	/* said the tables are unreadable */
 	const char	*apply_cmd;	/* applies a credential (-c) */
+	const char	*rdp_cert;	/* the RDP server's certificate (-r) */
+	int		 rdp_cert_warned;
 	uint64_t	 cred_seq;	/* the last credential answered */
 	int		 cred_answered;
 };
@@ -64,7 +67,7 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: xvds-guestd [-dv] [-c command] [-i seconds] "
-	    "[-p rdp-port]\n");
+	    "[-p rdp-port] [-r rdp-cert.pem]\n");
 	exit(2);
 }
 
@@ -150,6 +153,19 @@ publish_all(struct agent *a)
 	strcpy(boot.boot_id, a->boot_id);
 	boot.time = (int64_t)time(NULL);
 	strcpy(boot.agent, PACKAGE_VERSION);
+	/* Read at every publication: the RDP server may make it after us. */
+	if (a->rdp_cert != NULL) {
+		char	 err[256];
+
+		if (rdpcert_sha256(a->rdp_cert, boot.rdp_sha256, err,
+		    sizeof(err)) == -1) {
+			boot.rdp_sha256[0] = '\0';
+			if (!a->rdp_cert_warned++)
+				log_warnx("the RDP certificate's fingerprint is "
+				    "not published: %s", err);
+		} else
+			a->rdp_cert_warned = 0;
+	}
 	if (report_boot_format(&boot, bootbuf, sizeof(bootbuf)) == -1)
 		fatalx("cannot format the boot-complete record");
 	if (format_addrs(a, addrbuf, sizeof(addrbuf)) == -1)
@@ -403,11 +419,11 @@ main(int argc, char *argv[])
 	sigset_t mask;
 	int	 ch, foreground = 0, verbose = 0;
 	unsigned rdp_port = SESSIONS_PORT_DEFAULT, poll_s = SESSION_POLL;
-	const char *apply_cmd = GUESTD_APPLY_DEFAULT;
+	const char *apply_cmd = GUESTD_APPLY_DEFAULT, *rdp_cert = NULL;
 	char	*end;
 	unsigned long v;
 
-	while ((ch = getopt(argc, argv, "c:di:p:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:di:p:r:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			if (optarg[0] != '/') {
@@ -438,6 +454,9 @@ main(int argc, char *argv[])
 			}
 			rdp_port = (unsigned)v;
 			break;
+		case 'r':
+			rdp_cert = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -458,6 +477,7 @@ main(int argc, char *argv[])
 	a.rdp_port = rdp_port;
 	a.session_poll = poll_s;
 	a.apply_cmd = apply_cmd;
+	a.rdp_cert = rdp_cert;
 	if (read_boot_id(a.boot_id) == -1)
 		fatalx("cannot tell this boot's identifier; is /proc mounted?");
 	strcpy(a.addrs.boot_id, a.boot_id);

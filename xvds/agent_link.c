@@ -206,6 +206,8 @@ state_of(const struct vm_view *v, struct agent_msg *m)
 	snprintf(m->u.state.boot_id, sizeof(m->u.state.boot_id), "%s",
 	    v->boot_id);
 	snprintf(m->u.state.addr, sizeof(m->u.state.addr), "%s", v->addr);
+	snprintf(m->u.state.rdp_sha256, sizeof(m->u.state.rdp_sha256), "%s",
+	    v->rdp_sha256);
 }
 
 /* Every VM as it is now, or the VMs' figures: a snapshot of vm_list(). */

@@ -110,13 +110,19 @@ addr_ok(const char *s)
 	    inet_pton(AF_INET6, s, buf) == 1);
 }
 
+/* "" or exactly len lowercase hex digits. */
 static bool
-boot_id_ok(const char *s)
+hex_or_empty(const char *s, size_t len)
 {
 	size_t	 n = strlen(s);
 
-	return (n == 0 || n == AGENT_BOOT_ID_LEN) &&
-	    strspn(s, "0123456789abcdef") == n;
+	return (n == 0 || n == len) && strspn(s, "0123456789abcdef") == n;
+}
+
+static bool
+boot_id_ok(const char *s)
+{
+	return hex_or_empty(s, AGENT_BOOT_ID_LEN);
 }
 
 static int
@@ -238,12 +244,13 @@ decode_state(json_t *j, struct agent_state *s, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t	*domid;
-	const char *type, *vm, *state, *boot_id, *addr;
+	const char *type, *vm, *state, *boot_id, *addr, *rdp;
 	int	 st;
 
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:o, s:s, "
-	    "s:s}", "msg", &type, "vm", &vm, "state", &state, "domid", &domid,
-	    "boot_id", &boot_id, "addr", &addr) == -1)
+	    "s:s, s:s}", "msg", &type, "vm", &vm, "state", &state, "domid",
+	    &domid, "boot_id", &boot_id, "addr", &addr, "rdp_sha256",
+	    &rdp) == -1)
 		return fail(err, errlen, "state: %s", jerr.text);
 	if (!agent_vm_name_ok(vm))
 		return fail(err, errlen, "state: bad VM name");
@@ -260,10 +267,13 @@ decode_state(json_t *j, struct agent_state *s, char *err, size_t errlen)
 		return fail(err, errlen, "state: bad boot_id");
 	if (!addr_ok(addr))
 		return fail(err, errlen, "state: bad addr");
+	if (!hex_or_empty(rdp, AGENT_SHA256_LEN))
+		return fail(err, errlen, "state: bad rdp_sha256");
 	snprintf(s->vm, sizeof(s->vm), "%s", vm);
 	s->state = (enum vm_state)st;
 	snprintf(s->boot_id, sizeof(s->boot_id), "%s", boot_id);
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	snprintf(s->rdp_sha256, sizeof(s->rdp_sha256), "%s", rdp);
 	return 0;
 }
 
@@ -626,12 +636,12 @@ agent_msg_encode(const struct agent_msg *m, char *err, size_t errlen)
 		j = encode_sample(&m->u.sample);
 		break;
 	case AGENT_M_STATE:
-		j = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "msg", name,
+		j = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "msg", name,
 		    "vm", m->u.state.vm, "state", m->u.state.state < VM_S__COUNT ?
 		    vm_state_names[m->u.state.state] : "", "domid",
 		    m->u.state.domid == AGENT_NODOMAIN ? json_null() :
 		    json_integer(m->u.state.domid), "boot_id", m->u.state.boot_id,
-		    "addr", m->u.state.addr);
+		    "addr", m->u.state.addr, "rdp_sha256", m->u.state.rdp_sha256);
 		break;
 	case AGENT_M_OP:
 		j = json_pack("{s:s, s:I, s:s, s:s, s:o}", "msg", name, "id",
@@ -719,7 +729,8 @@ agent_msg_equal(const struct agent_msg *a, const struct agent_msg *b)
 		    a->u.state.state == b->u.state.state &&
 		    a->u.state.domid == b->u.state.domid &&
 		    strcmp(a->u.state.boot_id, b->u.state.boot_id) == 0 &&
-		    strcmp(a->u.state.addr, b->u.state.addr) == 0;
+		    strcmp(a->u.state.addr, b->u.state.addr) == 0 &&
+		    strcmp(a->u.state.rdp_sha256, b->u.state.rdp_sha256) == 0;
 	case AGENT_M_OP:
 		return p->id == q->id && strcmp(p->vm, q->vm) == 0 &&
 		    p->action == q->action && strcmp(p->host, q->host) == 0 &&

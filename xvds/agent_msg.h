@@ -26,6 +26,7 @@
 #define AGENT_PEER_MAX		255	/* "address[:port]", "[v6]:port" */
 #define AGENT_ADDR_MAX		45	/* an IPv4 or IPv6 address, no port */
 #define AGENT_BOOT_ID_LEN	32	/* hex, or "" */
+#define AGENT_SHA256_LEN	64	/* hex, or "" */
 #define AGENT_CODE_MAX		31	/* error codes: [a-z0-9-] */
 #define AGENT_TEXT_MAX		255	/* error messages */
 #define AGENT_SAMPLE_VMS_MAX	400	/* VMs in one sample (seed 001: 100); the
@@ -102,6 +103,8 @@ struct agent_state {
 	uint32_t	 domid;		/* AGENT_NODOMAIN: none (null) */
 	char		 boot_id[AGENT_BOOT_ID_LEN + 1];
 	char		 addr[AGENT_ADDR_MAX + 1];
+	/* The SHA-256 of the desktop's RDP certificate, or "". */
+	char		 rdp_sha256[AGENT_SHA256_LEN + 1];
 };
 
 struct agent_op {

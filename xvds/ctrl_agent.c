@@ -143,10 +143,11 @@ static const char domid_sql[] =
 " AND host_id = (SELECT id FROM hosts WHERE name = $1)";
 
 /*
- * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id, $7 tag.  The
- * row follows the report if the VM is this host's: the row places it
- * here, or nowhere (no host yet; inactive without a domain, and here
- * with one), or it is migrating here.  Then a vm-state event when the
+ * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id, $7 tag, $8 the
+ * RDP certificate's SHA-256.  The row follows the report if the VM is
+ * this host's: the row places it here, or nowhere (no host yet;
+ * inactive without a domain, and here with one), or it is migrating
+ * here.  Then a vm-state event when the
  * state changed (not again when resent).  A VM the row places on another
  * host, reported here with a domain, is a copy too many: not moved, but
  * a vm-duplicate event, once a connection; unless a migration of it
@@ -164,7 +165,7 @@ static const char state_sql[] =
 "   AND m.state = 'running') AS moving"
 "  FROM vms v, h WHERE v.name = $1 FOR UPDATE OF v),"
 " u AS (UPDATE vms v SET state = $2::vm_state, domid = $3::integer,"
-"  host_id = h.id, address = NULLIF($5, ''),"
+"  host_id = h.id, address = NULLIF($5, ''), rdp_sha256 = NULLIF($8, ''),"
 "  changed = CASE WHEN v.state = $2::vm_state THEN v.changed ELSE now() END"
 "  FROM o, h WHERE v.id = o.id AND o.here RETURNING o.state AS old),"
 " e AS (INSERT INTO events (kind, actor, subject, detail)"
@@ -535,7 +536,7 @@ resync_add(struct ahost *h, const struct agent_state *st)
 static void
 on_state(struct ahost *h, const struct agent_state *st)
 {
-	const char *p[7];
+	const char *p[8];
 	char	 domid[16];
 
 	if (h->resyncing && !resync_add(h, st)) {
@@ -557,8 +558,9 @@ on_state(struct ahost *h, const struct agent_state *st)
 	p[4] = st->addr;
 	p[5] = st->boot_id;
 	p[6] = h->tag;
+	p[7] = st->rdp_sha256;
 	log_debug("agent: %s: %s is %s", h->name, st->vm, p[1]);
-	query(h, state_written, state_sql, 7, p);
+	query(h, state_written, state_sql, 8, p);
 }
 
 static void

@@ -48,6 +48,7 @@ struct breq {
 	char		 template[AGENT_TMPL_MAX + 1];	/* a PVM to define */
 	char		 from[16];	/* the VM's state when claimed */
 	char		 address[BROKER_ADDRESS_MAX + 1];
+	char		 rdp_sha256[BROKER_FINGERPRINT_LEN + 1];	/* or "" */
 	unsigned	 polls;		/* LOGIN_ADDRESS: looks so far */
 	struct event	*timer;		/* LOGIN_ADDRESS */
 	unsigned	 waits;		/* LOGIN_WAKE: for a power slot */

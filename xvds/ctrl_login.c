@@ -75,7 +75,7 @@ static const char resume_sql[] =
 "   'vm', v.name, 'client', $8::text, 'resumed', true)"
 "  FROM s JOIN vms v ON v.id = s.vm_id)"
 " SELECT s.id, v.name, v.state, COALESCE(v.address, ''),"
-"  COALESCE(h.name, ''), t.name"
+"  COALESCE(h.name, ''), t.name, COALESCE(v.rdp_sha256, '')"
 " FROM s JOIN vms v ON v.id = s.vm_id JOIN templates t ON t.id = v.template_id"
 " LEFT JOIN hosts h ON h.id = v.host_id";
 
@@ -87,7 +87,8 @@ static const char resume_sql[] =
  * digest, $5 token digest, $6 lease, $7 user name.
  */
 static const char cvm_sql[] =
-"WITH pick AS (SELECT v.id, v.name, v.state, v.address, h.name AS host"
+"WITH pick AS (SELECT v.id, v.name, v.state, v.address, h.name AS host,"
+"  v.rdp_sha256"
 "  FROM vms v JOIN pools p ON p.id = v.pool_id"
 "  JOIN hosts h ON h.id = v.host_id"
 "  WHERE v.kind = 'cvm' AND v.state IN ('ready', 'paused', 'saved')"
@@ -110,7 +111,8 @@ static const char cvm_sql[] =
 "  SELECT 'login', 'broker', $7, jsonb_build_object('session', s.id,"
 "   'vm', pick.name, 'client', $3::text, 'from', pick.state)"
 "  FROM s JOIN pick ON pick.id = s.vm_id)"
-" SELECT s.id, pick.name, pick.state, COALESCE(pick.address, ''), pick.host"
+" SELECT s.id, pick.name, pick.state, COALESCE(pick.address, ''), pick.host,"
+"  COALESCE(pick.rdp_sha256, '')"
 " FROM s JOIN pick ON pick.id = s.vm_id";
 
 /* The user's PVM as it is.  $1 user id. */
@@ -173,7 +175,8 @@ static const char abandon_unsent_sql[] =
 "  'why', $2::text, 'reverted', $3::text) FROM s JOIN vms v ON v.id = s.vm_id";
 
 static const char address_sql[] =
-"SELECT COALESCE(address, '') FROM vms WHERE name = $1";
+"SELECT COALESCE(address, ''), COALESCE(rdp_sha256, '') FROM vms"
+" WHERE name = $1";
 
 static void
 noted(PGresult *res, const char *err, void *arg)
@@ -268,6 +271,8 @@ answer(struct breq *q)
 	d->port = RDP_PORT;
 	memcpy(d->rdp_user, q->cred.user, sizeof(q->cred.user));
 	memcpy(d->rdp_password, q->cred.password, sizeof(q->cred.password));
+	snprintf(d->cert_fingerprint, sizeof(d->cert_fingerprint), "%s",
+	    q->rdp_sha256);
 	snprintf(d->session, sizeof(d->session), "%s", q->session);
 	memcpy(d->token, q->token, sizeof(q->token));
 	d->lease_seconds = broker_lease_s();
@@ -331,6 +336,8 @@ address_read(PGresult *res, const char *err, void *arg)
 	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] != '\0') {
 		snprintf(q->address, sizeof(q->address), "%s",
 		    PQgetvalue(res, 0, 0));
+		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+		    PQgetvalue(res, 0, 1));
 		credential_send(q);
 		return;
 	}
@@ -492,6 +499,8 @@ claimed(PGresult *res, const char *err, void *arg)
 	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 2));
 	snprintf(q->address, sizeof(q->address), "%s", PQgetvalue(res, 0, 3));
 	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
+	snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+	    PQgetvalue(res, 0, 5));
 	if (!still_wanted(q))
 		return;
 	wake(q);
@@ -645,6 +654,8 @@ resumed(PGresult *res, const char *err, void *arg)
 		if (strcmp(q->from, "inactive") == 0)
 			snprintf(q->template, sizeof(q->template), "%s",
 			    PQgetvalue(res, 0, 5));
+		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+		    PQgetvalue(res, 0, 6));
 		log_info("broker: %s resumes session %s on %s", q->r.user,
 		    q->session, q->vm);
 		q->resumed = 1;

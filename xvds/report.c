@@ -135,17 +135,24 @@ parse_uint(const char *s, size_t len, uint64_t max, uint64_t *v_r)
 	return 0;
 }
 
+/* Exactly n lowercase hex digits. */
 static bool
-valid_boot_id(const char *s, size_t len)
+valid_hex(const char *s, size_t len, size_t n)
 {
 	size_t	 i;
 
-	if (len != REPORT_BOOT_ID_LEN)
+	if (len != n)
 		return false;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
+}
+
+static bool
+valid_boot_id(const char *s, size_t len)
+{
+	return valid_hex(s, len, REPORT_BOOT_ID_LEN);
 }
 
 /* 1 to max characters: letters, digits and those in extra. */
@@ -251,7 +258,8 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 {
 	struct field f[REPORT_FIELDS_MAX];
 	size_t	 nf, i;
-	bool	 have_boot = false, have_time = false, have_agent = false;
+	bool	 have_boot = false, have_time = false, have_agent = false,
+		 have_rdp = false;
 	uint64_t t;
 
 	memset(b, 0, sizeof(*b));
@@ -284,6 +292,16 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 			}
 			memcpy(b->agent, f[i].val, f[i].vlen);
 			have_agent = true;
+		} else if (key_is(&f[i], "rdp")) {
+			if (have_rdp)
+				goto dup;
+			if (!valid_hex(f[i].val, f[i].vlen, REPORT_SHA256_LEN)) {
+				errbuf_set(err, errlen, "rdp: expected %d lowercase "
+				    "hex digits", REPORT_SHA256_LEN);
+				return -1;
+			}
+			memcpy(b->rdp_sha256, f[i].val, f[i].vlen);
+			have_rdp = true;
 		} else if (key_is(&f[i], "v"))
 			goto dup;
 		/* Other keys: ignored, so that version 1 can grow fields. */
@@ -557,10 +575,13 @@ report_boot_format(const struct report_boot *b, char *buf, size_t len)
 
 	if (!valid_boot_id(b->boot_id, strlen(b->boot_id)) || b->time <= 0 ||
 	    (uint64_t)b->time > REPORT_INT_MAX ||
-	    !valid_agent(b->agent, strlen(b->agent)))
+	    !valid_agent(b->agent, strlen(b->agent)) ||
+	    (b->rdp_sha256[0] != '\0' && !valid_hex(b->rdp_sha256,
+	    strlen(b->rdp_sha256), REPORT_SHA256_LEN)))
 		return -1;
-	n = snprintf(buf, len, "v=%d boot=%s time=%" PRId64 " agent=%s",
-	    REPORT_VERSION, b->boot_id, b->time, b->agent);
+	n = snprintf(buf, len, "v=%d boot=%s time=%" PRId64 " agent=%s%s%s",
+	    REPORT_VERSION, b->boot_id, b->time, b->agent,
+	    b->rdp_sha256[0] != '\0' ? " rdp=" : "", b->rdp_sha256);
 	if (n < 0 || (size_t)n >= len || n > REPORT_BOOT_MAX)
 		return -1;
 	return n;

@@ -9,6 +9,7 @@
  * single spaces, the first field always "v=<protocol version>".
  *
  *   data/xvds/boot-complete  v=1 boot=<32 hex> time=<unix s> agent=<version>
+ *                            [rdp=<64 hex>]
  *   data/xvds/addrs          v=1 boot=<32 hex> seq=<n> [ip=<if>,<addr>/<len> ...]
  *   data/xvds/session        v=1 boot=<32 hex> seq=<n> state=<active|none>
  *   data/xvds/credential     v=1 boot=<32 hex> seq=<n> state=<applied|failed>
@@ -49,6 +50,7 @@
 #define REPORT_ADDRS_N		16	/* addresses in one addrs record */
 #define REPORT_BOOT_ID_LEN	32	/* lowercase hex digits */
 #define REPORT_AGENT_MAX	32	/* characters of the agent's version */
+#define REPORT_SHA256_LEN	64	/* lowercase hex digits */
 #define REPORT_IFNAME_MAX	15	/* Linux IFNAMSIZ - 1 */
 #define REPORT_ERR_MAX		160	/* size of an error message buffer */
 /* Largest seq and time accepted: 2^53, exact in a JSON number. */
@@ -59,6 +61,8 @@ struct report_boot {
 	char		 boot_id[REPORT_BOOT_ID_LEN + 1];
 	int64_t		 time;
 	char		 agent[REPORT_AGENT_MAX + 1];
+	/* The SHA-256 of the RDP server's certificate (DER), or "". */
+	char		 rdp_sha256[REPORT_SHA256_LEN + 1];
 };
 
 struct report_addr {

@@ -105,6 +105,9 @@ guest_booted(evutil_socket_t fd, short what, void *arg)
 	d->boot.version = REPORT_VERSION;
 	d->boot.time = (int64_t)time(NULL);
 	snprintf(d->boot.agent, sizeof(d->boot.agent), "simulated");
+	/* A simulated RDP certificate's fingerprint: the boot id twice. */
+	snprintf(d->boot.rdp_sha256, sizeof(d->boot.rdp_sha256), "%s%s",
+	    d->boot.boot_id, d->boot.boot_id);
 	d->have_boot = true;
 	g->rw->cb(g->rw->arg, REPORT_EV_BOOT, REPORT_KEY_BOOT, d, NULL);
 	memset(&d->addrs, 0, sizeof(d->addrs));

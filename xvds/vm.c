@@ -403,6 +403,7 @@ adopt_domain(struct vm *vm, uint32_t domid)
 	vm->domid = domid;
 	vm->have_addrs = false;
 	vm->addr[0] = '\0';
+	vm->rdp_sha256[0] = '\0';
 	if (hv_watch_domain(V.hv, domid) == -1)
 		log_warnx("%s: domain %u: its death will not be noticed", vm->name,
 		    domid);
@@ -430,6 +431,7 @@ forget_domain(struct vm *vm)
 	vm->domid = XVDSD_NODOMAIN;
 	vm->have_addrs = false;
 	vm->addr[0] = '\0';
+	vm->rdp_sha256[0] = '\0';
 	vm->cpu_pct = 0;
 	cred_check(vm);
 }
@@ -947,6 +949,13 @@ vm_guest_report(void *arg, enum report_event ev, const char *key,
 		return;
 	case REPORT_EV_BOOT:
 		snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", d->boot.boot_id);
+		if (strcmp(vm->rdp_sha256, d->boot.rdp_sha256) != 0) {
+			snprintf(vm->rdp_sha256, sizeof(vm->rdp_sha256), "%s",
+			    d->boot.rdp_sha256);
+			/* The thin client checks the desktop by it: news. */
+			if (change_hook.fn != NULL)
+				change_hook.fn(vm->name, change_hook.arg);
+		}
 		break;
 	case REPORT_EV_SESSION:
 		guest_session(vm, d->session.active);
@@ -1009,6 +1018,7 @@ fill_view(const struct vm *vm, struct vm_view *v)
 	v->cpu_pct = vm->cpu_pct;
 	snprintf(v->boot_id, sizeof(v->boot_id), "%s", vm->boot_id);
 	snprintf(v->addr, sizeof(v->addr), "%s", vm->addr);
+	snprintf(v->rdp_sha256, sizeof(v->rdp_sha256), "%s", vm->rdp_sha256);
 	snprintf(v->last_error, sizeof(v->last_error), "%s", vm->last_error);
 	if (vm->away)
 		snprintf(v->moved_to, sizeof(v->moved_to), "%s", vm->mig_peer);

@@ -48,6 +48,7 @@ struct vm {
 	time_t		 since;
 	char		 boot_id[REPORT_BOOT_ID_LEN + 1];	/* validated */
 	char		 addr[46];
+	char		 rdp_sha256[REPORT_SHA256_LEN + 1];	/* or "" */
 	bool		 have_addrs;
 	double		 cpu_pct;
 	unsigned	 vcpus;		/* as set by the operator; 0: template's */

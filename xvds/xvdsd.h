@@ -50,6 +50,7 @@ struct vm_view {
 	double		 cpu_pct;	/* windowed mean, 100 = one CPU busy */
 	char		 boot_id[33];	/* of the last validated boot, or "" */
 	char		 addr[46];	/* where dom0 reaches the guest, or "" */
+	char		 rdp_sha256[65];	/* its RDP certificate's, or "" */
 	char		 last_error[160];	/* why the last action failed, or "" */
 	char		 moved_to[256];	/* a pool VM now on that host, or "" */
 };

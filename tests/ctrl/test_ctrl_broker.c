@@ -51,6 +51,9 @@
 
 #define ROUNDS		20	/* of the concurrent logins */
 #define PASSWORD	"correct horse battery staple"
+/* The RDP certificates' fingerprints: lab-01's, and a woken desktop's. */
+#define SHA_LAB01	"1111111111111111111111111111111111111111111111111111111111111111"
+#define SHA_WOKEN	"2222222222222222222222222222222222222222222222222222222222222222"
 
 static const char *conninfo, *pki;
 static struct event_base *base;
@@ -121,6 +124,8 @@ host_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 	if (m.u.result.ok && (a == AGENT_A_UNPAUSE || a == AGENT_A_RESTORE ||
 	    a == AGENT_A_START)) {
 		fake_state(&m, in->u.op.vm, VM_S_READY, 7, host_wake_addr);
+		snprintf(m.u.state.rdp_sha256, sizeof(m.u.state.rdp_sha256),
+		    "%s", SHA_WOKEN);
 		(void)agent_conn_send(c, &m);
 	}
 	atomic_fetch_add(&host_acts[a], 1);
@@ -416,6 +421,8 @@ setup(void **state)
 	assert_int_equal(atomic_load(&host_welcomed), 1);
 	pg_exec_ok(pg, "UPDATE vms SET host_id = (SELECT id FROM hosts WHERE "
 	    "name = 'host-a') WHERE kind = 'cvm'");
+	pg_exec_ok(pg, "UPDATE vms SET rdp_sha256 = '" SHA_LAB01 "' WHERE "
+	    "name = 'lab-01'");
 	return 0;
 }
 
@@ -467,6 +474,8 @@ test_login(void **state)
 	assert_int_equal(rep.type, BROKER_R_DESKTOP);
 	alice = rep.desktop;
 	assert_string_equal(alice.address, "10.0.0.1");
+	/* The desktop's RDP certificate, as its host reported it. */
+	assert_string_equal(alice.cert_fingerprint, SHA_LAB01);
 	assert_int_equal(alice.port, 3389);
 	assert_int_equal(alice.lease_seconds, conf->session_lease);
 	assert_int_equal(strncmp(alice.rdp_user, "xvds-", 5), 0);
@@ -674,6 +683,8 @@ test_restore(void **state)
 	ask(login_line("frank", PASSWORD), &rep);
 	assert_int_equal(rep.type, BROKER_R_DESKTOP);
 	assert_string_equal(rep.desktop.address, "10.0.0.4");
+	/* Read back with the address its host reported once restored. */
+	assert_string_equal(rep.desktop.cert_fingerprint, SHA_WOKEN);
 	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESTORE]), 1);
 	assert_string_equal(host_last_vm, "lab-04");
 	assert_string_equal(sql1("SELECT detail->>'from' FROM events WHERE "

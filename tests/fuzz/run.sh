@@ -71,7 +71,7 @@ printf '{"msg":"hello","v":1,"host":"xen-07","capacity":{"cpus":16,"memory_mib":
 printf '{"msg":"welcome","v":1,"host":"xen-07","sample_s":5}' > "$out/corpus-agent/welcome"
 printf '{"msg":"sample","time":1800000000,"host":{"rvm":2,"tcpu":1600,"fcpu":1400,"acpu":400,"tmem_mib":65536,"fmem_mib":58000},"vms":[{"vm":"lab-01","cpu_pct":12.5,"memory_mib":2048},{"vm":"alice","cpu_pct":0.1,"memory_mib":4096}]}' \
 	> "$out/corpus-agent/sample"
-printf '{"msg":"state","vm":"lab-01","state":"ready","domid":12,"boot_id":"0123456789abcdef0123456789abcdef","addr":"10.77.0.2"}' \
+printf '{"msg":"state","vm":"lab-01","state":"ready","domid":12,"boot_id":"0123456789abcdef0123456789abcdef","addr":"10.77.0.2","rdp_sha256":""}' \
 	> "$out/corpus-agent/state"
 printf '{"msg":"op","id":42,"vm":"lab-01","action":"migrate","args":{"host":"[2001:db8::2]:8003","live":true}}' \
 	> "$out/corpus-agent/op-migrate"

@@ -92,14 +92,19 @@ test_round_trips(void **state)
 	m.u.state.domid = 12;
 	snprintf(m.u.state.boot_id, sizeof(m.u.state.boot_id), BOOT);
 	snprintf(m.u.state.addr, sizeof(m.u.state.addr), "10.77.0.2");
+	snprintf(m.u.state.rdp_sha256, sizeof(m.u.state.rdp_sha256), "%s%s",
+	    BOOT, BOOT);
 	round_trip(&m, "{\"msg\":\"state\",\"vm\":\"lab-01\",\"state\":\"ready\","
-	    "\"domid\":12,\"boot_id\":\"" BOOT "\",\"addr\":\"10.77.0.2\"}");
+	    "\"domid\":12,\"boot_id\":\"" BOOT "\",\"addr\":\"10.77.0.2\","
+	    "\"rdp_sha256\":\"" BOOT BOOT "\"}");
+	m.u.state.rdp_sha256[0] = '\0';
 	m.u.state.state = VM_S_SAVED;
 	m.u.state.domid = AGENT_NODOMAIN;
 	m.u.state.boot_id[0] = '\0';
 	snprintf(m.u.state.addr, sizeof(m.u.state.addr), "fe80::1");
 	round_trip(&m, "{\"msg\":\"state\",\"vm\":\"lab-01\",\"state\":\"saved\","
-	    "\"domid\":null,\"boot_id\":\"\",\"addr\":\"fe80::1\"}");
+	    "\"domid\":null,\"boot_id\":\"\",\"addr\":\"fe80::1\","
+	    "\"rdp_sha256\":\"\"}");
 
 	memset(&m, 0, sizeof(m));
 	m.type = AGENT_M_OP;
@@ -218,17 +223,24 @@ static const char *const bad_lines[] = {
 	    "\"acpu\":0,\"tmem_mib\":1,\"fmem_mib\":1},\"vms\":[{\"vm\":\"a\","
 	    "\"cpu_pct\":1e999,\"memory_mib\":1}]}",
 	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"sleeping\",\"domid\":1,"
-	    "\"boot_id\":\"\",\"addr\":\"\"}",
+	    "\"boot_id\":\"\",\"addr\":\"\",\"rdp_sha256\":\"\"}",
 	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":32752,"
-	    "\"boot_id\":\"\",\"addr\":\"\"}",
+	    "\"boot_id\":\"\",\"addr\":\"\",\"rdp_sha256\":\"\"}",
 	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":\"1\","
+	    "\"boot_id\":\"\",\"addr\":\"\",\"rdp_sha256\":\"\"}",
+	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":1,"
+	    "\"boot_id\":\"0123\",\"addr\":\"\",\"rdp_sha256\":\"\"}",
+	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":1,"
+	    "\"boot_id\":\"\",\"addr\":\"10.0.0.256\",\"rdp_sha256\":\"\"}",
+	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":1,"
+	    "\"boot_id\":\"\",\"addr\":\"\",\"rdp_sha256\":\"" BOOT "\"}",
+	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":1,"
+	    "\"boot_id\":\"\",\"addr\":\"\",\"rdp_sha256\":\"" BOOT
+	    "0123456789ABCDEF0123456789abcdef\"}",
+	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":1,"
 	    "\"boot_id\":\"\",\"addr\":\"\"}",
-	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":1,"
-	    "\"boot_id\":\"0123\",\"addr\":\"\"}",
-	"{\"msg\":\"state\",\"vm\":\"a\",\"state\":\"ready\",\"domid\":1,"
-	    "\"boot_id\":\"\",\"addr\":\"10.0.0.256\"}",
 	"{\"msg\":\"state\",\"vm\":\"../etc\",\"state\":\"ready\",\"domid\":1,"
-	    "\"boot_id\":\"\",\"addr\":\"\"}",
+	    "\"boot_id\":\"\",\"addr\":\"\",\"rdp_sha256\":\"\"}",
 	"{\"msg\":\"op\",\"id\":0,\"vm\":\"a\",\"action\":\"start\",\"args\":{}}",
 	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"explode\",\"args\":{}}",
 	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"start\",\"args\":[]}",

@@ -70,6 +70,60 @@ test_boot_roundtrip(void **state)
 	assert_string_equal(out.agent, "0.1.0");
 }
 
+/* The RDP server certificate's SHA-256: optional, strict when there. */
+static void
+test_boot_rdp(void **state)
+{
+	static const char sha[] = "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef";
+	static const char *const bad[] = {
+		"v=1 boot=" BOOT_ID " time=1 agent=a rdp=0123",
+		"v=1 boot=" BOOT_ID " time=1 agent=a rdp=0123456789ABCDEF0123456789"
+		    "abcdef0123456789abcdef0123456789abcdef",
+		"v=1 boot=" BOOT_ID " time=1 agent=a rdp=0123456789abcdef0123456789"
+		    "abcdef0123456789abcdef0123456789abcdefff",
+		"v=1 boot=" BOOT_ID " time=1 agent=a rdp=0123456789abcdef0123456789"
+		    "abcdef0123456789abcdef0123456789abcdeg",
+		"v=1 boot=" BOOT_ID " time=1 agent=a rdp=",
+	};
+	struct report_boot b, out;
+	char	 buf[REPORT_BOOT_MAX + 1], err[REPORT_ERR_MAX], dup[512];
+	size_t	 i;
+	int	 n;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	strcpy(b.boot_id, BOOT_ID);
+	b.time = 1795000000;
+	strcpy(b.agent, "0.1.0");
+	strcpy(b.rdp_sha256, sha);
+	n = report_boot_format(&b, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(buf, "v=1 boot=" BOOT_ID " time=1795000000 "
+	    "agent=0.1.0 rdp=" "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef");
+	assert_int_equal(report_boot_parse(buf, (size_t)n, &out, err,
+	    sizeof(err)), 0);
+	assert_string_equal(out.rdp_sha256, sha);
+	/* Absent: empty. */
+	assert_int_equal(report_boot_parse("v=1 boot=" BOOT_ID " time=1 agent=a",
+	    strlen("v=1 boot=" BOOT_ID " time=1 agent=a"), &out, err,
+	    sizeof(err)), 0);
+	assert_string_equal(out.rdp_sha256, "");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(report_boot_parse(bad[i], strlen(bad[i]), &out,
+		    err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "rdp"));
+	}
+	snprintf(dup, sizeof(dup), "%s rdp=%s", buf, sha);
+	assert_int_equal(report_boot_parse(dup, strlen(dup), &out, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "twice"));
+	/* Not formatted when malformed. */
+	strcpy(b.rdp_sha256, "00");
+	assert_int_equal(report_boot_format(&b, buf, sizeof(buf)), -1);
+}
+
 static void
 test_boot_format_refuses_invalid(void **state)
 {
@@ -674,6 +728,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_roundtrip),
+		cmocka_unit_test(test_boot_rdp),
 		cmocka_unit_test(test_boot_format_refuses_invalid),
 		cmocka_unit_test(test_boot_malformed),
 		cmocka_unit_test(test_boot_nul_byte),
