@@ -373,10 +373,19 @@ setup(void **state)
 	/* Personal desktops: dave's fits host-a, erin's fits nowhere. */
 	add_user("dave", PASSWORD);
 	add_user("erin", PASSWORD);
+	add_user("jack", PASSWORD);
 	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
 	    "owner_id, memory_mib) SELECT 'pvm-' || name, 'pvm', 'inactive', 1, "
 	    "id, CASE name WHEN 'dave' THEN 2048 ELSE 1000000 END FROM users "
 	    "WHERE name IN ('dave', 'erin')");
+	/* jack's is paused on host-z, up as far as the database knows, but
+	 * not connected. */
+	pg_exec_ok(pg, "INSERT INTO hosts (name, address, state, cpus, "
+	    "memory_mib) VALUES ('host-z', '127.0.0.9', 'up', 4, 8192)");
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
+	    "owner_id, memory_mib, host_id, address) SELECT 'pvm-jack', 'pvm', "
+	    "'paused', 1, u.id, 2048, h.id, '10.0.9.1' FROM users u, hosts h "
+	    "WHERE u.name = 'jack' AND h.name = 'host-z'");
 	/* All in "students", allowed on "lab" only: never "staff-01". */
 	pg_exec_ok(pg, "INSERT INTO groups (name) VALUES ('students')");
 	pg_exec_ok(pg, "INSERT INTO memberships SELECT u.id, g.id FROM users u, "
@@ -823,6 +832,26 @@ test_throttle(void **state)
 	assert_true(ms >= 1000);
 }
 
+/*
+ * jack's desktop is on a host that is not connected: nothing reaches it,
+ * so the login is refused, the session ends owing nothing, and the row
+ * is as it was (paused), not left "unpausing".
+ */
+static void
+test_host_away(void **state)
+{
+	struct broker_reply rep;
+
+	(void)state;
+	ask(login_kind_line("jack", "pvm"), &rep);
+	assert_error(&rep, BROKER_E_NO_DESKTOP);
+	assert_int_equal(rep.reason, BROKER_NR_BOOT_FAILED);
+	sql1_soon("SELECT v.state || ' ' || s.end_reason || ' ' || "
+	    "(s.released IS NOT NULL) FROM sessions s JOIN vms v ON "
+	    "v.id = s.vm_id WHERE v.name = 'pvm-jack'", NULL,
+	    "paused host-away true");
+}
+
 static void
 test_bad_request(void **state)
 {
@@ -960,6 +989,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_lease_lapse),
 		cmocka_unit_test(test_desktop_gone),
 		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_host_away),
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),
