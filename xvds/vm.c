@@ -931,6 +931,7 @@ vm_guest_report(void *arg, enum report_event ev, const char *key,
     const struct report_domain *d, const char *reason)
 {
 	struct vm *vm = find_domain(d->domid);
+	char	 was[sizeof(vm->addr)];
 	int	 pick;
 
 	(void)arg;
@@ -954,11 +955,19 @@ vm_guest_report(void *arg, enum report_event ev, const char *key,
 		cred_answer(vm, &d->credential);
 		return;
 	case REPORT_EV_ADDRS:
+		snprintf(was, sizeof(was), "%s", vm->addr);
 		pick = report_addrs_pick(&d->addrs);
 		vm->have_addrs = pick >= 0;
 		if (pick < 0 || report_addr_ntop(&d->addrs.addr[pick], vm->addr,
 		    sizeof(vm->addr)) == NULL)
 			vm->addr[0] = '\0';
+		/*
+		 * A restored or reset VM is ready before its guest reports
+		 * again: the controller, which hands the address out, learns
+		 * it here, with no change of state to carry it.
+		 */
+		if (strcmp(was, vm->addr) != 0 && change_hook.fn != NULL)
+			change_hook.fn(vm->name, change_hook.arg);
 		break;
 	}
 	/* Booted: a valid record and an address to reach the desktop at. */
