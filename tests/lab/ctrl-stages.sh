@@ -255,7 +255,11 @@ st_ctrl_pvm() {
 	client_logout bob || { why="xvds-client -L (bob) exited $?"; return 1; }
 	wait_for 60 vm_is $CTRL_PVM inactive ||
 		{ why="$CTRL_PVM is $(vm_state $CTRL_PVM), not shut down, 60 s after the logout"; return 1; }
-	[ -z "$(probe_state $CTRL_PVM)" ] || { why="libxl still lists $CTRL_PVM"; return 1; }
+	# Inactive once the guest powered off; the op's result (what the
+	# controller records as the release) once libxl destroyed the rest.
+	wait_for 30 grep -q "controller: op [0-9]* shutdown $CTRL_PVM: ok" "$ctrl_log" ||
+		{ why="no result of the controller's shutdown of $CTRL_PVM"; return 1; }
+	wait_for 10 no_domain $CTRL_PVM || { why="libxl still lists $CTRL_PVM"; return 1; }
 	grep -aq 'xvds-guestd: stopping on SIGTERM' "$CONSOLE_DIR/guest-$CTRL_PVM.log" ||
 		{ why="$CTRL_PVM's console shows no clean stop of xvds-guestd"; return 1; }
 	note="login->desktop (cold boot) ${BENCH[ctrl-pvm]} ms on domain $d; shut down after the logout"
@@ -277,6 +281,8 @@ run_ctrl_stages() {
 		for s in ${CTRL_STAGES#ctrl-register }; do skip_stage "$s" "ctrl-register failed"; done
 	fi
 	if [ -n "$ctrl_pid" ]; then
+		# The last result on its way to the controller first.
+		sleep 2
 		kill -TERM "$ctrl_pid" 2>/dev/null
 		wait "$ctrl_pid" 2>/dev/null
 	fi
