@@ -43,7 +43,7 @@ tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
 
 probe="" guestd="" xvdsd="" xvdsctl="" controller="" client="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
 timeout=900 silence=180
-usage() { sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,22s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--probe) probe=${2:?}; shift ;;
