@@ -35,6 +35,8 @@ ctrl_log=$W/xvdsd-ctrl.log
 declare -A CBOOT=() CDOM=() CSESS=()
 
 write_ctrl_conf() {
+	mkdir -p "$XSTORE"
+	write_migration_key
 	cat >"$CTRL_CONF" <<-EOF
 		host-name $CTRL_HOST
 		migration {
