@@ -15,7 +15,8 @@ TEST_PKGS="mandoc gnuplot-nox postgresql openssl freerdp2-shadow-x11 winpr-utils
 # Lab: the emulator and the tools that assemble its boot images.  The
 # hypervisor, Xen's tools and the kernel are *not* installed here: the
 # lab script downloads those packages into its cache and unpacks them.
-LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs"
+# socat carries dom0's connections to the controller (QEMU's guestfwd).
+LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs socat"
 
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"

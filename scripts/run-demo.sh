@@ -1,9 +1,14 @@
 #!/bin/sh
 # The main job, from a fresh clone on a fresh Debian 12 machine: installs
 # what is needed, builds XVDS, builds the Xen lab (real Xen 4.17 under
-# QEMU, from Debian packages, cached in /var/cache/xvds-lab) and boots it:
-# a PVH and a PV guest come up with xvds-guestd inside, and dom0's xvds-probe shows
-# their validated boot-complete records and addresses.  Run as root.
+# QEMU, from Debian packages, cached in /var/cache/xvds-lab) and starts the
+# whole service: PostgreSQL and xvds-controller on this machine (127.0.0.1
+# only), xvdsd in the lab's dom0, registered with the controller through
+# QEMU's restricted network.  The lab first checks the probe and xvdsd on
+# their own (a PVH and a PV guest, a CVM pool, a PVM, migrations); then
+# users log in with xvds-client from dom0 and get desktops of the
+# controller's pool and a PVM, and log out.  Shows what xvds-client printed
+# (secrets masked) and what the controller recorded.  Run as root.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -13,10 +18,13 @@ cd "$(dirname "$0")/.."
 make -s -j2
 
 log=${TMPDIR:-/tmp}/xvds-lab-console.log
-echo "== booting the lab; the serial console goes to $log"
+echo "== starting the service (PostgreSQL, xvds-controller here; xvdsd in the lab)"
+echo "== and booting the lab; the serial console goes to $log"
 status=0
 ./scripts/lab/run.sh --probe xvds/xvds-probe --guestd xvds-guestd/xvds-guestd \
-	--xvdsd xvds/xvdsd --xvdsctl xvds/xvdsctl --log "$log" || status=$?
+	--xvdsd xvds/xvdsd --xvdsctl xvds/xvdsctl \
+	--controller xvds/xvds-controller --client xvds-client/xvds-client \
+	--log "$log" || status=$?
 echo
 echo "== what dom0's xvds-probe saw of the guests' reports:"
 grep -a 'lab: report: probe: ' "$log" | sed 's/^lab: report: probe: /   /' || true
@@ -25,6 +33,16 @@ echo "== what the two xvdsd (lab-a, and lab-b for the migrations) did with their
 grep -a -E 'lab: report: lab-[ab]: xvdsd: ' "$log" |
 	sed -E 's/^lab: report: (lab-[ab]): xvdsd: /   \1  /' || true
 echo
+echo "== users logging in with xvds-client in dom0 (what it printed, secrets masked):"
+grep -a 'lab: report: client: ' "$log" | tr -d '\r' | sed 's/^lab: report: client: /   /' || true
+echo
+echo "== what the lab's xvdsd did for the controller:"
+grep -a 'lab: report: lab-a-ctrl: xvdsd: ' "$log" | tr -d '\r' |
+	sed 's/^lab: report: lab-a-ctrl: xvdsd: /   /' || true
+echo
+echo "== what the controller recorded (its events table):"
+grep -a 'lab: report: event: ' "$log" | sed 's/^lab: report: event: /   /' || true
+echo
 echo "== the benchmark (TCG: compare ratios, not seconds):"
-grep -a 'lab: report: bench: ' "$log" | sed 's/^lab: report: bench: /   /' || true
+grep -a 'lab: report: bench: ' "$log" | tr -d '\r' | sed 's/^lab: report: bench: /   /' || true
 exit $status

@@ -970,8 +970,11 @@ vm_guest_report(void *arg, enum report_event ev, const char *key,
 		if (pick < 0 || report_addr_ntop(&d->addrs.addr[pick], vm->addr,
 		    sizeof(vm->addr)) == NULL)
 			vm->addr[0] = '\0';
-		/* The controller hands the address to the thin clients: a
-		 * new one is news even when the state stays. */
+		/*
+		 * A restored or reset VM is ready before its guest reports
+		 * again: the controller, which hands the address out, learns
+		 * it here, with no change of state to carry it.
+		 */
 		if (strcmp(was, vm->addr) != 0 && change_hook.fn != NULL)
 			change_hook.fn(vm->name, change_hook.arg);
 		break;

@@ -177,8 +177,10 @@ lab_busybox "$d0"
 mkdir -p "$d0/etc/xen"
 cp -a "$pkg/etc/xen/scripts" "$d0/etc/xen/"
 cp "$pkg/etc/xen/xl.conf" "$d0/etc/xen/"
+# virtio_pci and virtio_net: the NIC of run.sh --controller, QEMU's
+# restricted user network that reaches the controller (and nothing else).
 lab_modules "$d0" xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc \
-	llc stp bridge xen-netback loop xen-blkback
+	llc stp bridge xen-netback loop xen-blkback virtio_pci virtio_net
 cp "$here/image/dom0-init" "$d0/init"
 chmod 0755 "$d0/init"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$d0/etc/passwd"

@@ -5,6 +5,11 @@
 # Usage: run.sh --probe PATH/xvds-probe --guestd PATH/xvds-guestd [options]
 #   --xvdsd PATH, --xvdsctl PATH   the host daemon and its CLI, for the
 #                   xvdsd stages (tests/lab/xvdsd-stages.sh)
+#   --controller PATH, --client PATH   xvds-controller, run here with a
+#                   throwaway PostgreSQL (scripts/lab/controller.sh), and
+#                   xvds-client, run in dom0, for the ctrl-* stages
+#                   (tests/lab/ctrl-stages.sh); they need --xvdsd and
+#                   --xvdsctl.  Without them dom0 has no network at all.
 #   --log FILE      write the serial console (all attempts) to FILE
 #   --result FILE   write machine-readable results (used by tests/lab/lab.test)
 #   --timeout SECS  outer limit per boot (default 900)
@@ -36,15 +41,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
 
-probe="" guestd="" xvdsd="" xvdsctl="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
+probe="" guestd="" xvdsd="" xvdsctl="" controller="" client="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
 timeout=900 silence=180
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,22s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--probe) probe=${2:?}; shift ;;
 	--guestd) guestd=${2:?}; shift ;;
 	--xvdsd) xvdsd=${2:?}; shift ;;
 	--xvdsctl) xvdsctl=${2:?}; shift ;;
+	--controller) controller=${2:?}; shift ;;
+	--client) client=${2:?}; shift ;;
 	--log) logfile=${2:?}; shift ;;
 	--result) resultfile=${2:?}; shift ;;
 	--timeout) timeout=${2:?}; shift ;;
@@ -60,6 +67,12 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$probe" ] && [ -n "$guestd" ] || usage
 case $inject in ""|flake|wedge|fail) ;; *) echo "run.sh: --inject flake|wedge|fail" >&2; exit 2 ;; esac
+if [ -n "$controller$client" ]; then
+	[ -n "$controller" ] && [ -n "$client" ] && [ -n "$xvdsd" ] && [ -n "$xvdsctl" ] || {
+		echo "run.sh: --controller and --client go together, with --xvdsd and --xvdsctl" >&2
+		exit 2
+	}
+fi
 
 say() { echo "lab: $*"; }
 result() { [ -z "$resultfile" ] || echo "$*" >>"$resultfile"; }
@@ -72,7 +85,8 @@ die() {
 	exit 1
 }
 
-for f in "$probe" "$guestd" ${xvdsd:+"$xvdsd"} ${xvdsctl:+"$xvdsctl"}; do
+for f in "$probe" "$guestd" ${xvdsd:+"$xvdsd"} ${xvdsctl:+"$xvdsctl"} \
+	${controller:+"$controller"} ${client:+"$client"}; do
 	[ -f "$f" ] && [ -x "$f" ] || die "$f is not an executable file (build the project first)"
 	# libtool's wrapper scripts stand in for not-installed binaries; the real
 	# one is in .libs/.
@@ -80,7 +94,7 @@ for f in "$probe" "$guestd" ${xvdsd:+"$xvdsd"} ${xvdsctl:+"$xvdsctl"}; do
 		die "$f is a libtool wrapper script; pass $(dirname "$f")/.libs/$(basename "$f")"
 	fi
 done
-for f in dom0-test.sh guest-test.sh guest-apply-credential.sh xvdsd-stages.sh migrate-stages.sh; do
+for f in dom0-test.sh guest-test.sh guest-apply-credential.sh xvdsd-stages.sh migrate-stages.sh ctrl-stages.sh; do
 	[ -f "$tests/$f" ] || die "$tests/$f missing"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (package qemu-system-x86)"
@@ -88,6 +102,13 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (p
 # The stage list lives in dom0-test.sh (STAGES="..."): one source of truth.
 stages=$(sed -n 's/^STAGES="\(.*\)"$/\1/p' "$tests/dom0-test.sh")
 [ -n "$stages" ] || die "no STAGES=\"...\" line in $tests/dom0-test.sh"
+# The controller's stages run only with one (dom0 finds /lab/ctrl/env).
+if [ -z "$controller" ]; then
+	stages=$(for s in $stages; do case $s in ctrl-*) ;; *) echo "$s" ;; esac; done)
+	stages=$(echo $stages)
+else
+	. "$here/controller.sh"
+fi
 
 t_start=$EPOCHREALTIME
 # --- Base images (cached) -----------------------------------------------------
@@ -97,7 +118,7 @@ t_images=$(lab_elapsed "$t_start")
 # --- Per-run overlay: the project's binaries and the tests ---------------------
 run=$(mktemp -d "${TMPDIR:-/tmp}/xvds-lab.XXXXXX")
 case $run in *,*) die "run directory $run contains a comma (QEMU's module separator)" ;; esac
-trap '[ -z "${qpid:-}" ] || kill "$qpid" 2>/dev/null || true' EXIT
+trap '[ -z "${qpid:-}" ] || kill "$qpid" 2>/dev/null || true; [ -z "$controller" ] || ctl_stop || true' EXIT
 trap 'exit 130' INT TERM
 t_ov=$EPOCHREALTIME
 (
@@ -119,6 +140,14 @@ lab_install_bin "$d" "$probe" /usr/bin/xvds-probe || die "cannot collect $probe'
 install -m 0755 "$tests/dom0-test.sh" "$d/lab/dom0-test.sh"
 install -m 0644 "$tests/xvdsd-stages.sh" "$d/lab/xvdsd-stages.sh"
 install -m 0644 "$tests/migrate-stages.sh" "$d/lab/migrate-stages.sh"
+install -m 0644 "$tests/ctrl-stages.sh" "$d/lab/ctrl-stages.sh"
+netargs=(-nic none)
+if [ -n "$controller" ]; then
+	lab_install_bin "$d" "$client" /usr/bin/xvds-client || die "cannot collect $client's libraries"
+	ctl_prepare "$run" "$d" >"$run/ctl-prepare.msg" 2>&1 ||
+		die "the controller's side: $(tr '\n' ' ' <"$run/ctl-prepare.msg")"
+	netargs=("${ctl_net[@]}")
+fi
 if [ -n "$xvdsd" ]; then
 	lab_install_bin "$d" "$xvdsd" /usr/sbin/xvdsd || die "cannot collect $xvdsd's libraries"
 fi
@@ -149,7 +178,7 @@ boot() {
 	mkfifo "$fifo"
 	local t0=$EPOCHREALTIME
 	qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64,+svm,+npt -machine q35 \
-		-smp 2 -m 2048 -display none -monitor none -no-reboot -nic none \
+		-smp 2 -m 2048 -display none -monitor none -no-reboot "${netargs[@]}" \
 		-serial stdio -kernel "$run/xen.elf" -append "$xen_cmdline" \
 		-initrd "$run/vmlinuz $dom0_cmdline xvds.lab.attempt=$n${inject:+ xvds.lab.inject=$inject},$run/dom0.cpio.gz" \
 		</dev/null >"$fifo" 2>"$run/qemu-$n.stderr" &
@@ -257,6 +286,14 @@ attempt=1
 max_attempts=3
 retried=""
 while :; do
+	if [ -n "$controller" ]; then
+		# A fresh database and controller for every attempt.
+		ctl_stop || true
+		t_ctl=$EPOCHREALTIME
+		ctl_start >"$run/ctl-start.msg" 2>&1 ||
+			die "starting the controller: $(tr '\n' ' ' <"$run/ctl-start.msg")"
+		say "controller up (PostgreSQL, xvds-controller, catalogue) in $(lab_elapsed "$t_ctl") s: agent port $ctl_aport, broker port $ctl_bport on 127.0.0.1, forwarded to dom0 as $CTRL_ADDR"
+	fi
 	say "boot attempt $attempt: QEMU (TCG) starting"
 	abort_on_flake=no
 	[ $attempt -ge $max_attempts ] || [ $retry = no ] || abort_on_flake=yes
@@ -281,6 +318,24 @@ done
 # --- Report ----------------------------------------------------------------------
 ok=yes
 verdict || ok=no
+# What the controller's database recorded of the run.
+declare -A ck_status ck_why
+ck_line() {
+	local name status why
+	read -r _ name status why <<<"$1"
+	ck_status[$name]=$status ck_why[$name]=$why
+	result "$1"
+}
+if [ -n "$controller" ]; then
+	ctl_check ck_line || true
+	for c in $CTRL_CHECKS; do
+		[ "${ck_status[$c]:-}" = PASS ] || ok=no
+	done
+	ctl_report >"$run/events.txt" || true
+	ctl_stop || true
+	[ -z "$logfile" ] || cat "$run/events.txt" >>"$logfile"
+	[ $verbose = no ] || cat "$run/events.txt"
+fi
 echo
 printf 'lab: %-20s %-7s %8s  %s\n' stage result seconds note
 for s in $stages; do
@@ -291,6 +346,11 @@ done
 printf 'lab: %-20s %8s s\n' "image check" "$t_images" "overlay build" "$t_overlay" \
 	"QEMU start->dom0 up" "${dom0_ready:--}" "QEMU start->exit" "$total" \
 	"whole run" "$(lab_elapsed "$t_start")"
+if [ -n "$controller" ]; then
+	for c in $CTRL_CHECKS; do
+		printf 'lab: %-20s %-7s %8s  %s\n' "$c" "${ck_status[$c]:-MISSING}" - "${ck_why[$c]:-}"
+	done
+fi
 result "info image check ${t_images}s, overlay ${t_overlay}s, QEMU start to dom0 up ${dom0_ready:--}s, boot total ${total}s, attempts $attempt"
 # The benchmark lines dom0-test.sh printed (tests/lab/xvdsd-stages.sh).
 grep -a 'lab: report: bench: ' "$run/console-$attempt.log" | tr -d '\r' | sed 's/report: //'
@@ -308,6 +368,10 @@ if [ $ok = no ]; then
 	if grep -q 'XVDS-DUMP-BEGIN' "$console"; then
 		echo "lab: ---- diagnostics printed by dom0 ----"
 		sed -n '/XVDS-DUMP-BEGIN/,/XVDS-DUMP-END/p' "$console" | tr -d '\r'
+	fi
+	if [ -n "$controller" ] && [ -s "$run/ctrl/controller.log" ]; then
+		echo "lab: ---- the controller's log, last 40 lines ($run/ctrl/controller.log) ----"
+		tail -n 40 "$run/ctrl/controller.log"
 	fi
 	echo "lab: ---- last 60 lines of the serial console ($console) ----"
 	tail -n 60 "$console" | tr -d '\r'

@@ -6,6 +6,10 @@
 #
 #   pki_make DIR NAME...   writes DIR/ca.pem, DIR/controller.{pem,key},
 #                          DIR/NAME.{pem,key}
+#
+# PKI_CONTROLLER_SAN, when set, adds subject alternative names to the
+# controller's certificate, e.g. "IP:10.0.2.100" for the Xen lab, whose
+# dom0 dials the controller at QEMU's forwarded address.
 
 pki_cert() {	# dir name cn ext
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -29,7 +33,8 @@ pki_make() {
 	    return 1
 	pki_cert "$d" controller controller \
 	    "extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,DNS:localhost" || return 1
+subjectAltName=IP:127.0.0.1,DNS:localhost${PKI_CONTROLLER_SAN:+,$PKI_CONTROLLER_SAN}" ||
+	    return 1
 	for h in "$@"; do
 		pki_cert "$d" "$h" "$h" "extendedKeyUsage=clientAuth" || return 1
 	done

@@ -10,7 +10,7 @@
 #   XVDS-DUMP-BEGIN ... XVDS-DUMP-END diagnostics, when something failed
 #   XVDS-LAB-DONE
 # run.sh reads the stage list from the next line: keep it in order.
-STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-credential xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-migrate xvdsd-migrate-crash xvdsd-migrate-live xvdsd-migrate-back xvdsd-session xvdsd-pvm xvdsd-stop"
+STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-credential xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-migrate xvdsd-migrate-crash xvdsd-migrate-live xvdsd-migrate-back xvdsd-session xvdsd-pvm xvdsd-stop ctrl-register ctrl-login-unpause ctrl-login-restore ctrl-logout-reset ctrl-pvm"
 # No set -e: every stage handles its own failures and the script must always
 # reach XVDS-LAB-DONE.
 set -u
@@ -21,6 +21,8 @@ W=/tmp/lab
 # The host daemon's stages (run after the probe's), migration among them.
 . /lab/migrate-stages.sh
 . /lab/xvdsd-stages.sh
+# The controller's stages (only with run.sh --controller).
+. /lab/ctrl-stages.sh
 CONSOLE_DIR=/var/log/xen/console
 GUESTS="guest-a guest-b"
 declare -A IP=([guest-a]=10.77.0.2 [guest-b]=10.77.0.3)
@@ -199,6 +201,7 @@ dump() {
 	done
 	xvdsd_dump
 	migrate_dump
+	ctrl_dump
 	echo "XVDS-DUMP-END"
 }
 
@@ -514,6 +517,7 @@ else
 	run_stage shutdown st_shutdown
 	run_stage domains-gone st_domains_gone
 	run_xvdsd_stages
+	run_ctrl_stages
 fi
 if [ -n "$watch_pid" ]; then
 	kill "$watch_pid" 2>/dev/null
@@ -524,10 +528,15 @@ fi
 if [ -s "$W/watch.log" ]; then
 	grep -E '^domain [0-9]+ ' "$W/watch.log" | sed 's/^/lab: report: probe: /'
 fi
-for f in "$W/xvdsd.log" "$W/xvdsd-b.log"; do
+for f in "$W/xvdsd.log" "$W/xvdsd-b.log" "$W/xvdsd-ctrl.log"; do
 	[ -s "$f" ] || continue
-	grep -E 'xvdsd: [A-Za-z0-9_.-]+: [a-z]+ -> [a-z]+ on ' "$f" |
-		sed "s/^/lab: report: $([ "$f" = "$W/xvdsd.log" ] && echo lab-a || echo lab-b): /"
+	case $f in
+	*/xvdsd.log) who=lab-a ;;
+	*/xvdsd-b.log) who=lab-b ;;
+	*) who=lab-a-ctrl ;;
+	esac
+	grep -E 'xvdsd: ([A-Za-z0-9_.-]+: [a-z]+ -> [a-z]+ on |controller: (op [0-9]+: |welcomed|connected))' "$f" |
+		sed "s/^/lab: report: $who: /"
 done
 # Again, all together: a stage line that Xen's own output happened to split
 # on the shared serial console still arrives whole once.

@@ -1,0 +1,306 @@
+# The lab's controller stages, sourced by dom0-test.sh and run after the
+# xvdsd stages (their guests are gone by then): an xvdsd of this dom0
+# registered with a real xvds-controller and PostgreSQL that run outside
+# the lab (scripts/lab/controller.sh), reached at 10.0.2.100 through QEMU's
+# restricted user network; users log in with xvds-client from dom0.  Only
+# with run.sh --controller, which puts /lab/ctrl/env in the image.
+#
+#   ctrl-register       xvdsd with a controller block registers; the
+#                       controller's pool upkeep defines and starts the
+#                       pool's two CVMs, which become ready with their
+#                       clean images; then one is paused, the other saved
+#                       (locally, with xvdsctl)
+#   ctrl-login-unpause  alice logs in: the paused CVM is unpaused, the same
+#                       boot answers at the address printed, and the guest's
+#                       apply command got exactly the user and password
+#                       xvds-client printed
+#   ctrl-login-restore  carol: the saved CVM is restored, the same checks
+#   ctrl-logout-reset   both log out (xvds-client -L): each CVM is reset by
+#                       xvdsd, the fast way, and ready again; a spent
+#                       token is refused
+#   ctrl-pvm            bob's PVM: placed on this host, defined, started,
+#                       boot-complete validated, credential applied; logout
+#                       shuts it down
+# shellcheck shell=bash
+
+CTRL_ENV=/lab/ctrl/env
+CTRL_CONF=/lab/xvds-ctrl.conf
+CLIENT=/usr/bin/xvds-client
+CTRL_STAGES="ctrl-register ctrl-login-unpause ctrl-login-restore ctrl-logout-reset ctrl-pvm"
+CTRL_IPBASE=10.77.0.50		# lab-1 gets .51, lab-2 .52 (guest-rcS)
+CTRL_PVM=bob-pvm
+CTRL_PVM_IP=10.77.0.61
+ctrl_pid="" ctrl_registered=""
+ctrl_log=$W/xvdsd-ctrl.log
+declare -A CBOOT=() CDOM=() CSESS=()
+
+write_ctrl_conf() {
+	mkdir -p "$XSTORE"
+	write_migration_key
+	cat >"$CTRL_CONF" <<-EOF
+		host-name $CTRL_HOST
+		migration {
+			listen 127.0.0.1 port $PORT_A
+			key-file "$MIG_KEY"
+		}
+		controller {
+			address "$CTRL_ADDR" port $CTRL_AGENT_PORT
+			ca-file "/lab/ctrl/ca.pem"
+			cert-file "/lab/ctrl/$CTRL_HOST.pem"
+			key-file "/lab/ctrl/$CTRL_HOST.key"
+		}
+		state-dir "/var/lib/xvds-ctrl"
+		control-socket "/run/xvds/xvdsd.sock"
+		store "$XSTORE"
+		sample-interval 1s
+		boot-timeout 120s
+		shutdown-timeout 20s
+		session-grace 3s
+		template "ctl-cvm" {
+			type pv
+			vcpus 1
+			memory 96M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/guest.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ipbase=$CTRL_IPBASE/24"
+			network bridge "xenbr0"
+		}
+		template "ctl-pvm" {
+			type pv
+			vcpus 1
+			memory 96M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/guest.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ip=$CTRL_PVM_IP/24"
+			network bridge "xenbr0"
+		}
+	EOF
+}
+
+# dom0's NIC on QEMU's user network: the virtio one, at QEMU's usual
+# guest address; the controller is the only thing forwarded there.
+ctrl_net_up() {
+	local i dev=""
+	for i in /sys/class/net/*; do
+		case $(readlink -f "$i/device/driver" 2>/dev/null) in
+		*/virtio_net) dev=${i##*/} ;;
+		esac
+	done
+	[ -n "$dev" ] || { why="no virtio NIC in dom0 (ip link: $(ip -o link | awk '{ print $2 }' | tr '\n' ' '))"; return 1; }
+	ip link set "$dev" up && ip addr add 10.0.2.15/24 dev "$dev" ||
+		{ why="cannot configure $dev"; return 1; }
+	log "dom0's NIC $dev at 10.0.2.15/24; the controller at $CTRL_ADDR"
+}
+
+ctrl_alive() {
+	kill -0 "$ctrl_pid" 2>/dev/null && return 0
+	why="xvdsd (controller's) exited"
+	return 1
+}
+
+# both_ready: the pool's CVMs ready, at their addresses, with clean images.
+both_ready() {
+	clean_taken lab-1 && clean_taken lab-2 &&
+		vm_has_addr lab-1 10.77.0.51 && vm_has_addr lab-2 10.77.0.52
+}
+
+st_ctrl_register() {
+	local t0
+	[ -s "$CTRL_ENV" ] || { why="no $CTRL_ENV"; return 1; }
+	have_xvdsd && [ -x "$CLIENT" ] || { why="xvdsd, xvdsctl or xvds-client missing"; return 1; }
+	ctrl_net_up || return 1
+	# The earlier stages' images: the store is in dom0's memory.
+	rm -f "$XSTORE"/clean/lab-01.* "$XSTORE"/clean/live-01.* "$XSTORE"/saved/*
+	write_ctrl_conf
+	$XVDSD -n -f "$CTRL_CONF" >"$W/xvdsd-ctrl-n.out" 2>&1 ||
+		{ why="xvdsd -n: $(tr '\n' ' ' <"$W/xvdsd-ctrl-n.out")"; return 1; }
+	$XVDSD -d -vv -f "$CTRL_CONF" >>"$ctrl_log" 2>&1 &
+	ctrl_pid=$!
+	wait_for 30 grep -q 'controller: welcomed' "$ctrl_log" ||
+		{ why="not welcomed by the controller in 30 s: $(grep 'controller:' "$ctrl_log" | tail -n 2 | tr '\n' ' ')"; return 1; }
+	t0=$SECONDS
+	# The controller's upkeep defines and starts them; xvdsd boots them
+	# and takes their clean images.
+	wait_for 180 both_ready || {
+		why="after 180 s: lab-1 $(vm_state lab-1) '$(vm_field lab-1 addr)', lab-2 $(vm_state lab-2) '$(vm_field lab-2 addr)'"
+		return 1; }
+	grep -q 'controller: op [0-9]*: define lab-1' "$ctrl_log" &&
+		grep -q 'controller: op [0-9]*: start lab-2' "$ctrl_log" ||
+		{ why="xvdsd's log shows no define/start from the controller"; return 1; }
+	CBOOT[lab-1]=$(vm_field lab-1 boot_id) CBOOT[lab-2]=$(vm_field lab-2 boot_id)
+	CDOM[lab-1]=$(vm_field lab-1 domid)
+	ctl vm pause lab-1 || { why="vm pause lab-1 failed"; return 1; }
+	ctl vm pause lab-2 && ctl vm save lab-2 || { why="vm save lab-2 failed"; return 1; }
+	vm_is lab-1 paused && vm_is lab-2 saved ||
+		{ why="lab-1 $(vm_state lab-1), lab-2 $(vm_state lab-2)"; return 1; }
+	# xvdsd reports each change at once; give the controller its write.
+	sleep 2
+	ctrl_registered=1
+	note="pool lab-1 lab-2 up in $((SECONDS - t0)) s after the welcome; lab-1 paused, lab-2 saved"
+}
+
+# client_login USER [OPTIONS...]: logs USER in; the output in
+# $W/client-USER.out.  The session and token go to CSESS[USER].
+client_login() {
+	local u=$1 pw rc
+	shift
+	pw=CTRL_PW_$u
+	printf '%s\n' "${!pw}" | timeout 200 $CLIENT -1 -C /lab/ctrl/ca.pem \
+		-p "$CTRL_BROKER_PORT" -u "$u" "$@" "$CTRL_ADDR" \
+		>"$W/client-$u.out" 2>"$W/client-$u.err"
+	rc=$?
+	# For the record, the secrets masked.
+	sed -e 's/^\(rdp_password\|token\)=.*/\1=********/' "$W/client-$u.out" |
+		sed "s/^/lab: report: client: $u: /"
+	[ $rc = 0 ] || { why="xvds-client -u $u exited $rc: $(tr '\n' ' ' <"$W/client-$u.err")"; return 1; }
+	CSESS[$u]="$(cval session "$u"):$(cval token "$u")"
+}
+cval() { sed -n "s/^$1=//p" "$W/client-$2.out" | head -n1; }
+
+# cred_arrived USER VM: the guest's apply command recorded the user and the
+# password's digest exactly as xvds-client printed them.
+cred_arrived() {
+	local u=$1 vm=$2 d got user sum
+	d=$(vm_field "$vm" domid)
+	user=$(cval rdp_user "$u")
+	sum=$(printf '%s' "$(cval rdp_password "$u")" | sha256sum | cut -d' ' -f1)
+	got=$(xenstore-read "/local/domain/$d/data/lab/credential" 2>/dev/null)
+	[ -n "$user" ] && [ "$got" = "user=$user sha256=$sum read=0 write=${got##*write=}" ] &&
+		[ "${got##*write=}" != 0 ] ||
+		{ why="$vm's guest recorded '$got', not user '$user' and the digest of the password printed"; return 1; }
+	key_gone "$d" || { why="$vm: the credential key is still in xenstore"; return 1; }
+}
+
+# ctrl_desktop USER VM IP: what the login of USER printed is VM, ready,
+# the same boot as before, answering at IP, the credential applied.
+ctrl_desktop() {
+	local u=$1 vm=$2 ip=$3 body
+	[ "$(cval address "$u")" = "$ip" ] ||
+		{ why="$u got address '$(cval address "$u")', not $vm's $ip"; return 1; }
+	vm_is "$vm" ready || { why="$vm is $(vm_state "$vm") after the login"; return 1; }
+	[ "$(vm_field "$vm" boot_id)" = "${CBOOT[$vm]}" ] ||
+		{ why="$vm's boot is $(vm_field "$vm" boot_id), was ${CBOOT[$vm]}"; return 1; }
+	body=$(fetch "http://$ip:8080/boot-id") || { why="no answer at http://$ip:8080"; return 1; }
+	[ "$body" = "${CBOOT[$vm]}" ] || { why="$ip answers boot '$body', not ${CBOOT[$vm]}"; return 1; }
+	cred_arrived "$u" "$vm"
+}
+
+st_ctrl_login_unpause() {
+	ctrl_alive || return 1
+	xenstore-rm "/local/domain/${CDOM[lab-1]}/data/lab/credential" 2>/dev/null
+	timed ctrl-unpause client_login alice || return 1
+	grep -q 'controller: op [0-9]*: unpause lab-1' "$ctrl_log" ||
+		{ why="no unpause of lab-1 from the controller in xvdsd's log"; return 1; }
+	ctrl_desktop alice lab-1 10.77.0.51 || return 1
+	[ "$(vm_field lab-1 domid)" = "${CDOM[lab-1]}" ] ||
+		{ why="lab-1's domain changed (${CDOM[lab-1]} -> $(vm_field lab-1 domid))"; return 1; }
+	note="login->desktop ${BENCH[ctrl-unpause]} ms; user $(cval rdp_user alice) applied in the guest"
+}
+
+st_ctrl_login_restore() {
+	ctrl_alive || return 1
+	timed ctrl-restore client_login carol || return 1
+	grep -q 'controller: op [0-9]*: restore lab-2' "$ctrl_log" ||
+		{ why="no restore of lab-2 from the controller in xvdsd's log"; return 1; }
+	ctrl_desktop carol lab-2 10.77.0.52 || return 1
+	note="login->desktop ${BENCH[ctrl-restore]} ms; user $(cval rdp_user carol) applied in the guest"
+}
+
+# reset_done VM N: VM ready after more than N fast resets in the log.
+reset_done() { vm_is "$1" ready && log_grew "$ctrl_log" "$1: resetting -> ready on done \(clean image restored\)" "$2"; }
+
+client_logout() {
+	timeout 60 $CLIENT -L "${CSESS[$1]:-none:none}" -C /lab/ctrl/ca.pem -p "$CTRL_BROKER_PORT" \
+		"$CTRL_ADDR" >"$W/logout-$1.out" 2>&1
+}
+
+st_ctrl_logout_reset() {
+	local n1 n2 rc t0
+	ctrl_alive || return 1
+	n1=$(log_count "$ctrl_log" "lab-1: resetting -> ready on done \(clean image restored\)")
+	n2=$(log_count "$ctrl_log" "lab-2: resetting -> ready on done \(clean image restored\)")
+	t0=$(ms)
+	client_logout alice || { why="xvds-client -L (alice) exited $?: $(tr '\n' ' ' <"$W/logout-alice.out")"; return 1; }
+	client_logout carol || { why="xvds-client -L (carol) exited $?: $(tr '\n' ' ' <"$W/logout-carol.out")"; return 1; }
+	wait_for 60 reset_done lab-1 "$n1" ||
+		{ why="lab-1 is $(vm_state lab-1), not reset, 60 s after the logout"; return 1; }
+	BENCH[ctrl-reset]=$(($(ms) - t0))
+	wait_for 60 reset_done lab-2 "$n2" ||
+		{ why="lab-2 is $(vm_state lab-2), not reset, 60 s after the logout"; return 1; }
+	grep -q 'controller: op [0-9]*: reset lab-1' "$ctrl_log" ||
+		{ why="no reset of lab-1 from the controller in xvdsd's log"; return 1; }
+	# The clean image's guest: the boot it had then, no credential.
+	[ "$(fetch "http://10.77.0.51:8080/boot-id")" = "${CBOOT[lab-1]}" ] ||
+		{ why="lab-1 does not answer with its clean boot after the reset"; return 1; }
+	! xenstore-read "/local/domain/$(vm_field lab-1 domid)/data/lab/credential" >/dev/null 2>&1 ||
+		{ why="lab-1's guest still holds the session's credential record"; return 1; }
+	client_logout alice
+	rc=$?
+	[ $rc = 5 ] || { why="a spent token: exit $rc, not 5"; return 1; }
+	note="logout->lab-1 ready ${BENCH[ctrl-reset]} ms (fast reset); spent token refused"
+}
+
+st_ctrl_pvm() {
+	local d
+	ctrl_alive || return 1
+	timed ctrl-pvm client_login bob -k pvm || return 1
+	grep -q "controller: op [0-9]*: define $CTRL_PVM" "$ctrl_log" &&
+		grep -q "controller: op [0-9]*: start $CTRL_PVM" "$ctrl_log" ||
+		{ why="no define/start of $CTRL_PVM from the controller in xvdsd's log"; return 1; }
+	grep -q "$CTRL_PVM: starting -> ready on booted" "$ctrl_log" ||
+		{ why="xvdsd's log does not show $CTRL_PVM's boot-complete"; return 1; }
+	[ "$(vm_field $CTRL_PVM kind)" = pvm ] || { why="$CTRL_PVM's kind is '$(vm_field $CTRL_PVM kind)'"; return 1; }
+	[ "$(cval address bob)" = $CTRL_PVM_IP ] || { why="bob got address '$(cval address bob)'"; return 1; }
+	[ -n "$(fetch "http://$CTRL_PVM_IP:8080/boot-id")" ] || { why="no answer at $CTRL_PVM_IP"; return 1; }
+	cred_arrived bob $CTRL_PVM || return 1
+	d=$(vm_field $CTRL_PVM domid)
+	client_logout bob || { why="xvds-client -L (bob) exited $?"; return 1; }
+	wait_for 60 vm_is $CTRL_PVM inactive ||
+		{ why="$CTRL_PVM is $(vm_state $CTRL_PVM), not shut down, 60 s after the logout"; return 1; }
+	# Inactive once the guest powered off; the op's result (what the
+	# controller records as the release) once libxl destroyed the rest.
+	wait_for 30 grep -q "controller: op [0-9]* shutdown $CTRL_PVM: ok" "$ctrl_log" ||
+		{ why="no result of the controller's shutdown of $CTRL_PVM"; return 1; }
+	wait_for 10 no_domain $CTRL_PVM || { why="libxl still lists $CTRL_PVM"; return 1; }
+	grep -aq 'xvds-guestd: stopping on SIGTERM' "$CONSOLE_DIR/guest-$CTRL_PVM.log" ||
+		{ why="$CTRL_PVM's console shows no clean stop of xvds-guestd"; return 1; }
+	note="login->desktop (cold boot) ${BENCH[ctrl-pvm]} ms on domain $d; shut down after the logout"
+}
+
+run_ctrl_stages() {
+	local s
+	[ -s "$CTRL_ENV" ] || return 0
+	# shellcheck disable=SC1090
+	. "$CTRL_ENV"
+	free -m | sed 's/^/lab: dom0 memory: /'
+	run_stage ctrl-register st_ctrl_register
+	if [ -n "$ctrl_registered" ]; then
+		run_stage ctrl-login-unpause st_ctrl_login_unpause
+		run_stage ctrl-login-restore st_ctrl_login_restore
+		run_stage ctrl-logout-reset st_ctrl_logout_reset
+		run_stage ctrl-pvm st_ctrl_pvm
+	else
+		for s in ${CTRL_STAGES#ctrl-register }; do skip_stage "$s" "ctrl-register failed"; done
+	fi
+	if [ -n "$ctrl_pid" ]; then
+		# The last result on its way to the controller first.
+		sleep 2
+		kill -TERM "$ctrl_pid" 2>/dev/null
+		wait "$ctrl_pid" 2>/dev/null
+	fi
+	echo "lab: report: bench: controller login->desktop, paused CVM (unpause): ${BENCH[ctrl-unpause]:--} ms"
+	echo "lab: report: bench: controller login->desktop, saved CVM (restore): ${BENCH[ctrl-restore]:--} ms"
+	echo "lab: report: bench: controller login->desktop, PVM (define, cold boot): ${BENCH[ctrl-pvm]:--} ms"
+	echo "lab: report: bench: controller logout->CVM ready again (fast reset): ${BENCH[ctrl-reset]:--} ms"
+}
+
+ctrl_dump() {
+	[ -s "$ctrl_log" ] || return 0
+	log "==== $ctrl_log: the controller's xvdsd (last 120 lines)"
+	tail -n 120 "$ctrl_log" | sed 's/^/lab:   | /'
+	for f in "$W"/client-*.err "$W"/logout-*.out; do
+		[ -s "$f" ] || continue
+		log "==== $f"
+		sed 's/^/lab:   | /' "$f"
+	done
+}
