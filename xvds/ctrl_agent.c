@@ -32,6 +32,7 @@
 
 #include "agent_tls.h"
 #include "ctrl_agent.h"
+#include "ctrl_broker.h"
 #include "ctrl_cluster.h"
 #include "ctrl_conf.h"
 #include "ctrl_session.h"
@@ -497,6 +498,7 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 	ctrl_session_vm_state(PQgetvalue(res, 0, 3),
 	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 2)),
 	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 4)));
+	ctrl_broker_vm_reported(PQgetvalue(res, 0, 3));
 }
 
 /* Notes a VM of the resync under way; false when the list is too long. */

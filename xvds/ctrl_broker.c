@@ -89,6 +89,7 @@ breq_free(struct breq *q)
 {
 	if (q == NULL)
 		return;
+	login_forget(q);
 	if (q->timer != NULL)
 		event_free(q->timer);
 	if (q->throttle != NULL)

@@ -51,6 +51,8 @@ struct breq {
 	char		 rdp_sha256[BROKER_FINGERPRINT_LEN + 1];	/* or "" */
 	unsigned	 polls;		/* LOGIN_ADDRESS: looks so far */
 	struct event	*timer;		/* LOGIN_ADDRESS */
+	struct breq	*next_waiting;	/* LOGIN_ADDRESS: for its host's report */
+	int		 waiting;
 	unsigned	 waits;		/* LOGIN_WAKE: for a power slot */
 	struct event	*throttle;	/* LOGIN_WAKE */
 	int		 powered;	/* holds a power slot on host */
@@ -80,5 +82,7 @@ void	 broker_ratelimit_success(const struct breq *);
 
 /* ctrl_login.c */
 void	 login_begin(struct breq *);
+/* Out of the logins waiting for an address (breq_free). */
+void	 login_forget(struct breq *);
 
 #endif

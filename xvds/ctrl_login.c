@@ -38,6 +38,7 @@
 #include <sodium.h>
 
 #include "ctrl_agent.h"
+#include "ctrl_broker.h"
 #include "ctrl_broker_priv.h"
 #include "ctrl_cluster.h"
 #include "ctrl_power.h"
@@ -321,6 +322,43 @@ credential_send(struct breq *q)
 
 static void	address_look(evutil_socket_t, short, void *);
 
+/*
+ * Logins waiting for their desktop's address: a host's report of that VM
+ * (ctrl_broker_vm_reported) makes them look at once; the poll is only
+ * the fallback.  A short list: the logins between a wake and its report.
+ */
+static struct breq *waiting;
+
+void
+login_forget(struct breq *q)
+{
+	struct breq **qp;
+
+	if (!q->waiting)
+		return;
+	for (qp = &waiting; *qp != NULL; qp = &(*qp)->next_waiting)
+		if (*qp == q) {
+			*qp = q->next_waiting;
+			break;
+		}
+	q->waiting = 0;
+}
+
+void
+ctrl_broker_vm_reported(const char *vm)
+{
+	struct breq *q, *next;
+
+	for (q = waiting; q != NULL; q = next) {
+		next = q->next_waiting;
+		if (strcmp(q->vm, vm) != 0)
+			continue;
+		login_forget(q);
+		evtimer_del(q->timer);
+		address_look(-1, 0, q);
+	}
+}
+
 static void
 address_read(PGresult *res, const char *err, void *arg)
 {
@@ -352,6 +390,11 @@ address_read(PGresult *res, const char *err, void *arg)
 		return;
 	}
 	evtimer_add(q->timer, &tv);
+	if (!q->waiting) {
+		q->next_waiting = waiting;
+		waiting = q;
+		q->waiting = 1;
+	}
 }
 
 static void
@@ -364,6 +407,7 @@ address_look(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	q->step = LOGIN_ADDRESS;
+	login_forget(q);
 	if (!still_wanted(q))
 		return;
 	if (db == NULL || db_query(db, DB_IDEMPOTENT, address_read, q,
