@@ -133,9 +133,20 @@ mkdir -p "$g/lab"
 lab_install_bin "$g" "$guestd" /usr/bin/xvds-guestd || die "cannot collect $guestd's libraries"
 install -m 0755 "$tests/guest-test.sh" "$g/lab/guest-test.sh"
 install -m 0755 "$tests/guest-apply-credential.sh" "$g/lab/apply-credential"
-lab_cpio "$g" "$run/guest-overlay.cpio"
 d="$run/dom0-root"
 mkdir -p "$d/lab"
+# With the controller, the guests' agents publish an RDP certificate's
+# fingerprint (xvds-guestd -r); dom0 is told what it must be, as OpenSSL
+# says, to check what the broker hands out.
+if [ -n "$controller" ]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=xvds lab rdp" -days 1 -keyout "$run/rdp.key" \
+	    -out "$g/lab/rdp-cert.pem" 2>/dev/null &&
+	openssl x509 -in "$g/lab/rdp-cert.pem" -noout -fingerprint -sha256 |
+	    sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' >"$d/lab/rdp-cert.sha256" ||
+	    die "cannot make the guests' RDP certificate"
+fi
+lab_cpio "$g" "$run/guest-overlay.cpio"
 lab_install_bin "$d" "$probe" /usr/bin/xvds-probe || die "cannot collect $probe's libraries"
 install -m 0755 "$tests/dom0-test.sh" "$d/lab/dom0-test.sh"
 install -m 0644 "$tests/xvdsd-stages.sh" "$d/lab/xvdsd-stages.sh"

@@ -171,12 +171,20 @@ cred_arrived() {
 	key_gone "$d" || { why="$vm: the credential key is still in xenstore"; return 1; }
 }
 
+# fingerprint_ok USER: the RDP certificate the broker handed USER is the
+# one the guest's agent was given (xvds-guestd -r), as OpenSSL hashes it.
+fingerprint_ok() {
+	[ "$(cval cert_fingerprint "$1")" = "$(cat /lab/rdp-cert.sha256)" ] ||
+		{ why="$1 got RDP certificate '$(cval cert_fingerprint "$1")', not the guest's $(cat /lab/rdp-cert.sha256)"; return 1; }
+}
+
 # ctrl_desktop USER VM IP: what the login of USER printed is VM, ready,
 # the same boot as before, answering at IP, the credential applied.
 ctrl_desktop() {
 	local u=$1 vm=$2 ip=$3 body
 	[ "$(cval address "$u")" = "$ip" ] ||
 		{ why="$u got address '$(cval address "$u")', not $vm's $ip"; return 1; }
+	fingerprint_ok "$u" || return 1
 	vm_is "$vm" ready || { why="$vm is $(vm_state "$vm") after the login"; return 1; }
 	[ "$(vm_field "$vm" boot_id)" = "${CBOOT[$vm]}" ] ||
 		{ why="$vm's boot is $(vm_field "$vm" boot_id), was ${CBOOT[$vm]}"; return 1; }
@@ -253,6 +261,7 @@ st_ctrl_pvm() {
 	[ "$(cval address bob)" = $CTRL_PVM_IP ] || { why="bob got address '$(cval address bob)'"; return 1; }
 	[ -n "$(fetch "http://$CTRL_PVM_IP:8080/boot-id")" ] || { why="no answer at $CTRL_PVM_IP"; return 1; }
 	cred_arrived bob $CTRL_PVM || return 1
+	fingerprint_ok bob || return 1
 	d=$(vm_field $CTRL_PVM domid)
 	client_logout bob || { why="xvds-client -L (bob) exited $?"; return 1; }
 	wait_for 60 vm_is $CTRL_PVM inactive ||
