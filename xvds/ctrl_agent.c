@@ -936,6 +936,12 @@ ctrl_agent_hosts(void)
 	return n;
 }
 
+int
+ctrl_host_connected(const char *host)
+{
+	return A.srv != NULL && find_up(host) != NULL;
+}
+
 const struct agent_sample *
 ctrl_host_figures(const char *host)
 {

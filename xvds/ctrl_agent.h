@@ -48,6 +48,8 @@ int	ctrl_agent_running(void);
 uint16_t ctrl_agent_port(void);
 /* Hosts registered (welcomed) and connected now. */
 size_t	ctrl_agent_hosts(void);
+/* Whether the host is registered and connected now. */
+int	ctrl_host_connected(const char *host);
 /* The host's latest figures (vms empty), or NULL if none yet. */
 const struct agent_sample *ctrl_host_figures(const char *host);
 

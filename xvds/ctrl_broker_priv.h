@@ -45,7 +45,11 @@ struct breq {
 	char		 session[24];	/* opened (or resumed) */
 	char		 vm[AGENT_VM_MAX + 1];
 	char		 host[AGENT_HOST_MAX + 1];
-	char		 template[AGENT_TMPL_MAX + 1];	/* a PVM to define */
+	char		 template[AGENT_TMPL_MAX + 1];	/* "" or a define due */
+	enum vm_kind	 define_kind;	/* of that define */
+	char		 tmpl_name[AGENT_TMPL_MAX + 1];	/* the VM's template */
+	unsigned	 mem_mib;	/* the VM's memory */
+	int		 relocated;	/* a Saved CVM moved to another host */
 	char		 from[16];	/* the VM's state when claimed */
 	char		 address[BROKER_ADDRESS_MAX + 1];
 	char		 rdp_sha256[BROKER_FINGERPRINT_LEN + 1];	/* or "" */

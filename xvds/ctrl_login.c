@@ -54,6 +54,7 @@
 
 static void	wake(struct breq *);
 static void	throttled(struct breq *);
+static int	relocate(struct breq *);
 static void	credential_send(struct breq *);
 
 /*
@@ -76,7 +77,7 @@ static const char resume_sql[] =
 "   'vm', v.name, 'client', $8::text, 'resumed', true)"
 "  FROM s JOIN vms v ON v.id = s.vm_id)"
 " SELECT s.id, v.name, v.state, COALESCE(v.address, ''),"
-"  COALESCE(h.name, ''), t.name, COALESCE(v.rdp_sha256, '')"
+"  COALESCE(h.name, ''), t.name, COALESCE(v.rdp_sha256, ''), v.memory_mib"
 " FROM s JOIN vms v ON v.id = s.vm_id JOIN templates t ON t.id = v.template_id"
 " LEFT JOIN hosts h ON h.id = v.host_id";
 
@@ -89,11 +90,12 @@ static const char resume_sql[] =
  */
 static const char cvm_sql[] =
 "WITH pick AS (SELECT v.id, v.name, v.state, v.address, h.name AS host,"
-"  v.rdp_sha256"
+"  v.rdp_sha256, t.name AS tmpl, v.memory_mib"
 "  FROM vms v JOIN pools p ON p.id = v.pool_id"
+"  JOIN templates t ON t.id = v.template_id"
 "  JOIN hosts h ON h.id = v.host_id"
 "  WHERE v.kind = 'cvm' AND v.state IN ('ready', 'paused', 'saved')"
-"  AND h.state = 'up' AND ($2 = '' OR p.name = $2)"
+"  AND (h.state = 'up' OR v.state = 'saved') AND ($2 = '' OR p.name = $2)"
 "  AND EXISTS (SELECT 1 FROM permissions pe"
 "   JOIN memberships m ON m.group_id = pe.group_id"
 "   WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id)"
@@ -113,7 +115,7 @@ static const char cvm_sql[] =
 "   'vm', pick.name, 'client', $3::text, 'from', pick.state)"
 "  FROM s JOIN pick ON pick.id = s.vm_id)"
 " SELECT s.id, pick.name, pick.state, COALESCE(pick.address, ''), pick.host,"
-"  COALESCE(pick.rdp_sha256, '')"
+"  COALESCE(pick.rdp_sha256, ''), pick.tmpl, pick.memory_mib"
 " FROM s JOIN pick ON pick.id = s.vm_id";
 
 /* The user's PVM as it is.  $1 user id. */
@@ -428,7 +430,7 @@ woken(const char *host, const struct agent_result *res, void *arg)
 	}
 	if (!still_wanted(q))
 		return;
-	if (strcmp(q->from, "inactive") == 0 && q->template[0] != '\0') {
+	if (q->template[0] != '\0') {
 		/* The define: a host that has the VM already is as good. */
 		q->template[0] = '\0';
 		if (res->ok || strcmp(res->code, "exists") == 0) {
@@ -458,15 +460,22 @@ wake(struct breq *q)
 		else
 			address_look(-1, 0, q);
 		return;
+	}
+	/* A Saved CVM whose host is away: restored on another, from the
+	 * shared store (DESIGN.md), once defined there. */
+	if (strcmp(q->from, "saved") == 0 && !q->relocated &&
+	    !q->resumed && !ctrl_host_connected(q->host) &&
+	    relocate(q) == -1)
+		return;
+	if (q->template[0] != '\0') {
+		op.action = AGENT_A_DEFINE;
+		op.kind = q->define_kind;
+		snprintf(op.template, sizeof(op.template), "%s", q->template);
 	} else if (strcmp(q->from, "paused") == 0)
 		op.action = AGENT_A_UNPAUSE;
 	else if (strcmp(q->from, "saved") == 0)
 		op.action = AGENT_A_RESTORE;
-	else if (strcmp(q->from, "inactive") == 0 && q->template[0] != '\0') {
-		op.action = AGENT_A_DEFINE;
-		op.kind = VM_PVM;
-		snprintf(op.template, sizeof(op.template), "%s", q->template);
-	} else if (strcmp(q->from, "inactive") == 0)
+	else if (strcmp(q->from, "inactive") == 0)
 		op.action = AGENT_A_START;
 	else {
 		/* Resumed while its desktop is on its way somewhere. */
@@ -493,6 +502,48 @@ wake(struct breq *q)
 		return;
 	}
 	q->sent = 1;
+}
+
+/*
+ * The Saved CVM's new host, by the policy's placement rule; its row moves
+ * there before anything is sent, so that the new host's reports of it
+ * are taken.  -1 (and the login refused) if no host has room.
+ */
+static const char relocate_sql[] =
+"WITH v AS (UPDATE vms SET host_id = (SELECT id FROM hosts WHERE name = $2)"
+"  WHERE name = $1 AND state = 'restoring' RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'vm-relocated', 'broker', name, jsonb_build_object('from', $3::text,"
+"  'to', $2::text, 'why', 'its host is not connected') FROM v";
+
+static int
+relocate(struct breq *q)
+{
+	enum policy_reason why;
+	char	 placed[AGENT_HOST_MAX + 1];
+	const char *p[3];
+
+	if (ctrl_cluster_place(q->mem_mib, placed, &why) == -1) {
+		abandon_for(q, policy_reason_names[why], "no host has room for "
+		    "your desktop now", BROKER_NR_NO_CAPACITY);
+		return -1;
+	}
+	p[0] = q->vm;
+	p[1] = placed;
+	p[2] = q->host;
+	log_info("broker: %s saved on %s, which is away: restored on %s",
+	    q->vm, q->host, placed);
+	if (db_query(broker_db(), DB_IDEMPOTENT, noted, "relocation not "
+	    "recorded", relocate_sql, 3, p) == -1) {
+		ctrl_cluster_unplace(placed, q->mem_mib);
+		abandon(q, "internal", "try again later");
+		return -1;
+	}
+	snprintf(q->host, sizeof(q->host), "%s", placed);
+	snprintf(q->template, sizeof(q->template), "%s", q->tmpl_name);
+	q->define_kind = VM_CVM;
+	q->relocated = 1;
+	return 0;
 }
 
 static void
@@ -545,6 +596,9 @@ claimed(PGresult *res, const char *err, void *arg)
 	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
 	snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
 	    PQgetvalue(res, 0, 5));
+	snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
+	    PQgetvalue(res, 0, 6));
+	q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
 	if (!still_wanted(q))
 		return;
 	wake(q);
@@ -653,6 +707,7 @@ pvm_found(PGresult *res, const char *err, void *arg)
 		snprintf(q->host, sizeof(q->host), "%s", placed);
 		snprintf(q->template, sizeof(q->template), "%s",
 		    PQgetvalue(res, 0, 3));
+		q->define_kind = VM_PVM;
 	} else if (PQgetvalue(res, 0, 5)[0] != 't') {
 		refuse(q, "host-down", "your desktop's host is down",
 		    BROKER_NR_NO_CAPACITY);
@@ -695,11 +750,16 @@ resumed(PGresult *res, const char *err, void *arg)
 		snprintf(q->address, sizeof(q->address), "%s",
 		    PQgetvalue(res, 0, 3));
 		snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
-		if (strcmp(q->from, "inactive") == 0)
+		snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
+		    PQgetvalue(res, 0, 5));
+		if (strcmp(q->from, "inactive") == 0) {
 			snprintf(q->template, sizeof(q->template), "%s",
-			    PQgetvalue(res, 0, 5));
+			    q->tmpl_name);
+			q->define_kind = q->r.kind;
+		}
 		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
 		    PQgetvalue(res, 0, 6));
+		q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
 		log_info("broker: %s resumes session %s on %s", q->r.user,
 		    q->session, q->vm);
 		q->resumed = 1;

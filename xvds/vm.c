@@ -1312,10 +1312,21 @@ vm_define(const char *name, const char *template, enum vm_kind kind,
 		return XVDS_E_INVAL;
 	}
 	vm = vm_new(name, "", template, kind);
+	/*
+	 * Its saved image on the shared store, left by the host it was saved
+	 * on: it is Saved here, for a restore on this host (the controller's
+	 * when that host is gone; DESIGN.md: "restored on any host").
+	 */
+	if (image_exists(vm)) {
+		vm->fsm.state = VM_S_SAVED;
+		vm->fsm.prev = VM_S_SAVED;
+	}
 	record_save(vm);
-	log_info("%s: defined from template %s as a %s", name, template,
-	    vm_kind_names[kind]);
-	snprintf(msg, msglen, "%s defined", name);
+	log_info("%s: defined from template %s as a %s%s", name, template,
+	    vm_kind_names[kind], vm->fsm.state == VM_S_SAVED ?
+	    ", saved: its image is on the store" : "");
+	snprintf(msg, msglen, "%s defined%s", name, vm->fsm.state ==
+	    VM_S_SAVED ? ", saved" : "");
 	return XVDS_OK;
 }
 

@@ -83,6 +83,8 @@ static char	 host_report_vm[AGENT_VM_MAX + 1];
 static atomic_int host_report = -1;	/* its state, or -1 */
 /* The throttle's slot on host-a the test holds: 1 take, 2 give back. */
 static atomic_int power_hold;
+/* Samples host-a is to send (placements are reserved until samples). */
+static atomic_int host_samples;
 
 static void
 host_connected(struct agent_conn *c, const char *id, void *arg)
@@ -166,6 +168,11 @@ tick(evutil_socket_t fd, short what, void *arg)
 		ctrl_power_give("host-a");
 		ctrl_power_limits(0, 0);
 		break;
+	}
+	while (atomic_load(&host_samples) > 0 && host_conn != NULL) {
+		fake_sample(&m, 0, 8, 16384, 12000);
+		(void)agent_conn_send(host_conn, &m);
+		atomic_fetch_sub(&host_samples, 1);
 	}
 	if ((st = atomic_exchange(&host_report, -1)) != -1 && host_conn != NULL) {
 		fake_state(&m, host_report_vm, (enum vm_state)st, 7, "");
@@ -374,6 +381,7 @@ setup(void **state)
 	add_user("dave", PASSWORD);
 	add_user("erin", PASSWORD);
 	add_user("jack", PASSWORD);
+	add_user("kim", PASSWORD);
 	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
 	    "owner_id, memory_mib) SELECT 'pvm-' || name, 'pvm', 'inactive', 1, "
 	    "id, CASE name WHEN 'dave' THEN 2048 ELSE 1000000 END FROM users "
@@ -852,6 +860,41 @@ test_host_away(void **state)
 	    "paused host-away true");
 }
 
+/*
+ * A Saved CVM whose host (host-z) is not connected: its image is on the
+ * shared store, so it is defined and restored on host-a, the host the
+ * placement rule picks, and kim gets it there.
+ */
+static void
+test_relocate(void **state)
+{
+	struct broker_reply rep;
+	int	 defines = atomic_load(&host_acts[AGENT_A_DEFINE]),
+		 restores = atomic_load(&host_acts[AGENT_A_RESTORE]);
+
+	(void)state;
+	pg_exec_ok(pg, "UPDATE vms SET state = 'running' WHERE kind = 'cvm'");
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
+	    "pool_id, memory_mib, host_id) SELECT 'lab-05', 'cvm', 'saved', 1, "
+	    "1, 2048, id FROM hosts WHERE name = 'host-z'");
+	/* Fresh samples: the earlier tests' placements are history. */
+	atomic_store(&host_samples, 3);
+	while (atomic_load(&host_samples) > 0)
+		usleep(10000);
+	usleep(200000);		/* and taken by the controller */
+	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.0.5");
+	ask(login_line("kim", PASSWORD), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.address, "10.0.0.5");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_DEFINE]), defines + 1);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_RESTORE]), restores + 1);
+	assert_string_equal(sql1("SELECT h.name FROM vms v JOIN hosts h ON "
+	    "h.id = v.host_id WHERE v.name = 'lab-05'", NULL), "host-a");
+	assert_string_equal(sql1("SELECT detail->>'from' || ' ' || "
+	    "(detail->>'to') FROM events WHERE kind = 'vm-relocated' AND "
+	    "subject = 'lab-05'", NULL), "host-z host-a");
+}
+
 static void
 test_bad_request(void **state)
 {
@@ -990,6 +1033,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_desktop_gone),
 		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_host_away),
+		cmocka_unit_test(test_relocate),
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),

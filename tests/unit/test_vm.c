@@ -749,6 +749,55 @@ test_shutdown_timeout(void **state)
 	assert_int_equal(state_of("lab-01"), VM_S_INACTIVE);
 }
 
+/*
+ * A VM saved by another host (its image on the shared store, no record
+ * here): defined here, it is Saved, and a restore brings it up here.
+ * Without an image, a define is Inactive as ever.
+ */
+static void
+test_define_saved(void **state)
+{
+	char	 msg[256], image[512], record[512];
+	struct answer a;
+
+	(void)state;
+	start_pool("");
+	/* roam, a CVM outside the pools, saved here... */
+	assert_int_equal(vm_define("roam", "desk", VM_CVM, msg, sizeof(msg)),
+	    XVDS_OK);
+	assert_int_equal(state_of("roam"), VM_S_INACTIVE);
+	a = (struct answer){ false, XVDS_OK, "" };
+	assert_int_equal(vm_request("roam", VM_EV_START, answered, &a, msg,
+	    sizeof(msg)), XVDS_OK);
+	RUN_UNTIL(view("roam").domid != XVDSD_NODOMAIN);
+	guest_boots(view("roam").domid, BOOT_C, "10.77.0.23");
+	RUN_UNTIL(a.done && has_clean("roam") && state_of("roam") == VM_S_READY);
+	request("roam", VM_EV_PAUSE);
+	request("roam", VM_EV_SAVE);
+	snprintf(image, sizeof(image), "%s/store/saved/roam.img", T.dir);
+	assert_int_equal(access(image, F_OK), 0);
+	/* ...by "another host": this daemon forgets it, the image stays. */
+	vm_shutdown();
+	snprintf(record, sizeof(record), "%s/state/vms/roam.json", T.dir);
+	assert_int_equal(unlink(record), 0);
+	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
+	assert_int_equal(vm_get("roam", &(struct vm_view){ 0 }), XVDS_E_NOVM);
+	/* Defined here now, it is Saved, and restores here. */
+	assert_int_equal(vm_define("roam", "desk", VM_CVM, msg, sizeof(msg)),
+	    XVDS_OK);
+	assert_non_null(strstr(msg, "saved"));
+	assert_int_equal(state_of("roam"), VM_S_SAVED);
+	a = request("roam", VM_EV_RESTORE);
+	assert_int_equal(a.err, XVDS_OK);
+	assert_int_equal(state_of("roam"), VM_S_READY);
+	assert_true(view("roam").domid != XVDSD_NODOMAIN);
+	assert_int_equal(access(image, F_OK), -1);	/* spent */
+	/* Without an image a define is Inactive, as ever. */
+	assert_int_equal(vm_define("fresh", "desk", VM_CVM, msg, sizeof(msg)),
+	    XVDS_OK);
+	assert_int_equal(state_of("fresh"), VM_S_INACTIVE);
+}
+
 static void
 test_restart_adopts(void **state)
 {
@@ -1197,6 +1246,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_while_starting, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pvm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_define_saved, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_resources, setup, teardown),
