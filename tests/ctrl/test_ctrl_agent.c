@@ -30,6 +30,7 @@
 #include "db.h"
 #include "pg_check.h"
 #include "run_loop.h"
+#include "pg_loop.h"
 
 static const char *conninfo, *pki;
 static struct event_base *base;
@@ -161,37 +162,6 @@ report(struct fake *f, const char *vm, enum vm_state st, uint32_t domid)
 	fake_send(f, &m);
 }
 
-/* The first value of sql's first row, or "" (none) or "ERROR". */
-static const char *
-sql1(const char *sql)
-{
-	static char buf[512];
-	PGresult *r = PQexec(pg, sql);
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		snprintf(buf, sizeof(buf), "ERROR %s", PQresultErrorMessage(r));
-	else if (PQntuples(r) == 0)
-		buf[0] = '\0';
-	else
-		snprintf(buf, sizeof(buf), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return buf;
-}
-
-/* Runs the loop until sql answers want; fails after ms. */
-static void
-wait_sql(const char *sql, const char *want, int ms)
-{
-	double	 until = now_ms() + ms;
-
-	while (strcmp(sql1(sql), want) != 0) {
-		if (now_ms() > until)
-			fail_msg("%s: got \"%s\", want \"%s\"", sql, sql1(sql),
-			    want);
-		run_for(base, 10);
-	}
-}
-
 static int
 setup(void **state)
 {
@@ -248,10 +218,10 @@ test_register(void **state)
 	ms = (double)(a.t_welcomed.tv_sec - a.t_connected.tv_sec) * 1e3 +
 	    (double)(a.t_welcomed.tv_nsec - a.t_connected.tv_nsec) / 1e6;
 	print_message("# registration: hello to welcome in %.1f ms\n", ms);
-	assert_string_equal(sql1("SELECT state || ' ' || cpus || ' ' || "
+	assert_string_equal(pg_value(pg, "SELECT state || ' ' || cpus || ' ' || "
 	    "memory_mib || ' ' || address || ' ' || (last_seen IS NOT NULL) "
 	    "FROM hosts WHERE name = 'host-a'"), "up 8 16384 127.0.0.1 true");
-	assert_string_equal(sql1("SELECT count(*) || ' ' || min(actor) || ' ' || "
+	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(actor) || ' ' || "
 	    "min(detail->>'hypervisor') FROM events WHERE kind = 'host-up' "
 	    "AND subject = 'host-a'"), "1 agent:host-a fake");
 	assert_int_equal(ctrl_agent_hosts(), 1);
@@ -267,12 +237,12 @@ test_sample(void **state)
 	(void)state;
 	assert_null(ctrl_host_figures("host-a"));
 	snprintf(before, sizeof(before), "%s",
-	    sql1("SELECT last_seen FROM hosts WHERE name = 'host-a'"));
+	    pg_value(pg, "SELECT last_seen FROM hosts WHERE name = 'host-a'"));
 	fake_sample(&m, 1, 800, 16384, 14000);
 	fake_send(&a, &m);
 	snprintf(sql, sizeof(sql), "SELECT last_seen > '%s' FROM hosts "
 	    "WHERE name = 'host-a'", before);
-	wait_sql(sql, "t", 3000);
+	pg_wait(pg, base, sql, "t", 3000);
 	assert_non_null(fig = ctrl_host_figures("host-a"));
 	assert_int_equal(fig->tcpu, 800);
 	assert_int_equal(fig->fmem_mib, 14000);
@@ -291,29 +261,29 @@ test_state(void **state)
 
 	(void)state;
 	report(&a, "lab-01", VM_S_READY, 5);
-	wait_sql(row, "ready 5 host-a 10.77.0.2", 3000);
-	assert_string_equal(sql1(nev), "1");
-	assert_string_equal(sql1("SELECT detail->>'from' || '>' || "
+	pg_wait(pg, base, row, "ready 5 host-a 10.77.0.2", 3000);
+	assert_string_equal(pg_value(pg, nev), "1");
+	assert_string_equal(pg_value(pg, "SELECT detail->>'from' || '>' || "
 	    "(detail->>'to') || ' ' || actor FROM events WHERE kind = 'vm-state'"),
 	    "inactive>ready agent:host-a");
 	/* Said again: no new event. */
 	report(&a, "lab-01", VM_S_READY, 5);
 	report(&a, "lab-01", VM_S_RUNNING, 5);
-	wait_sql(row, "running 5 host-a 10.77.0.2", 3000);
-	assert_string_equal(sql1(nev), "2");
+	pg_wait(pg, base, row, "running 5 host-a 10.77.0.2", 3000);
+	assert_string_equal(pg_value(pg, nev), "2");
 	/* lab-02 takes domid 5 (lab-01's is then stale); an unknown VM is
 	 * not recorded. */
 	report(&a, "nobody", VM_S_READY, 9);
 	report(&a, "lab-02", VM_S_PAUSED, 5);
-	wait_sql("SELECT state || ' ' || domid FROM vms WHERE name = 'lab-02'",
+	pg_wait(pg, base, "SELECT state || ' ' || domid FROM vms WHERE name = 'lab-02'",
 	    "paused 5", 3000);
-	wait_sql("SELECT coalesce(domid, 0) FROM vms WHERE name = 'lab-01'", "0",
+	pg_wait(pg, base, "SELECT coalesce(domid, 0) FROM vms WHERE name = 'lab-01'", "0",
 	    3000);
-	assert_string_equal(sql1("SELECT count(*) FROM vms WHERE name = 'nobody'"),
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM vms WHERE name = 'nobody'"),
 	    "0");
 	report(&a, "lab-01", VM_S_SAVED, AGENT_NODOMAIN);
-	wait_sql(row, "saved 0 host-a 10.77.0.2", 3000);
-	assert_string_equal(sql1(nev), "3");
+	pg_wait(pg, base, row, "saved 0 host-a 10.77.0.2", 3000);
+	assert_string_equal(pg_value(pg, nev), "3");
 }
 
 struct got {
@@ -408,8 +378,8 @@ test_disconnect(void **state)
 	assert_int_equal(run_until(base, &g.n, 1, 3000), 0);
 	assert_false(g.r.ok);
 	assert_string_equal(g.r.code, "disconnected");
-	wait_sql("SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
-	assert_string_equal(sql1("SELECT count(*) FROM events "
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-down' AND subject = 'host-a'"), "1");
 	assert_int_equal(ctrl_agent_hosts(), 0);
 
@@ -421,8 +391,8 @@ test_disconnect(void **state)
 	print_message("# registration again: hello to welcome in %.1f ms\n",
 	    (double)(a.t_welcomed.tv_sec - a.t_connected.tv_sec) * 1e3 +
 	    (double)(a.t_welcomed.tv_nsec - a.t_connected.tv_nsec) / 1e6);
-	wait_sql("SELECT state FROM hosts WHERE name = 'host-a'", "up", 3000);
-	assert_string_equal(sql1("SELECT count(*) FROM events "
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "up", 3000);
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-up' AND subject = 'host-a'"), "2");
 }
 
@@ -439,13 +409,13 @@ test_wrong_host(void **state)
 	assert_int_equal(b.refused, 1);
 	assert_int_equal(b.welcomed, 0);
 	assert_string_equal(b.code, "identity");
-	wait_sql("SELECT count(*) || ' ' || min(detail->>'hello_host') FROM events "
+	pg_wait(pg, base, "SELECT count(*) || ' ' || min(detail->>'hello_host') FROM events "
 	    "WHERE kind = 'host-refused' AND subject = 'host-b'", "1 host-a", 3000);
-	assert_string_equal(sql1("SELECT count(*) FROM hosts "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM hosts "
 	    "WHERE name = 'host-b'"), "0");
 	/* host-a's own connection is untouched. */
 	assert_int_equal(ctrl_agent_hosts(), 1);
-	assert_string_equal(sql1("SELECT state FROM hosts WHERE name = 'host-a'"),
+	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
 	    "up");
 	agent_client_free(b.cli);
 }
@@ -466,7 +436,7 @@ test_stop(void **state)
 	assert_int_equal(run_until(base, &a.closed, 1, 3000), 0);
 	run_for(base, 200);
 	/* Not marked down: that is for the next active controller to say. */
-	assert_string_equal(sql1("SELECT state FROM hosts WHERE name = 'host-a'"),
+	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
 	    "up");
 	assert_false(ctrl_agent_running());
 	agent_client_free(a.cli);
@@ -491,11 +461,11 @@ test_sweep(void **state)
 	a.welcomed = 0;
 	fake_start(&a);
 	assert_int_equal(run_until(base, &a.welcomed, 1, 5000), 0);
-	wait_sql("SELECT state FROM hosts WHERE name = 'ghost'", "down", 4000);
-	assert_string_equal(sql1("SELECT count(*) || ' ' || min(actor) FROM events "
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'ghost'", "down", 4000);
+	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(actor) FROM events "
 	    "WHERE kind = 'host-down' AND subject = 'ghost'"), "1 controller");
 	run_for(base, 1500);
-	assert_string_equal(sql1("SELECT state FROM hosts WHERE name = 'host-a'"),
+	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
 	    "up");
 }
 
@@ -512,7 +482,7 @@ test_replace(void **state)
 	struct got g;
 
 	(void)state;
-	snprintf(downs, sizeof(downs), "%s", sql1("SELECT count(*) FROM events "
+	snprintf(downs, sizeof(downs), "%s", pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-down' AND subject = 'host-a'"));
 	a.closed = 0;
 	fake_start(&a2);
@@ -524,9 +494,9 @@ test_replace(void **state)
 	assert_true(g.r.ok);
 	assert_int_equal(a2.ops, 1);
 	run_for(base, 100);
-	assert_string_equal(sql1("SELECT state FROM hosts WHERE name = 'host-a'"),
+	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
 	    "up");
-	assert_string_equal(sql1("SELECT count(*) FROM events "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-down' AND subject = 'host-a'"), downs);
 	agent_client_free(a.cli);
 	a.cli = NULL;

@@ -34,6 +34,7 @@
 #include "db.h"
 #include "pg_check.h"
 #include "run_loop.h"
+#include "pg_loop.h"
 
 #define STATES_MAX	8
 
@@ -164,36 +165,6 @@ disconnect_fake(struct fake *f)
 	f->cli = NULL;
 }
 
-/* The first value of sql's first row, or "" (none) or "ERROR". */
-static const char *
-sql1(const char *sql)
-{
-	static char buf[1024];
-	PGresult *r = PQexec(pg, sql);
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		snprintf(buf, sizeof(buf), "ERROR %s", PQresultErrorMessage(r));
-	else if (PQntuples(r) == 0)
-		buf[0] = '\0';
-	else
-		snprintf(buf, sizeof(buf), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return buf;
-}
-
-static void
-wait_sql(const char *sql, const char *want, int ms)
-{
-	double	 until = now_ms() + ms;
-
-	while (strcmp(sql1(sql), want) != 0) {
-		if (now_ms() > until)
-			fail_msg("%s: got \"%s\", want \"%s\"", sql, sql1(sql),
-			    want);
-		run_for(base, 10);
-	}
-}
-
 /* Lets the controller's queries drain: every query answered. */
 static void
 settle(void)
@@ -217,7 +188,7 @@ row(const char *vm)
 	char	 sql[512];
 
 	snprintf(sql, sizeof(sql), row_sql, vm);
-	return sql1(sql);
+	return pg_value(pg, sql);
 }
 
 /* The reconciliation's own events and the state changes. */
@@ -308,49 +279,49 @@ test_host_comes_back(void **state)
 	t0 = now_ms();
 	connect_fake(&a);
 	/* (a) gone: inactive, no domid, its host kept. */
-	wait_sql("SELECT state FROM vms WHERE name = 'lab-01'", "inactive", 5000);
+	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-01'", "inactive", 5000);
 	print_message("# welcome to reconciled: %.1f ms\n", now_ms() - t0);
 	settle();
 	assert_string_equal(row("lab-01"), "inactive - host-a");
-	assert_string_equal(sql1("SELECT count(*) || ' ' || min(actor) || ' ' || "
+	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(actor) || ' ' || "
 	    "min(detail->'believed'->>'state') || ' ' || "
 	    "min(detail->'believed'->>'domid') || ' ' || "
 	    "min(detail->'is'->>'state') || ' ' || min(detail->>'host') "
 	    "FROM events WHERE kind = 'vm-reconciled' AND subject = 'lab-01'"),
 	    "1 controller running 5 inactive host-a");
 	/* Its session ended as a desktop gone does, the release done. */
-	assert_string_equal(sql1("SELECT end_reason || ' ' || "
+	assert_string_equal(pg_value(pg, "SELECT end_reason || ' ' || "
 	    "(released IS NOT NULL) FROM sessions WHERE vm_id = 1"),
 	    "desktop-inactive true");
-	assert_string_equal(sql1("SELECT count(*) FROM events WHERE "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
 	    "kind = 'session-end' AND subject = 'alice'"), "1");
 	/* Reported as recorded: untouched; a change: the usual vm-state. */
 	assert_string_equal(row("lab-02"), "ready 6 host-a");
 	assert_string_equal(row("lab-06"), "ready 9 host-a");
-	assert_string_equal(sql1("SELECT count(*) FROM events WHERE "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
 	    "kind = 'vm-state' AND subject = 'lab-06'"), "1");
 	assert_string_equal(row("lab-07"), "saved - host-a");
 	/* Not reported but inactive already, or migrating: untouched. */
 	assert_string_equal(row("lab-03"), "inactive - host-a");
 	assert_string_equal(row("lab-04"), "ready 8 host-a");
 	/* (b) unknown: an event, no row. */
-	assert_string_equal(sql1("SELECT count(*) || ' ' || min(actor) || ' ' || "
+	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(actor) || ' ' || "
 	    "min(detail->>'state') || ' ' || min(detail->>'domid') FROM events "
 	    "WHERE kind = 'vm-unknown' AND subject = 'stray-9'"),
 	    "1 agent:host-a ready 13");
-	assert_string_equal(sql1("SELECT count(*) FROM vms "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM vms "
 	    "WHERE name = 'stray-9'"), "0");
 	/* (c) a copy on another host: not moved, an event. */
 	assert_string_equal(row("lab-05"), "ready 3 host-b");
-	assert_string_equal(sql1("SELECT count(*) || ' ' || min(detail->>'host') "
+	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(detail->>'host') "
 	    "|| ' ' || min(detail->>'domid') || ' ' || min(detail->>'db_host') "
 	    "|| ' ' || min(detail->>'db_state') FROM events "
 	    "WHERE kind = 'vm-duplicate' AND subject = 'lab-05'"),
 	    "1 host-a 12 host-b ready");
-	assert_string_equal(sql1("SELECT count(*) FROM events WHERE "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
 	    "kind IN ('vm-reconciled', 'vm-state') AND subject = 'lab-05'"), "0");
 	/* Nothing else was reconciled. */
-	assert_string_equal(sql1("SELECT count(*) FROM events WHERE "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
 	    "kind = 'vm-reconciled'"), "1");
 	/* The duplicate's later reports, on this connection: said once. */
 	{
@@ -360,11 +331,11 @@ test_host_comes_back(void **state)
 		send_msg(agent_client_conn(a.cli), &m);
 		settle();
 		assert_string_equal(row("lab-05"), "ready 3 host-b");
-		assert_string_equal(sql1("SELECT count(*) FROM events "
+		assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 		    "WHERE kind = 'vm-duplicate'"), "1");
 	}
 	disconnect_fake(&a);
-	wait_sql("SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
 }
 
 /*
@@ -379,19 +350,19 @@ test_nothing_changed(void **state)
 
 	(void)state;
 	has(&b, "lab-05", VM_S_READY, 3);
-	snprintf(before, sizeof(before), "%s", sql1(events_sql));
+	snprintf(before, sizeof(before), "%s", pg_value(pg, events_sql));
 	for (i = 0; i < 2; i++) {
 		connect_fake(&b);
 		settle();
-		assert_string_equal(sql1(events_sql), before);
+		assert_string_equal(pg_value(pg, events_sql), before);
 		assert_string_equal(row("lab-05"), "ready 3 host-b");
 		assert_string_equal(row("lab-04"), "ready 8 host-a");
 		disconnect_fake(&b);
-		wait_sql("SELECT state FROM hosts WHERE name = 'host-b'", "down",
+		pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-b'", "down",
 		    3000);
 	}
 	/* The host-up events say it was there. */
-	assert_string_equal(sql1("SELECT count(*) FROM events "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-up' AND subject = 'host-b'"), "2");
 }
 
@@ -413,7 +384,7 @@ test_guards(void **state)
 	settle();
 	assert_string_equal(row("lab-02"), "ready 6 host-a");
 	disconnect_fake(&a);
-	wait_sql("SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
 
 	a.count_delta = 0;
 	a.on_welcome = "UPDATE vms SET state = 'starting', changed = now() "
@@ -422,7 +393,7 @@ test_guards(void **state)
 	settle();
 	assert_string_equal(row("lab-02"), "starting 6 host-a");
 	disconnect_fake(&a);
-	wait_sql("SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
 
 	/* The pool's claims leave "changed" alone; their event spares it. */
 	a.on_welcome = "INSERT INTO events (kind, actor, subject) "
@@ -433,17 +404,17 @@ test_guards(void **state)
 	settle();
 	assert_string_equal(row("lab-02"), "starting 6 host-a");
 	disconnect_fake(&a);
-	wait_sql("SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
 
 	a.on_welcome = NULL;
 	connect_fake(&a);
-	wait_sql("SELECT state FROM vms WHERE name = 'lab-02'", "inactive", 3000);
+	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-02'", "inactive", 3000);
 	settle();
 	assert_string_equal(row("lab-02"), "inactive - host-a");
-	assert_string_equal(sql1("SELECT detail->'believed'->>'state' FROM events "
+	assert_string_equal(pg_value(pg, "SELECT detail->'believed'->>'state' FROM events "
 	    "WHERE kind = 'vm-reconciled' AND subject = 'lab-02'"), "starting");
 	/* No session on it: none ended. */
-	assert_string_equal(sql1("SELECT count(*) FROM events "
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'session-end'"), "1");
 	disconnect_fake(&a);
 }
