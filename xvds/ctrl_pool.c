@@ -71,7 +71,8 @@ struct flight {
 	char		 template[AGENT_TMPL_MAX + 1];
 	enum agent_action action;	/* the op the upkeep wants done */
 	enum vm_state	 from, mid;
-	bool		 defining;	/* the define before a start is out */
+	bool		 defining;	/* the define before a start (or a
+					   restore elsewhere) is out */
 	bool		 placed;	/* the host was chosen for it */
 	unsigned	 mem_mib;
 };
@@ -673,8 +674,8 @@ claimed(PGresult *res, const char *err, void *arg)
 	/* Counted even past the limits, which the broker may have filled
 	 * since the check: this VM is claimed already. */
 	ctrl_power_take(f->host);
-	if (send_op(f, f->action == AGENT_A_START ? AGENT_A_DEFINE :
-	    f->action) == -1) {
+	if (send_op(f, f->action == AGENT_A_START || f->placed ?
+	    AGENT_A_DEFINE : f->action) == -1) {
 		flight_failed(f, "disconnected", "the host is not connected");
 		TAILQ_REMOVE(&P.flights, f, entry);
 		ctrl_power_give(f->host);
@@ -727,8 +728,13 @@ next_act(void)
 		f->from = r->state;
 		f->mid = a->mid;
 		f->mem_mib = r->mem_mib;
-		/* A VM not yet made, or whose host is gone, goes elsewhere. */
-		place = a->action == AGENT_A_START && !host_ok(r->host);
+		/*
+		 * A VM not yet made, or whose host is gone, goes elsewhere;
+		 * so does a Saved one, its image being on the shared store
+		 * (xvdsd defines it there as Saved).
+		 */
+		place = (a->action == AGENT_A_START ||
+		    a->action == AGENT_A_RESTORE) && !host_ok(r->host);
 		if (place) {
 			if (ctrl_cluster_place(r->mem_mib, f->host, &why) == -1) {
 				log_debug("pool: %s: no host: %s", r->name,
