@@ -11,6 +11,7 @@
  */
 #include <config.h>
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,7 +41,7 @@ struct aconn {
 	struct admin_req *req;		/* under way, or NULL */
 	char		 uid[24];
 	int		 closing;	/* the reply is the last */
-	struct aconn	*next, *prev;
+	TAILQ_ENTRY(aconn) entry;
 };
 
 static struct {
@@ -48,7 +49,7 @@ static struct {
 	const struct ctrl_conf *conf;
 	struct db	*db;		/* NULL: standby */
 	struct evconnlistener *listener;
-	struct aconn	*conns;
+	TAILQ_HEAD(, aconn) conns;
 	size_t		 nconns;
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t		 dev;
@@ -280,12 +281,7 @@ conn_free(struct aconn *c)
 {
 	if (c->req != NULL)
 		c->req->conn = NULL;	/* its answer is dropped */
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		S.conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(&S.conns, c, entry);
 	S.nconns--;
 	bufferevent_free(c->bev);
 	free(c);
@@ -350,9 +346,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* Counted only while reading: a request under way is not idleness. */
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if ((c->next = S.conns) != NULL)
-		c->next->prev = c;
-	S.conns = c;
+	TAILQ_INSERT_HEAD(&S.conns, c, entry);
 	S.nconns++;
 }
 
@@ -475,6 +469,7 @@ ctrl_admin_start(struct event_base *base, const struct ctrl_conf *conf)
 		goto fail;
 	}
 	memset(&S, 0, sizeof(S));
+	TAILQ_INIT(&S.conns);
 	S.base = base;
 	S.conf = conf;
 	S.dev = st.st_dev;
@@ -514,8 +509,8 @@ ctrl_admin_stop(void)
 
 	if (S.listener == NULL)
 		return;
-	while (S.conns != NULL)
-		conn_free(S.conns);
+	while (!TAILQ_EMPTY(&S.conns))
+		conn_free(TAILQ_FIRST(&S.conns));
 	evconnlistener_free(S.listener);
 	/* Only our own socket: never one a successor has made since. */
 	if (lstat(S.path, &st) == 0 && st.st_dev == S.dev &&

@@ -19,6 +19,7 @@
  */
 #include <config.h>
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -56,7 +57,7 @@ struct bconn {
 	char		 addr[RATELIMIT_KEY_MAX + 1];
 	char		 peer[INET6_ADDRSTRLEN + 8];
 	int		 closing;	/* the reply is the last */
-	struct bconn	*next, *prev;
+	TAILQ_ENTRY(bconn) entry;
 };
 
 static struct {
@@ -65,7 +66,7 @@ static struct {
 	SSL_CTX		*ctx;
 	struct evconnlistener *listener;
 	struct ratelimit *rl;
-	struct bconn	*conns;
+	TAILQ_HEAD(, bconn) conns;
 	size_t		 nconns;
 	uint16_t	 port;
 	unsigned	 lease_s;
@@ -343,12 +344,7 @@ conn_free(struct bconn *c)
 {
 	if (c->req != NULL)
 		c->req->conn = NULL;	/* the answer is dropped */
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		B.conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(&B.conns, c, entry);
 	B.nconns--;
 	bufferevent_free(c->bev);
 	free(c);
@@ -392,9 +388,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if ((c->next = B.conns) != NULL)
-		c->next->prev = c;
-	B.conns = c;
+	TAILQ_INSERT_HEAD(&B.conns, c, entry);
 	B.nconns++;
 }
 
@@ -436,6 +430,7 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	if (B.listener != NULL)
 		return 0;
 	memset(&B, 0, sizeof(B));
+	TAILQ_INIT(&B.conns);
 	B.base = base;
 	B.db = db;
 	B.lease_s = conf->session_lease;
@@ -483,8 +478,8 @@ ctrl_broker_stop(const char *why)
 {
 	int	 was = B.listener != NULL;
 
-	while (B.conns != NULL)
-		conn_free(B.conns);
+	while (!TAILQ_EMPTY(&B.conns))
+		conn_free(TAILQ_FIRST(&B.conns));
 	/* After the connections: the checks it cancels find their clients
 	 * gone and free their requests. */
 	passwd_pool_free(B.pwpool);
