@@ -942,6 +942,41 @@ ctrl_host_connected(const char *host)
 	return A.srv != NULL && find_up(host) != NULL;
 }
 
+char *
+ctrl_hosts_connected_array(void)
+{
+	struct ahost *h;
+	const char *c;
+	char	*a;
+	size_t	 n = 3, len = 0;
+
+	if (A.srv != NULL)
+		TAILQ_FOREACH(h, &A.hosts, entry)
+			if (h->conn != NULL && h->state == AH_UP)
+				n += 2 * strlen(h->name) + 3;
+	if ((a = malloc(n)) == NULL)
+		return NULL;
+	a[len++] = '{';
+	if (A.srv != NULL)
+		TAILQ_FOREACH(h, &A.hosts, entry) {
+			if (h->conn == NULL || h->state != AH_UP)
+				continue;
+			if (len > 1)
+				a[len++] = ',';
+			/* Quoted, so that no name is read as NULL or split. */
+			a[len++] = '"';
+			for (c = h->name; *c != '\0'; c++) {
+				if (*c == '"' || *c == '\\')
+					a[len++] = '\\';
+				a[len++] = *c;
+			}
+			a[len++] = '"';
+		}
+	a[len++] = '}';
+	a[len] = '\0';
+	return a;
+}
+
 const struct agent_sample *
 ctrl_host_figures(const char *host)
 {

@@ -50,6 +50,12 @@ uint16_t ctrl_agent_port(void);
 size_t	ctrl_agent_hosts(void);
 /* Whether the host is registered and connected now. */
 int	ctrl_host_connected(const char *host);
+/*
+ * The names of the hosts registered and connected now, as a PostgreSQL
+ * text[] literal ("{}" if none), for a query to keep to them; the caller
+ * frees it.  NULL when out of memory.
+ */
+char	*ctrl_hosts_connected_array(void);
 /* The host's latest figures (vms empty), or NULL if none yet. */
 const struct agent_sample *ctrl_host_figures(const char *host);
 

@@ -82,11 +82,13 @@ static const char resume_sql[] =
 " LEFT JOIN hosts h ON h.id = v.host_id";
 
 /*
- * A CVM of a pool the user may use, on a host that is up: Ready first,
- * then Paused, then Saved (vm_state's own order, which the index
+ * A CVM of a pool the user may use, on a host that is up and connected
+ * to this controller now (a Saved one may be restored elsewhere): Ready
+ * first, then Paused, then Saved (vm_state's own order, which the index
  * vms_cvm_pick walks, stopping at the first free one: migration 005);
- * taken, marked, its session opened and the login recorded.  $1 user id, $2 pool or "", $3 client, $4 credential
- * digest, $5 token digest, $6 lease, $7 user name.
+ * taken, marked, its session opened and the login recorded.  $1 user id,
+ * $2 pool or "", $3 client, $4 credential digest, $5 token digest, $6
+ * lease, $7 user name, $8 the connected hosts' names (text[]).
  */
 static const char cvm_sql[] =
 "WITH pick AS (SELECT v.id, v.name, v.state, v.address, h.name AS host,"
@@ -95,7 +97,8 @@ static const char cvm_sql[] =
 "  JOIN templates t ON t.id = v.template_id"
 "  JOIN hosts h ON h.id = v.host_id"
 "  WHERE v.kind = 'cvm' AND v.state IN ('ready', 'paused', 'saved')"
-"  AND (h.state = 'up' OR v.state = 'saved') AND ($2 = '' OR p.name = $2)"
+"  AND ((h.state = 'up' AND h.name = ANY($8::text[]))"
+"   OR v.state = 'saved') AND ($2 = '' OR p.name = $2)"
 "  AND EXISTS (SELECT 1 FROM permissions pe"
 "   JOIN memberships m ON m.group_id = pe.group_id"
 "   WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id)"
@@ -623,7 +626,9 @@ static void
 cvm_claim(struct breq *q)
 {
 	struct secrets s;
-	const char *p[7];
+	const char *p[8];
+	char	*up;
+	int	 rc = -1;
 
 	secrets(q, &s);
 	p[0] = s.uid;
@@ -633,7 +638,11 @@ cvm_claim(struct breq *q)
 	p[4] = s.tdig;
 	p[5] = s.lease;
 	p[6] = q->r.user;
-	if (db_query(broker_db(), 0, claimed, q, cvm_sql, 7, p) == -1)
+	/* A Ready or Paused CVM is of use only through its host's agent. */
+	if ((p[7] = up = ctrl_hosts_connected_array()) != NULL)
+		rc = db_query(broker_db(), 0, claimed, q, cvm_sql, 8, p);
+	free(up);
+	if (rc == -1)
 		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 

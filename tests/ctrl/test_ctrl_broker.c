@@ -382,6 +382,7 @@ setup(void **state)
 	add_user("erin", PASSWORD);
 	add_user("jack", PASSWORD);
 	add_user("kim", PASSWORD);
+	add_user("lee", PASSWORD);
 	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
 	    "owner_id, memory_mib) SELECT 'pvm-' || name, 'pvm', 'inactive', 1, "
 	    "id, CASE name WHEN 'dave' THEN 2048 ELSE 1000000 END FROM users "
@@ -895,6 +896,36 @@ test_relocate(void **state)
 	    "subject = 'lab-05'", NULL), "host-z host-a");
 }
 
+/*
+ * A Ready CVM on host-z, up as far as the database knows but not
+ * connected (as after a controller failover, before the host is back),
+ * is of no use yet: lee gets host-a's Paused one, which the order alone
+ * would have put after it, and host-z's stays Ready, untouched.
+ */
+static void
+test_connected_only(void **state)
+{
+	struct broker_reply rep;
+
+	(void)state;
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
+	    "pool_id, memory_mib, host_id, address) SELECT 'lab-06', 'cvm', "
+	    "'ready', 1, 1, 2048, id, '10.0.9.6' FROM hosts "
+	    "WHERE name = 'host-z'");
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
+	    "pool_id, memory_mib, host_id, address) SELECT 'lab-07', 'cvm', "
+	    "'paused', 1, 1, 2048, id, '10.0.0.7' FROM hosts "
+	    "WHERE name = 'host-a'");
+	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.0.7");
+	ask(login_line("lee", PASSWORD), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.address, "10.0.0.7");
+	assert_string_equal(sql1("SELECT state FROM vms WHERE name = "
+	    "'lab-06'", NULL), "ready");
+	assert_string_equal(sql1("SELECT count(*) FROM sessions s JOIN vms v "
+	    "ON v.id = s.vm_id WHERE v.name = 'lab-06'", NULL), "0");
+}
+
 static void
 test_bad_request(void **state)
 {
@@ -1034,6 +1065,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_host_away),
 		cmocka_unit_test(test_relocate),
+		cmocka_unit_test(test_connected_only),
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),
