@@ -425,6 +425,29 @@ ctrl_cluster_place(unsigned mem_mib, char host[AGENT_HOST_MAX + 1],
 	return 0;
 }
 
+int
+ctrl_cluster_admits(const char *host, unsigned mem_mib, enum policy_reason *why)
+{
+	struct policy_cluster c;
+	struct policy_host ph;
+	struct chost *h;
+
+	if ((h = find(host)) == NULL || !h->present)
+		return -1;
+	if (h->excluded || h->closed) {
+		*why = POLICY_R_NO_HOST;
+		return 0;
+	}
+	/* The rule, asked of a cluster of this host alone. */
+	reserved_view(h, &ph, true);
+	memset(&c, 0, sizeof(c));
+	c.hosts = &ph;
+	c.nhosts = 1;
+	if (policy_place(&c, params(), mem_mib, why) == 0)
+		return 1;
+	return *why == POLICY_R_NO_HOST ? -1 : 0;	/* no load known yet */
+}
+
 void
 ctrl_cluster_unplace(const char *host, unsigned mem_mib)
 {

@@ -65,6 +65,15 @@ void	ctrl_cluster_set_closed(const char *names);
  */
 int	ctrl_cluster_place(unsigned mem_mib, char host[AGENT_HOST_MAX + 1],
 	    enum policy_reason *why);
+/*
+ * Whether the placement rule admits a VM of mem_mib MiB on this host, its
+ * reservations counted in: 1; 0 and *why if not (POLICY_R_NO_MEMORY,
+ * _CPU, or _NO_HOST for a host out of placement: draining, disabled,
+ * given up); -1 when nothing is known of it (no sample yet).  Nothing is
+ * reserved.
+ */
+int	ctrl_cluster_admits(const char *host, unsigned mem_mib,
+	    enum policy_reason *why);
 /* Gives back a placement that did not happen (the op failed at once). */
 void	ctrl_cluster_unplace(const char *host, unsigned mem_mib);
 

@@ -55,6 +55,7 @@
 static void	wake(struct breq *);
 static void	throttled(struct breq *);
 static int	relocate(struct breq *);
+static bool	restore_elsewhere(struct breq *);
 static void	credential_send(struct breq *);
 
 /*
@@ -464,10 +465,8 @@ wake(struct breq *q)
 			address_look(-1, 0, q);
 		return;
 	}
-	/* A Saved CVM whose host is away: restored on another, from the
-	 * shared store (DESIGN.md), once defined there. */
-	if (strcmp(q->from, "saved") == 0 && !q->relocated &&
-	    !q->resumed && !ctrl_host_connected(q->host) &&
+	if (strcmp(q->from, "saved") == 0 && q->r.kind == VM_CVM &&
+	    !q->relocated && !q->resumed && restore_elsewhere(q) &&
 	    relocate(q) == -1)
 		return;
 	if (q->template[0] != '\0') {
@@ -517,14 +516,41 @@ static const char relocate_sql[] =
 "  WHERE name = $1 AND state = 'restoring' RETURNING name)"
 " INSERT INTO events (kind, actor, subject, detail)"
 " SELECT 'vm-relocated', 'broker', name, jsonb_build_object('from', $3::text,"
-"  'to', $2::text, 'why', 'its host is not connected') FROM v";
+"  'to', $2::text, 'why', $4::text) FROM v";
+
+/*
+ * A Saved CVM is restored on the best host for it (the issue's words):
+ * its own, unless the placement rule would not put it there now (away,
+ * out of memory or CPU by the policy, draining, disabled, given up).
+ * Its image is on the shared store (DESIGN.md), so any host can restore
+ * it, once it is defined there.  Its own host is kept while nothing is
+ * known of its load yet (no sample since it connected).
+ */
+static bool
+restore_elsewhere(struct breq *q)
+{
+	enum policy_reason why;
+
+	if (!ctrl_host_connected(q->host)) {
+		snprintf(q->relocate_why, sizeof(q->relocate_why),
+		    "its host is not connected");
+		return true;
+	}
+	if (ctrl_cluster_admits(q->host, q->mem_mib, &why) != 0)
+		return false;
+	snprintf(q->relocate_why, sizeof(q->relocate_why), "%s",
+	    why == POLICY_R_NO_MEMORY ? "its host has not the memory" :
+	    why == POLICY_R_CPU ? "its host is at the CPU limit" :
+	    "its host is draining, disabled or given up");
+	return true;
+}
 
 static int
 relocate(struct breq *q)
 {
 	enum policy_reason why;
 	char	 placed[AGENT_HOST_MAX + 1];
-	const char *p[3];
+	const char *p[4];
 
 	if (ctrl_cluster_place(q->mem_mib, placed, &why) == -1) {
 		abandon_for(q, policy_reason_names[why], "no host has room for "
@@ -534,10 +560,11 @@ relocate(struct breq *q)
 	p[0] = q->vm;
 	p[1] = placed;
 	p[2] = q->host;
-	log_info("broker: %s saved on %s, which is away: restored on %s",
-	    q->vm, q->host, placed);
+	p[3] = q->relocate_why;
+	log_info("broker: %s saved on %s (%s): restored on %s", q->vm,
+	    q->host, q->relocate_why, placed);
 	if (db_query(broker_db(), DB_IDEMPOTENT, noted, "relocation not "
-	    "recorded", relocate_sql, 3, p) == -1) {
+	    "recorded", relocate_sql, 4, p) == -1) {
 		ctrl_cluster_unplace(placed, q->mem_mib);
 		abandon(q, "internal", "try again later");
 		return -1;

@@ -492,6 +492,16 @@ host_ok(const char *host)
 	    !given_up(true, host);
 }
 
+/* A Saved VM's own host is the best for it unless the rule says no. */
+static bool
+restore_elsewhere(const struct row *r)
+{
+	enum policy_reason why;
+
+	return !host_ok(r->host) ||
+	    ctrl_cluster_admits(r->host, r->mem_mib, &why) == 0;
+}
+
 /* Free for the upkeep: no session, no migration, nothing in flight. */
 static bool
 free_row(const struct row *r)
@@ -730,11 +740,12 @@ next_act(void)
 		f->mem_mib = r->mem_mib;
 		/*
 		 * A VM not yet made, or whose host is gone, goes elsewhere;
-		 * so does a Saved one, its image being on the shared store
-		 * (xvdsd defines it there as Saved).
+		 * so does a Saved one whose host the placement rule would
+		 * not pick now, its image being on the shared store (xvdsd
+		 * defines it there as Saved; ctrl_login.c does the same).
 		 */
-		place = (a->action == AGENT_A_START ||
-		    a->action == AGENT_A_RESTORE) && !host_ok(r->host);
+		place = (a->action == AGENT_A_START && !host_ok(r->host)) ||
+		    (a->action == AGENT_A_RESTORE && restore_elsewhere(r));
 		if (place) {
 			if (ctrl_cluster_place(r->mem_mib, f->host, &why) == -1) {
 				log_debug("pool: %s: no host: %s", r->name,

@@ -155,6 +155,43 @@ test_cpu_limit(void **state)
 	assert_int_equal(why, POLICY_R_CPU);
 }
 
+/* The rule asked of one host: memory with reservations, CPU, unknown. */
+static void
+test_admits(void **state)
+{
+	char	 host[AGENT_HOST_MAX + 1];
+	enum policy_reason why;
+
+	(void)state;
+	assert_int_equal(ctrl_cluster_admits("new", 512, &why), -1);
+	feed("small", 400, 10, 4096, 1100, 0, NULL);
+	feed("hot", 400, 95, 16384, 8000, 0, NULL);
+	assert_int_equal(ctrl_cluster_admits("small", 512, &why), 1);
+	assert_int_equal(ctrl_cluster_admits("small", 1024, &why), 0);
+	assert_int_equal(why, POLICY_R_NO_MEMORY);
+	assert_int_equal(ctrl_cluster_admits("hot", 512, &why), 0);
+	assert_int_equal(why, POLICY_R_CPU);
+	/* Nothing reserved by asking; a placement's reservation counts. */
+	assert_int_equal(ctrl_cluster_admits("small", 512, &why), 1);
+	assert_int_equal(ctrl_cluster_place(512, host, &why), 0);
+	assert_string_equal(host, "small");
+	assert_int_equal(ctrl_cluster_admits("small", 512, &why), 0);
+	assert_int_equal(why, POLICY_R_NO_MEMORY);
+	/* Out of placement: draining, or given up. */
+	ctrl_cluster_unplace("small", 512);
+	ctrl_cluster_set_closed("small");
+	assert_int_equal(ctrl_cluster_admits("small", 512, &why), 0);
+	assert_int_equal(why, POLICY_R_NO_HOST);
+	ctrl_cluster_set_closed("");
+	ctrl_cluster_exclude("small", true);
+	assert_int_equal(ctrl_cluster_admits("small", 512, &why), 0);
+	ctrl_cluster_exclude("small", false);
+	assert_int_equal(ctrl_cluster_admits("small", 512, &why), 1);
+	/* Gone: nothing known of it any more. */
+	ctrl_cluster_gone("small");
+	assert_int_equal(ctrl_cluster_admits("small", 512, &why), -1);
+}
+
 static void
 test_gone_and_excluded(void **state)
 {
@@ -278,6 +315,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_memory_reserved, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_and_excluded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_closed, setup, teardown),
