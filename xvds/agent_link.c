@@ -388,6 +388,7 @@ static const int action_events[AGENT_A__COUNT] = {
 	[AGENT_A_SET] = -1,
 	[AGENT_A_DEFINE] = -1,
 	[AGENT_A_CREDENTIAL] = -1,
+	[AGENT_A_FORGET] = -1,
 };
 
 static void
@@ -401,6 +402,11 @@ do_op(const struct agent_op *op)
 	    agent_action_names[op->action], op->vm);
 	if (op->action == AGENT_A_DEFINE) {
 		err = vm_define(op->vm, op->template, op->kind, msg, sizeof(msg));
+		send_result(op->id, err, msg);
+		return;
+	}
+	if (op->action == AGENT_A_FORGET) {
+		err = vm_forget(op->vm, msg, sizeof(msg));
 		send_result(op->id, err, msg);
 		return;
 	}

@@ -54,6 +54,7 @@ const char *const agent_action_names[] = {
 	[AGENT_A_SET] = "set",
 	[AGENT_A_DEFINE] = "define",
 	[AGENT_A_CREDENTIAL] = "credential",
+	[AGENT_A_FORGET] = "forget",
 };
 _Static_assert(sizeof(agent_action_names) / sizeof(agent_action_names[0]) ==
     AGENT_A__COUNT, "agent_action_names must name every action");

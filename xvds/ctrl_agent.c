@@ -152,8 +152,9 @@ static const char domid_sql[] =
  * state changed (not again when resent).  A VM the row places on another
  * host, reported here with a domain, is a copy too many: not moved, but
  * a vm-duplicate event, once a connection; unless a migration of it
- * runs, whose executor settles where it is.  Reported without a domain
- * it is only a record left here: nothing.
+ * runs, whose executor settles where it is.  Reported inactive or saved
+ * without a domain it is only a record left here (a Saved VM restored
+ * elsewhere): the last column says so, and the host is asked to forget it.
  */
 static const char state_sql[] =
 "WITH h AS (SELECT id FROM hosts WHERE name = $4),"
@@ -187,7 +188,9 @@ static const char state_sql[] =
 " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e),"
 "  (SELECT old FROM u), $1::text, $2::text, (SELECT count(*) FROM o),"
 "  (SELECT count(*) FROM d), (SELECT h.name FROM o, hosts h"
-"   WHERE h.id = o.host_id)";
+"   WHERE h.id = o.host_id),"
+"  COALESCE((SELECT NOT o.here AND NOT o.moving FROM o), false)"
+"   AND $3::integer IS NULL AND $2 IN ('inactive', 'saved')";
 
 /*
  * The end of a resync, (a): the VMs the row places on host $1 that it
@@ -493,6 +496,8 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 		log_warnx("agent: %s runs %s, which the database places on %s: "
 		    "a duplicate, not moved (vm-duplicate event)", h->name,
 		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 7));
+	if (strcmp(PQgetvalue(res, 0, 8), "t") == 0)
+		ctrl_host_forget(h->name, PQgetvalue(res, 0, 3));
 	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
 		return;		/* another host's */
 	ctrl_session_vm_state(PQgetvalue(res, 0, 3),
@@ -975,6 +980,39 @@ ctrl_hosts_connected_array(void)
 	a[len++] = '}';
 	a[len] = '\0';
 	return a;
+}
+
+static void
+forgot(const char *host, const struct agent_result *res, void *arg)
+{
+	char	*vm = arg;
+
+	if (res->ok)
+		log_info("agent: %s forgot its record of %s, which lives on "
+		    "another host", host, vm);
+	else
+		log_warnx("agent: %s keeps its record of %s: %s %s", host, vm,
+		    res->code, res->message);
+	free(vm);
+}
+
+void
+ctrl_host_forget(const char *host, const char *vm)
+{
+	struct agent_op op;
+	char	*name;
+
+	if (!ctrl_host_connected(host))
+		return;
+	memset(&op, 0, sizeof(op));
+	op.action = AGENT_A_FORGET;
+	snprintf(op.vm, sizeof(op.vm), "%s", vm);
+	if ((name = strdup(vm)) == NULL) {
+		log_warn("%s", __func__);
+		return;
+	}
+	if (ctrl_host_op(host, &op, 0, forgot, name) == -1)
+		free(name);
 }
 
 const struct agent_sample *

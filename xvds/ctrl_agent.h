@@ -77,5 +77,12 @@ typedef void (*ctrl_op_cb)(const char *host, const struct agent_result *,
  */
 int64_t	ctrl_host_op(const char *host, const struct agent_op *,
 	    unsigned timeout_s, ctrl_op_cb, void *arg);
+/*
+ * Asks the host to drop its record of the VM, which lives on another host
+ * now (a "forget" op, xvds-agent(7)); the outcome is logged.  Nothing if
+ * the host is not connected: it reports the record when it comes back,
+ * and is asked then.
+ */
+void	ctrl_host_forget(const char *host, const char *vm);
 
 #endif

@@ -442,6 +442,9 @@ woken(const char *host, const struct agent_result *res, void *arg)
 			return;
 		}
 	} else if (res->ok) {
+		/* Restored elsewhere: its old host's record is stale. */
+		if (q->relocated && q->left[0] != '\0')
+			ctrl_host_forget(q->left, q->vm);
 		address_look(-1, 0, q);
 		return;
 	}
@@ -569,6 +572,7 @@ relocate(struct breq *q)
 		abandon(q, "internal", "try again later");
 		return -1;
 	}
+	snprintf(q->left, sizeof(q->left), "%s", q->host);
 	snprintf(q->host, sizeof(q->host), "%s", placed);
 	snprintf(q->template, sizeof(q->template), "%s", q->tmpl_name);
 	q->define_kind = VM_CVM;

@@ -74,6 +74,8 @@ struct flight {
 	bool		 defining;	/* the define before a start (or a
 					   restore elsewhere) is out */
 	bool		 placed;	/* the host was chosen for it */
+	char		 left[AGENT_HOST_MAX + 1];	/* "" or the host a
+					   Saved VM is restored away from */
 	unsigned	 mem_mib;
 };
 TAILQ_HEAD(flights, flight);
@@ -478,6 +480,9 @@ op_done(const char *host, const struct agent_result *r, void *arg)
 	}
 	log_debug("pool: %s on %s: %s done", f->vm, f->host,
 	    agent_action_names[f->action]);
+	if (f->action == AGENT_A_RESTORE && f->left[0] != '\0' &&
+	    strcmp(f->left, f->host) != 0)
+		ctrl_host_forget(f->left, f->vm);
 	fail_clear(false, f->vm, "an op on it succeeded");
 	fail_clear(true, f->host, "an op on it succeeded");
 	flight_end(f);
@@ -754,6 +759,9 @@ next_act(void)
 				continue;
 			}
 			f->placed = true;
+			if (a->action == AGENT_A_RESTORE)
+				snprintf(f->left, sizeof(f->left), "%s",
+				    r->host);
 		} else if (!host_ok(r->host)) {
 			free(f);
 			continue;

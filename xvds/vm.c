@@ -1357,6 +1357,36 @@ vm_undefine(const char *name, char *msg, size_t msglen)
 	return XVDS_OK;
 }
 
+enum xvds_err
+vm_forget(const char *name, char *msg, size_t msglen)
+{
+	struct vm *vm = find_vm(name);
+
+	if (vm == NULL) {
+		snprintf(msg, msglen, "no record of %s here", name);
+		return XVDS_OK;
+	}
+	if (vm->pool[0] != '\0' && conf_pool(V.conf, vm->pool) != NULL) {
+		snprintf(msg, msglen, "%s belongs to pool %s of xvds.conf",
+		    vm->name, vm->pool);
+		return XVDS_E_ILLEGAL;
+	}
+	if ((vm->fsm.state != VM_S_INACTIVE && vm->fsm.state != VM_S_SAVED) ||
+	    vm->domid != XVDSD_NODOMAIN || vm->reply != NULL || vm->ops != 0 ||
+	    vm->mig_phase != MIG_NONE) {
+		snprintf(msg, msglen, "%s is %s here%s: kept", vm->name,
+		    vm_state_names[vm->fsm.state], vm->domid != XVDSD_NODOMAIN ?
+		    ", with a domain" : "");
+		return XVDS_E_ILLEGAL;
+	}
+	record_remove(vm);
+	log_info("%s: record forgotten (%s): it lives on another host; its "
+	    "files on the store are kept", vm->name, vm_state_names[vm->fsm.state]);
+	vm_free(vm);
+	snprintf(msg, msglen, "%s forgotten", name);
+	return XVDS_OK;
+}
+
 /* Start-up: records, pools and the domains that are really there. */
 
 

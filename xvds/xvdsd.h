@@ -112,6 +112,14 @@ enum xvds_err vm_credential(const char *name, const char *user,
 	    size_t msglen);
 /* Forgets a VM that has no domain and no saved image. */
 enum xvds_err vm_undefine(const char *name, char *msg, size_t msglen);
+/*
+ * Drops this host's record of a VM that lives on another host now (the
+ * controller's "forget"): inactive or saved, without a domain or an op
+ * under way, not of xvds.conf's pools.  Unlike vm_undefine, nothing on
+ * the shared store is touched: its disk and image are the other host's.
+ * No such VM is XVDS_OK: there is nothing left to forget.
+ */
+enum xvds_err vm_forget(const char *name, char *msg, size_t msglen);
 
 /* host.c */
 int	host_view(struct host_view *);

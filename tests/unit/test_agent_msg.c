@@ -141,6 +141,11 @@ test_round_trips(void **state)
 	round_trip(&m, "{\"msg\":\"op\",\"id\":42,\"vm\":\"lab-01\",\"action\":"
 	    "\"credential\",\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
 	    "\"ABCDEFGHJKLMNPQRSTUVWX2\"}}");
+	memset(&m.u.op.user, 0, sizeof(m.u.op.user));
+	memset(&m.u.op.password, 0, sizeof(m.u.op.password));
+	m.u.op.action = AGENT_A_FORGET;
+	round_trip(&m, "{\"msg\":\"op\",\"id\":42,\"vm\":\"lab-01\",\"action\":"
+	    "\"forget\",\"args\":{}}");
 
 	memset(&m, 0, sizeof(m));
 	m.type = AGENT_M_RESULT;
@@ -259,6 +264,8 @@ static const char *const bad_lines[] = {
 	    "{\"template\":\"9lives\",\"kind\":\"cvm\"}}",
 	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"define\",\"args\":"
 	    "{\"template\":\"desk\",\"kind\":\"xvm\"}}",
+	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"forget\",\"args\":"
+	    "{\"host\":\"h\"}}",
 	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","
 	    "\"args\":{}}",
 	"{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":\"credential\","

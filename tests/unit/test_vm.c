@@ -751,8 +751,8 @@ test_shutdown_timeout(void **state)
 
 /*
  * A VM saved by another host (its image on the shared store, no record
- * here): defined here, it is Saved, and a restore brings it up here.
- * Without an image, a define is Inactive as ever.
+ * here, as after a forget): defined here, it is Saved, and a restore
+ * brings it up here.  Without an image, a define is Inactive as ever.
  */
 static void
 test_define_saved(void **state)
@@ -772,14 +772,25 @@ test_define_saved(void **state)
 	RUN_UNTIL(view("roam").domid != XVDSD_NODOMAIN);
 	guest_boots(view("roam").domid, BOOT_C, "10.77.0.23");
 	RUN_UNTIL(a.done && has_clean("roam") && state_of("roam") == VM_S_READY);
+	/* A forget keeps a VM with a domain, and the pools' own. */
+	assert_int_equal(vm_forget("roam", msg, sizeof(msg)), XVDS_E_ILLEGAL);
+	assert_int_equal(vm_forget("lab-01", msg, sizeof(msg)), XVDS_E_ILLEGAL);
 	request("roam", VM_EV_PAUSE);
 	request("roam", VM_EV_SAVE);
 	snprintf(image, sizeof(image), "%s/store/saved/roam.img", T.dir);
 	assert_int_equal(access(image, F_OK), 0);
-	/* ...by "another host": this daemon forgets it, the image stays. */
-	vm_shutdown();
+	/* ...by "another host": this daemon forgets it (the controller's
+	 * forget), its record goes, the image on the store stays. */
 	snprintf(record, sizeof(record), "%s/state/vms/roam.json", T.dir);
-	assert_int_equal(unlink(record), 0);
+	assert_int_equal(access(record, F_OK), 0);
+	assert_int_equal(vm_forget("roam", msg, sizeof(msg)), XVDS_OK);
+	assert_int_equal(vm_get("roam", &(struct vm_view){ 0 }), XVDS_E_NOVM);
+	assert_int_equal(access(record, F_OK), -1);
+	assert_int_equal(access(image, F_OK), 0);
+	assert_true(has_clean("roam"));
+	assert_int_equal(vm_forget("roam", msg, sizeof(msg)), XVDS_OK);
+	/* Not back after a restart either. */
+	vm_shutdown();
 	assert_int_equal(vm_init(T.base, T.hv, load_conf()), 0);
 	assert_int_equal(vm_get("roam", &(struct vm_view){ 0 }), XVDS_E_NOVM);
 	/* Defined here now, it is Saved, and restores here. */
