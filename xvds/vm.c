@@ -1339,7 +1339,7 @@ vm_undefine(const char *name, char *msg, size_t msglen)
 		snprintf(msg, msglen, "no VM named %s", name);
 		return XVDS_E_NOVM;
 	}
-	if (vm->pool[0] != '\0' && conf_pool(V.conf, vm->pool) != NULL) {
+	if (vm_pool(vm) != NULL) {
 		snprintf(msg, msglen, "%s belongs to pool %s: change the pool's "
 		    "size in xvds.conf instead", vm->name, vm->pool);
 		return XVDS_E_ILLEGAL;
@@ -1366,7 +1366,7 @@ vm_forget(const char *name, char *msg, size_t msglen)
 		snprintf(msg, msglen, "no record of %s here", name);
 		return XVDS_OK;
 	}
-	if (vm->pool[0] != '\0' && conf_pool(V.conf, vm->pool) != NULL) {
+	if (vm_pool(vm) != NULL) {
 		snprintf(msg, msglen, "%s belongs to pool %s of xvds.conf",
 		    vm->name, vm->pool);
 		return XVDS_E_ILLEGAL;
