@@ -27,9 +27,10 @@
 #define NEW_VM_CPU_MIN	25.0
 
 struct resv {
+	char		 vm[AGENT_VM_MAX + 1];
 	unsigned	 mem_mib;
 	double		 cpu_pct;	/* 100 per CPU */
-	unsigned	 left;		/* samples of the host still to see */
+	unsigned	 samples;	/* of the host since it was made */
 };
 
 struct cvm {
@@ -216,11 +217,24 @@ ctrl_cluster_stop(void)
 	K.db = NULL;
 }
 
+/* The memory the host's latest sample shows the VM with: 0 if none. */
+static unsigned
+shown_mib(const struct chost *h, const char *vm)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->nvms; i++)
+		if (strcmp(h->vms[i].name, vm) == 0)
+			return h->vms[i].mem_mib;
+	return 0;
+}
+
 void
 ctrl_cluster_sample(const char *host, const struct agent_sample *s)
 {
 	struct chost *h;
 	struct cvm *vms = NULL;
+	struct resv *r;
 	double	 load;
 	size_t	 i, j;
 
@@ -251,10 +265,14 @@ ctrl_cluster_sample(const char *host, const struct agent_sample *s)
 	h->ph.mem_mb = clamp_u(s->tmem_mib);
 	h->ph.mem_used_mb = s->fmem_mib >= s->tmem_mib ? 0 :
 	    clamp_u(s->tmem_mib - s->fmem_mib);
-	/* Reservations this sample may now include age out. */
-	for (i = j = 0; i < h->nresv; i++)
-		if (--h->resv[i].left > 0)
-			h->resv[j++] = h->resv[i];
+	/* A reservation ends once the samples show the VM whole. */
+	for (i = j = 0; i < h->nresv; i++) {
+		r = &h->resv[i];
+		if (++r->samples < CTRL_CLUSTER_RESERVE_SAMPLES ||
+		    (r->samples < CTRL_CLUSTER_RESERVE_MAX_SAMPLES &&
+		    shown_mib(h, r->vm) < r->mem_mib))
+			h->resv[j++] = *r;
+	}
 	h->nresv = j;
 	record(h, s);
 }
@@ -351,11 +369,15 @@ reserved_view(const struct chost *h, struct policy_host *out, bool with_cpu)
 {
 	double	 load, cpu = 0;
 	uint64_t used = h->ph.mem_used_mb;
+	unsigned shown;
 	size_t	 i;
 
 	*out = h->ph;
 	for (i = 0; i < h->nresv; i++) {
-		used += h->resv[i].mem_mib;
+		/* A VM still being built shows part of its memory already. */
+		shown = shown_mib(h, h->resv[i].vm);
+		if (shown < h->resv[i].mem_mib)
+			used += h->resv[i].mem_mib - shown;
 		cpu += h->resv[i].cpu_pct;
 	}
 	out->mem_used_mb = clamp_u(used);
@@ -371,8 +393,8 @@ reserved_view(const struct chost *h, struct policy_host *out, bool with_cpu)
 }
 
 int
-ctrl_cluster_place(unsigned mem_mib, char host[AGENT_HOST_MAX + 1],
-    enum policy_reason *why)
+ctrl_cluster_place(const char *vm, unsigned mem_mib,
+    char host[AGENT_HOST_MAX + 1], enum policy_reason *why)
 {
 	struct policy_cluster c;
 	struct policy_host *ph;
@@ -416,9 +438,10 @@ ctrl_cluster_place(unsigned mem_mib, char host[AGENT_HOST_MAX + 1],
 		return -1;
 	}
 	h->resv = tmp;
+	snprintf(h->resv[h->nresv].vm, sizeof(h->resv[h->nresv].vm), "%s", vm);
 	h->resv[h->nresv].mem_mib = mem_mib;
 	h->resv[h->nresv].cpu_pct = new_vm_cpu();
-	h->resv[h->nresv].left = CTRL_CLUSTER_RESERVE_SAMPLES;
+	h->resv[h->nresv].samples = 0;
 	h->nresv++;
 	snprintf(host, AGENT_HOST_MAX + 1, "%s", h->name);
 	*why = POLICY_R_NONE;
@@ -449,16 +472,15 @@ ctrl_cluster_admits(const char *host, unsigned mem_mib, enum policy_reason *why)
 }
 
 void
-ctrl_cluster_unplace(const char *host, unsigned mem_mib)
+ctrl_cluster_unplace(const char *host, const char *vm)
 {
 	struct chost *h;
 	size_t	 i;
 
 	if ((h = find(host)) == NULL)
 		return;
-	/* The newest of that size: the one this placement made. */
 	for (i = h->nresv; i-- > 0;)
-		if (h->resv[i].mem_mib == mem_mib) {
+		if (strcmp(h->resv[i].vm, vm) == 0) {
 			memmove(&h->resv[i], &h->resv[i + 1],
 			    (h->nresv - i - 1) * sizeof(*h->resv));
 			h->nresv--;

@@ -24,10 +24,14 @@
 struct db;
 
 /*
- * A reservation lasts this many samples of its host: the first sample
- * after a placement may have been taken before the VM had its memory.
+ * A reservation lasts until a sample of its host shows the VM with its
+ * memory, but at least the first of these many samples (the window's
+ * load shows a booting VM's CPU only slowly) and at most the second (a
+ * VM whose op waited for the boot-storm throttle, then failed, or went
+ * elsewhere, never shows).
  */
 #define CTRL_CLUSTER_RESERVE_SAMPLES	2
+#define CTRL_CLUSTER_RESERVE_MAX_SAMPLES 12
 
 /*
  * Takes the policy's parameters (window, floor, CPU limit) and, when db
@@ -58,13 +62,14 @@ void	ctrl_cluster_exclude(const char *host, bool);
 void	ctrl_cluster_set_closed(const char *names);
 
 /*
- * The host the policy's placement rule picks for a new or restored VM of
- * mem_mib MiB: 0 and its name in host, or -1 and *why (POLICY_R_NO_MEMORY,
- * _CPU, _NO_HOST).  On success the VM's memory and CPU share are reserved
- * on the host until CTRL_CLUSTER_RESERVE_SAMPLES samples of it.
+ * The host the policy's placement rule picks for the new or restored VM
+ * vm of mem_mib MiB: 0 and its name in host, or -1 and *why
+ * (POLICY_R_NO_MEMORY, _CPU, _NO_HOST).  On success the VM's memory and
+ * CPU share are reserved on the host until its samples show the VM
+ * (memory shown so far counted once; CTRL_CLUSTER_RESERVE_SAMPLES).
  */
-int	ctrl_cluster_place(unsigned mem_mib, char host[AGENT_HOST_MAX + 1],
-	    enum policy_reason *why);
+int	ctrl_cluster_place(const char *vm, unsigned mem_mib,
+	    char host[AGENT_HOST_MAX + 1], enum policy_reason *why);
 /*
  * Whether the placement rule admits a VM of mem_mib MiB on this host, its
  * reservations counted in: 1; 0 and *why if not (POLICY_R_NO_MEMORY,
@@ -75,7 +80,7 @@ int	ctrl_cluster_place(unsigned mem_mib, char host[AGENT_HOST_MAX + 1],
 int	ctrl_cluster_admits(const char *host, unsigned mem_mib,
 	    enum policy_reason *why);
 /* Gives back a placement that did not happen (the op failed at once). */
-void	ctrl_cluster_unplace(const char *host, unsigned mem_mib);
+void	ctrl_cluster_unplace(const char *host, const char *vm);
 
 /* Hosts in the cluster (with at least one sample). */
 size_t	ctrl_cluster_hosts(void);

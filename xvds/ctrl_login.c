@@ -555,7 +555,7 @@ relocate(struct breq *q)
 	char	 placed[AGENT_HOST_MAX + 1];
 	const char *p[4];
 
-	if (ctrl_cluster_place(q->mem_mib, placed, &why) == -1) {
+	if (ctrl_cluster_place(q->vm, q->mem_mib, placed, &why) == -1) {
 		abandon_for(q, policy_reason_names[why], "no host has room for "
 		    "your desktop now", BROKER_NR_NO_CAPACITY);
 		return -1;
@@ -568,7 +568,7 @@ relocate(struct breq *q)
 	    q->host, q->relocate_why, placed);
 	if (db_query(broker_db(), DB_IDEMPOTENT, noted, "relocation not "
 	    "recorded", relocate_sql, 4, p) == -1) {
-		ctrl_cluster_unplace(placed, q->mem_mib);
+		ctrl_cluster_unplace(placed, q->vm);
 		abandon(q, "internal", "try again later");
 		return -1;
 	}
@@ -738,8 +738,8 @@ pvm_found(PGresult *res, const char *err, void *arg)
 	}
 	if (strcmp(q->from, "inactive") == 0) {
 		/* No domain: the host the policy's placement rule picks. */
-		if (ctrl_cluster_place((unsigned)strtoul(PQgetvalue(res, 0, 2),
-		    NULL, 10), placed, &why) == -1) {
+		if (ctrl_cluster_place(q->vm, (unsigned)strtoul(PQgetvalue(res,
+		    0, 2), NULL, 10), placed, &why) == -1) {
 			refuse(q, policy_reason_names[why], "no host has room "
 			    "for your desktop now", BROKER_NR_NO_CAPACITY);
 			return;

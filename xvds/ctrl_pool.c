@@ -417,7 +417,7 @@ flight_failed(struct flight *f, const char *code, const char *msg)
 	bool	 host_fault;
 
 	if (f->placed && f->defining)
-		ctrl_cluster_unplace(f->host, f->mem_mib);
+		ctrl_cluster_unplace(f->host, f->vm);
 	snprintf(what, sizeof(what), "%s%s", f->defining ? "define for " : "",
 	    agent_action_names[f->action]);
 	/* The host's fault when it fails the op, not when it went away. */
@@ -680,7 +680,7 @@ claimed(PGresult *res, const char *err, void *arg)
 		if (err != NULL)
 			log_warnx("pool: %s: claim: %s", f->vm, err);
 		if (f->placed)
-			ctrl_cluster_unplace(f->host, f->mem_mib);
+			ctrl_cluster_unplace(f->host, f->vm);
 		free(f);
 		next_act();
 		return;
@@ -752,7 +752,7 @@ next_act(void)
 		place = (a->action == AGENT_A_START && !host_ok(r->host)) ||
 		    (a->action == AGENT_A_RESTORE && restore_elsewhere(r));
 		if (place) {
-			if (ctrl_cluster_place(r->mem_mib, f->host, &why) == -1) {
+			if (ctrl_cluster_place(r->name, r->mem_mib, f->host, &why) == -1) {
 				log_debug("pool: %s: no host: %s", r->name,
 				    policy_reason_names[why]);
 				free(f);
@@ -769,7 +769,7 @@ next_act(void)
 			snprintf(f->host, sizeof(f->host), "%s", r->host);
 		if (ctrl_power_inflight(f->host) >= P.host_ops) {
 			if (f->placed)
-				ctrl_cluster_unplace(f->host, f->mem_mib);
+				ctrl_cluster_unplace(f->host, f->vm);
 			free(f);
 			continue;
 		}
@@ -784,7 +784,7 @@ next_act(void)
 		if (db_query(P.db, 0, claimed, f, claim_sql, 8, p) == -1) {
 			log_warnx("pool: %s: cannot queue its claim", r->name);
 			if (f->placed)
-				ctrl_cluster_unplace(f->host, f->mem_mib);
+				ctrl_cluster_unplace(f->host, f->vm);
 			free(f);
 			continue;
 		}

@@ -878,8 +878,9 @@ test_relocate(void **state)
 	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
 	    "pool_id, memory_mib, host_id) SELECT 'lab-05', 'cvm', 'saved', 1, "
 	    "1, 2048, id FROM hosts WHERE name = 'host-z'");
-	/* Fresh samples: the earlier tests' placements are history. */
-	atomic_store(&host_samples, 3);
+	/* Fresh samples, as many as a reservation lasts at most (the fake
+	 * host's samples show no VM): earlier placements are history. */
+	atomic_store(&host_samples, CTRL_CLUSTER_RESERVE_MAX_SAMPLES);
 	while (atomic_load(&host_samples) > 0)
 		usleep(10000);
 	usleep(200000);		/* and taken by the controller */
