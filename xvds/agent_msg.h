@@ -62,7 +62,7 @@ enum agent_action {
 	AGENT_A_SET,		/* args: vcpus and/or memory_mib */
 	AGENT_A_DEFINE,		/* args: template, kind */
 	AGENT_A_CREDENTIAL,	/* args: user, password (into the guest) */
-	AGENT_A_FORGET,		/* the host's record only; it lives elsewhere */
+	AGENT_A_FORGET,		/* the host's record of a VM elsewhere */
 	AGENT_A__COUNT,
 };
 

@@ -782,31 +782,15 @@ static void
 sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval tv = { A.grace_s >= 3 ? A.grace_s / 3 : 1, 0 };
-	struct ahost *h;
 	const char *p[2];
-	char	 grace[16], *names = NULL, *tmp;
-	size_t	 len = 0;
+	char	 grace[16], *names;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
 	evtimer_add(A.sweep, &tv);
-	/* Names are [A-Za-z0-9_.-]: an array literal needs no quoting. */
-	if ((names = strdup("{")) == NULL)
+	if ((names = ctrl_hosts_connected_array()) == NULL)
 		return;
-	len = 1;
-	TAILQ_FOREACH(h, &A.hosts, entry) {
-		if (h->conn == NULL || h->state != AH_UP)
-			continue;
-		if ((tmp = realloc(names, len + strlen(h->name) + 3)) == NULL) {
-			free(names);
-			return;
-		}
-		names = tmp;
-		len += (size_t)sprintf(names + len, "%s%s", len > 1 ? "," : "",
-		    h->name);
-	}
-	strcpy(names + len, "}");
 	snprintf(grace, sizeof(grace), "%u", A.grace_s);
 	p[0] = grace;
 	p[1] = names;

@@ -51,7 +51,7 @@ struct breq {
 	unsigned	 mem_mib;	/* the VM's memory */
 	int		 relocated;	/* a Saved CVM moved to another host */
 	char		 relocate_why[64];	/* why not on its own */
-	char		 left[AGENT_HOST_MAX + 1];	/* its own, left */
+	char		 left[AGENT_HOST_MAX + 1];	/* its host before */
 	char		 from[16];	/* the VM's state when claimed */
 	char		 address[BROKER_ADDRESS_MAX + 1];
 	char		 rdp_sha256[BROKER_FINGERPRINT_LEN + 1];	/* or "" */

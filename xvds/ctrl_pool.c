@@ -74,9 +74,8 @@ struct flight {
 	bool		 defining;	/* the define before a start (or a
 					   restore elsewhere) is out */
 	bool		 placed;	/* the host was chosen for it */
-	char		 left[AGENT_HOST_MAX + 1];	/* "" or the host a
-					   Saved VM is restored away from */
-	unsigned	 mem_mib;
+	/* "" or the host a Saved VM is restored away from */
+	char		 left[AGENT_HOST_MAX + 1];
 };
 TAILQ_HEAD(flights, flight);
 
@@ -742,7 +741,6 @@ next_act(void)
 		f->action = a->action;
 		f->from = r->state;
 		f->mid = a->mid;
-		f->mem_mib = r->mem_mib;
 		/*
 		 * A VM not yet made, or whose host is gone, goes elsewhere;
 		 * so does a Saved one whose host the placement rule would
@@ -752,7 +750,8 @@ next_act(void)
 		place = (a->action == AGENT_A_START && !host_ok(r->host)) ||
 		    (a->action == AGENT_A_RESTORE && restore_elsewhere(r));
 		if (place) {
-			if (ctrl_cluster_place(r->name, r->mem_mib, f->host, &why) == -1) {
+			if (ctrl_cluster_place(r->name, r->mem_mib, f->host,
+			    &why) == -1) {
 				log_debug("pool: %s: no host: %s", r->name,
 				    policy_reason_names[why]);
 				free(f);

@@ -1381,7 +1381,8 @@ vm_forget(const char *name, char *msg, size_t msglen)
 	}
 	record_remove(vm);
 	log_info("%s: record forgotten (%s): it lives on another host; its "
-	    "files on the store are kept", vm->name, vm_state_names[vm->fsm.state]);
+	    "files on the store are kept", vm->name,
+	    vm_state_names[vm->fsm.state]);
 	vm_free(vm);
 	snprintf(msg, msglen, "%s forgotten", name);
 	return XVDS_OK;
