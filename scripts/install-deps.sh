@@ -16,7 +16,10 @@ TEST_PKGS="mandoc gnuplot-nox postgresql openssl freerdp2-shadow-x11 winpr-utils
 # hypervisor, Xen's tools and the kernel are *not* installed here: the
 # lab script downloads those packages into its cache and unpacks them.
 # socat carries dom0's connections to the controller (QEMU's guestfwd).
-LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs socat"
+# flex, bison and python3 build the lab's hypervisor from Debian's source
+# (scripts/lab/build-xen.sh; dpkg-dev's dpkg-source unpacks it).
+LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs socat
+	dpkg-dev flex bison python3"
 
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"

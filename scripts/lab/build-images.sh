@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build, or reuse from the cache, the Xen lab's base images:
-#   xen.elf              the hypervisor, uncompressed (QEMU's -kernel boots it)
+#   xen.elf              the hypervisor, uncompressed (QEMU's -kernel boots it):
+#                        Debian's, rebuilt with shadow paging (build-xen.sh)
 #   vmlinuz              one Linux kernel for dom0 and the guests
 #   dom0-base.cpio.gz    dom0's initramfs without the project's binaries
 #   guest-base.cpio      the guests' initramfs without the project's binaries
@@ -68,23 +69,7 @@ kver_pkg=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }')
 
 pkgs="xen-hypervisor-4.17-amd64=$xen_ver xen-utils-4.17=$xen_ver xen-utils-common=$xen_ver xenstore-utils=$xen_ver $kpkg=$kver_pkg"
 
-# --- Cache key ----------------------------------------------------------------
-script_files="$here/build-images.sh $here/lib.sh $(ls "$here"/image/* | LC_ALL=C sort)"
-# shellcheck disable=SC2086
-key=$( { echo "$pkgs"; uname -m; cat $script_files; } | sha256sum | cut -c1-16)
-out="$CACHE/images/$key"
-
-if [ "$force" = no ] && [ -f "$out/COMPLETE" ]; then
-	if (cd / && sha256sum --quiet --strict -c "$out/host-files.sha256" >/dev/null 2>&1); then
-		say "cache hit $key ($pkgs) in $(lab_elapsed "$started") s"
-		echo "$out"
-		exit 0
-	fi
-	say "host files changed since $key was built: rebuilding"
-fi
-
-# --- Download and unpack -----------------------------------------------------
-say "building $key from: $pkgs"
+# --- Download ---------------------------------------------------------------
 cd "$CACHE/debs"
 # apt drops privileges to _apt for downloads; let it write here.
 id _apt >/dev/null 2>&1 && chown _apt "$CACHE/debs" 2>/dev/null || true
@@ -100,16 +85,34 @@ if [ -n "$need" ]; then
 	# shellcheck disable=SC2086
 	apt-get -q download $need >&2 || die "apt-get download failed (is apt's list current? apt-get update)"
 fi
+debfile() { ls "${1}_${2/:/%3a}_"*.deb | head -n1; }
+
+# --- Hypervisor: Debian's, rebuilt with shadow paging (build-xen.sh) ---------
+xen_elf=$("$here/build-xen.sh" "$CACHE/debs/$(debfile xen-hypervisor-4.17-amd64 "$xen_ver")") ||
+	die "building the hypervisor failed"
+
+# --- Cache key ----------------------------------------------------------------
+script_files="$here/build-images.sh $here/build-xen.sh $here/lib.sh $(ls "$here"/image/* | LC_ALL=C sort)"
+# shellcheck disable=SC2086
+key=$( { echo "$pkgs"; uname -m; sha256sum <"$xen_elf"; cat $script_files; } | sha256sum | cut -c1-16)
+out="$CACHE/images/$key"
+
+if [ "$force" = no ] && [ -f "$out/COMPLETE" ]; then
+	if (cd / && sha256sum --quiet --strict -c "$out/host-files.sha256" >/dev/null 2>&1); then
+		say "cache hit $key ($pkgs) in $(lab_elapsed "$started") s"
+		echo "$out"
+		exit 0
+	fi
+	say "host files changed since $key was built: rebuilding"
+fi
+say "building $key from: $pkgs"
 
 work="$CACHE/tmp-build.$$"
 rm -rf "$work"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/pkg"
 for p in $pkgs; do
-	name=${p%%=*}
-	ver=${p#*=}
-	deb=$(ls "${name}_${ver/:/%3a}_"*.deb | head -n1)
-	dpkg-deb -x "$deb" "$work/pkg"
+	dpkg-deb -x "$(debfile "${p%%=*}" "${p#*=}")" "$work/pkg"
 done
 pkg="$work/pkg"
 kver=$(basename "$(ls -d "$pkg"/lib/modules/*/ | head -n1)")
@@ -122,7 +125,7 @@ export LAB_MANIFEST="$stage/host-files.sha256" LAB_PKGROOT="$pkg"
 : >"$LAB_MANIFEST"
 
 # --- Hypervisor and kernel ---------------------------------------------------
-gzip -dc "$pkg"/boot/xen-4.17-amd64.gz >"$stage/xen.elf"
+cp "$xen_elf" "$stage/xen.elf"
 cp "$pkg/boot/vmlinuz-$kver" "$stage/vmlinuz"
 
 # --- Kernel modules ------------------------------------------------------------

@@ -14,26 +14,32 @@
 #   --result FILE   write machine-readable results (used by tests/lab/lab.test)
 #   --timeout SECS  outer limit per boot (default 900)
 #   --silence SECS  kill QEMU when the console is silent this long (default 180)
-#   --no-retry      never retry, even on a known flake signature
+#   --no-retry      never retry a wedged boot
 #   --keep          keep the run directory (kept anyway on failure)
 #   --verbose       stream the whole console, not only the XVDS lines
-#   --inject WHAT   self-test of this script's retry logic: dom0-test.sh fakes
-#                   a flake (flake, wedge: first attempt only) or a plain
-#                   failure (fail: every attempt, which must not be retried)
+#   --dom0-test FILE  run FILE in dom0 instead of tests/lab/dom0-test.sh
+#                   (scripts/lab/flake-count.sh runs tests/lab/flake-cycles.sh)
+#   --append ARGS   more words for dom0's kernel command line
+#   --inject WHAT   self-test of the retry logic: dom0-test.sh wedges the
+#                   first attempt (wedge: the boot is retried), fails without
+#                   a flake (fail: never retried), or has the emulator "kill"
+#                   the PVH guest once (pvh-fault: its stage re-creates it)
 #
 # Stage protocol (on the serial console, from dom0-test.sh):
 #   XVDS-STAGE <name> PASS <seconds>
 #   XVDS-STAGE <name> FAIL <seconds> <why>
-#   XVDS-FLAKE <signature> <detail>      a known emulation flake was seen
+#   XVDS-FLAKE <signature> <detail>      a guest died or froze (diagnostics)
+#   XVDS-RETRY <stage> <detail>          a stage re-created a guest that the
+#                                        emulator killed (its one retry)
 #   XVDS-LAB-DONE                        the test script finished
 # Exit status: 0 every stage passed, 1 the lab failed, 2 usage error.
 #
-# Emulated SVM sometimes triple-faults a guest or wedges the whole VM.  Those
-# signatures (Xen's "Triple fault" line, an XVDS-FLAKE line, a silent
-# console) get the whole boot retried, loudly, up to twice; nothing else is
-# retried.  Twice, because one PVH boot in ten or so triple-faults here and
-# a run boots at least one; an attempt stops as soon as it shows a flake,
-# so a retry costs seconds, not the rest of its stages' timeouts.
+# Emulated SVM sometimes triple-faults a PVH guest (never a PV one), and
+# once in a long while wedges the whole emulated machine.  Retries are at
+# the smallest scope and loud: the one stage with a PVH guest re-creates it
+# once when Xen logged its triple fault (XVDS-RETRY); a boot whose console
+# stays silent for --silence seconds is killed and booted once more.
+# Nothing else is retried.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,8 +48,9 @@ repo=$(cd "$here/../.." && pwd)
 tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
 
 probe="" guestd="" xvdsd="" xvdsctl="" controller="" client="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
+dom0_test="" append=""
 timeout=900 silence=180
-usage() { sed -n '2,22s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,26s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--probe) probe=${2:?}; shift ;;
@@ -60,13 +67,15 @@ while [ $# -gt 0 ]; do
 	--keep) keep=yes ;;
 	--verbose) verbose=yes ;;
 	--inject) inject=${2:?}; shift ;;
+	--dom0-test) dom0_test=${2:?}; shift ;;
+	--append) append=${2:?}; shift ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
 	shift
 done
 [ -n "$probe" ] && [ -n "$guestd" ] || usage
-case $inject in ""|flake|wedge|fail) ;; *) echo "run.sh: --inject flake|wedge|fail" >&2; exit 2 ;; esac
+case $inject in ""|wedge|fail|pvh-fault) ;; *) echo "run.sh: --inject wedge|fail|pvh-fault" >&2; exit 2 ;; esac
 if [ -n "$controller$client" ]; then
 	[ -n "$controller" ] && [ -n "$client" ] && [ -n "$xvdsd" ] && [ -n "$xvdsctl" ] || {
 		echo "run.sh: --controller and --client go together, with --xvdsd and --xvdsctl" >&2
@@ -99,9 +108,11 @@ for f in dom0-test.sh guest-test.sh guest-apply-credential.sh xvdsd-stages.sh mi
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (package qemu-system-x86)"
 
+dom0_test=${dom0_test:-$tests/dom0-test.sh}
+[ -f "$dom0_test" ] || die "$dom0_test missing"
 # The stage list lives in dom0-test.sh (STAGES="..."): one source of truth.
-stages=$(sed -n 's/^STAGES="\(.*\)"$/\1/p' "$tests/dom0-test.sh")
-[ -n "$stages" ] || die "no STAGES=\"...\" line in $tests/dom0-test.sh"
+stages=$(sed -n 's/^STAGES="\(.*\)"$/\1/p' "$dom0_test")
+[ -n "$stages" ] || die "no STAGES=\"...\" line in $dom0_test"
 # The controller's stages run only with one (dom0 finds /lab/ctrl/env).
 if [ -z "$controller" ]; then
 	stages=$(for s in $stages; do case $s in ctrl-*) ;; *) echo "$s" ;; esac; done)
@@ -148,7 +159,7 @@ if [ -n "$controller" ]; then
 fi
 lab_cpio "$g" "$run/guest-overlay.cpio"
 lab_install_bin "$d" "$probe" /usr/bin/xvds-probe || die "cannot collect $probe's libraries"
-install -m 0755 "$tests/dom0-test.sh" "$d/lab/dom0-test.sh"
+install -m 0755 "$dom0_test" "$d/lab/dom0-test.sh"
 install -m 0644 "$tests/xvdsd-stages.sh" "$d/lab/xvdsd-stages.sh"
 install -m 0644 "$tests/migrate-stages.sh" "$d/lab/migrate-stages.sh"
 install -m 0644 "$tests/ctrl-stages.sh" "$d/lab/ctrl-stages.sh"
@@ -185,13 +196,13 @@ boot() {
 	local n=$1
 	local console="$run/console-$n.log" fifo="$run/serial-$n.fifo"
 	st_status=() st_secs=() st_why=()
-	flakes=() done=no ended="" dom0_ready="" qemu_rc=""
+	flakes=() emu_faults=() retries=() wedged=no done=no ended="" dom0_ready="" qemu_rc=""
 	mkfifo "$fifo"
 	local t0=$EPOCHREALTIME
 	qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64,+svm,+npt -machine q35 \
 		-smp 2 -m 2048 -display none -monitor none -no-reboot "${netargs[@]}" \
 		-serial stdio -kernel "$run/xen.elf" -append "$xen_cmdline" \
-		-initrd "$run/vmlinuz $dom0_cmdline xvds.lab.attempt=$n${inject:+ xvds.lab.inject=$inject},$run/dom0.cpio.gz" \
+		-initrd "$run/vmlinuz $dom0_cmdline xvds.lab.attempt=$n${inject:+ xvds.lab.inject=$inject}${append:+ $append},$run/dom0.cpio.gz" \
 		</dev/null >"$fifo" 2>"$run/qemu-$n.stderr" &
 	qpid=$!
 	local line="" chunk="" partial="" rc last=$SECONDS begin=$SECONDS
@@ -215,7 +226,7 @@ boot() {
 			fi
 			if [ $((SECONDS - last)) -ge "$silence" ]; then
 				ended="wedge: console silent for ${silence} s"
-				flakes+=("wedge (console silent for ${silence} s)")
+				wedged=yes
 				break
 			fi
 			if [ $((SECONDS - begin)) -ge "$timeout" ]; then
@@ -226,12 +237,6 @@ boot() {
 		fi
 		last=$SECONDS
 		console_line "$line" "$t0"
-		# A flake with a retry still to come: the rest of this boot
-		# proves nothing, so stop it now rather than wait out timeouts.
-		if [ "$abort_on_flake" = yes ] && [ ${#flakes[@]} -gt 0 ]; then
-			ended="stopped early for the retry: ${flakes[0]}"
-			break
-		fi
 	done
 	if [ -n "$ended" ]; then
 		say "killing QEMU ($ended)"
@@ -272,11 +277,16 @@ console_line() {
 		;;
 	*XVDS-FLAKE\ *)
 		flakes+=("${l#*XVDS-FLAKE }")
-		say "flake signature: ${l#*XVDS-FLAKE }"
+		say "a guest died or froze: ${l#*XVDS-FLAKE }"
 		;;
 	*"Triple fault"*)
-		flakes+=("triple fault: $l")
-		say "flake signature: $l"
+		# The stage that owns the guest decides (XVDS-RETRY or FAIL).
+		emu_faults+=("$l")
+		say "the emulator triple-faulted a guest: $l"
+		;;
+	*XVDS-RETRY\ *)
+		retries+=("${l#*XVDS-RETRY }")
+		echo "lab: !!! RETRIED: ${l#*XVDS-RETRY }"
 		;;
 	*XVDS-LAB-DONE*) done=yes ;;
 	esac
@@ -294,7 +304,7 @@ verdict() {
 }
 
 attempt=1
-max_attempts=3
+max_attempts=2
 retried=""
 while :; do
 	if [ -n "$controller" ]; then
@@ -306,20 +316,17 @@ while :; do
 		say "controller up (PostgreSQL, xvds-controller, catalogue) in $(lab_elapsed "$t_ctl") s: agent port $ctl_aport, broker port $ctl_bport on 127.0.0.1, forwarded to dom0 as $CTRL_ADDR"
 	fi
 	say "boot attempt $attempt: QEMU (TCG) starting"
-	abort_on_flake=no
-	[ $attempt -ge $max_attempts ] || [ $retry = no ] || abort_on_flake=yes
 	boot $attempt
 	if verdict; then
 		break
 	fi
-	if [ $attempt -lt $max_attempts ] && [ ${#flakes[@]} -gt 0 ] && [ $retry = yes ]; then
-		retried="${retried:+$retried; }attempt $attempt: ${flakes[*]}"
+	if [ $attempt -lt $max_attempts ] && [ $wedged = yes ] && [ $retry = yes ]; then
+		retried="${retried:+$retried; }attempt $attempt: $ended"
 		echo "lab: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-		echo "lab: !!! RETRYING THE WHOLE BOOT: attempt $attempt failed with a known emulation flake:"
-		for f in "${flakes[@]}"; do echo "lab: !!!   $f"; done
+		echo "lab: !!! RETRYING THE WHOLE BOOT: attempt $attempt wedged the emulator ($ended)"
 		echo "lab: !!! (console of attempt $attempt: $run/console-$attempt.log)"
 		echo "lab: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-		result "retry attempt $attempt failed with a flake signature: ${flakes[*]}"
+		result "retry boot attempt $attempt wedged: $ended"
 		attempt=$((attempt + 1))
 		continue
 	fi
@@ -365,11 +372,19 @@ fi
 result "info image check ${t_images}s, overlay ${t_overlay}s, QEMU start to dom0 up ${dom0_ready:--}s, boot total ${total}s, attempts $attempt"
 # The benchmark lines dom0-test.sh printed (tests/lab/xvdsd-stages.sh).
 grep -a 'lab: report: bench: ' "$run/console-$attempt.log" | tr -d '\r' | sed 's/report: //'
-[ -z "$retried" ] || say "NOTE: this result comes from a RETRY; earlier attempts failed with: $retried"
-if [ ${#flakes[@]} -gt 0 ] && [ $ok = yes ]; then
-	say "WARNING: every stage passed, but the console shows a known emulation flake:"
-	for f in "${flakes[@]}"; do say "WARNING:   $f"; done
-	result "warning flake seen in a passing run: ${flakes[*]}"
+[ -z "$retried" ] || say "NOTE: this result comes from a RETRIED BOOT; earlier attempts: $retried"
+for r in "${retries[@]}"; do
+	say "NOTE: a stage RETRIED: $r"
+	result "retry $r"
+done
+if [ ${#emu_faults[@]} -gt 0 ]; then
+	say "the emulator triple-faulted ${#emu_faults[@]} guest(s) in the boot that counts:"
+	for f in "${emu_faults[@]}"; do say "   $f"; done
+	result "warning the emulator triple-faulted ${#emu_faults[@]} guest(s): ${emu_faults[*]}"
+fi
+if [ ${#flakes[@]} -gt 0 ]; then
+	say "dom0 saw a guest die or freeze: ${flakes[*]}"
+	result "warning a guest died or froze: ${flakes[*]}"
 fi
 [ -z "$ended" ] || say "boot ended abnormally: $ended"
 

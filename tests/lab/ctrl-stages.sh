@@ -116,8 +116,8 @@ st_ctrl_register() {
 		{ why="xvdsd -n: $(tr '\n' ' ' <"$W/xvdsd-ctrl-n.out")"; return 1; }
 	$XVDSD -d -vv -f "$CTRL_CONF" >>"$ctrl_log" 2>&1 &
 	ctrl_pid=$!
-	wait_for 30 grep -q 'controller: welcomed' "$ctrl_log" ||
-		{ why="not welcomed by the controller in 30 s: $(grep 'controller:' "$ctrl_log" | tail -n 2 | tr '\n' ' ')"; return 1; }
+	wait_for 120 grep -q 'controller: welcomed' "$ctrl_log" ||
+		{ why="not welcomed by the controller in 120 s: $(grep 'controller:' "$ctrl_log" | tail -n 2 | tr '\n' ' ')"; return 1; }
 	t0=$SECONDS
 	# The controller's upkeep defines and starts them; xvdsd boots them
 	# and takes their clean images.
@@ -230,11 +230,11 @@ st_ctrl_logout_reset() {
 	t0=$(ms)
 	client_logout alice || { why="xvds-client -L (alice) exited $?: $(tr '\n' ' ' <"$W/logout-alice.out")"; return 1; }
 	client_logout carol || { why="xvds-client -L (carol) exited $?: $(tr '\n' ' ' <"$W/logout-carol.out")"; return 1; }
-	wait_for 60 reset_done lab-1 "$n1" ||
-		{ why="lab-1 is $(vm_state lab-1), not reset, 60 s after the logout"; return 1; }
+	wait_for 180 reset_done lab-1 "$n1" ||
+		{ why="lab-1 is $(vm_state lab-1), not reset, 180 s after the logout"; return 1; }
 	BENCH[ctrl-reset]=$(($(ms) - t0))
-	wait_for 60 reset_done lab-2 "$n2" ||
-		{ why="lab-2 is $(vm_state lab-2), not reset, 60 s after the logout"; return 1; }
+	wait_for 180 reset_done lab-2 "$n2" ||
+		{ why="lab-2 is $(vm_state lab-2), not reset, 180 s after the logout"; return 1; }
 	grep -q 'controller: op [0-9]*: reset lab-1' "$ctrl_log" ||
 		{ why="no reset of lab-1 from the controller in xvdsd's log"; return 1; }
 	# The clean image's guest: the boot it had then, no credential.
@@ -264,13 +264,13 @@ st_ctrl_pvm() {
 	fingerprint_ok bob || return 1
 	d=$(vm_field $CTRL_PVM domid)
 	client_logout bob || { why="xvds-client -L (bob) exited $?"; return 1; }
-	wait_for 60 vm_is $CTRL_PVM inactive ||
-		{ why="$CTRL_PVM is $(vm_state $CTRL_PVM), not shut down, 60 s after the logout"; return 1; }
+	wait_for 180 vm_is $CTRL_PVM inactive ||
+		{ why="$CTRL_PVM is $(vm_state $CTRL_PVM), not shut down, 180 s after the logout"; return 1; }
 	# Inactive once the guest powered off; the op's result (what the
 	# controller records as the release) once libxl destroyed the rest.
-	wait_for 30 grep -q "controller: op [0-9]* shutdown $CTRL_PVM: ok" "$ctrl_log" ||
+	wait_for 120 grep -q "controller: op [0-9]* shutdown $CTRL_PVM: ok" "$ctrl_log" ||
 		{ why="no result of the controller's shutdown of $CTRL_PVM"; return 1; }
-	wait_for 10 no_domain $CTRL_PVM || { why="libxl still lists $CTRL_PVM"; return 1; }
+	wait_for 120 no_domain $CTRL_PVM || { why="libxl still lists $CTRL_PVM"; return 1; }
 	grep -aq 'xvds-guestd: stopping on SIGTERM' "$CONSOLE_DIR/guest-$CTRL_PVM.log" ||
 		{ why="$CTRL_PVM's console shows no clean stop of xvds-guestd"; return 1; }
 	note="login->desktop (cold boot) ${BENCH[ctrl-pvm]} ms on domain $d; shut down after the logout"

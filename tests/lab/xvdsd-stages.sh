@@ -62,9 +62,9 @@ timed() {
 have_xvdsd() { [ -x "$XVDSD" ] && [ -x "$XVDSCTL" ]; }
 
 # The daemon's guests are PV: emulated SVM (what PVH and HVM guests need
-# under QEMU's TCG) sometimes triple-faults a guest (about one boot in ten
-# here), and these stages boot four.  PV guests never touch it; the PVH
-# path is covered by the probe stages' guests.
+# under QEMU's TCG) sometimes triple-faults a guest (about one PVH lifetime
+# in five here), and these stages boot four.  PV guests never touch it; the
+# PVH path is xvdsd-migrate-pvh's (migrate-stages.sh).
 # The pool's template; lab-b (migrate-stages.sh) has it too.
 cvm_desk_template() {
 	cat <<-EOF
@@ -120,7 +120,7 @@ start_xvdsd() {
 	$XVDSD -d -vv -f "$XCONF" >>"$W/xvdsd.log" 2>&1 &
 	xvdsd_pid=$!
 	# Not the socket file (a killed daemon leaves it behind): an answer.
-	wait_for 20 xvdsd_answers
+	wait_for 120 xvdsd_answers
 }
 xvdsd_answers() { $XVDSCTL host info >/dev/null 2>&1; }
 
@@ -149,7 +149,7 @@ st_xvdsd_start() {
 	write_xvds_conf
 	$XVDSD -n -f "$XCONF" >"$W/xvdsd-n.out" 2>&1 ||
 		{ why="xvdsd -n refused the lab config: $(tr '\n' ' ' <"$W/xvdsd-n.out")"; return 1; }
-	start_xvdsd || { why="no control socket 20 s after start"; return 1; }
+	start_xvdsd || { why="no control socket 120 s after start"; return 1; }
 	ctl host info || { why="xvdsctl host info failed"; return 1; }
 	note="pid $xvdsd_pid"
 }
@@ -159,9 +159,9 @@ st_xvdsd_cvm_ready() {
 		{ why="$CVM is $(vm_state $CVM), not ready, after 150 s"; return 1; }
 	# Fresh from its golden image, it takes its clean image (fast resets);
 	# restored from it, the guest reports its address again.
-	wait_for 60 clean_taken $CVM ||
-		{ why="no clean image for $CVM 60 s after it was ready ($(vm_state $CVM))"; return 1; }
-	wait_for 30 vm_has_addr $CVM $CVM_IP ||
+	wait_for 180 clean_taken $CVM ||
+		{ why="no clean image for $CVM 180 s after it was ready ($(vm_state $CVM))"; return 1; }
+	wait_for 120 vm_has_addr $CVM $CVM_IP ||
 		{ why="$CVM's address is '$(vm_field $CVM addr)', not $CVM_IP"; return 1; }
 	note="domid $(vm_field $CVM domid) boot $(vm_field $CVM boot_id); clean image taken"
 }
@@ -176,7 +176,7 @@ st_xvdsd_garbage() {
 	for c in bad-boot garbage bad-addr; do
 		send_cmd $CVM malformed $c || { why="malformed $c: $ack"; return 1; }
 	done
-	wait_for 10 grep -q "$CVM: domain $domid: addrs record rejected" "$W/xvdsd.log" ||
+	wait_for 120 grep -q "$CVM: domain $domid: addrs record rejected" "$W/xvdsd.log" ||
 		{ why="no rejection of the bad addrs record in xvdsd's log"; return 1; }
 	[ "$(grep -c "$CVM: domain $domid: boot-complete record rejected" "$W/xvdsd.log")" -ge 2 ] ||
 		{ why="the bad boot-complete records were not both logged as rejected"; return 1; }
@@ -377,7 +377,7 @@ st_xvdsd_save_crash() {
 		;;
 	saved)
 		# The suspended domain of a save that had finished is reaped.
-		wait_for 20 no_domain $CVM ||
+		wait_for 120 no_domain $CVM ||
 			{ why="saved, but libxl still lists $CVM"; return 1; }
 		[ -s "$img" ] || { why="saved, but no image"; return 1; }
 		ctl vm restore $CVM || { why="restore after the crash failed"; return 1; }
@@ -404,7 +404,7 @@ st_xvdsd_session() {
 	# Holds a connection to the guest's RDP port for as long as nc lives.
 	nc $CVM_IP 3389 < <(sleep 300) >/dev/null 2>&1 &
 	nc_pid=$!
-	wait_for 30 vm_is $CVM running || {
+	wait_for 120 vm_is $CVM running || {
 		why="$CVM is $(vm_state $CVM), not running, with a connection open"
 		kill $nc_pid 2>/dev/null; return 1; }
 	kill $nc_pid 2>/dev/null
@@ -434,8 +434,8 @@ st_xvdsd_pvm() {
 
 st_xvdsd_stop() {
 	kill -TERM "$xvdsd_pid"
-	wait_for 40 sh -c "! kill -0 $xvdsd_pid 2>/dev/null" ||
-		{ why="xvdsd still running 40 s after SIGTERM"; return 1; }
+	wait_for 120 sh -c "! kill -0 $xvdsd_pid 2>/dev/null" ||
+		{ why="xvdsd still running 120 s after SIGTERM"; return 1; }
 	wait "$xvdsd_pid" 2>/dev/null
 	xvdsd_pid=""
 	case $(probe_state $CVM) in
@@ -497,6 +497,7 @@ xvdsd_bench() {
 	done
 	echo "lab: report: bench: xvdsd credential into the guest, applied: ${BENCH[credential]:--} ms"
 	echo "lab: report: bench: xvdsd migrate, PV non-live (96 MiB): ${BENCH[migrate]:--} ms"
+	echo "lab: report: bench: xvdsd migrate, PV live (96 MiB, shadow paging): ${BENCH[migrate-pv-live]:--} ms"
 	echo "lab: report: bench: xvdsd migrate, PVH live (128 MiB): ${BENCH[migrate-live]:--} ms"
 	if [ -n "${BENCH[saved]:-}" ] && [ -n "${BENCH[pvm-boot]:-}" ]; then
 		echo "lab: report: bench: saved-restore / cold boot = $(awk "BEGIN { printf \"%.2f\", ${BENCH[saved]} / ${BENCH[pvm-boot]} }")"
