@@ -18,13 +18,14 @@ cd "$(dirname "$0")/.."
 make -s -j2
 
 log=${TMPDIR:-/tmp}/xvds-lab-console.log
+result=${TMPDIR:-/tmp}/xvds-lab-result.txt
 echo "== starting the service (PostgreSQL, xvds-controller here; xvdsd in the lab)"
 echo "== and booting the lab; the serial console goes to $log"
 status=0
 ./scripts/lab/run.sh --probe xvds/xvds-probe --guestd xvds-guestd/xvds-guestd \
 	--xvdsd xvds/xvdsd --xvdsctl xvds/xvdsctl \
 	--controller xvds/xvds-controller --client xvds-client/xvds-client \
-	--log "$log" || status=$?
+	--log "$log" --result "$result" || status=$?
 echo
 echo "== what dom0's xvds-probe saw of the guests' reports:"
 grep -a 'lab: report: probe: ' "$log" | sed 's/^lab: report: probe: /   /' || true
@@ -45,4 +46,25 @@ grep -a 'lab: report: event: ' "$log" | sed 's/^lab: report: event: /   /' || tr
 echo
 echo "== the benchmark (TCG: compare ratios, not seconds):"
 grep -a 'lab: report: bench: ' "$log" | tr -d '\r' | sed 's/^lab: report: bench: /   /' || true
+
+# The summary: what ran, what passed, where the logs are.
+stages=$(grep -c '^stage ' "$result" 2>/dev/null || true)
+passed=$(grep -c '^stage [^ ]* PASS ' "$result" 2>/dev/null || true)
+checks=$(grep -c '^check ' "$result" 2>/dev/null || true)
+checks_ok=$(grep -c '^check [^ ]* PASS' "$result" 2>/dev/null || true)
+echo
+echo "== summary"
+echo "   ran: XVDS built here; real Xen 4.17 booted under QEMU (software emulation)"
+echo "        with xvdsd in its dom0, and PostgreSQL + xvds-controller on this machine"
+echo "   lab stages passed: ${passed:-0} of ${stages:-0}; the controller's database checks: ${checks_ok:-0} of ${checks:-0}"
+grep '^stage [^ ]* [^P]' "$result" 2>/dev/null | sed 's/^stage /   FAILED: /' || true
+grep '^check [^ ]* [^P]' "$result" 2>/dev/null | sed 's/^check /   FAILED: /' || true
+sed -n 's/^retry /   RETRIED (the emulator): /p; s/^error /   ERROR: /p' "$result" 2>/dev/null || true
+echo "   logs: the lab's serial console (dom0, Xen, every stage) in $log"
+echo "         machine-readable results in $result"
+if [ "$status" = 0 ]; then
+	echo "   RESULT: PASS - users logged in to desktops on real Xen through the controller"
+else
+	echo "   RESULT: FAIL (exit status $status; the lab's diagnostics are above and in $log)"
+fi
 exit $status

@@ -305,6 +305,9 @@ run_ctrl_stages() {
 
 ctrl_dump() {
 	[ -s "$ctrl_log" ] || return 0
+	log "==== $ctrl_log: libxl's errors (last 40)"
+	grep -aiE 'libxl[^ ]*: .*(error|fail|timed out|unable|script)' "$ctrl_log" |
+		tail -n 40 | sed 's/^/lab:   | /'
 	log "==== $ctrl_log: the controller's xvdsd (last 120 lines)"
 	tail -n 120 "$ctrl_log" | sed 's/^/lab:   | /'
 	for f in "$W"/client-*.err "$W"/logout-*.out; do

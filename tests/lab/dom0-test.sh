@@ -244,6 +244,8 @@ dump() {
 	ctrl_dump
 	# The kernel's side of devices (netback, blkback, the bridge) and
 	# Xen's own log (a guest's triple fault, say).
+	log "==== dom0 memory"
+	free -m 2>&1 | sed "s/^/lab:   | /"
 	log "==== dom0's kernel log (last 60 lines)"
 	dmesg 2>&1 | tail -n 60 | sed 's/^/lab:   | /'
 	log "==== xl dmesg (last 40 lines)"

@@ -453,6 +453,11 @@ xvdsd_dump() {
 		log "==== $W/xvdsd.log: the daemon and its VMs (last 200)"
 		grep -E "xvdsd: ($CVM|$PVM|started|stopping|stopped|control: client pid [0-9]+: vm\.|domain [0-9]+: [a-z ]+: (done|failed|lost))" \
 			"$W/xvdsd.log" | tail -n 200 | sed 's/^/lab:   | /'
+		# libxl's own errors (a device or script that failed) scroll out
+		# of the tail quickly when a domain is torn down.
+		log "==== $W/xvdsd.log: libxl's errors (last 40)"
+		grep -aiE 'libxl[^ ]*: .*(error|fail|timed out|unable|script)' "$W/xvdsd.log" |
+			tail -n 40 | sed 's/^/lab:   | /'
 		log "==== $W/xvdsd.log, all of it (last 100 lines)"
 		tail -n 100 "$W/xvdsd.log" | sed 's/^/lab:   | /'
 	fi
