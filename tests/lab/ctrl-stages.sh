@@ -114,7 +114,7 @@ st_ctrl_register() {
 	write_ctrl_conf
 	$XVDSD -n -f "$CTRL_CONF" >"$W/xvdsd-ctrl-n.out" 2>&1 ||
 		{ why="xvdsd -n: $(tr '\n' ' ' <"$W/xvdsd-ctrl-n.out")"; return 1; }
-	$XVDSD -d -vv -f "$CTRL_CONF" >>"$ctrl_log" 2>&1 &
+	$XVDSD -d -vv -f "$CTRL_CONF" > >(stamp >>"$ctrl_log") 2>&1 &
 	ctrl_pid=$!
 	wait_for 120 grep -q 'controller: welcomed' "$ctrl_log" ||
 		{ why="not welcomed by the controller in 120 s: $(grep 'controller:' "$ctrl_log" | tail -n 2 | tr '\n' ' ')"; return 1; }

@@ -39,6 +39,12 @@ EXTRA_IP=10.77.0.12
 mkdir -p "$W"
 
 log() { echo "lab: $*"; }
+# stamp: each line of stdin with the seconds since the epoch before it (the
+# daemons' logs, to line them up with each other and with xenstore's).
+stamp() {
+	local l
+	while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done
+}
 # show FILE: a command's output on the console, indented.
 show() { sed 's/^/lab:   | /' "$1"; }
 
@@ -70,7 +76,14 @@ run_stage() {
 	fi
 	log "--- stage $name"
 	t0=$(now_ds)
-	if "$fn"; then
+	# A line every 30 s while the stage waits: run.sh takes a console
+	# silent for minutes for a wedged emulator.
+	(while sleep 30; do log "stage $name still running"; done) &
+	local ticker=$! ok=0
+	"$fn" || ok=$?
+	kill "$ticker" 2>/dev/null
+	wait "$ticker" 2>/dev/null
+	if [ $ok = 0 ]; then
 		stage_line "XVDS-STAGE $name PASS ${secs_override:-$(fmt_ds $(($(now_ds) - t0)))}${note:+ $note}"
 	else
 		# Short enough for one console write (the hvc buffer is 256 bytes).
@@ -250,6 +263,8 @@ dump() {
 	dmesg 2>&1 | tail -n 60 | sed 's/^/lab:   | /'
 	log "==== xl dmesg (last 40 lines)"
 	xl dmesg 2>&1 | tail -n 40 | tr -d '\r' | sed 's/^/lab:   | /'
+	log "==== backends' state changes, with times (last 60)"
+	tail -n 60 "$W/backends.log" 2>/dev/null | sed 's/^/lab:   | /'
 	log "==== backends' states"
 	xenstore-ls -f /local/domain/0/backend 2>/dev/null | grep -E '/(state|hotplug-status) ' |
 		sed 's/^/lab:   | /'
@@ -279,6 +294,17 @@ st_probe_list() {
 	probe_list || { why="xvds-probe list exited with status $?"; return 1; }
 	grep -q '^0[[:space:]]\+Domain-0\([[:space:]]\|$\)' "$W/list.rows" ||
 		{ why="no 'domid 0 Domain-0' row in: $(head -c 200 "$W/list.out" | tr '\n' '|')"; return 1; }
+}
+
+# The backends' states as xenstore changes them, with times: what the
+# kernel's backends did while libxl waited (shown in the dump).
+start_backend_log() {
+	xenstore-watch /local/domain/0/backend 2>/dev/null | while IFS= read -r p; do
+		case $p in
+		*/state | */hotplug-status)
+			printf '%s %s %s\n' "$EPOCHREALTIME" "$p" "$(xenstore-read "$p" 2>/dev/null || echo '(gone)')" ;;
+		esac
+	done >"$W/backends.log" &
 }
 
 start_watch() {
@@ -552,6 +578,7 @@ if [ $failed = 1 ]; then
 	for s in $STAGES; do [ -n "${reported[$s]:-}" ] || skip_stage "$s" "dom0 is not up"; done
 else
 	run_stage probe-list st_probe_list
+	start_backend_log
 	start_watch
 	run_stage create st_create
 	stage_needs=guests_present
@@ -584,7 +611,7 @@ for f in "$W/xvdsd.log" "$W/xvdsd-b.log" "$W/xvdsd-ctrl.log"; do
 	*) who=lab-a-ctrl ;;
 	esac
 	grep -E 'xvdsd: ([A-Za-z0-9_.-]+: [a-z]+ -> [a-z]+ on |controller: (op [0-9]+: |welcomed|connected))' "$f" |
-		sed "s/^/lab: report: $who: /"
+		sed -E "s/^[0-9]+\.[0-9]+ //; s/^/lab: report: $who: /"
 done
 # Again, all together: a stage line that Xen's own output happened to split
 # on the shared serial console still arrives whole once.

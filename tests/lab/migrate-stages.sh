@@ -72,7 +72,7 @@ write_xvds_b_conf() {
 }
 
 start_xvdsd_b() {
-	$XVDSD -d -vv -f "$XCONF_B" >>"$W/xvdsd-b.log" 2>&1 &
+	$XVDSD -d -vv -f "$XCONF_B" > >(stamp >>"$W/xvdsd-b.log") 2>&1 &
 	xvdsd_b_pid=$!
 	wait_for 120 b_answers
 }

@@ -117,7 +117,7 @@ $(pvh_desk_template)
 }
 
 start_xvdsd() {
-	$XVDSD -d -vv -f "$XCONF" >>"$W/xvdsd.log" 2>&1 &
+	$XVDSD -d -vv -f "$XCONF" > >(stamp >>"$W/xvdsd.log") 2>&1 &
 	xvdsd_pid=$!
 	# Not the socket file (a killed daemon leaves it behind): an answer.
 	wait_for 120 xvdsd_answers
