@@ -254,6 +254,9 @@ timeout_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (log_getverbose() >= 2)
+		log_debug("libxl timeout %p (libxl's %p): fired", (void *)t,
+		    for_libxl);
 	/* An occurred timeout is deregistered: libxl will not touch t again. */
 	event_free(t->ev);
 	free(t);
@@ -268,6 +271,9 @@ timeout_arm(struct hv_timeout *t, struct timeval abs)
 	gettimeofday(&now, NULL);
 	if (timercmp(&abs, &now, >))
 		timersub(&abs, &now, &rel);
+	if (log_getverbose() >= 2)
+		log_debug("libxl timeout %p (libxl's %p): in %ld.%06ld s",
+		    (void *)t, t->for_libxl, (long)rel.tv_sec, (long)rel.tv_usec);
 	return evtimer_add(t->ev, &rel) == -1 ? ERROR_OSEVENT_REG_FAIL : 0;
 }
 
