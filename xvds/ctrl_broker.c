@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +77,20 @@ static struct {
 static void	conn_free(struct bconn *);
 static void	conn_read(struct bufferevent *, void *);
 
+/*
+ * Whole seconds of the monotonic clock, for the rate limits; up: rounded
+ * up.  A failure's time is rounded up and a check's down, so that a block
+ * of N seconds lasts N seconds at least: rounded down both, a failure late
+ * in a second would be blocked for N - 1 seconds and a fraction, for the
+ * first block (1 s) next to nothing.
+ */
 static int64_t
-now_s(void)
+now_s(bool up)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
+	return (int64_t)ts.tv_sec + (up && ts.tv_nsec > 0);
 }
 
 void
@@ -547,13 +555,13 @@ broker_active(void)
 unsigned
 broker_ratelimit_check(const struct breq *q)
 {
-	return ratelimit_check(B.rl, q->r.user, q->addr, now_s());
+	return ratelimit_check(B.rl, q->r.user, q->addr, now_s(false));
 }
 
 void
 broker_ratelimit_failure(const struct breq *q)
 {
-	ratelimit_failure(B.rl, q->r.user, q->addr, now_s());
+	ratelimit_failure(B.rl, q->r.user, q->addr, now_s(true));
 }
 
 void

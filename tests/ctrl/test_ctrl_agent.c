@@ -214,7 +214,7 @@ test_register(void **state)
 
 	(void)state;
 	fake_start(&a);
-	assert_int_equal(run_until(base, &a.welcomed, 1, 5000), 0);
+	assert_int_equal(run_until(base, &a.welcomed, 1, PG_WAIT_MS), 0);
 	ms = (double)(a.t_welcomed.tv_sec - a.t_connected.tv_sec) * 1e3 +
 	    (double)(a.t_welcomed.tv_nsec - a.t_connected.tv_nsec) / 1e6;
 	print_message("# registration: hello to welcome in %.1f ms\n", ms);
@@ -242,7 +242,7 @@ test_sample(void **state)
 	fake_send(&a, &m);
 	snprintf(sql, sizeof(sql), "SELECT last_seen > '%s' FROM hosts "
 	    "WHERE name = 'host-a'", before);
-	pg_wait(pg, base, sql, "t", 3000);
+	pg_wait(pg, base, sql, "t", PG_WAIT_MS);
 	assert_non_null(fig = ctrl_host_figures("host-a"));
 	assert_int_equal(fig->tcpu, 800);
 	assert_int_equal(fig->fmem_mib, 14000);
@@ -261,7 +261,7 @@ test_state(void **state)
 
 	(void)state;
 	report(&a, "lab-01", VM_S_READY, 5);
-	pg_wait(pg, base, row, "ready 5 host-a 10.77.0.2", 3000);
+	pg_wait(pg, base, row, "ready 5 host-a 10.77.0.2", PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, nev), "1");
 	assert_string_equal(pg_value(pg, "SELECT detail->>'from' || '>' || "
 	    "(detail->>'to') || ' ' || actor FROM events WHERE kind = 'vm-state'"),
@@ -269,20 +269,20 @@ test_state(void **state)
 	/* Said again: no new event. */
 	report(&a, "lab-01", VM_S_READY, 5);
 	report(&a, "lab-01", VM_S_RUNNING, 5);
-	pg_wait(pg, base, row, "running 5 host-a 10.77.0.2", 3000);
+	pg_wait(pg, base, row, "running 5 host-a 10.77.0.2", PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, nev), "2");
 	/* lab-02 takes domid 5 (lab-01's is then stale); an unknown VM is
 	 * not recorded. */
 	report(&a, "nobody", VM_S_READY, 9);
 	report(&a, "lab-02", VM_S_PAUSED, 5);
 	pg_wait(pg, base, "SELECT state || ' ' || domid FROM vms WHERE name = 'lab-02'",
-	    "paused 5", 3000);
+	    "paused 5", PG_WAIT_MS);
 	pg_wait(pg, base, "SELECT coalesce(domid, 0) FROM vms WHERE name = 'lab-01'", "0",
-	    3000);
+	    PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, "SELECT count(*) FROM vms WHERE name = 'nobody'"),
 	    "0");
 	report(&a, "lab-01", VM_S_SAVED, AGENT_NODOMAIN);
-	pg_wait(pg, base, row, "saved 0 host-a 10.77.0.2", 3000);
+	pg_wait(pg, base, row, "saved 0 host-a 10.77.0.2", PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, nev), "3");
 }
 
@@ -321,7 +321,7 @@ test_ops(void **state)
 	id = ctrl_host_op("host-a", &op, 5, op_done, &g);
 	assert_true(id > 0);
 	assert_int_equal(g.n, 0);	/* never from within the call */
-	assert_int_equal(run_until(base, &g.n, 1, 3000), 0);
+	assert_int_equal(run_until(base, &g.n, 1, PG_WAIT_MS), 0);
 	print_message("# op round trip: %.1f ms\n", now_ms() - t0);
 	assert_int_equal(a.last_op.id, id);
 	assert_int_equal(a.last_op.action, AGENT_A_RESTORE);
@@ -336,7 +336,7 @@ test_ops(void **state)
 	t0 = now_ms();
 	id2 = ctrl_host_op("host-a", &op, 1, op_done, &g);
 	assert_true(id2 > id);
-	assert_int_equal(run_until(base, &g.n, 1, 3000), 0);
+	assert_int_equal(run_until(base, &g.n, 1, PG_WAIT_MS), 0);
 	assert_true(now_ms() - t0 >= 990);
 	assert_int_equal(g.r.id, id2);
 	assert_false(g.r.ok);
@@ -372,13 +372,14 @@ test_disconnect(void **state)
 
 	(void)state;
 	pause_op(&g);
-	assert_int_equal(run_until(base, &a.ops, 3, 3000), 0);
+	assert_int_equal(run_until(base, &a.ops, 3, PG_WAIT_MS), 0);
 	agent_client_free(a.cli);
 	a.cli = NULL;
-	assert_int_equal(run_until(base, &g.n, 1, 3000), 0);
+	assert_int_equal(run_until(base, &g.n, 1, PG_WAIT_MS), 0);
 	assert_false(g.r.ok);
 	assert_string_equal(g.r.code, "disconnected");
-	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down",
+	    PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-down' AND subject = 'host-a'"), "1");
 	assert_int_equal(ctrl_agent_hosts(), 0);
@@ -387,11 +388,12 @@ test_disconnect(void **state)
 	a.answer = 1;
 	a.welcomed = 0;
 	fake_start(&a);
-	assert_int_equal(run_until(base, &a.welcomed, 1, 5000), 0);
+	assert_int_equal(run_until(base, &a.welcomed, 1, PG_WAIT_MS), 0);
 	print_message("# registration again: hello to welcome in %.1f ms\n",
 	    (double)(a.t_welcomed.tv_sec - a.t_connected.tv_sec) * 1e3 +
 	    (double)(a.t_welcomed.tv_nsec - a.t_connected.tv_nsec) / 1e6);
-	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "up", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "up",
+	    PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-up' AND subject = 'host-a'"), "2");
 }
@@ -405,12 +407,13 @@ test_wrong_host(void **state)
 
 	(void)state;
 	fake_start(&b);
-	assert_int_equal(run_until(base, &b.closed, 1, 5000), 0);
+	assert_int_equal(run_until(base, &b.closed, 1, PG_WAIT_MS), 0);
 	assert_int_equal(b.refused, 1);
 	assert_int_equal(b.welcomed, 0);
 	assert_string_equal(b.code, "identity");
 	pg_wait(pg, base, "SELECT count(*) || ' ' || min(detail->>'hello_host') FROM events "
-	    "WHERE kind = 'host-refused' AND subject = 'host-b'", "1 host-a", 3000);
+	    "WHERE kind = 'host-refused' AND subject = 'host-b'", "1 host-a",
+	    PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, "SELECT count(*) FROM hosts "
 	    "WHERE name = 'host-b'"), "0");
 	/* host-a's own connection is untouched. */
@@ -433,7 +436,7 @@ test_stop(void **state)
 	ctrl_agent_stop("test");
 	assert_int_equal(g.n, 1);
 	assert_string_equal(g.r.code, "stopped");
-	assert_int_equal(run_until(base, &a.closed, 1, 3000), 0);
+	assert_int_equal(run_until(base, &a.closed, 1, PG_WAIT_MS), 0);
 	run_for(base, 200);
 	/* Not marked down: that is for the next active controller to say. */
 	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
@@ -460,8 +463,9 @@ test_sweep(void **state)
 	a.answer = 1;
 	a.welcomed = 0;
 	fake_start(&a);
-	assert_int_equal(run_until(base, &a.welcomed, 1, 5000), 0);
-	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'ghost'", "down", 4000);
+	assert_int_equal(run_until(base, &a.welcomed, 1, PG_WAIT_MS), 0);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'ghost'", "down",
+	    PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(actor) FROM events "
 	    "WHERE kind = 'host-down' AND subject = 'ghost'"), "1 controller");
 	run_for(base, 1500);
@@ -486,11 +490,11 @@ test_replace(void **state)
 	    "WHERE kind = 'host-down' AND subject = 'host-a'"));
 	a.closed = 0;
 	fake_start(&a2);
-	assert_int_equal(run_until(base, &a2.welcomed, 1, 5000), 0);
-	assert_int_equal(run_until(base, &a.closed, 1, 3000), 0);
+	assert_int_equal(run_until(base, &a2.welcomed, 1, PG_WAIT_MS), 0);
+	assert_int_equal(run_until(base, &a.closed, 1, PG_WAIT_MS), 0);
 	assert_int_equal(ctrl_agent_hosts(), 1);
 	pause_op(&g);
-	assert_int_equal(run_until(base, &g.n, 1, 3000), 0);
+	assert_int_equal(run_until(base, &g.n, 1, PG_WAIT_MS), 0);
 	assert_true(g.r.ok);
 	assert_int_equal(a2.ops, 1);
 	run_for(base, 100);

@@ -155,7 +155,7 @@ connect_fake(struct fake *f)
 	f->cli = agent_client_new(base, &tls, "127.0.0.1", ctrl_agent_port(),
 	    &fake_cbs, f);
 	assert_non_null(f->cli);
-	assert_int_equal(run_until(base, &f->welcomed, want, 5000), 0);
+	assert_int_equal(run_until(base, &f->welcomed, want, PG_WAIT_MS), 0);
 }
 
 static void
@@ -169,7 +169,7 @@ disconnect_fake(struct fake *f)
 static void
 settle(void)
 {
-	double	 until = now_ms() + 5000;
+	double	 until = now_ms() + PG_WAIT_MS;
 
 	run_for(base, 50);
 	while (db_pending(db) > 0 && now_ms() < until)
@@ -279,7 +279,8 @@ test_host_comes_back(void **state)
 	t0 = now_ms();
 	connect_fake(&a);
 	/* (a) gone: inactive, no domid, its host kept. */
-	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-01'", "inactive", 5000);
+	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-01'", "inactive",
+	    PG_WAIT_MS);
 	print_message("# welcome to reconciled: %.1f ms\n", now_ms() - t0);
 	settle();
 	assert_string_equal(row("lab-01"), "inactive - host-a");
@@ -335,7 +336,8 @@ test_host_comes_back(void **state)
 		    "WHERE kind = 'vm-duplicate'"), "1");
 	}
 	disconnect_fake(&a);
-	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down",
+	    PG_WAIT_MS);
 }
 
 /*
@@ -359,7 +361,7 @@ test_nothing_changed(void **state)
 		assert_string_equal(row("lab-04"), "ready 8 host-a");
 		disconnect_fake(&b);
 		pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-b'", "down",
-		    3000);
+		    PG_WAIT_MS);
 	}
 	/* The host-up events say it was there. */
 	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
@@ -384,7 +386,8 @@ test_guards(void **state)
 	settle();
 	assert_string_equal(row("lab-02"), "ready 6 host-a");
 	disconnect_fake(&a);
-	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down",
+	    PG_WAIT_MS);
 
 	a.count_delta = 0;
 	a.on_welcome = "UPDATE vms SET state = 'starting', changed = now() "
@@ -393,7 +396,8 @@ test_guards(void **state)
 	settle();
 	assert_string_equal(row("lab-02"), "starting 6 host-a");
 	disconnect_fake(&a);
-	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down",
+	    PG_WAIT_MS);
 
 	/* The pool's claims leave "changed" alone; their event spares it. */
 	a.on_welcome = "INSERT INTO events (kind, actor, subject) "
@@ -404,11 +408,13 @@ test_guards(void **state)
 	settle();
 	assert_string_equal(row("lab-02"), "starting 6 host-a");
 	disconnect_fake(&a);
-	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down", 3000);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down",
+	    PG_WAIT_MS);
 
 	a.on_welcome = NULL;
 	connect_fake(&a);
-	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-02'", "inactive", 3000);
+	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-02'", "inactive",
+	    PG_WAIT_MS);
 	settle();
 	assert_string_equal(row("lab-02"), "inactive - host-a");
 	assert_string_equal(pg_value(pg, "SELECT detail->'believed'->>'state' FROM events "

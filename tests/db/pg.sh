@@ -40,7 +40,8 @@ pg_start() {
 	i=0
 	until "$pg_bin/pg_isready" -q -h "$pg_dir" -U postgres -d postgres; do
 		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$pg_pid" 2>/dev/null; then
+		# 60 s at least: a loaded machine starts it slowly.
+		if [ $i -gt 1200 ] || ! kill -0 "$pg_pid" 2>/dev/null; then
 			echo "pg.sh: the server did not start:" >&2
 			tail -n 20 "$pg_dir/log" >&2
 			pg_stop

@@ -31,7 +31,7 @@
 #include "vm_fsm.h"
 #include "run_loop.h"
 
-#define SAFETY_MS	10000
+#define SAFETY_MS	60000	/* as long as pg.sh waits for a server */
 
 static const char *conninfo;
 static struct event_base *base;
