@@ -276,6 +276,14 @@ st_ctrl_pvm() {
 	note="login->desktop (cold boot) ${BENCH[ctrl-pvm]} ms on domain $d; shut down after the logout"
 }
 
+# ctrl_xvdsd_present: the controller's xvdsd still runs; else $lost says so.
+ctrl_xvdsd_present() {
+	kill -0 "$ctrl_pid" 2>/dev/null && return 0
+	wait "$ctrl_pid" 2>/dev/null
+	lost="the controller's xvdsd exited with status $?"
+	return 1
+}
+
 run_ctrl_stages() {
 	local s
 	[ -s "$CTRL_ENV" ] || return 0
@@ -284,10 +292,12 @@ run_ctrl_stages() {
 	free -m | sed 's/^/lab: dom0 memory: /'
 	run_stage ctrl-register st_ctrl_register
 	if [ -n "$ctrl_registered" ]; then
+		stage_needs=ctrl_xvdsd_present
 		run_stage ctrl-login-unpause st_ctrl_login_unpause
 		run_stage ctrl-login-restore st_ctrl_login_restore
 		run_stage ctrl-logout-reset st_ctrl_logout_reset
 		run_stage ctrl-pvm st_ctrl_pvm
+		stage_needs=""
 	else
 		for s in ${CTRL_STAGES#ctrl-register }; do skip_stage "$s" "ctrl-register failed"; done
 	fi

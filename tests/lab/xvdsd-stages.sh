@@ -324,6 +324,7 @@ st_xvdsd_reset() {
 }
 
 # xvdsd_alive: false, and the reason logged, if the daemon has exited.
+xvdsd_present() { xvdsd_alive || { lost=$why; return 1; }; }
 xvdsd_alive() {
 	local rc
 	kill -0 "$xvdsd_pid" 2>/dev/null && return 0
@@ -476,6 +477,8 @@ run_xvdsd_stages() {
 		for s in ${XVDSD_STAGES#xvdsd-start }; do skip_stage "$s" "xvdsd did not start"; done
 		return
 	fi
+	# Every later stage needs the daemon (the crash stages restart it).
+	stage_needs=xvdsd_present
 	run_stage xvdsd-cvm-ready st_xvdsd_cvm_ready
 	run_stage xvdsd-garbage st_xvdsd_garbage
 	run_stage xvdsd-host st_xvdsd_host
@@ -489,6 +492,7 @@ run_xvdsd_stages() {
 	run_stage xvdsd-session st_xvdsd_session
 	run_stage xvdsd-pvm st_xvdsd_pvm
 	run_stage xvdsd-stop st_xvdsd_stop
+	stage_needs=""
 	[ -z "$xvdsd_pid" ] || kill -9 "$xvdsd_pid" 2>/dev/null
 	xvdsd_bench
 }
