@@ -30,6 +30,7 @@
 #include <xentoollog.h>
 
 #include "hv.h"
+#include "timer_at.h"
 #include "log.h"
 
 /* Features this file relies on; all present since Xen 4.10. */
@@ -263,18 +264,27 @@ timeout_fired(evutil_socket_t fd, short what, void *arg)
 	libxl_osevent_occurred_timeout(ctx, for_libxl);
 }
 
+/*
+ * libxl's timeouts are absolute.  Its device waits (10 s for a backend)
+ * are armed at the end of a domain build that runs synchronously in one
+ * callback, for seconds under load: timer_at() counts from now, not from
+ * when the loop woke, or those waits would time out at once.
+ */
 static int
 timeout_arm(struct hv_timeout *t, struct timeval abs)
 {
-	struct timeval now, rel = { 0, 0 };
+	if (log_getverbose() >= 2) {
+		struct timeval now, rel = { 0, 0 };
 
-	gettimeofday(&now, NULL);
-	if (timercmp(&abs, &now, >))
-		timersub(&abs, &now, &rel);
-	if (log_getverbose() >= 2)
+		gettimeofday(&now, NULL);
+		if (timercmp(&abs, &now, >))
+			timersub(&abs, &now, &rel);
 		log_debug("libxl timeout %p (libxl's %p): in %ld.%06ld s",
-		    (void *)t, t->for_libxl, (long)rel.tv_sec, (long)rel.tv_usec);
-	return evtimer_add(t->ev, &rel) == -1 ? ERROR_OSEVENT_REG_FAIL : 0;
+		    (void *)t, t->for_libxl, (long)rel.tv_sec,
+		    (long)rel.tv_usec);
+	}
+	return timer_at(t->hv->base, t->ev, abs) == -1 ?
+	    ERROR_OSEVENT_REG_FAIL : 0;
 }
 
 static int
