@@ -96,7 +96,7 @@ lifetime() {
 migrate() {
 	local t=$1
 	alive "$t" || return 1
-	xl migrate -s "$W/local-ssh" "f-$t" localhost >"$W/migrate-$t.log" 2>&1 ||
+	timeout 300 xl migrate -s "$W/local-ssh" "f-$t" localhost >"$W/migrate-$t.log" 2>&1 ||
 		{ GONE[$t]="live migration failed: $(tail -n 2 "$W/migrate-$t.log" | tr '\n' ' ')"; return 1; }
 	note_domid "$t"
 	cmd "$t" "${i}9" "malformed bad-version" || { GONE[$t]="no answer after the migration"; return 1; }
@@ -115,12 +115,15 @@ for i in $(seq 1 "$cycles"); do
 	for t in pvh pv; do
 		note_domid "$t" || GONE[$t]="not created: $(tail -n 2 "$W/create-$t.log" | tr '\n' ' ')"
 	done
+	log "cycle $i: created (domains:${DOMIDS[pvh]}${DOMIDS[pv]})"
 	for t in pvh pv; do
 		[ -n "${GONE[$t]:-}" ] || lifetime "$t" "$i"
 	done
+	log "cycle $i: booted and driven"
 	for t in pvh pv; do
 		[ -n "${GONE[$t]:-}" ] || migrate "$t"
 	done
+	log "cycle $i: migrated"
 	for t in pvh pv; do
 		[ -n "${GONE[$t]:-}" ] || alive "$t" || GONE[$t]="vanished"
 		alive "$t" && timeout 60 xl shutdown -w "f-$t" >/dev/null 2>&1
