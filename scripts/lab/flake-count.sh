@@ -1,8 +1,8 @@
 #!/bin/bash
 # Measures how often the emulator kills a guest, by guest type: boots the
 # lab once with tests/lab/flake-cycles.sh in dom0 (CYCLES cycles, each one
-# PVH and one PV lifetime: boot, the stages' xenstore traffic, a live
-# migration, a shutdown) and prints the table scripts/lab/README.md keeps.
+# PVH and one PV lifetime: boot, the stages' xenstore traffic, a shutdown)
+# and prints the table scripts/lab/README.md keeps.
 # Not part of make check: a measurement, for when the emulator, Xen or the
 # guests' kernel change.
 #
