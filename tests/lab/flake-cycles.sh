@@ -10,6 +10,7 @@
 # guest's domains, "died" when the guest vanished or stopped answering
 # otherwise, else "ok".  Prints, per guest and cycle:
 #   XVDS-CYCLE <n> <type> <ok|fault|died> <create->boot-complete seconds> [detail]
+# (seconds after both creates returned, to a resolution of a second)
 # and XVDS-LAB-DONE at the end.  The cycle count comes from the kernel
 # command line (xvds.lab.cycles=N, default 30).
 STAGES="cycles"
@@ -68,16 +69,30 @@ booted() {
 	xenstore-read "/local/domain/$d/data/xvds/boot-complete" >/dev/null 2>&1
 }
 
-lifetime() {
-	local t=$1 i=$2 t0 end seq=0 c other
-	t0=$SECONDS
-	end=$((SECONDS + 240))
-	until booted "$t"; do
-		alive "$t" || { GONE[$t]="died before boot-complete"; return 1; }
-		[ $SECONDS -lt $end ] || { GONE[$t]="no boot-complete in 240 s"; return 1; }
+# wait_boots: both guests' boot-complete records, each timed from the
+# creation ($t_created).
+wait_boots() {
+	local t end=$((SECONDS + 240)) left=2
+	while [ $left -gt 0 ]; do
+		left=0
+		for t in pvh pv; do
+			[ -z "${GONE[$t]:-}" ] && [ -z "${BOOT[$t]:-}" ] || continue
+			if booted "$t"; then
+				BOOT[$t]=$((SECONDS - t_created))
+			elif ! alive "$t"; then
+				GONE[$t]="died before boot-complete"
+			elif [ $SECONDS -ge $end ]; then
+				GONE[$t]="no boot-complete in 240 s"
+			else
+				left=$((left + 1))
+			fi
+		done
 		sleep 0.3
 	done
-	BOOT[$t]=$((SECONDS - t0))
+}
+
+lifetime() {
+	local t=$1 i=$2 seq=0 c other
 	other=$(domid_of pv)
 	for c in "addr-add 10.77.0.6$([ "$t" = pvh ] && echo 2 || echo 3)/24" \
 		"isolation ${other:-0}" "malformed bad-boot" "malformed bad-addr" \
@@ -100,7 +115,9 @@ for i in $(seq 1 "$cycles"); do
 	for t in pvh pv; do
 		note_domid "$t" || GONE[$t]="not created: $(tail -n 2 "$W/create-$t.log" | tr '\n' ' ')"
 	done
+	t_created=$SECONDS
 	log "cycle $i: created (domains:${DOMIDS[pvh]}${DOMIDS[pv]})"
+	wait_boots
 	for t in pvh pv; do
 		[ -n "${GONE[$t]:-}" ] || lifetime "$t" "$i"
 	done
