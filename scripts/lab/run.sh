@@ -12,7 +12,9 @@
 #                   --xvdsctl.  Without them dom0 has no network at all.
 #   --log FILE      write the serial console (all attempts) to FILE
 #   --result FILE   write machine-readable results (used by tests/lab/lab.test)
-#   --timeout SECS  outer limit per boot (default 900)
+#   --timeout SECS  outer limit per boot (default 2400: a safety net; the
+#                   stages bound their own waits, and a silent console is
+#                   caught by --silence)
 #   --silence SECS  kill QEMU when the console is silent this long (default 180)
 #   --no-retry      never retry a wedged boot
 #   --keep          keep the run directory (kept anyway on failure)
@@ -49,8 +51,8 @@ tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
 
 probe="" guestd="" xvdsd="" xvdsctl="" controller="" client="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
 dom0_test="" append=""
-timeout=900 silence=180
-usage() { sed -n '2,26s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+timeout=2400 silence=180
+usage() { sed -n '2,28s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--probe) probe=${2:?}; shift ;;
