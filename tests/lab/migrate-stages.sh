@@ -217,15 +217,20 @@ pvh_fault() {
 	done
 }
 
-# pvh_forget: the PVH desktop gone from both daemons and from libxl.
-pvh_forget() {
-	local sock
+# pvh_forget: the PVH desktop gone from both daemons and from libxl, its
+# half-migrated copies included; the daemons notice a domain's death in
+# their own time, so it tries until both have let go.
+pvh_forget() { wait_for 120 pvh_forget_once; }
+pvh_forget_once() {
+	local sock d
 	for sock in "" "$SOCK_B"; do
 		$XVDSCTL ${sock:+-s "$sock"} vm destroy $LIVE >/dev/null 2>&1
 		$XVDSCTL ${sock:+-s "$sock"} vm undefine $LIVE >/dev/null 2>&1
 	done
-	xl destroy $LIVE >/dev/null 2>&1
-	wait_for 120 no_copy $LIVE
+	for d in $($PROBE list 2>/dev/null | awk -v n=$LIVE '$2 == n || index($2, n "--") == 1 { print $1 }'); do
+		xl destroy "$d" >/dev/null 2>&1
+	done
+	a_lacks $LIVE && b_lacks $LIVE && no_copy $LIVE
 }
 no_copy() { [ "$(copies "$1")" = 0 ]; }
 
@@ -244,8 +249,10 @@ st_xvdsd_migrate_pvh() {
 			[ -z "$fault" ] || why="$why (the emulator faulted the retry too: $fault)"
 			return 1
 		}
-		echo "XVDS-RETRY xvdsd-migrate-pvh the emulator killed the PVH guest ($fault; it had failed: $why): re-creating it once"
-		pvh_forget
+		# One short console line (the hvc buffer is 256 bytes).
+		echo "XVDS-RETRY xvdsd-migrate-pvh the emulator killed the PVH guest (${fault:0:90}): re-creating it once"
+		log "its first try had failed: $why"
+		pvh_forget || { why="the faulted PVH guest would not go away: $(why_copies $LIVE)"; return 1; }
 		why=""
 	done
 }
