@@ -94,7 +94,8 @@ b_lacks() { ! $XVDSCTL -s "$SOCK_B" vm show "$1" >/dev/null 2>&1; }
 a_away() { vm_is "$1" inactive && [ "$(vm_field "$1" moved_to)" = "127.0.0.1:$PORT_B" ]; }
 
 # copies NAME: how many domains libxl lists under NAME or NAME--<suffix>.
-copies() { $PROBE list 2>/dev/null | awk -v n="$1" '$2 == n || index($2, n "--") == 1' | wc -l; }
+copies() { copy_domids "$1" | wc -l; }
+copy_domids() { $PROBE list 2>/dev/null | awk -v n="$1" '$2 == n || index($2, n "--") == 1 { print $1 }'; }
 # one_copy NAME: exactly one, under its own name, running.
 one_copy() {
 	[ "$(copies "$1")" = 1 ] || return 1
@@ -227,7 +228,7 @@ pvh_forget_once() {
 		$XVDSCTL ${sock:+-s "$sock"} vm destroy $LIVE >/dev/null 2>&1
 		$XVDSCTL ${sock:+-s "$sock"} vm undefine $LIVE >/dev/null 2>&1
 	done
-	for d in $($PROBE list 2>/dev/null | awk -v n=$LIVE '$2 == n || index($2, n "--") == 1 { print $1 }'); do
+	for d in $(copy_domids $LIVE); do
 		xl destroy "$d" >/dev/null 2>&1
 	done
 	a_lacks $LIVE && b_lacks $LIVE && no_copy $LIVE
