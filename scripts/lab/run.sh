@@ -10,7 +10,7 @@
 #                   xvds-client, run in dom0, for the ctrl-* stages
 #                   (tests/lab/ctrl-stages.sh); they need --xvdsd and
 #                   --xvdsctl.  Without them dom0 has no network at all.
-#   --log FILE      write the serial console (all attempts) to FILE
+#   --log FILE      write the serial console (all attempts of this run) to FILE
 #   --result FILE   write machine-readable results (used by tests/lab/lab.test)
 #   --timeout SECS  outer limit per boot (default 2400: a safety net; the
 #                   stages bound their own waits, and a silent console is
@@ -87,7 +87,9 @@ fi
 
 say() { echo "lab: $*"; }
 result() { [ -z "$resultfile" ] || echo "$*" >>"$resultfile"; }
+# This run's, not appended to an earlier run's: run-demo.sh reads them back.
 [ -z "$resultfile" ] || : >"$resultfile"
+[ -z "$logfile" ] || : >"$logfile"
 # An infrastructure failure: nothing was booted, or nothing can be trusted.
 die() {
 	echo "lab: ERROR: $*" >&2
