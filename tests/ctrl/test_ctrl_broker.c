@@ -1331,7 +1331,7 @@ static void
 test_check_flood(void **state)
 {
 	const char *src[FLOOD_ADDRS];
-	char	 addrs[FLOOD_ADDRS][16];
+	char	 addrs[FLOOD_ADDRS][INET_ADDRSTRLEN + 8];
 	struct client *c, good;
 	struct broker_reply rep;
 	struct tally t;
