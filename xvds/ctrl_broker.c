@@ -67,12 +67,17 @@ static struct {
 	SSL_CTX		*ctx;
 	struct evconnlistener *listener;
 	struct ratelimit *rl;
+	unsigned	 rl_gen;	/* this start's */
 	TAILQ_HEAD(, bconn) conns;
 	size_t		 nconns;
 	uint16_t	 port;
 	unsigned	 lease_s;
 	struct passwd_pool *pwpool;	/* argon2id off the loop */
 } B;
+
+/* Starts so far: a request admitted before a restart is not settled in
+ * the limits of the next start. */
+static unsigned rl_starts;
 
 static void	conn_free(struct bconn *);
 static void	conn_read(struct bufferevent *, void *);
@@ -98,6 +103,7 @@ breq_free(struct breq *q)
 {
 	if (q == NULL)
 		return;
+	broker_ratelimit_settle(q, RATELIMIT_UNDECIDED);
 	login_forget(q);
 	if (q->timer != NULL)
 		event_free(q->timer);
@@ -451,9 +457,11 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 		    gai_strerror(rc));
 		goto fail;
 	}
-	if ((B.rl = ratelimit_new(&ratelimit_user_defaults,
-	    &ratelimit_addr_defaults)) == NULL || (B.ctx = tls_ctx(conf)) == NULL)
+	if ((B.rl = ratelimit_new(&ratelimit_pair_defaults,
+	    &ratelimit_addr_defaults, &ratelimit_user_defaults)) == NULL ||
+	    (B.ctx = tls_ctx(conf)) == NULL)
 		goto fail;
+	B.rl_gen = ++rl_starts;
 	if ((B.pwpool = passwd_pool_new(base, 0)) == NULL) {
 		log_warnx("broker: cannot start the password checks' threads");
 		goto fail;
@@ -553,19 +561,28 @@ broker_active(void)
 }
 
 unsigned
-broker_ratelimit_check(const struct breq *q)
+broker_ratelimit_admit(struct breq *q)
 {
-	return ratelimit_check(B.rl, q->r.user, q->addr, now_s(false));
+	unsigned wait;
+
+	if (B.rl == NULL)
+		return 1;
+	wait = ratelimit_admit(B.rl, q->r.user, q->addr, now_s(false),
+	    &q->rl_ticket);
+	if (wait == 0) {
+		q->rl_held = true;
+		q->rl_gen = B.rl_gen;
+	}
+	return wait;
 }
 
 void
-broker_ratelimit_failure(const struct breq *q)
+broker_ratelimit_settle(struct breq *q, enum ratelimit_verdict v)
 {
-	ratelimit_failure(B.rl, q->r.user, q->addr, now_s(true));
-}
-
-void
-broker_ratelimit_success(const struct breq *q)
-{
-	ratelimit_success(B.rl, q->r.user);
+	if (!q->rl_held)
+		return;
+	q->rl_held = false;
+	if (B.rl != NULL && q->rl_gen == B.rl_gen)
+		ratelimit_settle(B.rl, q->r.user, q->addr, &q->rl_ticket, v,
+		    now_s(true));
 }

@@ -35,6 +35,10 @@ struct breq {
 	struct broker_request r;
 	char		 addr[RATELIMIT_KEY_MAX + 1];	/* the rate limit's key */
 	char		 peer[INET6_ADDRSTRLEN + 8];	/* for the events */
+	/* Admitted by the rate limits (ratelimit.h), not yet settled. */
+	bool		 rl_held;
+	unsigned	 rl_gen;	/* of the limits it was admitted by */
+	struct ratelimit_ticket rl_ticket;
 	/* login */
 	enum login_step	 step;
 	int64_t		 user_id;
@@ -81,10 +85,12 @@ void	 breq_free(struct breq *);
 /* An event of the broker's: kind, subject (a user), the client, why. */
 void	 broker_event(const char *kind, const char *subject, const char *peer,
 	    const char *why);
-/* The rate limits, for the login's verdict. */
-unsigned broker_ratelimit_check(const struct breq *);
-void	 broker_ratelimit_failure(const struct breq *);
-void	 broker_ratelimit_success(const struct breq *);
+/*
+ * The rate limits: 0 and the attempt counted in flight, or the seconds to
+ * wait; then its verdict, once (breq_free settles one left undecided).
+ */
+unsigned broker_ratelimit_admit(struct breq *);
+void	 broker_ratelimit_settle(struct breq *, enum ratelimit_verdict);
 
 /* ctrl_login.c */
 void	 login_begin(struct breq *);

@@ -853,18 +853,19 @@ verified(enum passwd_result pr, const char *why, bool cancelled, void *arg)
 		breq_free(q);	/* the broker stopped: nobody to answer */
 		return;
 	}
+	/* A guess counts even if its client left before the verdict. */
+	broker_ratelimit_settle(q, pr == PASSWD_MATCH ? RATELIMIT_SUCCEEDED :
+	    RATELIMIT_FAILED);
 	if (!still_wanted(q))
 		return;
 	if (pr == PASSWD_BADHASH)
 		log_warnx("broker: user %s: %s", q->r.user, why);
 	if (pr != PASSWD_MATCH) {
-		broker_ratelimit_failure(q);
 		broker_event("login-failed", q->r.user, q->peer, "auth-failed");
 		breq_error(q, BROKER_E_AUTH_FAILED,
 		    "wrong user name or password", 0, 0);
 		return;
 	}
-	broker_ratelimit_success(q);
 	if (q->disabled) {
 		refuse(q, "disabled", "the account is disabled",
 		    BROKER_NR_DISABLED);
@@ -897,13 +898,16 @@ authenticated(PGresult *res, const char *err, void *arg)
 		stored = PQgetvalue(res, 0, 1);
 		q->disabled = PQgetvalue(res, 0, 2)[0] == 't';
 	}
-	rc = passwd_pool_verify(broker_passwd_pool(), stored, q->r.password,
-	    verified, q);
+	rc = passwd_pool_verify(broker_passwd_pool(), q->addr, stored,
+	    q->r.password, verified, q);
 	sodium_memzero(q->r.password, sizeof(q->r.password));
 	if (rc == -1) {
+		/* Its address's share of the checks, or all, are under way:
+		 * refused now rather than queued behind them (passwd_pool.h);
+		 * not a guess, so not counted (breq_free settles it). */
 		broker_event("login-refused", q->r.user, q->peer, "busy");
-		breq_error(q, BROKER_E_NO_DESKTOP, "too many logins at once; "
-		    "try again in a moment", 0, BROKER_NR_BUSY);
+		breq_error(q, BROKER_E_RATE_LIMITED, "too many logins at once; "
+		    "try again in a moment", 1, 0);
 	}
 }
 
@@ -916,7 +920,9 @@ login_begin(struct breq *q)
 	unsigned wait;
 
 	q->step = LOGIN_AUTH;
-	if ((wait = broker_ratelimit_check(q)) > 0) {
+	/* Counted as in flight from here to its verdict, so that guesses
+	 * sent at once are held as those sent one by one (ratelimit.h). */
+	if ((wait = broker_ratelimit_admit(q)) > 0) {
 		sodium_memzero(q->r.password, sizeof(q->r.password));
 		breq_error(q, BROKER_E_RATE_LIMITED,
 		    "too many failed logins; wait", wait, 0);

@@ -7,8 +7,14 @@
  * of a pointer is atomic (far below PIPE_BUF), and the pipe holds more
  * pointers than the queue may (64 KiB of them), so a worker never blocks
  * on it for long, nor at all while the pool is being freed.
+ *
+ * Each client with checks under way has a queue of its own; the clients
+ * with checks waiting take turns, in a list a worker takes the first of
+ * and puts back last while it has more (passwd_pool.h).
  */
 #include <config.h>
+
+#include <sys/queue.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +30,17 @@
 #include "log.h"
 #include "passwd_pool.h"
 
+struct client {
+	char		 key[PASSWD_POOL_CLIENT_KEY + 1];
+	struct job	*head, *tail;	/* waiting for a worker */
+	unsigned	 pending;	/* queued, running, or in the pipe */
+	bool		 turn;		/* in the turns' list */
+	struct client	*next_turn;
+	LIST_ENTRY(client) entry;	/* while pending */
+};
+
 struct job {
+	struct client	*client;
 	char		 stored[PASSWD_HASH_MAX];
 	bool		 dummy;		/* an unknown user */
 	char		 password[PASSWD_MAX + 1];
@@ -38,7 +54,8 @@ struct job {
 struct passwd_pool {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 more;
-	struct job	*head, *tail;	/* waiting for a worker */
+	LIST_HEAD(, client) clients;	/* with checks under way */
+	struct client	*turn, *last_turn;	/* with checks waiting */
 	unsigned	 pending;	/* queued, running, or in the pipe */
 	bool		 stopping;
 	pthread_t	 threads[PASSWD_POOL_THREADS_MAX];
@@ -54,6 +71,46 @@ job_free(struct job *j)
 	free(j);
 }
 
+/* In the turns' list, last.  Under the lock. */
+static void
+turn_append(struct passwd_pool *p, struct client *c)
+{
+	c->turn = true;
+	c->next_turn = NULL;
+	if (p->last_turn != NULL)
+		p->last_turn->next_turn = c;
+	else
+		p->turn = c;
+	p->last_turn = c;
+}
+
+/* The first client's first job; the client goes last if it has more. */
+static struct job *
+turn_take(struct passwd_pool *p)
+{
+	struct client *c = p->turn;
+	struct job *j = c->head;
+
+	if ((p->turn = c->next_turn) == NULL)
+		p->last_turn = NULL;
+	c->turn = false;
+	if ((c->head = j->next) == NULL)
+		c->tail = NULL;
+	else
+		turn_append(p, c);
+	return j;
+}
+
+/* A job of c's is over.  Under the lock. */
+static void
+client_done(struct client *c)
+{
+	if (--c->pending == 0) {
+		LIST_REMOVE(c, entry);
+		free(c);
+	}
+}
+
 static void *
 worker(void *arg)
 {
@@ -62,15 +119,13 @@ worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		while (!p->stopping && p->head == NULL)
+		while (!p->stopping && p->turn == NULL)
 			pthread_cond_wait(&p->more, &p->lock);
 		if (p->stopping) {
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		j = p->head;
-		if ((p->head = j->next) == NULL)
-			p->tail = NULL;
+		j = turn_take(p);
 		pthread_mutex_unlock(&p->lock);
 
 		if (j->dummy) {
@@ -97,6 +152,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	while ((n = read(fd, &j, sizeof(j))) == (ssize_t)sizeof(j)) {
 		pthread_mutex_lock(&p->lock);
 		p->pending--;
+		client_done(j->client);
 		pthread_mutex_unlock(&p->lock);
 		j->cb(j->r, j->why, false, j->arg);
 		job_free(j);
@@ -118,6 +174,7 @@ passwd_pool_new(struct event_base *base, unsigned threads)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->pipe[0] = p->pipe[1] = -1;
+	LIST_INIT(&p->clients);
 	if (pthread_mutex_init(&p->lock, NULL) != 0) {
 		free(p);
 		return NULL;
@@ -148,6 +205,7 @@ passwd_pool_new(struct event_base *base, unsigned threads)
 void
 passwd_pool_free(struct passwd_pool *p)
 {
+	struct client *c;
 	struct job *j;
 	unsigned i;
 
@@ -165,10 +223,14 @@ passwd_pool_free(struct passwd_pool *p)
 			j->cb(j->r, j->why, true, j->arg);
 			job_free(j);
 		}
-	while ((j = p->head) != NULL) {
-		p->head = j->next;
+	while (p->turn != NULL) {
+		j = turn_take(p);
 		j->cb(PASSWD_MISMATCH, "", true, j->arg);
 		job_free(j);
+	}
+	while ((c = LIST_FIRST(&p->clients)) != NULL) {
+		LIST_REMOVE(c, entry);
+		free(c);
 	}
 	if (p->done_ev != NULL)
 		event_free(p->done_ev);
@@ -181,13 +243,28 @@ passwd_pool_free(struct passwd_pool *p)
 	free(p);
 }
 
-int
-passwd_pool_verify(struct passwd_pool *p, const char *stored,
-    const char *password, passwd_pool_cb cb, void *arg)
+/* client's queue, if it has checks under way.  Under the lock. */
+static struct client *
+client_find(const struct passwd_pool *p, const char *key)
 {
+	struct client *c;
+
+	LIST_FOREACH(c, &p->clients, entry)
+		if (strncmp(c->key, key, PASSWD_POOL_CLIENT_KEY) == 0)
+			return c;
+	return NULL;
+}
+
+int
+passwd_pool_verify(struct passwd_pool *p, const char *client,
+    const char *stored, const char *password, passwd_pool_cb cb, void *arg)
+{
+	struct client *c;
 	struct job *j;
 	int	 rc = -1;
 
+	if (client == NULL)
+		client = "";
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -1;
 	/* A password longer than any passwd_verify takes is refused at the
@@ -200,16 +277,28 @@ passwd_pool_verify(struct passwd_pool *p, const char *stored,
 	j->cb = cb;
 	j->arg = arg;
 	pthread_mutex_lock(&p->lock);
-	if (!p->stopping && p->pending < PASSWD_POOL_QUEUE_MAX) {
-		if (p->tail != NULL)
-			p->tail->next = j;
-		else
-			p->head = j;
-		p->tail = j;
-		p->pending++;
-		pthread_cond_signal(&p->more);
-		rc = 0;
-	}
+	if (p->stopping || p->pending >= PASSWD_POOL_QUEUE_MAX)
+		goto out;
+	if ((c = client_find(p, client)) == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			goto out;
+		snprintf(c->key, sizeof(c->key), "%s", client);
+		LIST_INSERT_HEAD(&p->clients, c, entry);
+	} else if (c->pending >= PASSWD_POOL_CLIENT_MAX)
+		goto out;
+	j->client = c;
+	if (c->tail != NULL)
+		c->tail->next = j;
+	else
+		c->head = j;
+	c->tail = j;
+	if (!c->turn)
+		turn_append(p, c);
+	c->pending++;
+	p->pending++;
+	pthread_cond_signal(&p->more);
+	rc = 0;
+out:
 	pthread_mutex_unlock(&p->lock);
 	if (rc == -1)
 		job_free(j);
@@ -223,6 +312,19 @@ passwd_pool_pending(const struct passwd_pool *p)
 
 	pthread_mutex_lock((pthread_mutex_t *)&p->lock);
 	n = p->pending;
+	pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
+	return n;
+}
+
+unsigned
+passwd_pool_client_pending(const struct passwd_pool *p, const char *client)
+{
+	const struct client *c;
+	unsigned n;
+
+	pthread_mutex_lock((pthread_mutex_t *)&p->lock);
+	c = client_find(p, client != NULL ? client : "");
+	n = c != NULL ? c->pending : 0;
 	pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
 	return n;
 }

@@ -17,9 +17,17 @@
 #include "passwd.h"
 
 #define PASSWD_POOL_THREADS_MAX	16
-/* Jobs waiting beyond this are refused: each costs 19 MiB once running,
- * and a client waiting this far back would give up anyway. */
-#define PASSWD_POOL_QUEUE_MAX	4096
+/*
+ * The checks queued or running are bounded, in all and per client (an
+ * address, ratelimit_addr_key): beyond either bound a check is refused
+ * at once, to be tried again shortly, rather than queued behind a flood.
+ * The workers take the clients in turn, one check each, so that a
+ * client's check waits for one of each other client's at most, however
+ * many the others have queued.  Each check costs 19 MiB while it runs.
+ */
+#define PASSWD_POOL_QUEUE_MAX	512
+#define PASSWD_POOL_CLIENT_MAX	8
+#define PASSWD_POOL_CLIENT_KEY	64	/* longer client keys are cut */
 
 struct event_base;
 struct passwd_pool;
@@ -39,13 +47,18 @@ void	passwd_pool_free(struct passwd_pool *);
 
 /*
  * Queues the check of password against stored (NULL: an unknown user,
- * the dummy check).  Both are copied; the copies are wiped after use.
- * 0, or -1 if the queue is full or out of memory (cb is not called).
+ * the dummy check) for client.  Both are copied; the copies are wiped
+ * after use.  0; else cb is not called and -1: the client has
+ * PASSWD_POOL_CLIENT_MAX checks under way, or the pool
+ * PASSWD_POOL_QUEUE_MAX, or memory is short.
  */
-int	passwd_pool_verify(struct passwd_pool *, const char *stored,
-	    const char *password, passwd_pool_cb, void *arg);
+int	passwd_pool_verify(struct passwd_pool *, const char *client,
+	    const char *stored, const char *password, passwd_pool_cb,
+	    void *arg);
 
-/* Jobs queued or running now. */
+/* Jobs queued or running now, in all or for client. */
 unsigned passwd_pool_pending(const struct passwd_pool *);
+unsigned passwd_pool_client_pending(const struct passwd_pool *,
+	    const char *client);
 
 #endif

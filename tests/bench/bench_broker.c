@@ -214,12 +214,20 @@ client_login(unsigned i, struct outcome *o)
 	SSL	*ssl;
 	int	 fd, r, rc = -1;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(G.port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		return -1;
+	/* Each thin client from an address of its own, 127.1.x.y (all of
+	 * 127/8 is loopback), as in a lab: the broker's limits and its
+	 * password checks' share are per address (xvds-broker(7)). */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f010000U | ((i & 0xffffU) + 1));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	sin.sin_port = htons(G.port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 	    (ssl = SSL_new(G.cctx)) == NULL) {
 		close(fd);

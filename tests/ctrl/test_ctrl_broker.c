@@ -244,43 +244,81 @@ add_user(const char *name, const char *password)
 	PQclear(r);
 }
 
-static void
-client_open(struct client *c)
+/*
+ * A client from src, one of 127.0.0.0/8 (all of it is loopback on
+ * Linux): an address of its own to the broker's limits.  0, or -1 if the
+ * broker would not have it.  Its reads give up after PG_WAIT_MS.
+ */
+static int
+client_try(struct client *c, const char *src)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_in sin, from;
+	struct timeval tv = { PG_WAIT_MS / 1000, 0 };
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(&from, 0, sizeof(from));
+	from.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &from.sin_addr), 1);
+	c->ssl = NULL;
 	assert_true((c->fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)),
-	    0);
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(c->fd, (struct sockaddr *)&from, sizeof(from)) == -1 ||
+	    connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		goto fail;
 	assert_non_null(c->ssl = SSL_new(cctx));
 	SSL_set_fd(c->ssl, c->fd);
 	SSL_set1_host(c->ssl, "127.0.0.1");
-	assert_int_equal(SSL_connect(c->ssl), 1);
+	if (SSL_connect(c->ssl) != 1)
+		goto fail;
+	return 0;
+fail:
+	SSL_free(c->ssl);
+	close(c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
+	return -1;
+}
+
+static void
+client_open(struct client *c)
+{
+	assert_int_equal(client_try(c, "127.0.0.1"), 0);
 }
 
 static void
 client_close(struct client *c)
 {
 	SSL_free(c->ssl);
-	close(c->fd);
+	if (c->fd != -1)
+		close(c->fd);
+}
+
+/* A request line, in one record; -1 if the connection is gone. */
+static int
+client_write(struct client *c, const char *line)
+{
+	size_t	 n = strlen(line);
+	char	*buf;
+	int	 r;
+
+	if (c->ssl == NULL)
+		return -1;
+	/* One record, as a client should: no Nagle delay to measure. */
+	assert_non_null(buf = malloc(n + 1));
+	memcpy(buf, line, n);
+	buf[n] = '\n';
+	r = SSL_write(c->ssl, buf, (int)n + 1);
+	free(buf);
+	return r == (int)n + 1 ? 0 : -1;
 }
 
 static void
 client_send(struct client *c, const char *line)
 {
-	size_t	 n = strlen(line);
-	char	*buf;
-
-	/* One record, as a client should: no Nagle delay to measure. */
-	assert_non_null(buf = malloc(n + 1));
-	memcpy(buf, line, n);
-	buf[n] = '\n';
-	assert_int_equal(SSL_write(c->ssl, buf, (int)n + 1), (int)n + 1);
-	free(buf);
+	assert_int_equal(client_write(c, line), 0);
 }
 
 /* One reply line, decoded; -1 if the connection ended first. */
@@ -292,7 +330,7 @@ client_recv(struct client *c, struct broker_reply *rep)
 	int	 r;
 
 	while (n < sizeof(buf) - 1) {
-		if ((r = SSL_read(c->ssl, buf + n, 1)) <= 0)
+		if (c->ssl == NULL || (r = SSL_read(c->ssl, buf + n, 1)) <= 0)
 			return -1;
 		if (buf[n] == '\n')
 			break;
@@ -387,6 +425,11 @@ setup(void **state)
 	add_user("jack", PASSWORD);
 	add_user("kim", PASSWORD);
 	add_user("lee", PASSWORD);
+	/* For the attacks on the limits. */
+	add_user("zoe", PASSWORD);
+	add_user("yuri", PASSWORD);
+	add_user("xena", PASSWORD);
+	add_user("wade", PASSWORD);
 	pg_exec_ok(pg, "INSERT INTO vms (name, kind, state, template_id, "
 	    "owner_id, memory_mib) SELECT 'pvm-' || name, 'pvm', 'inactive', 1, "
 	    "id, CASE name WHEN 'dave' THEN 2048 ELSE 1000000 END FROM users "
@@ -978,6 +1021,20 @@ test_bad_request(void **state)
 	free(big);
 }
 
+/* Every session over and released; two Ready CVMs in the lab pool, the
+ * others taken. */
+static void
+two_ready(void)
+{
+	pg_exec_ok(pg, "UPDATE sessions SET ended = now(), end_reason = 'test' "
+	    "WHERE ended IS NULL");
+	pg_exec_ok(pg, "UPDATE sessions SET released = now() WHERE "
+	    "released IS NULL");
+	pg_exec_ok(pg, "UPDATE vms SET state = CASE WHEN name IN "
+	    "('lab-01', 'lab-02', 'staff-01') THEN 'ready'::vm_state "
+	    "ELSE 'running' END WHERE kind = 'cvm'");
+}
+
 /* Three clients send at once for two ready CVMs: two distinct desktops
  * and one no-desktop, every round. */
 static void
@@ -990,14 +1047,7 @@ test_concurrent(void **state)
 
 	(void)state;
 	for (round = 0; round < ROUNDS; round++) {
-		pg_exec_ok(pg, "UPDATE sessions SET ended = now(), end_reason = 'test' "
-		    "WHERE ended IS NULL");
-		pg_exec_ok(pg, "UPDATE sessions SET released = now() WHERE "
-		    "released IS NULL");
-		/* Two Ready CVMs in the lab pool; the others taken. */
-		pg_exec_ok(pg, "UPDATE vms SET state = CASE WHEN name IN "
-		    "('lab-01', 'lab-02', 'staff-01') THEN 'ready'::vm_state "
-		    "ELSE 'running' END WHERE kind = 'cvm'");
+		two_ready();
 		for (i = 0; i < 3; i++)
 			client_open(&c[i]);
 		t0 = now_ms();
@@ -1060,6 +1110,267 @@ test_no_desktop(void **state)
 	    "'staff-01'", NULL), "ready");
 }
 
+/*
+ * Attacks on the password limits (xvds-broker(7) "Limits"), each client
+ * from an address of its own in 127.0.0.0/8.  A flood's clients are all
+ * connected first, then all send, then all are read: the broker has every
+ * request before the first password check ends.
+ */
+struct tally {
+	int	 checked;	/* auth-failed: the password was checked */
+	int	 limited;	/* rate-limited: refused unchecked */
+	int	 other, lost;	/* another answer; none (connection refused) */
+};
+
+static void
+flood_open(struct client *c, int n, const char *const *srcs, int nsrcs)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		(void)client_try(&c[i], srcs[i % nsrcs]);
+}
+
+static void
+flood_send(struct client *c, int n, const char *user)
+{
+	char	 name[64];
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		/* user NULL: a name of its own each, none of them known */
+		if (user != NULL)
+			snprintf(name, sizeof(name), "%s", user);
+		else
+			snprintf(name, sizeof(name), "nobody-%d", i);
+		(void)client_write(&c[i], login_line(name, "guess"));
+	}
+}
+
+static void
+flood_collect(struct client *c, int n, struct tally *t)
+{
+	struct broker_reply rep;
+	int	 i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n; i++) {
+		if (client_recv(&c[i], &rep) == -1)
+			t->lost++;
+		else if (rep.type == BROKER_R_ERROR &&
+		    rep.code == BROKER_E_AUTH_FAILED)
+			t->checked++;
+		else if (rep.type == BROKER_R_ERROR &&
+		    rep.code == BROKER_E_RATE_LIMITED)
+			t->limited++;
+		else
+			t->other++;
+		client_close(&c[i]);
+	}
+}
+
+/* Wrong passwords for user (NULL: a name each, none known) from address
+ * src, one by one, until held: how many were checked. */
+static int
+guess_until_held(const char *user, const char *src)
+{
+	struct client c;
+	struct broker_reply rep;
+	char	 name[64];
+	int	 checked = 0;
+
+	assert_int_equal(client_try(&c, src), 0);
+	for (;;) {
+		if (user == NULL)
+			snprintf(name, sizeof(name), "nobody-at-%s-%d", src,
+			    checked);
+		client_send(&c, login_line(user != NULL ? user : name,
+		    "guess"));
+		assert_int_equal(client_recv(&c, &rep), 0);
+		if (rep.code != BROKER_E_AUTH_FAILED)
+			break;
+		assert_true(++checked < 100);
+	}
+	assert_error(&rep, BROKER_E_RATE_LIMITED);
+	client_close(&c);
+	return checked;
+}
+
+#define BURST	300
+
+/*
+ * 300 wrong passwords for one user from one address, sent at once, are
+ * checked no more often than when sent one by one: 6 (5 free and the one
+ * that blocks), and perhaps one more per block that ends while the burst
+ * is still being read on a slow machine (1 s, then 2, 4 ...).
+ */
+static void
+test_guess_burst(void **state)
+{
+	static const char *const src[] = { "127.0.0.2" };
+	struct client *c;
+	struct tally t;
+	double	 t0, s;
+	int	 one_by_one, allowed;
+
+	(void)state;
+	one_by_one = guess_until_held("yuri", "127.0.0.4");
+	assert_non_null(c = calloc(BURST, sizeof(*c)));
+	flood_open(c, BURST, src, 1);
+	t0 = now_ms();
+	flood_send(c, BURST, "zoe");
+	flood_collect(c, BURST, &t);
+	s = (now_ms() - t0) / 1000;
+	free(c);
+	/* k more need blocks of 1 + 2 + ... + 2^(k-1) s to end first;
+	 * and one to spare. */
+	for (allowed = one_by_one + 1; (1 << (allowed - one_by_one)) - 1 <= s;
+	    allowed++)
+		;
+	printf("# %d guesses at once for one user from one address: %d "
+	    "checked, %d refused unchecked, %d not connected, in %.2f s; "
+	    "one by one: %d checked\n", BURST, t.checked, t.limited, t.lost,
+	    s, one_by_one);
+	assert_int_equal(one_by_one, 6);
+	assert_int_equal(t.other, 0);
+	assert_true(t.checked >= 1);
+	assert_true(t.checked <= allowed);
+	assert_int_equal(t.checked + t.limited + t.lost, BURST);
+}
+
+/*
+ * zoe is attacked from two addresses (past her own ten failures): her
+ * attackers are held, and she, typing her password at her own address,
+ * gets her desktop at once.  From an attacker's address even the right
+ * password is refused: that pair is blocked.
+ */
+static void
+test_no_lockout(void **state)
+{
+	static const char *const src[] = { "127.0.0.5" };
+	struct client *c;
+	struct broker_reply rep;
+	struct tally t;
+	double	 t0, ms;
+
+	(void)state;
+	assert_non_null(c = calloc(50, sizeof(*c)));
+	flood_open(c, 50, src, 1);
+	flood_send(c, 50, "zoe");
+	flood_collect(c, 50, &t);
+	free(c);
+	two_ready();
+	assert_non_null(c = calloc(1, sizeof(*c)));
+	assert_int_equal(client_try(c, "127.0.0.3"), 0);
+	t0 = now_ms();
+	client_send(c, login_line("zoe", PASSWORD));
+	assert_int_equal(client_recv(c, &rep), 0);
+	ms = now_ms() - t0;
+	client_close(c);
+	free(c);
+	printf("# zoe, attacked from two addresses: her login from her own "
+	    "answered in %.0f ms: %s\n", ms, rep.type == BROKER_R_DESKTOP ?
+	    "desktop" : broker_error_names[rep.code]);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	/* 6 failures from each address: past her ten. */
+	assert_int_equal(t.checked, 6);
+
+	assert_non_null(c = calloc(1, sizeof(*c)));
+	assert_int_equal(client_try(c, "127.0.0.2"), 0);
+	client_send(c, login_line("zoe", PASSWORD));
+	assert_int_equal(client_recv(c, &rep), 0);
+	client_close(c);
+	free(c);
+	assert_error(&rep, BROKER_E_RATE_LIMITED);
+}
+
+/*
+ * Behind one NAT: xena logged in from 127.0.0.7, then a guesser there
+ * tries name after name until the address is blocked; wade, never seen
+ * there, is held with him, but xena, known there, still gets in.
+ */
+static void
+test_nat_neighbour(void **state)
+{
+	struct client c;
+	struct broker_reply rep;
+	int	 checked;
+
+	(void)state;
+	two_ready();
+	assert_int_equal(client_try(&c, "127.0.0.7"), 0);
+	client_send(&c, login_line("xena", PASSWORD));
+	assert_int_equal(client_recv(&c, &rep), 0);
+	client_close(&c);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	checked = guess_until_held(NULL, "127.0.0.7");
+	printf("# names tried from xena's address until it was held: %d\n",
+	    checked);
+	assert_int_equal(checked, 21);
+	assert_int_equal(client_try(&c, "127.0.0.7"), 0);
+	client_send(&c, login_line("wade", PASSWORD));
+	assert_int_equal(client_recv(&c, &rep), 0);
+	assert_error(&rep, BROKER_E_RATE_LIMITED);
+	client_send(&c, login_line("xena", PASSWORD));
+	assert_int_equal(client_recv(&c, &rep), 0);
+	client_close(&c);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+}
+
+#define FLOOD		400
+#define FLOOD_ADDRS	20
+
+/*
+ * 400 bad logins at once from 20 addresses, each an unknown name (the
+ * same cost as a wrong password): each address has its share of the
+ * password checks, the rest refused at once, and the workers take the
+ * addresses in turns, so a good login from another address waits for
+ * a round of them, not for the whole flood.
+ */
+static void
+test_check_flood(void **state)
+{
+	const char *src[FLOOD_ADDRS];
+	char	 addrs[FLOOD_ADDRS][INET_ADDRSTRLEN + 8];
+	struct client *c, good;
+	struct broker_reply rep;
+	struct tally t;
+	double	 t0, ms, all;
+	int	 i;
+
+	(void)state;
+	for (i = 0; i < FLOOD_ADDRS; i++) {
+		snprintf(addrs[i], sizeof(addrs[i]), "127.0.1.%d", i + 1);
+		src[i] = addrs[i];
+	}
+	two_ready();
+	assert_non_null(c = calloc(FLOOD, sizeof(*c)));
+	flood_open(c, FLOOD, src, FLOOD_ADDRS);
+	assert_int_equal(client_try(&good, "127.0.0.6"), 0);
+	t0 = now_ms();
+	flood_send(c, FLOOD, NULL);
+	client_send(&good, login_line("ivy", PASSWORD));
+	assert_int_equal(client_recv(&good, &rep), 0);
+	ms = now_ms() - t0;
+	client_close(&good);
+	flood_collect(c, FLOOD, &t);
+	all = now_ms() - t0;
+	free(c);
+	printf("# %d bad logins at once from %d addresses: %d checked, %d "
+	    "refused at once, %d not connected, all answered in %.0f ms; "
+	    "a good login from another address sent after them: %s in "
+	    "%.0f ms\n", FLOOD, FLOOD_ADDRS, t.checked, t.limited, t.lost,
+	    all, rep.type == BROKER_R_DESKTOP ? "desktop" :
+	    broker_error_names[rep.code], ms);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_int_equal(t.other, 0);
+	assert_int_equal(t.checked + t.limited + t.lost, FLOOD);
+	/* Each address's share of the queue, or its free allowance and
+	 * one more, at most; more only as checks end while the flood is
+	 * still being read. */
+	assert_true(t.limited > 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1084,6 +1395,10 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),
+		cmocka_unit_test(test_guess_burst),
+		cmocka_unit_test(test_no_lockout),
+		cmocka_unit_test(test_nat_neighbour),
+		cmocka_unit_test(test_check_flood),
 	};
 
 	if (argc != 3) {
