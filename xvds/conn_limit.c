@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -40,6 +41,8 @@ struct conn_slot {
 
 struct conn_limit {
 	size_t		 max, per_key, n;
+	time_t		 noted;		/* monotonic seconds: the last note */
+	unsigned	 evicted, refused;	/* since */
 	void		*keys;		/* tsearch(3) root of struct ckey */
 	TAILQ_HEAD(, conn_slot) idle;
 };
@@ -199,6 +202,28 @@ conn_limit_unkey(struct conn_slot *s)
 {
 	unqueue(s);
 	unkey(s);
+}
+
+void
+conn_limit_note(struct conn_limit *l, const char *name, const char *key,
+    enum conn_admit what)
+{
+	struct timespec ts;
+
+	if (what == CONN_EVICT)
+		l->evicted++;
+	else if (what == CONN_REFUSE)
+		l->refused++;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (l->noted != 0 && ts.tv_sec - l->noted < CONN_LIMIT_NOTE_S)
+		return;
+	log_warnx("%s: at the connection limits (%zu in all, %zu from %s, "
+	    "the last newcomer's address): %u idle connections closed for "
+	    "newcomers, %u newcomers refused, since the last note", name,
+	    l->n, conn_limit_count(l, key), key, l->evicted, l->refused);
+	/* 0 is "never": a clock that starts at 0 notes again at once. */
+	l->noted = ts.tv_sec != 0 ? ts.tv_sec : 1;
+	l->evicted = l->refused = 0;
 }
 
 size_t

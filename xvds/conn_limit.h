@@ -65,6 +65,15 @@ void	conn_limit_idle(struct conn_slot *);
  */
 void	conn_limit_unkey(struct conn_slot *);
 
+/*
+ * A newcomer refused or an idle connection closed for one (what): counted,
+ * and logged with the counts at most every CONN_LIMIT_NOTE_S, not once
+ * each, under a flood.  name is the listener's, key the newcomer's.
+ */
+#define CONN_LIMIT_NOTE_S	10
+void	conn_limit_note(struct conn_limit *, const char *name, const char *key,
+	    enum conn_admit what);
+
 size_t	conn_limit_total(const struct conn_limit *);
 size_t	conn_limit_count(const struct conn_limit *, const char *key);
 
