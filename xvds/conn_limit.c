@@ -27,6 +27,7 @@
 struct ckey {
 	char		 key[RATELIMIT_KEY_MAX + 1];
 	size_t		 n;		/* keyed slots */
+	size_t		 nidle;		/* of them idle */
 	TAILQ_HEAD(, conn_slot) idle;
 };
 
@@ -35,12 +36,14 @@ struct conn_slot {
 	struct ckey	*k;		/* NULL once unkeyed */
 	void		*owner;
 	bool		 idle;
+	unsigned long long since;	/* l->seq when made idle */
 	TAILQ_ENTRY(conn_slot) all_entry;	/* l->idle, while idle */
 	TAILQ_ENTRY(conn_slot) key_entry;	/* k->idle, while idle */
 };
 
 struct conn_limit {
 	size_t		 max, per_key, n;
+	unsigned long long seq;		/* idleness begun, in all */
 	time_t		 noted;		/* monotonic seconds: the last note */
 	unsigned	 evicted, refused;	/* since */
 	void		*keys;		/* tsearch(3) root of struct ckey */
@@ -94,18 +97,46 @@ conn_limit_set(struct conn_limit *l, size_t max, size_t per_key)
 		l->per_key = per_key;
 }
 
+/* twalk_r(3)'s: the key with the most idle slots, the oldest on a tie. */
+static void
+heaviest(const void *node, VISIT v, void *arg)
+{
+	const struct ckey *k = *(const struct ckey *const *)node;
+	const struct ckey **best = arg;
+	const struct conn_slot *a, *b;
+
+	if ((v != postorder && v != leaf) || k->nidle == 0)
+		return;
+	if (*best == NULL || k->nidle > (*best)->nidle)
+		*best = k;
+	else if (k->nidle == (*best)->nidle) {
+		a = TAILQ_FIRST(&k->idle);
+		b = TAILQ_FIRST(&(*best)->idle);
+		if (a->since < b->since)
+			*best = k;
+	}
+}
+
 enum conn_admit
 conn_limit_admit(const struct conn_limit *l, const char *key, void **victim)
 {
 	struct ckey *k = key_find(l, key);
+	const struct ckey *best = NULL;
 	struct conn_slot *s;
 
 	*victim = NULL;
 	if (k != NULL && k->n >= l->per_key)
 		s = TAILQ_FIRST(&k->idle);
-	else if (l->n >= l->max)
-		s = TAILQ_FIRST(&l->idle);
-	else
+	else if (l->n >= l->max) {
+		/*
+		 * The address holding the most idle connections gives one up:
+		 * a flooder's many, not a client's one still in its handshake,
+		 * however fast the flooder reconnects.
+		 */
+		twalk_r(l->keys, heaviest, &best);
+		s = best != NULL ? TAILQ_FIRST(&best->idle) :
+		    TAILQ_FIRST(&l->idle);
+	} else
 		return CONN_ADMIT;
 	if (s == NULL)
 		return CONN_REFUSE;
@@ -119,8 +150,10 @@ unqueue(struct conn_slot *s)
 	if (!s->idle)
 		return;
 	TAILQ_REMOVE(&s->l->idle, s, all_entry);
-	if (s->k != NULL)
+	if (s->k != NULL) {
 		TAILQ_REMOVE(&s->k->idle, s, key_entry);
+		s->k->nidle--;
+	}
 	s->idle = false;
 }
 
@@ -192,8 +225,11 @@ conn_limit_idle(struct conn_slot *s)
 {
 	unqueue(s);
 	TAILQ_INSERT_TAIL(&s->l->idle, s, all_entry);
-	if (s->k != NULL)
+	if (s->k != NULL) {
 		TAILQ_INSERT_TAIL(&s->k->idle, s, key_entry);
+		s->k->nidle++;
+	}
+	s->since = s->l->seq++;
 	s->idle = true;
 }
 

