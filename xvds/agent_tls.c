@@ -143,6 +143,9 @@ tls_ctx(const struct agent_tls_conf *conf, int server)
 		SSL_CTX_set_client_CA_list(ctx, cas);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		/* Thousands of mostly quiet connections: no TLS record
+		 * buffers held between messages (some 10 KB each). */
+		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	} else
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	return ctx;
