@@ -32,14 +32,16 @@
 #include <sodium.h>
 
 #include "agent_tls.h"
+#include "conn_limit.h"
 #include "log.h"
+#include "ratelimit.h"
 
 /* Seconds a closing connection has to write what was queued. */
 #define AGENT_LINGER_S		3
 /* Seconds a peer may leave our writes unread before it is dropped. */
 #define AGENT_WRITE_S		60
-/* Seconds before accept is retried after running out of descriptors. */
-#define AGENT_ACCEPT_RETRY_S	1
+/* Milliseconds accept pauses after an error, mostly out of descriptors. */
+#define AGENT_ACCEPT_PAUSE_MS	250
 
 struct agent_conn {
 	TAILQ_ENTRY(agent_conn) entry;
@@ -47,6 +49,8 @@ struct agent_conn {
 	struct agent_client *cli;
 	struct bufferevent *bev;
 	struct event	*linger;
+	struct event	*deadline;	/* server: for the handshake */
+	struct conn_slot *slot;		/* server: in srv->limit */
 	char		 identity[AGENT_HOST_MAX + 1];
 	char		 addr[INET6_ADDRSTRLEN + 8];
 	int		 up;		/* on_connected was called */
@@ -59,7 +63,8 @@ struct agent_server {
 	struct event_base *base;
 	SSL_CTX		*ctx;
 	struct evconnlistener *listener;
-	struct event	*retry;
+	struct listen_pause *pause;
+	struct conn_limit *limit;
 	struct agent_tls_cbs cbs;
 	void		*arg;
 	unsigned	 nconns;
@@ -138,6 +143,9 @@ tls_ctx(const struct agent_tls_conf *conf, int server)
 		SSL_CTX_set_client_CA_list(ctx, cas);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		/* Thousands of mostly quiet connections: no TLS record
+		 * buffers held between messages (some 10 KB each). */
+		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	} else
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	return ctx;
@@ -243,6 +251,7 @@ conn_free(struct agent_conn *c)
 	if (c->srv != NULL) {
 		TAILQ_REMOVE(&c->srv->conns, c, entry);
 		c->srv->nconns--;
+		conn_limit_remove(c->slot);
 	} else if (c->cli != NULL && c->cli->conn == c) {
 		c->cli->conn = NULL;
 		if (c->cli->retry != NULL)
@@ -250,6 +259,8 @@ conn_free(struct agent_conn *c)
 	}
 	if (c->linger != NULL)
 		event_free(c->linger);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	if (c->bev != NULL) {
 		/* close_notify, if the socket takes it now; the bufferevent
 		 * would not send one. */
@@ -443,6 +454,12 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		}
 		c->up = 1;
 		bufferevent_set_timeouts(bev, NULL, &wtv);
+		if (c->deadline != NULL)
+			evtimer_del(c->deadline);
+		/* A host of the CA's: no longer a stranger its address
+		 * answers for, and never evicted. */
+		if (c->slot != NULL)
+			conn_limit_unkey(c->slot);
 		log_info("agent: %s (%s): connected, %s", c->identity, c->addr,
 		    SSL_get_version(ssl));
 		cbs = conn_cbs(c, &cbarg);
@@ -585,22 +602,55 @@ nodelay(evutil_socket_t fd)
 		log_debug("agent: TCP_NODELAY: %s", strerror(errno));
 }
 
+/*
+ * The handshake's whole time, however the peer trickles its bytes (the
+ * bufferevent's timeouts start again with each).
+ */
+static void
+server_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!c->up)
+		conn_drop(c, "handshake not done in time");
+}
+
+/*
+ * Strangers (connections before their certificate is checked) are capped
+ * per address, and a newcomer takes the place of the oldest stranger when
+ * that address or the server is full (conn_limit.h, xvds-agent(7)).
+ */
 static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct agent_server *srv = arg;
 	struct agent_conn *c;
-	char	 addr[sizeof(c->addr)];
+	struct timeval htv = { AGENT_HANDSHAKE_S, 0 };
+	char	 addr[sizeof(c->addr)], key[RATELIMIT_KEY_MAX + 1];
+	void	*victim;
 
 	(void)l;
 	(void)salen;
+	listen_pause_ok(srv->pause);
 	sockaddr_name(sa, addr, sizeof(addr));
-	if (srv->nconns >= AGENT_CONNS_MAX) {
-		log_warnx("agent: %s: refused: %d connections", addr,
-		    AGENT_CONNS_MAX);
+	if (ratelimit_addr_key(sa, key) == -1) {
 		evutil_closesocket(fd);
 		return;
+	}
+	switch (conn_limit_admit(srv->limit, key, &victim)) {
+	case CONN_REFUSE:
+		conn_limit_note(srv->limit, "agent", key, CONN_REFUSE);
+		evutil_closesocket(fd);
+		return;
+	case CONN_EVICT:
+		conn_limit_note(srv->limit, "agent", key, CONN_EVICT);
+		conn_end(victim, LOG_DEBUG, "closed for a newcomer", 0);
+		break;
+	case CONN_ADMIT:
+		break;
 	}
 	if ((c = conn_new(srv->base, srv->ctx, fd,
 	    BUFFEREVENT_SSL_ACCEPTING)) == NULL) {
@@ -612,29 +662,23 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
+	if ((c->slot = conn_limit_add(srv->limit, key, c)) == NULL ||
+	    (c->deadline = evtimer_new(srv->base, server_deadline, c)) == NULL) {
+		conn_drop(c, "out of memory");
+		return;
+	}
+	evtimer_add(c->deadline, &htv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-static void
-server_retry(evutil_socket_t fd, short what, void *arg)
-{
-	struct agent_server *srv = arg;
-
-	(void)fd;
-	(void)what;
-	evconnlistener_enable(srv->listener);
-}
-
-/* Out of descriptors: pause accept for a while, or libevent spins. */
+/* Out of descriptors, mostly: pause accept, or libevent spins. */
 static void
 server_accept_error(struct evconnlistener *l, void *arg)
 {
 	struct agent_server *srv = arg;
-	struct timeval tv = { AGENT_ACCEPT_RETRY_S, 0 };
 
-	log_warn("agent: accept");
-	evconnlistener_disable(l);
-	evtimer_add(srv->retry, &tv);
+	(void)l;
+	listen_pause_hit(srv->pause, EVUTIL_SOCKET_ERROR());
 }
 
 struct agent_server *
@@ -663,8 +707,8 @@ agent_server_new(struct event_base *base, const struct agent_tls_conf *conf,
 		log_warnx("agent: listen address %s: %s", addr, gai_strerror(rc));
 		goto fail;
 	}
-	if ((srv->ctx = tls_ctx(conf, 1)) == NULL ||
-	    (srv->retry = evtimer_new(base, server_retry, srv)) == NULL)
+	if ((srv->ctx = tls_ctx(conf, 1)) == NULL || (srv->limit =
+	    conn_limit_new(AGENT_CONNS_MAX, AGENT_STRANGERS_PER_ADDR)) == NULL)
 		goto fail;
 	if ((srv->listener = evconnlistener_new_bind(base, server_accept, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
@@ -672,6 +716,9 @@ agent_server_new(struct event_base *base, const struct agent_tls_conf *conf,
 		log_warn("agent: listen on %s port %u", addr, port);
 		goto fail;
 	}
+	if ((srv->pause = listen_pause_new(base, srv->listener, "agent",
+	    AGENT_ACCEPT_PAUSE_MS)) == NULL)
+		goto fail;
 	evconnlistener_set_error_cb(srv->listener, server_accept_error);
 	freeaddrinfo(ai);
 	return srv;
@@ -705,8 +752,7 @@ agent_server_free(struct agent_server *srv)
 		return;
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
-	if (srv->retry != NULL)
-		event_free(srv->retry);
+	listen_pause_free(srv->pause);
 	/*
 	 * Lingering ones too; one whose callback we are in (busy) is cut
 	 * loose and frees itself when the callback returns.
@@ -717,10 +763,13 @@ agent_server_free(struct agent_server *srv)
 			continue;
 		TAILQ_REMOVE(&srv->conns, c, entry);
 		srv->nconns--;
+		conn_limit_remove(c->slot);
+		c->slot = NULL;
 		c->srv = NULL;
 		if (c->busy == 0)
 			conn_free(c);
 	}
+	conn_limit_free(srv->limit);
 	SSL_CTX_free(srv->ctx);
 	free(srv);
 }

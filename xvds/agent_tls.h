@@ -31,6 +31,13 @@ struct agent_client;
 #define AGENT_BACKOFF_MAX_MS	60000
 #define AGENT_HANDSHAKE_S	10	/* a peer that takes longer is dropped */
 #define AGENT_CONNS_MAX		4096	/* the server's connections */
+/*
+ * The server's connections from one address (IPv6: its /64) whose
+ * certificate is not yet checked; a host once checked is not counted.  A
+ * rack behind one NAT address handshakes a few at a time (the clients'
+ * back-off spreads them); a stranger gets no more.
+ */
+#define AGENT_STRANGERS_PER_ADDR	16
 #define AGENT_OUTBUF_MAX	(4 * 1024 * 1024)	/* unread by the peer */
 
 struct agent_tls_conf {

@@ -11,6 +11,8 @@
  */
 #include <config.h>
 
+#include <sys/resource.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #include <event2/event.h>
 
+#include "agent_tls.h"
 #include "ctrl_admin.h"
 #include "ctrl_agent.h"
 #include "ctrl_balance.h"
@@ -101,6 +104,47 @@ on_leader(int active, const char *why, void *arg)
 		fatalx("cannot start balancing");
 }
 
+/* Descriptors beside the connections: the database's, the log's, libevent's. */
+#define CTRL_FDS_SPARE	64
+
+/*
+ * The descriptors the connection caps need (xvds-broker(7), CONNECTION
+ * LIMITS): a soft RLIMIT_NOFILE below them (1,024 is the usual default)
+ * would run out at the first flood, long before the caps bite.  Raised up
+ * to the hard limit; if that is lower, said, and the listeners pause
+ * when they run out (conn_limit.h).
+ */
+static void
+fd_limit(const struct ctrl_conf *conf)
+{
+	struct rlimit rl;
+	rlim_t	 need = (rlim_t)conf->broker_conns_max + AGENT_CONNS_MAX +
+	    CTRL_ADMIN_CONNS_MAX + CTRL_FDS_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >
+		    need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE %llu",
+			    (unsigned long long)rl.rlim_cur);
+		else
+			log_info("open files limit raised to %llu",
+			    (unsigned long long)rl.rlim_cur);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need)
+		log_warnx("only %llu open files allowed, %llu needed by the "
+		    "connection limits (broker-connections max %u, %d agents, "
+		    "%d admin clients): a flood will run out of them first; "
+		    "raise LimitNOFILE", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)need, conf->broker_conns_max,
+		    AGENT_CONNS_MAX, CTRL_ADMIN_CONNS_MAX);
+}
+
 /*
  * SIGHUP: controller.conf again.  A file with an error changes nothing.
  * What a running controller cannot change (ctrl_conf_keep_fixed) keeps
@@ -130,6 +174,7 @@ reload(void *arg)
 		log_warnx("reload: %s changed: kept as running until a restart "
 		    "of xvds-controller", fixed);
 	C.conf = conf;
+	fd_limit(conf);
 	ctrl_admin_reconf(conf);
 	ctrl_cluster_reconf(&conf->policy);
 	ctrl_agent_reconf(conf);
@@ -214,6 +259,7 @@ main(int argc, char *argv[])
 	}
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	fd_limit(C.conf);
 
 	schema_upgrade();
 

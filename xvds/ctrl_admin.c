@@ -31,10 +31,12 @@
 
 #include "ctrl_admin.h"
 #include "ctrl_conf.h"
+#include "conn_limit.h"
 #include "db.h"
 #include "log.h"
 
 #define ADMIN_BACKLOG	16
+#define ADMIN_PAUSE_MS	250	/* after an accept error (conn_limit.h) */
 
 struct aconn {
 	struct bufferevent *bev;
@@ -49,6 +51,7 @@ static struct {
 	const struct ctrl_conf *conf;
 	struct db	*db;		/* NULL: standby */
 	struct evconnlistener *listener;
+	struct listen_pause *pause;
 	TAILQ_HEAD(, aconn) conns;
 	size_t		 nconns;
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -324,6 +327,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)sa;
 	(void)salen;
 	(void)arg;
+	listen_pause_ok(S.pause);
 	if (S.nconns >= CTRL_ADMIN_CONNS_MAX) {
 		log_warnx("admin: %d clients already: connection refused",
 		    CTRL_ADMIN_CONNS_MAX);
@@ -348,6 +352,15 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_HEAD(&S.conns, c, entry);
 	S.nconns++;
+}
+
+/* Out of descriptors, mostly: pause rather than spin. */
+static void
+accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	listen_pause_hit(S.pause, EVUTIL_SOCKET_ERROR());
 }
 
 /* Creates the socket's directory, private, unless it exists. */
@@ -481,6 +494,15 @@ ctrl_admin_start(struct event_base *base, const struct ctrl_conf *conf)
 		log_warn("admin: listen %s", path);
 		goto fail;
 	}
+	if ((S.pause = listen_pause_new(base, S.listener, "admin",
+	    ADMIN_PAUSE_MS)) == NULL) {
+		log_warnx("admin: out of memory");
+		evconnlistener_free(S.listener);	/* closes fd */
+		unlink(path);
+		memset(&S, 0, sizeof(S));
+		return -1;
+	}
+	evconnlistener_set_error_cb(S.listener, accept_error);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("admin: requests taken on %s", path);
 	return 0;
@@ -512,6 +534,7 @@ ctrl_admin_stop(void)
 	while (!TAILQ_EMPTY(&S.conns))
 		conn_free(TAILQ_FIRST(&S.conns));
 	evconnlistener_free(S.listener);
+	listen_pause_free(S.pause);
 	/* Only our own socket: never one a successor has made since. */
 	if (lstat(S.path, &st) == 0 && st.st_dev == S.dev &&
 	    st.st_ino == S.ino && unlink(S.path) == -1)

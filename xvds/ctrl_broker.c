@@ -16,6 +16,13 @@
  *
  * Logins are ctrl_login.c's; renew and logout are here.  A logout only
  * ends the session: the session module (ctrl_session.c) releases its VM.
+ *
+ * Floods (xvds-broker(7), CONNECTION LIMITS): a connection has
+ * request-timeout seconds from its start, and again from each reply, to
+ * finish its TLS handshake and its request line, however it trickles the
+ * bytes; the connections from one address and in all are capped, a
+ * newcomer taking the place of the connection idle the longest
+ * (conn_limit.h); and a listener that cannot accept pauses.
  */
 #include <config.h>
 
@@ -47,6 +54,7 @@
 #include "ctrl_broker_priv.h"
 #include "ctrl_power.h"
 #include "ctrl_conf.h"
+#include "conn_limit.h"
 #include "db.h"
 #include "log.h"
 #include "passwd_pool.h"
@@ -55,6 +63,8 @@
 struct bconn {
 	struct bufferevent *bev;
 	struct breq	*req;		/* under way, or NULL */
+	struct conn_slot *slot;		/* in B.limit */
+	struct event	*deadline;	/* for the request line, while idle */
 	char		 addr[RATELIMIT_KEY_MAX + 1];
 	char		 peer[INET6_ADDRSTRLEN + 8];
 	int		 closing;	/* the reply is the last */
@@ -66,8 +76,11 @@ static struct {
 	struct db	*db;
 	SSL_CTX		*ctx;
 	struct evconnlistener *listener;
+	struct listen_pause *pause;
 	struct ratelimit *rl;
 	unsigned	 rl_gen;	/* this start's */
+	struct conn_limit *limit;
+	unsigned	 request_s;	/* broker-connections request-timeout */
 	TAILQ_HEAD(, bconn) conns;
 	size_t		 nconns;
 	uint16_t	 port;
@@ -81,6 +94,7 @@ static unsigned rl_starts;
 
 static void	conn_free(struct bconn *);
 static void	conn_read(struct bufferevent *, void *);
+static void	conn_deadline_arm(struct bconn *);
 
 /*
  * Whole seconds of the monotonic clock, for the rate limits; up: rounded
@@ -138,10 +152,13 @@ breq_reply(struct breq *q, const struct broker_reply *rep)
 	evbuffer_add(bufferevent_get_output(c->bev), "\n", 1);
 	sodium_memzero(line, strlen(line));
 	free(line);
+	/* Owing its next request: idle, and evicted first if need be. */
+	conn_limit_idle(c->slot);
 	if (c->closing) {
 		bufferevent_disable(c->bev, EV_READ);
 		return;		/* freed once written: conn_write */
 	}
+	conn_deadline_arm(c);
 	bufferevent_enable(c->bev, EV_READ);
 	/* A client may have sent its next request already. */
 	conn_read(c->bev, c);
@@ -298,6 +315,8 @@ conn_read(struct bufferevent *bev, void *arg)
 	memcpy(q->addr, c->addr, sizeof(q->addr));
 	memcpy(q->peer, c->peer, sizeof(q->peer));
 	c->req = q;
+	evtimer_del(c->deadline);
+	conn_limit_busy(c->slot);
 	bufferevent_disable(bev, EV_READ);
 	if (toolong) {
 		c->closing = 1;
@@ -360,8 +379,36 @@ conn_free(struct bconn *c)
 		c->req->conn = NULL;	/* the answer is dropped */
 	TAILQ_REMOVE(&B.conns, c, entry);
 	B.nconns--;
-	bufferevent_free(c->bev);
+	conn_limit_remove(c->slot);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
 	free(c);
+}
+
+/*
+ * No request line within request-timeout of the start or of the last
+ * reply: whatever it sent, bytes are not requests.
+ */
+static void
+conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct bconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_debug("broker: %s: no request in %u s: closed", c->peer,
+	    B.request_s);
+	conn_free(c);
+}
+
+static void
+conn_deadline_arm(struct bconn *c)
+{
+	struct timeval tv = { B.request_s, 0 };
+
+	evtimer_add(c->deadline, &tv);
 }
 
 static void
@@ -369,41 +416,71 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct bconn *c;
-	struct timeval tv = { CTRL_BROKER_IDLE_S, 0 };
+	struct timeval wtv = { CTRL_BROKER_WRITE_S, 0 };
 	SSL	*ssl;
-	char	 host[INET6_ADDRSTRLEN];
+	char	 host[INET6_ADDRSTRLEN], key[RATELIMIT_KEY_MAX + 1];
+	void	*victim;
 
 	(void)l;
 	(void)arg;
-	if (B.nconns >= CTRL_BROKER_CONNS_MAX || (c = calloc(1,
-	    sizeof(*c))) == NULL) {
-		evutil_closesocket(fd);
-		return;
-	}
-	if (ratelimit_addr_key(sa, c->addr) == -1 ||
+	listen_pause_ok(B.pause);
+	if (ratelimit_addr_key(sa, key) == -1 ||
 	    getnameinfo(sa, (socklen_t)salen, host, sizeof(host), NULL, 0,
 	    NI_NUMERICHOST) != 0) {
-		free(c);
 		evutil_closesocket(fd);
 		return;
 	}
+	switch (conn_limit_admit(B.limit, key, &victim)) {
+	case CONN_REFUSE:
+		conn_limit_note(B.limit, "broker", key, CONN_REFUSE);
+		evutil_closesocket(fd);
+		return;
+	case CONN_EVICT:
+		conn_limit_note(B.limit, "broker", key, CONN_EVICT);
+		conn_free(victim);
+		break;
+	case CONN_ADMIT:
+		break;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	memcpy(c->addr, key, sizeof(c->addr));
 	snprintf(c->peer, sizeof(c->peer), "%s", host);
+	TAILQ_INSERT_HEAD(&B.conns, c, entry);
+	B.nconns++;
 	/* A reply is one small write: send it now, not after a delayed ACK. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	if ((ssl = SSL_new(B.ctx)) == NULL || (c->bev =
-	    bufferevent_openssl_socket_new(B.base, fd, ssl,
+	if ((c->slot = conn_limit_add(B.limit, key, c)) == NULL ||
+	    (c->deadline = evtimer_new(B.base, conn_deadline, c)) == NULL ||
+	    (ssl = SSL_new(B.ctx)) == NULL) {
+		evutil_closesocket(fd);
+		conn_free(c);
+		return;
+	}
+	if ((c->bev = bufferevent_openssl_socket_new(B.base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		SSL_free(ssl);
-		free(c);
 		evutil_closesocket(fd);
+		conn_free(c);
 		return;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	/* Reading is the deadline's; a reply left unread, the timeout's. */
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	TAILQ_INSERT_HEAD(&B.conns, c, entry);
-	B.nconns++;
+	conn_deadline_arm(c);
+}
+
+/* Out of descriptors, mostly: pause rather than spin (conn_limit.h). */
+static void
+accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	listen_pause_hit(B.pause, EVUTIL_SOCKET_ERROR());
 }
 
 static SSL_CTX *
@@ -428,6 +505,9 @@ tls_ctx(const struct ctrl_conf *conf)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* An idle connection holds no TLS record buffers: 4,096 of them
+	 * take 64 MB rather than 103. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	return ctx;
 }
 
@@ -448,6 +528,7 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	B.base = base;
 	B.db = db;
 	B.lease_s = conf->session_lease;
+	B.request_s = conf->broker_request_timeout;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
@@ -459,6 +540,8 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	}
 	if ((B.rl = ratelimit_new(&ratelimit_pair_defaults,
 	    &ratelimit_addr_defaults, &ratelimit_user_defaults)) == NULL ||
+	    (B.limit = conn_limit_new(conf->broker_conns_max,
+	    conf->broker_conns_per_addr)) == NULL ||
 	    (B.ctx = tls_ctx(conf)) == NULL)
 		goto fail;
 	B.rl_gen = ++rl_starts;
@@ -473,6 +556,10 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 		    (unsigned)conf->broker_port);
 		goto fail;
 	}
+	if ((B.pause = listen_pause_new(base, B.listener, "broker",
+	    CTRL_BROKER_PAUSE_MS)) == NULL)
+		goto fail;
+	evconnlistener_set_error_cb(B.listener, accept_error);
 	if (getsockname(evconnlistener_get_fd(B.listener),
 	    (struct sockaddr *)&ss, &sslen) == 0)
 		B.port = ntohs(ss.ss_family == AF_INET6 ?
@@ -502,8 +589,10 @@ ctrl_broker_stop(const char *why)
 	B.pwpool = NULL;
 	if (B.listener != NULL)
 		evconnlistener_free(B.listener);
+	listen_pause_free(B.pause);
 	SSL_CTX_free(B.ctx);
 	ratelimit_free(B.rl);
+	conn_limit_free(B.limit);
 	memset(&B, 0, sizeof(B));
 	if (was)
 		log_info("broker: stopped: %s", why);
@@ -512,8 +601,12 @@ ctrl_broker_stop(const char *why)
 void
 ctrl_broker_reconf(const struct ctrl_conf *conf)
 {
-	if (B.listener != NULL)
-		B.lease_s = conf->session_lease;
+	if (B.listener == NULL)
+		return;
+	B.lease_s = conf->session_lease;
+	B.request_s = conf->broker_request_timeout;
+	conn_limit_set(B.limit, conf->broker_conns_max,
+	    conf->broker_conns_per_addr);
 }
 
 int

@@ -17,8 +17,11 @@ struct event_base;
 struct db;
 struct ctrl_conf;
 
-#define CTRL_BROKER_IDLE_S	30	/* a connection silent this long ends */
-#define CTRL_BROKER_CONNS_MAX	4096
+/* A client that leaves a reply unread this long is dropped.  Its limits
+ * are controller.conf's broker-connections (ctrl_conf.h). */
+#define CTRL_BROKER_WRITE_S	30
+/* Milliseconds the listener pauses after an accept error (conn_limit.h). */
+#define CTRL_BROKER_PAUSE_MS	250
 
 /*
  * Opens the listener of conf (broker listen, cert-file, key-file) and
@@ -31,7 +34,10 @@ int	ctrl_broker_start(struct event_base *, struct db *,
  * the database are dropped unsent.  Safe when not started.
  */
 void	ctrl_broker_stop(const char *why);
-/* A reloaded session-lease, for the logins and renewals from now on. */
+/*
+ * A reloaded session-lease, for the logins and renewals from now on, and
+ * broker-connections, for the connections from now on.
+ */
 void	ctrl_broker_reconf(const struct ctrl_conf *);
 int	ctrl_broker_running(void);
 /* The port listened on (the configured one, or the one chosen for 0). */

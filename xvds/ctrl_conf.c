@@ -170,6 +170,37 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 	return 0;
 }
 
+/*
+ * KEYWORD [NAME N]...: at least one pair, each NAME of names[0 .. k) at
+ * most once, its N from min[i] to max[i] into *dst[i].
+ */
+static int
+pairs_stmt(struct parser *p, char **w, int n, const char *usage,
+    const char *const *names, int k, const unsigned long *min,
+    const unsigned long *max, unsigned *const *dst)
+{
+	unsigned long v;
+	unsigned seen = 0;
+	int	 i, j;
+
+	if (n < 3 || n % 2 == 0)
+		return perr(p, "usage: %s %s", w[0], usage);
+	for (i = 1; i < n; i += 2) {
+		for (j = 0; j < k; j++)
+			if (strcmp(w[i], names[j]) == 0)
+				break;
+		if (j == k)
+			return perr(p, "%s: unknown \"%s\"", w[0], w[i]);
+		if (seen & (1u << j))
+			return perr(p, "%s: %s given twice", w[0], names[j]);
+		seen |= 1u << j;
+		if (number(p, names[j], w[i + 1], min[j], max[j], &v) == -1)
+			return -1;
+		*dst[j] = (unsigned)v;
+	}
+	return 0;
+}
+
 /* upkeep [interval N] [host-ops N] [cluster-ops N] [give-up N] */
 static int
 upkeep_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
@@ -177,38 +208,40 @@ upkeep_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 	static const char *const names[] = {
 		"interval", "host-ops", "cluster-ops", "give-up",
 	};
+	static const unsigned long min[] = { 1, 1, 1, 1 };
 	static const unsigned long max[] = { 3600, 1000, 100000, 1000 };
-	unsigned *dst[] = {
+	unsigned *const dst[] = {
 		&c->upkeep_interval, &c->upkeep_host_ops,
 		&c->upkeep_cluster_ops, &c->upkeep_give_up,
 	};
-	unsigned long v;
-	unsigned seen = 0;
-	int	 i, k;
 
-	if (n < 3 || n % 2 == 0)
-		return perr(p, "usage: upkeep [interval N] [host-ops N] "
-		    "[cluster-ops N] [give-up N]");
-	for (i = 1; i < n; i += 2) {
-		for (k = 0; k < 4; k++)
-			if (strcmp(w[i], names[k]) == 0)
-				break;
-		if (k == 4)
-			return perr(p, "upkeep: unknown \"%s\"", w[i]);
-		if (seen & (1u << k))
-			return perr(p, "upkeep: %s given twice", names[k]);
-		seen |= 1u << k;
-		if (number(p, names[k], w[i + 1], 1, max[k], &v) == -1)
-			return -1;
-		*dst[k] = (unsigned)v;
-	}
-	return 0;
+	return pairs_stmt(p, w, n, "[interval N] [host-ops N] "
+	    "[cluster-ops N] [give-up N]", names, 4, min, max, dst);
+}
+
+/* broker-connections [max N] [per-address N] [request-timeout N] */
+static int
+broker_conns_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
+{
+	static const char *const names[] = {
+		"max", "per-address", "request-timeout",
+	};
+	static const unsigned long min[] = { 1, 1, 1 };
+	static const unsigned long max[] = { 65536, 65536, 3600 };
+	unsigned *const dst[] = {
+		&c->broker_conns_max, &c->broker_conns_per_addr,
+		&c->broker_request_timeout,
+	};
+
+	return pairs_stmt(p, w, n, "[max N] [per-address N] "
+	    "[request-timeout N]", names, 3, min, max, dst);
 }
 
 static const char *const keywords[] = {
 	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
 	"policy", "sample-interval", "op-timeout", "host-timeout",
-	"session-lease", "session-grace", "admin-socket", "upkeep", NULL,
+	"session-lease", "session-grace", "admin-socket", "upkeep",
+	"broker-connections", NULL,
 };
 
 static int
@@ -261,6 +294,8 @@ statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
 		return string(p, &c->admin_socket, w[1]);
 	case 13:
 		return upkeep_stmt(p, c, w, n);
+	case 14:
+		return broker_conns_stmt(p, c, w, n);
 	default:
 		if (n != 2)
 			return perr(p, "usage: %s SECONDS", w[0]);
@@ -306,6 +341,9 @@ defaults(void)
 	c->upkeep_host_ops = 2;
 	c->upkeep_cluster_ops = 20;
 	c->upkeep_give_up = 3;
+	c->broker_conns_max = CTRL_BROKER_CONNS_MAX;
+	c->broker_conns_per_addr = CTRL_BROKER_CONNS_PER_ADDR;
+	c->broker_request_timeout = CTRL_BROKER_REQUEST_S;
 	return c;
 }
 
@@ -403,6 +441,9 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	fprintf(f, "upkeep interval %u host-ops %u cluster-ops %u give-up %u\n",
 	    c->upkeep_interval, c->upkeep_host_ops, c->upkeep_cluster_ops,
 	    c->upkeep_give_up);
+	fprintf(f, "broker-connections max %u per-address %u "
+	    "request-timeout %u\n", c->broker_conns_max,
+	    c->broker_conns_per_addr, c->broker_request_timeout);
 	return ferror(f) ? -1 : 0;
 }
 

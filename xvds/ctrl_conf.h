@@ -16,6 +16,15 @@
 #define CTRL_CONF_ERR_MAX	512
 #define CTRL_BROKER_PORT	8443
 #define CTRL_ADMIN_SOCKET_PATH	"/run/xvds/controller.sock"
+/*
+ * The broker's connections (xvds-broker(7), CONNECTION LIMITS): in all;
+ * from one address, which may be a whole school's behind NAT, each of its
+ * thin clients holding one only while a request of its is under way; and
+ * the seconds a connection has for its TLS handshake and request line.
+ */
+#define CTRL_BROKER_CONNS_MAX		4096
+#define CTRL_BROKER_CONNS_PER_ADDR	256
+#define CTRL_BROKER_REQUEST_S		10
 
 struct ctrl_conf {
 	char		*database;	/* libpq conninfo; "" for PGHOST... */
@@ -39,6 +48,10 @@ struct ctrl_conf {
 	unsigned	 upkeep_host_ops;	/* power ops at once, a host */
 	unsigned	 upkeep_cluster_ops;	/* power ops at once, in all */
 	unsigned	 upkeep_give_up;	/* failures in a row, then stop */
+	/* broker-connections ...: the broker's limits (ctrl_broker.c). */
+	unsigned	 broker_conns_max;	/* connections in all */
+	unsigned	 broker_conns_per_addr;	/* from one address (IPv6: /64) */
+	unsigned	 broker_request_timeout;	/* seconds to a request line */
 };
 
 /* NULL with "file:line: why" in err. */

@@ -32,7 +32,8 @@ static const char full[] =
     "sample-interval 7\n"
     "op-timeout 30\n"
     "host-timeout 600\n"
-    "upkeep give-up 4 interval 2 host-ops 3 cluster-ops 9\n";
+    "upkeep give-up 4 interval 2 host-ops 3 cluster-ops 9\n"
+    "broker-connections request-timeout 3 per-address 8\n";
 
 static const char minimal[] =
     "ca-file ca.pem\ncert-file c.pem\nkey-file c.key\n";
@@ -75,6 +76,9 @@ test_full(void **state)
 	assert_int_equal(c->upkeep_host_ops, 3);
 	assert_int_equal(c->upkeep_cluster_ops, 9);
 	assert_int_equal(c->upkeep_give_up, 4);
+	assert_int_equal(c->broker_conns_max, CTRL_BROKER_CONNS_MAX);
+	assert_int_equal(c->broker_conns_per_addr, 8);
+	assert_int_equal(c->broker_request_timeout, 3);
 	ctrl_conf_free(c);
 }
 
@@ -98,6 +102,9 @@ test_defaults(void **state)
 	assert_int_equal(c->upkeep_host_ops, 2);
 	assert_int_equal(c->upkeep_cluster_ops, 20);
 	assert_int_equal(c->upkeep_give_up, 3);
+	assert_int_equal(c->broker_conns_max, 4096);
+	assert_int_equal(c->broker_conns_per_addr, 256);
+	assert_int_equal(c->broker_request_timeout, 10);
 	ctrl_conf_free(c);
 }
 
@@ -122,6 +129,7 @@ test_print_reads_back(void **state)
 	assert_string_equal(b->key_file, "/etc/xvds/my key.pem");
 	assert_true(b->policy.upper_rate_guest == 30);
 	assert_int_equal(b->upkeep_cluster_ops, 9);
+	assert_int_equal(b->broker_conns_per_addr, 8);
 	ctrl_conf_free(a);
 	ctrl_conf_free(b);
 	free(buf);
@@ -161,6 +169,11 @@ test_errors(void **state)
 		{ "upkeep host-ops 2 host-ops 3\n", "upkeep: host-ops given twice" },
 		{ "upkeep speed 2\n", "upkeep: unknown \"speed\"" },
 		{ "upkeep give-up x\n", "give-up: \"x\" is not a number" },
+		{ "broker-connections\n", "usage: broker-connections [max N]" },
+		{ "broker-connections max 0\n", "max: \"0\" is not a number from 1 to 65536" },
+		{ "broker-connections per-address 1 per-address 2\n", "broker-connections: per-address given twice" },
+		{ "broker-connections request-timeout 3601\n", "from 1 to 3600" },
+		{ "broker-connections idle 5\n", "broker-connections: unknown \"idle\"" },
 		{ "ca-file a\ncert-file b\n", "t.conf: ca-file, cert-file and key-file are required" },
 	};
 	char	 err[CTRL_CONF_ERR_MAX];
