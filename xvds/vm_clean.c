@@ -36,6 +36,42 @@ snap_fired(evutil_socket_t fd, short what, void *arg)
 	vm_event(vm, VM_EV_SNAPSHOT, "no clean image yet");
 }
 
+/*
+ * A restore can fail for a reason that passes: libxl gives a device's
+ * hotplug script 40 seconds, which a dom0 short of CPU can overrun.  The
+ * image and the disks are as they were (libxl destroyed the half-built
+ * domain before it ever ran), so the guest is restored once more before
+ * it is given up.
+ */
+#define SNAP_RESTORE_TRIES	2
+
+static void	snap_restored_cb(void *, enum hv_result, uint32_t);
+
+/* 0, the restore under way; -1, the VM lost (its event sent). */
+static int
+snap_restore(struct vm *vm)
+{
+	const struct conf_template *t = conf_template(V.conf, vm->template);
+	struct vm_spec spec;
+	char	 img[VMSPEC_PATH_MAX + 100];
+
+	vm->snap_restores++;
+	if (t == NULL || make_spec(vm, &spec) == -1 ||
+	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
+		clean_discard(settings()->store, vm->name);
+		vm_event(vm, VM_EV_LOST, "its spec is gone");
+		return -1;
+	}
+	if (hv_restore(V.hv, &spec, img, false, snap_restored_cb, vm) == -1) {
+		clean_discard(settings()->store, vm->name);
+		set_error(vm, "the hypervisor refused to restore its clean image");
+		vm_event(vm, VM_EV_LOST, NULL);
+		return -1;
+	}
+	op_started(vm);
+	return 0;
+}
+
 static void
 snap_restored_cb(void *arg, enum hv_result r, uint32_t domid)
 {
@@ -47,6 +83,12 @@ snap_restored_cb(void *arg, enum hv_result r, uint32_t domid)
 		store_identity(vm);
 		log_info("%s: clean image taken", vm->name);
 		vm_event(vm, VM_EV_DONE, "clean image taken");
+	} else if (vm->snap_restores < SNAP_RESTORE_TRIES) {
+		log_warnx("%s: the clean image did not restore (try %u of %u): "
+		    "restoring it again", vm->name, vm->snap_restores,
+		    SNAP_RESTORE_TRIES);
+		if (snap_restore(vm) == 0)
+			return;
 	} else {
 		/* The guest was in that image: gone with it. */
 		clean_discard(settings()->store, vm->name);
@@ -62,7 +104,7 @@ snap_saved_cb(void *arg, enum hv_result r, uint32_t domid)
 	struct vm *vm = arg;
 	const struct conf_template *t = conf_template(V.conf, vm->template);
 	struct vm_spec spec;
-	char	 img[VMSPEC_PATH_MAX + 100], err[256];
+	char	 err[256];
 
 	(void)domid;
 	op_ended(vm);
@@ -77,8 +119,7 @@ snap_saved_cb(void *arg, enum hv_result r, uint32_t domid)
 	}
 	forget_domain(vm);
 	/* The domain is gone and its disks closed: keep them as they are. */
-	if (t == NULL || make_spec(vm, &spec) == -1 ||
-	    clean_image_path(settings()->store, vm->name, img, sizeof(img)) == -1) {
+	if (t == NULL || make_spec(vm, &spec) == -1) {
 		vm_event(vm, VM_EV_LOST, "its spec is gone");
 		settle(vm);
 		return;
@@ -86,14 +127,9 @@ snap_saved_cb(void *arg, enum hv_result r, uint32_t domid)
 	if (clean_keep(settings()->store, t, &spec, err, sizeof(err)) == -1)
 		/* The image still holds the guest: restore it, keep nothing. */
 		log_warnx("%s: no clean image: %s", vm->name, err);
-	if (hv_restore(V.hv, &spec, img, false, snap_restored_cb, vm) == -1) {
-		clean_discard(settings()->store, vm->name);
-		set_error(vm, "the hypervisor refused to restore its clean image");
-		vm_event(vm, VM_EV_LOST, NULL);
+	vm->snap_restores = 0;
+	if (snap_restore(vm) == -1)
 		settle(vm);
-		return;
-	}
-	op_started(vm);
 }
 
 int

@@ -79,6 +79,7 @@ struct vm {
 	/* Fast resets: the clean image is taken once the fresh CVM is ready. */
 	struct event	*snap_ev;
 	bool		 fast_reset;	/* this reset restores the clean image */
+	unsigned	 snap_restores;	/* tries at restoring the image just taken */
 	/* A one-time credential on its way into the guest (vm_cred.c). */
 	struct vm_cred	*cred;
 };

@@ -79,6 +79,7 @@ ctl_start() {
 		session-lease 120
 		session-grace 5
 		upkeep interval 1 give-up 20
+		op-timeout 600
 		policy none threshold 100
 	EOF
 	"$controller" -n -f "$ctl_dir/controller.conf" >"$ctl_dir/conf-check.log" 2>&1 ||

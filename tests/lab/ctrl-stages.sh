@@ -53,7 +53,7 @@ write_ctrl_conf() {
 		control-socket "/run/xvds/xvdsd.sock"
 		store "$XSTORE"
 		sample-interval 1s
-		boot-timeout 120s
+		boot-timeout $((120 * LAB_SLACK))s
 		shutdown-timeout 20s
 		session-grace 3s
 		template "ctl-cvm" {
@@ -117,12 +117,12 @@ st_ctrl_register() {
 	$XVDSD -d -vv -f "$CTRL_CONF" > >(stamp >>"$ctrl_log") 2>&1 &
 	ctrl_pid=$!
 	wait_for 120 grep -q 'controller: welcomed' "$ctrl_log" ||
-		{ why="not welcomed by the controller in 120 s: $(grep 'controller:' "$ctrl_log" | tail -n 2 | tr '\n' ' ')"; return 1; }
+		{ why="not welcomed by the controller in $((120 * LAB_SLACK)) s: $(grep 'controller:' "$ctrl_log" | tail -n 2 | tr '\n' ' ')"; return 1; }
 	t0=$SECONDS
 	# The controller's upkeep defines and starts them; xvdsd boots them
 	# and takes their clean images.
 	wait_for 180 both_ready || {
-		why="after 180 s: lab-1 $(vm_state lab-1) '$(vm_field lab-1 addr)', lab-2 $(vm_state lab-2) '$(vm_field lab-2 addr)'"
+		why="after $((180 * LAB_SLACK)) s: lab-1 $(vm_state lab-1) '$(vm_field lab-1 addr)', lab-2 $(vm_state lab-2) '$(vm_field lab-2 addr)'"
 		return 1; }
 	grep -q 'controller: op [0-9]*: define lab-1' "$ctrl_log" &&
 		grep -q 'controller: op [0-9]*: start lab-2' "$ctrl_log" ||
@@ -231,10 +231,10 @@ st_ctrl_logout_reset() {
 	client_logout alice || { why="xvds-client -L (alice) exited $?: $(tr '\n' ' ' <"$W/logout-alice.out")"; return 1; }
 	client_logout carol || { why="xvds-client -L (carol) exited $?: $(tr '\n' ' ' <"$W/logout-carol.out")"; return 1; }
 	wait_for 180 reset_done lab-1 "$n1" ||
-		{ why="lab-1 is $(vm_state lab-1), not reset, 180 s after the logout"; return 1; }
+		{ why="lab-1 is $(vm_state lab-1), not reset, $((180 * LAB_SLACK)) s after the logout"; return 1; }
 	BENCH[ctrl-reset]=$(($(ms) - t0))
 	wait_for 180 reset_done lab-2 "$n2" ||
-		{ why="lab-2 is $(vm_state lab-2), not reset, 180 s after the logout"; return 1; }
+		{ why="lab-2 is $(vm_state lab-2), not reset, $((180 * LAB_SLACK)) s after the logout"; return 1; }
 	grep -q 'controller: op [0-9]*: reset lab-1' "$ctrl_log" ||
 		{ why="no reset of lab-1 from the controller in xvdsd's log"; return 1; }
 	# The clean image's guest: the boot it had then, no credential.
@@ -265,7 +265,7 @@ st_ctrl_pvm() {
 	d=$(vm_field $CTRL_PVM domid)
 	client_logout bob || { why="xvds-client -L (bob) exited $?"; return 1; }
 	wait_for 180 vm_is $CTRL_PVM inactive ||
-		{ why="$CTRL_PVM is $(vm_state $CTRL_PVM), not shut down, 180 s after the logout"; return 1; }
+		{ why="$CTRL_PVM is $(vm_state $CTRL_PVM), not shut down, $((180 * LAB_SLACK)) s after the logout"; return 1; }
 	# Inactive once the guest powered off; the op's result (what the
 	# controller records as the release) once libxl destroyed the rest.
 	wait_for 120 grep -q "controller: op [0-9]* shutdown $CTRL_PVM: ok" "$ctrl_log" ||

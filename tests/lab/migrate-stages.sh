@@ -64,7 +64,7 @@ write_xvds_b_conf() {
 		control-socket "$SOCK_B"
 		store "$XSTORE"
 		sample-interval 1s
-		boot-timeout 120s
+		boot-timeout $((120 * LAB_SLACK))s
 		shutdown-timeout 20s
 		session-grace 3s
 	EOF

@@ -93,7 +93,7 @@ write_xvds_conf() {
 		control-socket "/run/xvds/xvdsd.sock"
 		store "$XSTORE"
 		sample-interval 1s
-		boot-timeout 120s
+		boot-timeout $((120 * LAB_SLACK))s
 		shutdown-timeout 20s
 		session-grace 3s
 $(cvm_desk_template)
@@ -149,18 +149,18 @@ st_xvdsd_start() {
 	write_xvds_conf
 	$XVDSD -n -f "$XCONF" >"$W/xvdsd-n.out" 2>&1 ||
 		{ why="xvdsd -n refused the lab config: $(tr '\n' ' ' <"$W/xvdsd-n.out")"; return 1; }
-	start_xvdsd || { why="no control socket 120 s after start"; return 1; }
+	start_xvdsd || { why="no control socket $((120 * LAB_SLACK)) s after start"; return 1; }
 	ctl host info || { why="xvdsctl host info failed"; return 1; }
 	note="pid $xvdsd_pid"
 }
 
 st_xvdsd_cvm_ready() {
 	wait_for 150 vm_is $CVM ready ||
-		{ why="$CVM is $(vm_state $CVM), not ready, after 150 s"; return 1; }
+		{ why="$CVM is $(vm_state $CVM), not ready, after $((150 * LAB_SLACK)) s"; return 1; }
 	# Fresh from its golden image, it takes its clean image (fast resets);
 	# restored from it, the guest reports its address again.
 	wait_for 180 clean_taken $CVM ||
-		{ why="no clean image for $CVM 180 s after it was ready ($(vm_state $CVM))"; return 1; }
+		{ why="no clean image for $CVM $((180 * LAB_SLACK)) s after it was ready ($(vm_state $CVM))"; return 1; }
 	wait_for 120 vm_has_addr $CVM $CVM_IP ||
 		{ why="$CVM's address is '$(vm_field $CVM addr)', not $CVM_IP"; return 1; }
 	note="domid $(vm_field $CVM domid) boot $(vm_field $CVM boot_id); clean image taken"
@@ -436,7 +436,7 @@ st_xvdsd_pvm() {
 st_xvdsd_stop() {
 	kill -TERM "$xvdsd_pid"
 	wait_for 120 sh -c "! kill -0 $xvdsd_pid 2>/dev/null" ||
-		{ why="xvdsd still running 120 s after SIGTERM"; return 1; }
+		{ why="xvdsd still running $((120 * LAB_SLACK)) s after SIGTERM"; return 1; }
 	wait "$xvdsd_pid" 2>/dev/null
 	xvdsd_pid=""
 	case $(probe_state $CVM) in

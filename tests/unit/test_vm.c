@@ -530,6 +530,23 @@ test_clean_image_fails(void **state)
 	assert_non_null(strstr(view("lab-01").last_error, "clean image"));
 }
 
+/*
+ * A clean image just taken that does not restore at once (a hotplug
+ * script overrun in a busy dom0, say) is restored again: the CVM is not
+ * lost for a failure that passes.
+ */
+static void
+test_clean_image_restored_again(void **state)
+{
+	(void)state;
+	hv_sim_fail_next(T.hv, HV_SIM_OP_RESTORE, HV_FAILED);
+	start_pool("");
+	assert_string_equal(view("lab-01").boot_id, BOOT_A);
+	assert_string_equal(view("lab-02").boot_id, BOOT_B);
+	assert_true(view("lab-01").domid != XVDSD_NODOMAIN &&
+	    view("lab-02").domid != XVDSD_NODOMAIN);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -1250,6 +1267,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cvm_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_image_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_clean_image_restored_again, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
