@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "jsonerr.h"
 #include "log.h"
 #include "xvdsctl.h"
 
@@ -256,7 +257,7 @@ ctl_call(struct ctl *ctl, const char *cmd, json_t *args, int *exit_r)
 	rc = CTL_EXIT_FAILED;
 	if ((reply = json_loads(line, 0, &jerr)) == NULL) {
 		log_warnx("%s: malformed reply from %s: %s", ctl->what,
-		    ctl->peer, jerr.text);
+		    ctl->peer, jsonerr(&jerr));
 		goto out;
 	}
 	v = json_object_get(reply, "v");
