@@ -450,8 +450,9 @@ finish(json_t *j, int (*check)(const char *, size_t, void *, char *, size_t),
 	}
 	json_decref(j);
 	if (check(s, strlen(s), scratch, err, errlen) == -1) {
+		explicit_bzero(s, strlen(s));
 		free(s);
-		return NULL;
+		s = NULL;
 	}
 	return s;
 }
@@ -474,6 +475,7 @@ broker_request_encode(const struct broker_request *r, char *err, size_t errlen)
 {
 	struct broker_request back;
 	json_t	*j;
+	char	*s;
 
 	if (r->type > BROKER_LOGOUT || (r->type == BROKER_LOGIN &&
 	    r->kind != VM_CVM && r->kind != VM_PVM)) {
@@ -493,7 +495,10 @@ broker_request_encode(const struct broker_request *r, char *err, size_t errlen)
 		j = json_pack("{s:i, s:s, s:s, s:s}", "v", BROKER_VERSION, "msg",
 		    broker_request_names[r->type], "session", r->session,
 		    "token", r->token);
-	return finish(j, check_request, &back, err, errlen);
+	s = finish(j, check_request, &back, err, errlen);
+	/* The check's copy of the password or the token. */
+	explicit_bzero(&back, sizeof(back));
+	return s;
 }
 
 static json_t *
@@ -542,6 +547,7 @@ broker_reply_encode(const struct broker_reply *r, char *err, size_t errlen)
 {
 	struct broker_reply back;
 	json_t	*j = NULL;
+	char	*s;
 
 	if (r->type > BROKER_R_ERROR || (r->type == BROKER_R_ERROR &&
 	    (r->code >= BROKER_E_COUNT || r->reason >= BROKER_NR_COUNT))) {
@@ -565,7 +571,10 @@ broker_reply_encode(const struct broker_reply *r, char *err, size_t errlen)
 		    "error", "error", pack_error(r));
 		break;
 	}
-	return finish(j, check_reply, &back, err, errlen);
+	s = finish(j, check_reply, &back, err, errlen);
+	/* The check's copy of the credential and the token. */
+	explicit_bzero(&back, sizeof(back));
+	return s;
 }
 
 void
