@@ -110,6 +110,8 @@ broker_client_open(const char *server, uint16_t port, const char *ca_file,
 		goto fail;
 	}
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	/* The desktop's credential and token: not left in the record buffer. */
+	SSL_CTX_set_options(c->ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, c->fd) != 1 ||
 	    SSL_set_tlsext_host_name(c->ssl, server) != 1 ||

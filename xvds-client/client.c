@@ -43,8 +43,9 @@ usage(void)
 	fprintf(stderr,
 	    "usage: xvds-client [-1] [-C ca-file] [-k cvm|pvm] [-P pool] "
 	    "[-p port] -u user server\n"
-	    "       xvds-client -L session:token [-C ca-file] [-p port] server\n"
-	    "       xvds-client -R session:token [-C ca-file] [-p port] server\n");
+	    "       xvds-client -L session [-C ca-file] [-p port] server\n"
+	    "       xvds-client -R session [-C ca-file] [-p port] server\n"
+	    "(the password, or -L's and -R's token, on standard input)\n");
 	exit(EXIT_USAGE);
 }
 
@@ -54,16 +55,20 @@ on_signal(int sig)
 	stop_signal = sig;
 }
 
-/* The password: a line of stdin, not echoed if it is a terminal. */
+/*
+ * A secret (the password, a session's token): a line of stdin, not echoed
+ * if it is a terminal.  Never an argument: every local user can read a
+ * process's command line.
+ */
 static int
-read_password(char *buf, size_t len)
+read_secret(const char *prompt, const char *whose, char *buf, size_t len)
 {
 	struct termios t, quiet;
 	int	 tty = isatty(STDIN_FILENO), ok;
 	size_t	 n;
 
 	if (tty) {
-		fprintf(stderr, "Password for %s: ", O.user);
+		fprintf(stderr, "%s %s: ", prompt, whose);
 		if (tcgetattr(STDIN_FILENO, &t) == 0) {
 			quiet = t;
 			quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -129,33 +134,46 @@ refused(const struct broker_reply *rep)
 	}
 }
 
-/* "session:token" into req. */
+/* -L's or -R's session into req, and its token from stdin. */
 static void
-session_arg(const char *arg, struct broker_request *req)
+session_arg(int opt, const char *arg, struct broker_request *req)
 {
-	const char *colon = strchr(arg, ':');
-
-	if (colon == NULL || colon == arg || (size_t)(colon - arg) >
-	    BROKER_SESSION_MAX || strlen(colon + 1) > BROKER_TOKEN_MAX) {
-		fprintf(stderr, "xvds-client: %s: session:token expected\n", arg);
+	/* The old "session:token": refused, not split, so the token is
+	 * not used (it was on the command line). */
+	if (strchr(arg, ':') != NULL) {
+		fprintf(stderr, "xvds-client: -%c takes the session alone: the "
+		    "token is read from standard input, never taken from the "
+		    "command line, which every local user can read\n", opt);
 		exit(EXIT_USAGE);
 	}
-	memcpy(req->session, arg, (size_t)(colon - arg));
-	snprintf(req->token, sizeof(req->token), "%s", colon + 1);
+	if (arg[0] == '\0' || strlen(arg) > BROKER_SESSION_MAX) {
+		fprintf(stderr, "xvds-client: -%c %s: a session expected\n", opt,
+		    arg);
+		exit(EXIT_USAGE);
+	}
+	snprintf(req->session, sizeof(req->session), "%s", arg);
+	if (read_secret("Token for session", arg, req->token,
+	    sizeof(req->token)) == -1 || req->token[0] == '\0') {
+		sodium_memzero(req->token, sizeof(req->token));
+		fprintf(stderr, "xvds-client: no token read\n");
+		exit(EXIT_USAGE);
+	}
 }
 
 static int
-session_request(enum broker_request_type type, const char *arg)
+session_request(enum broker_request_type type, int opt, const char *arg)
 {
 	struct broker_request req;
 	struct broker_reply rep;
+	int	 rc;
 
 	memset(&req, 0, sizeof(req));
 	req.type = type;
-	session_arg(arg, &req);
-	if (ask(&req, BROKER_CLIENT_REQUEST_S, &rep) == -1)
-		return EXIT_FAILURE;
+	session_arg(opt, arg, &req);
+	rc = ask(&req, BROKER_CLIENT_REQUEST_S, &rep);
 	sodium_memzero(&req, sizeof(req));
+	if (rc == -1)
+		return EXIT_FAILURE;
 	if (rep.type == BROKER_R_ERROR)
 		return refused(&rep);
 	if (rep.type == BROKER_R_RENEWED)
@@ -279,9 +297,9 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (logout != NULL)
-		return session_request(BROKER_LOGOUT, logout);
+		return session_request(BROKER_LOGOUT, 'L', logout);
 	if (renew != NULL)
-		return session_request(BROKER_RENEW, renew);
+		return session_request(BROKER_RENEW, 'R', renew);
 
 	memset(&req, 0, sizeof(req));
 	req.type = BROKER_LOGIN;
@@ -295,7 +313,8 @@ main(int argc, char *argv[])
 	snprintf(req.user, sizeof(req.user), "%s", O.user);
 	if (O.pool != NULL)
 		snprintf(req.pool, sizeof(req.pool), "%s", O.pool);
-	if (read_password(req.password, sizeof(req.password)) == -1) {
+	if (read_secret("Password for", O.user, req.password,
+	    sizeof(req.password)) == -1) {
 		fprintf(stderr, "xvds-client: no password read\n");
 		return EXIT_USAGE;
 	}

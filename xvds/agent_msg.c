@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "agent_msg.h"
+#include "jsonerr.h"
 
 #define CPUS_MAX	4096			/* Xen's NR_CPUS is below */
 #define PCT_MAX		(100.0 * CPUS_MAX)
@@ -147,7 +148,7 @@ decode_hello(json_t *j, struct agent_hello *h, char *err, size_t errlen)
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:I, s:s, s:{s:I, s:I, "
 	    "s:s}}", "msg", &type, "v", &v, "host", &host, "capacity", "cpus",
 	    &cpus, "memory_mib", &mib, "hypervisor", &hv) == -1)
-		return fail(err, errlen, "hello: %s", jerr.text);
+		return fail(err, errlen, "hello: %s", jsonerr(&jerr));
 	if (!agent_host_name_ok(host))
 		return fail(err, errlen, "hello: bad host name");
 	if (cpus < 1 || cpus > CPUS_MAX || mib < 1 || mib > MIB_MAX)
@@ -171,7 +172,7 @@ decode_welcome(json_t *j, struct agent_welcome *w, char *err, size_t errlen)
 
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:I, s:s, s:I}", "msg",
 	    &type, "v", &v, "host", &host, "sample_s", &secs) == -1)
-		return fail(err, errlen, "welcome: %s", jerr.text);
+		return fail(err, errlen, "welcome: %s", jsonerr(&jerr));
 	if (v != AGENT_PROTO_VERSION)
 		return fail(err, errlen, "welcome: version %lld, we speak %d",
 		    (long long)v, AGENT_PROTO_VERSION);
@@ -199,7 +200,7 @@ decode_sample(json_t *j, struct agent_sample *s, char *err, size_t errlen)
 	    "s:I, s:I, s:I}, s:o}", "msg", &type, "time", &t, "host", "rvm", &rvm,
 	    "tcpu", &tcpu, "fcpu", &fcpu, "acpu", &acpu, "tmem_mib", &tmem,
 	    "fmem_mib", &fmem, "vms", &vms) == -1)
-		return fail(err, errlen, "sample: %s", jerr.text);
+		return fail(err, errlen, "sample: %s", jsonerr(&jerr));
 	if (t < 0 || t > TIME_MAX)
 		return fail(err, errlen, "sample: time out of range");
 	if (rvm < 0 || rvm > COUNT_MAX || tcpu < 0 || tcpu > PCT_MAX ||
@@ -225,7 +226,7 @@ decode_sample(json_t *j, struct agent_sample *s, char *err, size_t errlen)
 	json_array_foreach(vms, i, e) {
 		if (json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s:F, s:I}", "vm",
 		    &name, "cpu_pct", &pct, "memory_mib", &mib) == -1)
-			return fail(err, errlen, "sample: vms[%zu]: %s", i, jerr.text);
+			return fail(err, errlen, "sample: vms[%zu]: %s", i, jsonerr(&jerr));
 		if (!agent_vm_name_ok(name))
 			return fail(err, errlen, "sample: vms[%zu]: bad VM name", i);
 		if (!(pct >= 0 && pct <= PCT_MAX) || mib < 0 || mib > MIB_MAX)
@@ -252,11 +253,11 @@ decode_state(json_t *j, struct agent_state *s, char *err, size_t errlen)
 	    "s:s, s:s}", "msg", &type, "vm", &vm, "state", &state, "domid",
 	    &domid, "boot_id", &boot_id, "addr", &addr, "rdp_sha256",
 	    &rdp) == -1)
-		return fail(err, errlen, "state: %s", jerr.text);
+		return fail(err, errlen, "state: %s", jsonerr(&jerr));
 	if (!agent_vm_name_ok(vm))
 		return fail(err, errlen, "state: bad VM name");
 	if ((st = vm_state_from_name(state)) < 0 || st >= VM_S__COUNT)
-		return fail(err, errlen, "state: no state %s", state);
+		return fail(err, errlen, "state: unknown state");
 	if (json_is_null(domid))
 		s->domid = AGENT_NODOMAIN;
 	else if (json_is_integer(domid) && json_integer_value(domid) >= 0 &&
@@ -291,7 +292,7 @@ decode_args(json_t *args, struct agent_op *o, char *err, size_t errlen)
 	case AGENT_A_MIGRATE:
 		if (json_unpack_ex(args, &jerr, JSON_STRICT, "{s:s, s:b}", "host",
 		    &host, "live", &live) == -1)
-			return fail(err, errlen, "op migrate: %s", jerr.text);
+			return fail(err, errlen, "op migrate: %s", jsonerr(&jerr));
 		if (host[0] == '\0' || strlen(host) > AGENT_PEER_MAX ||
 		    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "0123456789.-:[]") != strlen(host))
@@ -302,7 +303,7 @@ decode_args(json_t *args, struct agent_op *o, char *err, size_t errlen)
 	case AGENT_A_SET:
 		if (json_unpack_ex(args, &jerr, JSON_STRICT, "{s?I, s?I}", "vcpus",
 		    &vcpus, "memory_mib", &mib) == -1)
-			return fail(err, errlen, "op set: %s", jerr.text);
+			return fail(err, errlen, "op set: %s", jsonerr(&jerr));
 		if (json_object_size(args) == 0)
 			return fail(err, errlen, "op set: nothing to set");
 		if ((json_object_get(args, "vcpus") != NULL &&
@@ -316,11 +317,11 @@ decode_args(json_t *args, struct agent_op *o, char *err, size_t errlen)
 	case AGENT_A_DEFINE:
 		if (json_unpack_ex(args, &jerr, JSON_STRICT, "{s:s, s:s}",
 		    "template", &tmpl, "kind", &kind) == -1)
-			return fail(err, errlen, "op define: %s", jerr.text);
+			return fail(err, errlen, "op define: %s", jsonerr(&jerr));
 		if (!template_name_ok(tmpl))
 			return fail(err, errlen, "op define: bad template name");
 		if ((k = vm_kind_from_name(kind)) < 0)
-			return fail(err, errlen, "op define: no kind %s", kind);
+			return fail(err, errlen, "op define: unknown kind");
 		snprintf(o->template, sizeof(o->template), "%s", tmpl);
 		o->kind = (enum vm_kind)k;
 		return 0;
@@ -357,13 +358,13 @@ decode_op(json_t *j, struct agent_op *o, char *err, size_t errlen)
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:I, s:s, s:s, s:o}",
 	    "msg", &type, "id", &id, "vm", &vm, "action", &action, "args",
 	    &args) == -1)
-		return fail(err, errlen, "op: %s", jerr.text);
+		return fail(err, errlen, "op: %s", jsonerr(&jerr));
 	if (id < 1 || id > AGENT_ID_MAX)
 		return fail(err, errlen, "op: id out of range");
 	if (!agent_vm_name_ok(vm))
 		return fail(err, errlen, "op: bad VM name");
 	if ((a = name_index(agent_action_names, AGENT_A__COUNT, action)) < 0)
-		return fail(err, errlen, "op: no action %s", action);
+		return fail(err, errlen, "op: unknown action");
 	if (!json_is_object(args))
 		return fail(err, errlen, "op: args is not an object");
 	o->id = id;
@@ -388,7 +389,7 @@ decode_result(json_t *j, struct agent_result *r, char *err, size_t errlen)
 		    "s:s}", "msg", &type, "id", &id, "ok", &ok, "error", &code,
 		    "message", &text);
 	if (rc == -1)
-		return fail(err, errlen, "result: %s", jerr.text);
+		return fail(err, errlen, "result: %s", jsonerr(&jerr));
 	if (id < 0 || id > AGENT_ID_MAX)
 		return fail(err, errlen, "result: id out of range");
 	if (has_error == ok)
@@ -415,7 +416,7 @@ decode_seq(json_t *j, const char *name, int64_t *seq, char *err, size_t errlen)
 
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:I}", "msg", &type,
 	    "seq", &n) == -1)
-		return fail(err, errlen, "%s: %s", name, jerr.text);
+		return fail(err, errlen, "%s: %s", name, jsonerr(&jerr));
 	if (n < 0 || n > AGENT_ID_MAX)
 		return fail(err, errlen, "%s: seq out of range", name);
 	*seq = n;
@@ -431,7 +432,7 @@ decode_resynced(json_t *j, uint32_t *n_r, char *err, size_t errlen)
 
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:I}", "msg", &type,
 	    "states", &n) == -1)
-		return fail(err, errlen, "resynced: %s", jerr.text);
+		return fail(err, errlen, "resynced: %s", jsonerr(&jerr));
 	if (n < 0 || n > AGENT_RESYNC_MAX)
 		return fail(err, errlen, "resynced: states out of range");
 	*n_r = (uint32_t)n;
@@ -453,15 +454,6 @@ wipe_secrets(json_t *j)
 		sodium_memzero((char *)json_string_value(p), json_string_length(p));
 }
 
-/* jansson quotes the input near an error: keep the log to printable bytes. */
-static void
-printable(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
-
 int
 agent_msg_decode(const char *line, size_t len, struct agent_msg *m,
     unsigned *version_r, char *err, size_t errlen)
@@ -476,13 +468,7 @@ agent_msg_decode(const char *line, size_t len, struct agent_msg *m,
 	if (len >= AGENT_MSG_MAX)
 		return fail(err, errlen, "longer than %d bytes", AGENT_MSG_MAX - 1);
 	if ((j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		/* jansson quotes the text near the error: maybe a password. */
-		if (memmem(line, len, "\"password\"", 10) != NULL)
-			fail(err, errlen, "not JSON at byte %d", jerr.position);
-		else
-			fail(err, errlen, "not JSON: %s", jerr.text);
-		printable(err);
-		return -1;
+		return fail(err, errlen, "not JSON: %s", jsonerr(&jerr));
 	}
 	if (!json_is_object(j))
 		fail(err, errlen, "not a JSON object");
@@ -538,10 +524,8 @@ agent_msg_decode(const char *line, size_t len, struct agent_msg *m,
 	}
 	wipe_secrets(j);
 	json_decref(j);
-	if (rc == -1) {
+	if (rc == -1)
 		agent_msg_clear(m);
-		printable(err);
-	}
 	return rc;
 }
 

@@ -123,10 +123,12 @@ tls_ctx(const struct agent_tls_conf *conf, int server)
 	 * No resumption: every connection shows its certificate again.  A
 	 * peer that dies without close_notify is an EOF, not an error: a
 	 * truncation can only cut a line short, and half a line is never
-	 * taken.
+	 * taken.  An op's password is wiped from the record buffer once read
+	 * (wipe.h).
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_CLEANSE_PLAINTEXT);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	what = conf->cert_file;
 	if (conf->cert_file != NULL && (SSL_CTX_use_certificate_chain_file(ctx,

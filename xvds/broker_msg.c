@@ -21,6 +21,7 @@
 
 #include "broker_msg.h"
 #include "errbuf.h"
+#include "jsonerr.h"
 
 #define ALNUM	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 #define ALPHA	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -174,14 +175,14 @@ envelope(const char *what, const char *buf, size_t len, const char **msg_r,
 		return NULL;
 	}
 	if ((j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		errbuf_set(err, errlen, "%s: not JSON: %s", what, jerr.text);
+		errbuf_set(err, errlen, "%s: not JSON: %s", what, jsonerr(&jerr));
 		return NULL;
 	}
 	if (!json_is_object(j))
 		errbuf_set(err, errlen, "%s: not a JSON object", what);
 	else if (json_unpack_ex(j, &jerr, 0, "{s:I, s:s}", "v", &v, "msg",
 	    msg_r) == -1)
-		errbuf_set(err, errlen, "%s: %s", what, jerr.text);
+		errbuf_set(err, errlen, "%s: %s", what, jsonerr(&jerr));
 	else if (v != BROKER_VERSION)
 		errbuf_set(err, errlen, "%s: version %lld not spoken here (%d is)",
 		    what, (long long)v, BROKER_VERSION);
@@ -202,7 +203,7 @@ decode_login(json_t *j, struct broker_request *r, char *err, size_t errlen)
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:s, s:s, s:s, "
 	    "s?s}", "v", &v, "msg", &type, "user", &user, "password", &password,
 	    "kind", &kind, "pool", &pool) == -1) {
-		errbuf_set(err, errlen, "login: %s", jerr.text);
+		errbuf_set(err, errlen, "login: %s", jsonerr(&jerr));
 		return -1;
 	}
 	if (!user_ok(user)) {
@@ -243,7 +244,7 @@ decode_session(json_t *j, const char *what, struct broker_request *r,
 
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:s, s:s}", "v",
 	    &v, "msg", &type, "session", &session, "token", &token) == -1) {
-		errbuf_set(err, errlen, "%s: %s", what, jerr.text);
+		errbuf_set(err, errlen, "%s: %s", what, jsonerr(&jerr));
 		return -1;
 	}
 	if (!session_ok(session)) {
@@ -300,7 +301,7 @@ decode_desktop(json_t *j, struct broker_desktop *d, char *err, size_t errlen)
 	    "address", &addr, "port", &port, "rdp_user", &ruser, "rdp_password",
 	    &rpass, "cert_fingerprint", &fp, "session", &session, "token", &token,
 	    "lease_seconds", &lease) == -1)
-		errbuf_set(err, errlen, "desktop: %s", jerr.text);
+		errbuf_set(err, errlen, "desktop: %s", jsonerr(&jerr));
 	else if (!address_ok(addr))
 		errbuf_set(err, errlen, "desktop: bad address (an IP address or "
 		    "a DNS name of at most %d bytes)", BROKER_ADDRESS_MAX);
@@ -354,7 +355,7 @@ decode_error(json_t *j, struct broker_reply *r, char *err, size_t errlen)
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:{s:s, s:s, s?I, "
 	    "s?s}}", "v", &v, "msg", &type, "error", "code", &code, "message",
 	    &text, "retry_after", &retry, "reason", &reason) == -1) {
-		errbuf_set(err, errlen, "error: %s", jerr.text);
+		errbuf_set(err, errlen, "error: %s", jsonerr(&jerr));
 		return -1;
 	}
 	has_retry = json_object_get(json_object_get(j, "error"),
@@ -411,7 +412,7 @@ broker_reply_decode(const char *buf, size_t len, struct broker_reply *r,
 		r->type = BROKER_R_RENEWED;
 		if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:I}", "v",
 		    &v, "msg", &type, "lease_seconds", &lease) == -1)
-			errbuf_set(err, errlen, "renewed: %s", jerr.text);
+			errbuf_set(err, errlen, "renewed: %s", jsonerr(&jerr));
 		else if (!seconds_ok(lease))
 			errbuf_set(err, errlen, "renewed: lease_seconds out of "
 			    "range (1 to %d)", BROKER_SECONDS_MAX);
@@ -449,8 +450,9 @@ finish(json_t *j, int (*check)(const char *, size_t, void *, char *, size_t),
 	}
 	json_decref(j);
 	if (check(s, strlen(s), scratch, err, errlen) == -1) {
+		explicit_bzero(s, strlen(s));
 		free(s);
-		return NULL;
+		s = NULL;
 	}
 	return s;
 }
@@ -473,6 +475,7 @@ broker_request_encode(const struct broker_request *r, char *err, size_t errlen)
 {
 	struct broker_request back;
 	json_t	*j;
+	char	*s;
 
 	if (r->type > BROKER_LOGOUT || (r->type == BROKER_LOGIN &&
 	    r->kind != VM_CVM && r->kind != VM_PVM)) {
@@ -492,7 +495,10 @@ broker_request_encode(const struct broker_request *r, char *err, size_t errlen)
 		j = json_pack("{s:i, s:s, s:s, s:s}", "v", BROKER_VERSION, "msg",
 		    broker_request_names[r->type], "session", r->session,
 		    "token", r->token);
-	return finish(j, check_request, &back, err, errlen);
+	s = finish(j, check_request, &back, err, errlen);
+	/* The check's copy of the password or the token. */
+	explicit_bzero(&back, sizeof(back));
+	return s;
 }
 
 static json_t *
@@ -541,6 +547,7 @@ broker_reply_encode(const struct broker_reply *r, char *err, size_t errlen)
 {
 	struct broker_reply back;
 	json_t	*j = NULL;
+	char	*s;
 
 	if (r->type > BROKER_R_ERROR || (r->type == BROKER_R_ERROR &&
 	    (r->code >= BROKER_E_COUNT || r->reason >= BROKER_NR_COUNT))) {
@@ -564,7 +571,10 @@ broker_reply_encode(const struct broker_reply *r, char *err, size_t errlen)
 		    "error", "error", pack_error(r));
 		break;
 	}
-	return finish(j, check_reply, &back, err, errlen);
+	s = finish(j, check_reply, &back, err, errlen);
+	/* The check's copy of the credential and the token. */
+	explicit_bzero(&back, sizeof(back));
+	return s;
 }
 
 void

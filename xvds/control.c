@@ -32,6 +32,7 @@
 
 #include "control.h"
 #include "credential.h"
+#include "jsonerr.h"
 #include "log.h"
 #include "xvdsd.h"
 
@@ -816,8 +817,8 @@ conn_line(struct ctl_conn *c, const char *line, size_t len)
 	char	 msg[512];
 
 	if ((req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		conn_error(c, NULL, XVDS_E_INVAL, "malformed JSON at byte %d: %s",
-		    jerr.position, jerr.text);
+		conn_error(c, NULL, XVDS_E_INVAL, "malformed JSON: %s",
+		    jsonerr(&jerr));
 		return;
 	}
 	if (!json_is_object(req)) {

@@ -35,6 +35,7 @@
 #include "db.h"
 #include "db_schema.h"
 #include "log.h"
+#include "wipe.h"
 
 static struct {
 	struct event_base *base;
@@ -244,6 +245,8 @@ main(int argc, char *argv[])
 	static char conf_path[PATH_MAX];
 	char	 err[CTRL_CONF_ERR_MAX];
 
+	/* Before libevent or jansson allocates: secrets pass through both. */
+	wipe_init();
 	daemon_options(argc, argv, "xvds-controller", CTRL_CONF_PATH, &o);
 	/* daemon() goes to /: a reload must find the same file. */
 	C.conf_path = realpath(o.conf_path, conf_path) != NULL ? conf_path :

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "jsonerr.h"
 #include "log.h"
 #include "xvdsctl.h"
 
@@ -116,6 +117,7 @@ ctl_disconnect(struct ctl *ctl)
 	ctl->fd = -1;
 }
 
+/* 0, or -1 with errno set. */
 static int
 ctl_send(struct ctl *ctl, const char *buf, size_t len)
 {
@@ -125,14 +127,12 @@ ctl_send(struct ctl *ctl, const char *buf, size_t len)
 		if ((n = write(ctl->fd, buf, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warnx("%s: cannot send the request to %s: %s",
-			    ctl->what, ctl->peer, strerror(errno));
-			return CTL_EXIT_UNREACHABLE;
+			return -1;
 		}
 		buf += n;
 		len -= (size_t)n;
 	}
-	return CTL_EXIT_OK;
+	return 0;
 }
 
 /* Reads one line into *line_r (the caller frees it). */
@@ -208,6 +208,28 @@ ctl_recv(struct ctl *ctl, char **line_r)
 	return CTL_EXIT_FAILED;
 }
 
+/*
+ * Sends the request line and reads the reply.  A daemon that refuses the
+ * client outright (the controller's admin socket, to anyone but root:
+ * xvds-admin(7)) writes its reply and closes without reading: the write
+ * then fails (EPIPE) while the reply waits to be read.  Read, it says why.
+ */
+static int
+ctl_exchange(struct ctl *ctl, const char *s, char **line_r)
+{
+	int	 saved;
+
+	if (ctl_send(ctl, s, strlen(s)) == 0 && ctl_send(ctl, "\n", 1) == 0)
+		return ctl_recv(ctl, line_r);
+	saved = errno;
+	if ((saved == EPIPE || saved == ECONNRESET) &&
+	    ctl_recv(ctl, line_r) == CTL_EXIT_OK)
+		return CTL_EXIT_OK;
+	log_warnx("%s: cannot send the request to %s: %s", ctl->what,
+	    ctl->peer, strerror(saved));
+	return CTL_EXIT_UNREACHABLE;
+}
+
 /* An error reply: the daemon's message, prefixed with what was asked. */
 static int
 ctl_error(struct ctl *ctl, json_t *reply)
@@ -249,14 +271,12 @@ ctl_call(struct ctl *ctl, const char *cmd, json_t *args, int *exit_r)
 	}
 	if (ctl->fd == -1 && (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
 		goto out;
-	if ((rc = ctl_send(ctl, s, strlen(s))) != CTL_EXIT_OK ||
-	    (rc = ctl_send(ctl, "\n", 1)) != CTL_EXIT_OK ||
-	    (rc = ctl_recv(ctl, &line)) != CTL_EXIT_OK)
+	if ((rc = ctl_exchange(ctl, s, &line)) != CTL_EXIT_OK)
 		goto out;
 	rc = CTL_EXIT_FAILED;
 	if ((reply = json_loads(line, 0, &jerr)) == NULL) {
 		log_warnx("%s: malformed reply from %s: %s", ctl->what,
-		    ctl->peer, jerr.text);
+		    ctl->peer, jsonerr(&jerr));
 		goto out;
 	}
 	v = json_object_get(reply, "v");

@@ -33,6 +33,7 @@
 #include "ctrl_conf.h"
 #include "conn_limit.h"
 #include "db.h"
+#include "jsonerr.h"
 #include "log.h"
 
 #define ADMIN_BACKLOG	16
@@ -164,9 +165,11 @@ dispatch(struct admin_req *q, const char *line, size_t len)
 
 	if ((q->msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL) {
-		log_warnx("admin: uid %s: bad request: %s", q->uid, jerr.text);
+		/* jansson's text quotes the input: maybe a password hash. */
+		log_warnx("admin: uid %s: bad request: not JSON: %s", q->uid,
+		    jsonerr(&jerr));
 		admin_reply_error(q, "invalid", "the request is not JSON: %s",
-		    jerr.text);
+		    jsonerr(&jerr));
 		return;
 	}
 	if (!json_is_object(q->msg)) {

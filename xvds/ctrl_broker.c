@@ -503,8 +503,10 @@ tls_ctx(const struct ctrl_conf *conf)
 	}
 	/* Thin clients have no certificates: the password is the proof. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	/* Passwords and tokens wiped from the record buffer once read. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_CLEANSE_PLAINTEXT);
 	/* An idle connection holds no TLS record buffers: 4,096 of them
 	 * take 64 MB rather than 103. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "jsonerr.h"
 #include "log.h"
 #include "migrate.h"
 
@@ -105,14 +106,14 @@ migrate_offer_decode(const char *line, size_t len, struct migrate_offer *o,
 
 	memset(o, 0, sizeof(*o));
 	if ((j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		snprintf(msg, msglen, "offer: not JSON: %s", jerr.text);
+		snprintf(msg, msglen, "offer: not JSON: %s", jsonerr(&jerr));
 		return -1;
 	}
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s, s:s, s:s, "
 	    "s:I, s:I, s:s, s:b}", "msg", &type, "vm", &name, "pool", &pool,
 	    "template", &tmpl, "kind", &kind, "state", &state, "vcpus", &vcpus,
 	    "memory_mib", &mib, "boot_id", &boot_id, "live", &live) == -1) {
-		snprintf(msg, msglen, "offer: %s", jerr.text);
+		snprintf(msg, msglen, "offer: %s", jsonerr(&jerr));
 		json_decref(j);
 		return -1;
 	}

@@ -523,11 +523,11 @@ report_secret_parse(const char *s, size_t len, struct report_secret *r,
 		    REPORT_SECRET_MAX);
 		return -1;
 	}
+	/* Not parse_common's reason: a key it names may be a piece of a
+	 * password split by a space. */
 	if (parse_common(s, len, REPORT_SECRET_MAX, f, &nf, &r->version, err,
-	    errlen) == -1)
-		return -1;
-	if (nf != 4 || !key_is(&f[1], "seq") || !key_is(&f[2], "user") ||
-	    !key_is(&f[3], "password")) {
+	    errlen) == -1 || nf != 4 || !key_is(&f[1], "seq") ||
+	    !key_is(&f[2], "user") || !key_is(&f[3], "password")) {
 		errbuf_set(err, errlen, "expected the fields v, seq, user, password");
 		return -1;
 	}

@@ -31,6 +31,7 @@
 #include "clean.h"
 #include "conf.h"
 #include "diskcopy.h"
+#include "jsonerr.h"
 #include "log.h"
 #include "migrate.h"
 #include "qcow2.h"
@@ -1403,7 +1404,7 @@ load_record(const char *path)
 
 	if ((o = json_load_file(path, 0, &jerr)) == NULL) {
 		log_warnx("%s:%d: unreadable record, ignored: %s", path, jerr.line,
-		    jerr.text);
+		    jsonerr(&jerr));
 		return;
 	}
 	if (json_unpack_ex(o, &jerr, 0, "{s:i, s:s, s:s, s:s, s:s, s:s, s:s, "

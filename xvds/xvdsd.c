@@ -39,6 +39,7 @@
 #include "reportsim.h"
 #endif
 #include "vm.h"
+#include "wipe.h"
 
 #define STOP_WAIT	30	/* seconds to let actions under way finish */
 
@@ -163,6 +164,8 @@ main(int argc, char *argv[])
 	struct daemon_opts o;
 	char	 err[CONF_ERR_MAX];
 
+	/* Before libevent or jansson allocates: credentials pass through both. */
+	wipe_init();
 	daemon_options(argc, argv, "xvdsd", CONF_PATH, &o);
 	D.conf_path = o.conf_path;
 

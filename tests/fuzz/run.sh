@@ -16,12 +16,15 @@ clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
 	"$top/xvds/conf.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
 	"$top/xvds/errbuf.c"
 clang $cflags $inc -o "$out/fuzz_migrate" "$top/tests/fuzz/fuzz_migrate.c" \
-	"$top/xvds/migrate_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/log.c" -ljansson
+	"$top/xvds/migrate_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/log.c" \
+	"$top/xvds/jsonerr.c" -ljansson
 clang $cflags $inc -o "$out/fuzz_broker" "$top/tests/fuzz/fuzz_broker.c" \
-	"$top/xvds/broker_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/errbuf.c" -ljansson
+	"$top/xvds/broker_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/errbuf.c" \
+	"$top/xvds/jsonerr.c" -ljansson
 clang $cflags $inc -o "$out/fuzz_agent" "$top/tests/fuzz/fuzz_agent.c" \
 	"$top/xvds/agent_msg.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
-	"$top/xvds/errbuf.c" "$top/xvds/credential.c" -ljansson -lsodium
+	"$top/xvds/errbuf.c" "$top/xvds/credential.c" "$top/xvds/jsonerr.c" \
+	-ljansson -lsodium
 
 # Seeds: valid records of both kinds, so that mutations start close.
 mkdir -p "$out/corpus-report"

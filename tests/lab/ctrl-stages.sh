@@ -32,7 +32,7 @@ CTRL_PVM=bob-pvm
 CTRL_PVM_IP=10.77.0.61
 ctrl_pid="" ctrl_registered=""
 ctrl_log=$W/xvdsd-ctrl.log
-declare -A CBOOT=() CDOM=() CSESS=()
+declare -A CBOOT=() CDOM=() CSESS=() CTOKEN=()
 
 write_ctrl_conf() {
 	mkdir -p "$XSTORE"
@@ -140,7 +140,8 @@ st_ctrl_register() {
 }
 
 # client_login USER [OPTIONS...]: logs USER in; the output in
-# $W/client-USER.out.  The session and token go to CSESS[USER].
+# $W/client-USER.out.  The session goes to CSESS[USER], its token to
+# CTOKEN[USER].
 client_login() {
 	local u=$1 pw rc
 	shift
@@ -153,7 +154,8 @@ client_login() {
 	sed -e 's/^\(rdp_password\|token\)=.*/\1=********/' "$W/client-$u.out" |
 		sed "s/^/lab: report: client: $u: /"
 	[ $rc = 0 ] || { why="xvds-client -u $u exited $rc: $(tr '\n' ' ' <"$W/client-$u.err")"; return 1; }
-	CSESS[$u]="$(cval session "$u"):$(cval token "$u")"
+	CSESS[$u]=$(cval session "$u")
+	CTOKEN[$u]=$(cval token "$u")
 }
 cval() { sed -n "s/^$1=//p" "$W/client-$2.out" | head -n1; }
 
@@ -218,8 +220,10 @@ st_ctrl_login_restore() {
 reset_done() { vm_is "$1" ready && log_grew "$ctrl_log" "$1: resetting -> ready on done \(clean image restored\)" "$2"; }
 
 client_logout() {
-	timeout 60 $CLIENT -L "${CSESS[$1]:-none:none}" -C /lab/ctrl/ca.pem -p "$CTRL_BROKER_PORT" \
-		"$CTRL_ADDR" >"$W/logout-$1.out" 2>&1
+	# The token on stdin: never on the command line (xvds-client(1)).
+	printf '%s\n' "${CTOKEN[$1]:-none}" |
+		timeout 60 $CLIENT -L "${CSESS[$1]:-none}" -C /lab/ctrl/ca.pem \
+		-p "$CTRL_BROKER_PORT" "$CTRL_ADDR" >"$W/logout-$1.out" 2>&1
 }
 
 st_ctrl_logout_reset() {

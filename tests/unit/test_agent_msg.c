@@ -356,6 +356,11 @@ test_credential_secret(void **state)
 	const char *l = "{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":"
 	    "\"credential\",\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
 	    "\"SECRETSECRETSECRETSECR!\"}}";
+	const char *l3 = "{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":"
+	    "\"credential\",\"args\":{\"user\":\"xvds-abcdefgh\",\"pass\":"
+	    "SECRETSECRETSECRETSECRE}}";
+	const char *l4 = "{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":"
+	    "\"credential\",\"args\":{},\"SECRETSECRETSECRETSECRE\":1}";
 	const char *l2 = "{\"msg\":\"op\",\"id\":1,\"vm\":\"a\",\"action\":"
 	    "\"credential\",\"args\":{\"user\":\"xvds-abcdefgh\",\"password\":"
 	    "\"SECRETSECRETSECRETSECRE\",\"x\":1}}";
@@ -375,6 +380,13 @@ test_credential_secret(void **state)
 	assert_int_equal(agent_msg_decode(l2, (size_t)(strstr(l2, "SECRET") -
 	    l2) + 10, &m, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not JSON"));
+	assert_null(strstr(err, "SECRET"));
+	/* Whatever the members' names: a syntax error, an unknown member. */
+	assert_int_equal(agent_msg_decode(l3, strlen(l3), &m, NULL, err,
+	    sizeof(err)), -1);
+	assert_null(strstr(err, "SECRET"));
+	assert_int_equal(agent_msg_decode(l4, strlen(l4), &m, NULL, err,
+	    sizeof(err)), -1);
 	assert_null(strstr(err, "SECRET"));
 
 	memset(&m, 0, sizeof(m));
