@@ -32,6 +32,8 @@
 #include "run_loop.h"
 #include "pg_loop.h"
 
+#define IMPOSTOR_TRIES	20
+
 static const char *conninfo, *pki;
 static struct event_base *base;
 static struct db *db;
@@ -496,7 +498,8 @@ test_conflict(void **state)
 	static struct fake a2 = { "host-a", "host-a", 1, NULL, 0, 0, 0, 0, 0, "",
 	    {0}, {0, 0}, {0, 0}, 0, 0 };
 	struct got g;
-	int	 ops;
+	double	 t0;
+	int	 ops, i;
 
 	(void)state;
 	a.pong = 1;
@@ -521,6 +524,30 @@ test_conflict(void **state)
 	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
 	    "up");
 	agent_client_free(a2.cli);
+
+	/* An impostor that reconnects at once, again and again: never
+	 * welcomed, host-a never closed, one event a minute. */
+	t0 = now_ms();
+	for (i = 0; i < IMPOSTOR_TRIES; i++) {
+		a2.closed = 0;
+		fake_start(&a2);
+		assert_int_equal(run_until(base, &a2.closed, 1, PG_WAIT_MS), 0);
+		agent_client_free(a2.cli);
+	}
+	print_message("# %d more tries of an impostor refused in %.0f ms\n",
+	    IMPOSTOR_TRIES, now_ms() - t0);
+	assert_int_equal(a2.welcomed, 0);
+	assert_int_equal(a2.refused, IMPOSTOR_TRIES + 1);
+	assert_int_equal(a.closed, 0);
+	assert_int_equal(a.pings, IMPOSTOR_TRIES + 1);
+	assert_int_equal(ctrl_agent_hosts(), 1);
+	/* Every event's statement answered. */
+	t0 = now_ms();
+	while (db_pending(db) > 0 && now_ms() - t0 < PG_WAIT_MS)
+		run_for(base, 10);
+	assert_int_equal(db_pending(db), 0);
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
+	    "kind = 'host-conflict'"), "1");
 }
 
 /*

@@ -104,6 +104,12 @@ fake_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 		send_msg(c, &m);
 		f->welcomed++;
 		break;
+	case AGENT_M_PING:
+		fake_pong(&m, in->u.seq);
+		send_msg(c, &m);
+		break;
+	case AGENT_M_RESULT:
+		break;		/* refused: the controller closes */
 	case AGENT_M_OP:
 		/* Releases: the host does as asked. */
 		f->ops++;
