@@ -585,9 +585,10 @@ contest(struct ahost *n, struct ahost *live)
 	m.u.seq = n->probe_seq;
 	log_info("agent: %s: a second connection, from %s: is the one from %s "
 	    "still there?", n->name, n->addr, live->addr);
-	/* Unsendable: the live one is closing, and its end registers n. */
-	agent_conn_send(live->conn, &m);
 	evtimer_add(n->probe, &tv);
+	/* Unsendable: the live one is closing, and its end (maybe from
+	 * within the send) registers n. */
+	agent_conn_send(live->conn, &m);
 }
 
 static void
