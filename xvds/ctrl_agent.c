@@ -42,6 +42,8 @@
 
 enum ahost_state {
 	AH_HELLO,		/* connected, hello awaited */
+	AH_CONTESTING,		/* hello checked; the host's live connection
+				   is asked whether it still answers */
 	AH_REGISTERING,		/* hello checked, the row being written */
 	AH_UP,			/* welcomed */
 	AH_REFUSED,		/* closing */
@@ -61,6 +63,15 @@ struct ahost {
 	bool		 have_figures;
 	struct agent_sample figures;
 	struct ops	 ops;
+	struct agent_hello hello;	/* registered from, after a contest */
+	/*
+	 * A second connection for one host name: the newcomer (contesting)
+	 * and the live one it pings point at each other; the newcomer waits
+	 * for the pong of seq for CTRL_AGENT_PROBE_S (probe).
+	 */
+	struct ahost	*rival;
+	struct event	*probe;
+	int64_t		 probe_seq;
 	/*
 	 * The resync: from the welcome to "resynced", the VMs reported, one
 	 * "name state domid" line each, and when the row was registered
@@ -91,6 +102,7 @@ static struct {
 	struct event	*sweep;
 	unsigned	 sample_s, op_timeout_s, grace_s;
 	unsigned long	 serial;
+	int64_t		 ping_seq;
 	int64_t		 next_id;
 	long		 started;
 } A;
@@ -135,6 +147,20 @@ static const char refused_sql[] =
 " VALUES ('host-refused', 'controller', $1, jsonb_build_object("
 "  'hello_host', $2::text, 'address', $3::text, 'why', 'identity'))";
 
+/*
+ * A second connection for a host that has one: $1 kind, host-conflict
+ * (the live one answered; the newcomer refused) or host-replaced (it did
+ * not; closed), $2 name, $3 the newcomer's address, $4 the live one's,
+ * $5 its tag.  Once a minute for one address, for a refused host retries
+ * at once (xvds-agent(7)).
+ */
+static const char contest_sql[] =
+"INSERT INTO events (kind, actor, subject, detail)"
+" SELECT $1, 'controller', $2, jsonb_build_object('address', $3::text,"
+"  'held_by', $4::text, 'conn', $5::text)"
+" WHERE NOT EXISTS (SELECT 1 FROM events WHERE kind = $1 AND subject = $2"
+"  AND detail->>'address' = $3 AND at > now() - interval '1 minute')";
+
 static const char seen_sql[] =
 "UPDATE hosts SET last_seen = now() WHERE name = $1";
 
@@ -145,35 +171,45 @@ static const char domid_sql[] =
 
 /*
  * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id, $7 tag, $8 the
- * RDP certificate's SHA-256.  The row follows the report if the VM is
- * this host's: the row places it here, or nowhere (no host yet;
- * inactive without a domain, and here with one), or it is migrating
- * here.  Then a vm-state event when the
- * state changed (not again when resent).  A VM the row places on another
- * host, reported here with a domain, is a copy too many: not moved, but
- * a vm-duplicate event, once a connection; unless a migration of it
- * runs, whose executor settles where it is.  Reported inactive or saved
- * without a domain it is only a record left here (a Saved VM restored
- * elsewhere): the last column says so, and the host is asked to forget it.
+ * RDP certificate's SHA-256.  The row follows the report only if the VM
+ * is this host's by the controller's own decision: the row places it
+ * here (placement and relocation write the host before the op is sent),
+ * or a migration the controller ran moves it here (running; or its last
+ * one, failed by a take-over, to here, its source having said it is gone
+ * and the report having a domain).  A host's claim alone never moves a
+ * row.  A VM in an open session that its host calls ready is running
+ * for the controller (the guest's RDP session has not formed yet).
+ * Then a vm-state event when the state changed (not again when resent).
+ * A VM the row places elsewhere, or on no host, reported here with a
+ * domain, is a copy too many: not moved, but a vm-duplicate event, once
+ * a connection; unless a migration of it runs, whose executor settles
+ * where it is.  Reported inactive or saved without a domain it is only a
+ * record left here (a Saved VM restored elsewhere): the last column says
+ * so, and the host is asked to forget it.
  */
 static const char state_sql[] =
 "WITH h AS (SELECT id FROM hosts WHERE name = $4),"
-" o AS (SELECT v.id, v.state, v.domid, v.host_id, (v.host_id IS NULL"
-"  OR v.host_id = h.id OR (v.state = 'inactive' AND v.domid IS NULL"
-"   AND $3::integer IS NOT NULL)"
+" o AS (SELECT v.id, v.state, v.domid, v.host_id,"
+"  (v.host_id IS NOT DISTINCT FROM h.id"
 "  OR EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
-"   AND m.to_host = h.id AND m.state = 'running')) AS here,"
+"   AND m.to_host = h.id AND (m.state = 'running' OR (m.state = 'failed'"
+"   AND v.state = 'inactive' AND v.domid IS NULL AND $3::integer IS NOT NULL"
+"   AND m.id = (SELECT max(id) FROM migrations WHERE vm_id = v.id)))))"
+"  AS here,"
 "  EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
-"   AND m.state = 'running') AS moving"
+"   AND m.state = 'running') AS moving,"
+"  CASE WHEN $2 = 'ready' AND EXISTS (SELECT 1 FROM sessions s"
+"   WHERE s.vm_id = v.id AND s.ended IS NULL) THEN 'running'::vm_state"
+"   ELSE $2::vm_state END AS st"
 "  FROM vms v, h WHERE v.name = $1 FOR UPDATE OF v),"
-" u AS (UPDATE vms v SET state = $2::vm_state, domid = $3::integer,"
+" u AS (UPDATE vms v SET state = o.st, domid = $3::integer,"
 "  host_id = h.id, address = NULLIF($5, ''), rdp_sha256 = NULLIF($8, ''),"
-"  changed = CASE WHEN v.state = $2::vm_state THEN v.changed ELSE now() END"
-"  FROM o, h WHERE v.id = o.id AND o.here RETURNING o.state AS old),"
+"  changed = CASE WHEN v.state = o.st THEN v.changed ELSE now() END"
+"  FROM o, h WHERE v.id = o.id AND o.here RETURNING o.state AS old, o.st),"
 " e AS (INSERT INTO events (kind, actor, subject, detail)"
 "  SELECT 'vm-state', 'agent:' || $4, $1, jsonb_build_object('from', old,"
-"   'to', $2::text, 'host', $4::text, 'domid', $3::integer,"
-"   'boot_id', NULLIF($6, '')) FROM u WHERE old <> $2::vm_state"
+"   'to', st, 'host', $4::text, 'domid', $3::integer,"
+"   'boot_id', NULLIF($6, '')) FROM u WHERE old <> st"
 "  RETURNING 1),"
 " d AS (INSERT INTO events (kind, actor, subject, detail)"
 "  SELECT 'vm-duplicate', 'agent:' || $4, $1, jsonb_build_object("
@@ -186,7 +222,8 @@ static const char state_sql[] =
 "   AND x.detail->>'conn' = $7)"
 "  RETURNING 1)"
 " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e),"
-"  (SELECT old FROM u), $1::text, $2::text, (SELECT count(*) FROM o),"
+"  (SELECT old FROM u), $1::text, COALESCE((SELECT st::text FROM u), $2),"
+"  (SELECT count(*) FROM o),"
 "  (SELECT count(*) FROM d), (SELECT h.name FROM o, hosts h"
 "   WHERE h.id = o.host_id),"
 "  COALESCE((SELECT NOT o.here AND NOT o.moving FROM o), false)"
@@ -200,8 +237,13 @@ static const char state_sql[] =
  * host registered ($3, UTC): an op for it may have reached the host after
  * its list was made (the pool's claims set no "changed", but write their
  * event in the same statement).  Nor one a running migration moves (the
- * executor settles it).  Each row's old state comes
- * back, for the sessions (ctrl_session_vm_state).  $4 tag.
+ * executor settles it).  A session open on one of them is not
+ * ended on the host's word, which may be an impostor's or contradict
+ * what the controller knows: a session-desktop-lost event says so, and
+ * the session ends by its user, its lease or an operator; its user's
+ * next login starts the desktop again (xvds-controller(8),
+ * "RECONCILIATION").  Each row comes back with its old state and its
+ * open session and user, if any.  $4 tag.
  */
 static const char gone_sql[] =
 "WITH h AS (SELECT id FROM hosts WHERE name = $1),"
@@ -218,14 +260,22 @@ static const char gone_sql[] =
 "  FOR UPDATE OF v),"
 " u AS (UPDATE vms v SET state = 'inactive', domid = NULL, address = NULL,"
 "  changed = now() FROM o WHERE v.id = o.id"
-"  RETURNING o.name, o.state AS old, o.domid AS old_domid),"
+"  RETURNING o.id, o.name, o.state AS old, o.domid AS old_domid),"
 " e AS (INSERT INTO events (kind, actor, subject, detail)"
 "  SELECT 'vm-reconciled', 'controller', name, jsonb_build_object("
 "   'host', $1::text, 'conn', $4::text, 'why', 'not on its host',"
 "   'believed', jsonb_build_object('state', old, 'domid', old_domid),"
 "   'is', jsonb_build_object('state', 'inactive', 'domid', NULL))"
-"  FROM u RETURNING 1)"
-" SELECT name, old FROM u ORDER BY name";
+"  FROM u RETURNING 1),"
+" s AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'session-desktop-lost', 'controller', us.name,"
+"   jsonb_build_object('session', se.id, 'vm', u.name, 'host', $1::text,"
+"   'conn', $4::text, 'believed', u.old)"
+"  FROM u JOIN sessions se ON se.vm_id = u.id AND se.ended IS NULL"
+"  JOIN users us ON us.id = se.user_id"
+"  RETURNING subject, detail->>'vm' AS vm, detail->>'session' AS session)"
+" SELECT u.name, u.old, s.session, s.subject FROM u"
+" LEFT JOIN s ON s.vm = u.name ORDER BY u.name";
 
 /*
  * (b): the VMs host $1 reported ($2) that the database does not know: an
@@ -409,61 +459,167 @@ registered(struct ahost *h, PGresult *res, const char *err)
 	agent_conn_send(h->conn, &m);
 }
 
+/* Answers the hello with a refusal (a result with id 0) and closes. */
 static void
-on_hello(struct ahost *h, const struct agent_hello *hello)
+refuse(struct ahost *h, const char *code, const char *msg)
 {
 	struct agent_msg m;
-	struct ahost *old, *next;
+
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_RESULT;
+	m.u.result.id = 0;
+	m.u.result.ok = false;
+	snprintf(m.u.result.code, sizeof(m.u.result.code), "%s", code);
+	snprintf(m.u.result.message, sizeof(m.u.result.message), "%s", msg);
+	agent_conn_send(h->conn, &m);
+	h->state = AH_REFUSED;
+	agent_conn_close(h->conn, msg);
+}
+
+static void
+host_register(struct ahost *h)
+{
 	const char *p[6];
 	char	 cpus[16], mem[24];
 
-	if (strcmp(hello->host, h->name) != 0) {
-		log_warnx("agent: %s (%s): refused: hello names host %s, the "
-		    "certificate %s", h->name, h->addr, hello->host, h->name);
-		memset(&m, 0, sizeof(m));
-		m.type = AGENT_M_RESULT;
-		m.u.result.id = 0;
-		m.u.result.ok = false;
-		snprintf(m.u.result.code, sizeof(m.u.result.code), "identity");
-		snprintf(m.u.result.message, sizeof(m.u.result.message),
-		    "this certificate is host %s's, not %s's", h->name,
-		    hello->host);
-		agent_conn_send(h->conn, &m);
-		h->state = AH_REFUSED;
-		p[0] = h->name;
-		p[1] = hello->host;
-		p[2] = h->addr;
-		query(h, NULL, refused_sql, 3, p);
-		agent_conn_close(h->conn, "identity refused");
-		return;
-	}
-	/* A host reconnecting before its old connection was seen to end. */
-	for (old = TAILQ_FIRST(&A.hosts); old != NULL; old = next) {
-		if (old == h || old->conn == NULL ||
-		    (old->state != AH_REGISTERING && old->state != AH_UP) ||
-		    strcmp(old->name, h->name) != 0) {
-			next = TAILQ_NEXT(old, entry);
-			continue;
-		}
-		/* Held, for closing calls srv_closed, which may free it. */
-		old->refs++;
-		old->state = AH_REFUSED;
-		agent_conn_close(old->conn, "replaced by a new connection");
-		next = TAILQ_NEXT(old, entry);
-		old->refs--;
-		ahost_put(old);
-	}
-	snprintf(cpus, sizeof(cpus), "%u", hello->cpus);
-	snprintf(mem, sizeof(mem), "%" PRIu64, hello->memory_mib);
+	snprintf(cpus, sizeof(cpus), "%u", h->hello.cpus);
+	snprintf(mem, sizeof(mem), "%" PRIu64, h->hello.memory_mib);
 	p[0] = h->name;
 	p[1] = h->addr;
 	p[2] = cpus;
 	p[3] = mem;
 	p[4] = h->tag;
-	p[5] = hello->hypervisor;
+	p[5] = h->hello.hypervisor;
 	h->state = AH_REGISTERING;
 	if (query(h, registered, register_sql, 6, p) == -1)
 		agent_conn_close(h->conn, "cannot register");
+}
+
+/* The contest of newcomer n with its rival is over, either way. */
+static void
+contest_end(struct ahost *n)
+{
+	if (n->probe != NULL)
+		evtimer_del(n->probe);
+	if (n->rival != NULL)
+		n->rival->rival = NULL;
+	n->rival = NULL;
+}
+
+static void
+contest_event(struct ahost *n, struct ahost *live, const char *kind)
+{
+	const char *p[5] = { kind, n->name, n->addr, live->addr, live->tag };
+
+	query(n, NULL, contest_sql, 5, p);
+}
+
+/* The live connection answers: the newcomer is the one too many. */
+static void
+contest_lost(struct ahost *n, struct ahost *live)
+{
+	char	 msg[AGENT_TEXT_MAX + 1];
+
+	log_warnx("agent: %s (%s): refused: the host is connected from %s, "
+	    "which answers (host-conflict event)", n->name, n->addr,
+	    live->addr);
+	contest_event(n, live, "host-conflict");
+	snprintf(msg, sizeof(msg), "host %s is connected already", n->name);
+	refuse(n, "conflict", msg);
+}
+
+/* It did not answer in time: it is closed, the newcomer registered. */
+static void
+probe_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ahost *n = arg, *live = n->rival;
+
+	(void)fd;
+	(void)what;
+	contest_end(n);
+	log_warnx("agent: %s: its connection from %s did not answer a ping "
+	    "in %d s: replaced by the one from %s (host-replaced event)",
+	    n->name, live->addr, CTRL_AGENT_PROBE_S, n->addr);
+	contest_event(n, live, "host-replaced");
+	/* Held, for closing calls srv_closed, which may free it. */
+	live->refs++;
+	live->state = AH_REFUSED;
+	agent_conn_close(live->conn, "replaced: silent while another "
+	    "connection claimed its name");
+	live->refs--;
+	ahost_put(live);
+	host_register(n);
+}
+
+/*
+ * A second connection for a host that has a live one (a host that
+ * reconnects before its old connection was seen to end, or another
+ * holder of its certificate): the live one is pinged, and the newcomer
+ * refused if it answers within CTRL_AGENT_PROBE_S, else registered in
+ * its place.  One contest at a time: a third is refused at once.
+ */
+static void
+contest(struct ahost *n, struct ahost *live)
+{
+	struct timeval tv = { CTRL_AGENT_PROBE_S, 0 };
+	struct agent_msg m;
+
+	if (live->rival != NULL || live->state == AH_CONTESTING) {
+		contest_lost(n, live);
+		return;
+	}
+	if (n->probe == NULL &&
+	    (n->probe = evtimer_new(A.base, probe_expired, n)) == NULL) {
+		log_warn("%s", __func__);
+		agent_conn_close(n->conn, "out of memory");
+		return;
+	}
+	n->state = AH_CONTESTING;
+	n->rival = live;
+	live->rival = n;
+	if (A.ping_seq >= AGENT_ID_MAX)
+		A.ping_seq = 0;
+	n->probe_seq = ++A.ping_seq;
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_PING;
+	m.u.seq = n->probe_seq;
+	log_info("agent: %s: a second connection, from %s: is the one from %s "
+	    "still there?", n->name, n->addr, live->addr);
+	evtimer_add(n->probe, &tv);
+	/* Unsendable: the live one is closing, and its end (maybe from
+	 * within the send) registers n. */
+	agent_conn_send(live->conn, &m);
+}
+
+static void
+on_hello(struct ahost *h, const struct agent_hello *hello)
+{
+	struct ahost *live;
+	const char *p[3];
+	char	 msg[AGENT_TEXT_MAX + 1];
+
+	if (strcmp(hello->host, h->name) != 0) {
+		log_warnx("agent: %s (%s): refused: hello names host %s, the "
+		    "certificate %s", h->name, h->addr, hello->host, h->name);
+		p[0] = h->name;
+		p[1] = hello->host;
+		p[2] = h->addr;
+		query(h, NULL, refused_sql, 3, p);
+		snprintf(msg, sizeof(msg), "this certificate is host %s's, "
+		    "not %s's", h->name, hello->host);
+		refuse(h, "identity", msg);
+		return;
+	}
+	h->hello = *hello;
+	TAILQ_FOREACH(live, &A.hosts, entry)
+		if (live != h && live->conn != NULL &&
+		    (live->state == AH_CONTESTING ||
+		    live->state == AH_REGISTERING || live->state == AH_UP) &&
+		    strcmp(live->name, h->name) == 0) {
+			contest(h, live);
+			return;
+		}
+	host_register(h);
 }
 
 static void
@@ -495,7 +651,8 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 	if (strcmp(PQgetvalue(res, 0, 6), "0") != 0)
 		log_warnx("agent: %s runs %s, which the database places on %s: "
 		    "a duplicate, not moved (vm-duplicate event)", h->name,
-		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 7));
+		    PQgetvalue(res, 0, 3), PQgetisnull(res, 0, 7) ? "no host" :
+		    PQgetvalue(res, 0, 7));
 	if (strcmp(PQgetvalue(res, 0, 8), "t") == 0)
 		ctrl_host_forget(h->name, PQgetvalue(res, 0, 3));
 	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
@@ -584,10 +741,11 @@ gone_written(struct ahost *h, PGresult *res, const char *err)
 		log_warnx("agent: %s no longer has %s (believed %s): inactive "
 		    "(vm-reconciled event)", h->name, PQgetvalue(res, i, 0),
 		    PQgetvalue(res, i, 1));
-		/* A desktop in use ends its session, as if reported gone. */
-		ctrl_session_vm_state(PQgetvalue(res, i, 0),
-		    (enum vm_state)vm_state_from_name(PQgetvalue(res, i, 1)),
-		    VM_S_INACTIVE);
+		if (!PQgetisnull(res, i, 2))
+			log_warnx("agent: session %s of %s kept, its desktop %s "
+			    "lost (session-desktop-lost event)",
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+			    PQgetvalue(res, i, 0));
 	}
 }
 
@@ -685,7 +843,7 @@ srv_connected(struct agent_conn *c, const char *identity, void *arg)
 static void
 srv_message(struct agent_conn *c, const struct agent_msg *m, void *arg)
 {
-	struct ahost *h;
+	struct ahost *h, *n;
 	struct agent_msg pong;
 
 	(void)arg;
@@ -698,8 +856,21 @@ srv_message(struct agent_conn *c, const struct agent_msg *m, void *arg)
 		agent_conn_send(c, &pong);
 		return;
 	}
-	if (m->type == AGENT_M_PONG)
+	if (m->type == AGENT_M_PONG) {
+		if ((n = h->rival) != NULL && n->state == AH_CONTESTING &&
+		    m->u.seq == n->probe_seq) {
+			contest_end(n);
+			contest_lost(n, h);
+		}
 		return;
+	}
+	if (h->state == AH_CONTESTING) {
+		/* Not welcomed: it speaks for the host only once it is. */
+		log_warnx("agent: %s (%s): %s before welcome", h->name, h->addr,
+		    agent_msg_names[m->type]);
+		agent_conn_close(c, "message before welcome");
+		return;
+	}
 	if (h->state == AH_HELLO) {
 		if (m->type != AGENT_M_HELLO) {
 			log_warnx("agent: %s: %s before hello", h->name,
@@ -734,7 +905,7 @@ srv_message(struct agent_conn *c, const struct agent_msg *m, void *arg)
 static void
 srv_closed(struct agent_conn *c, const char *why, void *arg)
 {
-	struct ahost *h, *other;
+	struct ahost *h, *other, *n;
 	struct op *o;
 	const char *p[3];
 	bool	 again = false;
@@ -744,6 +915,18 @@ srv_closed(struct agent_conn *c, const char *why, void *arg)
 		return;
 	h->conn = NULL;
 	resync_forget(h);
+	if (h->state == AH_CONTESTING)
+		contest_end(h);		/* the newcomer gave up */
+	else if ((n = h->rival) != NULL) {
+		/* The live one ended while a newcomer waited: it takes over. */
+		contest_end(n);
+		if (A.srv != NULL)
+			host_register(n);
+	}
+	if (h->probe != NULL) {
+		event_free(h->probe);
+		h->probe = NULL;
+	}
 	while ((o = TAILQ_FIRST(&h->ops)) != NULL)
 		op_fail(o, A.srv == NULL ? "stopped" : "disconnected",
 		    why != NULL ? why : "connection closed");

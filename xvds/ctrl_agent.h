@@ -18,6 +18,13 @@
 
 #include "agent_msg.h"
 
+/*
+ * A host's second connection while it has one: how long the live one has
+ * to answer a ping before the newcomer replaces it (xvds-controller(8),
+ * "Two connections for one host").
+ */
+#define CTRL_AGENT_PROBE_S	5
+
 struct event_base;
 struct db;
 struct ctrl_conf;

@@ -32,6 +32,8 @@
 #include "run_loop.h"
 #include "pg_loop.h"
 
+#define IMPOSTOR_TRIES	20
+
 static const char *conninfo, *pki;
 static struct event_base *base;
 static struct db *db;
@@ -48,6 +50,8 @@ struct fake {
 	char		 code[AGENT_CODE_MAX + 1];
 	struct agent_op	 last_op;
 	struct timespec	 t_connected, t_welcomed;
+	int		 pong;		/* answers pings */
+	int		 pings;
 };
 
 static char *
@@ -98,6 +102,13 @@ fake_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 		assert_false(in->u.result.ok);
 		snprintf(f->code, sizeof(f->code), "%s", in->u.result.code);
 		f->refused++;
+		break;
+	case AGENT_M_PING:
+		f->pings++;
+		if (!f->pong)
+			break;
+		fake_pong(&m, in->u.seq);
+		send_msg(c, &m);
 		break;
 	case AGENT_M_OP:
 		f->last_op = in->u.op;
@@ -205,7 +216,7 @@ teardown(void **state)
 }
 
 static struct fake a = { "host-a", "host-a", 1, NULL, 0, 0, 0, 0, 0, "", {0},
-    {0, 0}, {0, 0} };
+    {0, 0}, {0, 0}, 0, 0 };
 
 static void
 test_register(void **state)
@@ -260,6 +271,9 @@ test_state(void **state)
 	    "WHERE kind = 'vm-state' AND subject = 'lab-01'";
 
 	(void)state;
+	/* Placed there by the controller: a host's report moves no row. */
+	pg_exec_ok(pg, "UPDATE vms SET host_id = (SELECT id FROM hosts "
+	    "WHERE name = 'host-a')");
 	report(&a, "lab-01", VM_S_READY, 5);
 	pg_wait(pg, base, row, "ready 5 host-a 10.77.0.2", PG_WAIT_MS);
 	assert_string_equal(pg_value(pg, nev), "1");
@@ -403,7 +417,7 @@ static void
 test_wrong_host(void **state)
 {
 	struct fake b = { "host-b", "host-a", 1, NULL, 0, 0, 0, 0, 0, "", {0},
-	    {0, 0}, {0, 0} };
+	    {0, 0}, {0, 0}, 0, 0 };
 
 	(void)state;
 	fake_start(&b);
@@ -474,29 +488,102 @@ test_sweep(void **state)
 }
 
 /*
- * host-a connects again while its connection is still open: the new one
- * replaces the old, the host stays up, and ops go to the new one.
+ * Someone else with host-a's certificate connects while host-a's own
+ * connection is open and answers pings: refused, with a host-conflict
+ * event; host-a keeps its connection and its ops.
+ */
+static void
+test_conflict(void **state)
+{
+	static struct fake a2 = { "host-a", "host-a", 1, NULL, 0, 0, 0, 0, 0, "",
+	    {0}, {0, 0}, {0, 0}, 0, 0 };
+	struct got g;
+	double	 t0;
+	int	 ops, i;
+
+	(void)state;
+	a.pong = 1;
+	a.closed = 0;
+	a.pings = 0;
+	ops = a.ops;
+	fake_start(&a2);
+	assert_int_equal(run_until(base, &a2.closed, 1, PG_WAIT_MS), 0);
+	assert_int_equal(a2.welcomed, 0);
+	assert_int_equal(a2.refused, 1);
+	assert_string_equal(a2.code, "conflict");
+	assert_int_equal(a.pings, 1);
+	assert_int_equal(a.closed, 0);
+	assert_int_equal(ctrl_agent_hosts(), 1);
+	pause_op(&g);
+	assert_int_equal(run_until(base, &g.n, 1, PG_WAIT_MS), 0);
+	assert_true(g.r.ok);
+	assert_int_equal(a.ops, ops + 1);
+	pg_wait(pg, base, "SELECT count(*) || ' ' || min(detail->>'address') || ' ' "
+	    "|| min(detail->>'held_by') FROM events WHERE kind = 'host-conflict' "
+	    "AND subject = 'host-a'", "1 127.0.0.1 127.0.0.1", PG_WAIT_MS);
+	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
+	    "up");
+	agent_client_free(a2.cli);
+
+	/* An impostor that reconnects at once, again and again: never
+	 * welcomed, host-a never closed, one event a minute. */
+	t0 = now_ms();
+	for (i = 0; i < IMPOSTOR_TRIES; i++) {
+		a2.closed = 0;
+		fake_start(&a2);
+		assert_int_equal(run_until(base, &a2.closed, 1, PG_WAIT_MS), 0);
+		agent_client_free(a2.cli);
+	}
+	print_message("# %d more tries of an impostor refused in %.0f ms\n",
+	    IMPOSTOR_TRIES, now_ms() - t0);
+	assert_int_equal(a2.welcomed, 0);
+	assert_int_equal(a2.refused, IMPOSTOR_TRIES + 1);
+	assert_int_equal(a.closed, 0);
+	assert_int_equal(a.pings, IMPOSTOR_TRIES + 1);
+	assert_int_equal(ctrl_agent_hosts(), 1);
+	/* Every event's statement answered. */
+	t0 = now_ms();
+	while (db_pending(db) > 0 && now_ms() - t0 < PG_WAIT_MS)
+		run_for(base, 10);
+	assert_int_equal(db_pending(db), 0);
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
+	    "kind = 'host-conflict'"), "1");
+}
+
+/*
+ * host-a connects again while its old connection is still open but
+ * silent (a host that rebooted before its old connection was seen to
+ * end): after CTRL_AGENT_PROBE_S the new one replaces the old, with a
+ * host-replaced event, the host stays up, and ops go to the new one.
  */
 static void
 test_replace(void **state)
 {
 	static struct fake a2 = { "host-a", "host-a", 1, NULL, 0, 0, 0, 0, 0, "",
-	    {0}, {0, 0}, {0, 0} };
+	    {0}, {0, 0}, {0, 0}, 0, 0 };
 	char	 downs[16];
 	struct got g;
+	double	 t0;
 
 	(void)state;
 	snprintf(downs, sizeof(downs), "%s", pg_value(pg, "SELECT count(*) FROM events "
 	    "WHERE kind = 'host-down' AND subject = 'host-a'"));
+	a.pong = 0;
 	a.closed = 0;
+	a.pings = 0;
+	t0 = now_ms();
 	fake_start(&a2);
 	assert_int_equal(run_until(base, &a2.welcomed, 1, PG_WAIT_MS), 0);
 	assert_int_equal(run_until(base, &a.closed, 1, PG_WAIT_MS), 0);
+	assert_true(now_ms() - t0 >= CTRL_AGENT_PROBE_S * 1000 - 10);
+	assert_int_equal(a.pings, 1);
 	assert_int_equal(ctrl_agent_hosts(), 1);
 	pause_op(&g);
 	assert_int_equal(run_until(base, &g.n, 1, PG_WAIT_MS), 0);
 	assert_true(g.r.ok);
 	assert_int_equal(a2.ops, 1);
+	pg_wait(pg, base, "SELECT count(*) FROM events WHERE "
+	    "kind = 'host-replaced' AND subject = 'host-a'", "1", PG_WAIT_MS);
 	run_for(base, 100);
 	assert_string_equal(pg_value(pg, "SELECT state FROM hosts WHERE name = 'host-a'"),
 	    "up");
@@ -519,6 +606,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_disconnect),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_replace),
 	};
 

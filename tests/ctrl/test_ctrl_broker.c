@@ -732,8 +732,9 @@ test_unpause(void **state)
 	assert_int_equal(host_last_action, AGENT_A_CREDENTIAL);
 	assert_string_equal(sql1("SELECT detail->>'from' FROM events WHERE "
 	    "kind = 'login' AND subject = 'carol'", NULL), "paused");
+	/* Its host reports it ready: in a session, it is running. */
 	sql1_soon("SELECT state::text FROM vms WHERE name = 'lab-03'", NULL,
-	    "ready");
+	    "running");
 }
 
 /*
@@ -777,7 +778,7 @@ test_pvm(void **state)
 	assert_int_equal(atomic_load(&host_acts[AGENT_A_START]), 1);
 	assert_string_equal(sql1("SELECT h.name || ' ' || v.state FROM vms v "
 	    "JOIN hosts h ON h.id = v.host_id WHERE v.name = 'pvm-dave'", NULL),
-	    "host-a ready");
+	    "host-a running");
 
 	ask(login_kind_line("erin", "pvm"), &rep);
 	assert_error(&rep, BROKER_E_NO_DESKTOP);
@@ -788,6 +789,38 @@ test_pvm(void **state)
 	assert_int_equal(atomic_load(&host_acts[AGENT_A_START]), 1);
 	sql1_soon("SELECT count(*) FROM events WHERE kind = 'login-refused' "
 	    "AND subject IN ('erin', 'ivy')", NULL, "2");
+}
+
+/*
+ * dave's host came back without his desktop (rebooted): its resync made
+ * the row inactive and kept his session (test_ctrl_recon).  His next
+ * login resumes that session and starts the desktop again on its host.
+ */
+static void
+test_desktop_lost(void **state)
+{
+	struct broker_reply rep;
+	char	 session[32];
+	int	 defines = atomic_load(&host_acts[AGENT_A_DEFINE]),
+		 starts = atomic_load(&host_acts[AGENT_A_START]);
+
+	(void)state;
+	snprintf(session, sizeof(session), "%s", sql1("SELECT s.id FROM "
+	    "sessions s JOIN vms v ON v.id = s.vm_id WHERE v.name = "
+	    "'pvm-dave' AND s.ended IS NULL", NULL));
+	pg_exec_ok(pg, "UPDATE vms SET state = 'inactive', domid = NULL, "
+	    "address = NULL WHERE name = 'pvm-dave'");
+	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.5.2");
+	ask(login_kind_line("dave", "pvm"), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	assert_string_equal(rep.desktop.session, session);
+	assert_string_equal(rep.desktop.address, "10.0.5.2");
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_DEFINE]), defines + 1);
+	assert_int_equal(atomic_load(&host_acts[AGENT_A_START]), starts + 1);
+	assert_string_equal(host_last_vm, "pvm-dave");
+	sql1_soon("SELECT h.name || ' ' || v.state FROM vms v JOIN hosts h "
+	    "ON h.id = v.host_id WHERE v.name = 'pvm-dave'", NULL,
+	    "host-a running");
 }
 
 /*
@@ -888,10 +921,11 @@ test_throttle(void **state)
 	printf("# a login held by the throttle for 1 s answered in %.0f ms\n",
 	    ms);
 	assert_true(ms >= 1000);
-	/* lab-03 had its address: its host's report of it Ready comes
-	 * after the answer; taken here, not in a later test. */
+	/* lab-03 had its address: its host's report of it Ready (running,
+	 * in a session) comes after the answer; taken here, not in a later
+	 * test. */
 	sql1_soon("SELECT state::text FROM vms WHERE name = 'lab-03'", NULL,
-	    "ready");
+	    "running");
 }
 
 /*
@@ -978,10 +1012,10 @@ test_connected_only(void **state)
 	assert_string_equal(sql1("SELECT count(*) FROM sessions s JOIN vms v "
 	    "ON v.id = s.vm_id WHERE v.name = 'lab-06'", NULL), "0");
 	/* lab-07 had its address: lee was answered before its host's report
-	 * of it Ready, which must not land in a later test (test_concurrent
-	 * would find a third Ready CVM). */
+	 * of it Ready (running, in a session), which must not land in a later
+	 * test. */
 	sql1_soon("SELECT state::text FROM vms WHERE name = 'lab-07'", NULL,
-	    "ready");
+	    "running");
 }
 
 static void
@@ -1385,6 +1419,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_unpause),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_pvm),
+		cmocka_unit_test(test_desktop_lost),
 		cmocka_unit_test(test_credential_failed),
 		cmocka_unit_test(test_lease_lapse),
 		cmocka_unit_test(test_desktop_gone),

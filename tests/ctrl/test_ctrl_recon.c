@@ -104,6 +104,12 @@ fake_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 		send_msg(c, &m);
 		f->welcomed++;
 		break;
+	case AGENT_M_PING:
+		fake_pong(&m, in->u.seq);
+		send_msg(c, &m);
+		break;
+	case AGENT_M_RESULT:
+		break;		/* refused: the controller closes */
 	case AGENT_M_OP:
 		/* Releases: the host does as asked. */
 		f->ops++;
@@ -290,12 +296,15 @@ test_host_comes_back(void **state)
 	    "min(detail->'is'->>'state') || ' ' || min(detail->>'host') "
 	    "FROM events WHERE kind = 'vm-reconciled' AND subject = 'lab-01'"),
 	    "1 controller running 5 inactive host-a");
-	/* Its session ended as a desktop gone does, the release done. */
-	assert_string_equal(pg_value(pg, "SELECT end_reason || ' ' || "
-	    "(released IS NOT NULL) FROM sessions WHERE vm_id = 1"),
-	    "desktop-inactive true");
+	/* Its session is kept, not ended on the host's word: an alarm. */
+	assert_string_equal(pg_value(pg, "SELECT (ended IS NULL) FROM sessions "
+	    "WHERE vm_id = 1"), "t");
+	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(subject) "
+	    "|| ' ' || min(detail->>'vm') || ' ' || min(detail->>'believed') "
+	    "|| ' ' || min(detail->>'host') FROM events "
+	    "WHERE kind = 'session-desktop-lost'"), "1 alice lab-01 running host-a");
 	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
-	    "kind = 'session-end' AND subject = 'alice'"), "1");
+	    "kind = 'session-end'"), "0");
 	/* Reported as recorded: untouched; a change: the usual vm-state. */
 	assert_string_equal(row("lab-02"), "ready 6 host-a");
 	assert_string_equal(row("lab-06"), "ready 9 host-a");
@@ -421,7 +430,93 @@ test_guards(void **state)
 	    "WHERE kind = 'vm-reconciled' AND subject = 'lab-02'"), "starting");
 	/* No session on it: none ended. */
 	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events "
-	    "WHERE kind = 'session-end'"), "1");
+	    "WHERE kind = 'session-end'"), "0");
+	disconnect_fake(&a);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down",
+	    PG_WAIT_MS);
+}
+
+/*
+ * host-b, a rogue with a certificate of the CA, reports lab-03 (host-a's,
+ * inactive without a domain) and pvm-carol (placed nowhere yet) running
+ * with a domain: neither row moves, each is a vm-duplicate.  lab-02,
+ * whose last migration the controller sent to host-b and lost to a
+ * take-over (failed), its source having said it is gone, does follow.
+ */
+static void
+test_foreign_claim(void **state)
+{
+	(void)state;
+	pg_exec_ok(pg, "INSERT INTO vms (name, kind, template_id, owner_id, "
+	    "memory_mib) VALUES ('pvm-carol', 'pvm', 1, 2, 2048)");
+	pg_exec_ok(pg, "INSERT INTO migrations (vm_id, from_host, to_host, "
+	    "state, reason, started, finished) VALUES (2, 1, 2, 'failed', "
+	    "'test', now(), now())");
+	b.nstates = 0;
+	has(&b, "lab-05", VM_S_READY, 3);
+	has(&b, "lab-03", VM_S_READY, 21);
+	has(&b, "pvm-carol", VM_S_READY, 22);
+	has(&b, "lab-02", VM_S_READY, 23);
+	connect_fake(&b);
+	pg_wait(pg, base, "SELECT count(*) FROM events WHERE "
+	    "kind = 'vm-duplicate' AND detail->>'host' = 'host-b'", "2",
+	    PG_WAIT_MS);
+	settle();
+	assert_string_equal(row("lab-03"), "inactive - host-a");
+	assert_string_equal(row("pvm-carol"), "inactive - -");
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM vms WHERE "
+	    "name IN ('lab-03', 'pvm-carol') AND address IS NOT NULL"), "0");
+	assert_string_equal(pg_value(pg, "SELECT string_agg(subject || ' ' || "
+	    "coalesce(detail->>'db_host', '-') || ' ' || (detail->>'domid'), "
+	    "', ' ORDER BY subject) FROM events WHERE kind = 'vm-duplicate' "
+	    "AND detail->>'host' = 'host-b'"), "lab-03 host-a 21, pvm-carol - 22");
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
+	    "kind = 'vm-state' AND subject IN ('lab-03', 'pvm-carol')"), "0");
+	assert_string_equal(row("lab-02"), "ready 23 host-b");
+	disconnect_fake(&b);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-b'", "down",
+	    PG_WAIT_MS);
+}
+
+/*
+ * Someone with host-a's certificate, host-a being away, says it has no
+ * VM: bob's desktop lab-06 is inactive for the database, but his session
+ * is not ended, an alarm says so; host-a itself comes back with lab-06
+ * ready, which is running, as a desktop in a session is.
+ */
+static void
+test_impostor_resync(void **state)
+{
+	static struct fake impostor = { .name = "host-a" };
+
+	(void)state;
+	pg_exec_ok(pg, "INSERT INTO sessions (user_id, vm_id, lease_until) "
+	    "VALUES (2, 6, now() + interval '1 hour')");
+	assert_string_equal(row("lab-06"), "ready 9 host-a");
+	connect_fake(&impostor);
+	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-06'",
+	    "inactive", PG_WAIT_MS);
+	settle();
+	assert_string_equal(pg_value(pg, "SELECT (ended IS NULL) FROM sessions "
+	    "WHERE vm_id = 6"), "t");
+	assert_string_equal(pg_value(pg, "SELECT count(*) FROM events WHERE "
+	    "kind = 'session-end'"), "0");
+	assert_string_equal(pg_value(pg, "SELECT count(*) || ' ' || min(detail->>'vm') "
+	    "|| ' ' || min(detail->>'believed') FROM events WHERE "
+	    "kind = 'session-desktop-lost' AND subject = 'bob'"), "1 lab-06 ready");
+	disconnect_fake(&impostor);
+	pg_wait(pg, base, "SELECT state FROM hosts WHERE name = 'host-a'", "down",
+	    PG_WAIT_MS);
+
+	a.nstates = 0;
+	has(&a, "lab-06", VM_S_READY, 9);
+	connect_fake(&a);
+	pg_wait(pg, base, "SELECT state FROM vms WHERE name = 'lab-06'",
+	    "running", PG_WAIT_MS);
+	settle();
+	assert_string_equal(row("lab-06"), "running 9 host-a");
+	assert_string_equal(pg_value(pg, "SELECT (ended IS NULL) FROM sessions "
+	    "WHERE vm_id = 6"), "t");
 	disconnect_fake(&a);
 }
 
@@ -432,6 +527,8 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_host_comes_back),
 		cmocka_unit_test(test_nothing_changed),
 		cmocka_unit_test(test_guards),
+		cmocka_unit_test(test_foreign_claim),
+		cmocka_unit_test(test_impostor_resync),
 	};
 
 	if (argc != 3) {
