@@ -410,7 +410,11 @@ conn_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 		evbuffer_drain(in, (size_t)eol.pos + 1);
-		if (!c->heard && c->cli != NULL)
+		/* A peer that answers resets the back-off; one that answers
+		 * only to refuse us (xvds-agent(7)) does not, or a refused
+		 * host would knock twenty times a second. */
+		if (!c->heard && c->cli != NULL && !(m.type == AGENT_M_RESULT &&
+		    m.u.result.id == 0 && !m.u.result.ok))
 			c->cli->backoff_ms = c->cli->min_ms;
 		c->heard = 1;
 		cbs->on_message(c, &m, cbarg);

@@ -87,7 +87,8 @@ void	agent_server_free(struct agent_server *);
  * Client: connects to host:port at once, and again after every failure or
  * close, waiting a back-off that doubles from backoff_min_ms up to
  * backoff_max_ms, each wait drawn between half and all of it; the first
- * message heard on a connection resets it.  NULL, logged, if the files
+ * message heard on a connection resets it, unless it is the server's
+ * refusal (a result with id 0, not ok).  NULL, logged, if the files
  * are bad.  Resolving a host name blocks: give an address.
  */
 struct agent_client *agent_client_new(struct event_base *,

@@ -59,7 +59,7 @@ struct side {
 	int64_t		 pong_seq;
 	char		 why[512];	/* of the last close or refusal */
 	char		 closed_id[AGENT_HOST_MAX + 1];
-	double		 t_connected, t_refused[16];
+	double		 t_connected, t_refused[16], t_conns[16];
 };
 
 static struct side srv_side, a_side, b_side;
@@ -271,6 +271,8 @@ cli_connected(struct agent_conn *c, const char *id, void *arg)
 	s->connected++;
 	s->events++;
 	s->t_connected = now_ms();
+	if (s->connected <= 16)
+		s->t_conns[s->connected - 1] = s->t_connected;
 	memset(&m, 0, sizeof(m));
 	m.type = AGENT_M_HELLO;
 	m.u.hello.v = AGENT_PROTO_VERSION;
@@ -963,6 +965,42 @@ test_reconnect(void **state)
 	agent_server_free(srv);
 }
 
+/*
+ * A host the controller refuses backs off as from a controller that is
+ * down: the refusal is not an answer that resets the back-off.
+ */
+static void
+test_refused_backs_off(void **state)
+{
+	struct agent_server *srv;
+	double	 gap;
+	int	 i;
+
+	(void)state;
+	memset(&cb_mode, 0, sizeof(cb_mode));
+	cb_mode.refuse = "host-a";
+	srv = server_start("controller", 0);
+	capture_start();
+	client_start(&a_side, "host-a", "ca.pem", "host-a", "localhost",
+	    agent_server_port(srv));
+	/* Waits of 25-50, 50-100, 100-200, 200-400, 200-400 ms. */
+	assert_int_equal(run_until(base, &a_side.connected, 6, SAFETY_MS), 0);
+	(void)capture_end();
+	for (i = 1; i < 6; i++)
+		print_message("# connection %d, %.0f ms after the one before\n",
+		    i + 1, a_side.t_conns[i] - a_side.t_conns[i - 1]);
+	/* A load can only lengthen them; reset each time, each would be
+	 * 25-50 ms and a handshake. */
+	gap = a_side.t_conns[5] - a_side.t_conns[4];
+	assert_true(gap >= 200 - 5);
+	assert_int_equal(a_side.welcomed, 0);
+	agent_client_free(a_side.cli);
+	a_side.cli = NULL;
+	run_for(base, 20);
+	agent_server_free(srv);
+	memset(&cb_mode, 0, sizeof(cb_mode));
+}
+
 int
 main(void)
 {
@@ -980,6 +1018,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_backs_off, setup,
+		    teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
