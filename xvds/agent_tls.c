@@ -885,6 +885,12 @@ agent_client_conn(const struct agent_client *cli)
 	return c != NULL && c->up && !c->closing ? c : NULL;
 }
 
+unsigned
+agent_client_backoff_ms(const struct agent_client *cli)
+{
+	return cli->backoff_ms;
+}
+
 void
 agent_client_free(struct agent_client *cli)
 {

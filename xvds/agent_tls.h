@@ -96,6 +96,8 @@ struct agent_client *agent_client_new(struct event_base *,
 	    const struct agent_tls_cbs *, void *arg);
 /* The connection, once on_connected was called and until on_closed; or NULL. */
 struct agent_conn *agent_client_conn(const struct agent_client *);
+/* The back-off now: the longest the next wait before a try may be, ms. */
+unsigned agent_client_backoff_ms(const struct agent_client *);
 /*
  * Closes the connection (on_closed is called) and stops reconnecting;
  * also from within one of the client's callbacks.

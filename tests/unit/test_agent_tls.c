@@ -940,25 +940,26 @@ test_reconnect(void **state)
 	(void)capture_end();
 	print_message("# reconnected %.0f ms after the server came back, after "
 	    "%d refused tries\n", now_ms() - t0, a_side.refused);
-	assert_true(now_ms() - t0 < 400 + 1000);
 	assert_true(a_side.refused >= 6);
+	/*
+	 * The waits: at least half of 50 * 2^i ms (a load can only lengthen
+	 * them, so no upper bound on the clock); test_refused_backs_off
+	 * reads the cap from the client.
+	 */
 	for (i = 1; i < 6 && i < a_side.refused; i++) {
-		/* Between half and all of 50 * 2^i ms, capped at 400. */
 		int	 d = i < 3 ? 50 << i : 400;
 
 		gap = a_side.t_refused[i] - a_side.t_refused[i - 1];
 		print_message("# wait before try %d: %.0f ms (%d-%d)\n", i + 1,
 		    gap, d / 2, d);
 		assert_true(gap >= d / 2 - 5);
-		assert_true(gap <= d + 300);	/* a loaded machine's slack */
 	}
 	/* The welcome reset the back-off: the next loss retries quickly. */
+	assert_int_equal(agent_client_backoff_ms(a_side.cli), 50);
 	agent_server_free(srv);
 	assert_int_equal(run_until(base, &a_side.closed, 2, SAFETY_MS), 0);
-	t0 = now_ms();
 	srv = server_start("controller", port);
 	assert_int_equal(run_until(base, &a_side.welcomed, 3, SAFETY_MS), 0);
-	assert_true(now_ms() - t0 < 50 + 950);
 	agent_client_free(a_side.cli);
 	a_side.cli = NULL;
 	run_for(base, 20);
@@ -993,6 +994,7 @@ test_refused_backs_off(void **state)
 	 * 25-50 ms and a handshake. */
 	gap = a_side.t_conns[5] - a_side.t_conns[4];
 	assert_true(gap >= 200 - 5);
+	assert_int_equal(agent_client_backoff_ms(a_side.cli), 400);
 	assert_int_equal(a_side.welcomed, 0);
 	agent_client_free(a_side.cli);
 	a_side.cli = NULL;
