@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,15 +38,21 @@ static struct {
 
 static volatile sig_atomic_t stop_signal;
 
-static _Noreturn void
-usage(void)
+static void
+print_usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: xvds-client [-1] [-C ca-file] [-k cvm|pvm] [-P pool] "
+	fprintf(f,
+	    "usage: xvds-client [-1h] [-C ca-file] [-k cvm|pvm] [-P pool] "
 	    "[-p port] -u user server\n"
 	    "       xvds-client -L session [-C ca-file] [-p port] server\n"
 	    "       xvds-client -R session [-C ca-file] [-p port] server\n"
 	    "(the password, or -L's and -R's token, on standard input)\n");
+}
+
+static _Noreturn void
+usage(void)
+{
+	print_usage(stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -234,6 +241,10 @@ keep(const struct broker_desktop *d)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct broker_request req;
 	struct broker_reply rep;
 	struct sigaction sa;
@@ -244,7 +255,8 @@ main(int argc, char *argv[])
 
 	O.port = BROKER_CLIENT_PORT;
 	O.kind = VM_CVM;
-	while ((ch = getopt(argc, argv, "1C:k:L:P:p:R:u:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "1C:hk:L:P:p:R:u:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case '1':
 			O.once = 1;
@@ -252,6 +264,9 @@ main(int argc, char *argv[])
 		case 'C':
 			O.ca_file = optarg;
 			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
 		case 'k':
 			if (strcmp(optarg, "cvm") == 0)
 				O.kind = VM_CVM;

@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -63,11 +64,17 @@ struct agent {
 	int		 cred_answered;
 };
 
+static void
+print_usage(FILE *f)
+{
+	fprintf(f, "usage: xvds-guestd [-dhv] [-c command] [-i seconds] "
+	    "[-p rdp-port] [-r rdp-cert.pem]\n");
+}
+
 static _Noreturn void
 usage(void)
 {
-	fprintf(stderr, "usage: xvds-guestd [-dv] [-c command] [-i seconds] "
-	    "[-p rdp-port] [-r rdp-cert.pem]\n");
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -415,6 +422,10 @@ run(struct agent *a)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct agent a;
 	sigset_t mask;
 	int	 ch, foreground = 0, verbose = 0;
@@ -423,7 +434,8 @@ main(int argc, char *argv[])
 	char	*end;
 	unsigned long v;
 
-	while ((ch = getopt(argc, argv, "c:di:p:r:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dhi:p:r:v", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			if (optarg[0] != '/') {
@@ -436,6 +448,9 @@ main(int argc, char *argv[])
 		case 'd':
 			foreground = 1;
 			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
 		case 'i':
 			v = strtoul(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 3600) {

@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +20,27 @@ static struct {
 	void		*arg;
 } S;
 
+/* -h and --help: asked for, so to stdout and a success. */
 static _Noreturn void
-usage(const char *name)
+usage(const char *name, FILE *f, int status)
 {
-	fprintf(stderr, "usage: %s [-dnv] [-f file]\n", name);
-	exit(2);
+	fprintf(f, "usage: %s [-dhnv] [-f file]\n", name);
+	exit(status);
 }
 
 void
 daemon_options(int argc, char *argv[], const char *name, const char *conf_path,
     struct daemon_opts *o)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int	 ch;
 
 	o->conf_path = conf_path;
 	o->foreground = o->checkonly = o->verbose = 0;
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hnv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			o->foreground = 1;
@@ -42,6 +48,8 @@ daemon_options(int argc, char *argv[], const char *name, const char *conf_path,
 		case 'f':
 			o->conf_path = optarg;
 			break;
+		case 'h':
+			usage(name, stdout, 0);
 		case 'n':
 			o->checkonly = 1;
 			break;
@@ -49,11 +57,11 @@ daemon_options(int argc, char *argv[], const char *name, const char *conf_path,
 			o->verbose++;
 			break;
 		default:
-			usage(name);
+			usage(name, stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage(name);
+		usage(name, stderr, 2);
 	S.name = name;
 	log_procname(name);
 	log_init(o->foreground || o->checkonly, LOG_DAEMON);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon.h — what every XVDS daemon does the same way before its loop
- * runs: the options -d -f -n -v (xvdsd(8), xvds-controller(8)), logging
+ * runs: the options -d -f -h -n -v (xvdsd(8), xvds-controller(8)), logging
  * set up from them, and the signals that stop or reload it taken into the
  * libevent loop.
  */
@@ -18,9 +18,9 @@ struct daemon_opts {
 };
 
 /*
- * Parses -d, -f file, -n and -v; anything else prints "usage: name
- * [-dnv] [-f file]" and exits 2.  Then logs as name: to stderr with -d or
- * -n, else to syslog.
+ * Parses -d, -f file, -n and -v; -h or --help prints "usage: name [-dhnv]
+ * [-f file]" to stdout and exits 0, anything else prints it to stderr and
+ * exits 2.  Then logs as name: to stderr with -d or -n, else to syslog.
  */
 void	daemon_options(int argc, char *argv[], const char *name,
 	    const char *conf_path, struct daemon_opts *);

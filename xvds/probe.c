@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,13 +40,19 @@ struct probe {
 	bool		 done;
 };
 
+static void
+print_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: xvds-probe [-hv] list [--json]\n"
+	    "       xvds-probe [-v] watch [-s skew] [-t seconds] [domid ...]\n"
+	    "       xvds-probe [-v] wait-boot [-s skew] [-t seconds] [-x old-boot-id] domid\n");
+}
+
 static _Noreturn void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: xvds-probe [-v] list [--json]\n"
-	    "       xvds-probe [-v] watch [-s skew] [-t seconds] [domid ...]\n"
-	    "       xvds-probe [-v] wait-boot [-s skew] [-t seconds] [-x old-boot-id] domid\n");
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -413,11 +420,18 @@ cmd_wait_boot(struct probe *p, int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct probe p;
 	int	 ch, rc, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "+v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			print_usage(stdout);
+			return 0;
 		case 'v':
 			verbose++;
 			break;

@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,19 @@ static const char *default_policies = "none,1A,2A,2B,3A,3B,4A,4C";
 static const char *default_thresholds = "60,70,80,90";
 
 static void
-usage(void)
+print_usage(FILE *f)
 {
-	fprintf(stderr, "usage: xvds-sim [-qv] [-n seeds] [-s seed] "
+	fprintf(f, "usage: xvds-sim [-hqv] [-n seeds] [-s seed] "
 	    "[-p policy,...] [-t threshold,...]\n"
 	    "\t[-o name=value] ...\n"
 	    "       xvds-sim plan [-p policy] [-t threshold] [-o name=value] "
 	    "... snapshot.json\n");
+}
+
+static void
+usage(void)
+{
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -121,6 +128,10 @@ header(const struct sim_params *s, unsigned seeds, unsigned long seed,
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct sim_params s;
 	struct policy_params p;
 	struct sim_result r;
@@ -136,8 +147,12 @@ main(int argc, char **argv)
 	sim_defaults(&s);
 	snprintf(pbuf, sizeof(pbuf), "%s", default_policies);
 	snprintf(tbuf, sizeof(tbuf), "%s", default_thresholds);
-	while ((ch = getopt(argc, argv, "n:o:p:qs:t:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "hn:o:p:qs:t:v", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			print_usage(stdout);
+			return 0;
 		case 'n':
 			seeds = strtoul(optarg, NULL, 10);
 			if (seeds == 0 || seeds > 100000)

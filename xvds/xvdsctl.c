@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,6 +164,10 @@ parse_timeout(const char *s)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct ctl_cmd *cmd;
 	struct ctl ctl;
 	int	 ch, rc;
@@ -180,7 +185,8 @@ main(int argc, char *argv[])
 		ctl.admin_socket = CTRL_ADMIN_SOCKET_PATH;
 	ctl.timeout = CTL_DEFAULT_TIMEOUT;
 	ctl.fd = -1;
-	while ((ch = getopt(argc, argv, "+C:hs:t:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+C:hs:t:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
 			ctl.admin_socket = optarg;
