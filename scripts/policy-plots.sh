@@ -1,6 +1,6 @@
 #!/bin/sh
-# Draws seed 002's Figures 6-11 from xvds-sim(1)'s numbers, as SVG files
-# (gnuplot, Debian package gnuplot-nox).
+# Draws the paper's Figures 6-11 (xvds-sim(1)) from xvds-sim's numbers, as
+# SVG files (gnuplot, Debian package gnuplot-nox).
 #
 # usage: scripts/policy-plots.sh [xvds-sim [outdir [xvds-sim options...]]]
 #        (xvds/xvds-sim plots)

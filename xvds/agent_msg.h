@@ -29,8 +29,9 @@
 #define AGENT_SHA256_LEN	64	/* hex, or "" */
 #define AGENT_CODE_MAX		31	/* error codes: [a-z0-9-] */
 #define AGENT_TEXT_MAX		255	/* error messages */
-#define AGENT_SAMPLE_VMS_MAX	400	/* VMs in one sample (seed 001: 100); the
-					   longest 400 take 52 KB of a line */
+#define AGENT_SAMPLE_VMS_MAX	400	/* VMs in one sample (the scale target
+					   is 100); the longest 400 take 52 KB
+					   of a line */
 #define AGENT_ID_MAX		((int64_t)1 << 53)	/* exact in any JSON reader */
 #define AGENT_DOMID_MAX		0x7fef	/* Xen's DOMID_FIRST_RESERVED - 1 */
 #define AGENT_NODOMAIN		UINT32_MAX

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * clean.h — a CVM's clean image, what a fast reset restores (seed 000:
- * back to the golden image in seconds, not a boot).  On the shared store:
+ * clean.h — a CVM's clean image, what a fast reset restores (after a
+ * logout, back to the golden image in seconds, not a boot).  On the
+ * shared store:
  *
  *   <store>/clean/<vm>.img          the memory image, saved right after the
  *                                   CVM's first boot from its golden disks

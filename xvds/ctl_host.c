@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_host.c — xvdsctl's host commands: host info, in the columns
- * operators know from OpenNebula's host list (seed 004).
+ * operators know from OpenNebula's host list.
  */
 #include <config.h>
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctrl_balance.h — load balancing by the active controller
- * (xvds-controller(8), "Balancing"): every sample-interval (seed 002's
- * MIGRATE_TERM) the policy module looks at the live cluster
+ * (xvds-controller(8), "Balancing"): every sample-interval
+ * (xvds-policy(7)'s MIGRATE_TERM) the policy module looks at the live cluster
  * (ctrl_cluster.h) and its migrations are written to the migrations
  * table as planned, its given-up candidates as events; an executor
  * carries out the planned rows, the policy's and operators' alike,

@@ -4,7 +4,7 @@
  * ctrl_cluster.h).  A host's load is percent of its whole CPU: its
  * figures say how much of tcpu is free (fcpu, already a windowed mean on
  * the host), and the policy's own window smooths it again over
- * MIGRATE_TERM samples, as seed 002 does.  A VM's CPU, 100 per CPU in
+ * MIGRATE_TERM samples, as xvds-policy(7) says.  A VM's CPU, 100 per CPU in
  * the sample, becomes percent of its host for the policy.
  */
 #include <config.h>

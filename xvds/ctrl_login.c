@@ -522,10 +522,10 @@ static const char relocate_sql[] =
 "  'to', $2::text, 'why', $4::text) FROM v";
 
 /*
- * A Saved CVM is restored on the best host for it (the issue's words):
- * its own, unless the placement rule would not put it there now (away,
- * out of memory or CPU by the policy, draining, disabled, given up).
- * Its image is on the shared store (DESIGN.md), so any host can restore
+ * A Saved CVM is restored on the best host for it: its own, unless the
+ * placement rule would not put it there now (away, out of memory or CPU
+ * by the policy, draining, disabled, given up).  Its image is on the
+ * shared store (xvds.conf(5), store), so any host can restore
  * it, once it is defined there.  Its own host is kept while nothing is
  * known of its load yet (no sample since it connected).
  */

@@ -6,7 +6,7 @@
  *
  * Cost (RFC 9106 and OWASP's first argon2id choice): 19 MiB of memory and
  * 2 passes.  A login costs about 13 ms of one core with it, so a boot
- * storm of 1,000 logins in 10 s (issue 5's benchmark) needs a fraction of
+ * storm of 1,000 logins in 10 s (`make bench-broker`) needs a fraction of
  * a few cores and 19 MiB per login hashed at once, while a stolen hash
  * still costs an attacker 19 MiB and two passes per guess.  Raising the
  * constants later is safe: passwd_needs_rehash() tells the broker to

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy.h — seed 002 §4's migration policies (1A, 2A, 2B, 3A, 3B, 4A, 4C)
- * and the placement of new PVMs.  Pure: no I/O, no hypervisor, no
- * database; the controller calls it every MIGRATE_TERM on the live
- * cluster, xvds-sim(1) on a simulated one, and the dry-run planner on a
- * snapshot.  xvds-policy(7) writes down every choice the paper leaves open.
+ * policy.h — the migration policies of xvds-policy(7) (1A, 2A, 2B, 3A,
+ * 3B, 4A, 4C) and the placement of new PVMs.  Pure: no I/O, no
+ * hypervisor, no database; the controller calls it every MIGRATE_TERM on
+ * the live cluster, xvds-sim(1) on a simulated one, and the dry-run
+ * planner on a snapshot.  xvds-policy(7) writes down every choice the
+ * paper leaves open.
  *
  * Loads are percent of a host's whole CPU (100: every CPU of the host
  * busy); a VM's CPU use is in the same unit, the hosts being alike as in

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * sim.h — seed 002 §5's experiment: simulated hosts and PVMs created,
- * loaded and ended at random, the cluster sampled every MIGRATE_TERM and
- * handed to the policy (policy.c, the controller's own code).  Nothing
- * here is real: no hypervisor, no guests; see xvds-sim(1).
+ * sim.h — the paper's experiment (xvds-sim(1)): simulated hosts and PVMs
+ * created, loaded and ended at random, the cluster sampled every
+ * MIGRATE_TERM and handed to the policy (policy.c, the controller's own
+ * code).  Nothing here is real: no hypervisor, no guests.
  */
 #ifndef XVDS_SIM_H
 #define XVDS_SIM_H

@@ -1316,7 +1316,7 @@ vm_define(const char *name, const char *template, enum vm_kind kind,
 	/*
 	 * Its saved image on the shared store, left by the host it was saved
 	 * on: it is Saved here, for a restore on this host (the controller's
-	 * when that host is gone; DESIGN.md: "restored on any host").
+	 * when that host is gone: a saved image may be restored anywhere).
 	 */
 	if (image_exists(vm)) {
 		vm->fsm.state = VM_S_SAVED;
@@ -1622,7 +1622,8 @@ reconcile(void)
 }
 
 /*
- * Every CVM starts in Ready after service start (DESIGN.md).  One whose
+ * Every CVM starts in Ready after service start (xvdsd(8), LIFECYCLES),
+ * so that a login finds it booted.  One whose
  * old domain is still being reaped starts when that is done.
  */
 static void

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vm_fsm.h — the CVM and PVM lifecycle state machines (DESIGN.md,
- * "Lifecycle state machines"; seed 002 §3.2-3.3), as transition tables:
+ * vm_fsm.h — the CVM and PVM lifecycle state machines (xvdsd(8),
+ * LIFECYCLES; doc/architecture.md), as transition tables:
  * state × event → action, next state.  Pure: the daemon carries out the
  * action and feeds its outcome back as an event (done, failed, lost).
  */

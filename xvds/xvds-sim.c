@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * xvds-sim.c — xvds-sim(1): re-runs seed 002 §5's experiment (sim.c) for
+ * xvds-sim.c — xvds-sim(1): re-runs the paper's experiment (sim.c) for
  * a grid of policies and thresholds over many seeds and prints the
  * means, the numbers of the paper's Figures 6–11; and `xvds-sim plan`,
  * the dry-run planner (plan.c) until xvdsctl carries it.

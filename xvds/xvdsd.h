@@ -55,7 +55,7 @@ struct vm_view {
 	char		 moved_to[256];	/* a pool VM now on that host, or "" */
 };
 
-/* The host as operators know it from OpenNebula (seed 004). */
+/* The host as operators know it from OpenNebula's host list. */
 struct host_view {
 	char		 hostname[64];
 	char		 hypervisor[48];	/* "xen 4.17.7", "simulated" */

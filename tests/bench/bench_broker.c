@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bench_broker.c — the boot storm (issue 5): LOGINS logins arriving
+ * bench_broker.c — the boot storm (a school's first lesson, everyone logging
+ * in at once; doc/architecture.md): LOGINS logins arriving
  * evenly within SECONDS against CVM pools spread over HOSTS simulated
  * hosts, through the real broker (TLS, argon2id on its workers, the
  * database's row locks, the credential op to each desktop's host).

@@ -44,7 +44,7 @@
 #define SAFETY_MS	5000
 #define PINGS		200
 #define SAMPLES		500	/* of SAMPLE_VMS VMs, for the throughput */
-#define SAMPLE_VMS	100	/* seed 001: 100 VMs per host */
+#define SAMPLE_VMS	100	/* the scale target (doc/architecture.md) */
 
 static char dir[192];
 static struct event_base *base;

@@ -172,7 +172,7 @@ run_walk(enum vm_kind kind, const struct walk *w, size_t n)
 	}
 }
 
-/* The CVM's life as DESIGN.md tells it. */
+/* The CVM's life as xvdsd(8), LIFECYCLES, tells it. */
 static void
 test_cvm_lifecycle(void **state)
 {
