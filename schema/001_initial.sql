@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 -- 001_initial.sql: the controller's state of record (xvds-schema(7)).
--- Applied by xvds/db_schema.c in one transaction; schema_version is the
+-- Applied by xvds/db/schema.c in one transaction; schema_version is the
 -- runner's own table, created by it before any migration.
 --
 -- The database holds every invariant it can: states are enums, sizes are
@@ -8,7 +8,7 @@
 -- broker (one open session per VM, one PVM per user) are unique indexes,
 -- so that two controllers racing each other cannot break them.
 
--- The same words as xvds/vm_fsm.c's vm_kind_names and vm_state_names
+-- The same words as xvds/common/vm_fsm.c's vm_kind_names and vm_state_names
 -- (test_db_schema checks them against each other).
 CREATE TYPE vm_kind AS ENUM ('cvm', 'pvm');
 CREATE TYPE vm_state AS ENUM (

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 -- 004: each host's latest figures, as its agent samples them
--- (xvds-agent(7)) and the controller's live cluster (ctrl_cluster.c)
+-- (xvds-agent(7)) and the controller's live cluster (controller/cluster.c)
 -- sees them: the operator's host list as OpenNebula shows it (RVM, TCPU, FCPU,
 -- ACPU, TMEM, FMEM) and the windowed load the policy acts on.  NULL until
 -- the host's first sample; overwritten by every sample.  And where the

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker_msg.h"
+#include "common/broker_msg.h"
 
 #define BROKER_CLIENT_PORT	8443
 /* A login may boot a desktop: allow it the controller's op timeout. */

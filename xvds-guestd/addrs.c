@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "addrs.h"
-#include "log.h"
+#include "common/log.h"
 
 int
 addrs_collect(struct report_addrs *r)

@@ -6,7 +6,7 @@
 #ifndef XVDS_GUESTD_ADDRS_H
 #define XVDS_GUESTD_ADDRS_H
 
-#include "report.h"
+#include "common/report.h"
 
 /* Fills r->addr and r->n with the addresses of interfaces that are up. */
 int	addrs_collect(struct report_addrs *);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "log.h"
+#include "common/log.h"
 
 #define LINE_MAX_CRED	128
 #define POLL_MS		20

@@ -28,10 +28,10 @@
 
 #include "addrs.h"
 #include "apply.h"
-#include "credential.h"
-#include "log.h"
+#include "common/credential.h"
+#include "common/log.h"
 #include "publish.h"
-#include "report.h"
+#include "common/report.h"
 #include "rdpcert.h"
 #include "sessions.h"
 

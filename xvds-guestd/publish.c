@@ -13,9 +13,9 @@
 
 #include <xenstore.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "publish.h"
-#include "report.h"
+#include "common/report.h"
 
 #define PATH_BOOT	REPORT_DIR "/" REPORT_KEY_BOOT
 #define PATH_ADDRS	REPORT_DIR "/" REPORT_KEY_ADDRS

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench_policy.c — a benchmark, not a test: the migration policy's time
- * per tick (policy_tick, xvds/policy.c) on a large simulated cluster,
+ * per tick (policy_tick, xvds/policy/policy.c) on a large simulated cluster,
  * for every policy, handling the single most loaded host (the paper) and
  * every host over the threshold.  About half the hosts start over it.
  *
@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "../clock.h"
-#include "policy.h"
+#include "policy/policy.h"
 #include "rng.h"
 
 static uint64_t rng = 88172645463325252ULL;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bench_xvdsd_sim.c — a benchmark, not a test: xvdsd's own logic (vm.c,
- * host.c) running a pool on the simulated hypervisor (hv_sim.c) with
- * simulated guest agents (reportsim.c), sampled every interval.  Prints
+ * bench_xvdsd_sim.c — a benchmark, not a test: xvdsd's own logic (hostd/vm.c,
+ * hostd/host.c) running a pool on the simulated hypervisor (hvsim/sim.c) with
+ * simulated guest agents (hvsim/report.c), sampled every interval.  Prints
  * the time until every CVM is ready, the daemon's CPU time and its peak
  * memory.  The hypervisor and guests are simulated: what is measured is
  * xvdsd's own cost.
@@ -22,14 +22,14 @@
 
 #include <event2/event.h>
 
-#include "conf.h"
-#include "host.h"
-#include "hv.h"
-#include "hv_sim.h"
-#include "log.h"
-#include "reportsim.h"
-#include "vm.h"
-#include "xvdsd.h"
+#include "common/conf.h"
+#include "hostd/host.h"
+#include "hv/hv.h"
+#include "hvsim/sim.h"
+#include "common/log.h"
+#include "hvsim/report.h"
+#include "hostd/vm.h"
+#include "hostd/xvdsd.h"
 
 static double
 now_s(void)

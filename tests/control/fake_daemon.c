@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fake_daemon.c — fake-xvdsd: xvdsd's real control socket (control.c)
+ * fake_daemon.c — fake-xvdsd: xvdsd's real control socket (hostd/control.c)
  * over the fake VMs of fake_xvdsd.c, for xvdsctl.test.
  *
  *   fake-xvdsd [-v] [-d delay-ms] -s socket
@@ -18,9 +18,9 @@
 
 #include <event2/event.h>
 
-#include "control.h"
+#include "hostd/control.h"
 #include "fake_xvdsd.h"
-#include "log.h"
+#include "common/log.h"
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fake_xvdsd.c — the functions of xvdsd.h over a table of fake VMs, for
+ * fake_xvdsd.c — the functions of hostd/xvdsd.h over a table of fake VMs, for
  * the control socket's tests.  Each VM runs the real state machine
- * (vm_fsm.c): what it refuses, the fake refuses.  An accepted action
+ * (common/vm_fsm.c): what it refuses, the fake refuses.  An accepted action
  * settles after a delay (a libevent timer), as the real one settles when
  * libxl and the guest answer; one that needs no action (session-start)
- * replies at once, from within vm_request(), which xvdsd.h allows.
+ * replies at once, from within vm_request(), which hostd/xvdsd.h allows.
  *
  * The VMs: desk-01 (ready), desk-02 (paused), desk-03 (saved), home-ann
  * (a PVM, inactive), desk-bad (ready; every action fails), desk-slow
@@ -22,9 +22,9 @@
 
 #include <event2/event.h>
 
-#include "credential.h"
+#include "common/credential.h"
 #include "fake_xvdsd.h"
-#include "xvdsd.h"
+#include "hostd/xvdsd.h"
 
 #define FAKE_VMS_MAX	512
 

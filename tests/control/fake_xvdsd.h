@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fake_xvdsd.h — fake VMs and a fake host behind xvdsd.h (fake_xvdsd.c),
+ * fake_xvdsd.h — fake VMs and a fake host behind hostd/xvdsd.h (fake_xvdsd.c),
  * for the control socket's tests: test_control.c and the fake daemon the
- * xvdsctl test talks to.  Not the simulated hypervisor (hv_sim.c): there
+ * xvdsctl test talks to.  Not the simulated hypervisor (hvsim/sim.c): there
  * is no domain behind these VMs, only their state machines.
  */
 #ifndef XVDS_FAKE_XVDSD_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * admin_unit.c — the admin socket (xvds/ctrl_admin.c, ctrl_admin_cmd.c)
+ * admin_unit.c — the admin socket (xvds/controller/admin.c, controller/admin_cmd.c)
  * without a database, so that it runs under the sanitizers with the unit
  * tests: the socket's mode, a stale socket replaced and a live one left
  * alone, the standby's answer, the framing (long lines, blank lines,
@@ -30,9 +30,9 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "ctrl_admin.h"
-#include "ctrl_conf.h"
-#include "db.h"
+#include "controller/admin.h"
+#include "controller/conf.h"
+#include "db/db.h"
 #include "run_loop.h"
 
 static struct {
@@ -343,7 +343,7 @@ test_step_down(void **state)
 		poll(NULL, 0, 2);
 	}
 	assert_int_equal(db_pending(db), 1);
-	/* As controller.c does: refuse first, then close the connection. */
+	/* As controller/main.c does: refuse first, then close the connection. */
 	ctrl_admin_serve(NULL);
 	db_close(db);
 	run_for(T.base, 50);

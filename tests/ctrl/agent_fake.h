@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent_msg.h"
+#include "agent/msg.h"
 
 /* A hello of this protocol version from host, hypervisor "fake". */
 void	fake_hello(struct agent_msg *, const char *host, unsigned cpus,

@@ -4,7 +4,7 @@
  * tests need one (tests/ctrl/failover.test): it connects over mutual TLS,
  * says hello, and after every welcome reports the VM states it was given
  * and one sample, answering ops with success.  It reconnects quickly by
- * itself (agent_tls.h's client), so that a test sees when a controller
+ * itself (agent/tls.h's client), so that a test sees when a controller
  * takes over.  Not a simulator: nothing runs behind it.
  *
  * stdout, one line each: "welcome MS" (ms since the epoch), "refused CODE",
@@ -29,8 +29,8 @@
 #include <event2/event.h>
 
 #include "agent_fake.h"
-#include "agent_tls.h"
-#include "vm_fsm.h"
+#include "agent/tls.h"
+#include "common/vm_fsm.h"
 
 #define STATES_MAX	16
 

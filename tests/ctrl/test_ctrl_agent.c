@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_ctrl_agent.c — the controller's agent side (xvds/ctrl_agent.c)
+ * test_ctrl_agent.c — the controller's agent side (xvds/controller/agent.c)
  * against a real PostgreSQL (tests/ctrl/agent.test starts it) and real
- * mutual TLS on loopback: fake hosts made of agent_tls.h's client register,
+ * mutual TLS on loopback: fake hosts made of agent/tls.h's client register,
  * sample, report VM states, answer (or ignore) ops, lie about who they are,
  * and go away; the test reads what reached the database.
  *
@@ -23,11 +23,11 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "agent_tls.h"
-#include "ctrl_agent.h"
-#include "ctrl_conf.h"
+#include "agent/tls.h"
+#include "controller/agent.h"
+#include "controller/conf.h"
 #include "agent_fake.h"
-#include "db.h"
+#include "db/db.h"
 #include "pg_check.h"
 #include "run_loop.h"
 #include "pg_loop.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_ctrl_broker.c — the controller's broker service
- * (xvds/ctrl_broker.c) against a real PostgreSQL (tests/ctrl/broker.test
+ * (xvds/controller/broker.c) against a real PostgreSQL (tests/ctrl/broker.test
  * starts it) and real TLS on loopback.  The broker's loop runs in a
  * thread of its own; the thin clients here are plain blocking OpenSSL
  * clients that check the server's certificate against the test CA, so
@@ -36,18 +36,18 @@
 #include <openssl/ssl.h>
 
 #include "agent_fake.h"
-#include "agent_tls.h"
-#include "broker_msg.h"
-#include "credential.h"
-#include "ctrl_agent.h"
-#include "ctrl_broker.h"
-#include "ctrl_cluster.h"
-#include "ctrl_conf.h"
-#include "ctrl_power.h"
-#include "ctrl_session.h"
-#include "db.h"
+#include "agent/tls.h"
+#include "common/broker_msg.h"
+#include "common/credential.h"
+#include "controller/agent.h"
+#include "controller/broker.h"
+#include "controller/cluster.h"
+#include "controller/conf.h"
+#include "controller/power.h"
+#include "controller/session.h"
+#include "db/db.h"
 #include "pg_check.h"
-#include "passwd.h"
+#include "common/passwd.h"
 
 #define ROUNDS		20	/* of the concurrent logins */
 #define PASSWORD	"correct horse battery staple"

@@ -27,11 +27,11 @@
 #include <libpq-fe.h>
 
 #include "agent_fake.h"
-#include "agent_tls.h"
-#include "ctrl_agent.h"
-#include "ctrl_conf.h"
-#include "ctrl_session.h"
-#include "db.h"
+#include "agent/tls.h"
+#include "controller/agent.h"
+#include "controller/conf.h"
+#include "controller/session.h"
+#include "db/db.h"
 #include "pg_check.h"
 #include "run_loop.h"
 #include "pg_loop.h"

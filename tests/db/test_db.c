@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_db.c — the asynchronous libpq layer (xvds/db.c) against the real
+ * test_db.c — the asynchronous libpq layer (xvds/db/db.c) against the real
  * PostgreSQL that tests/db/async.test started, with the schema applied:
  * answers come from the loop, in order; parameters are stored verbatim;
  * errors are told; and across a server restart (the script restarts it
  * when told by SIGUSR1) idempotent queries are retried and succeed, a
  * non-idempotent one in flight fails clearly, queries queued meanwhile
  * run, and idle handles reconnect by themselves.  Also the schema's
- * enums against vm_fsm.c's names.
+ * enums against common/vm_fsm.c's names.
  */
 #include <config.h>
 
@@ -25,10 +25,10 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "db.h"
-#include "db_schema.h"
-#include "log.h"
-#include "vm_fsm.h"
+#include "db/db.h"
+#include "db/schema.h"
+#include "common/log.h"
+#include "common/vm_fsm.h"
 #include "run_loop.h"
 
 #define SAFETY_MS	60000	/* as long as pg.sh waits for a server */
@@ -124,7 +124,7 @@ teardown(void **state)
 	return 0;
 }
 
-/* Every word of vm_fsm.c's names is a value of the schema's enums. */
+/* Every word of common/vm_fsm.c's names is a value of the schema's enums. */
 static void
 test_enum_names(void **state)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_agent.c — libFuzzer target for the agent channel's messages
- * (xvds/agent_msg.c), which each end takes from the network: any bytes
+ * (xvds/agent/msg.c), which each end takes from the network: any bytes
  * must be refused with a reason, or decode into a message that encodes,
  * within the line limit and without a newline, and decodes again to the
  * same message.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_msg.h"
+#include "agent/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

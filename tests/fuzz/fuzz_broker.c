@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_broker.c — libFuzzer target for the broker API's messages
- * (xvds/broker_msg.c): any bytes must be refused with a message or
+ * (xvds/common/broker_msg.c): any bytes must be refused with a message or
  * decoded into a request (a reply) that encodes and decodes again to the
  * same request (reply).
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_msg.h"
+#include "common/broker_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

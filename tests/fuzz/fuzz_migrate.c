@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_migrate.c — libFuzzer target for what a migration peer sends
- * besides the domain (xvds/migrate_msg.c): any bytes must be refused with
+ * besides the domain (xvds/hostd/migrate_msg.c): any bytes must be refused with
  * a message or decoded into an offer that encodes and decodes again to
  * the same offer; any string must be refused or split into a host and a
  * port.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate.h"
+#include "hostd/migrate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "reportstate.h"
+#include "common/report.h"
+#include "common/reportstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

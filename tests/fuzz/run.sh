@@ -10,20 +10,21 @@ mkdir -p "$out"
 cflags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 inc="-I$top -I$top/xvds"
 
+x=$top/xvds
 clang $cflags $inc -o "$out/fuzz_report" "$top/tests/fuzz/fuzz_report.c" \
-	"$top/xvds/report.c" "$top/xvds/reportstate.c" "$top/xvds/errbuf.c"
+	"$x/common/report.c" "$x/common/reportstate.c" "$x/common/errbuf.c"
 clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
-	"$top/xvds/conf.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
-	"$top/xvds/errbuf.c"
+	"$x/common/conf.c" "$x/common/template.c" "$x/common/vm_fsm.c" \
+	"$x/common/errbuf.c"
 clang $cflags $inc -o "$out/fuzz_migrate" "$top/tests/fuzz/fuzz_migrate.c" \
-	"$top/xvds/migrate_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/log.c" \
-	"$top/xvds/jsonerr.c" -ljansson
+	"$x/hostd/migrate_msg.c" "$x/common/vm_fsm.c" "$x/common/log.c" \
+	"$x/common/jsonerr.c" -ljansson
 clang $cflags $inc -o "$out/fuzz_broker" "$top/tests/fuzz/fuzz_broker.c" \
-	"$top/xvds/broker_msg.c" "$top/xvds/vm_fsm.c" "$top/xvds/errbuf.c" \
-	"$top/xvds/jsonerr.c" -ljansson
+	"$x/common/broker_msg.c" "$x/common/vm_fsm.c" "$x/common/errbuf.c" \
+	"$x/common/jsonerr.c" -ljansson
 clang $cflags $inc -o "$out/fuzz_agent" "$top/tests/fuzz/fuzz_agent.c" \
-	"$top/xvds/agent_msg.c" "$top/xvds/template.c" "$top/xvds/vm_fsm.c" \
-	"$top/xvds/errbuf.c" "$top/xvds/credential.c" "$top/xvds/jsonerr.c" \
+	"$x/agent/msg.c" "$x/common/template.c" "$x/common/vm_fsm.c" \
+	"$x/common/errbuf.c" "$x/common/credential.c" "$x/common/jsonerr.c" \
 	-ljansson -lsodium
 
 # Seeds: valid records of both kinds, so that mutations start close.

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_agent_link.c — xvdsd's link to the controller (xvds/agent_link.c),
+ * test_agent_link.c — xvdsd's link to the controller (xvds/hostd/agent_link.c),
  * end to end on loopback: the test plays the controller with
  * agent_server_new() and a throwaway PKI (pki.h), and runs xvdsd-sim —
- * the real daemon on the SIMULATED hypervisor and guests (hv_sim.c,
- * reportsim.c), never Xen — with a controller block pointing at it.
+ * the real daemon on the SIMULATED hypervisor and guests (hvsim/sim.c,
+ * hvsim/report.c), never Xen — with a controller block pointing at it.
  * Checked: the hello names the host (its certificate's CN); after the
  * welcome every VM's state arrives, then samples every second; an op
  * pause gets its result and its state messages; an op on an unknown VM
@@ -37,8 +37,8 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "agent_tls.h"
-#include "log.h"
+#include "agent/tls.h"
+#include "common/log.h"
 #include "pki.h"
 #include "run_loop.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_agent_msg.c — the agent channel's messages (xvds/agent_msg.c):
+ * test_agent_msg.c — the agent channel's messages (xvds/agent/msg.c):
  * every kind round-trips through its line; each malformed line is refused
  * with a reason; the encoder refuses what the decoder would; the limits
  * hold at their edges.
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "agent_msg.h"
+#include "agent/msg.h"
 
 #define BOOT	"0123456789abcdef0123456789abcdef"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_agent_tls.c — the agent channel's transport (xvds/agent_tls.c) on
+ * test_agent_tls.c — the agent channel's transport (xvds/agent/tls.c) on
  * loopback, server and clients in one process and one loop.  The test
  * makes its own throwaway PKI with OpenSSL's API: a CA, the controller's
  * certificate, two hosts' certificates, and a host of another CA.
@@ -36,8 +36,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "agent_tls.h"
-#include "log.h"
+#include "agent/tls.h"
+#include "common/log.h"
 #include "pki.h"
 #include "run_loop.h"
 

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "apply.h"
-#include "log.h"
+#include "common/log.h"
 
 static char dir[64];
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_broker_msg.c — the broker API's messages (xvds/broker_msg.c):
+ * test_broker_msg.c — the broker API's messages (xvds/common/broker_msg.c):
  * every request and reply encoded and decoded back, the exact text on
  * the wire, every malformed message refused with its reason, and
  * encoders that refuse what the other side would.
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "broker_msg.h"
+#include "common/broker_msg.h"
 
 #define TOKEN	"Zk7Qm2xR9pLw4TnB8vHc3JdF6gYs5Ke2"
 #define FP	"3f1c0b2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_conf.c — xvds.conf(5) (xvds/conf.c) and the instantiation of its
- * templates (xvds/template.c).  Good fixtures are checked field by field
+ * test_conf.c — xvds.conf(5) (xvds/common/conf.c) and the instantiation of its
+ * templates (xvds/common/template.c).  Good fixtures are checked field by field
  * and must survive conf_print() and a second parse unchanged; every bad
  * fixture (tests/unit/conf/bad-*.conf) states on its first line the line
  * and the words of its error:
@@ -24,8 +24,8 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
-#include "template.h"
+#include "common/conf.h"
+#include "common/template.h"
 
 static char	 fixtures[1024];
 
@@ -888,7 +888,7 @@ test_macs(void **state)
 	(void)state;
 	/*
 	 * Pinned values: a new hash would give every VM a new MAC (and new
-	 * DHCP leases) on upgrade.  Computed independently of template.c.
+	 * DHCP leases) on upgrade.  Computed independently of common/template.c.
 	 */
 	assert_int_equal(template_mac("lab-a-01", 0, a, sizeof(a)), 0);
 	assert_string_equal(a, "00:16:3e:70:85:99");
@@ -917,7 +917,7 @@ test_macs(void **state)
 	/* 24 bits: no collision among so few is expected, and none occurs. */
 	assert_int_equal(same, 0);
 
-	/* The collision of bad-mac-collision.conf, that conf.c refuses. */
+	/* The collision of bad-mac-collision.conf, that common/conf.c refuses. */
 	assert_int_equal(template_mac_bits("lab-ck-14", 0),
 	    template_mac_bits("lab-ae-23", 0));
 }

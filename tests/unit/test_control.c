@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_control.c — xvdsd's control socket (xvds/control.c) over the fake
+ * test_control.c — xvdsd's control socket (xvds/hostd/control.c) over the fake
  * VMs of tests/control/fake_xvdsd.c: every command's reply, pipelined
  * and out-of-order replies, malformed requests, oversized lines, clients
  * that leave before their reply, the client limit, peers that are not
  * root, a second daemon on the same socket and stale sockets.
  *
- * The test is both the daemon (control.c on a libevent loop) and its
+ * The test is both the daemon (hostd/control.c on a libevent loop) and its
  * clients (plain sockets); pump() runs the loop while a client waits.
  */
 #include <config.h>
@@ -35,10 +35,10 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "control.h"
+#include "hostd/control.h"
 #include "fake_xvdsd.h"
-#include "log.h"
-#include "xvdsd.h"
+#include "common/log.h"
+#include "hostd/xvdsd.h"
 
 #define WAIT_MS		3000	/* the longest a reply may take in a test */
 #define NOID		INT64_MIN	/* a reply whose "id" is null */
@@ -596,7 +596,7 @@ test_vm_migrate(void **state)
 	cl_close(c);
 }
 
-/* vm.credential: checked before vm.c sees it; never quoted back. */
+/* vm.credential: checked before hostd/vm.c sees it; never quoted back. */
 static void
 test_vm_credential(void **state)
 {
@@ -1110,7 +1110,7 @@ main(void)
 
 	log_procname("test_control");
 	log_init(1, LOG_DAEMON);
-	/* TEST_VERBOSE=1: control.c's debug messages too. */
+	/* TEST_VERBOSE=1: hostd/control.c's debug messages too. */
 	log_setverbose(getenv("TEST_VERBOSE") != NULL);
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_credential.c — one-time RDP credentials and session tokens
- * (xvds/credential.c): their forms and alphabets, that they differ, and
+ * (xvds/common/credential.c): their forms and alphabets, that they differ, and
  * the digests stored for them: matching, of one kind only, malformed.
  */
 #include <config.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "credential.h"
+#include "common/credential.h"
 
 #define SECRET_ALPHABET	"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 #define ROUNDS		2000

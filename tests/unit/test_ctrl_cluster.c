@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_ctrl_cluster.c — the controller's live cluster (xvds/ctrl_cluster.c)
+ * test_ctrl_cluster.c — the controller's live cluster (xvds/controller/cluster.c)
  * without a database: samples in, placements out.  The least-loaded host
  * with the memory wins, a burst of placements spreads over the hosts
  * before any new sample, reserved memory refuses what would not fit and
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "ctrl_cluster.h"
+#include "controller/cluster.h"
 
 /* Feeds one sample: load percent of tcpu, memory free, and VMs. */
 static void

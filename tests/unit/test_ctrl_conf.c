@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_ctrl_conf.c — controller.conf (xvds/ctrl_conf.c): a full file, the
+ * test_ctrl_conf.c — controller.conf (xvds/controller/conf.c): a full file, the
  * defaults, what is printed reads back the same, and errors that name the
  * line and the reason.
  */
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "ctrl_conf.h"
+#include "controller/conf.h"
 
 static const char full[] =
     "# the controller\n"

@@ -2,7 +2,7 @@
 /*
  * test_golden.c — templates in, libxl domain configurations out: each
  * template of tests/unit/golden/templates.conf is instantiated and turned
- * into libxl's domain config (hv_libxl.c), whose JSON must equal the
+ * into libxl's domain config (hv/libxl.c), whose JSON must equal the
  * golden file <template>.json (the habit of libvirt's libxlxml2domconfig
  * tests).  No hypervisor is needed.  After a deliberate change, set
  * XVDS_GOLDEN_UPDATE=1 to rewrite the golden files, and review the diff.
@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
-#include "hv.h"
-#include "template.h"
+#include "common/conf.h"
+#include "hv/hv.h"
+#include "common/template.h"
 
 static char *
 read_file(const char *path)

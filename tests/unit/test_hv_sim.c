@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_hv_sim.c — the simulated hypervisor (xvds/hv_sim.c) on a real
+ * test_hv_sim.c — the simulated hypervisor (xvds/hvsim/sim.c) on a real
  * libevent loop: every operation's success and its effect on the domain
  * list, failure injection, death reports, memory and CPU accounting, save
  * images, several hosts in one process, closing with work pending, and
@@ -27,9 +27,9 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "hv.h"
-#include "hv_sim.h"
-#include "log.h"
+#include "hv/hv.h"
+#include "hvsim/sim.h"
+#include "common/log.h"
 #include "run_loop.h"
 
 #define SAFETY_MS	3000	/* no wait in these tests should come near it */
@@ -1030,7 +1030,7 @@ test_restore_bad_image(void **state)
 	uint32_t domid;
 	size_t	 len;
 
-	/* Missing: refused at once, as hv_libxl.c cannot open it either. */
+	/* Missing: refused at once, as hv/libxl.c cannot open it either. */
 	snprintf(img, sizeof(img), "%s/missing.img", f->dir);
 	spec_init(&s, "m", 512);
 	errno = 0;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_migrate.c — the migration protocol (xvds/migrate.c) over a real
+ * test_migrate.c — the migration protocol (xvds/hostd/migrate.c) over a real
  * TCP connection on loopback, sender and receiver in one process on the
- * simulated hypervisor, the receiving VMs played by stubs of vm.c's
+ * simulated hypervisor, the receiving VMs played by stubs of hostd/vm.c's
  * vm_incoming_* calls: the handshake's outcome when each step fails, the
  * status question, hostile peers at the listener, and the offer's codec.
  */
@@ -28,17 +28,17 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "conf.h"
-#include "hv.h"
-#include "hv_sim.h"
-#include "log.h"
-#include "migrate.h"
-#include "vm.h"
+#include "common/conf.h"
+#include "hv/hv.h"
+#include "hvsim/sim.h"
+#include "common/log.h"
+#include "hostd/migrate.h"
+#include "hostd/vm.h"
 #include "run_loop.h"
 
 #define SAFETY_MS	5000
 
-/* The receiving side's VMs: what migrate.c told "vm.c", and what it answers. */
+/* The receiving side's VMs: what hostd/migrate.c told "hostd/vm.c", and what it answers. */
 static struct {
 	struct hv	*hv;
 	bool		 refuse;	/* the offer */

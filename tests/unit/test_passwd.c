@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_passwd.c — argon2id password hashes (xvds/passwd.c): the right and
+ * test_passwd.c — argon2id password hashes (xvds/common/passwd.c): the right and
  * the wrong password, the empty-password policy, hashes of other
  * algorithms and malformed or too costly stored strings refused without
  * a crash, and when to re-hash.
@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "passwd.h"
+#include "common/passwd.h"
 
 static char stored[PASSWD_HASH_MAX];
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_passwd_pool.c — argon2id checks on worker threads
- * (xvds/passwd_pool.c): verdicts come back on the loop, the loop is free
+ * (xvds/controller/passwd_pool.c): verdicts come back on the loop, the loop is free
  * while they run, a full queue refuses, and freeing the pool cancels
  * every job not yet called back, exactly once each.
  */
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "passwd_pool.h"
+#include "controller/passwd_pool.h"
 #include "run_loop.h"
 
 #define PASSWORD	"correct horse battery staple"

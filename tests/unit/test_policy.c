@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_policy.c — the migration policies and PVM placement (xvds/policy.c):
+ * test_policy.c — the migration policies and PVM placement (xvds/policy/policy.c):
  * every rule pair on small clusters computed by hand (which VMs, to which
  * hosts, in which order, which are given up and why), then properties
  * that must hold on any cluster, over random ones from a fixed seed.
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 #include "rng.h"
 
 #define MAXH	64

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_qcow2.c — the copy-on-write overlay (xvds/qcow2.c), checked by
+ * test_qcow2.c — the copy-on-write overlay (xvds/hostd/qcow2.c), checked by
  * QEMU's own tools: qemu-img must find it consistent, with the right
  * size and backing file, and qemu-io must read the golden image's bytes
  * through it; writes land in the overlay, never in the golden image, and
@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "qcow2.h"
+#include "hostd/qcow2.h"
 
 static char dir[64];
 

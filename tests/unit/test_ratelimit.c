@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_ratelimit.c — the limits on password guessing (xvds/ratelimit.c)
+ * test_ratelimit.c — the limits on password guessing (xvds/common/ratelimit.c)
  * on a clock the test turns: free failures, doubling delays and their
  * cap, guesses sent at once, the quiet window, what a success forgets,
  * a user slowed but never locked out, full tables, and the keys of
@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "ratelimit.h"
+#include "common/ratelimit.h"
 
 #define T0	1000000		/* a monotonic clock's seconds */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_report.c — the guest report protocol (xvds/report.c): formatting,
+ * test_report.c — the guest report protocol (xvds/common/report.c): formatting,
  * parsing, dom0's checks, and refusal of malformed and oversized records.
  */
 #include <config.h>
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "report.h"
+#include "common/report.h"
 
 #define BOOT_ID	"0123456789abcdef0123456789abcdef"
 #define BOOT_ID2 "fedcba9876543210fedcba9876543210"

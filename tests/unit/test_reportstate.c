@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_reportstate.c — dom0's rules for accepting a guest's reports
- * (xvds/reportstate.c): what is accepted, refused, forgotten, and how fast
+ * (xvds/common/reportstate.c): what is accepted, refused, forgotten, and how fast
  * refusals are passed on.
  */
 #include <config.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "reportstate.h"
+#include "common/reportstate.h"
 
 #define ID_A	"0123456789abcdef0123456789abcdef"
 #define ID_B	"fedcba9876543210fedcba9876543210"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_sample.c — windowed CPU means (xvds/sample.c), the figures the
+ * test_sample.c — windowed CPU means (xvds/hostd/sample.c), the figures the
  * migration policy reads: exact values from hand-made readings.
  */
 #include <config.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "sample.h"
+#include "hostd/sample.h"
 
 #define S	1000000000LL	/* one second in ns */
 

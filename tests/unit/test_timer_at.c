@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "timer_at.h"
+#include "hv/timer_at.h"
 
 struct probe {
 	struct event_base *base;

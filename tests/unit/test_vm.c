@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_vm.c — xvdsd's VMs (xvds/vm.c) on the simulated hypervisor
- * (xvds/hv_sim.c), with the guests' reports fed in by the test (a fake
+ * test_vm.c — xvdsd's VMs (xvds/hostd/vm.c) on the simulated hypervisor
+ * (xvds/hvsim/sim.c), with the guests' reports fed in by the test (a fake
  * reportwatch stands in for xenstore).  Real Xen runs these lifecycles in
  * the lab test; here every path, failures included, runs in milliseconds.
  */
@@ -25,12 +25,12 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "conf.h"
-#include "hv.h"
-#include "hv_sim.h"
-#include "reportwatch.h"
-#include "vm.h"
-#include "xvdsd.h"
+#include "common/conf.h"
+#include "hv/hv.h"
+#include "hvsim/sim.h"
+#include "hv/reportwatch.h"
+#include "hostd/vm.h"
+#include "hostd/xvdsd.h"
 
 /* The fake report watch: the test plays the guests. */
 
@@ -1088,7 +1088,7 @@ deliver(const char *name, struct answer *a)
 }
 
 /*
- * One-time credentials into the guest (vm_cred.c): applied, failed,
+ * One-time credentials into the guest (hostd/vm_cred.c): applied, failed,
  * unanswered, refused, cut short; the key never outlives the delivery.
  */
 static void

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_vm_fsm.c — checks both state machines (xvds/vm_fsm.c) against the
+ * test_vm_fsm.c — checks both state machines (xvds/common/vm_fsm.c) against the
  * transition table kept as test data (vm_fsm.table): every state × event,
  * the expected next state and action, or refusal.
  */
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "vm_fsm.h"
+#include "common/vm_fsm.h"
 
 struct expect {
 	int		 listed;

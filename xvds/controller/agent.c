@@ -1,0 +1,1237 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * controller/agent.c — the agents as the active controller sees them
+ * (controller/agent.h): who is connected, what they report, and what is asked
+ * of them.
+ *
+ * After every welcome the host reports each VM it has and "resynced":
+ * then what the database believed of the host and what it said are
+ * reconciled (on_resynced), one statement per fact.
+ *
+ * Every write is one statement, so that it is atomic without a
+ * transaction, and is written to be idempotent (a guard in the statement
+ * itself), so that the database layer may send it again after a lost
+ * connection without doubling a row or an event.  Each connection has a
+ * tag, written into its events, that makes "this connection's host-up"
+ * recognisable.
+ */
+#include <config.h>
+
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "agent/tls.h"
+#include "controller/agent.h"
+#include "controller/broker.h"
+#include "controller/cluster.h"
+#include "controller/conf.h"
+#include "controller/session.h"
+#include "db/db.h"
+#include "common/log.h"
+#include "common/vm_fsm.h"
+
+enum ahost_state {
+	AH_HELLO,		/* connected, hello awaited */
+	AH_CONTESTING,		/* hello checked; the host's live connection
+				   is asked whether it still answers */
+	AH_REGISTERING,		/* hello checked, the row being written */
+	AH_UP,			/* welcomed */
+	AH_REFUSED,		/* closing */
+};
+
+struct op;
+TAILQ_HEAD(ops, op);
+
+struct ahost {
+	TAILQ_ENTRY(ahost) entry;
+	struct agent_conn *conn;	/* NULL once closed */
+	char		 name[AGENT_HOST_MAX + 1];
+	char		 addr[AGENT_PEER_MAX + 1];
+	char		 tag[64];	/* this connection, in its events */
+	enum ahost_state state;
+	unsigned	 refs;		/* queries out that name it */
+	bool		 have_figures;
+	struct agent_sample figures;
+	struct ops	 ops;
+	struct agent_hello hello;	/* registered from, after a contest */
+	/*
+	 * A second connection for one host name: the newcomer (contesting)
+	 * and the live one it pings point at each other; the newcomer waits
+	 * for the pong of seq for CTRL_AGENT_PROBE_S (probe).
+	 */
+	struct ahost	*rival;
+	struct event	*probe;
+	int64_t		 probe_seq;
+	/*
+	 * The resync: from the welcome to "resynced", the VMs reported, one
+	 * "name state domid" line each, and when the row was registered
+	 * (UTC, the database's clock).
+	 */
+	bool		 resyncing;
+	char		*seen;
+	size_t		 seen_len, seen_cap;
+	uint32_t	 seen_n;
+	char		 since[40];
+};
+TAILQ_HEAD(ahosts, ahost);
+
+struct op {
+	TAILQ_ENTRY(op)	 entry;
+	int64_t		 id;
+	struct ahost	*h;
+	struct event	*timer;
+	ctrl_op_cb	 cb;
+	void		*arg;
+};
+
+static struct {
+	struct event_base *base;
+	struct db	*db;
+	struct agent_server *srv;
+	struct ahosts	 hosts;
+	struct event	*sweep;
+	unsigned	 sample_s, op_timeout_s, grace_s;
+	unsigned long	 serial;
+	int64_t		 ping_seq;
+	int64_t		 next_id;
+	long		 started;
+} A;
+
+/* Queries. */
+
+/*
+ * The host row (operators' draining or disabled kept) and, once per
+ * connection, its host-up event.  $1 name, $2 address, $3 cpus,
+ * $4 memory_mib, $5 tag, $6 hypervisor.
+ */
+static const char register_sql[] =
+"WITH h AS ("
+" INSERT INTO hosts (name, address, state, cpus, memory_mib, last_seen)"
+" VALUES ($1, $2, 'up', $3::integer, $4::bigint, now())"
+" ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address,"
+"  cpus = EXCLUDED.cpus, memory_mib = EXCLUDED.memory_mib, last_seen = now(),"
+"  state = CASE WHEN hosts.state IN ('draining', 'disabled')"
+"   THEN hosts.state ELSE 'up' END"
+" RETURNING id),"
+" e AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'host-up', 'agent:' || $1, $1, jsonb_build_object('conn', $5::text,"
+"   'address', $2::text, 'cpus', $3::integer, 'memory_mib', $4::bigint,"
+"   'hypervisor', $6::text)"
+"  WHERE NOT EXISTS (SELECT 1 FROM events WHERE kind = 'host-up'"
+"   AND subject = $1 AND at > now() - interval '1 day'"
+"   AND detail->>'conn' = $5))"
+" SELECT id, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+" FROM h";
+
+/* $1 name, $2 tag, $3 why: only an "up" host goes down, so once. */
+static const char down_sql[] =
+"WITH h AS (UPDATE hosts SET state = 'down', last_seen = now()"
+" WHERE name = $1 AND state = 'up' RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'host-down', 'controller', name, jsonb_build_object('conn', $2::text,"
+"  'why', $3::text) FROM h";
+
+/* $1 certificate's name, $2 hello's, $3 address. */
+static const char refused_sql[] =
+"INSERT INTO events (kind, actor, subject, detail)"
+" VALUES ('host-refused', 'controller', $1, jsonb_build_object("
+"  'hello_host', $2::text, 'address', $3::text, 'why', 'identity'))";
+
+/*
+ * A second connection for a host that has one: $1 kind, host-conflict
+ * (the live one answered; the newcomer refused) or host-replaced (it did
+ * not; closed), $2 name, $3 the newcomer's address, $4 the live one's,
+ * $5 its tag.  Once a minute for one address, for a refused host retries
+ * at once (xvds-agent(7)).
+ */
+static const char contest_sql[] =
+"INSERT INTO events (kind, actor, subject, detail)"
+" SELECT $1, 'controller', $2, jsonb_build_object('address', $3::text,"
+"  'held_by', $4::text, 'conn', $5::text)"
+" WHERE NOT EXISTS (SELECT 1 FROM events WHERE kind = $1 AND subject = $2"
+"  AND detail->>'address' = $3 AND at > now() - interval '1 minute')";
+
+static const char seen_sql[] =
+"UPDATE hosts SET last_seen = now() WHERE name = $1";
+
+/* $1 host, $2 domid, $3 VM: a domid now another VM's is stale. */
+static const char domid_sql[] =
+"UPDATE vms SET domid = NULL WHERE domid = $2::integer AND name <> $3"
+" AND host_id = (SELECT id FROM hosts WHERE name = $1)";
+
+/*
+ * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id, $7 tag, $8 the
+ * RDP certificate's SHA-256.  The row follows the report only if the VM
+ * is this host's by the controller's own decision: the row places it
+ * here (placement and relocation write the host before the op is sent),
+ * or a migration the controller ran moves it here (running; or its last
+ * one, failed by a take-over, to here, its source having said it is gone
+ * and the report having a domain).  A host's claim alone never moves a
+ * row.  A VM in an open session that its host calls ready is running
+ * for the controller (the guest's RDP session has not formed yet).
+ * Then a vm-state event when the state changed (not again when resent).
+ * A VM the row places elsewhere, or on no host, reported here with a
+ * domain, is a copy too many: not moved, but a vm-duplicate event, once
+ * a connection; unless a migration of it runs, whose executor settles
+ * where it is.  Reported inactive or saved without a domain it is only a
+ * record left here (a Saved VM restored elsewhere): the last column says
+ * so, and the host is asked to forget it.
+ */
+static const char state_sql[] =
+"WITH h AS (SELECT id FROM hosts WHERE name = $4),"
+" o AS (SELECT v.id, v.state, v.domid, v.host_id,"
+"  (v.host_id IS NOT DISTINCT FROM h.id"
+"  OR EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
+"   AND m.to_host = h.id AND (m.state = 'running' OR (m.state = 'failed'"
+"   AND v.state = 'inactive' AND v.domid IS NULL AND $3::integer IS NOT NULL"
+"   AND m.id = (SELECT max(id) FROM migrations WHERE vm_id = v.id)))))"
+"  AS here,"
+"  EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
+"   AND m.state = 'running') AS moving,"
+"  CASE WHEN $2 = 'ready' AND EXISTS (SELECT 1 FROM sessions s"
+"   WHERE s.vm_id = v.id AND s.ended IS NULL) THEN 'running'::vm_state"
+"   ELSE $2::vm_state END AS st"
+"  FROM vms v, h WHERE v.name = $1 FOR UPDATE OF v),"
+" u AS (UPDATE vms v SET state = o.st, domid = $3::integer,"
+"  host_id = h.id, address = NULLIF($5, ''), rdp_sha256 = NULLIF($8, ''),"
+"  changed = CASE WHEN v.state = o.st THEN v.changed ELSE now() END"
+"  FROM o, h WHERE v.id = o.id AND o.here RETURNING o.state AS old, o.st),"
+" e AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'vm-state', 'agent:' || $4, $1, jsonb_build_object('from', old,"
+"   'to', st, 'host', $4::text, 'domid', $3::integer,"
+"   'boot_id', NULLIF($6, '')) FROM u WHERE old <> st"
+"  RETURNING 1),"
+" d AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'vm-duplicate', 'agent:' || $4, $1, jsonb_build_object("
+"   'host', $4::text, 'state', $2::text, 'domid', $3::integer,"
+"   'db_host', (SELECT name FROM hosts WHERE id = o.host_id),"
+"   'db_state', o.state, 'db_domid', o.domid, 'conn', $7::text)"
+"  FROM o WHERE NOT o.here AND NOT o.moving AND $3::integer IS NOT NULL"
+"  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.kind = 'vm-duplicate'"
+"   AND x.subject = $1 AND x.at > now() - interval '1 day'"
+"   AND x.detail->>'conn' = $7)"
+"  RETURNING 1)"
+" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e),"
+"  (SELECT old FROM u), $1::text, COALESCE((SELECT st::text FROM u), $2),"
+"  (SELECT count(*) FROM o),"
+"  (SELECT count(*) FROM d), (SELECT h.name FROM o, hosts h"
+"   WHERE h.id = o.host_id),"
+"  COALESCE((SELECT NOT o.here AND NOT o.moving FROM o), false)"
+"   AND $3::integer IS NULL AND $2 IN ('inactive', 'saved')";
+
+/*
+ * The end of a resync, (a): the VMs the row places on host $1 that it
+ * did not report ($2, "name state domid" lines) have no domain there any
+ * more: inactive, each with a vm-reconciled event of what was believed.
+ * Not a row that changed, or that a decision's event names, since the
+ * host registered ($3, UTC): an op for it may have reached the host after
+ * its list was made (the pool's claims set no "changed", but write their
+ * event in the same statement).  Nor one a running migration moves (the
+ * executor settles it).  A session open on one of them is not
+ * ended on the host's word, which may be an impostor's or contradict
+ * what the controller knows: a session-desktop-lost event says so, and
+ * the session ends by its user, its lease or an operator; its user's
+ * next login starts the desktop again (xvds-controller(8),
+ * "RECONCILIATION").  Each row comes back with its old state and its
+ * open session and user, if any.  $4 tag.
+ */
+static const char gone_sql[] =
+"WITH h AS (SELECT id FROM hosts WHERE name = $1),"
+" r AS (SELECT split_part(l, ' ', 1) AS name"
+"  FROM unnest(string_to_array($2, E'\\n')) AS l),"
+" o AS (SELECT v.id, v.name, v.state, v.domid FROM vms v JOIN h"
+"  ON v.host_id = h.id WHERE (v.state <> 'inactive' OR v.domid IS NOT NULL)"
+"  AND v.name NOT IN (SELECT name FROM r)"
+"  AND v.changed <= ($3::timestamp AT TIME ZONE 'UTC')"
+"  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.subject = v.name"
+"   AND x.at > ($3::timestamp AT TIME ZONE 'UTC'))"
+"  AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
+"   AND m.state = 'running')"
+"  FOR UPDATE OF v),"
+" u AS (UPDATE vms v SET state = 'inactive', domid = NULL, address = NULL,"
+"  changed = now() FROM o WHERE v.id = o.id"
+"  RETURNING o.id, o.name, o.state AS old, o.domid AS old_domid),"
+" e AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'vm-reconciled', 'controller', name, jsonb_build_object("
+"   'host', $1::text, 'conn', $4::text, 'why', 'not on its host',"
+"   'believed', jsonb_build_object('state', old, 'domid', old_domid),"
+"   'is', jsonb_build_object('state', 'inactive', 'domid', NULL))"
+"  FROM u RETURNING 1),"
+" s AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'session-desktop-lost', 'controller', us.name,"
+"   jsonb_build_object('session', se.id, 'vm', u.name, 'host', $1::text,"
+"   'conn', $4::text, 'believed', u.old)"
+"  FROM u JOIN sessions se ON se.vm_id = u.id AND se.ended IS NULL"
+"  JOIN users us ON us.id = se.user_id"
+"  RETURNING subject, detail->>'vm' AS vm, detail->>'session' AS session)"
+" SELECT u.name, u.old, s.session, s.subject FROM u"
+" LEFT JOIN s ON s.vm = u.name ORDER BY u.name";
+
+/*
+ * (b): the VMs host $1 reported ($2) that the database does not know: an
+ * event each, with what the host said; not a row, for the database has
+ * no template or owner for them.  Once a connection ($3 tag).
+ */
+static const char unknown_sql[] =
+"WITH r AS (SELECT DISTINCT ON (split_part(l, ' ', 1))"
+"  split_part(l, ' ', 1) AS name, split_part(l, ' ', 2) AS state,"
+"  NULLIF(split_part(l, ' ', 3), '-')::integer AS domid"
+"  FROM unnest(string_to_array($2, E'\\n')) AS l)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'vm-unknown', 'agent:' || $1, r.name, jsonb_build_object("
+"  'host', $1::text, 'state', r.state, 'domid', r.domid, 'conn', $3::text)"
+" FROM r WHERE NOT EXISTS (SELECT 1 FROM vms v WHERE v.name = r.name)"
+" AND NOT EXISTS (SELECT 1 FROM events x WHERE x.kind = 'vm-unknown'"
+"  AND x.subject = r.name AND x.at > now() - interval '1 day'"
+"  AND x.detail->>'conn' = $3)"
+" RETURNING subject";
+
+/* $1 grace seconds, $2 the hosts connected now ("{a,b}"). */
+static const char sweep_sql[] =
+"WITH h AS (UPDATE hosts SET state = 'down'"
+" WHERE state = 'up' AND NOT (name = ANY ($2::text[]))"
+" AND (last_seen IS NULL OR last_seen < now() - make_interval("
+"  secs => $1::integer)) RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'host-down', 'controller', name, jsonb_build_object('why',"
+"  'not heard from in ' || $1 || ' s') FROM h";
+
+/* Connections. */
+
+static struct ahost *
+find_conn(struct agent_conn *c)
+{
+	struct ahost *h;
+
+	TAILQ_FOREACH(h, &A.hosts, entry)
+		if (h->conn == c)
+			return h;
+	return NULL;
+}
+
+static struct ahost *
+find_up(const char *name)
+{
+	struct ahost *h;
+
+	TAILQ_FOREACH(h, &A.hosts, entry)
+		if (h->conn != NULL && h->state == AH_UP &&
+		    strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+static void
+resync_forget(struct ahost *h)
+{
+	free(h->seen);
+	h->seen = NULL;
+	h->seen_len = h->seen_cap = 0;
+	h->seen_n = 0;
+	h->resyncing = false;
+}
+
+static void
+ahost_put(struct ahost *h)
+{
+	if (h->refs > 0 || h->conn != NULL)
+		return;
+	TAILQ_REMOVE(&A.hosts, h, entry);
+	resync_forget(h);
+	free(h);
+}
+
+/* Ends op with a result of the controller's making. */
+static void
+op_end(struct op *o, const struct agent_result *r)
+{
+	TAILQ_REMOVE(&o->h->ops, o, entry);
+	event_free(o->timer);
+	o->cb(o->h->name, r, o->arg);
+	free(o);
+}
+
+static void
+op_fail(struct op *o, const char *code, const char *msg)
+{
+	struct agent_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = o->id;
+	r.ok = false;
+	snprintf(r.code, sizeof(r.code), "%s", code);
+	snprintf(r.message, sizeof(r.message), "%s", msg);
+	op_end(o, &r);
+}
+
+static void
+op_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct op *o = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("agent: %s: op %" PRId64 " not answered in time", o->h->name,
+	    o->id);
+	op_fail(o, "timeout", "no result within the time allowed");
+}
+
+/* A query's answer comes back to its connection, if that still exists. */
+struct qarg {
+	struct ahost	*h;
+	void		(*done)(struct ahost *, PGresult *, const char *);
+};
+
+static void
+q_answer(PGresult *res, const char *err, void *arg)
+{
+	struct qarg *q = arg;
+	struct ahost *h = q->h;
+
+	/* Still held while done runs: it may close the connection, and
+	 * srv_closed would free what it is looking at. */
+	if (q->done != NULL)
+		q->done(h, res, err);
+	else if (err != NULL)
+		log_warnx("agent: %s: %s", h->name, err);
+	h->refs--;
+	free(q);
+	ahost_put(h);
+}
+
+static int
+query(struct ahost *h, void (*done)(struct ahost *, PGresult *, const char *),
+    const char *sql, int n, const char *const *params)
+{
+	struct qarg *q;
+
+	if (A.db == NULL)
+		return -1;	/* stopped: not entitled to write */
+	if ((q = malloc(sizeof(*q))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	q->h = h;
+	q->done = done;
+	if (db_query(A.db, DB_IDEMPOTENT, q_answer, q, sql, n, params) == -1) {
+		log_warnx("agent: %s: cannot queue a query", h->name);
+		free(q);
+		return -1;
+	}
+	h->refs++;
+	return 0;
+}
+
+static void
+registered(struct ahost *h, PGresult *res, const char *err)
+{
+	struct agent_msg m;
+
+	if (h->conn == NULL || h->state != AH_REGISTERING)
+		return;		/* gone, or replaced meanwhile */
+	if (err != NULL || PQntuples(res) != 1) {
+		log_warnx("agent: %s: not registered: %s", h->name,
+		    err != NULL ? err : "no row");
+		agent_conn_close(h->conn, "registration failed");
+		return;
+	}
+	h->state = AH_UP;
+	resync_forget(h);
+	h->resyncing = true;
+	snprintf(h->since, sizeof(h->since), "%s", PQgetvalue(res, 0, 1));
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_WELCOME;
+	m.u.welcome.v = AGENT_PROTO_VERSION;
+	snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s", h->name);
+	m.u.welcome.sample_s = A.sample_s;
+	log_info("agent: %s: registered (host id %s, %s)", h->name,
+	    PQgetvalue(res, 0, 0), h->addr);
+	agent_conn_send(h->conn, &m);
+}
+
+/* Answers the hello with a refusal (a result with id 0) and closes. */
+static void
+refuse(struct ahost *h, const char *code, const char *msg)
+{
+	struct agent_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_RESULT;
+	m.u.result.id = 0;
+	m.u.result.ok = false;
+	snprintf(m.u.result.code, sizeof(m.u.result.code), "%s", code);
+	snprintf(m.u.result.message, sizeof(m.u.result.message), "%s", msg);
+	agent_conn_send(h->conn, &m);
+	h->state = AH_REFUSED;
+	agent_conn_close(h->conn, msg);
+}
+
+static void
+host_register(struct ahost *h)
+{
+	const char *p[6];
+	char	 cpus[16], mem[24];
+
+	snprintf(cpus, sizeof(cpus), "%u", h->hello.cpus);
+	snprintf(mem, sizeof(mem), "%" PRIu64, h->hello.memory_mib);
+	p[0] = h->name;
+	p[1] = h->addr;
+	p[2] = cpus;
+	p[3] = mem;
+	p[4] = h->tag;
+	p[5] = h->hello.hypervisor;
+	h->state = AH_REGISTERING;
+	if (query(h, registered, register_sql, 6, p) == -1)
+		agent_conn_close(h->conn, "cannot register");
+}
+
+/* The contest of newcomer n with its rival is over, either way. */
+static void
+contest_end(struct ahost *n)
+{
+	if (n->probe != NULL)
+		evtimer_del(n->probe);
+	if (n->rival != NULL)
+		n->rival->rival = NULL;
+	n->rival = NULL;
+}
+
+static void
+contest_event(struct ahost *n, struct ahost *live, const char *kind)
+{
+	const char *p[5] = { kind, n->name, n->addr, live->addr, live->tag };
+
+	query(n, NULL, contest_sql, 5, p);
+}
+
+/* The live connection answers: the newcomer is the one too many. */
+static void
+contest_lost(struct ahost *n, struct ahost *live)
+{
+	char	 msg[AGENT_TEXT_MAX + 1];
+
+	log_warnx("agent: %s (%s): refused: the host is connected from %s, "
+	    "which answers (host-conflict event)", n->name, n->addr,
+	    live->addr);
+	contest_event(n, live, "host-conflict");
+	snprintf(msg, sizeof(msg), "host %s is connected already", n->name);
+	refuse(n, "conflict", msg);
+}
+
+/* It did not answer in time: it is closed, the newcomer registered. */
+static void
+probe_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ahost *n = arg, *live = n->rival;
+
+	(void)fd;
+	(void)what;
+	contest_end(n);
+	log_warnx("agent: %s: its connection from %s did not answer a ping "
+	    "in %d s: replaced by the one from %s (host-replaced event)",
+	    n->name, live->addr, CTRL_AGENT_PROBE_S, n->addr);
+	contest_event(n, live, "host-replaced");
+	/* Held, for closing calls srv_closed, which may free it. */
+	live->refs++;
+	live->state = AH_REFUSED;
+	agent_conn_close(live->conn, "replaced: silent while another "
+	    "connection claimed its name");
+	live->refs--;
+	ahost_put(live);
+	host_register(n);
+}
+
+/*
+ * A second connection for a host that has a live one (a host that
+ * reconnects before its old connection was seen to end, or another
+ * holder of its certificate): the live one is pinged, and the newcomer
+ * refused if it answers within CTRL_AGENT_PROBE_S, else registered in
+ * its place.  One contest at a time: a third is refused at once.
+ */
+static void
+contest(struct ahost *n, struct ahost *live)
+{
+	struct timeval tv = { CTRL_AGENT_PROBE_S, 0 };
+	struct agent_msg m;
+
+	if (live->rival != NULL || live->state == AH_CONTESTING) {
+		contest_lost(n, live);
+		return;
+	}
+	if (n->probe == NULL &&
+	    (n->probe = evtimer_new(A.base, probe_expired, n)) == NULL) {
+		log_warn("%s", __func__);
+		agent_conn_close(n->conn, "out of memory");
+		return;
+	}
+	n->state = AH_CONTESTING;
+	n->rival = live;
+	live->rival = n;
+	if (A.ping_seq >= AGENT_ID_MAX)
+		A.ping_seq = 0;
+	n->probe_seq = ++A.ping_seq;
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_PING;
+	m.u.seq = n->probe_seq;
+	log_info("agent: %s: a second connection, from %s: is the one from %s "
+	    "still there?", n->name, n->addr, live->addr);
+	evtimer_add(n->probe, &tv);
+	/* Unsendable: the live one is closing, and its end (maybe from
+	 * within the send) registers n. */
+	agent_conn_send(live->conn, &m);
+}
+
+static void
+on_hello(struct ahost *h, const struct agent_hello *hello)
+{
+	struct ahost *live;
+	const char *p[3];
+	char	 msg[AGENT_TEXT_MAX + 1];
+
+	if (strcmp(hello->host, h->name) != 0) {
+		log_warnx("agent: %s (%s): refused: hello names host %s, the "
+		    "certificate %s", h->name, h->addr, hello->host, h->name);
+		p[0] = h->name;
+		p[1] = hello->host;
+		p[2] = h->addr;
+		query(h, NULL, refused_sql, 3, p);
+		snprintf(msg, sizeof(msg), "this certificate is host %s's, "
+		    "not %s's", h->name, hello->host);
+		refuse(h, "identity", msg);
+		return;
+	}
+	h->hello = *hello;
+	TAILQ_FOREACH(live, &A.hosts, entry)
+		if (live != h && live->conn != NULL &&
+		    (live->state == AH_CONTESTING ||
+		    live->state == AH_REGISTERING || live->state == AH_UP) &&
+		    strcmp(live->name, h->name) == 0) {
+			contest(h, live);
+			return;
+		}
+	host_register(h);
+}
+
+static void
+on_sample(struct ahost *h, const struct agent_sample *s)
+{
+	const char *p[1] = { h->name };
+
+	h->figures = *s;
+	h->figures.nvms = 0;
+	h->figures.vms = NULL;
+	h->have_figures = true;
+	ctrl_cluster_sample(h->name, s);
+	query(h, NULL, seen_sql, 1, p);
+}
+
+static void
+state_written(struct ahost *h, PGresult *res, const char *err)
+{
+	if (err != NULL) {
+		log_warnx("agent: %s: a VM state not recorded: %s", h->name, err);
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 5), "0") == 0) {
+		/* At a resync's end, an event says so (unknown_sql). */
+		log_info("agent: %s reports %s, which the database does not "
+		    "know (not recorded)", h->name, PQgetvalue(res, 0, 3));
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 6), "0") != 0)
+		log_warnx("agent: %s runs %s, which the database places on %s: "
+		    "a duplicate, not moved (vm-duplicate event)", h->name,
+		    PQgetvalue(res, 0, 3), PQgetisnull(res, 0, 7) ? "no host" :
+		    PQgetvalue(res, 0, 7));
+	if (strcmp(PQgetvalue(res, 0, 8), "t") == 0)
+		ctrl_host_forget(h->name, PQgetvalue(res, 0, 3));
+	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+		return;		/* another host's */
+	ctrl_session_vm_state(PQgetvalue(res, 0, 3),
+	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 2)),
+	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 4)));
+	ctrl_broker_vm_reported(PQgetvalue(res, 0, 3));
+}
+
+/* Notes a VM of the resync under way; false when the list is too long. */
+static bool
+resync_add(struct ahost *h, const struct agent_state *st)
+{
+	char	 line[AGENT_VM_MAX + 48], *tmp;
+	size_t	 n, cap;
+
+	if (st->domid != AGENT_NODOMAIN)
+		n = (size_t)snprintf(line, sizeof(line), "%s%s %s %" PRIu32,
+		    h->seen_n > 0 ? "\n" : "", st->vm,
+		    vm_state_names[st->state], st->domid);
+	else
+		n = (size_t)snprintf(line, sizeof(line), "%s%s %s -",
+		    h->seen_n > 0 ? "\n" : "", st->vm,
+		    vm_state_names[st->state]);
+	if (h->seen_n >= AGENT_RESYNC_MAX)
+		return false;
+	if (h->seen_len + n + 1 > h->seen_cap) {
+		cap = h->seen_cap > 0 ? h->seen_cap * 2 : 4096;
+		while (cap < h->seen_len + n + 1)
+			cap *= 2;
+		if ((tmp = realloc(h->seen, cap)) == NULL) {
+			log_warn("%s", __func__);
+			return false;
+		}
+		h->seen = tmp;
+		h->seen_cap = cap;
+	}
+	memcpy(h->seen + h->seen_len, line, n + 1);
+	h->seen_len += n;
+	h->seen_n++;
+	return true;
+}
+
+static void
+on_state(struct ahost *h, const struct agent_state *st)
+{
+	const char *p[8];
+	char	 domid[16];
+
+	if (h->resyncing && !resync_add(h, st)) {
+		log_warnx("agent: %s: resync abandoned: more VMs than it may "
+		    "name, or out of memory", h->name);
+		resync_forget(h);
+	}
+	if (st->domid != AGENT_NODOMAIN) {
+		snprintf(domid, sizeof(domid), "%" PRIu32, st->domid);
+		p[0] = h->name;
+		p[1] = domid;
+		p[2] = st->vm;
+		query(h, NULL, domid_sql, 3, p);
+	}
+	p[0] = st->vm;
+	p[1] = vm_state_names[st->state];
+	p[2] = st->domid != AGENT_NODOMAIN ? domid : NULL;
+	p[3] = h->name;
+	p[4] = st->addr;
+	p[5] = st->boot_id;
+	p[6] = h->tag;
+	p[7] = st->rdp_sha256;
+	log_debug("agent: %s: %s is %s", h->name, st->vm, p[1]);
+	query(h, state_written, state_sql, 8, p);
+}
+
+static void
+gone_written(struct ahost *h, PGresult *res, const char *err)
+{
+	int	 i;
+
+	if (err != NULL) {
+		log_warnx("agent: %s: VMs no longer there not recorded: %s",
+		    h->name, err);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		log_warnx("agent: %s no longer has %s (believed %s): inactive "
+		    "(vm-reconciled event)", h->name, PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1));
+		if (!PQgetisnull(res, i, 2))
+			log_warnx("agent: session %s of %s kept, its desktop %s "
+			    "lost (session-desktop-lost event)",
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+			    PQgetvalue(res, i, 0));
+	}
+}
+
+static void
+unknown_written(struct ahost *h, PGresult *res, const char *err)
+{
+	int	 i;
+
+	if (err != NULL) {
+		log_warnx("agent: %s: unknown VMs not recorded: %s", h->name,
+		    err);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		log_warnx("agent: %s has %s, which the database does not know "
+		    "(vm-unknown event)", h->name, PQgetvalue(res, i, 0));
+}
+
+/*
+ * The host has reported every VM it has.  The statements queue behind
+ * the states' (db/db.h: in order), so they see them written.
+ */
+static void
+on_resynced(struct ahost *h, uint32_t n)
+{
+	const char *p[4];
+
+	if (!h->resyncing) {
+		log_warnx("agent: %s: resynced, but no resync was under way "
+		    "(ignored)", h->name);
+		return;
+	}
+	if (n != h->seen_n) {
+		/* Something was lost: missing VMs are not to be trusted. */
+		log_warnx("agent: %s: resynced %" PRIu32 " VMs, but %" PRIu32
+		    " were heard of: not reconciled", h->name, n, h->seen_n);
+		resync_forget(h);
+		return;
+	}
+	log_info("agent: %s: resynced, %" PRIu32 " VM(s)", h->name, n);
+	p[0] = h->name;
+	p[1] = h->seen != NULL ? h->seen : "";
+	p[2] = h->since;
+	p[3] = h->tag;
+	query(h, gone_written, gone_sql, 4, p);
+	p[2] = h->tag;
+	query(h, unknown_written, unknown_sql, 3, p);
+	resync_forget(h);
+}
+
+static void
+on_result(struct ahost *h, const struct agent_result *r)
+{
+	struct op *o;
+
+	TAILQ_FOREACH(o, &h->ops, entry)
+		if (o->id == r->id) {
+			op_end(o, r);
+			return;
+		}
+	log_info("agent: %s: result of an op not awaited (%" PRId64 ")",
+	    h->name, r->id);
+}
+
+static void
+srv_connected(struct agent_conn *c, const char *identity, void *arg)
+{
+	struct ahost *h;
+	const char *a = agent_conn_addr(c), *e;
+	size_t	 n;
+
+	(void)arg;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		log_warn("%s", __func__);
+		agent_conn_close(c, "out of memory");
+		return;
+	}
+	h->conn = c;
+	snprintf(h->name, sizeof(h->name), "%s", identity);
+	/* "address:port" or "[v6]:port": the row wants the address. */
+	if (a[0] == '[' && (e = strchr(a, ']')) != NULL)
+		n = (size_t)(e - a - 1), a++;
+	else if ((e = strrchr(a, ':')) != NULL)
+		n = (size_t)(e - a);
+	else
+		n = strlen(a);
+	snprintf(h->addr, sizeof(h->addr), "%.*s", (int)n, a);
+	snprintf(h->tag, sizeof(h->tag), "%ld-%ld-%lu", A.started,
+	    (long)getpid(), ++A.serial);
+	h->state = AH_HELLO;
+	TAILQ_INIT(&h->ops);
+	TAILQ_INSERT_TAIL(&A.hosts, h, entry);
+}
+
+static void
+srv_message(struct agent_conn *c, const struct agent_msg *m, void *arg)
+{
+	struct ahost *h, *n;
+	struct agent_msg pong;
+
+	(void)arg;
+	if ((h = find_conn(c)) == NULL || h->state == AH_REFUSED)
+		return;
+	if (m->type == AGENT_M_PING) {
+		memset(&pong, 0, sizeof(pong));
+		pong.type = AGENT_M_PONG;
+		pong.u.seq = m->u.seq;
+		agent_conn_send(c, &pong);
+		return;
+	}
+	if (m->type == AGENT_M_PONG) {
+		if ((n = h->rival) != NULL && n->state == AH_CONTESTING &&
+		    m->u.seq == n->probe_seq) {
+			contest_end(n);
+			contest_lost(n, h);
+		}
+		return;
+	}
+	if (h->state == AH_CONTESTING) {
+		/* Not welcomed: it speaks for the host only once it is. */
+		log_warnx("agent: %s (%s): %s before welcome", h->name, h->addr,
+		    agent_msg_names[m->type]);
+		agent_conn_close(c, "message before welcome");
+		return;
+	}
+	if (h->state == AH_HELLO) {
+		if (m->type != AGENT_M_HELLO) {
+			log_warnx("agent: %s: %s before hello", h->name,
+			    agent_msg_names[m->type]);
+			agent_conn_close(c, "hello expected");
+			return;
+		}
+		on_hello(h, &m->u.hello);
+		return;
+	}
+	switch (m->type) {
+	case AGENT_M_SAMPLE:
+		on_sample(h, &m->u.sample);
+		break;
+	case AGENT_M_STATE:
+		on_state(h, &m->u.state);
+		break;
+	case AGENT_M_RESULT:
+		on_result(h, &m->u.result);
+		break;
+	case AGENT_M_RESYNCED:
+		on_resynced(h, m->u.resynced);
+		break;
+	default:
+		log_warnx("agent: %s: unexpected %s", h->name,
+		    agent_msg_names[m->type]);
+		agent_conn_close(c, "unexpected message");
+		break;
+	}
+}
+
+static void
+srv_closed(struct agent_conn *c, const char *why, void *arg)
+{
+	struct ahost *h, *other, *n;
+	struct op *o;
+	const char *p[3];
+	bool	 again = false;
+
+	(void)arg;
+	if ((h = find_conn(c)) == NULL)
+		return;
+	h->conn = NULL;
+	resync_forget(h);
+	if (h->state == AH_CONTESTING)
+		contest_end(h);		/* the newcomer gave up */
+	else if ((n = h->rival) != NULL) {
+		/* The live one ended while a newcomer waited: it takes over. */
+		contest_end(n);
+		if (A.srv != NULL)
+			host_register(n);
+	}
+	if (h->probe != NULL) {
+		event_free(h->probe);
+		h->probe = NULL;
+	}
+	while ((o = TAILQ_FIRST(&h->ops)) != NULL)
+		op_fail(o, A.srv == NULL ? "stopped" : "disconnected",
+		    why != NULL ? why : "connection closed");
+	/* Down, unless the host is back on another connection already. */
+	TAILQ_FOREACH(other, &A.hosts, entry)
+		if (other != h && other->conn != NULL &&
+		    (other->state == AH_REGISTERING || other->state == AH_UP) &&
+		    strcmp(other->name, h->name) == 0)
+			again = true;
+	if ((h->state == AH_UP || h->state == AH_REGISTERING) && !again) {
+		p[0] = h->name;
+		p[1] = h->tag;
+		p[2] = why != NULL ? why : "connection closed";
+		query(h, NULL, down_sql, 3, p);
+		ctrl_cluster_gone(h->name);
+	}
+	ahost_put(h);
+}
+
+static const struct agent_tls_cbs srv_cbs = {
+	srv_connected, srv_message, srv_closed, NULL,
+};
+
+static void
+swept(PGresult *res, const char *err, void *arg)
+{
+	(void)arg;
+	if (err != NULL)
+		log_warnx("agent: sweep of silent hosts: %s", err);
+	else if (strcmp(PQcmdTuples(res), "0") != 0)
+		log_warnx("agent: %s host(s) not heard from in %u s marked down",
+		    PQcmdTuples(res), A.grace_s);
+}
+
+static void
+sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { A.grace_s >= 3 ? A.grace_s / 3 : 1, 0 };
+	const char *p[2];
+	char	 grace[16], *names;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	evtimer_add(A.sweep, &tv);
+	if ((names = ctrl_hosts_connected_array()) == NULL)
+		return;
+	snprintf(grace, sizeof(grace), "%u", A.grace_s);
+	p[0] = grace;
+	p[1] = names;
+	if (A.db != NULL &&
+	    db_query(A.db, DB_IDEMPOTENT, swept, NULL, sweep_sql, 2, p) == -1)
+		log_warnx("agent: cannot queue the sweep of silent hosts");
+	free(names);
+}
+
+/* API. */
+
+int
+ctrl_agent_start(struct event_base *base, struct db *db,
+    const struct ctrl_conf *conf)
+{
+	struct agent_tls_conf tls;
+	struct timeval tv = { conf->host_timeout, 0 }, now;
+
+	if (A.srv != NULL)
+		return 0;
+	if (A.hosts.tqh_last == NULL)
+		TAILQ_INIT(&A.hosts);
+	A.base = base;
+	A.db = db;
+	A.sample_s = conf->sample_interval;
+	A.op_timeout_s = conf->op_timeout;
+	A.grace_s = conf->host_timeout;
+	gettimeofday(&now, NULL);
+	A.started = (long)now.tv_sec;
+	/*
+	 * Ids above any a controller started earlier could have reached
+	 * (1024 a millisecond), so that an agent answering an op of the
+	 * previous controller is not taken for answering one of ours.
+	 */
+	if (A.next_id == 0)
+		A.next_id = ((int64_t)now.tv_sec * 1000 + now.tv_usec / 1000) *
+		    1024;
+	memset(&tls, 0, sizeof(tls));
+	tls.ca_file = conf->ca_file;
+	tls.cert_file = conf->cert_file;
+	tls.key_file = conf->key_file;
+	A.srv = agent_server_new(base, &tls, conf->agent_addr, conf->agent_port,
+	    &srv_cbs, NULL);
+	if (A.srv == NULL) {
+		A.db = NULL;
+		return -1;
+	}
+	if ((A.sweep = evtimer_new(base, sweep, NULL)) == NULL) {
+		agent_server_free(A.srv);
+		A.srv = NULL;
+		A.db = NULL;
+		return -1;
+	}
+	/* The first sweep after the grace: agents of the last controller
+	 * have had the time to find this one. */
+	evtimer_add(A.sweep, &tv);
+	log_info("agents: listening on %s port %u", conf->agent_addr,
+	    (unsigned)agent_server_port(A.srv));
+	return 0;
+}
+
+void
+ctrl_agent_stop(const char *why)
+{
+	struct agent_server *srv = A.srv;
+
+	if (srv == NULL)
+		return;
+	log_info("agents: closing the listener: %s", why);
+	A.srv = NULL;
+	A.db = NULL;	/* nothing more is written */
+	event_free(A.sweep);
+	A.sweep = NULL;
+	agent_server_free(srv);
+}
+
+void
+ctrl_agent_reconf(const struct ctrl_conf *conf)
+{
+	struct agent_msg m;
+	struct ahost *h;
+	bool	 resample = conf->sample_interval != A.sample_s;
+
+	if (A.srv == NULL)
+		return;
+	A.sample_s = conf->sample_interval;
+	A.op_timeout_s = conf->op_timeout;
+	A.grace_s = conf->host_timeout;
+	if (!resample)
+		return;
+	TAILQ_FOREACH(h, &A.hosts, entry) {
+		if (h->conn == NULL || h->state != AH_UP)
+			continue;
+		/* The registration's time still bounds what it may take. */
+		resync_forget(h);
+		h->resyncing = true;
+		memset(&m, 0, sizeof(m));
+		m.type = AGENT_M_WELCOME;
+		m.u.welcome.v = AGENT_PROTO_VERSION;
+		snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s",
+		    h->name);
+		m.u.welcome.sample_s = A.sample_s;
+		agent_conn_send(h->conn, &m);
+	}
+	log_info("agents: a sample every %u s, asked of the connected hosts",
+	    A.sample_s);
+}
+
+int
+ctrl_agent_running(void)
+{
+	return A.srv != NULL;
+}
+
+uint16_t
+ctrl_agent_port(void)
+{
+	return A.srv != NULL ? agent_server_port(A.srv) : 0;
+}
+
+size_t
+ctrl_agent_hosts(void)
+{
+	struct ahost *h;
+	size_t	 n = 0;
+
+	if (A.srv == NULL)
+		return 0;
+	TAILQ_FOREACH(h, &A.hosts, entry)
+		if (h->conn != NULL && h->state == AH_UP)
+			n++;
+	return n;
+}
+
+int
+ctrl_host_connected(const char *host)
+{
+	return A.srv != NULL && find_up(host) != NULL;
+}
+
+char *
+ctrl_hosts_connected_array(void)
+{
+	struct ahost *h;
+	const char *c;
+	char	*a;
+	size_t	 n = 3, len = 0;
+
+	if (A.srv != NULL)
+		TAILQ_FOREACH(h, &A.hosts, entry)
+			if (h->conn != NULL && h->state == AH_UP)
+				n += 2 * strlen(h->name) + 3;
+	if ((a = malloc(n)) == NULL)
+		return NULL;
+	a[len++] = '{';
+	if (A.srv != NULL)
+		TAILQ_FOREACH(h, &A.hosts, entry) {
+			if (h->conn == NULL || h->state != AH_UP)
+				continue;
+			if (len > 1)
+				a[len++] = ',';
+			/* Quoted, so that no name is read as NULL or split. */
+			a[len++] = '"';
+			for (c = h->name; *c != '\0'; c++) {
+				if (*c == '"' || *c == '\\')
+					a[len++] = '\\';
+				a[len++] = *c;
+			}
+			a[len++] = '"';
+		}
+	a[len++] = '}';
+	a[len] = '\0';
+	return a;
+}
+
+static void
+forgot(const char *host, const struct agent_result *res, void *arg)
+{
+	char	*vm = arg;
+
+	if (res->ok)
+		log_info("agent: %s forgot its record of %s, which lives on "
+		    "another host", host, vm);
+	else
+		log_warnx("agent: %s keeps its record of %s: %s %s", host, vm,
+		    res->code, res->message);
+	free(vm);
+}
+
+void
+ctrl_host_forget(const char *host, const char *vm)
+{
+	struct agent_op op;
+	char	*name;
+
+	if (!ctrl_host_connected(host))
+		return;
+	memset(&op, 0, sizeof(op));
+	op.action = AGENT_A_FORGET;
+	snprintf(op.vm, sizeof(op.vm), "%s", vm);
+	if ((name = strdup(vm)) == NULL) {
+		log_warn("%s", __func__);
+		return;
+	}
+	if (ctrl_host_op(host, &op, 0, forgot, name) == -1)
+		free(name);
+}
+
+const struct agent_sample *
+ctrl_host_figures(const char *host)
+{
+	struct ahost *h;
+
+	if (A.srv == NULL || (h = find_up(host)) == NULL || !h->have_figures)
+		return NULL;
+	return &h->figures;
+}
+
+int64_t
+ctrl_host_op(const char *host, const struct agent_op *op, unsigned timeout_s,
+    ctrl_op_cb cb, void *arg)
+{
+	struct timeval tv;
+	struct agent_msg m;
+	struct ahost *h;
+	struct op *o;
+
+	if (A.srv == NULL || (h = find_up(host)) == NULL) {
+		log_warnx("agent: op %s on %s: host not connected",
+		    agent_action_names[op->action], host);
+		return -1;
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    (o->timer = evtimer_new(A.base, op_timeout, o)) == NULL) {
+		log_warn("%s", __func__);
+		free(o);
+		return -1;
+	}
+	if (A.next_id >= AGENT_ID_MAX)
+		A.next_id = 1;
+	o->id = A.next_id++;
+	o->h = h;
+	o->cb = cb;
+	o->arg = arg;
+	memset(&m, 0, sizeof(m));
+	m.type = AGENT_M_OP;
+	m.u.op = *op;
+	m.u.op.id = o->id;
+	if (agent_conn_send(h->conn, &m) == -1) {
+		event_free(o->timer);
+		free(o);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&h->ops, o, entry);
+	tv.tv_sec = timeout_s != 0 ? timeout_s : A.op_timeout_s;
+	tv.tv_usec = 0;
+	evtimer_add(o->timer, &tv);
+	log_debug("agent: %s: op %" PRId64 " %s %s", host, o->id,
+	    agent_action_names[op->action], op->vm);
+	return o->id;
+}

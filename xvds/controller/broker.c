@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * controller/broker.c — the broker service of the active controller
+ * (controller/broker.h, xvds-broker(7)): thin clients' TLS connections, one
+ * request line at a time, answered from PostgreSQL.
+ *
+ * A connection reads nothing more while its request is in the database's
+ * queue, so each has at most one request under way.  A request outlives
+ * its connection (the database answers later): a connection that ends
+ * first leaves its request orphaned, and the answer is dropped.
+ *
+ * The controller's work connection runs one query at a time, in order,
+ * shared with the agents; a BEGIN ... COMMIT spread over several queued
+ * queries would interleave with theirs.  So each step that must be atomic
+ * is one statement, with data-modifying CTEs, which is one transaction.
+ *
+ * Logins are controller/login.c's; renew and logout are here.  A logout only
+ * ends the session: the session module (controller/session.c) releases its VM.
+ *
+ * Floods (xvds-broker(7), CONNECTION LIMITS): a connection has
+ * request-timeout seconds from its start, and again from each reply, to
+ * finish its TLS handshake and its request line, however it trickles the
+ * bytes; the connections from one address and in all are capped, a
+ * newcomer taking the place of the connection idle the longest
+ * (agent/conn_limit.h); and a listener that cannot accept pauses.
+ */
+#include <config.h>
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+
+#include "common/broker_msg.h"
+#include "common/credential.h"
+#include "controller/broker.h"
+#include "controller/broker_priv.h"
+#include "controller/power.h"
+#include "controller/conf.h"
+#include "agent/conn_limit.h"
+#include "db/db.h"
+#include "common/log.h"
+#include "controller/passwd_pool.h"
+#include "common/ratelimit.h"
+
+struct bconn {
+	struct bufferevent *bev;
+	struct breq	*req;		/* under way, or NULL */
+	struct conn_slot *slot;		/* in B.limit */
+	struct event	*deadline;	/* for the request line, while idle */
+	char		 addr[RATELIMIT_KEY_MAX + 1];
+	char		 peer[INET6_ADDRSTRLEN + 8];
+	int		 closing;	/* the reply is the last */
+	TAILQ_ENTRY(bconn) entry;
+};
+
+static struct {
+	struct event_base *base;
+	struct db	*db;
+	SSL_CTX		*ctx;
+	struct evconnlistener *listener;
+	struct listen_pause *pause;
+	struct ratelimit *rl;
+	unsigned	 rl_gen;	/* this start's */
+	struct conn_limit *limit;
+	unsigned	 request_s;	/* broker-connections request-timeout */
+	TAILQ_HEAD(, bconn) conns;
+	size_t		 nconns;
+	uint16_t	 port;
+	unsigned	 lease_s;
+	struct passwd_pool *pwpool;	/* argon2id off the loop */
+} B;
+
+/* Starts so far: a request admitted before a restart is not settled in
+ * the limits of the next start. */
+static unsigned rl_starts;
+
+static void	conn_free(struct bconn *);
+static void	conn_read(struct bufferevent *, void *);
+static void	conn_deadline_arm(struct bconn *);
+
+/*
+ * Whole seconds of the monotonic clock, for the rate limits; up: rounded
+ * up.  A failure's time is rounded up and a check's down, so that a block
+ * of N seconds lasts N seconds at least: rounded down both, a failure late
+ * in a second would be blocked for N - 1 seconds and a fraction, for the
+ * first block (1 s) next to nothing.
+ */
+static int64_t
+now_s(bool up)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec + (up && ts.tv_nsec > 0);
+}
+
+void
+breq_free(struct breq *q)
+{
+	if (q == NULL)
+		return;
+	broker_ratelimit_settle(q, RATELIMIT_UNDECIDED);
+	login_forget(q);
+	if (q->timer != NULL)
+		event_free(q->timer);
+	if (q->throttle != NULL)
+		event_free(q->throttle);
+	if (q->powered)
+		ctrl_power_give(q->host);
+	credential_wipe(&q->cred);
+	sodium_memzero(q, sizeof(*q));
+	free(q);
+}
+
+/* Sends reply on q's connection and takes the next request (or closes). */
+void
+breq_reply(struct breq *q, const struct broker_reply *rep)
+{
+	struct bconn *c = q->conn;
+	char	*line, err[128];
+
+	if (c == NULL) {
+		breq_free(q);
+		return;
+	}
+	c->req = NULL;
+	breq_free(q);
+	if ((line = broker_reply_encode(rep, err, sizeof(err))) == NULL) {
+		log_warnx("broker: %s: reply not encoded: %s", c->peer, err);
+		conn_free(c);
+		return;
+	}
+	evbuffer_add(bufferevent_get_output(c->bev), line, strlen(line));
+	evbuffer_add(bufferevent_get_output(c->bev), "\n", 1);
+	sodium_memzero(line, strlen(line));
+	free(line);
+	/* Owing its next request: idle, and evicted first if need be. */
+	conn_limit_idle(c->slot);
+	if (c->closing) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;		/* freed once written: conn_write */
+	}
+	conn_deadline_arm(c);
+	bufferevent_enable(c->bev, EV_READ);
+	/* A client may have sent its next request already. */
+	conn_read(c->bev, c);
+}
+
+void
+breq_error(struct breq *q, enum broker_error code, const char *msg,
+    unsigned retry_after, enum broker_reason reason)
+{
+	struct broker_reply rep;
+
+	broker_reply_error(&rep, code, msg, retry_after, reason);
+	breq_reply(q, &rep);
+}
+
+static void
+noted(PGresult *res, const char *err, void *arg)
+{
+	(void)res;
+	(void)arg;
+	if (err != NULL)
+		log_warnx("broker: event not written: %s", err);
+}
+
+/* An event of the broker's, detail a JSON object built by SQL. */
+void
+broker_event(const char *kind, const char *subject, const char *peer,
+    const char *what)
+{
+	static const char sql[] = "INSERT INTO events (kind, actor, subject, "
+	    "detail) VALUES ($1, 'broker', $2, jsonb_build_object('client', "
+	    "$3::text, 'why', $4::text))";
+	const char *p[4] = { kind, subject, peer, what };
+
+	if (B.db != NULL)
+		db_query(B.db, 0, noted, NULL, sql, 4, p);
+}
+
+/* A renew's or logout's answer: 1 if it found the session, else replied. */
+static int
+session_found(struct breq *q, PGresult *res, const char *err)
+{
+	if (err != NULL) {
+		log_warnx("broker: %s of session %s: %s",
+		    broker_request_names[q->r.type], q->r.session, err);
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return 0;
+	}
+	if (PQntuples(res) != 1) {
+		breq_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+renewed(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	struct broker_reply rep;
+
+	if (!session_found(q, res, err))
+		return;
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_RENEWED;
+	rep.lease_seconds = B.lease_s;
+	breq_reply(q, &rep);
+}
+
+/*
+ * The session module releases the desktop (a CVM's reset, a PVM's
+ * shutdown) within a second; the answer need not wait for it.
+ */
+static void
+logged_out(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	struct broker_reply rep;
+
+	if (!session_found(q, res, err))
+		return;
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_DONE;
+	breq_reply(q, &rep);
+}
+
+/* renew and logout: a session is ours if it is open and the token fits. */
+static void
+session_op(struct breq *q)
+{
+	static const char renew_sql[] = "UPDATE sessions SET lease_until = "
+	    "now() + make_interval(secs => $3::integer) WHERE id = $1::bigint "
+	    "AND ended IS NULL AND token_digest = $2 RETURNING id";
+	static const char logout_sql[] = "WITH s AS (UPDATE sessions SET "
+	    "ended = now(), end_reason = 'logout' WHERE id = $1::bigint AND "
+	    "ended IS NULL AND token_digest = $2 RETURNING id, vm_id, user_id), "
+	    "ev AS (INSERT INTO events (kind, actor, subject, detail) "
+	    "SELECT 'logout', 'broker', u.name, jsonb_build_object('session', "
+	    "s.id, 'vm', v.name, 'client', $3::text) FROM s "
+	    "JOIN vms v ON v.id = s.vm_id JOIN users u ON u.id = s.user_id) "
+	    "SELECT s.id FROM s";
+	char	 dig[CREDENTIAL_DIGEST_LEN + 1], lease[16];
+	const char *p[3];
+	size_t	 i, n = strlen(q->r.session);
+	int	 rc;
+
+	/* Our sessions are bigint ids: anything else is no session. */
+	for (i = 0; i < n; i++)
+		if (q->r.session[i] < '0' || q->r.session[i] > '9')
+			break;
+	if (n == 0 || n > 18 || i < n) {
+		breq_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		return;
+	}
+	credential_digest(CREDENTIAL_TOKEN, q->r.token, dig);
+	snprintf(lease, sizeof(lease), "%u", (unsigned)B.lease_s);
+	p[0] = q->r.session;
+	p[1] = dig;
+	if (q->r.type == BROKER_RENEW) {
+		p[2] = lease;
+		rc = db_query(B.db, DB_IDEMPOTENT, renewed, q, renew_sql, 3, p);
+	} else {
+		p[2] = q->peer;
+		rc = db_query(B.db, 0, logged_out, q, logout_sql, 3, p);
+	}
+	if (rc == -1)
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct bconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct breq *q;
+	struct evbuffer_ptr eol;
+	char	*line, err[BROKER_TEXT_MAX] = "no line";
+	size_t	 len;
+	int	 toolong = 0;
+
+	if (c->req != NULL || c->closing)
+		return;
+	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos == -1) {
+		if (evbuffer_get_length(in) <= BROKER_MSG_MAX)
+			return;	/* wait for the rest */
+		toolong = 1;	/* no end in sight: do not buffer more */
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		conn_free(c);
+		return;
+	}
+	q->conn = c;
+	memcpy(q->addr, c->addr, sizeof(q->addr));
+	memcpy(q->peer, c->peer, sizeof(q->peer));
+	c->req = q;
+	evtimer_del(c->deadline);
+	conn_limit_busy(c->slot);
+	bufferevent_disable(bev, EV_READ);
+	if (toolong) {
+		c->closing = 1;
+		log_warnx("broker: %s: request longer than %d bytes", c->peer,
+		    BROKER_MSG_MAX);
+		breq_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
+		return;
+	}
+	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	if (line == NULL || broker_request_decode(line, len, &q->r, err,
+	    sizeof(err)) == -1) {
+		if (line != NULL)
+			sodium_memzero(line, len);
+		free(line);
+		c->closing = 1;
+		log_warnx("broker: %s: bad request: %s", c->peer, err);
+		breq_error(q, BROKER_E_BAD_REQUEST, err, 0, 0);
+		return;
+	}
+	sodium_memzero(line, len);
+	free(line);
+	if (q->r.type == BROKER_LOGIN)
+		login_begin(q);
+	else
+		session_op(q);
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct bconn *c = arg;
+
+	if (c->closing && c->req == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_free(c);
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct bconn *c = arg;
+	unsigned long e;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & BEV_EVENT_ERROR) {
+		e = bufferevent_get_openssl_error(c->bev);
+		if (e != 0)
+			log_debug("broker: %s: TLS: %s", c->peer,
+			    ERR_reason_error_string(e));
+	}
+	conn_free(c);
+}
+
+static void
+conn_free(struct bconn *c)
+{
+	if (c->req != NULL)
+		c->req->conn = NULL;	/* the answer is dropped */
+	TAILQ_REMOVE(&B.conns, c, entry);
+	B.nconns--;
+	conn_limit_remove(c->slot);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	free(c);
+}
+
+/*
+ * No request line within request-timeout of the start or of the last
+ * reply: whatever it sent, bytes are not requests.
+ */
+static void
+conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct bconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_debug("broker: %s: no request in %u s: closed", c->peer,
+	    B.request_s);
+	conn_free(c);
+}
+
+static void
+conn_deadline_arm(struct bconn *c)
+{
+	struct timeval tv = { B.request_s, 0 };
+
+	evtimer_add(c->deadline, &tv);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct bconn *c;
+	struct timeval wtv = { CTRL_BROKER_WRITE_S, 0 };
+	SSL	*ssl;
+	char	 host[INET6_ADDRSTRLEN], key[RATELIMIT_KEY_MAX + 1];
+	void	*victim;
+
+	(void)l;
+	(void)arg;
+	listen_pause_ok(B.pause);
+	if (ratelimit_addr_key(sa, key) == -1 ||
+	    getnameinfo(sa, (socklen_t)salen, host, sizeof(host), NULL, 0,
+	    NI_NUMERICHOST) != 0) {
+		evutil_closesocket(fd);
+		return;
+	}
+	switch (conn_limit_admit(B.limit, key, &victim)) {
+	case CONN_REFUSE:
+		conn_limit_note(B.limit, "broker", key, CONN_REFUSE);
+		evutil_closesocket(fd);
+		return;
+	case CONN_EVICT:
+		conn_limit_note(B.limit, "broker", key, CONN_EVICT);
+		conn_free(victim);
+		break;
+	case CONN_ADMIT:
+		break;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	memcpy(c->addr, key, sizeof(c->addr));
+	snprintf(c->peer, sizeof(c->peer), "%s", host);
+	TAILQ_INSERT_HEAD(&B.conns, c, entry);
+	B.nconns++;
+	/* A reply is one small write: send it now, not after a delayed ACK. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	if ((c->slot = conn_limit_add(B.limit, key, c)) == NULL ||
+	    (c->deadline = evtimer_new(B.base, conn_deadline, c)) == NULL ||
+	    (ssl = SSL_new(B.ctx)) == NULL) {
+		evutil_closesocket(fd);
+		conn_free(c);
+		return;
+	}
+	if ((c->bev = bufferevent_openssl_socket_new(B.base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		SSL_free(ssl);
+		evutil_closesocket(fd);
+		conn_free(c);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	/* Reading is the deadline's; a reply left unread, the timeout's. */
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_deadline_arm(c);
+}
+
+/* Out of descriptors, mostly: pause rather than spin (agent/conn_limit.h). */
+static void
+accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	listen_pause_hit(B.pause, EVUTIL_SOCKET_ERROR());
+}
+
+static SSL_CTX *
+tls_ctx(const struct ctrl_conf *conf)
+{
+	SSL_CTX	*ctx;
+	char	 buf[256];
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, conf->cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, conf->key_file,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+		log_warnx("broker: TLS %s: %s", conf->cert_file, buf);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* Thin clients have no certificates: the password is the proof. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	/* Passwords and tokens wiped from the record buffer once read. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_CLEANSE_PLAINTEXT);
+	/* An idle connection holds no TLS record buffers: 4,096 of them
+	 * take 64 MB rather than 103. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	return ctx;
+}
+
+int
+ctrl_broker_start(struct event_base *base, struct db *db,
+    const struct ctrl_conf *conf)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char	 portstr[8];
+	int	 rc;
+
+	if (B.listener != NULL)
+		return 0;
+	memset(&B, 0, sizeof(B));
+	TAILQ_INIT(&B.conns);
+	B.base = base;
+	B.db = db;
+	B.lease_s = conf->session_lease;
+	B.request_s = conf->broker_request_timeout;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)conf->broker_port);
+	if ((rc = getaddrinfo(conf->broker_addr, portstr, &hints, &ai)) != 0) {
+		log_warnx("broker: listen address %s: %s", conf->broker_addr,
+		    gai_strerror(rc));
+		goto fail;
+	}
+	if ((B.rl = ratelimit_new(&ratelimit_pair_defaults,
+	    &ratelimit_addr_defaults, &ratelimit_user_defaults)) == NULL ||
+	    (B.limit = conn_limit_new(conf->broker_conns_max,
+	    conf->broker_conns_per_addr)) == NULL ||
+	    (B.ctx = tls_ctx(conf)) == NULL)
+		goto fail;
+	B.rl_gen = ++rl_starts;
+	if ((B.pwpool = passwd_pool_new(base, 0)) == NULL) {
+		log_warnx("broker: cannot start the password checks' threads");
+		goto fail;
+	}
+	if ((B.listener = evconnlistener_new_bind(base, accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    128, ai->ai_addr, (int)ai->ai_addrlen)) == NULL) {
+		log_warn("broker: listen on %s port %u", conf->broker_addr,
+		    (unsigned)conf->broker_port);
+		goto fail;
+	}
+	if ((B.pause = listen_pause_new(base, B.listener, "broker",
+	    CTRL_BROKER_PAUSE_MS)) == NULL)
+		goto fail;
+	evconnlistener_set_error_cb(B.listener, accept_error);
+	if (getsockname(evconnlistener_get_fd(B.listener),
+	    (struct sockaddr *)&ss, &sslen) == 0)
+		B.port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	freeaddrinfo(ai);
+	log_info("broker: serving logins on %s port %u", conf->broker_addr,
+	    (unsigned)B.port);
+	return 0;
+fail:
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	ctrl_broker_stop("start failed");
+	return -1;
+}
+
+void
+ctrl_broker_stop(const char *why)
+{
+	int	 was = B.listener != NULL;
+
+	while (!TAILQ_EMPTY(&B.conns))
+		conn_free(TAILQ_FIRST(&B.conns));
+	/* After the connections: the checks it cancels find their clients
+	 * gone and free their requests. */
+	passwd_pool_free(B.pwpool);
+	B.pwpool = NULL;
+	if (B.listener != NULL)
+		evconnlistener_free(B.listener);
+	listen_pause_free(B.pause);
+	SSL_CTX_free(B.ctx);
+	ratelimit_free(B.rl);
+	conn_limit_free(B.limit);
+	memset(&B, 0, sizeof(B));
+	if (was)
+		log_info("broker: stopped: %s", why);
+}
+
+void
+ctrl_broker_reconf(const struct ctrl_conf *conf)
+{
+	if (B.listener == NULL)
+		return;
+	B.lease_s = conf->session_lease;
+	B.request_s = conf->broker_request_timeout;
+	conn_limit_set(B.limit, conf->broker_conns_max,
+	    conf->broker_conns_per_addr);
+}
+
+int
+ctrl_broker_running(void)
+{
+	return B.listener != NULL;
+}
+
+uint16_t
+ctrl_broker_port(void)
+{
+	return B.port;
+}
+
+/* For controller/login.c (controller/broker_priv.h). */
+
+struct db *
+broker_db(void)
+{
+	return B.db;
+}
+
+struct event_base *
+broker_base(void)
+{
+	return B.base;
+}
+
+struct passwd_pool *
+broker_passwd_pool(void)
+{
+	return B.pwpool;
+}
+
+unsigned
+broker_lease_s(void)
+{
+	return B.lease_s;
+}
+
+int
+broker_active(void)
+{
+	return B.rl != NULL;
+}
+
+unsigned
+broker_ratelimit_admit(struct breq *q)
+{
+	unsigned wait;
+
+	if (B.rl == NULL)
+		return 1;
+	wait = ratelimit_admit(B.rl, q->r.user, q->addr, now_s(false),
+	    &q->rl_ticket);
+	if (wait == 0) {
+		q->rl_held = true;
+		q->rl_gen = B.rl_gen;
+	}
+	return wait;
+}
+
+void
+broker_ratelimit_settle(struct breq *q, enum ratelimit_verdict v)
+{
+	if (!q->rl_held)
+		return;
+	q->rl_held = false;
+	if (B.rl != NULL && q->rl_gen == B.rl_gen)
+		ratelimit_settle(B.rl, q->r.user, q->addr, &q->rl_ticket, v,
+		    now_s(true));
+}

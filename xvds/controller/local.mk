@@ -1,0 +1,33 @@
+# xvds-controller(8), the controller daemon, its logic in a library the
+# daemon and the tests link: controller.conf, leadership by advisory
+# lock; the agents' side of the channel, the hosts' records and
+# reconciliation; the live cluster and placement; the broker's listener
+# (xvds-broker(7)), logins, argon2id workers, sessions and releases; pool
+# upkeep, the boot-storm throttle, balancing; the admin socket
+# (xvds-admin(7)) and its commands.  CTRL_LIBS: what a program linking
+# it links.
+noinst_LIBRARIES += %reldir%/libxvdscontroller.a
+%canon_reldir%_libxvdscontroller_a_SOURCES = \
+	%reldir%/conf.c %reldir%/conf.h \
+	%reldir%/leader.c %reldir%/leader.h \
+	%reldir%/agent.c %reldir%/agent.h \
+	%reldir%/cluster.c %reldir%/cluster.h \
+	%reldir%/broker.c %reldir%/broker.h %reldir%/broker_priv.h \
+	%reldir%/login.c \
+	%reldir%/passwd_pool.c %reldir%/passwd_pool.h \
+	%reldir%/session.c %reldir%/session.h \
+	%reldir%/pool.c %reldir%/pool.h \
+	%reldir%/power.c %reldir%/power.h \
+	%reldir%/balance.c %reldir%/balance.h \
+	%reldir%/admin.c %reldir%/admin.h %reldir%/admin_cmd.c
+%canon_reldir%_libxvdscontroller_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(LIBPQ_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
+CTRL_LIBS = %reldir%/libxvdscontroller.a xvds/db/libxvdsdb.a \
+	xvds/policy/libxvdspolicy.a $(AGENT_LIBS) $(LIBPQ_LIBS) \
+	$(SODIUM_LIBS) -lpthread
+
+sbin_PROGRAMS += xvds/xvds-controller
+xvds_xvds_controller_SOURCES = %reldir%/main.c
+xvds_xvds_controller_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBPQ_CFLAGS)
+xvds_xvds_controller_LDADD = $(CTRL_LIBS) $(LIBEVENT_LIBS) -lm \
+	$(JANSSON_LIBS)

@@ -1,0 +1,937 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * controller/login.c — a login, from the password to the desktop's answer
+ * (xvds-broker(7), xvds-controller(8) "Logins").
+ *
+ *   auth        the user's row; argon2id; the rate limits
+ *   claim       the user's open session if there is one (a reconnect:
+ *               the same desktop), else a desktop: for a CVM the pool's
+ *               first Ready, else Paused, else Saved one; for a PVM the
+ *               user's own, placed on a host by the policy's rule if it
+ *               has no domain.  The desktop is taken and its session
+ *               opened by one statement.
+ *   wake        unpause, restore, or define and start, through its host;
+ *               an op's result comes when the VM has settled (Ready, its
+ *               boot-complete validated)
+ *   address     the desktop's address, as its host last reported it
+ *   credential  a new one-time RDP credential, into the guest through the
+ *               host's xvdsd and xenstore; its result says it is applied
+ *
+ * Only then is the desktop answered.  A step that fails ends the session
+ * it opened ("desktop-failed"); the session module then resets or shuts
+ * the desktop down, so that nothing half-woken is handed out later.
+ *
+ * The work connection runs one statement at a time, shared with the
+ * agents: each step that must be atomic is one statement (see
+ * controller/broker.c).  FOR UPDATE SKIP LOCKED and sessions_one_open_per_vm
+ * keep two logins, or two controllers, from taking one desktop; a VM
+ * whose last session is not released yet is nobody's to take.
+ */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "controller/agent.h"
+#include "controller/broker.h"
+#include "controller/broker_priv.h"
+#include "controller/cluster.h"
+#include "controller/power.h"
+#include "db/db.h"
+#include "common/log.h"
+#include "controller/passwd_pool.h"
+
+#define ADDRESS_POLLS	40	/* looks for the address, ADDRESS_POLL_MS apart */
+#define ADDRESS_POLL_MS	250
+#define THROTTLE_WAITS	150	/* looks for a power slot, THROTTLE_MS apart */
+#define THROTTLE_MS	200
+#define RDP_PORT	3389
+
+static void	wake(struct breq *);
+static void	throttled(struct breq *);
+static int	relocate(struct breq *);
+static bool	restore_elsewhere(struct breq *);
+static void	credential_send(struct breq *);
+
+/*
+ * The user's open session of the kind (and pool) asked for, with new
+ * secrets and lease.  $1 user id, $2 kind, $3 pool or "", $4 credential
+ * digest, $5 token digest, $6 lease, $7 user name, $8 client.
+ */
+static const char resume_sql[] =
+"WITH o AS (SELECT s.id FROM sessions s JOIN vms v ON v.id = s.vm_id"
+"  LEFT JOIN pools p ON p.id = v.pool_id"
+"  WHERE s.user_id = $1::bigint AND s.ended IS NULL"
+"  AND v.kind = $2::vm_kind AND ($3 = '' OR p.name = $3)"
+"  ORDER BY s.id LIMIT 1 FOR UPDATE OF s),"
+" s AS (UPDATE sessions SET credential_digest = $4, token_digest = $5,"
+"  lease_until = now() + make_interval(secs => $6::integer), client = $8"
+"  FROM o WHERE sessions.id = o.id AND sessions.ended IS NULL"
+"  RETURNING sessions.id, sessions.vm_id),"
+" ev AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'login', 'broker', $7, jsonb_build_object('session', s.id,"
+"   'vm', v.name, 'client', $8::text, 'resumed', true)"
+"  FROM s JOIN vms v ON v.id = s.vm_id)"
+" SELECT s.id, v.name, v.state, COALESCE(v.address, ''),"
+"  COALESCE(h.name, ''), t.name, COALESCE(v.rdp_sha256, ''), v.memory_mib"
+" FROM s JOIN vms v ON v.id = s.vm_id JOIN templates t ON t.id = v.template_id"
+" LEFT JOIN hosts h ON h.id = v.host_id";
+
+/*
+ * A CVM of a pool the user may use, on a host that is up and connected
+ * to this controller now (a Saved one may be restored elsewhere): Ready
+ * first, then Paused, then Saved (vm_state's own order, which the index
+ * vms_cvm_pick walks, stopping at the first free one: migration 005);
+ * taken, marked, its session opened and the login recorded.  $1 user id,
+ * $2 pool or "", $3 client, $4 credential digest, $5 token digest, $6
+ * lease, $7 user name, $8 the connected hosts' names (text[]).
+ */
+static const char cvm_sql[] =
+"WITH pick AS (SELECT v.id, v.name, v.state, v.address, h.name AS host,"
+"  v.rdp_sha256, t.name AS tmpl, v.memory_mib"
+"  FROM vms v JOIN pools p ON p.id = v.pool_id"
+"  JOIN templates t ON t.id = v.template_id"
+"  JOIN hosts h ON h.id = v.host_id"
+"  WHERE v.kind = 'cvm' AND v.state IN ('ready', 'paused', 'saved')"
+"  AND ((h.state = 'up' AND h.name = ANY($8::text[]))"
+"   OR v.state = 'saved') AND ($2 = '' OR p.name = $2)"
+"  AND EXISTS (SELECT 1 FROM permissions pe"
+"   JOIN memberships m ON m.group_id = pe.group_id"
+"   WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id)"
+"  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
+"   AND s.released IS NULL)"
+"  ORDER BY v.state, v.id LIMIT 1 FOR UPDATE OF v SKIP LOCKED),"
+" mark AS (UPDATE vms SET changed = now(), state = CASE pick.state"
+"   WHEN 'ready' THEN 'running'::vm_state"
+"   WHEN 'paused' THEN 'unpausing'::vm_state"
+"   ELSE 'restoring'::vm_state END"
+"  FROM pick WHERE vms.id = pick.id RETURNING vms.id),"
+" s AS (INSERT INTO sessions (user_id, vm_id, client, credential_digest,"
+"  token_digest, lease_until) SELECT $1::bigint, mark.id, $3, $4, $5,"
+"  now() + make_interval(secs => $6::integer) FROM mark RETURNING id, vm_id),"
+" ev AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'login', 'broker', $7, jsonb_build_object('session', s.id,"
+"   'vm', pick.name, 'client', $3::text, 'from', pick.state)"
+"  FROM s JOIN pick ON pick.id = s.vm_id)"
+" SELECT s.id, pick.name, pick.state, COALESCE(pick.address, ''), pick.host,"
+"  COALESCE(pick.rdp_sha256, ''), pick.tmpl, pick.memory_mib"
+" FROM s JOIN pick ON pick.id = s.vm_id";
+
+/* The user's PVM as it is.  $1 user id. */
+static const char pvm_sql[] =
+"SELECT v.name, v.state, v.memory_mib, t.name, COALESCE(h.name, ''),"
+"  COALESCE(h.state = 'up', false),"
+"  EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
+"   AND s.released IS NULL)"
+" FROM vms v JOIN templates t ON t.id = v.template_id"
+" LEFT JOIN hosts h ON h.id = v.host_id"
+" WHERE v.owner_id = $1::bigint AND v.kind = 'pvm'";
+
+/*
+ * The PVM taken if it is still as it was seen: $1 VM, $2 its state then,
+ * $3 its state now, $4 its host now ("" unchanged); the session as in
+ * cvm_sql ($5 user id, $6 client, $7 credential digest, $8 token digest,
+ * $9 lease, $10 user name).
+ */
+static const char pvm_claim_sql[] =
+"WITH pick AS (SELECT v.id, v.name FROM vms v WHERE v.name = $1"
+"  AND v.kind = 'pvm' AND v.state = $2::vm_state"
+"  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
+"   AND s.released IS NULL)"
+"  FOR UPDATE OF v SKIP LOCKED),"
+" mark AS (UPDATE vms SET state = $3::vm_state, changed = now(),"
+"  host_id = CASE WHEN $4 = '' THEN vms.host_id"
+"   ELSE (SELECT id FROM hosts WHERE name = $4) END"
+"  FROM pick WHERE vms.id = pick.id RETURNING vms.id),"
+" s AS (INSERT INTO sessions (user_id, vm_id, client, credential_digest,"
+"  token_digest, lease_until) SELECT $5::bigint, mark.id, $6, $7, $8,"
+"  now() + make_interval(secs => $9::integer) FROM mark RETURNING id, vm_id),"
+" ev AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'login', 'broker', $10, jsonb_build_object('session', s.id,"
+"   'vm', pick.name, 'client', $6::text, 'from', $2::text)"
+"  FROM s JOIN pick ON pick.id = s.vm_id)"
+" SELECT s.id FROM s";
+
+/* $1 session, $2 why: the login's session ends; its VM is owed a release. */
+static const char abandon_sql[] =
+"WITH s AS (UPDATE sessions SET ended = now(), end_reason = $2"
+" WHERE id = $1::bigint AND ended IS NULL RETURNING id, vm_id)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'session-end', 'broker', v.name, jsonb_build_object('session', s.id,"
+"  'why', $2::text) FROM s JOIN vms v ON v.id = s.vm_id";
+
+/*
+ * The same when nothing was sent to the host yet (no power slot, or the
+ * host away): the VM is as it was, so its row goes back to the state it
+ * was claimed from and nothing is owed.  $1 session, $2 why, $3 the state
+ * claimed from, $4 the state the claim marked.
+ */
+static const char abandon_unsent_sql[] =
+"WITH s AS (UPDATE sessions SET ended = now(), end_reason = $2,"
+"  released = now() WHERE id = $1::bigint AND ended IS NULL"
+"  RETURNING id, vm_id),"
+" v AS (UPDATE vms SET state = $3::vm_state, changed = now() FROM s"
+"  WHERE vms.id = s.vm_id AND vms.state = $4::vm_state RETURNING vms.id)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'session-end', 'broker', v.name, jsonb_build_object('session', s.id,"
+"  'why', $2::text, 'reverted', $3::text) FROM s JOIN vms v ON v.id = s.vm_id";
+
+static const char address_sql[] =
+"SELECT COALESCE(address, ''), COALESCE(rdp_sha256, '') FROM vms"
+" WHERE name = $1";
+
+static void
+noted(PGresult *res, const char *err, void *arg)
+{
+	(void)res;
+	if (err != NULL)
+		log_warnx("broker: %s: %s", (const char *)arg, err);
+}
+
+static void
+fail_internal(struct breq *q, const char *what, const char *err)
+{
+	log_warnx("broker: login of %s: %s: %s", q->r.user, what, err);
+	breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+static void
+refuse(struct breq *q, const char *why, const char *msg,
+    enum broker_reason reason)
+{
+	broker_event("login-refused", q->r.user, q->peer, why);
+	breq_error(q, BROKER_E_NO_DESKTOP, msg, 0, reason);
+}
+
+/*
+ * A step after the claim failed: the session ends (its desktop is then
+ * released by the session module) and the user is told.
+ */
+static void
+abandon_for(struct breq *q, const char *why, const char *msg,
+    enum broker_reason reason)
+{
+	static const char *const marked[][2] = {
+		{ "ready", "running" }, { "running", "running" },
+		{ "paused", "unpausing" }, { "saved", "restoring" },
+		{ "inactive", "starting" },
+	};
+	const char *p[4] = { q->session, why, q->from, NULL };
+	struct db *db = broker_db();
+	size_t	 i;
+
+	log_warnx("broker: login of %s: %s %s: %s", q->r.user, q->vm,
+	    q->host, why);
+	/* A resumed session is the user's desktop still: it stays, for
+	 * the next try, or its lease to end it. */
+	if (q->resumed) {
+		refuse(q, why, msg, reason);
+		return;
+	}
+	for (i = 0; !q->sent && i < sizeof(marked) / sizeof(marked[0]); i++)
+		if (strcmp(q->from, marked[i][0]) == 0)
+			p[3] = marked[i][1];
+	if (db != NULL && p[3] != NULL)
+		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
+		    abandon_unsent_sql, 4, p);
+	else if (db != NULL)
+		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
+		    abandon_sql, 2, p);
+	refuse(q, why, msg, reason);
+}
+
+static void
+abandon(struct breq *q, const char *why, const char *msg)
+{
+	abandon_for(q, why, msg, BROKER_NR_BOOT_FAILED);
+}
+
+/* Whether the request may go on: not stopped meanwhile, client there. */
+static int
+still_wanted(struct breq *q)
+{
+	if (q->conn != NULL && broker_active())
+		return 1;
+	/* Nobody to answer: the session, if opened, lapses with its lease. */
+	if (q->session[0] != '\0')
+		log_warnx("broker: session %s of %s opened for a client gone",
+		    q->session, q->r.user);
+	breq_free(q);
+	return 0;
+}
+
+/* The answer. */
+static void
+answer(struct breq *q)
+{
+	struct broker_reply rep;
+	struct broker_desktop *d = &rep.desktop;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_DESKTOP;
+	snprintf(d->address, sizeof(d->address), "%s", q->address);
+	d->port = RDP_PORT;
+	memcpy(d->rdp_user, q->cred.user, sizeof(q->cred.user));
+	memcpy(d->rdp_password, q->cred.password, sizeof(q->cred.password));
+	snprintf(d->cert_fingerprint, sizeof(d->cert_fingerprint), "%s",
+	    q->rdp_sha256);
+	snprintf(d->session, sizeof(d->session), "%s", q->session);
+	memcpy(d->token, q->token, sizeof(q->token));
+	d->lease_seconds = broker_lease_s();
+	log_info("broker: %s from %s: session %s on %s at %s", q->r.user,
+	    q->peer, d->session, q->vm, d->address);
+	breq_reply(q, &rep);
+	sodium_memzero(&rep, sizeof(rep));
+}
+
+/* credential: applied in the guest, or the login fails. */
+static void
+credential_done(const char *host, const struct agent_result *res, void *arg)
+{
+	struct breq *q = arg;
+
+	(void)host;
+	if (!still_wanted(q))
+		return;
+	if (!res->ok) {
+		log_warnx("broker: %s: credential not applied: %s %s", q->vm,
+		    res->code, res->message);
+		abandon(q, "credential-failed",
+		    "the desktop did not take its credential");
+		return;
+	}
+	answer(q);
+}
+
+static void
+credential_send(struct breq *q)
+{
+	struct agent_op op;
+
+	q->step = LOGIN_CREDENTIAL;
+	memset(&op, 0, sizeof(op));
+	op.action = AGENT_A_CREDENTIAL;
+	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
+	memcpy(op.user, q->cred.user, sizeof(op.user));
+	memcpy(op.password, q->cred.password, sizeof(op.password));
+	if (ctrl_host_op(q->host, &op, 0, credential_done, q) == -1)
+		abandon(q, "host-away", "the desktop's host is not connected");
+	else
+		q->sent = 1;
+	sodium_memzero(&op, sizeof(op));
+}
+
+static void	address_look(evutil_socket_t, short, void *);
+
+/*
+ * Logins waiting for their desktop's address: a host's report of that VM
+ * (ctrl_broker_vm_reported) makes them look at once; the poll is only
+ * the fallback.  A short list: the logins between a wake and its report.
+ */
+static struct breq *waiting;
+
+void
+login_forget(struct breq *q)
+{
+	struct breq **qp;
+
+	if (!q->waiting)
+		return;
+	for (qp = &waiting; *qp != NULL; qp = &(*qp)->next_waiting)
+		if (*qp == q) {
+			*qp = q->next_waiting;
+			break;
+		}
+	q->waiting = 0;
+}
+
+void
+ctrl_broker_vm_reported(const char *vm)
+{
+	struct breq *q, *next;
+
+	for (q = waiting; q != NULL; q = next) {
+		next = q->next_waiting;
+		if (strcmp(q->vm, vm) != 0)
+			continue;
+		login_forget(q);
+		evtimer_del(q->timer);
+		address_look(-1, 0, q);
+	}
+}
+
+static void
+address_read(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	struct timeval tv = { 0, ADDRESS_POLL_MS * 1000 };
+
+	if (!still_wanted(q))
+		return;
+	if (err != NULL) {
+		fail_internal(q, "address", err);
+		return;
+	}
+	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] != '\0') {
+		snprintf(q->address, sizeof(q->address), "%s",
+		    PQgetvalue(res, 0, 0));
+		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+		    PQgetvalue(res, 0, 1));
+		credential_send(q);
+		return;
+	}
+	/* The host's state report may follow its op's result: wait a little. */
+	if (++q->polls >= ADDRESS_POLLS) {
+		abandon(q, "no-address", "the desktop has no network address");
+		return;
+	}
+	if (q->timer == NULL && (q->timer = evtimer_new(broker_base(),
+	    address_look, q)) == NULL) {
+		fail_internal(q, "address", "no timer");
+		return;
+	}
+	evtimer_add(q->timer, &tv);
+	if (!q->waiting) {
+		q->next_waiting = waiting;
+		waiting = q;
+		q->waiting = 1;
+	}
+}
+
+static void
+address_look(evutil_socket_t fd, short what, void *arg)
+{
+	struct breq *q = arg;
+	const char *p[1] = { q->vm };
+	struct db *db = broker_db();
+
+	(void)fd;
+	(void)what;
+	q->step = LOGIN_ADDRESS;
+	login_forget(q);
+	if (!still_wanted(q))
+		return;
+	if (db == NULL || db_query(db, DB_IDEMPOTENT, address_read, q,
+	    address_sql, 1, p) == -1)
+		fail_internal(q, "address", "cannot query");
+}
+
+/* wake: each op's end; a PVM's define is followed by its start. */
+static void
+woken(const char *host, const struct agent_result *res, void *arg)
+{
+	struct breq *q = arg;
+
+	(void)host;
+	if (q->powered) {
+		ctrl_power_give(q->host);
+		q->powered = 0;
+	}
+	if (!still_wanted(q))
+		return;
+	if (q->template[0] != '\0') {
+		/* The define: a host that has the VM already is as good. */
+		q->template[0] = '\0';
+		if (res->ok || strcmp(res->code, "exists") == 0) {
+			wake(q);
+			return;
+		}
+	} else if (res->ok) {
+		/* Restored elsewhere: its old host's record is stale. */
+		if (q->relocated && q->left[0] != '\0')
+			ctrl_host_forget(q->left, q->vm);
+		address_look(-1, 0, q);
+		return;
+	}
+	log_warnx("broker: %s on %s did not wake: %s %s", q->vm, q->host,
+	    res->code, res->message);
+	abandon(q, "desktop-failed", "the desktop did not come up");
+}
+
+static void
+wake(struct breq *q)
+{
+	struct agent_op op;
+
+	q->step = LOGIN_WAKE;
+	memset(&op, 0, sizeof(op));
+	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
+	if (strcmp(q->from, "ready") == 0 || strcmp(q->from, "running") == 0) {
+		if (q->address[0] != '\0')
+			credential_send(q);
+		else
+			address_look(-1, 0, q);
+		return;
+	}
+	if (strcmp(q->from, "saved") == 0 && q->r.kind == VM_CVM &&
+	    !q->relocated && !q->resumed && restore_elsewhere(q) &&
+	    relocate(q) == -1)
+		return;
+	if (q->template[0] != '\0') {
+		op.action = AGENT_A_DEFINE;
+		op.kind = q->define_kind;
+		snprintf(op.template, sizeof(op.template), "%s", q->template);
+	} else if (strcmp(q->from, "paused") == 0)
+		op.action = AGENT_A_UNPAUSE;
+	else if (strcmp(q->from, "saved") == 0)
+		op.action = AGENT_A_RESTORE;
+	else if (strcmp(q->from, "inactive") == 0)
+		op.action = AGENT_A_START;
+	else {
+		/* Resumed while its desktop is on its way somewhere. */
+		broker_event("login-refused", q->r.user, q->peer, "busy");
+		breq_error(q, BROKER_E_NO_DESKTOP, "your desktop is busy; "
+		    "try again in a moment", 0, BROKER_NR_BUSY);
+		return;
+	}
+	if (q->host[0] == '\0') {
+		abandon(q, "host-away", "the desktop's host is not connected");
+		return;
+	}
+	/* A power op waits for a slot of the boot-storm throttle. */
+	if (op.action != AGENT_A_DEFINE && !ctrl_power_try(q->host)) {
+		throttled(q);
+		return;
+	}
+	q->powered = op.action != AGENT_A_DEFINE;
+	if (ctrl_host_op(q->host, &op, 0, woken, q) == -1) {
+		if (q->powered)
+			ctrl_power_give(q->host);
+		q->powered = 0;
+		abandon(q, "host-away", "the desktop's host is not connected");
+		return;
+	}
+	q->sent = 1;
+}
+
+/*
+ * The Saved CVM's new host, by the policy's placement rule; its row moves
+ * there before anything is sent, so that the new host's reports of it
+ * are taken.  -1 (and the login refused) if no host has room.
+ */
+static const char relocate_sql[] =
+"WITH v AS (UPDATE vms SET host_id = (SELECT id FROM hosts WHERE name = $2)"
+"  WHERE name = $1 AND state = 'restoring' RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'vm-relocated', 'broker', name, jsonb_build_object('from', $3::text,"
+"  'to', $2::text, 'why', $4::text) FROM v";
+
+/*
+ * A Saved CVM is restored on the best host for it: its own, unless the
+ * placement rule would not put it there now (away, out of memory or CPU
+ * by the policy, draining, disabled, given up).  Its image is on the
+ * shared store (xvds.conf(5), store), so any host can restore
+ * it, once it is defined there.  Its own host is kept while nothing is
+ * known of its load yet (no sample since it connected).
+ */
+static bool
+restore_elsewhere(struct breq *q)
+{
+	enum policy_reason why;
+
+	if (!ctrl_host_connected(q->host)) {
+		snprintf(q->relocate_why, sizeof(q->relocate_why),
+		    "its host is not connected");
+		return true;
+	}
+	if (ctrl_cluster_admits(q->host, q->mem_mib, &why) != 0)
+		return false;
+	snprintf(q->relocate_why, sizeof(q->relocate_why), "%s",
+	    why == POLICY_R_NO_MEMORY ? "its host has not the memory" :
+	    why == POLICY_R_CPU ? "its host is at the CPU limit" :
+	    "its host is draining, disabled or given up");
+	return true;
+}
+
+static int
+relocate(struct breq *q)
+{
+	enum policy_reason why;
+	char	 placed[AGENT_HOST_MAX + 1];
+	const char *p[4];
+
+	if (ctrl_cluster_place(q->vm, q->mem_mib, placed, &why) == -1) {
+		abandon_for(q, policy_reason_names[why], "no host has room for "
+		    "your desktop now", BROKER_NR_NO_CAPACITY);
+		return -1;
+	}
+	p[0] = q->vm;
+	p[1] = placed;
+	p[2] = q->host;
+	p[3] = q->relocate_why;
+	log_info("broker: %s saved on %s (%s): restored on %s", q->vm,
+	    q->host, q->relocate_why, placed);
+	if (db_query(broker_db(), DB_IDEMPOTENT, noted, "relocation not "
+	    "recorded", relocate_sql, 4, p) == -1) {
+		ctrl_cluster_unplace(placed, q->vm);
+		abandon(q, "internal", "try again later");
+		return -1;
+	}
+	snprintf(q->left, sizeof(q->left), "%s", q->host);
+	snprintf(q->host, sizeof(q->host), "%s", placed);
+	snprintf(q->template, sizeof(q->template), "%s", q->tmpl_name);
+	q->define_kind = VM_CVM;
+	q->relocated = 1;
+	return 0;
+}
+
+static void
+wake_again(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	if (still_wanted(arg))
+		wake(arg);
+}
+
+/* No power slot: look again shortly, for a while, then say busy. */
+static void
+throttled(struct breq *q)
+{
+	struct timeval tv = { 0, THROTTLE_MS * 1000 };
+
+	if (++q->waits > THROTTLE_WAITS) {
+		abandon_for(q, "busy", "too many desktops are starting; try "
+		    "again in a moment", BROKER_NR_BUSY);
+		return;
+	}
+	if (q->throttle == NULL && (q->throttle = evtimer_new(broker_base(),
+	    wake_again, q)) == NULL) {
+		fail_internal(q, "throttle", "no timer");
+		return;
+	}
+	evtimer_add(q->throttle, &tv);
+}
+
+/* claim: the row of the desktop taken (or resumed), or none. */
+static void
+claimed(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+
+	if (err != NULL) {
+		fail_internal(q, "claim", err);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		refuse(q, "pool-empty", "no desktop is ready now",
+		    BROKER_NR_POOL_EMPTY);
+		return;
+	}
+	snprintf(q->session, sizeof(q->session), "%s", PQgetvalue(res, 0, 0));
+	snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 1));
+	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 2));
+	snprintf(q->address, sizeof(q->address), "%s", PQgetvalue(res, 0, 3));
+	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
+	snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+	    PQgetvalue(res, 0, 5));
+	snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
+	    PQgetvalue(res, 0, 6));
+	q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
+	if (!still_wanted(q))
+		return;
+	wake(q);
+}
+
+/* The session's secrets' digests, and the lease, as parameters. */
+struct secrets {
+	char	 uid[24], lease[16];
+	char	 cdig[CREDENTIAL_DIGEST_LEN + 1], tdig[CREDENTIAL_DIGEST_LEN + 1];
+};
+
+static void
+secrets(struct breq *q, struct secrets *s)
+{
+	credential_digest(CREDENTIAL_RDP, q->cred.password, s->cdig);
+	credential_digest(CREDENTIAL_TOKEN, q->token, s->tdig);
+	snprintf(s->uid, sizeof(s->uid), "%" PRId64, q->user_id);
+	snprintf(s->lease, sizeof(s->lease), "%u", broker_lease_s());
+}
+
+static void
+cvm_claim(struct breq *q)
+{
+	struct secrets s;
+	const char *p[8];
+	char	*up;
+	int	 rc = -1;
+
+	secrets(q, &s);
+	p[0] = s.uid;
+	p[1] = q->pool;
+	p[2] = q->peer;
+	p[3] = s.cdig;
+	p[4] = s.tdig;
+	p[5] = s.lease;
+	p[6] = q->r.user;
+	/* A Ready or Paused CVM is of use only through its host's agent. */
+	if ((p[7] = up = ctrl_hosts_connected_array()) != NULL)
+		rc = db_query(broker_db(), 0, claimed, q, cvm_sql, 8, p);
+	free(up);
+	if (rc == -1)
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+static void
+pvm_claimed(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+
+	if (err != NULL) {
+		fail_internal(q, "claim", err);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		/* Taken or changed since it was looked at. */
+		refuse(q, "busy", "your desktop is busy; try again in a moment",
+		    BROKER_NR_BUSY);
+		return;
+	}
+	snprintf(q->session, sizeof(q->session), "%s", PQgetvalue(res, 0, 0));
+	if (!still_wanted(q))
+		return;
+	wake(q);
+}
+
+static void
+pvm_found(PGresult *res, const char *err, void *arg)
+{
+	static const char *const claimable[][2] = {
+		/* state seen, state marked */
+		{ "ready", "running" }, { "running", "running" },
+		{ "paused", "unpausing" }, { "saved", "restoring" },
+		{ "inactive", "starting" },
+	};
+	struct breq *q = arg;
+	struct secrets s;
+	enum policy_reason why;
+	const char *p[10], *to = NULL;
+	char	 placed[AGENT_HOST_MAX + 1] = "";
+	size_t	 i;
+
+	if (err != NULL) {
+		fail_internal(q, "the user's PVM", err);
+		return;
+	}
+	if (!still_wanted(q))
+		return;
+	if (PQntuples(res) != 1) {
+		refuse(q, "no-pvm", "this account has no personal desktop",
+		    BROKER_NR_NO_POOL);
+		return;
+	}
+	snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 0));
+	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 1));
+	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
+	for (i = 0; i < sizeof(claimable) / sizeof(claimable[0]); i++)
+		if (strcmp(q->from, claimable[i][0]) == 0)
+			to = claimable[i][1];
+	if (to == NULL || PQgetvalue(res, 0, 6)[0] == 't') {
+		refuse(q, "busy", "your desktop is busy; try again in a moment",
+		    BROKER_NR_BUSY);
+		return;
+	}
+	if (strcmp(q->from, "inactive") == 0) {
+		/* No domain: the host the policy's placement rule picks. */
+		if (ctrl_cluster_place(q->vm, (unsigned)strtoul(PQgetvalue(res,
+		    0, 2), NULL, 10), placed, &why) == -1) {
+			refuse(q, policy_reason_names[why], "no host has room "
+			    "for your desktop now", BROKER_NR_NO_CAPACITY);
+			return;
+		}
+		snprintf(q->host, sizeof(q->host), "%s", placed);
+		snprintf(q->template, sizeof(q->template), "%s",
+		    PQgetvalue(res, 0, 3));
+		q->define_kind = VM_PVM;
+	} else if (PQgetvalue(res, 0, 5)[0] != 't') {
+		refuse(q, "host-down", "your desktop's host is down",
+		    BROKER_NR_NO_CAPACITY);
+		return;
+	}
+	secrets(q, &s);
+	p[0] = q->vm;
+	p[1] = q->from;
+	p[2] = to;
+	p[3] = placed;
+	p[4] = s.uid;
+	p[5] = q->peer;
+	p[6] = s.cdig;
+	p[7] = s.tdig;
+	p[8] = s.lease;
+	p[9] = q->r.user;
+	if (db_query(broker_db(), 0, pvm_claimed, q, pvm_claim_sql, 10, p) == -1)
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+/* A resumed session, or none: then a new desktop of the kind asked. */
+static void
+resumed(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	const char *p[1];
+	char	 uid[24];
+
+	if (err != NULL) {
+		fail_internal(q, "resume", err);
+		return;
+	}
+	if (PQntuples(res) == 1) {
+		if (!still_wanted(q))
+			return;
+		snprintf(q->session, sizeof(q->session), "%s",
+		    PQgetvalue(res, 0, 0));
+		snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 1));
+		snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 2));
+		snprintf(q->address, sizeof(q->address), "%s",
+		    PQgetvalue(res, 0, 3));
+		snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
+		snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
+		    PQgetvalue(res, 0, 5));
+		if (strcmp(q->from, "inactive") == 0) {
+			snprintf(q->template, sizeof(q->template), "%s",
+			    q->tmpl_name);
+			q->define_kind = q->r.kind;
+		}
+		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+		    PQgetvalue(res, 0, 6));
+		q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
+		log_info("broker: %s resumes session %s on %s", q->r.user,
+		    q->session, q->vm);
+		q->resumed = 1;
+		wake(q);
+		return;
+	}
+	if (!still_wanted(q))
+		return;
+	q->step = LOGIN_CLAIM;
+	if (q->r.kind == VM_CVM) {
+		cvm_claim(q);
+		return;
+	}
+	snprintf(uid, sizeof(uid), "%" PRId64, q->user_id);
+	p[0] = uid;
+	if (db_query(broker_db(), DB_IDEMPOTENT, pvm_found, q, pvm_sql, 1,
+	    p) == -1)
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+static void
+resume(struct breq *q)
+{
+	struct secrets s;
+	const char *p[8];
+
+	if (credential_new(&q->cred) == -1 || credential_token(q->token) == -1) {
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return;
+	}
+	secrets(q, &s);
+	p[0] = s.uid;
+	p[1] = vm_kind_names[q->r.kind];
+	p[2] = q->pool;
+	p[3] = s.cdig;
+	p[4] = s.tdig;
+	p[5] = s.lease;
+	p[6] = q->r.user;
+	p[7] = q->peer;
+	if (db_query(broker_db(), 0, resumed, q, resume_sql, 8, p) == -1)
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+/* auth, 2: the password's verdict, from a worker thread (controller/passwd_pool.h). */
+static void
+verified(enum passwd_result pr, const char *why, bool cancelled, void *arg)
+{
+	struct breq *q = arg;
+
+	if (cancelled) {
+		breq_free(q);	/* the broker stopped: nobody to answer */
+		return;
+	}
+	/* A guess counts even if its client left before the verdict. */
+	broker_ratelimit_settle(q, pr == PASSWD_MATCH ? RATELIMIT_SUCCEEDED :
+	    RATELIMIT_FAILED);
+	if (!still_wanted(q))
+		return;
+	if (pr == PASSWD_BADHASH)
+		log_warnx("broker: user %s: %s", q->r.user, why);
+	if (pr != PASSWD_MATCH) {
+		broker_event("login-failed", q->r.user, q->peer, "auth-failed");
+		breq_error(q, BROKER_E_AUTH_FAILED,
+		    "wrong user name or password", 0, 0);
+		return;
+	}
+	if (q->disabled) {
+		refuse(q, "disabled", "the account is disabled",
+		    BROKER_NR_DISABLED);
+		return;
+	}
+	resume(q);
+}
+
+/*
+ * auth, 1: the user's row.  The password is checked on a worker (13 ms
+ * of argon2id); an unknown user costs the same, with the same answer.
+ */
+static void
+authenticated(PGresult *res, const char *err, void *arg)
+{
+	struct breq *q = arg;
+	const char *stored = NULL;
+	int	 rc;
+
+	if (err != NULL) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		fail_internal(q, "user", err);
+		return;
+	}
+	/* Stopped meanwhile (perhaps started again): take no VM for nobody. */
+	if (!still_wanted(q))
+		return;
+	if (PQntuples(res) == 1) {
+		q->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		stored = PQgetvalue(res, 0, 1);
+		q->disabled = PQgetvalue(res, 0, 2)[0] == 't';
+	}
+	rc = passwd_pool_verify(broker_passwd_pool(), q->addr, stored,
+	    q->r.password, verified, q);
+	sodium_memzero(q->r.password, sizeof(q->r.password));
+	if (rc == -1) {
+		/* Its address's share of the checks, or all, are under way:
+		 * refused now rather than queued behind them (controller/passwd_pool.h);
+		 * not a guess, so not counted (breq_free settles it). */
+		broker_event("login-refused", q->r.user, q->peer, "busy");
+		breq_error(q, BROKER_E_RATE_LIMITED, "too many logins at once; "
+		    "try again in a moment", 1, 0);
+	}
+}
+
+void
+login_begin(struct breq *q)
+{
+	static const char sql[] = "SELECT id, pwhash, disabled FROM users "
+	    "WHERE name = $1";
+	const char *p[1] = { q->r.user };
+	unsigned wait;
+
+	q->step = LOGIN_AUTH;
+	/* Counted as in flight from here to its verdict, so that guesses
+	 * sent at once are held as those sent one by one (common/ratelimit.h). */
+	if ((wait = broker_ratelimit_admit(q)) > 0) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		breq_error(q, BROKER_E_RATE_LIMITED,
+		    "too many failed logins; wait", wait, 0);
+		return;
+	}
+	snprintf(q->pool, sizeof(q->pool), "%s", q->r.pool);
+	if (db_query(broker_db(), DB_IDEMPOTENT, authenticated, q, sql, 1,
+	    p) == -1) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+	}
+}

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * controller/session.c — sessions' ends and their VMs' release
+ * (controller/session.h).
+ *
+ * The database is the queue: a session that ends (logout, an operator,
+ * a lapsed lease, its desktop gone) only gets "ended" set, in the
+ * statement that ends it; the sweep here finds every ended session whose
+ * VM is not yet "released" and resets the CVM or shuts the PVM down
+ * through its host.  So a release survives a failover, and the VM is
+ * never handed to anybody else before it (the broker's pick skips VMs
+ * owed one).
+ */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "controller/agent.h"
+#include "controller/conf.h"
+#include "controller/session.h"
+#include "db/db.h"
+#include "common/log.h"
+
+#define RELEASE_BATCH	100	/* sessions looked at a sweep */
+
+/* A release the sweep has started or that failed lately. */
+struct release {
+	int64_t		 session;
+	bool		 inflight;
+	time_t		 retry_at;	/* failed: not before */
+	unsigned	 failures;
+	struct release	*next;
+};
+
+static struct {
+	struct event_base *base;
+	struct db	*db;
+	struct event	*timer;
+	unsigned	 grace_s;
+	bool		 sweeping;	/* a sweep's queries are out */
+	struct release	*releases;
+	unsigned long	 generation;	/* bumped by stop: late answers dropped */
+} S;
+
+/*
+ * $1 grace seconds: sessions whose lease lapsed more than the grace ago
+ * end, each with its event.
+ */
+static const char lapse_sql[] =
+"WITH s AS (UPDATE sessions SET ended = now(), end_reason = 'lease-lapsed'"
+" WHERE ended IS NULL AND lease_until < now() - make_interval("
+"  secs => $1::integer) RETURNING id, vm_id, user_id),"
+" e AS (INSERT INTO events (kind, actor, subject, detail)"
+"  SELECT 'session-end', 'controller', u.name, jsonb_build_object("
+"   'session', s.id, 'vm', v.name, 'why', 'lease-lapsed')"
+"  FROM s JOIN users u ON u.id = s.user_id JOIN vms v ON v.id = s.vm_id)"
+" SELECT count(*) FROM s";
+
+/* The releases owed, oldest first, with what they need. */
+static const char owed_sql[] =
+"SELECT s.id, v.name, v.kind, v.state, h.name, h.state = 'up'"
+" FROM sessions s JOIN vms v ON v.id = s.vm_id"
+" LEFT JOIN hosts h ON h.id = v.host_id"
+" WHERE s.released IS NULL AND s.ended IS NOT NULL"
+" ORDER BY s.id LIMIT 100";
+
+/* $1 session, $2 how. */
+static const char released_sql[] =
+"WITH s AS (UPDATE sessions SET released = now() WHERE id = $1::bigint"
+" AND released IS NULL RETURNING id, vm_id)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'vm-released', 'controller', v.name, jsonb_build_object("
+"  'session', s.id, 'how', $2::text) FROM s JOIN vms v ON v.id = s.vm_id";
+
+/* $1 session, $2 VM, $3 code, $4 message. */
+static const char failed_sql[] =
+"INSERT INTO events (kind, actor, subject, detail)"
+" VALUES ('release-failed', 'controller', $2, jsonb_build_object("
+"  'session', $1::bigint, 'code', $3::text, 'message', $4::text))";
+
+/*
+ * $1 VM, $2 why, $3 'released' if the host's own action released it:
+ * the VM's open session ends, with its event.
+ */
+static const char vm_gone_sql[] =
+"WITH s AS (UPDATE sessions SET ended = now(), end_reason = $2,"
+"  released = CASE WHEN $3 = 'released' THEN now() END"
+" WHERE vm_id = (SELECT id FROM vms WHERE name = $1) AND ended IS NULL"
+" RETURNING id, user_id)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'session-end', 'controller', u.name, jsonb_build_object("
+"  'session', s.id, 'vm', $1::text, 'why', $2::text)"
+" FROM s JOIN users u ON u.id = s.user_id";
+
+static struct release *
+release_find(int64_t session, bool create)
+{
+	struct release *r;
+
+	for (r = S.releases; r != NULL; r = r->next)
+		if (r->session == session)
+			return r;
+	if (!create || (r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->session = session;
+	r->next = S.releases;
+	S.releases = r;
+	return r;
+}
+
+static void
+release_forget(int64_t session)
+{
+	struct release **rp, *r;
+
+	for (rp = &S.releases; (r = *rp) != NULL; rp = &r->next)
+		if (r->session == session) {
+			*rp = r->next;
+			free(r);
+			return;
+		}
+}
+
+static void
+noted(PGresult *res, const char *err, void *arg)
+{
+	(void)res;
+	if (err != NULL)
+		log_warnx("sessions: %s: %s", (const char *)arg, err);
+}
+
+static void
+mark_released(int64_t session, const char *how)
+{
+	char	 id[24];
+	const char *p[2] = { id, how };
+
+	snprintf(id, sizeof(id), "%" PRId64, session);
+	if (S.db != NULL)
+		db_query(S.db, DB_IDEMPOTENT, noted, "release not recorded",
+		    released_sql, 2, p);
+}
+
+/* What an op's callback needs to find its release again. */
+struct release_op {
+	int64_t		 session;
+	unsigned long	 generation;
+	char		 vm[AGENT_VM_MAX + 1];
+	const char	*how;
+};
+
+static void
+release_done(const char *host, const struct agent_result *res, void *arg)
+{
+	struct release_op *ro = arg;
+	struct release *r;
+	char	 id[24];
+	const char *p[4];
+
+	if (ro->generation != S.generation || S.db == NULL) {
+		free(ro);
+		return;
+	}
+	if (res->ok) {
+		log_info("sessions: %s %s on %s after session %" PRId64,
+		    ro->vm, ro->how, host, ro->session);
+		mark_released(ro->session, ro->how);
+		release_forget(ro->session);
+		free(ro);
+		return;
+	}
+	if ((r = release_find(ro->session, true)) != NULL) {
+		r->inflight = false;
+		r->retry_at = time(NULL) + CTRL_SESSION_RETRY_S;
+		/* Said once, not at every retry. */
+		if (r->failures++ == 0) {
+			snprintf(id, sizeof(id), "%" PRId64, ro->session);
+			p[0] = id;
+			p[1] = ro->vm;
+			p[2] = res->code;
+			p[3] = res->message;
+			db_query(S.db, 0, noted, "event not written", failed_sql,
+			    4, p);
+		}
+	}
+	log_warnx("sessions: %s not %s on %s: %s %s; trying again in %d s",
+	    ro->vm, ro->how, host, res->code, res->message,
+	    CTRL_SESSION_RETRY_S);
+	free(ro);
+}
+
+/*
+ * One owed release: done already by the host's own state, to do now, or
+ * to wait for (a transient state, a host away).
+ */
+static void
+release_one(int64_t session, const char *vm, const char *kind,
+    const char *state, const char *host, bool host_up)
+{
+	struct release *r;
+	struct release_op *ro;
+	struct agent_op op;
+	enum vm_state st = (enum vm_state)vm_state_from_name(state);
+	bool	 pvm = strcmp(kind, "pvm") == 0;
+
+	if ((r = release_find(session, false)) != NULL &&
+	    (r->inflight || time(NULL) < r->retry_at))
+		return;
+	memset(&op, 0, sizeof(op));
+	switch (st) {
+	case VM_S_INACTIVE:
+	case VM_S_RESETTING:
+	case VM_S_STOPPING:
+	case VM_S_SAVED:
+		/* Gone, going, or kept as an image: nothing left to undo. */
+		mark_released(session, "by its host");
+		release_forget(session);
+		return;
+	case VM_S_READY:
+	case VM_S_RUNNING:
+	case VM_S_PAUSED:
+		op.action = pvm ? AGENT_A_SHUTDOWN : AGENT_A_RESET;
+		break;
+	case VM_S_FAILED:
+		op.action = pvm ? AGENT_A_DESTROY : AGENT_A_RESET;
+		break;
+	default:
+		return;	/* on its way somewhere: the next sweep looks again */
+	}
+	if (host[0] == '\0') {
+		mark_released(session, "no host");
+		release_forget(session);
+		return;
+	}
+	if (!host_up)
+		return;		/* its host's return will tell */
+	snprintf(op.vm, sizeof(op.vm), "%s", vm);
+	if ((ro = calloc(1, sizeof(*ro))) == NULL ||
+	    (r = release_find(session, true)) == NULL) {
+		free(ro);
+		return;
+	}
+	ro->session = session;
+	ro->generation = S.generation;
+	memcpy(ro->vm, op.vm, sizeof(ro->vm));
+	ro->how = agent_action_names[op.action];
+	if (ctrl_host_op(host, &op, 0, release_done, ro) == -1) {
+		free(ro);
+		return;		/* not connected: later */
+	}
+	r->inflight = true;
+}
+
+static void
+owed(PGresult *res, const char *err, void *arg)
+{
+	int	 i;
+
+	if ((unsigned long)(uintptr_t)arg != S.generation)
+		return;
+	S.sweeping = false;
+	if (err != NULL) {
+		log_warnx("sessions: releases owed: %s", err);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		release_one(strtoll(PQgetvalue(res, i, 0), NULL, 10),
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+		    !PQgetisnull(res, i, 5) && PQgetvalue(res, i, 5)[0] == 't');
+}
+
+static void
+lapsed(PGresult *res, const char *err, void *arg)
+{
+	(void)arg;
+	if (err != NULL)
+		log_warnx("sessions: lapsed leases: %s", err);
+	else if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+		log_info("sessions: %s session(s) ended: lease lapsed",
+		    PQgetvalue(res, 0, 0));
+}
+
+static void
+sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { CTRL_SESSION_SWEEP_S, 0 };
+	char	 grace[16];
+	const char *p[1] = { grace };
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	evtimer_add(S.timer, &tv);
+	/* A database slower than the sweep: do not pile sweeps up. */
+	if (S.sweeping || S.db == NULL || !db_isup(S.db))
+		return;
+	snprintf(grace, sizeof(grace), "%u", S.grace_s);
+	if (db_query(S.db, DB_IDEMPOTENT, lapsed, NULL, lapse_sql, 1, p) == -1)
+		return;
+	if (db_query(S.db, DB_IDEMPOTENT, owed,
+	    (void *)(uintptr_t)S.generation, owed_sql, 0, NULL) == 0)
+		S.sweeping = true;
+}
+
+void
+ctrl_session_vm_state(const char *vm, enum vm_state from, enum vm_state to)
+{
+	const char *p[3];
+	char	 why[48];
+
+	if (S.db == NULL || (from != VM_S_READY && from != VM_S_RUNNING))
+		return;
+	if (to != VM_S_RESETTING && to != VM_S_STOPPING &&
+	    to != VM_S_INACTIVE && to != VM_S_FAILED)
+		return;
+	snprintf(why, sizeof(why), "desktop-%s", vm_state_names[to]);
+	p[0] = vm;
+	p[1] = why;
+	/* A failed desktop still owes its reset; the others are on their way. */
+	p[2] = to == VM_S_FAILED ? "owed" : "released";
+	db_query(S.db, DB_IDEMPOTENT, noted, "a desktop's end not recorded",
+	    vm_gone_sql, 3, p);
+}
+
+int
+ctrl_session_start(struct event_base *base, struct db *db,
+    const struct ctrl_conf *conf)
+{
+	struct timeval tv = { CTRL_SESSION_SWEEP_S, 0 };
+
+	if (S.timer != NULL)
+		return 0;
+	S.base = base;
+	S.db = db;
+	S.grace_s = conf->session_grace;
+	S.sweeping = false;
+	if ((S.timer = evtimer_new(base, sweep, NULL)) == NULL) {
+		log_warnx("sessions: cannot make the sweep's timer");
+		S.db = NULL;
+		return -1;
+	}
+	evtimer_add(S.timer, &tv);
+	return 0;
+}
+
+void
+ctrl_session_reconf(const struct ctrl_conf *conf)
+{
+	S.grace_s = conf->session_grace;
+}
+
+void
+ctrl_session_stop(void)
+{
+	struct release *r;
+
+	if (S.timer == NULL)
+		return;
+	event_free(S.timer);
+	S.timer = NULL;
+	S.db = NULL;
+	S.generation++;
+	while ((r = S.releases) != NULL) {
+		S.releases = r->next;
+		free(r);
+	}
+}

@@ -1,0 +1,1257 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hostd/control.c — xvdsd's local control socket, in the manner of relayd's and
+ * bgpd's hostd/control.c: requests from root on a unix stream socket, one JSON
+ * object per line (xvds-control(7)), handed to hostd/vm.c and hostd/host.c through
+ * hostd/xvdsd.h and answered, possibly out of order, when the VM settles.
+ * Everything runs on the daemon's libevent loop.
+ */
+#include <config.h>
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "hostd/control.h"
+#include "common/credential.h"
+#include "common/jsonerr.h"
+#include "common/log.h"
+#include "hostd/xvdsd.h"
+
+#define CONTROL_BACKLOG		16
+/* Stop reading a client whose unread replies pile up beyond this. */
+#define CONTROL_OUTBUF_MAX	(4 * 1024 * 1024)
+/* Seconds a closing client has to take its last reply. */
+#define CONTROL_LINGER		5
+/* Seconds before accept is retried after running out of descriptors. */
+#define CONTROL_FD_RETRY	1
+
+const char *const xvds_err_names[] = {
+	[XVDS_OK] = "ok",
+	[XVDS_E_INVAL] = "invalid",
+	[XVDS_E_NOVM] = "no-such-vm",
+	[XVDS_E_EXISTS] = "exists",
+	[XVDS_E_ILLEGAL] = "illegal-transition",
+	[XVDS_E_BUSY] = "busy",
+	[XVDS_E_FAILED] = "failed",
+	[XVDS_E_NOTSUP] = "not-supported",
+	[XVDS_E_INTERNAL] = "internal",
+	[XVDS_E_GUEST_FAILED] = "guest-failed",
+	[XVDS_E_GUEST_TIMEOUT] = "guest-timeout",
+};
+_Static_assert(sizeof(xvds_err_names) / sizeof(xvds_err_names[0]) == XVDS_E__COUNT,
+    "xvds_err_names must name every enum xvds_err");
+
+struct ctl_conn;
+
+/* A request handed to hostd/vm.c, until its reply callback. */
+struct ctl_req {
+	TAILQ_ENTRY(ctl_req) entry;
+	struct ctl_conn	*conn;		/* NULL once the client has gone */
+	json_int_t	 id;
+	char		 cmd[32];
+	char		 name[64];
+};
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn) entry;
+	struct bufferevent *bev;
+	TAILQ_HEAD(, ctl_req) reqs;
+	unsigned	 npending;
+	long		 pid;
+	long		 uid;
+	int		 closing;	/* last reply queued; freed once written */
+	int		 throttled;	/* not read until its replies are */
+};
+
+static struct {
+	struct event_base *base;
+	struct event	*ev_accept;
+	struct event	*ev_retry;
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 fd;
+	int		 accepting;
+	int		 starved;	/* out of descriptors: wait for ev_retry */
+	int		 stopping;
+	unsigned	 nconns;
+	TAILQ_HEAD(, ctl_conn) conns;
+} control = { .fd = -1 };
+
+/* What a request's members decoded to. */
+struct ctl_args {
+	const char	*name;
+	const char	*template;
+	const char	*host;
+	const char	*user;		/* vm.credential */
+	const char	*password;	/* vm.credential: wiped after the call */
+	enum vm_kind	 kind;
+	unsigned	 vcpus;
+	uint64_t	 memory_mib;
+	int		 live;		/* -1 if not given */
+};
+
+enum ctl_argtype {
+	ARG_NAME,	/* a VM's name */
+	ARG_TEMPLATE,
+	ARG_HOST,
+	ARG_KIND,
+	ARG_VCPUS,
+	ARG_MIB,
+	ARG_BOOL,	/* only "live" so far */
+	ARG_USER,	/* a one-time credential's (common/credential.h) */
+	ARG_PASSWORD,
+};
+
+struct ctl_argdef {
+	const char	*member;
+	enum ctl_argtype type;
+	int		 required;
+};
+
+struct ctl_handler {
+	const char	*name;		/* NULL: "vm." and a request's event name */
+	void		(*fn)(struct ctl_conn *, json_int_t, const char *,
+			    struct ctl_args *, enum vm_event);
+	int		 changes;	/* logged: it changes something */
+	struct ctl_argdef args[4];	/* ends at a NULL member */
+};
+
+static void	 cmd_host_info(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_list(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_show(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_create(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_undefine(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_request(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_set(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_migrate(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+static void	 cmd_vm_credential(struct ctl_conn *, json_int_t, const char *,
+		    struct ctl_args *, enum vm_event);
+
+#define NAME_ARG	{ "name", ARG_NAME, 1 }
+static const struct ctl_handler ctl_handlers[] = {
+	{ "host.info", cmd_host_info, 0, { { NULL, 0, 0 } } },
+	{ "vm.list", cmd_vm_list, 0, { { NULL, 0, 0 } } },
+	{ "vm.show", cmd_vm_show, 0, { NAME_ARG, { NULL, 0, 0 } } },
+	{ "vm.create", cmd_vm_create, 1, { NAME_ARG, { "template", ARG_TEMPLATE, 1 },
+	    { "kind", ARG_KIND, 0 }, { NULL, 0, 0 } } },
+	{ "vm.undefine", cmd_vm_undefine, 1, { NAME_ARG, { NULL, 0, 0 } } },
+	{ "vm.set", cmd_vm_set, 1, { NAME_ARG, { "vcpus", ARG_VCPUS, 0 },
+	    { "memory_mib", ARG_MIB, 0 }, { NULL, 0, 0 } } },
+	{ "vm.migrate", cmd_vm_migrate, 1, { NAME_ARG, { "host", ARG_HOST, 1 },
+	    { "live", ARG_BOOL, 0 }, { NULL, 0, 0 } } },
+	{ "vm.credential", cmd_vm_credential, 1, { NAME_ARG,
+	    { "user", ARG_USER, 1 }, { "password", ARG_PASSWORD, 1 },
+	    { NULL, 0, 0 } } },
+};
+/* vm.<event>: the requests vm_request() takes, one command each. */
+static const struct ctl_handler ctl_handler_request =
+	{ NULL, cmd_vm_request, 1, { NAME_ARG, { NULL, 0, 0 } } };
+static const enum vm_event ctl_events[] = {
+	VM_EV_START, VM_EV_PAUSE, VM_EV_UNPAUSE, VM_EV_SAVE, VM_EV_RESTORE,
+	VM_EV_RESET, VM_EV_SHUTDOWN, VM_EV_DESTROY, VM_EV_SESSION_START,
+	VM_EV_SESSION_END,
+};
+
+static void	 control_accept(evutil_socket_t, short, void *);
+static void	 control_retry(evutil_socket_t, short, void *);
+static void	 conn_read(struct bufferevent *, void *);
+static void	 conn_write(struct bufferevent *, void *);
+static void	 conn_event(struct bufferevent *, short, void *);
+static void	 conn_free(struct ctl_conn *);
+
+/* Pauses accept at the client limit or out of descriptors, as relayd does. */
+static void
+accept_update(void)
+{
+	int	 want;
+
+	if (control.stopping)
+		return;
+	want = !control.starved && control.nconns < CONTROL_CLIENTS_MAX;
+	if (want && !control.accepting)
+		event_add(control.ev_accept, NULL);
+	else if (!want && control.accepting)
+		event_del(control.ev_accept);
+	control.accepting = want;
+}
+
+/* A JSON string of at most max bytes of s; invalid UTF-8 shows as '?'. */
+static json_t *
+jstr(const char *s, size_t max)
+{
+	size_t	 len = strnlen(s, max), i;
+	json_t	*j;
+	char	*copy;
+
+	if ((j = json_stringn(s, len)) != NULL)
+		return j;
+	if ((copy = malloc(len + 1)) == NULL)
+		return json_string("?");
+	for (i = 0; i < len; i++)
+		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	j = json_stringn(copy, len);
+	free(copy);
+	return j;
+}
+
+static const char *
+name_of(const char *const names[], size_t n, unsigned v)
+{
+	return v < n && names[v] != NULL ? names[v] : "unknown";
+}
+
+static json_t *
+vm_json(const struct vm_view *v)
+{
+	json_t	*o = json_object();
+	double	 cpu = isfinite(v->cpu_pct) && v->cpu_pct > 0 ? v->cpu_pct : 0.0;
+
+	json_object_set_new(o, "name", jstr(v->name, sizeof(v->name)));
+	json_object_set_new(o, "pool", jstr(v->pool, sizeof(v->pool)));
+	json_object_set_new(o, "template", jstr(v->template, sizeof(v->template)));
+	json_object_set_new(o, "kind", json_string(name_of(vm_kind_names, 2,
+	    v->kind)));
+	json_object_set_new(o, "state", json_string(name_of(vm_state_names,
+	    VM_S__COUNT, v->state)));
+	json_object_set_new(o, "since", json_integer((json_int_t)v->since));
+	json_object_set_new(o, "domid", v->domid == XVDSD_NODOMAIN ? json_null() :
+	    json_integer((json_int_t)v->domid));
+	json_object_set_new(o, "vcpus", json_integer((json_int_t)v->vcpus));
+	json_object_set_new(o, "max_vcpus", json_integer((json_int_t)v->max_vcpus));
+	json_object_set_new(o, "memory_mib", json_integer((json_int_t)v->memory_mib));
+	json_object_set_new(o, "max_memory_mib",
+	    json_integer((json_int_t)v->max_memory_mib));
+	/* Two decimals are more than the sampler knows. */
+	if (cpu < 1e12)
+		cpu = (double)(long long)(cpu * 100 + 0.5) / 100;
+	json_object_set_new(o, "cpu_pct", json_real(cpu));
+	json_object_set_new(o, "boot_id", jstr(v->boot_id, sizeof(v->boot_id)));
+	json_object_set_new(o, "addr", jstr(v->addr, sizeof(v->addr)));
+	json_object_set_new(o, "last_error", jstr(v->last_error,
+	    sizeof(v->last_error)));
+	json_object_set_new(o, "moved_to", v->moved_to[0] != '\0' ?
+	    jstr(v->moved_to, sizeof(v->moved_to)) : json_null());
+	return o;
+}
+
+static json_t *
+host_json(const struct host_view *h)
+{
+	json_t	*o = json_object();
+
+	json_object_set_new(o, "hostname", jstr(h->hostname, sizeof(h->hostname)));
+	json_object_set_new(o, "hypervisor", jstr(h->hypervisor,
+	    sizeof(h->hypervisor)));
+	json_object_set_new(o, "rvm", json_integer((json_int_t)h->rvm));
+	json_object_set_new(o, "tcpu", json_integer((json_int_t)h->tcpu));
+	json_object_set_new(o, "fcpu", json_integer((json_int_t)h->fcpu));
+	json_object_set_new(o, "acpu", json_integer((json_int_t)h->acpu));
+	json_object_set_new(o, "tmem_mib", json_integer((json_int_t)h->tmem_mib));
+	json_object_set_new(o, "fmem_mib", json_integer((json_int_t)h->fmem_mib));
+	json_object_set_new(o, "amem_mib", json_integer((json_int_t)h->amem_mib));
+	return o;
+}
+
+/* The reply line, newline included; NULL if out of memory.  Takes result. */
+static char *
+reply_line(const json_int_t *id, enum xvds_err err, const char *msg,
+    json_t *result)
+{
+	json_t	*o;
+	char	*s, *line = NULL;
+	size_t	 len;
+
+	if ((o = json_object()) == NULL) {
+		json_decref(result);
+		return NULL;
+	}
+	json_object_set_new(o, "v", json_integer(CONTROL_VERSION));
+	json_object_set_new(o, "id", id != NULL ? json_integer(*id) : json_null());
+	json_object_set_new(o, "ok", json_boolean(err == XVDS_OK));
+	if (err == XVDS_OK)
+		json_object_set_new(o, "result", result != NULL ? result :
+		    json_object());
+	else {
+		json_decref(result);
+		json_object_set_new(o, "error", json_string(name_of(xvds_err_names,
+		    XVDS_E__COUNT, err)));
+		json_object_set_new(o, "message", jstr(msg, CONTROL_LINE_MAX));
+	}
+	/* 15 digits: 12.34 stays 12.34, not 12.339999999999999. */
+	if ((s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15))) != NULL) {
+		len = strlen(s);
+		if ((line = realloc(s, len + 2)) == NULL)
+			free(s);
+		else {
+			line[len] = '\n';
+			line[len + 1] = '\0';
+		}
+	}
+	json_decref(o);
+	return line;
+}
+
+static void
+conn_reply(struct ctl_conn *c, const json_int_t *id, enum xvds_err err,
+    const char *msg, json_t *result)
+{
+	char	*line;
+
+	if ((line = reply_line(id, err, msg, result)) == NULL) {
+		log_warnx("control: client pid %ld: out of memory for a reply",
+		    c->pid);
+		return;
+	}
+	if (bufferevent_write(c->bev, line, strlen(line)) == -1)
+		log_warnx("control: client pid %ld: cannot queue a reply", c->pid);
+	free(line);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+conn_error(struct ctl_conn *c, const json_int_t *id, enum xvds_err err,
+    const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn_reply(c, id, err, msg, NULL);
+}
+
+/* hostd/vm.c may leave msg empty; the operator still deserves a sentence. */
+static void
+reply_err(struct ctl_conn *c, json_int_t id, enum xvds_err err,
+    const char *name, const char *msg)
+{
+	if (msg != NULL && msg[0] != '\0') {
+		conn_reply(c, &id, err, msg, NULL);
+		return;
+	}
+	switch (err) {
+	case XVDS_E_NOVM:
+		conn_error(c, &id, err, "no VM named %s", name);
+		break;
+	case XVDS_E_EXISTS:
+		conn_error(c, &id, err, "a VM named %s exists", name);
+		break;
+	case XVDS_E_ILLEGAL:
+		conn_error(c, &id, err, "%s cannot do that in its state", name);
+		break;
+	case XVDS_E_BUSY:
+		conn_error(c, &id, err, "%s is busy; try again", name);
+		break;
+	default:
+		conn_error(c, &id, err, "%s: %s", name,
+		    name_of(xvds_err_names, XVDS_E__COUNT, err));
+		break;
+	}
+}
+
+/* The VM as it is now, for a reply; an object with its name if gone. */
+static json_t *
+vm_result(const char *name)
+{
+	struct vm_view v;
+	json_t	*o;
+
+	memset(&v, 0, sizeof(v));
+	if (vm_get(name, &v) == XVDS_OK)
+		return vm_json(&v);
+	o = json_object();
+	json_object_set_new(o, "name", json_string(name));
+	return o;
+}
+
+static void
+cmd_host_info(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct host_view h;
+
+	(void)cmd;
+	(void)a;
+	(void)ev;
+	memset(&h, 0, sizeof(h));
+	if (host_view(&h) == -1) {
+		conn_error(c, &id, XVDS_E_INTERNAL,
+		    "cannot read the host's figures (see xvdsd's log)");
+		return;
+	}
+	conn_reply(c, &id, XVDS_OK, NULL, host_json(&h));
+}
+
+static void
+cmd_vm_list(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct vm_view one, *views;
+	json_t	*arr;
+	size_t	 n, m, i;
+
+	(void)cmd;
+	(void)a;
+	(void)ev;
+	n = vm_list(&one, 0);
+	if ((views = calloc(n ? n : 1, sizeof(*views))) == NULL) {
+		log_warn("%s", __func__);
+		conn_error(c, &id, XVDS_E_INTERNAL, "out of memory");
+		return;
+	}
+	if ((m = vm_list(views, n)) < n)
+		n = m;
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, vm_json(&views[i]));
+	free(views);
+	conn_reply(c, &id, XVDS_OK, NULL, arr);
+}
+
+static void
+cmd_vm_show(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct vm_view v;
+	enum xvds_err err;
+
+	(void)cmd;
+	(void)ev;
+	memset(&v, 0, sizeof(v));
+	if ((err = vm_get(a->name, &v)) != XVDS_OK) {
+		reply_err(c, id, err, a->name, NULL);
+		return;
+	}
+	conn_reply(c, &id, XVDS_OK, NULL, vm_json(&v));
+}
+
+static void
+cmd_vm_create(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	enum xvds_err err;
+	char	 msg[256] = "";
+
+	(void)cmd;
+	(void)ev;
+	if ((err = vm_define(a->name, a->template, a->kind, msg,
+	    sizeof(msg))) != XVDS_OK) {
+		reply_err(c, id, err, a->name, msg);
+		return;
+	}
+	conn_reply(c, &id, XVDS_OK, NULL, vm_result(a->name));
+}
+
+static void
+cmd_vm_undefine(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	enum xvds_err err;
+	json_t	*o;
+	char	 msg[256] = "";
+
+	(void)cmd;
+	(void)ev;
+	if ((err = vm_undefine(a->name, msg, sizeof(msg))) != XVDS_OK) {
+		reply_err(c, id, err, a->name, msg);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "name", json_string(a->name));
+	conn_reply(c, &id, XVDS_OK, NULL, o);
+}
+
+/*
+ * hostd/vm.c's answer to a request it accepted.  The client may have gone
+ * meanwhile: then the request is an orphan, and only freed.
+ */
+static void
+control_done(void *arg, enum xvds_err err, const char *msg)
+{
+	struct ctl_req *r = arg;
+	struct ctl_conn *c = r->conn;
+
+	if (c == NULL) {
+		log_debug("control: %s %s ended (%s) after its client left",
+		    r->cmd, r->name, name_of(xvds_err_names, XVDS_E__COUNT, err));
+		free(r);
+		return;
+	}
+	TAILQ_REMOVE(&c->reqs, r, entry);
+	c->npending--;
+	if (err == XVDS_OK)
+		conn_reply(c, &r->id, XVDS_OK, NULL, vm_result(r->name));
+	else
+		reply_err(c, r->id, err, r->name, msg);
+	free(r);
+}
+
+/*
+ * Queues the request before handing it over: hostd/vm.c may answer at once,
+ * from within the call.  Returns NULL (replied) if the client has too many.
+ */
+static struct ctl_req *
+req_new(struct ctl_conn *c, json_int_t id, const char *cmd, const char *name)
+{
+	struct ctl_req *r;
+
+	if (c->npending >= CONTROL_PENDING_MAX) {
+		conn_error(c, &id, XVDS_E_BUSY, "%d requests of this connection "
+		    "are waiting already", CONTROL_PENDING_MAX);
+		return NULL;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_warn("%s", __func__);
+		conn_error(c, &id, XVDS_E_INTERNAL, "out of memory");
+		return NULL;
+	}
+	r->conn = c;
+	r->id = id;
+	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	c->npending++;
+	return r;
+}
+
+/* Refused at once: hostd/vm.c never calls back, the request is still ours. */
+static void
+req_refused(struct ctl_req *r, enum xvds_err err, const char *msg)
+{
+	struct ctl_conn *c = r->conn;
+
+	TAILQ_REMOVE(&c->reqs, r, entry);
+	c->npending--;
+	reply_err(c, r->id, err, r->name, msg);
+	free(r);
+}
+
+static void
+cmd_vm_request(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct ctl_req *r;
+	enum xvds_err err;
+	char	 msg[256] = "";
+
+	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+		return;
+	err = vm_request(a->name, ev, control_done, r, msg, sizeof(msg));
+	if (err != XVDS_OK)
+		req_refused(r, err, msg);
+}
+
+static void
+cmd_vm_set(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct ctl_req *r;
+	enum xvds_err err;
+	char	 msg[256] = "";
+
+	(void)ev;
+	if (a->vcpus == 0 && a->memory_mib == 0) {
+		conn_error(c, &id, XVDS_E_INVAL, "%s: nothing to change: give "
+		    "\"vcpus\", \"memory_mib\" or both", cmd);
+		return;
+	}
+	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+		return;
+	err = vm_set_resources(a->name, a->vcpus, a->memory_mib, control_done, r,
+	    msg, sizeof(msg));
+	if (err != XVDS_OK)
+		req_refused(r, err, msg);
+}
+
+static void
+cmd_vm_migrate(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct ctl_req *r;
+	enum xvds_err err;
+	char	 msg[256] = "";
+
+	(void)ev;
+	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+		return;
+	err = vm_migrate(a->name, a->host, a->live != 0, control_done, r, msg,
+	    sizeof(msg));
+	if (err != XVDS_OK)
+		req_refused(r, err, msg);
+}
+
+static void
+cmd_vm_credential(struct ctl_conn *c, json_int_t id, const char *cmd,
+    struct ctl_args *a, enum vm_event ev)
+{
+	struct ctl_req *r;
+	enum xvds_err err;
+	char	 msg[256] = "";
+
+	(void)ev;
+	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+		return;
+	err = vm_credential(a->name, a->user, a->password, control_done, r, msg,
+	    sizeof(msg));
+	if (err != XVDS_OK)
+		req_refused(r, err, msg);
+}
+
+static const struct ctl_handler *
+cmd_lookup(const char *name, enum vm_event *ev_r)
+{
+	size_t	 i;
+	int	 ev;
+
+	*ev_r = VM_EV__COUNT;
+	for (i = 0; i < sizeof(ctl_handlers) / sizeof(ctl_handlers[0]); i++)
+		if (strcmp(ctl_handlers[i].name, name) == 0)
+			return &ctl_handlers[i];
+	if (strncmp(name, "vm.", 3) != 0 || (ev = vm_event_from_name(name + 3)) < 0)
+		return NULL;
+	for (i = 0; i < sizeof(ctl_events) / sizeof(ctl_events[0]); i++)
+		if (ctl_events[i] == (enum vm_event)ev) {
+			*ev_r = (enum vm_event)ev;
+			return &ctl_handler_request;
+		}
+	return NULL;
+}
+
+static int
+arg_string(const char *cmd, const char *member, json_t *val, size_t max,
+    const char **s_r, char *msg, size_t msglen)
+{
+	const char *s;
+	size_t	 len, i;
+
+	if (!json_is_string(val)) {
+		snprintf(msg, msglen, "%s: \"%s\" must be a string", cmd, member);
+		return -1;
+	}
+	s = json_string_value(val);
+	len = json_string_length(val);
+	if (len == 0) {
+		snprintf(msg, msglen, "%s: \"%s\" must not be empty", cmd, member);
+		return -1;
+	}
+	if (len > max) {
+		snprintf(msg, msglen, "%s: \"%s\" is longer than %zu bytes", cmd,
+		    member, max);
+		return -1;
+	}
+	/* Names end up in logs and tables: no NULs, no control characters. */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			snprintf(msg, msglen, "%s: \"%s\" contains a control "
+			    "character", cmd, member);
+			return -1;
+		}
+	*s_r = s;
+	return 0;
+}
+
+static int
+arg_uint(const char *cmd, const char *member, json_t *val, uint64_t max,
+    uint64_t *v_r, char *msg, size_t msglen)
+{
+	json_int_t v;
+
+	if (!json_is_integer(val) || (v = json_integer_value(val)) < 1 ||
+	    (uint64_t)v > max) {
+		snprintf(msg, msglen, "%s: \"%s\" must be an integer from 1 to %ju",
+		    cmd, member, (uintmax_t)max);
+		return -1;
+	}
+	*v_r = (uint64_t)v;
+	return 0;
+}
+
+/* Checks the members of a request against its command's; 0 or -1 and msg. */
+static int
+args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
+    struct ctl_args *a, char *msg, size_t msglen)
+{
+	const struct ctl_argdef *d;
+	const char *key;
+	json_t	*val;
+	uint64_t u;
+	int	 k;
+
+	memset(a, 0, sizeof(*a));
+	a->kind = VM_CVM;
+	a->live = 1;		/* migrations are live unless told */
+	json_object_foreach(req, key, val) {
+		if (strcmp(key, "v") == 0 || strcmp(key, "id") == 0 ||
+		    strcmp(key, "cmd") == 0)
+			continue;
+		for (d = cc->args; d->member != NULL; d++)
+			if (strcmp(d->member, key) == 0)
+				break;
+		if (d->member == NULL) {
+			snprintf(msg, msglen, "%s: unknown member \"%.64s\"", cmd, key);
+			return -1;
+		}
+	}
+	for (d = cc->args; d->member != NULL; d++) {
+		if ((val = json_object_get(req, d->member)) == NULL) {
+			if (!d->required)
+				continue;
+			snprintf(msg, msglen, "%s: missing member \"%s\"", cmd,
+			    d->member);
+			return -1;
+		}
+		switch (d->type) {
+		case ARG_NAME:
+			if (arg_string(cmd, d->member, val,
+			    sizeof(((struct vm_view *)0)->name) - 1, &a->name, msg,
+			    msglen) == -1)
+				return -1;
+			break;
+		case ARG_TEMPLATE:
+			if (arg_string(cmd, d->member, val,
+			    sizeof(((struct vm_view *)0)->template) - 1, &a->template,
+			    msg, msglen) == -1)
+				return -1;
+			break;
+		case ARG_HOST:
+			if (arg_string(cmd, d->member, val, 255, &a->host, msg,
+			    msglen) == -1)
+				return -1;
+			break;
+		case ARG_BOOL:
+			if (!json_is_boolean(val)) {
+				snprintf(msg, msglen, "%s: \"%s\" must be true or "
+				    "false", cmd, d->member);
+				return -1;
+			}
+			a->live = json_is_true(val);
+			break;
+		case ARG_KIND:
+			if (!json_is_string(val) ||
+			    (k = vm_kind_from_name(json_string_value(val))) < 0) {
+				snprintf(msg, msglen, "%s: \"%s\" must be \"%s\" or "
+				    "\"%s\"", cmd, d->member, vm_kind_names[VM_CVM],
+				    vm_kind_names[VM_PVM]);
+				return -1;
+			}
+			a->kind = (enum vm_kind)k;
+			break;
+		case ARG_VCPUS:
+			if (arg_uint(cmd, d->member, val, UINT_MAX, &u, msg,
+			    msglen) == -1)
+				return -1;
+			a->vcpus = (unsigned)u;
+			break;
+		case ARG_MIB:
+			if (arg_uint(cmd, d->member, val, INT64_MAX, &u, msg,
+			    msglen) == -1)
+				return -1;
+			a->memory_mib = u;
+			break;
+		case ARG_USER:
+			if (!json_is_string(val) ||
+			    !credential_user_ok(json_string_value(val))) {
+				snprintf(msg, msglen, "%s: \"%s\" must be \"%s\" and "
+				    "8 letters or digits", cmd, d->member,
+				    CREDENTIAL_USER_PREFIX);
+				return -1;
+			}
+			a->user = json_string_value(val);
+			break;
+		case ARG_PASSWORD:
+			/* The reason never quotes it. */
+			if (!json_is_string(val) ||
+			    !credential_password_ok(json_string_value(val))) {
+				snprintf(msg, msglen, "%s: \"%s\" must be %d letters "
+				    "and digits", cmd, d->member,
+				    CREDENTIAL_PASSWORD_LEN);
+				return -1;
+			}
+			a->password = json_string_value(val);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* One request line (without its newline). */
+static void
+conn_line(struct ctl_conn *c, const char *line, size_t len)
+{
+	const struct ctl_handler *cc;
+	struct ctl_args a;
+	enum vm_event ev;
+	json_error_t jerr;
+	json_t	*req, *v, *jid, *jcmd;
+	json_int_t id = 0;
+	const json_int_t *idp = NULL;
+	const char *cmd;
+	char	 msg[512];
+
+	if ((req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		conn_error(c, NULL, XVDS_E_INVAL, "malformed JSON: %s",
+		    jsonerr(&jerr));
+		return;
+	}
+	if (!json_is_object(req)) {
+		conn_error(c, NULL, XVDS_E_INVAL, "a request is a JSON object");
+		goto out;
+	}
+	/* An id that can be echoed is, even when the rest is wrong. */
+	jid = json_object_get(req, "id");
+	if (json_is_integer(jid)) {
+		id = json_integer_value(jid);
+		idp = &id;
+	}
+	if ((v = json_object_get(req, "v")) == NULL) {
+		conn_error(c, idp, XVDS_E_INVAL, "missing member \"v\" (the "
+		    "protocol version, %d)", CONTROL_VERSION);
+		goto out;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) != CONTROL_VERSION) {
+		conn_error(c, idp, XVDS_E_INVAL, "unsupported protocol version; "
+		    "xvdsd speaks \"v\":%d", CONTROL_VERSION);
+		goto out;
+	}
+	if (jid == NULL) {
+		conn_error(c, NULL, XVDS_E_INVAL, "missing member \"id\"");
+		goto out;
+	}
+	if (idp == NULL) {
+		conn_error(c, NULL, XVDS_E_INVAL, "\"id\" must be an integer");
+		goto out;
+	}
+	if ((jcmd = json_object_get(req, "cmd")) == NULL) {
+		conn_error(c, idp, XVDS_E_INVAL, "missing member \"cmd\"");
+		goto out;
+	}
+	if (!json_is_string(jcmd)) {
+		conn_error(c, idp, XVDS_E_INVAL, "\"cmd\" must be a string");
+		goto out;
+	}
+	cmd = json_string_value(jcmd);
+	if ((cc = cmd_lookup(cmd, &ev)) == NULL) {
+		conn_error(c, idp, XVDS_E_INVAL, "unknown command \"%.64s\"", cmd);
+		goto out;
+	}
+	if (args_parse(cc, cmd, req, &a, msg, sizeof(msg)) == -1) {
+		conn_reply(c, idp, XVDS_E_INVAL, msg, NULL);
+		goto out;
+	}
+	if (cc->changes)
+		log_info("control: client pid %ld: %s %s", c->pid, cmd, a.name);
+	else
+		log_debug("control: client pid %ld: %s", c->pid, cmd);
+	cc->fn(c, id, cmd, &a, ev);
+ out:
+	/* vm.credential's password: not left in freed memory. */
+	if (json_is_object(req) && json_is_string(v = json_object_get(req,
+	    "password")))
+		sodium_memzero((char *)json_string_value(v), json_string_length(v));
+	json_decref(req);
+}
+
+/* Framing is broken: say why, then close once the reply is out. */
+static void
+conn_shut(struct ctl_conn *c, const char *why)
+{
+	struct timeval tv = { CONTROL_LINGER, 0 };
+
+	log_warnx("control: client pid %ld uid %ld: %s; closing", c->pid, c->uid,
+	    why);
+	conn_error(c, NULL, XVDS_E_INVAL, "%s; closing the connection", why);
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+}
+
+/* Handles the complete lines buffered, unless the client must wait. */
+static void
+conn_process(struct ctl_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer_ptr eol;
+	const char *line;
+	size_t	 len, i;
+
+	while (!c->closing && !c->throttled) {
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		if (eol.pos == -1) {
+			if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
+				conn_shut(c, "request line longer than 65536 bytes");
+			return;
+		}
+		len = (size_t)eol.pos;
+		if (len > CONTROL_LINE_MAX) {
+			conn_shut(c, "request line longer than 65536 bytes");
+			return;
+		}
+		if ((line = (const char *)evbuffer_pullup(in, (ssize_t)len + 1)) ==
+		    NULL) {
+			log_warnx("control: client pid %ld: out of memory", c->pid);
+			return;
+		}
+		/* Blank lines are tolerated, for people typing at socat. */
+		for (i = 0; i < len && strchr(" \t\r", line[i]) != NULL; i++)
+			;
+		if (i < len)
+			conn_line(c, line, len);
+		/* A vm.credential line holds a password. */
+		sodium_memzero((char *)line, len);
+		evbuffer_drain(in, len + 1);
+		if (evbuffer_get_length(out) > CONTROL_OUTBUF_MAX) {
+			log_debug("control: client pid %ld: not reading its "
+			    "replies; waiting", c->pid);
+			c->throttled = 1;
+			bufferevent_disable(c->bev, EV_READ);
+		}
+	}
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+/* The output was written out. */
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	(void)bev;
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	if (c->throttled) {
+		c->throttled = 0;
+		bufferevent_enable(c->bev, EV_READ);
+		conn_process(c);
+	}
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT)
+		log_warnx("control: client pid %ld did not take its replies; "
+		    "dropped", c->pid);
+	else if (what & BEV_EVENT_ERROR)
+		log_debug("control: client pid %ld: %s", c->pid,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else
+		log_debug("control: client pid %ld closed", c->pid);
+	conn_free(c);
+}
+
+/* Orphans the client's waiting requests: hostd/vm.c still holds them. */
+static void
+conn_free(struct ctl_conn *c)
+{
+	struct ctl_req *r;
+
+	if (c->npending > 0)
+		log_debug("control: client pid %ld left with %u requests waiting",
+		    c->pid, c->npending);
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
+		TAILQ_REMOVE(&c->reqs, r, entry);
+		r->conn = NULL;
+	}
+	bufferevent_free(c->bev);
+	TAILQ_REMOVE(&control.conns, c, entry);
+	control.nconns--;
+	free(c);
+	accept_update();
+}
+
+/* Only root (or the daemon's own user, for tests) may drive the daemon. */
+static int
+peer_allowed(int fd, long *pid_r, long *uid_r)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char	*line;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("%s: SO_PEERCRED", __func__);
+		return 0;
+	}
+	*pid_r = (long)cred.pid;
+	*uid_r = (long)cred.uid;
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return 1;
+	log_warnx("control: refused client pid %ld uid %ld: not root",
+	    (long)cred.pid, (long)cred.uid);
+	/* Best effort: the socket is fresh, the line fits its buffer. */
+	if ((line = reply_line(NULL, XVDS_E_INVAL, "permission denied: only root "
+	    "may use xvdsd's control socket", NULL)) != NULL) {
+		if (write(fd, line, strlen(line)) == -1)
+			log_debug("%s: write: %s", __func__, strerror(errno));
+		free(line);
+	}
+	return 0;
+}
+
+static void
+control_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct ctl_conn *c;
+	struct timeval tv = { CONTROL_FD_RETRY, 0 };
+	long	 pid = 0, uid = 0;
+	int	 fd;
+
+	(void)what;
+	(void)arg;
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		/*
+		 * Pause accept if we are out of file descriptors, or
+		 * libevent will haunt us here too (relayd).
+		 */
+		if (errno == ENFILE || errno == EMFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warn("%s: accept", __func__);
+			control.starved = 1;
+			accept_update();
+			evtimer_add(control.ev_retry, &tv);
+		} else if (errno != EINTR && errno != EAGAIN &&
+		    errno != ECONNABORTED)
+			log_warn("%s: accept", __func__);
+		return;
+	}
+	if (!peer_allowed(fd, &pid, &uid)) {
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->bev = bufferevent_socket_new(control.base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		log_warn("%s", __func__);
+		free(c);
+		close(fd);
+		return;
+	}
+	TAILQ_INIT(&c->reqs);
+	c->pid = pid;
+	c->uid = uid;
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	/* Never hold more than one line (and its newline) in memory. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_LINE_MAX + 1);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&control.conns, c, entry);
+	control.nconns++;
+	log_debug("control: client pid %ld uid %ld connected (%u clients)", pid,
+	    uid, control.nconns);
+	accept_update();
+}
+
+static void
+control_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	control.starved = 0;
+	accept_update();
+}
+
+/* Creates the socket's directory, private, unless it exists. */
+static int
+control_mkdir(const char *path)
+{
+	char	 dir[sizeof(control.path)], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	if (slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		log_warnx("%s: %s is not a directory", __func__, dir);
+		return -1;
+	}
+	if (errno != ENOENT || (mkdir(dir, 0700) == -1 && errno != EEXIST)) {
+		log_warn("%s: %s", __func__, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Removes a socket nobody listens on; refuses to steal a live one. */
+static int
+control_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int	 fd, rc, saved;
+
+	if (lstat(sun->sun_path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s: %s", __func__, sun->sun_path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s: %s exists and is not a socket", __func__,
+		    sun->sun_path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("%s: socket", __func__);
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	saved = errno;
+	close(fd);
+	/* EAGAIN: a full backlog, so someone is listening. */
+	if (rc == 0 || saved == EAGAIN) {
+		log_warnx("control: another daemon is listening on %s",
+		    sun->sun_path);
+		return -1;
+	}
+	if (saved != ECONNREFUSED) {
+		errno = saved;
+		log_warn("%s: connect %s", __func__, sun->sun_path);
+		return -1;
+	}
+	if (unlink(sun->sun_path) == -1 && errno != ENOENT) {
+		log_warn("%s: unlink %s", __func__, sun->sun_path);
+		return -1;
+	}
+	log_info("control: removed the stale socket %s", sun->sun_path);
+	return 0;
+}
+
+int
+control_init(struct event_base *base, const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t	 old_umask;
+	int	 fd = -1;
+
+	if (control.fd != -1) {
+		log_warnx("%s: already listening on %s", __func__, control.path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path[0] == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("%s: bad socket path (empty, or longer than %zu bytes): "
+		    "%s", __func__, sizeof(sun.sun_path) - 1, path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (control_mkdir(path) == -1 || control_stale(&sun) == -1)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("%s: socket", __func__);
+		return -1;
+	}
+	/* No moment in which the socket is open to others. */
+	old_umask = umask(S_IXUSR | S_IRWXG | S_IRWXO);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("%s: bind %s", __func__, path);
+		umask(old_umask);
+		close(fd);
+		return -1;
+	}
+	umask(old_umask);
+	if (chmod(path, S_IRUSR | S_IWUSR) == -1 || lstat(path, &st) == -1) {
+		log_warn("%s: chmod %s", __func__, path);
+		goto fail;
+	}
+	if (listen(fd, CONTROL_BACKLOG) == -1) {
+		log_warn("%s: listen %s", __func__, path);
+		goto fail;
+	}
+	memset(&control, 0, sizeof(control));
+	TAILQ_INIT(&control.conns);
+	control.base = base;
+	control.fd = fd;
+	control.dev = st.st_dev;
+	control.ino = st.st_ino;
+	memcpy(control.path, path, strlen(path) + 1);
+	if ((control.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST,
+	    control_accept, NULL)) == NULL ||
+	    (control.ev_retry = evtimer_new(base, control_retry, NULL)) == NULL) {
+		log_warnx("%s: event_new failed", __func__);
+		if (control.ev_accept != NULL)
+			event_free(control.ev_accept);
+		control.ev_accept = NULL;
+		control.fd = -1;
+		goto fail;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	accept_update();
+	log_info("control: listening on %s", path);
+	return 0;
+ fail:
+	unlink(path);
+	close(fd);
+	return -1;
+}
+
+void
+control_close(void)
+{
+	struct ctl_conn *c;
+	struct stat st;
+
+	if (control.fd == -1)
+		return;
+	control.stopping = 1;
+	while ((c = TAILQ_FIRST(&control.conns)) != NULL)
+		conn_free(c);
+	event_free(control.ev_accept);
+	event_free(control.ev_retry);
+	close(control.fd);
+	/* Only our own socket: never one a successor has made since. */
+	if (lstat(control.path, &st) == 0 && st.st_dev == control.dev &&
+	    st.st_ino == control.ino && unlink(control.path) == -1)
+		log_warn("%s: unlink %s", __func__, control.path);
+	control.fd = -1;
+	control.ev_accept = control.ev_retry = NULL;
+	control.stopping = 0;
+}
