@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * admin_unit.c — the admin socket (xvds/controller/admin.c, controller/admin_cmd.c)
- * without a database, so that it runs under the sanitizers with the unit
- * tests: the socket's mode, a stale socket replaced and a live one left
- * alone, the standby's answer, the framing (long lines, blank lines,
- * several requests in one write), the strict decoding of every kind of
- * bad argument, policy.show (no SQL), and a request whose controller
+ * admin_unit.c — the admin socket (xvds/controller/admin.c,
+ * controller/admin_cmd.c) without a database, so that it runs under the
+ * sanitizers with the unit tests: the socket's mode, a stale socket replaced
+ * and a live one left alone, the standby's answer, the framing (long lines,
+ * blank lines, several requests in one write), the strict decoding of every
+ * kind of bad argument, policy.show (no SQL), and a request whose controller
  * steps down under it.  tests/ctrl/admin.test has the SQL.
  */
 #include <config.h>
@@ -343,7 +343,8 @@ test_step_down(void **state)
 		poll(NULL, 0, 2);
 	}
 	assert_int_equal(db_pending(db), 1);
-	/* As controller/main.c does: refuse first, then close the connection. */
+	/* As controller/main.c does: refuse first, then close the
+	 * connection. */
 	ctrl_admin_serve(NULL);
 	db_close(db);
 	run_for(T.base, 50);

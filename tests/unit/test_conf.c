@@ -888,7 +888,8 @@ test_macs(void **state)
 	(void)state;
 	/*
 	 * Pinned values: a new hash would give every VM a new MAC (and new
-	 * DHCP leases) on upgrade.  Computed independently of common/template.c.
+	 * DHCP leases) on upgrade.  Computed independently of
+	 * common/template.c.
 	 */
 	assert_int_equal(template_mac("lab-a-01", 0, a, sizeof(a)), 0);
 	assert_string_equal(a, "00:16:3e:70:85:99");
@@ -917,7 +918,8 @@ test_macs(void **state)
 	/* 24 bits: no collision among so few is expected, and none occurs. */
 	assert_int_equal(same, 0);
 
-	/* The collision of bad-mac-collision.conf, that common/conf.c refuses. */
+	/* The collision of bad-mac-collision.conf, that common/conf.c
+	 * refuses. */
 	assert_int_equal(template_mac_bits("lab-ck-14", 0),
 	    template_mac_bits("lab-ae-23", 0));
 }

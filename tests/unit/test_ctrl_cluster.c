@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_ctrl_cluster.c — the controller's live cluster (xvds/controller/cluster.c)
- * without a database: samples in, placements out.  The least-loaded host
- * with the memory wins, a burst of placements spreads over the hosts
- * before any new sample, reserved memory refuses what would not fit and
- * ages out with the samples, hosts gone or excluded are not chosen, and
+ * test_ctrl_cluster.c — the controller's live cluster
+ * (xvds/controller/cluster.c) without a database: samples in, placements out.
+ * The least-loaded host with the memory wins, a burst of placements spreads
+ * over the hosts before any new sample, reserved memory refuses what would not
+ * fit and ages out with the samples, hosts gone or excluded are not chosen, and
  * the policy's view carries the VMs and keeps the safety counters.
  */
 #include <config.h>

@@ -38,7 +38,8 @@
 
 #define SAFETY_MS	5000
 
-/* The receiving side's VMs: what hostd/migrate.c told "hostd/vm.c", and what it answers. */
+/* The receiving side's VMs: what hostd/migrate.c told "hostd/vm.c", and what it
+ * answers. */
 static struct {
 	struct hv	*hv;
 	bool		 refuse;	/* the offer */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_passwd.c — argon2id password hashes (xvds/common/passwd.c): the right and
- * the wrong password, the empty-password policy, hashes of other
+ * test_passwd.c — argon2id password hashes (xvds/common/passwd.c): the right
+ * and the wrong password, the empty-password policy, hashes of other
  * algorithms and malformed or too costly stored strings refused without
  * a crash, and when to re-hash.
  */

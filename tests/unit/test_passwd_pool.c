@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_passwd_pool.c — argon2id checks on worker threads
- * (xvds/controller/passwd_pool.c): verdicts come back on the loop, the loop is free
- * while they run, a full queue refuses, and freeing the pool cancels
+ * (xvds/controller/passwd_pool.c): verdicts come back on the loop, the loop is
+ * free while they run, a full queue refuses, and freeing the pool cancels
  * every job not yet called back, exactly once each.
  */
 #include <config.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_policy.c — the migration policies and PVM placement (xvds/policy/policy.c):
- * every rule pair on small clusters computed by hand (which VMs, to which
- * hosts, in which order, which are given up and why), then properties
- * that must hold on any cluster, over random ones from a fixed seed.
+ * test_policy.c — the migration policies and PVM placement
+ * (xvds/policy/policy.c): every rule pair on small clusters computed by hand
+ * (which VMs, to which hosts, in which order, which are given up and why), then
+ * properties that must hold on any cluster, over random ones from a fixed seed.
  */
 #include <config.h>
 

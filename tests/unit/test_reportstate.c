@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_reportstate.c — dom0's rules for accepting a guest's reports
- * (xvds/common/reportstate.c): what is accepted, refused, forgotten, and how fast
- * refusals are passed on.
+ * (xvds/common/reportstate.c): what is accepted, refused, forgotten, and how
+ * fast refusals are passed on.
  */
 #include <config.h>
 

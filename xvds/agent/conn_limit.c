@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * agent/conn_limit.c — a listener's connection table (agent/conn_limit.h): a count
- * per address in a tsearch(3) tree, holding only the addresses with a
+ * agent/conn_limit.c — a listener's connection table (agent/conn_limit.h): a
+ * count per address in a tsearch(3) tree, holding only the addresses with a
  * connection, and the idle connections in two queues, of all and of
  * their address, oldest first; and the pause after accept errors.
  */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cli/policy.c — xvdsctl's policy commands: the dry-run planner over a
- * cluster snapshot (policy/plan.c, xvds-policy(7)).  Offline: no daemon is asked.
+ * cluster snapshot (policy/plan.c, xvds-policy(7)).  Offline: no daemon is
+ * asked.
  */
 #include <config.h>
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/broker_msg.c — the broker API's messages, version 1 (common/broker_msg.h,
- * xvds-broker(7)): a strict decoder and an encoder for each direction.
- * Every encoder runs its message back through the decoder, so that this
- * side never sends what the other side must refuse.
+ * common/broker_msg.c — the broker API's messages, version 1
+ * (common/broker_msg.h, xvds-broker(7)): a strict decoder and an encoder for
+ * each direction.  Every encoder runs its message back through the decoder, so
+ * that this side never sends what the other side must refuse.
  */
 #include <config.h>
 

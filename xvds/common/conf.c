@@ -1716,7 +1716,8 @@ mac_owner(const struct xvds_conf *conf, uint32_t bits, char *vm, size_t len,
 	}
 }
 
-/* MACs are hashes (common/template.c): refuse a configuration whose own collide. */
+/* MACs are hashes (common/template.c): refuse a configuration whose own
+ * collide. */
 static int
 check_macs(struct parser *p)
 {

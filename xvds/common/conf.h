@@ -61,8 +61,9 @@ struct conf_settings {
 	uint16_t	 migration_port;
 	char		 migration_key_file[VMSPEC_PATH_MAX + 1];
 	/*
-	 * controller { }: the link to the controller (hostd/agent_link.c); without
-	 * the block (controller false) xvdsd runs alone.  All reloadable.
+	 * controller { }: the link to the controller (hostd/agent_link.c);
+	 * without the block (controller false) xvdsd runs alone.  All
+	 * reloadable.
 	 */
 	bool		 controller;
 	char		 controller_address[CONF_ADDR_MAX + 1];	/* numeric */

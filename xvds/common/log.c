@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/log.c — logging to stderr (foreground) or syslog (daemon), in the manner
- * of OpenBSD's daemons.
+ * common/log.c — logging to stderr (foreground) or syslog (daemon), in the
+ * manner of OpenBSD's daemons.
  */
 #include <config.h>
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/passwd.c — argon2id password hashes through libsodium (common/passwd.h).
+ * common/passwd.c — argon2id password hashes through libsodium
+ * (common/passwd.h).
  */
 #include <config.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/ratelimit.c — the limits on password guessing (common/ratelimit.h): three
- * fixed tables of keys (pair, address, user), each with an overflow key,
+ * common/ratelimit.c — the limits on password guessing (common/ratelimit.h):
+ * three fixed tables of keys (pair, address, user), each with an overflow key,
  * found through a parallel array of the keys' hashes.
  */
 #include <config.h>

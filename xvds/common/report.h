@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/report.h — the guest report protocol, version 1: what xvds-guestd writes
- * under its domain's xenstore data/ area and how dom0 reads it back.
+ * common/report.h — the guest report protocol, version 1: what xvds-guestd
+ * writes under its domain's xenstore data/ area and how dom0 reads it back.
  * Shared by the guest agent (format) and dom0 (parse, validate).
  * Documented for operators in xvds-guestd(8), "PROTOCOL"; keep them equal.
  *

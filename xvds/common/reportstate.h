@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/reportstate.h — what dom0 believes of one guest's reports, and the rules
- * that change it.  Pure: fed the raw values of the guest's two keys, it
+ * common/reportstate.h — what dom0 believes of one guest's reports, and the
+ * rules that change it.  Pure: fed the raw values of the guest's two keys, it
  * decides what to accept or refuse and says so through a callback, so that
  * the rules are tested without xenstore (hv/reportwatch.c does the I/O).
  */

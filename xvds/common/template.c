@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/template.c — one VM from a template (see common/template.h): its name, its
- * per-VM disk paths on the shared store, its MAC addresses.  Pure code,
+ * common/template.c — one VM from a template (see common/template.h): its name,
+ * its per-VM disk paths on the shared store, its MAC addresses.  Pure code,
  * no I/O: the daemon creates the files, the unit tests check the names.
  */
 #include <config.h>
@@ -44,7 +44,8 @@ is_alnum(char c)
 	    (c >= '0' && c <= '9');
 }
 
-/* common/vmspec.h's rule: 1 to 63 of [A-Za-z0-9_.-], first a letter or digit. */
+/* common/vmspec.h's rule: 1 to 63 of [A-Za-z0-9_.-], first a letter or
+ * digit. */
 bool
 template_vm_name_ok(const char *s)
 {

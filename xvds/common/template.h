@@ -67,7 +67,8 @@ extern const char *const template_disk_mode_names[];	/* "image", ... */
 /* "pv", "pvh" or "hvm" to its enum vm_type; -1 if unknown. */
 int	template_type_from_name(const char *);
 
-/* The names' rules: VMs (common/vmspec.h), templates and pools (xvds.conf(5)). */
+/* The names' rules: VMs (common/vmspec.h), templates and pools
+ * (xvds.conf(5)). */
 bool	template_vm_name_ok(const char *);
 bool	template_name_ok(const char *);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/vm_fsm.c — the CVM and PVM state machines as tables (see common/vm_fsm.h).
+ * common/vm_fsm.c — the CVM and PVM state machines as tables (see
+ * common/vm_fsm.h).
  *
  * Reading guide.  A pair (state, event) not in a table is refused: the
  * request gets an "illegal in this state" error and nothing changes.  A row
@@ -126,7 +127,8 @@ const char *const vm_action_names[] = {
 	T(MIGRATING, BOOTED,        NONE,     MIGRATING), \
 	T(MIGRATING, SESSION_START, NONE,     MIGRATING), \
 	T(MIGRATING, TIMEOUT,       NONE,     MIGRATING),	/* never destroy the only copy */ \
-	/* Made here by the migration listener (hostd/migrate.c), never by a request. */ \
+	/* Made here by the migration listener (hostd/migrate.c), \
+	 * never by a request. */ \
 	T(INCOMING,  DONE,          NONE,     PREV),	/* committed: it lives here now */ \
 	T(INCOMING,  FAILED,        DESTROY,  INACTIVE),	/* aborted: the sender keeps it */ \
 	T(INCOMING,  LOST,          DESTROY,  FAILED), \

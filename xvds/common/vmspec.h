@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/vmspec.h — one domain as XVDS asks the hypervisor for it: the result of
- * instantiating an operator's template for one VM (common/template.c), and what
- * the hypervisor seam (hv/hv.h) turns into a libxl domain config.  Plain
+ * common/vmspec.h — one domain as XVDS asks the hypervisor for it: the result
+ * of instantiating an operator's template for one VM (common/template.c), and
+ * what the hypervisor seam (hv/hv.h) turns into a libxl domain config.  Plain
  * data, backend-neutral, bounded: every string has a fixed maximum that
  * the config parser enforces with a clear error.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * controller/balance.c — balancing (see controller/balance.h).  A tick plans and then
- * executes: the plan's rows are queued first, so the executor's claim,
+ * controller/balance.c — balancing (see controller/balance.h).  A tick plans
+ * and then executes: the plan's rows are queued first, so the executor's claim,
  * answered after them, sees them.  The migrations table is the hand-over
  * between the two, so that an operator's row ('planned', reason
  * 'operator') is carried out the same way, and its unique index keeps a

@@ -20,7 +20,8 @@ struct ctrl_conf;
 /* A client that leaves a reply unread this long is dropped.  Its limits
  * are controller.conf's broker-connections (controller/conf.h). */
 #define CTRL_BROKER_WRITE_S	30
-/* Milliseconds the listener pauses after an accept error (agent/conn_limit.h). */
+/* Milliseconds the listener pauses after an accept error
+ * (agent/conn_limit.h). */
 #define CTRL_BROKER_PAUSE_MS	250
 
 /*

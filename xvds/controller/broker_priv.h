@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * controller/broker_priv.h — what the broker's connections (controller/broker.c) and
- * its logins (controller/login.c) share: a request under way and the ways to
- * answer it.  Not for the rest of the controller.
+ * controller/broker_priv.h — what the broker's connections
+ * (controller/broker.c) and its logins (controller/login.c) share: a request
+ * under way and the ways to answer it.  Not for the rest of the controller.
  */
 #ifndef XVDS_CONTROLLER_BROKER_PRIV_H
 #define XVDS_CONTROLLER_BROKER_PRIV_H

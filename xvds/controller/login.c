@@ -843,7 +843,8 @@ resume(struct breq *q)
 		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
-/* auth, 2: the password's verdict, from a worker thread (controller/passwd_pool.h). */
+/* auth, 2: the password's verdict, from a worker thread
+ * (controller/passwd_pool.h). */
 static void
 verified(enum passwd_result pr, const char *why, bool cancelled, void *arg)
 {
@@ -903,8 +904,9 @@ authenticated(PGresult *res, const char *err, void *arg)
 	sodium_memzero(q->r.password, sizeof(q->r.password));
 	if (rc == -1) {
 		/* Its address's share of the checks, or all, are under way:
-		 * refused now rather than queued behind them (controller/passwd_pool.h);
-		 * not a guess, so not counted (breq_free settles it). */
+		 * refused now rather than queued behind them
+		 * (controller/passwd_pool.h); not a guess, so not counted
+		 * (breq_free settles it). */
 		broker_event("login-refused", q->r.user, q->peer, "busy");
 		breq_error(q, BROKER_E_RATE_LIMITED, "too many logins at once; "
 		    "try again in a moment", 1, 0);
@@ -921,7 +923,8 @@ login_begin(struct breq *q)
 
 	q->step = LOGIN_AUTH;
 	/* Counted as in flight from here to its verdict, so that guesses
-	 * sent at once are held as those sent one by one (common/ratelimit.h). */
+	 * sent at once are held as those sent one by one
+	 * (common/ratelimit.h). */
 	if ((wait = broker_ratelimit_admit(q)) > 0) {
 		sodium_memzero(q->r.password, sizeof(q->r.password));
 		breq_error(q, BROKER_E_RATE_LIMITED,

@@ -3,8 +3,8 @@
  * controller/main.c — xvds-controller, the XVDS controller daemon: it applies
  * the database schema, competes for leadership (controller/leader.c) and, while
  * it is the active controller, serves the hosts' agents (controller/agent.c)
- * and the thin clients' logins (controller/broker.c, controller/login.c), and ends
- * sessions and releases their desktops (controller/session.c).  Its admin
+ * and the thin clients' logins (controller/broker.c, controller/login.c), and
+ * ends sessions and releases their desktops (controller/session.c).  Its admin
  * socket (controller/admin.c) is open all along, a standby refusing what it is
  * asked.  SIGHUP reloads the configuration (reload()).
  * See xvds-controller(8).

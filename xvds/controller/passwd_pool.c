@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * controller/passwd_pool.c — argon2id checks on worker threads (controller/passwd_pool.h).
+ * controller/passwd_pool.c — argon2id checks on worker threads
+ * (controller/passwd_pool.h).
  *
  * One mutex guards the queue; workers wait on a condition.  A finished
  * job goes back to the loop as its pointer written into a pipe: a write

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * controller/passwd_pool.h — argon2id checks (common/passwd.h) on worker threads, so that
- * the broker's event loop does not stall 13 ms a login: a boot storm of
- * 100 logins a second would otherwise need 1.3 s of loop a second.
+ * controller/passwd_pool.h — argon2id checks (common/passwd.h) on worker
+ * threads, so that the broker's event loop does not stall 13 ms a login: a boot
+ * storm of 100 logins a second would otherwise need 1.3 s of loop a second.
  *
  * The loop hands a job over with passwd_pool_verify; a worker runs
  * passwd_verify (or passwd_verify_dummy for an unknown user) and the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * controller/pool.c — the pools' upkeep (see controller/pool.h).  A tick is a chain
- * of queries answered in order: operators' retry events, missing rows
+ * controller/pool.c — the pools' upkeep (see controller/pool.h).  A tick is a
+ * chain of queries answered in order: operators' retry events, missing rows
  * created, surplus rows removed, then every pool's VMs read at once; the
  * decisions are made in memory and carried out one VM at a time, each
  * claimed by a guarded statement before its op goes to the host.

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * controller/power.c — power operations under way, per host (controller/power.h).
- * A short list: only hosts with an operation under way are in it.
+ * controller/power.c — power operations under way, per host
+ * (controller/power.h).  A short list: only hosts with an operation under way
+ * are in it.
  */
 #include <config.h>
 

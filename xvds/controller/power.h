@@ -3,9 +3,9 @@
  * controller/power.h — the boot-storm throttle: power operations (start,
  * unpause, restore, and upkeep's pause and save) under way, per host and
  * in all, counted for both of the controller's senders of them, the
- * pools' upkeep (controller/pool.c) and the broker's logins (controller/login.c), so
- * that the limits of `upkeep ... host-ops N cluster-ops M` hold for both
- * together (xvds-controller.conf(5)).
+ * pools' upkeep (controller/pool.c) and the broker's logins
+ * (controller/login.c), so that the limits of `upkeep ... host-ops N
+ * cluster-ops M` hold for both together (xvds-controller.conf(5)).
  */
 #ifndef XVDS_CONTROLLER_POWER_H
 #define XVDS_CONTROLLER_POWER_H

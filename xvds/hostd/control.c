@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hostd/control.c — xvdsd's local control socket, in the manner of relayd's and
- * bgpd's hostd/control.c: requests from root on a unix stream socket, one JSON
- * object per line (xvds-control(7)), handed to hostd/vm.c and hostd/host.c through
- * hostd/xvdsd.h and answered, possibly out of order, when the VM settles.
- * Everything runs on the daemon's libevent loop.
+ * bgpd's control.c: requests from root on a unix stream socket, one JSON
+ * object per line (xvds-control(7)), handed to hostd/vm.c and hostd/host.c
+ * through hostd/xvdsd.h and answered, possibly out of order, when the VM
+ * settles.  Everything runs on the daemon's libevent loop.
  */
 #include <config.h>
 

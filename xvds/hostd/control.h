@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hostd/control.h — xvdsd's local control socket (hostd/control.c): the protocol of
- * xvds-control(7) on a unix stream socket, for xvdsctl(8) and the tests.
- * What a request may ask of the VMs and the host is in hostd/xvdsd.h.
+ * hostd/control.h — xvdsd's local control socket (hostd/control.c): the
+ * protocol of xvds-control(7) on a unix stream socket, for xvdsctl(8) and the
+ * tests.  What a request may ask of the VMs and the host is in hostd/xvdsd.h.
  */
 #ifndef XVDS_HOSTD_CONTROL_H
 #define XVDS_HOSTD_CONTROL_H

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hostd/host.h — sampling of the host and its domains; host_view() is in hostd/xvdsd.h.
+ * hostd/host.h — sampling of the host and its domains; host_view() is in
+ * hostd/xvdsd.h.
  */
 #ifndef XVDS_HOSTD_HOST_H
 #define XVDS_HOSTD_HOST_H

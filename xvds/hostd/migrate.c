@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hostd/migrate.c — live migration between two xvdsd (see hostd/migrate.h for the
- * handshake, xvdsd(8) for the operator's view).
+ * hostd/migrate.c — live migration between two xvdsd (see hostd/migrate.h for
+ * the handshake, xvdsd(8) for the operator's view).
  *
  * One TCP connection per migration.  Messages are JSON objects, one per
  * line, at most MIGRATE_MSG_MAX bytes; the domain's stream (hv/hv.h) travels
@@ -340,7 +340,8 @@ send_finished(struct mconn *c, enum migrate_outcome out, const char *msg)
 		done(arg, out, msg);
 }
 
-/* The receiver gives up: hostd/vm.c destroys what arrived and forgets the VM. */
+/* The receiver gives up: hostd/vm.c destroys what arrived and forgets the
+ * VM. */
 static void
 receive_abort(struct mconn *c, const char *why)
 {

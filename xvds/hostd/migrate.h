@@ -12,8 +12,9 @@
  * copy suspended and asks the receiver later (migrate_ask) — never
  * resuming it on a guess.
  *
- * hostd/migrate.c owns sockets and protocol; hostd/vm.c owns the VMs and decides, and
- * is called back (below, and the vm_incoming_* functions of hostd/vm.h).
+ * hostd/migrate.c owns sockets and protocol; hostd/vm.c owns the VMs and
+ * decides, and is called back (below, and the vm_incoming_* functions of
+ * hostd/vm.h).
  */
 #ifndef XVDS_HOSTD_MIGRATE_H
 #define XVDS_HOSTD_MIGRATE_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hostd/sample.h — a domain's CPU use as xvds-policy(7) measures it: every sample
- * interval (MIGRATE_TERM) the growth of its CPU time over the wall time
+ * hostd/sample.h — a domain's CPU use as xvds-policy(7) measures it: every
+ * sample interval (MIGRATE_TERM) the growth of its CPU time over the wall time
  * elapsed, and its load the mean of the last window (WINDOW_SIZE) samples.
  * Pure arithmetic, so that the unit tests check it exactly.
  */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hostd/vm.c — the VMs of this host.  Each VM runs its kind's state machine
- * (common/vm_fsm.c); every input becomes an event of that machine: requests from
- * the control socket, the state's timer, the guest's validated reports,
+ * (common/vm_fsm.c); every input becomes an event of that machine: requests
+ * from the control socket, the state's timer, the guest's validated reports,
  * the hypervisor's answers and death reports.  change_state() is the one
  * choke point: it logs, persists and re-arms the timer; settle() answers
  * a waiting request once the VM is in a stable state with nothing under

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hostd/vm.h — the VMs of this host, as hostd/main.c wires them up: the lifecycle
- * state machines (common/vm_fsm.c) driven by requests, timers, the guests'
- * reports and the hypervisor's answers.  What the control socket may ask
- * is in hostd/xvdsd.h.
+ * hostd/vm.h — the VMs of this host, as hostd/main.c wires them up: the
+ * lifecycle state machines (common/vm_fsm.c) driven by requests, timers, the
+ * guests' reports and the hypervisor's answers.  What the control socket may
+ * ask is in hostd/xvdsd.h.
  */
 #ifndef XVDS_HOSTD_VM_H
 #define XVDS_HOSTD_VM_H

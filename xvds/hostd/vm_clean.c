@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hostd/vm_clean.c — a CVM's clean image and its fast resets (hostd/clean.h has the
- * files, hostd/vm_priv.h what this shares with hostd/vm.c).
+ * hostd/vm_clean.c — a CVM's clean image and its fast resets (hostd/clean.h has
+ * the files, hostd/vm_priv.h what this shares with hostd/vm.c).
  */
 #include <config.h>
 
@@ -12,8 +12,8 @@
 #include "hostd/vm_priv.h"
 
 /*
- * Fast resets (hostd/clean.h).  A CVM that is ready after a boot from its golden
- * disks, and has no usable clean image, gets one: saved, its overlays
+ * Fast resets (hostd/clean.h).  A CVM that is ready after a boot from its
+ * golden disks, and has no usable clean image, gets one: saved, its overlays
  * kept, and restored from what was saved (SNAPSHOTTING, a few seconds).
  * A reset then restores that image over fresh copies of the overlays,
  * and falls back to the cold way when it cannot.

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hostd/vm_migrate.c — a VM's migration, on both sides (hostd/migrate.c has the
- * connection and the handshake, hostd/vm_priv.h what this shares with hostd/vm.c).
+ * connection and the handshake, hostd/vm_priv.h what this shares with
+ * hostd/vm.c).
  */
 #include <config.h>
 
@@ -418,7 +419,8 @@ load_migration(struct vm *vm, json_t *m, const char *path)
 	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
 }
 
-/* A migration the daemon stopped in the middle of (common/reconcile.h has the rule). */
+/* A migration the daemon stopped in the middle of (common/reconcile.h has the
+ * rule). */
 void
 reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *seen)
 {

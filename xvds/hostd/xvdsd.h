@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hostd/xvdsd.h — inside the dom0 daemon: what the control socket (hostd/control.c)
- * may ask of the VMs (hostd/vm.c) and of the host (hostd/host.c), and the errors it
- * gets back.  Everything runs on the daemon's one libevent loop.
+ * hostd/xvdsd.h — inside the dom0 daemon: what the control socket
+ * (hostd/control.c) may ask of the VMs (hostd/vm.c) and of the host
+ * (hostd/host.c), and the errors it gets back.  Everything runs on the daemon's
+ * one libevent loop.
  */
 #ifndef XVDS_HOSTD_XVDSD_H
 #define XVDS_HOSTD_XVDSD_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy/plan.c — the dry-run planner (see policy/plan.h): reads a snapshot of the
- * cluster, runs one policy tick on it and prints what would be done and
+ * policy/plan.c — the dry-run planner (see policy/plan.h): reads a snapshot of
+ * the cluster, runs one policy tick on it and prints what would be done and
  * what would be given up, and why.  Nothing is migrated.
  */
 #include <config.h>

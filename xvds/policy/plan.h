@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy/plan.h — the dry-run planner: a cluster snapshot (JSON, xvds-policy(7))
- * in, the plan the policy would make out, with its reasons.
+ * policy/plan.h — the dry-run planner: a cluster snapshot (JSON,
+ * xvds-policy(7)) in, the plan the policy would make out, with its reasons.
  */
 #ifndef XVDS_POLICY_PLAN_H
 #define XVDS_POLICY_PLAN_H

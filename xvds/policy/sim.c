@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy/sim.c — the paper's experiment on simulated hosts (see policy/sim.h).  Time
- * runs in whole seconds.  A VM's load holds from one load event to the
+ * policy/sim.c — the paper's experiment on simulated hosts (see policy/sim.h).
+ * Time runs in whole seconds.  A VM's load holds from one load event to the
  * next; a host's sample is its VMs' load summed and averaged over the
  * MIGRATE_TERM, as hostd/sample.c measures a real host's CPU time.  Every
  * creation request is placed by policy_place or denied, never retried.

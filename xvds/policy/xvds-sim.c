@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy/xvds-sim.c — xvds-sim(1): re-runs the paper's experiment (policy/sim.c) for
- * a grid of policies and thresholds over many seeds and prints the
- * means, the numbers of the paper's Figures 6–11; and `xvds-sim plan`,
- * the dry-run planner (policy/plan.c) until xvdsctl carries it.
+ * policy/xvds-sim.c — xvds-sim(1): re-runs the paper's experiment
+ * (policy/sim.c) for a grid of policies and thresholds over many seeds and
+ * prints the means, the numbers of the paper's Figures 6–11; and `xvds-sim
+ * plan`, the dry-run planner (policy/plan.c) until xvdsctl carries it.
  */
 #include <config.h>
 
