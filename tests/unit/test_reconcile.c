@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_reconcile.c — resuming after a restart (xvds/common/reconcile.c): every
+ * test_reconcile.c — resuming after a restart (xvds/hostd/reconcile.c): every
  * recorded state against what the hypervisor may show.
  */
 #include <config.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "common/reconcile.h"
+#include "hostd/reconcile.h"
 
 /* What the hypervisor shows. */
 enum seen {

@@ -1,8 +1,7 @@
 # The common library, linked by every program: logging, error buffers,
 # jansson errors without the input, wiping secrets, daemon start-up; the
 # guest report protocol and dom0's rules for believing it; the VM state
-# machines, restart reconciliation, the names of the hypervisor seam's
-# enums; xvds.conf(5) and templates; argon2id hashes, login rate limits,
+# machines; xvds.conf(5) and templates; argon2id hashes, login rate limits,
 # one-time credentials and tokens, the broker's messages (xvds-broker(7)).
 noinst_LIBRARIES += %reldir%/libxvdscommon.a
 %canon_reldir%_libxvdscommon_a_SOURCES = \
@@ -14,8 +13,6 @@ noinst_LIBRARIES += %reldir%/libxvdscommon.a
 	%reldir%/report.c %reldir%/report.h \
 	%reldir%/reportstate.c %reldir%/reportstate.h \
 	%reldir%/vm_fsm.c %reldir%/vm_fsm.h \
-	%reldir%/reconcile.c %reldir%/reconcile.h \
-	%reldir%/hv_names.c \
 	%reldir%/conf.c %reldir%/conf.h \
 	%reldir%/template.c %reldir%/template.h %reldir%/vmspec.h \
 	%reldir%/passwd.c %reldir%/passwd.h \

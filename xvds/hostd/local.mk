@@ -1,7 +1,7 @@
 # xvdsd(8), the host daemon: its logic in a library over whichever
 # hypervisor it is linked with: the VMs and their machines driven,
 # migration's VM side, clean images and fast resets, credentials into the
-# guest; the migration connection and handshake, clean-image files, disk
+# guest; restart reconciliation; the migration connection and handshake, clean-image files, disk
 # copies, qcow2 overlays; sampling the host and windowed means; the
 # control socket (xvds-control(7)); its link to the controller (the agent
 # side of xvds-agent(7)).  xvdsd links it with hv/ (libxl); xvdsd-sim,
@@ -11,6 +11,7 @@ noinst_LIBRARIES += %reldir%/libxvdshostd.a
 	%reldir%/xvdsd.h \
 	%reldir%/vm.c %reldir%/vm.h %reldir%/vm_priv.h \
 	%reldir%/vm_migrate.c %reldir%/vm_clean.c %reldir%/vm_cred.c \
+	%reldir%/reconcile.c %reldir%/reconcile.h \
 	%reldir%/host.c %reldir%/host.h \
 	%reldir%/sample.c %reldir%/sample.h \
 	%reldir%/qcow2.c %reldir%/qcow2.h \
@@ -35,5 +36,5 @@ xvds_xvdsd_sim_SOURCES = %reldir%/main.c
 xvds_xvdsd_sim_CPPFLAGS = $(AM_CPPFLAGS) -DXVDSD_SIMULATED
 xvds_xvdsd_sim_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 xvds_xvdsd_sim_LDADD = %reldir%/libxvdshostd.a xvds/hvsim/libxvdshvsim.a \
-	xvds/common/libxvdscommon.a \
+	xvds/hv/libxvdshv.a xvds/common/libxvdscommon.a \
 	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(AGENT_LIBS)

@@ -35,7 +35,7 @@
 #include "common/log.h"
 #include "hostd/migrate.h"
 #include "hostd/qcow2.h"
-#include "common/reconcile.h"
+#include "hostd/reconcile.h"
 #include "hv/reportwatch.h"
 #include "common/template.h"
 #include "hostd/vm.h"

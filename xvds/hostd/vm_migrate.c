@@ -419,7 +419,7 @@ load_migration(struct vm *vm, json_t *m, const char *path)
 	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
 }
 
-/* A migration the daemon stopped in the middle of (common/reconcile.h has the
+/* A migration the daemon stopped in the middle of (hostd/reconcile.h has the
  * rule). */
 void
 reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *seen)

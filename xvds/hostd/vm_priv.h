@@ -20,7 +20,7 @@
 #include "common/conf.h"
 #include "hv/hv.h"
 #include "hostd/migrate.h"
-#include "common/reconcile.h"
+#include "hostd/reconcile.h"
 #include "common/report.h"
 #include "common/template.h"
 #include "common/vm_fsm.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/hv_names.c — the words for hv/hv.h's enums, shared by both hypervisor
+ * hv/names.c — the words for hv/hv.h's enums, shared by both hypervisor
  * backends and everything that prints them.
  */
 #include <config.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/reconcile.h — after a crash or a restart, what state a VM is in, from
+ * hostd/reconcile.h — after a crash or a restart, what state a VM is in, from
  * what the daemon had recorded and what the hypervisor shows now.  Pure,
  * so that every case is checked by a table in the unit tests.
  */
-#ifndef XVDS_COMMON_RECONCILE_H
-#define XVDS_COMMON_RECONCILE_H
+#ifndef XVDS_HOSTD_RECONCILE_H
+#define XVDS_HOSTD_RECONCILE_H
 
 #include <stdbool.h>
 

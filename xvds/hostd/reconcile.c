@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * common/reconcile.c — resuming after a restart (see common/reconcile.h).
+ * hostd/reconcile.c — resuming after a restart (see hostd/reconcile.h).
  */
 #include <config.h>
 
-#include "common/reconcile.h"
+#include "hostd/reconcile.h"
 
 enum vm_state
 reconcile_state(enum vm_kind kind, enum vm_state recorded,
