@@ -18,7 +18,7 @@ static struct {
 	const char	*name;
 	const struct daemon_signal_cbs *cbs;
 	void		*arg;
-} S;
+} daemon_state;
 
 /* -h and --help: asked for, so to stdout and a success. */
 static _Noreturn void
@@ -62,7 +62,7 @@ daemon_options(int argc, char *argv[], const char *name, const char *conf_path,
 	}
 	if (optind != argc)
 		usage(name, stderr, 2);
-	S.name = name;
+	daemon_state.name = name;
 	log_procname(name);
 	log_init(o->foreground || o->checkonly, LOG_DAEMON);
 	log_setverbose(o->verbose);
@@ -74,15 +74,16 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
-		if (S.cbs->reload != NULL)
-			S.cbs->reload(S.arg);
+		if (daemon_state.cbs->reload != NULL)
+			daemon_state.cbs->reload(daemon_state.arg);
 		else
 			log_info("SIGHUP: the configuration is read at start "
-			    "only; restart %s to change it", S.name);
+			    "only; restart %s to change it", daemon_state.name);
 		return;
 	}
 	log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	S.cbs->stop(sig == SIGTERM ? "SIGTERM" : "SIGINT", S.arg);
+	daemon_state.cbs->stop(sig == SIGTERM ? "SIGTERM" : "SIGINT",
+	    daemon_state.arg);
 }
 
 void
@@ -92,8 +93,8 @@ daemon_signals(struct event_base *base, const struct daemon_signal_cbs *cbs,
 	static const int which[3] = { SIGHUP, SIGTERM, SIGINT };
 	int	 i;
 
-	S.cbs = cbs;
-	S.arg = arg;
+	daemon_state.cbs = cbs;
+	daemon_state.arg = arg;
 	for (i = 0; i < 3; i++)
 		if ((sigs[i] = evsignal_new(base, which[i], on_signal, NULL)) == NULL ||
 		    evsignal_add(sigs[i], NULL) == -1)

@@ -62,7 +62,7 @@ static struct {
 	unsigned	 epoch;		/* bumped at every connect and close */
 	struct event	*sample_timer;
 	bool		 warned_vms_max;
-} L;
+} agent_link_state;
 
 static void	 on_connected(struct agent_conn *, const char *, void *);
 static void	 on_message(struct agent_conn *, const struct agent_msg *, void *);
@@ -146,8 +146,8 @@ client_new(const struct link_conf *lc)
 	tc.cert_file = lc->cert_file;
 	tc.key_file = lc->key_file;
 	tc.server_name = lc->server_name;
-	if ((c = agent_client_new(L.base, &tc, lc->address, lc->port, &link_cbs,
-	    NULL)) == NULL)
+	if ((c = agent_client_new(agent_link_state.base, &tc, lc->address,
+	    lc->port, &link_cbs, NULL)) == NULL)
 		log_warnx("controller: cannot use the certificate files");
 	else
 		log_info("controller: connecting to %s port %u as %s",
@@ -158,18 +158,18 @@ client_new(const struct link_conf *lc)
 static void
 stop_samples(void)
 {
-	if (L.sample_timer != NULL) {
-		event_free(L.sample_timer);
-		L.sample_timer = NULL;
+	if (agent_link_state.sample_timer != NULL) {
+		event_free(agent_link_state.sample_timer);
+		agent_link_state.sample_timer = NULL;
 	}
 }
 
 static void
 link_send(const struct agent_msg *m)
 {
-	if (L.conn == NULL)
+	if (agent_link_state.conn == NULL)
 		return;
-	if (agent_conn_send(L.conn, m) == -1)
+	if (agent_conn_send(agent_link_state.conn, m) == -1)
 		log_debug("controller: %s not sent", agent_msg_names[m->type]);
 }
 
@@ -187,7 +187,8 @@ send_hello(void)
 	host_view(&hv);
 	m.type = AGENT_M_HELLO;
 	m.u.hello.v = AGENT_PROTO_VERSION;
-	snprintf(m.u.hello.host, sizeof(m.u.hello.host), "%s", L.conf.host_name);
+	snprintf(m.u.hello.host, sizeof(m.u.hello.host), "%s",
+	    agent_link_state.conf.host_name);
 	m.u.hello.cpus = hv.tcpu / 100 > 0 ? hv.tcpu / 100 : 1;
 	m.u.hello.memory_mib = hv.tmem_mib > 0 ? hv.tmem_mib : 1;
 	snprintf(m.u.hello.hypervisor, sizeof(m.u.hello.hypervisor), "%s",
@@ -272,7 +273,7 @@ send_sample(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (L.conn == NULL || (views = list_vms(&n)) == NULL)
+	if (agent_link_state.conn == NULL || (views = list_vms(&n)) == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
 	host_view(&hv);
@@ -298,11 +299,11 @@ send_sample(evutil_socket_t fd, short what, void *arg)
 		if (views[i].domid == XVDSD_NODOMAIN)
 			continue;
 		if (m.u.sample.nvms == AGENT_SAMPLE_VMS_MAX) {
-			if (!L.warned_vms_max)
+			if (!agent_link_state.warned_vms_max)
 				log_warnx("controller: more than %d VMs with a "
 				    "domain: samples name the first %d only",
 				    AGENT_SAMPLE_VMS_MAX, AGENT_SAMPLE_VMS_MAX);
-			L.warned_vms_max = true;
+			agent_link_state.warned_vms_max = true;
 			break;
 		}
 		vs = &m.u.sample.vms[m.u.sample.nvms++];
@@ -323,7 +324,8 @@ agent_link_vm_changed(const char *name, void *arg)
 
 	(void)arg;
 	/* Before the welcome, the resync that follows it covers this. */
-	if (L.conn == NULL || !L.welcomed || vm_get(name, &v) != XVDS_OK)
+	if (agent_link_state.conn == NULL || !agent_link_state.welcomed ||
+	    vm_get(name, &v) != XVDS_OK)
 		return;
 	state_of(&v, &m);
 	link_send(&m);
@@ -369,7 +371,7 @@ op_done(void *arg, enum xvds_err err, const char *msg)
 	 * Only on the connection the op came on: a controller that came back
 	 * may have reused the id; it learns the outcome from the states.
 	 */
-	if (L.conn != NULL && p->epoch == L.epoch)
+	if (agent_link_state.conn != NULL && p->epoch == agent_link_state.epoch)
 		send_result(p->id, err, msg);
 	free(p);
 }
@@ -416,7 +418,7 @@ do_op(const struct agent_op *op)
 		return;
 	}
 	p->id = op->id;
-	p->epoch = L.epoch;
+	p->epoch = agent_link_state.epoch;
 	p->action = op->action;
 	snprintf(p->vm, sizeof(p->vm), "%s", op->vm);
 	switch (op->action) {
@@ -460,9 +462,9 @@ static void
 on_connected(struct agent_conn *c, const char *identity, void *arg)
 {
 	(void)arg;
-	L.conn = c;
-	L.welcomed = false;
-	L.epoch++;
+	agent_link_state.conn = c;
+	agent_link_state.welcomed = false;
+	agent_link_state.epoch++;
 	log_info("controller: connected to %s (%s)", identity,
 	    agent_conn_addr(c));
 	send_hello();
@@ -473,15 +475,16 @@ on_welcome(const struct agent_welcome *w)
 {
 	struct timeval tv = { (time_t)w->sample_s, 0 };
 
-	if (strcmp(w->host, L.conf.host_name) != 0)
+	if (strcmp(w->host, agent_link_state.conf.host_name) != 0)
 		log_warnx("controller: knows this host as \"%s\", host-name is "
-		    "\"%s\"", w->host, L.conf.host_name);
+		    "\"%s\"", w->host, agent_link_state.conf.host_name);
 	log_info("controller: welcomed; a sample every %us", w->sample_s);
-	L.welcomed = true;
+	agent_link_state.welcomed = true;
 	send_all_states();
 	stop_samples();
-	if ((L.sample_timer = event_new(L.base, -1, EV_PERSIST, send_sample,
-	    NULL)) == NULL || evtimer_add(L.sample_timer, &tv) == -1) {
+	if ((agent_link_state.sample_timer = event_new(agent_link_state.base,
+	    -1, EV_PERSIST, send_sample, NULL)) == NULL ||
+	    evtimer_add(agent_link_state.sample_timer, &tv) == -1) {
 		log_warnx("controller: cannot arm the sample timer");
 		stop_samples();
 	}
@@ -499,7 +502,7 @@ on_message(struct agent_conn *c, const struct agent_msg *m, void *arg)
 		on_welcome(&m->u.welcome);
 		break;
 	case AGENT_M_OP:
-		if (!L.welcomed) {
+		if (!agent_link_state.welcomed) {
 			agent_conn_close(c, "op before welcome");
 			break;
 		}
@@ -535,13 +538,13 @@ on_closed(struct agent_conn *c, const char *why, void *arg)
 	(void)c;
 	(void)arg;
 	/* agent_link_shutdown() clears client first: no reconnect then. */
-	if (L.client != NULL)
+	if (agent_link_state.client != NULL)
 		log_warnx("controller: connection closed (%s); reconnecting", why);
 	else
 		log_info("controller: connection closed (%s)", why);
-	L.conn = NULL;
-	L.welcomed = false;
-	L.epoch++;
+	agent_link_state.conn = NULL;
+	agent_link_state.welcomed = false;
+	agent_link_state.epoch++;
 	stop_samples();
 }
 
@@ -552,13 +555,13 @@ on_closed(struct agent_conn *c, const char *why, void *arg)
 int
 agent_link_init(struct event_base *base, const struct conf_settings *s)
 {
-	L.base = base;
-	link_conf_from(&L.conf, s);
-	if (!L.conf.on) {
+	agent_link_state.base = base;
+	link_conf_from(&agent_link_state.conf, s);
+	if (!agent_link_state.conf.on) {
 		log_info("no controller configured: running alone");
 		return 0;
 	}
-	if ((L.client = client_new(&L.conf)) == NULL)
+	if ((agent_link_state.client = client_new(&agent_link_state.conf)) == NULL)
 		return -1;
 	return 0;
 }
@@ -570,14 +573,14 @@ agent_link_reload(const struct conf_settings *s)
 	struct agent_client *c = NULL;
 
 	link_conf_from(&next, s);
-	if (memcmp(&next, &L.conf, sizeof(next)) == 0)
+	if (memcmp(&next, &agent_link_state.conf, sizeof(next)) == 0)
 		return 0;
 	if (next.on && (c = client_new(&next)) == NULL)
 		return -1;
 	/* The old connection's on_closed runs now; then the new one's turn. */
 	agent_link_shutdown();
-	L.conf = next;
-	L.client = c;
+	agent_link_state.conf = next;
+	agent_link_state.client = c;
 	if (!next.on)
 		log_info("controller: no longer configured: running alone");
 	return 0;
@@ -586,12 +589,12 @@ agent_link_reload(const struct conf_settings *s)
 void
 agent_link_shutdown(void)
 {
-	struct agent_client *c = L.client;
+	struct agent_client *c = agent_link_state.client;
 
-	L.client = NULL;
+	agent_link_state.client = NULL;
 	if (c != NULL)
 		agent_client_free(c);
-	L.conn = NULL;
-	L.welcomed = false;
+	agent_link_state.conn = NULL;
+	agent_link_state.welcomed = false;
 	stop_samples();
 }

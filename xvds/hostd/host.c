@@ -37,7 +37,7 @@ static struct {
 	struct timeval	 interval;
 	LIST_HEAD(, dom_load) loads;
 	struct host_view view;
-} H;
+} host_state;
 
 static int64_t
 mono_ns(void)
@@ -53,13 +53,13 @@ load_for(uint32_t domid)
 {
 	struct dom_load *l;
 
-	LIST_FOREACH(l, &H.loads, entry)
+	LIST_FOREACH(l, &host_state.loads, entry)
 		if (l->domid == domid)
 			return l;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("%s", __func__);
 	l->domid = domid;
-	LIST_INSERT_HEAD(&H.loads, l, entry);
+	LIST_INSERT_HEAD(&host_state.loads, l, entry);
 	return l;
 }
 
@@ -77,23 +77,27 @@ sample(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	evtimer_add(H.timer, &H.interval);
-	if (hv_host_info(H.hv, &h) == -1 || hv_list_domains(H.hv, &doms, &n) == -1)
+	evtimer_add(host_state.timer, &host_state.interval);
+	if (hv_host_info(host_state.hv, &h) == -1 ||
+	    hv_list_domains(host_state.hv, &doms, &n) == -1)
 		return;
 	memset(&v, 0, sizeof(v));
-	snprintf(v.hostname, sizeof(v.hostname), "%s", H.view.hostname);
-	snprintf(v.hypervisor, sizeof(v.hypervisor), "%s", H.view.hypervisor);
+	snprintf(v.hostname, sizeof(v.hostname), "%s",
+	    host_state.view.hostname);
+	snprintf(v.hypervisor, sizeof(v.hypervisor), "%s",
+	    host_state.view.hypervisor);
 	v.tcpu = h.cpus * 100;
 	v.tmem_mib = h.total_mib;
 	v.fmem_mib = h.free_mib;
-	LIST_FOREACH(l, &H.loads, entry)
+	LIST_FOREACH(l, &host_state.loads, entry)
 		l->seen = false;
 	for (i = 0; i < n; i++) {
 		double	 mean;
 
 		l = load_for(doms[i].domid);
 		l->seen = true;
-		mean = sample_add(&l->w, H.window, doms[i].cpu_time_ns, now);
+		mean = sample_add(&l->w, host_state.window, doms[i].cpu_time_ns,
+		    now);
 		if (mean >= 0) {
 			used += mean;
 			vm_cpu_sample(doms[i].domid, mean);
@@ -105,7 +109,7 @@ sample(evutil_socket_t fd, short what, void *arg)
 		v.amem_mib += doms[i].mem_kib / 1024;
 	}
 	v.fcpu = used >= v.tcpu ? 0 : v.tcpu - (unsigned)(used + 0.5);
-	for (l = LIST_FIRST(&H.loads); l != NULL; l = next) {
+	for (l = LIST_FIRST(&host_state.loads); l != NULL; l = next) {
 		next = LIST_NEXT(l, entry);
 		if (!l->seen) {
 			LIST_REMOVE(l, entry);
@@ -113,7 +117,7 @@ sample(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	free(doms);
-	H.view = v;
+	host_state.view = v;
 }
 
 int
@@ -122,17 +126,20 @@ host_init(struct event_base *base, struct hv *hv, unsigned interval,
 {
 	struct hv_host h;
 
-	memset(&H, 0, sizeof(H));
-	LIST_INIT(&H.loads);
-	H.hv = hv;
-	H.window = window;
-	H.interval.tv_sec = interval == 0 ? 1 : (time_t)interval;
-	if (gethostname(H.view.hostname, sizeof(H.view.hostname) - 1) == -1)
-		snprintf(H.view.hostname, sizeof(H.view.hostname), "unknown");
+	memset(&host_state, 0, sizeof(host_state));
+	LIST_INIT(&host_state.loads);
+	host_state.hv = hv;
+	host_state.window = window;
+	host_state.interval.tv_sec = interval == 0 ? 1 : (time_t)interval;
+	if (gethostname(host_state.view.hostname,
+	    sizeof(host_state.view.hostname) - 1) == -1)
+		snprintf(host_state.view.hostname,
+		    sizeof(host_state.view.hostname), "unknown");
 	if (hv_host_info(hv, &h) == 0)
-		snprintf(H.view.hypervisor, sizeof(H.view.hypervisor), "%s",
+		snprintf(host_state.view.hypervisor,
+		    sizeof(host_state.view.hypervisor), "%s",
 		    h.name);
-	if ((H.timer = evtimer_new(base, sample, NULL)) == NULL)
+	if ((host_state.timer = evtimer_new(base, sample, NULL)) == NULL)
 		return -1;
 	sample(-1, 0, NULL);	/* the first figures at once */
 	return 0;
@@ -142,8 +149,8 @@ void
 host_reload(unsigned interval, unsigned window)
 {
 	/* A new window size restarts each domain's mean (hostd/sample.c). */
-	H.window = window;
-	H.interval.tv_sec = interval == 0 ? 1 : (time_t)interval;
+	host_state.window = window;
+	host_state.interval.tv_sec = interval == 0 ? 1 : (time_t)interval;
 }
 
 void
@@ -151,18 +158,18 @@ host_shutdown(void)
 {
 	struct dom_load *l;
 
-	if (H.timer != NULL)
-		event_free(H.timer);
-	while ((l = LIST_FIRST(&H.loads)) != NULL) {
+	if (host_state.timer != NULL)
+		event_free(host_state.timer);
+	while ((l = LIST_FIRST(&host_state.loads)) != NULL) {
 		LIST_REMOVE(l, entry);
 		free(l);
 	}
-	memset(&H, 0, sizeof(H));
+	memset(&host_state, 0, sizeof(host_state));
 }
 
 int
 host_view(struct host_view *v)
 {
-	*v = H.view;
+	*v = host_state.view;
 	return 0;
 }

@@ -50,7 +50,7 @@ static struct {
 	struct hv	*hv;
 	bool		 stopping;
 	struct event	*stop_timer;
-} D;
+} xvdsd_state;
 
 /*
  * One xvdsd per host: a lock in the state directory, taken before
@@ -87,11 +87,12 @@ reload(void)
 	const struct conf_settings *s;
 	char	 err[CONF_ERR_MAX];
 
-	if ((next = conf_load(D.conf_path, err, sizeof(err))) == NULL) {
+	if ((next = conf_load(xvdsd_state.conf_path, err,
+	    sizeof(err))) == NULL) {
 		log_warnx("reload refused, configuration unchanged: %s", err);
 		return;
 	}
-	if (conf_reload_check(D.conf, next, err, sizeof(err)) == -1) {
+	if (conf_reload_check(xvdsd_state.conf, next, err, sizeof(err)) == -1) {
 		log_warnx("reload refused, configuration unchanged: %s (restart "
 		    "xvdsd to change it)", err);
 		conf_free(next);
@@ -108,8 +109,8 @@ reload(void)
 	host_reload(s->sample_interval, s->sample_window);
 	migrate_reload(s);
 	vm_reload(next);	/* frees the old one */
-	D.conf = next;
-	log_info("configuration reloaded from %s", D.conf_path);
+	xvdsd_state.conf = next;
+	log_info("configuration reloaded from %s", xvdsd_state.conf_path);
 }
 
 static void
@@ -124,10 +125,10 @@ stop_check(evutil_socket_t fd, short what, void *arg)
 	if (!vm_busy() || waited++ >= STOP_WAIT) {
 		if (vm_busy())
 			log_warnx("stopping with actions still under way");
-		event_base_loopexit(D.base, NULL);
+		event_base_loopexit(xvdsd_state.base, NULL);
 		return;
 	}
-	evtimer_add(D.stop_timer, &tv);
+	evtimer_add(xvdsd_state.stop_timer, &tv);
 }
 
 static void
@@ -142,9 +143,9 @@ on_stop(const char *signame, void *arg)
 {
 	(void)signame;
 	(void)arg;
-	if (D.stopping)
+	if (xvdsd_state.stopping)
 		return;
-	D.stopping = true;
+	xvdsd_state.stopping = true;
 	log_info("guests are left running");
 	/* No new requests; let the actions under way end. */
 	control_close();
@@ -167,22 +168,23 @@ main(int argc, char *argv[])
 	/* Before libevent or jansson allocates: credentials pass through both. */
 	wipe_init();
 	daemon_options(argc, argv, "xvdsd", CONF_PATH, &o);
-	D.conf_path = o.conf_path;
+	xvdsd_state.conf_path = o.conf_path;
 
-	if ((D.conf = conf_load(D.conf_path, err, sizeof(err))) == NULL)
+	if ((xvdsd_state.conf = conf_load(xvdsd_state.conf_path, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (o.checkonly) {
-		if (o.verbose && conf_print(D.conf, stdout) == -1)
+		if (o.verbose && conf_print(xvdsd_state.conf, stdout) == -1)
 			fatal("stdout");
 		fprintf(stderr, "configuration OK\n");
-		conf_free(D.conf);
+		conf_free(xvdsd_state.conf);
 		return 0;
 	}
 #ifndef XVDSD_SIMULATED
 	if (geteuid() != 0)
 		fatalx("need root privileges (libxl and xenstore)");
 #endif
-	s = conf_settings(D.conf);
+	s = conf_settings(xvdsd_state.conf);
 
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -193,51 +195,54 @@ main(int argc, char *argv[])
 	 */
 	if ((cfg = event_config_new()) == NULL ||
 	    event_config_avoid_method(cfg, "epoll") == -1 ||
-	    (D.base = event_base_new_with_config(cfg)) == NULL)
+	    (xvdsd_state.base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("cannot make the event loop");
 	event_config_free(cfg);
-	log_debug("event loop: %s", event_base_get_method(D.base));
-	daemon_signals(D.base, &sigcbs, NULL, sigs);
-	if ((D.stop_timer = evtimer_new(D.base, stop_check, NULL)) == NULL)
+	log_debug("event loop: %s", event_base_get_method(xvdsd_state.base));
+	daemon_signals(xvdsd_state.base, &sigcbs, NULL, sigs);
+	if ((xvdsd_state.stop_timer = evtimer_new(xvdsd_state.base, stop_check,
+	    NULL)) == NULL)
 		fatalx("cannot make a timer");
 
 	take_lock(s->state_dir);
-	if ((D.hv = hv_open(D.base, &cbs)) == NULL)
+	if ((xvdsd_state.hv = hv_open(xvdsd_state.base, &cbs)) == NULL)
 		fatalx("cannot reach the hypervisor");
 #ifdef XVDSD_SIMULATED
 	log_warnx("SIMULATED hypervisor and guests: for tests and benchmarks only");
-	reportsim_init(D.base);
+	reportsim_init(xvdsd_state.base);
 	/* Tests make a host busy: dom0 keeps this many CPUs busy. */
 	if (getenv("XVDSD_SIM_DOM0_LOAD") != NULL &&
-	    hv_sim_set_load(D.hv, 0, atof(getenv("XVDSD_SIM_DOM0_LOAD"))) == -1)
+	    hv_sim_set_load(xvdsd_state.hv, 0,
+	    atof(getenv("XVDSD_SIM_DOM0_LOAD"))) == -1)
 		fatalx("XVDSD_SIM_DOM0_LOAD: not a number of CPUs");
 #endif
-	if (vm_init(D.base, D.hv, D.conf) == -1)
+	if (vm_init(xvdsd_state.base, xvdsd_state.hv, xvdsd_state.conf) == -1)
 		fatalx("cannot start the VMs");
-	if (host_init(D.base, D.hv, s->sample_interval, s->sample_window) == -1)
+	if (host_init(xvdsd_state.base, xvdsd_state.hv, s->sample_interval,
+	    s->sample_window) == -1)
 		fatalx("cannot start sampling");
-	if (migrate_init(D.base, D.hv, s) == -1)
+	if (migrate_init(xvdsd_state.base, xvdsd_state.hv, s) == -1)
 		fatalx("cannot receive migrations on %s port %u",
 		    s->migration_listen, (unsigned)s->migration_port);
 	/* Last: whoever connects finds the VMs reconciled. */
-	if (control_init(D.base, s->control_socket) == -1)
+	if (control_init(xvdsd_state.base, s->control_socket) == -1)
 		fatalx("cannot open the control socket %s", s->control_socket);
 	vm_set_change_hook(agent_link_vm_changed, NULL);
-	if (agent_link_init(D.base, s) == -1)
+	if (agent_link_init(xvdsd_state.base, s) == -1)
 		fatalx("cannot link to the controller (see above)");
-	log_info("started, configuration %s", D.conf_path);
+	log_info("started, configuration %s", xvdsd_state.conf_path);
 
-	event_base_dispatch(D.base);
+	event_base_dispatch(xvdsd_state.base);
 
 	agent_link_shutdown();
 	vm_set_change_hook(NULL, NULL);
 	host_shutdown();
 	migrate_shutdown();
 	vm_shutdown();		/* frees the configuration */
-	hv_close(D.hv);
+	hv_close(xvdsd_state.hv);
 	daemon_signals_free(sigs);
-	event_free(D.stop_timer);
-	event_base_free(D.base);
+	event_free(xvdsd_state.stop_timer);
+	event_base_free(xvdsd_state.base);
 	log_info("stopped");
 	return 0;
 }

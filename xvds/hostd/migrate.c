@@ -121,7 +121,7 @@ static struct {
 	char		 why_disabled[200];
 	TAILQ_HEAD(, mconn) conns;
 	unsigned	 nconns;
-} M = { .lfd = -1 };
+} migrate_state = { .lfd = -1 };
 
 static void	 conn_read(evutil_socket_t, short, void *);
 static void	 conn_fail(struct mconn *, const char *, ...)
@@ -161,7 +161,8 @@ load_key(const char *path, char *why, size_t whylen)
 		return -1;
 	}
 	/* Whatever the file holds (text or bytes), one key of the right size. */
-	crypto_generichash(M.key, sizeof(M.key), buf, (size_t)n, NULL, 0);
+	crypto_generichash(migrate_state.key, sizeof(migrate_state.key), buf,
+	    (size_t)n, NULL, 0);
 	sodium_memzero(buf, sizeof(buf));
 	return 0;
 }
@@ -184,7 +185,8 @@ proof(const char *role, const unsigned char *verifier_nonce,
 {
 	crypto_auth_hmacsha256_state st;
 
-	crypto_auth_hmacsha256_init(&st, M.key, sizeof(M.key));
+	crypto_auth_hmacsha256_init(&st, migrate_state.key,
+	    sizeof(migrate_state.key));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"xvds-migrate-1|",
 	    15);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)role,
@@ -251,21 +253,21 @@ conn_new(enum role role, int fd, const char *peer)
 	c->role = role;
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
-	if ((c->rd = event_new(M.base, fd, EV_READ | EV_PERSIST, conn_read,
-	    c)) == NULL || (c->deadline = evtimer_new(M.base, deadline_fired,
-	    c)) == NULL)
+	if ((c->rd = event_new(migrate_state.base, fd, EV_READ | EV_PERSIST,
+	    conn_read, c)) == NULL || (c->deadline =
+	    evtimer_new(migrate_state.base, deadline_fired, c)) == NULL)
 		fatalx("%s: event_new", __func__);
 	randombytes_buf(c->nonce_mine, sizeof(c->nonce_mine));
-	TAILQ_INSERT_TAIL(&M.conns, c, entry);
-	M.nconns++;
+	TAILQ_INSERT_TAIL(&migrate_state.conns, c, entry);
+	migrate_state.nconns++;
 	return c;
 }
 
 static void
 conn_free(struct mconn *c)
 {
-	TAILQ_REMOVE(&M.conns, c, entry);
-	M.nconns--;
+	TAILQ_REMOVE(&migrate_state.conns, c, entry);
+	migrate_state.nconns--;
 	event_free(c->rd);
 	if (c->wr != NULL)
 		event_free(c->wr);
@@ -415,11 +417,13 @@ step_hello(struct mconn *c, json_t *o)
 		return;
 	}
 	snprintf(c->peer_name, sizeof(c->peer_name), "%s", name);
-	proof("sender", c->nonce_peer, c->nonce_mine, M.host_name, mac);
+	proof("sender", c->nonce_peer, c->nonce_mine, migrate_state.host_name,
+	    mac);
 	hex(c->nonce_mine, NONCE_LEN, nonce_hex);
 	hex(mac, sizeof(mac), mac_hex);
 	if (send_msg(c, json_pack("{s:s, s:s, s:s, s:s}", "msg", "auth", "host",
-	    M.host_name, "nonce", nonce_hex, "mac", mac_hex)) == -1) {
+	    migrate_state.host_name, "nonce", nonce_hex, "mac",
+	    mac_hex)) == -1) {
 		conn_fail(c, "cannot send: %s", strerror(errno));
 		return;
 	}
@@ -450,7 +454,8 @@ step_auth(struct mconn *c, json_t *o)
 		return;
 	}
 	snprintf(c->peer_name, sizeof(c->peer_name), "%s", name);
-	proof("receiver", c->nonce_peer, c->nonce_mine, M.host_name, mine);
+	proof("receiver", c->nonce_peer, c->nonce_mine, migrate_state.host_name,
+	    mine);
 	hex(mine, sizeof(mine), mac_hex);
 	if (send_msg(c, json_pack("{s:s, s:s}", "msg", "welcome", "mac",
 	    mac_hex)) == -1) {
@@ -522,7 +527,8 @@ step_offer(struct mconn *c, const char *line, size_t len)
 	c->phase = P_STREAMING;
 	event_del(c->rd);
 	evtimer_del(c->deadline);
-	if (hv_migrate_receive(M.hv, &spec, c->fd, received_cb, c) == -1) {
+	if (hv_migrate_receive(migrate_state.hv, &spec, c->fd, received_cb,
+	    c) == -1) {
 		send_error(c, "the receiver's hypervisor refused to build the domain");
 		conn_fail(c, "the hypervisor refused to build the domain");
 	}
@@ -714,7 +720,8 @@ start_stream(struct mconn *c)
 	    c->peer_name, c->offer.live ? " live" : "");
 	c->phase = P_STREAMING;
 	event_del(c->rd);
-	if (hv_migrate_send(M.hv, c->domid, c->fd, c->offer.live, sent_cb, c) == -1)
+	if (hv_migrate_send(migrate_state.hv, c->domid, c->fd, c->offer.live,
+	    sent_cb, c) == -1)
 		conn_fail(c, "the hypervisor refused to send the domain");
 }
 
@@ -762,9 +769,10 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 	(void)getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), serv,
 	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(peer, sizeof(peer), "%s:%s", host, serv);
-	if (!M.have_key || M.nconns >= MAX_CONNS) {
-		log_warnx("migration from %s refused: %s", peer, !M.have_key ?
-		    M.why_disabled : "too many connections");
+	if (!migrate_state.have_key || migrate_state.nconns >= MAX_CONNS) {
+		log_warnx("migration from %s refused: %s", peer,
+		    !migrate_state.have_key ?
+		    migrate_state.why_disabled : "too many connections");
 		close(fd);
 		return;
 	}
@@ -772,7 +780,7 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 	c = conn_new(R_RECEIVE, fd, peer);
 	hex(c->nonce_mine, NONCE_LEN, (char *)nonce_hex);
 	if (send_msg(c, json_pack("{s:s, s:i, s:s, s:s}", "msg", "hello", "v",
-	    MIGRATE_PROTO_VERSION, "host", M.host_name, "nonce",
+	    MIGRATE_PROTO_VERSION, "host", migrate_state.host_name, "nonce",
 	    (char *)nonce_hex)) == -1) {
 		conn_close(c);
 		return;
@@ -785,12 +793,12 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 static void
 listen_close(void)
 {
-	if (M.lev != NULL)
-		event_free(M.lev);
-	M.lev = NULL;
-	if (M.lfd != -1)
-		close(M.lfd);
-	M.lfd = -1;
+	if (migrate_state.lev != NULL)
+		event_free(migrate_state.lev);
+	migrate_state.lev = NULL;
+	if (migrate_state.lfd != -1)
+		close(migrate_state.lfd);
+	migrate_state.lfd = -1;
 }
 
 static int
@@ -819,13 +827,14 @@ listen_open(const char *addr, uint16_t port)
 		return -1;
 	}
 	freeaddrinfo(ai);
-	if ((M.lev = event_new(M.base, fd, EV_READ | EV_PERSIST, listen_accept,
-	    NULL)) == NULL)
+	if ((migrate_state.lev = event_new(migrate_state.base, fd,
+	    EV_READ | EV_PERSIST, listen_accept, NULL)) == NULL)
 		fatalx("%s: event_new", __func__);
-	event_add(M.lev, NULL);
-	M.lfd = fd;
-	snprintf(M.listen, sizeof(M.listen), "%s", addr);
-	M.port = port;
+	event_add(migrate_state.lev, NULL);
+	migrate_state.lfd = fd;
+	snprintf(migrate_state.listen, sizeof(migrate_state.listen), "%s",
+	    addr);
+	migrate_state.port = port;
 	log_info("migrations received on %s port %u", addr, (unsigned)port);
 	return 0;
 }
@@ -833,11 +842,13 @@ listen_open(const char *addr, uint16_t port)
 static void
 apply_settings(const struct conf_settings *s)
 {
-	snprintf(M.host_name, sizeof(M.host_name), "%s", s->host_name);
-	M.have_key = load_key(s->migration_key_file, M.why_disabled,
-	    sizeof(M.why_disabled)) == 0;
-	if (!M.have_key)
-		log_warnx("migration disabled: %s", M.why_disabled);
+	snprintf(migrate_state.host_name, sizeof(migrate_state.host_name), "%s",
+	    s->host_name);
+	migrate_state.have_key = load_key(s->migration_key_file,
+	    migrate_state.why_disabled,
+	    sizeof(migrate_state.why_disabled)) == 0;
+	if (!migrate_state.have_key)
+		log_warnx("migration disabled: %s", migrate_state.why_disabled);
 }
 
 int
@@ -845,9 +856,9 @@ migrate_init(struct event_base *base, struct hv *hv, const struct conf_settings 
 {
 	if (sodium_init() == -1)
 		fatalx("libsodium cannot be initialised");
-	M.base = base;
-	M.hv = hv;
-	TAILQ_INIT(&M.conns);
+	migrate_state.base = base;
+	migrate_state.hv = hv;
+	TAILQ_INIT(&migrate_state.conns);
 	apply_settings(s);
 	return listen_open(s->migration_listen, s->migration_port);
 }
@@ -856,8 +867,8 @@ void
 migrate_reload(const struct conf_settings *s)
 {
 	apply_settings(s);
-	if (strcmp(s->migration_listen, M.listen) != 0 ||
-	    s->migration_port != M.port) {
+	if (strcmp(s->migration_listen, migrate_state.listen) != 0 ||
+	    s->migration_port != migrate_state.port) {
 		listen_close();
 		(void)listen_open(s->migration_listen, s->migration_port);
 	}
@@ -872,12 +883,12 @@ migrate_shutdown(void)
 
 	listen_close();
 	/* The hypervisor's streams end on their own; xvdsd waits for them. */
-	for (c = TAILQ_FIRST(&M.conns); c != NULL; c = next) {
+	for (c = TAILQ_FIRST(&migrate_state.conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->phase != P_STREAMING)
 			conn_fail(c, "the daemon is stopping");
 	}
-	sodium_memzero(M.key, sizeof(M.key));
+	sodium_memzero(migrate_state.key, sizeof(migrate_state.key));
 }
 
 /* Connecting out, for a migration or a question. */
@@ -911,8 +922,9 @@ connect_out(enum role role, const char *peer, char *msg, size_t msglen)
 	struct mconn *c;
 	int	 fd, e;
 
-	if (!M.have_key) {
-		snprintf(msg, msglen, "migration is disabled: %s", M.why_disabled);
+	if (!migrate_state.have_key) {
+		snprintf(msg, msglen, "migration is disabled: %s",
+		    migrate_state.why_disabled);
 		return NULL;
 	}
 	if (strlen(peer) > MIGRATE_PEER_MAX ||
@@ -943,7 +955,8 @@ connect_out(enum role role, const char *peer, char *msg, size_t msglen)
 	freeaddrinfo(ai);
 	c = conn_new(role, fd, peer);
 	c->phase = P_CONNECTING;
-	if ((c->wr = event_new(M.base, fd, EV_WRITE, connected, c)) == NULL)
+	if ((c->wr = event_new(migrate_state.base, fd, EV_WRITE, connected,
+	    c)) == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(c->wr, NULL);
 	arm_deadline(c, HANDSHAKE_SECS);
@@ -977,7 +990,7 @@ migrate_cancel(void *arg)
 {
 	struct mconn *c;
 
-	TAILQ_FOREACH(c, &M.conns, entry)
+	TAILQ_FOREACH(c, &migrate_state.conns, entry)
 		if (c->role == R_SEND && c->arg == arg && c->phase != P_STREAMING) {
 			conn_fail(c, "cancelled");
 			return;
