@@ -2,9 +2,10 @@
 /*
  * test_migrate.c — the migration protocol (xvds/hostd/migrate.c) over a real
  * TCP connection on loopback, sender and receiver in one process on the
- * simulated hypervisor, the receiving VMs played by stubs of hostd/vm.c's
- * vm_incoming_* calls: the handshake's outcome when each step fails, the
- * status question, hostile peers at the listener, and the offer's codec.
+ * simulated hypervisor, the receiving VMs played by stubs of the receiving
+ * side's hooks (hostd/vm_migrate.c's in xvdsd): the handshake's outcome
+ * when each step fails, the status question, hostile peers at the
+ * listener, and the offer's codec.
  */
 #include <config.h>
 
@@ -33,7 +34,6 @@
 #include "hvsim/sim.h"
 #include "common/log.h"
 #include "hostd/migrate.h"
-#include "hostd/vm.h"
 #include "run_loop.h"
 
 #define SAFETY_MS	5000
@@ -66,8 +66,8 @@ static struct hv *hv;
 static uint16_t port;
 static char dir[64], peer[32];
 
-int
-vm_incoming_offer(const struct migrate_offer *o, const char *from,
+static int
+fake_incoming_offer(const struct migrate_offer *o, const char *from,
     struct vm_spec *spec, char *msg, size_t msglen)
 {
 	(void)from;
@@ -85,16 +85,16 @@ vm_incoming_offer(const struct migrate_offer *o, const char *from,
 	return 0;
 }
 
-void
-vm_incoming_arrived(const char *name, uint32_t domid)
+static void
+fake_incoming_arrived(const char *name, uint32_t domid)
 {
 	(void)name;
 	rx.arrived++;
 	rx.domid = domid;
 }
 
-int
-vm_incoming_commit(const char *name)
+static int
+fake_incoming_commit(const char *name)
 {
 	(void)name;
 	if (rx.commit_fails)
@@ -103,20 +103,28 @@ vm_incoming_commit(const char *name)
 	return 0;
 }
 
-void
-vm_incoming_abort(const char *name, const char *why)
+static void
+fake_incoming_abort(const char *name, const char *why)
 {
 	(void)name;
 	rx.aborts++;
 	snprintf(rx.last_abort, sizeof(rx.last_abort), "%s", why);
 }
 
-enum migrate_has
-vm_incoming_has(const char *name)
+static enum migrate_has
+fake_incoming_has(const char *name)
 {
 	(void)name;
 	return rx.has;
 }
+
+static const struct migrate_hooks fake_incoming = {
+	.offer = fake_incoming_offer,
+	.arrived = fake_incoming_arrived,
+	.commit = fake_incoming_commit,
+	.abort = fake_incoming_abort,
+	.has = fake_incoming_has,
+};
 
 static int
 commit_cb(void *arg)
@@ -246,7 +254,7 @@ setup(void **state)
 	port = (uint16_t)(10000 + getpid() % 20000);
 	s.migration_port = port;
 	snprintf(peer, sizeof(peer), "127.0.0.1:%u", (unsigned)port);
-	assert_int_equal(migrate_init(base, hv, &s), 0);
+	assert_int_equal(migrate_init(base, hv, &s, &fake_incoming), 0);
 	return 0;
 }
 

@@ -221,7 +221,8 @@ main(int argc, char *argv[])
 	if (host_init(xvdsd_state.base, xvdsd_state.hv, s->sample_interval,
 	    s->sample_window) == -1)
 		fatalx("cannot start sampling");
-	if (migrate_init(xvdsd_state.base, xvdsd_state.hv, s) == -1)
+	if (migrate_init(xvdsd_state.base, xvdsd_state.hv, s,
+	    &vm_migrate_incoming) == -1)
 		fatalx("cannot receive migrations on %s port %u",
 		    s->migration_listen, (unsigned)s->migration_port);
 	/* Last: whoever connects finds the VMs reconciled. */

@@ -39,7 +39,6 @@
 #include "hv/hv.h"
 #include "common/log.h"
 #include "hostd/migrate.h"
-#include "hostd/vm.h"
 
 #define NONCE_LEN	16
 #define HANDSHAKE_SECS	15	/* each step of the handshake */
@@ -103,7 +102,7 @@ struct mconn {
 	migrate_done_cb	 done;
 	void		*arg;
 	/* Receiver. */
-	bool		 vm_made;	/* hostd/vm.c has an incoming VM for it */
+	bool		 vm_made;	/* the hooks made an incoming VM for it */
 	/* Asker. */
 	migrate_ask_cb	 ask;
 };
@@ -111,6 +110,7 @@ struct mconn {
 static struct {
 	struct event_base *base;
 	struct hv	*hv;
+	const struct migrate_hooks *incoming;	/* the receiving side's VMs */
 	int		 lfd;
 	struct event	*lev;
 	char		 listen[CONF_ADDR_MAX + 1];
@@ -342,14 +342,14 @@ send_finished(struct mconn *c, enum migrate_outcome out, const char *msg)
 		done(arg, out, msg);
 }
 
-/* The receiver gives up: hostd/vm.c destroys what arrived and forgets the
+/* The receiver gives up: the VMs' side destroys what arrived and forgets the
  * VM. */
 static void
 receive_abort(struct mconn *c, const char *why)
 {
 	if (c->vm_made) {
 		c->vm_made = false;
-		vm_incoming_abort(c->offer.name, why);
+		migrate_state.incoming->abort(c->offer.name, why);
 	}
 }
 
@@ -509,7 +509,7 @@ step_offer(struct mconn *c, const char *line, size_t len)
 		conn_fail(c, "refused a malformed offer: %s", msg);
 		return;
 	}
-	if (vm_incoming_offer(&c->offer, c->peer_name, &spec, msg,
+	if (migrate_state.incoming->offer(&c->offer, c->peer_name, &spec, msg,
 	    sizeof(msg)) == -1) {
 		log_warnx("migration from %s (%s) of %s refused: %s", c->peer,
 		    c->peer_name, c->offer.name, msg);
@@ -546,7 +546,7 @@ step_status(struct mconn *c, json_t *o)
 		conn_fail(c, "malformed status question");
 		return;
 	}
-	has = vm_incoming_has(name);
+	has = migrate_state.incoming->has(name);
 	log_info("%s (%s) asks about %s: %s", c->peer, c->peer_name, name,
 	    migrate_has_names[has]);
 	(void)send_msg(c, json_pack("{s:s, s:s, s:s}", "msg", "status", "vm", name,
@@ -598,7 +598,7 @@ static void
 step_go(struct mconn *c)
 {
 	evtimer_del(c->deadline);
-	if (vm_incoming_commit(c->offer.name) == -1) {
+	if (migrate_state.incoming->commit(c->offer.name) == -1) {
 		/* Not durable: the sender's copy stays the one. */
 		send_error(c, "the receiver could not commit");
 		conn_fail(c, "could not make the commit durable");
@@ -735,7 +735,7 @@ received_cb(void *arg, enum hv_result r, uint32_t domid)
 		conn_fail(c, "the hypervisor could not build the domain");
 		return;
 	}
-	vm_incoming_arrived(c->offer.name, domid);
+	migrate_state.incoming->arrived(c->offer.name, domid);
 	if (set_nonblock(c->fd, true) == -1 ||
 	    send_msg(c, json_pack("{s:s}", "msg", "ready")) == -1) {
 		conn_fail(c, "cannot send ready: %s", strerror(errno));
@@ -852,12 +852,14 @@ apply_settings(const struct conf_settings *s)
 }
 
 int
-migrate_init(struct event_base *base, struct hv *hv, const struct conf_settings *s)
+migrate_init(struct event_base *base, struct hv *hv, const struct conf_settings *s,
+    const struct migrate_hooks *incoming)
 {
 	if (sodium_init() == -1)
 		fatalx("libsodium cannot be initialised");
 	migrate_state.base = base;
 	migrate_state.hv = hv;
+	migrate_state.incoming = incoming;
 	TAILQ_INIT(&migrate_state.conns);
 	apply_settings(s);
 	return listen_open(s->migration_listen, s->migration_port);

@@ -12,9 +12,10 @@
  * copy suspended and asks the receiver later (migrate_ask) — never
  * resuming it on a guess.
  *
- * hostd/migrate.c owns sockets and protocol; hostd/vm.c owns the VMs and
- * decides, and is called back (below, and the vm_incoming_* functions of
- * hostd/vm.h).
+ * hostd/migrate.c owns sockets and protocol; the VMs' side
+ * (hostd/vm_migrate.c) owns the VMs and decides: the sender's through the
+ * callbacks of migrate_send and migrate_ask, the receiver's through the
+ * hooks it hands migrate_init, since this file sits below it.
  */
 #ifndef XVDS_HOSTD_MIGRATE_H
 #define XVDS_HOSTD_MIGRATE_H
@@ -73,11 +74,31 @@ extern const char *const migrate_outcome_names[];
 extern const char *const migrate_has_names[];
 
 /*
+ * The receiving side's VM.  offer makes an incoming VM (or refuses, with
+ * msg) and fills the spec to build its paused copy under a temporary name;
+ * arrived adopts that copy; commit makes "go" durable and unpauses it (0,
+ * or -1 if it could not be made durable); abort destroys what arrived and
+ * forgets the VM; has says what this host has of a VM, for a sender that
+ * lost its answer.
+ */
+struct vm_spec;
+struct migrate_hooks {
+	int	(*offer)(const struct migrate_offer *, const char *peer,
+		    struct vm_spec *, char *msg, size_t msglen);
+	void	(*arrived)(const char *name, uint32_t domid);
+	int	(*commit)(const char *name);
+	void	(*abort)(const char *name, const char *why);
+	enum migrate_has (*has)(const char *name);
+};
+
+/*
  * Opens the listener and reads the key (common/conf.h, migration { }).  Without
  * a usable key file migration is disabled and says why when asked; that
- * is logged, not fatal.  -1 only if the listener cannot be opened.
+ * is logged, not fatal.  -1 only if the listener cannot be opened.  The
+ * hooks are kept until migrate_shutdown.
  */
-int	migrate_init(struct event_base *, struct hv *, const struct conf_settings *);
+int	migrate_init(struct event_base *, struct hv *, const struct conf_settings *,
+	    const struct migrate_hooks *);
 /* SIGHUP: the key is read again; a new address or port reopens the listener. */
 void	migrate_reload(const struct conf_settings *);
 /* Closes everything; migrations under way end as if the peer vanished. */

@@ -36,21 +36,10 @@ void	vm_domain_died(void *, uint32_t domid, enum hv_death);
 void	vm_guest_report(void *, enum report_event, const char *key,
 	    const struct report_domain *, const char *reason);
 /*
- * The receiving side of a migration, for hostd/migrate.c.  An offer makes an
- * incoming VM (or is refused, with msg) and fills the spec to build its
- * paused copy under a temporary name; arrived adopts that copy; commit
- * makes "go" durable and unpauses it (0, or -1 if it could not be made
- * durable); abort destroys what arrived and forgets the VM; has says
- * what this host has of a VM, for a sender that lost its answer.
+ * The receiving side of a migration (hostd/vm_migrate.c), the hooks
+ * hostd/main.c hands migrate_init (hostd/migrate.h).
  */
-struct migrate_offer;
-struct vm_spec;
-int	vm_incoming_offer(const struct migrate_offer *, const char *peer,
-	    struct vm_spec *, char *msg, size_t msglen);
-void	vm_incoming_arrived(const char *name, uint32_t domid);
-int	vm_incoming_commit(const char *name);
-void	vm_incoming_abort(const char *name, const char *why);
-enum migrate_has vm_incoming_has(const char *name);
+extern const struct migrate_hooks vm_migrate_incoming;
 
 /*
  * Called from change_state() after every change of a VM's state, for the

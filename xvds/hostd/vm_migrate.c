@@ -225,7 +225,7 @@ vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
 	return XVDS_OK;
 }
 
-/* The receiving side, called by hostd/migrate.c. */
+/* The receiving side, hooked into hostd/migrate.c (vm_migrate_incoming). */
 
 /* Disks a migrating VM must find on the shared store: never made anew. */
 static int
@@ -244,8 +244,8 @@ disks_present(const struct vm_spec *spec, char *msg, size_t msglen)
 	return 0;
 }
 
-int
-vm_incoming_offer(const struct migrate_offer *o, const char *peer,
+static int
+incoming_offer(const struct migrate_offer *o, const char *peer,
     struct vm_spec *spec, char *msg, size_t msglen)
 {
 	struct vm *vm, *home, backup;
@@ -308,8 +308,8 @@ vm_incoming_offer(const struct migrate_offer *o, const char *peer,
 	return 0;
 }
 
-void
-vm_incoming_arrived(const char *name, uint32_t domid)
+static void
+incoming_arrived(const char *name, uint32_t domid)
 {
 	struct vm *vm = find_vm(name);
 
@@ -335,8 +335,8 @@ incoming_unpaused_cb(void *arg, enum hv_result r, uint32_t domid)
 	settle(vm);
 }
 
-int
-vm_incoming_commit(const char *name)
+static int
+incoming_commit(const char *name)
 {
 	struct vm *vm = find_vm(name);
 
@@ -355,8 +355,8 @@ vm_incoming_commit(const char *name)
 	return 0;
 }
 
-void
-vm_incoming_abort(const char *name, const char *why)
+static void
+incoming_abort(const char *name, const char *why)
 {
 	struct vm *vm = find_vm(name);
 
@@ -370,8 +370,8 @@ vm_incoming_abort(const char *name, const char *why)
 	vm_event(vm, VM_EV_FAILED, why);
 }
 
-enum migrate_has
-vm_incoming_has(const char *name)
+static enum migrate_has
+incoming_has(const char *name)
 {
 	struct vm *vm = find_vm(name);
 
@@ -467,3 +467,11 @@ reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *
 	arm_timer(vm);
 	settle(vm);
 }
+
+const struct migrate_hooks vm_migrate_incoming = {
+	.offer = incoming_offer,
+	.arrived = incoming_arrived,
+	.commit = incoming_commit,
+	.abort = incoming_abort,
+	.has = incoming_has,
+};
