@@ -10,7 +10,10 @@ noinst_LIBRARIES += %reldir%/libxvdshostd.a
 %canon_reldir%_libxvdshostd_a_SOURCES = \
 	%reldir%/xvdsd.h \
 	%reldir%/vm.c %reldir%/vm.h %reldir%/vm_priv.h \
-	%reldir%/vm_migrate.c %reldir%/vm_clean.c %reldir%/vm_cred.c \
+	%reldir%/vm_init.c \
+	%reldir%/vm_migrate.c %reldir%/vm_migrate.h \
+	%reldir%/vm_clean.c %reldir%/vm_clean.h \
+	%reldir%/vm_cred.c %reldir%/vm_cred.h \
 	%reldir%/reconcile.c %reldir%/reconcile.h \
 	%reldir%/host.c %reldir%/host.h \
 	%reldir%/sample.c %reldir%/sample.h \

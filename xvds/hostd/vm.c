@@ -4,10 +4,12 @@
  * (common/vm_fsm.c); every input becomes an event of that machine: requests
  * from the control socket, the state's timer, the guest's validated reports,
  * the hypervisor's answers and death reports.  change_state() is the one
- * choke point: it logs, persists and re-arms the timer; settle() answers
+ * choke point: it logs, persists and re-arms the timer; vm_settle() answers
  * a waiting request once the VM is in a stable state with nothing under
- * way.  Migration is in hostd/vm_migrate.c, clean images and fast resets in
- * hostd/vm_clean.c; hostd/vm_priv.h is what the three share.
+ * way.  Migration (hostd/vm_migrate.c), clean images and fast resets
+ * (hostd/vm_clean.c) and credentials (hostd/vm_cred.c) sit above this file:
+ * they use what hostd/vm_priv.h shares, and this file reaches them only
+ * through the hooks hostd/vm_init.c hands vm_core_init.
  */
 #include <config.h>
 
@@ -46,21 +48,55 @@
 #define RECORD_VERSION	1
 #define USERDATA_VERSION 2	/* 2: names the host, for two xvdsd on one */
 
-struct vm_host V;
+/* What the VMs of this host share. */
+static struct {
+	struct event_base *base;
+	struct hv	*hv;
+	struct xvds_conf *conf;
+	struct reportwatch *rw;
+	struct event	*rw_ev;
+	TAILQ_HEAD(, vm) vms;
+	unsigned	 busy;		/* hypervisor operations under way */
+	const struct vm_hooks *hooks;	/* the files above (hostd/vm_priv.h) */
+} this_host;
+
+struct event_base *
+vm_base(void)
+{
+	return this_host.base;
+}
+
+struct hv *
+vm_hv(void)
+{
+	return this_host.hv;
+}
+
+struct reportwatch *
+vm_reportwatch(void)
+{
+	return this_host.rw;
+}
 
 
 const struct conf_settings *
-settings(void)
+vm_settings(void)
 {
-	return conf_settings(V.conf);
+	return conf_settings(this_host.conf);
+}
+
+const struct conf_template *
+vm_conf_template(const char *name)
+{
+	return conf_template(this_host.conf, name);
 }
 
 struct vm *
-find_vm(const char *name)
+vm_find(const char *name)
 {
 	struct vm *vm;
 
-	TAILQ_FOREACH(vm, &V.vms, entry)
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
 		if (strcmp(vm->name, name) == 0)
 			return vm;
 	return NULL;
@@ -73,7 +109,7 @@ find_domain(uint32_t domid)
 
 	if (domid == XVDSD_NODOMAIN)
 		return NULL;
-	TAILQ_FOREACH(vm, &V.vms, entry)
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
 		if (vm->domid == domid)
 			return vm;
 	return NULL;
@@ -82,11 +118,11 @@ find_domain(uint32_t domid)
 static const struct conf_pool *
 vm_pool(const struct vm *vm)
 {
-	return vm->pool[0] != '\0' ? conf_pool(V.conf, vm->pool) : NULL;
+	return vm->pool[0] != '\0' ? conf_pool(this_host.conf, vm->pool) : NULL;
 }
 
 void
-set_error(struct vm *vm, const char *fmt, ...)
+vm_set_error(struct vm *vm, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -98,18 +134,26 @@ set_error(struct vm *vm, const char *fmt, ...)
 
 /* Records: one JSON file per VM in <state-dir>/vms, written atomically. */
 
+const char *const vm_mig_phase_names[] = {
+	[VM_MIG_NONE] = "none",
+	[VM_MIG_SENDING] = "sending",
+	[VM_MIG_COMMITTING] = "committing",
+	[VM_MIG_INCOMING] = "incoming",
+	[VM_MIG_COMMITTED] = "committed",
+};
+
 static int
 record_path(const struct vm *vm, char *buf, size_t len, const char *suffix)
 {
 	int	 n;
 
-	n = snprintf(buf, len, "%s/vms/%s.json%s", settings()->state_dir,
+	n = snprintf(buf, len, "%s/vms/%s.json%s", vm_settings()->state_dir,
 	    vm->name, suffix);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 int
-record_save(const struct vm *vm)
+vm_record_save(const struct vm *vm)
 {
 	char	 path[VMSPEC_PATH_MAX + 64], tmp[VMSPEC_PATH_MAX + 72];
 	json_t	*o;
@@ -131,9 +175,9 @@ record_save(const struct vm *vm)
 		log_warnx("%s: cannot build its record", vm->name);
 		return -1;
 	}
-	if (vm->mig_phase != MIG_NONE)
+	if (vm->mig_phase != VM_MIG_NONE)
 		json_object_set_new(o, "migration", json_pack("{s:s, s:s}", "peer",
-		    vm->mig_peer, "phase", mig_phase_names[vm->mig_phase]));
+		    vm->mig_peer, "phase", vm_mig_phase_names[vm->mig_phase]));
 	if (vm->away)
 		json_object_set_new(o, "away", json_string(vm->mig_peer));
 	/* A crash mid-write leaves the old record whole. */
@@ -147,7 +191,7 @@ record_save(const struct vm *vm)
 }
 
 void
-record_remove(const struct vm *vm)
+vm_record_remove(const struct vm *vm)
 {
 	char	 path[VMSPEC_PATH_MAX + 64];
 
@@ -162,7 +206,8 @@ image_path(const struct vm *vm, char *buf, size_t len)
 {
 	int	 n;
 
-	n = snprintf(buf, len, "%s/saved/%s.img", settings()->store, vm->name);
+	n = snprintf(buf, len, "%s/saved/%s.img", vm_settings()->store,
+	    vm->name);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -224,7 +269,8 @@ reply_fire(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-reply_later(xvds_reply_cb cb, void *arg, enum xvds_err err, const char *fmt, ...)
+vm_reply_later(xvds_reply_cb cb, void *arg, enum xvds_err err, const char *fmt,
+    ...)
 {
 	struct reply *r;
 	va_list	 ap;
@@ -237,14 +283,14 @@ reply_later(xvds_reply_cb cb, void *arg, enum xvds_err err, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
 	va_end(ap);
-	if ((r->ev = event_new(V.base, -1, 0, reply_fire, r)) == NULL)
+	if ((r->ev = event_new(this_host.base, -1, 0, reply_fire, r)) == NULL)
 		fatalx("%s: event_new", __func__);
 	TAILQ_INSERT_TAIL(&replies, r, entry);
 	event_active(r->ev, EV_TIMEOUT, 0);
 }
 
 void
-settle(struct vm *vm)
+vm_settle(struct vm *vm)
 {
 	xvds_reply_cb cb = vm->reply;
 
@@ -257,10 +303,10 @@ settle(struct vm *vm)
 		return;
 	vm->reply = NULL;
 	if (vm->fsm.state == vm->reply_target)
-		reply_later(cb, vm->reply_arg, XVDS_OK, "%s is %s", vm->name,
+		vm_reply_later(cb, vm->reply_arg, XVDS_OK, "%s is %s", vm->name,
 		    vm_state_names[vm->fsm.state]);
 	else
-		reply_later(cb, vm->reply_arg, XVDS_E_FAILED, "%s is %s: %s",
+		vm_reply_later(cb, vm->reply_arg, XVDS_E_FAILED, "%s is %s: %s",
 		    vm->name, vm_state_names[vm->fsm.state],
 		    vm->last_error[0] ? vm->last_error : "see the log");
 }
@@ -273,7 +319,7 @@ ready_count(const char *pool)
 	struct vm *vm;
 	unsigned n = 0;
 
-	TAILQ_FOREACH(vm, &V.vms, entry)
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
 		if (strcmp(vm->pool, pool) == 0 &&
 		    (vm->fsm.state == VM_S_READY || vm->fsm.state == VM_S_STARTING ||
 		    vm->fsm.state == VM_S_UNPAUSING || vm->fsm.state == VM_S_RESTORING ||
@@ -312,14 +358,15 @@ timer_fired(evutil_socket_t fd, short what, void *arg)
 		}
 		break;
 	default:
-		set_error(vm, "%s took too long", vm_state_names[vm->fsm.state]);
+		vm_set_error(vm, "%s took too long",
+		    vm_state_names[vm->fsm.state]);
 		vm_event(vm, VM_EV_TIMEOUT, "deadline");
 		break;
 	}
 }
 
 void
-arm_timer(struct vm *vm)
+vm_arm_timer(struct vm *vm)
 {
 	const struct conf_pool *pool = vm_pool(vm);
 	unsigned secs = 0;
@@ -328,10 +375,10 @@ arm_timer(struct vm *vm)
 	vm->grace = false;
 	switch (vm->fsm.state) {
 	case VM_S_STARTING:
-		secs = settings()->boot_timeout;
+		secs = vm_settings()->boot_timeout;
 		break;
 	case VM_S_STOPPING:
-		secs = settings()->shutdown_timeout;
+		secs = vm_settings()->shutdown_timeout;
 		break;
 	case VM_S_PAUSING:
 	case VM_S_UNPAUSING:
@@ -359,7 +406,7 @@ arm_timer(struct vm *vm)
 	}
 }
 
-/* Outside V, which vm_shutdown() clears: hostd/main.c sets it once. */
+/* Outside this_host, which vm_shutdown() clears: hostd/main.c sets it once. */
 static struct {
 	vm_change_hook	 fn;
 	void		*arg;
@@ -386,9 +433,9 @@ change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
 		/* A new action: the last one's error is history. */
 		if (vm_state_transient(vm->fsm.state) && !vm_state_transient(from))
 			vm->last_error[0] = '\0';
-		record_save(vm);
-		arm_timer(vm);
-		cred_check(vm);
+		vm_record_save(vm);
+		vm_arm_timer(vm);
+		this_host.hooks->cred_check(vm);
 		if (change_hook.fn != NULL)
 			change_hook.fn(vm->name, change_hook.arg);
 	}
@@ -397,7 +444,7 @@ change_state(struct vm *vm, enum vm_state from, enum vm_event ev,
 /* The domain a VM has (or had): identity, watches, reports. */
 
 void
-adopt_domain(struct vm *vm, uint32_t domid)
+vm_adopt_domain(struct vm *vm, uint32_t domid)
 {
 	time_t	 start = 0;
 
@@ -405,17 +452,17 @@ adopt_domain(struct vm *vm, uint32_t domid)
 	vm->have_addrs = false;
 	vm->addr[0] = '\0';
 	vm->rdp_sha256[0] = '\0';
-	if (hv_watch_domain(V.hv, domid) == -1)
+	if (hv_watch_domain(this_host.hv, domid) == -1)
 		log_warnx("%s: domain %u: its death will not be noticed", vm->name,
 		    domid);
-	if (hv_domain_start_time(V.hv, domid, &start) == -1)
+	if (hv_domain_start_time(this_host.hv, domid, &start) == -1)
 		start = 0;
 	/* A credential left by an xvdsd that died mid-delivery goes now. */
-	if (reportwatch_secret_remove(V.rw, domid) == -1)
+	if (reportwatch_secret_remove(this_host.rw, domid) == -1)
 		log_warnx("%s: domain %u: cannot clear its credential key",
 		    vm->name, domid);
 	/* A PVM must boot anew: its previous boot's records are stale. */
-	if (reportwatch_add(V.rw, domid, start,
+	if (reportwatch_add(this_host.rw, domid, start,
 	    vm->fsm.kind == VM_PVM && vm->fsm.state == VM_S_STARTING &&
 	    vm->boot_id[0] != '\0' ? vm->boot_id : NULL) == -1)
 		log_warnx("%s: domain %u: its reports will not be read", vm->name,
@@ -423,34 +470,34 @@ adopt_domain(struct vm *vm, uint32_t domid)
 }
 
 void
-forget_domain(struct vm *vm)
+vm_forget_domain(struct vm *vm)
 {
 	if (vm->domid == XVDSD_NODOMAIN)
 		return;
-	reportwatch_remove(V.rw, vm->domid);
-	hv_unwatch_domain(V.hv, vm->domid);
+	reportwatch_remove(this_host.rw, vm->domid);
+	hv_unwatch_domain(this_host.hv, vm->domid);
 	vm->domid = XVDSD_NODOMAIN;
 	vm->have_addrs = false;
 	vm->addr[0] = '\0';
 	vm->rdp_sha256[0] = '\0';
 	vm->cpu_pct = 0;
-	cred_check(vm);
+	this_host.hooks->cred_check(vm);
 }
 
 void
-store_identity(struct vm *vm)
+vm_store_identity(struct vm *vm)
 {
 	json_t	*o;
 	char	*s;
 
 	o = json_pack("{s:i, s:s, s:s, s:s}", "xvds", USERDATA_VERSION, "vm",
 	    vm->name, "kind", vm_kind_names[vm->fsm.kind], "host",
-	    settings()->host_name);
+	    vm_settings()->host_name);
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
 		json_decref(o);
 		return;
 	}
-	if (hv_userdata_store(V.hv, vm->domid, s, strlen(s)) == -1)
+	if (hv_userdata_store(this_host.hv, vm->domid, s, strlen(s)) == -1)
 		log_warnx("%s: domain %u: identity not stored; a restarted "
 		    "xvdsd will not recognise it", vm->name, vm->domid);
 	free(s);
@@ -473,7 +520,7 @@ read_identity(uint32_t domid, char *name, size_t len)
 	size_t	 dlen = 0;
 	int	 version = 0, rc = -1;
 
-	if (hv_userdata_retrieve(V.hv, domid, &data, &dlen) == -1)
+	if (hv_userdata_retrieve(this_host.hv, domid, &data, &dlen) == -1)
 		return -1;
 	if (data == NULL)
 		return IDENTITY_NONE;
@@ -481,7 +528,8 @@ read_identity(uint32_t domid, char *name, size_t len)
 	free(data);
 	if (o != NULL && json_unpack(o, "{s:i, s:s, s:s}", "xvds", &version, "vm",
 	    &vmname, "host", &host) == 0 && version == USERDATA_VERSION &&
-	    strcmp(host, settings()->host_name) == 0 && strlen(vmname) < len) {
+	    strcmp(host, vm_settings()->host_name) == 0 &&
+	    strlen(vmname) < len) {
 		snprintf(name, len, "%s", vmname);
 		rc = 0;
 	}
@@ -490,18 +538,20 @@ read_identity(uint32_t domid, char *name, size_t len)
 }
 
 int
-make_spec(struct vm *vm, struct vm_spec *spec)
+vm_make_spec(struct vm *vm, struct vm_spec *spec)
 {
-	const struct conf_template *t = conf_template(V.conf, vm->template);
+	const struct conf_template *t = conf_template(this_host.conf,
+	    vm->template);
 	char	 err[160];
 
 	if (t == NULL) {
-		set_error(vm, "template %s is no longer configured", vm->template);
+		vm_set_error(vm, "template %s is no longer configured",
+		    vm->template);
 		return -1;
 	}
-	if (template_instantiate(t, settings()->store, vm->name, spec, err,
+	if (template_instantiate(t, vm_settings()->store, vm->name, spec, err,
 	    sizeof(err)) == -1) {
-		set_error(vm, "%s", err);
+		vm_set_error(vm, "%s", err);
 		return -1;
 	}
 	if (vm->vcpus != 0 && vm->vcpus <= spec->max_vcpus)
@@ -520,7 +570,8 @@ make_spec(struct vm *vm, struct vm_spec *spec)
 static int
 prepare_disks(struct vm *vm, const struct vm_spec *spec, bool fresh)
 {
-	const struct conf_template *t = conf_template(V.conf, vm->template);
+	const struct conf_template *t = conf_template(this_host.conf,
+	    vm->template);
 	char	 dir[VMSPEC_PATH_MAX + 1], err[256];
 	struct stat st;
 	size_t	 i;
@@ -536,16 +587,17 @@ prepare_disks(struct vm *vm, const struct vm_spec *spec, bool fresh)
 			continue;	/* a shared image, used as it is */
 		if (exists && !fresh)
 			continue;
-		if (template_vm_dir(settings()->store, vm->name, dir,
+		if (template_vm_dir(vm_settings()->store, vm->name, dir,
 		    sizeof(dir)) == -1 || mkdir_p(dir) == -1) {
-			set_error(vm, "cannot make its directory on the store");
+			vm_set_error(vm,
+			    "cannot make its directory on the store");
 			return -1;
 		}
 		/* An overlay over the golden image, or a whole copy of it. */
 		if ((d->format == VM_DISK_QCOW2 ? qcow2_create_overlay(d->path,
 		    golden, err, sizeof(err)) : disk_copy(golden, d->path, err,
 		    sizeof(err))) == -1) {
-			set_error(vm, "disk %s: %s", d->vdev, err);
+			vm_set_error(vm, "disk %s: %s", d->vdev, err);
 			return -1;
 		}
 		log_info("%s: disk %s: %s %s %s", vm->name, d->vdev,
@@ -559,23 +611,23 @@ prepare_disks(struct vm *vm, const struct vm_spec *spec, bool fresh)
 /* Hypervisor answers. */
 
 enum vm_event
-result_event(enum hv_result r)
+vm_result_event(enum hv_result r)
 {
 	return r == HV_OK ? VM_EV_DONE : r == HV_FAILED ? VM_EV_FAILED : VM_EV_LOST;
 }
 
 void
-op_started(struct vm *vm)
+vm_op_started(struct vm *vm)
 {
 	vm->ops++;
-	V.busy++;
+	this_host.busy++;
 }
 
 void
-op_ended(struct vm *vm)
+vm_op_ended(struct vm *vm)
 {
 	vm->ops--;
-	V.busy--;
+	this_host.busy--;
 }
 
 static void start_pool_vm(struct vm *);
@@ -592,21 +644,21 @@ made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 			/* The clean image failed us: drop it, reset the cold way. */
 			log_warnx("%s: its clean image did not restore: resetting "
 			    "it cold", vm->name);
-			clean_discard(settings()->store, vm->name);
-			start_fresh(vm);
+			clean_discard(vm_settings()->store, vm->name);
+			vm_start_fresh(vm);
 			return;
 		}
 		if (r == HV_OK) {
-			adopt_domain(vm, domid);
-			store_identity(vm);
+			vm_adopt_domain(vm, domid);
+			vm_store_identity(vm);
 			vm_event(vm, VM_EV_DONE, "clean image restored");
 			return;
 		}
 	}
 	if (r != HV_OK) {
-		set_error(vm, "the hypervisor could not %s the domain",
+		vm_set_error(vm, "the hypervisor could not %s the domain",
 		    vm->fsm.state == VM_S_RESTORING ? "restore" : "create");
-		vm_event(vm, result_event(r), NULL);
+		vm_event(vm, vm_result_event(r), NULL);
 		return;
 	}
 	/* Made for a VM that has moved on (destroyed meanwhile): unwanted. */
@@ -615,11 +667,11 @@ made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 		log_info("%s: domain %u made after the VM became %s: destroying it",
 		    vm->name, domid, vm_state_names[vm->fsm.state]);
 		vm->domid = domid;
-		destroy_domain(vm);
+		vm_destroy_domain(vm);
 		return;
 	}
-	adopt_domain(vm, domid);
-	store_identity(vm);
+	vm_adopt_domain(vm, domid);
+	vm_store_identity(vm);
 	if (vm->fsm.state == VM_S_RESTORING) {
 		char	 path[VMSPEC_PATH_MAX + 64];
 
@@ -633,13 +685,13 @@ made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 }
 
 void
-made_cb(void *arg, enum hv_result r, uint32_t domid)
+vm_made_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
-	op_ended(vm);
+	vm_op_ended(vm);
 	made_cb_body(vm, r, domid);
-	settle(vm);
+	vm_settle(vm);
 }
 
 static void
@@ -647,19 +699,19 @@ simple_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 {
 	(void)domid;
 	if (r != HV_OK)
-		set_error(vm, "%s failed in the hypervisor",
+		vm_set_error(vm, "%s failed in the hypervisor",
 		    vm_state_names[vm->fsm.state]);
-	vm_event(vm, result_event(r), NULL);
+	vm_event(vm, vm_result_event(r), NULL);
 }
 
 void
-simple_cb(void *arg, enum hv_result r, uint32_t domid)
+vm_simple_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
-	op_ended(vm);
+	vm_op_ended(vm);
 	simple_cb_body(vm, r, domid);
-	settle(vm);
+	vm_settle(vm);
 }
 
 static void
@@ -667,13 +719,13 @@ saved_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 {
 	(void)domid;
 	if (r == HV_OK)
-		forget_domain(vm);
+		vm_forget_domain(vm);
 	else {
-		set_error(vm, "save failed in the hypervisor");
+		vm_set_error(vm, "save failed in the hypervisor");
 		if (r == HV_LOST)
-			forget_domain(vm);
+			vm_forget_domain(vm);
 	}
-	vm_event(vm, result_event(r), NULL);
+	vm_event(vm, vm_result_event(r), NULL);
 }
 
 static void
@@ -681,9 +733,9 @@ saved_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
-	op_ended(vm);
+	vm_op_ended(vm);
 	saved_cb_body(vm, r, domid);
-	settle(vm);
+	vm_settle(vm);
 }
 
 static void
@@ -692,7 +744,7 @@ shutdown_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 	(void)domid;
 	/* Asked: its death comes as a report.  Not asked: force it. */
 	if (r != HV_OK) {
-		set_error(vm, "the guest could not be asked to shut down");
+		vm_set_error(vm, "the guest could not be asked to shut down");
 		vm_event(vm, VM_EV_FAILED, NULL);
 	}
 }
@@ -702,9 +754,9 @@ shutdown_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
-	op_ended(vm);
+	vm_op_ended(vm);
 	shutdown_cb_body(vm, r, domid);
-	settle(vm);
+	vm_settle(vm);
 }
 
 
@@ -712,15 +764,15 @@ static void
 destroyed_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 {
 	if (r != HV_OK) {
-		set_error(vm, "domain %u could not be destroyed", domid);
+		vm_set_error(vm, "domain %u could not be destroyed", domid);
 		return;
 	}
 	if (vm->domid == domid)
-		forget_domain(vm);
+		vm_forget_domain(vm);
 	if (vm->fsm.state == VM_S_STOPPING)
 		vm_event(vm, VM_EV_DONE, "destroyed");
 	else if (vm->fsm.state == VM_S_RESETTING)
-		reset_restart(vm);
+		this_host.hooks->clean_reset_restart(vm);
 	else if (vm->fsm.state == VM_S_INACTIVE && vm->start_when_reaped) {
 		/* Reaped at start-up: a pool CVM boots again. */
 		vm->start_when_reaped = false;
@@ -733,41 +785,42 @@ destroyed_cb(void *arg, enum hv_result r, uint32_t domid)
 {
 	struct vm *vm = arg;
 
-	op_ended(vm);
+	vm_op_ended(vm);
 	destroyed_cb_body(vm, r, domid);
-	settle(vm);
+	vm_settle(vm);
 }
 
 /* A reset's second half: a fresh domain from the template. */
 void
-start_fresh(struct vm *vm)
+vm_start_fresh(struct vm *vm)
 {
 	struct vm_spec spec;
 
-	if (make_spec(vm, &spec) == -1 ||
+	if (vm_make_spec(vm, &spec) == -1 ||
 	    prepare_disks(vm, &spec, vm->fsm.kind == VM_CVM) == -1 ||
-	    hv_create(V.hv, &spec, false, made_cb, vm) == -1) {
+	    hv_create(this_host.hv, &spec, false, vm_made_cb, vm) == -1) {
 		if (vm->last_error[0] == '\0')
-			set_error(vm, "the hypervisor refused to create the domain");
+			vm_set_error(vm,
+			    "the hypervisor refused to create the domain");
 		vm_event(vm, VM_EV_FAILED, NULL);
 		return;
 	}
-	op_started(vm);
+	vm_op_started(vm);
 }
 
 void
-destroy_domain(struct vm *vm)
+vm_destroy_domain(struct vm *vm)
 {
 	uint32_t domid = vm->domid;
 
 	if (domid == XVDSD_NODOMAIN)
 		return;
-	if (hv_destroy(V.hv, domid, destroyed_cb, vm) == -1) {
+	if (hv_destroy(this_host.hv, domid, destroyed_cb, vm) == -1) {
 		/* Already gone. */
-		forget_domain(vm);
+		vm_forget_domain(vm);
 		return;
 	}
-	op_started(vm);
+	vm_op_started(vm);
 }
 
 /* Carries out a transition's action; its outcome comes back as an event. */
@@ -783,29 +836,33 @@ run_action(struct vm *vm, enum vm_action action)
 		return;
 	case VM_A_CREATE:
 		/* A CVM never keeps a disk from before: it starts golden. */
-		if ((rc = make_spec(vm, &spec)) == 0 &&
+		if ((rc = vm_make_spec(vm, &spec)) == 0 &&
 		    (rc = prepare_disks(vm, &spec, vm->fsm.kind == VM_CVM)) == 0)
-			rc = hv_create(V.hv, &spec, false, made_cb, vm);
+			rc = hv_create(this_host.hv, &spec, false, vm_made_cb,
+			    vm);
 		break;
 	case VM_A_PAUSE:
-		rc = hv_pause(V.hv, vm->domid, simple_cb, vm);
+		rc = hv_pause(this_host.hv, vm->domid, vm_simple_cb, vm);
 		break;
 	case VM_A_UNPAUSE:
-		rc = hv_unpause(V.hv, vm->domid, simple_cb, vm);
+		rc = hv_unpause(this_host.hv, vm->domid, vm_simple_cb, vm);
 		break;
 	case VM_A_SAVE:
-		snprintf(path, sizeof(path), "%s/saved", settings()->store);
+		snprintf(path, sizeof(path), "%s/saved", vm_settings()->store);
 		if (mkdir_p(path) == -1 || image_path(vm, path, sizeof(path)) == -1) {
-			set_error(vm, "cannot make %s/saved", settings()->store);
+			vm_set_error(vm, "cannot make %s/saved",
+			    vm_settings()->store);
 			rc = -1;
 		} else
-			rc = hv_save(V.hv, vm->domid, path, saved_cb, vm);
+			rc = hv_save(this_host.hv, vm->domid, path, saved_cb,
+			    vm);
 		break;
 	case VM_A_RESTORE:
-		if ((rc = make_spec(vm, &spec)) == 0 &&
+		if ((rc = vm_make_spec(vm, &spec)) == 0 &&
 		    (rc = prepare_disks(vm, &spec, false)) == 0 &&
 		    (rc = image_path(vm, path, sizeof(path))) == 0)
-			rc = hv_restore(V.hv, &spec, path, false, made_cb, vm);
+			rc = hv_restore(this_host.hv, &spec, path, false,
+			    vm_made_cb, vm);
 		break;
 	case VM_A_RESET:
 		/*
@@ -814,16 +871,16 @@ run_action(struct vm *vm, enum vm_action action)
 		 * (Restoring a clean saved image is the fast way, to come.)
 		 */
 		if (vm->domid != XVDSD_NODOMAIN) {
-			destroy_domain(vm);
+			vm_destroy_domain(vm);
 			return;
 		}
-		reset_restart(vm);
+		this_host.hooks->clean_reset_restart(vm);
 		return;
 	case VM_A_SHUTDOWN:
-		rc = hv_shutdown(V.hv, vm->domid, shutdown_cb, vm);
+		rc = hv_shutdown(this_host.hv, vm->domid, shutdown_cb, vm);
 		break;
 	case VM_A_DESTROY:
-		destroy_domain(vm);
+		vm_destroy_domain(vm);
 		return;
 	case VM_A_DISCARD:
 		if (image_path(vm, path, sizeof(path)) == 0 && unlink(path) == -1 &&
@@ -831,27 +888,27 @@ run_action(struct vm *vm, enum vm_action action)
 			log_warn("%s: cannot remove its image %s", vm->name, path);
 		return;
 	case VM_A_SNAPSHOT:
-		rc = snapshot_start(vm);
+		rc = this_host.hooks->clean_snapshot(vm);
 		break;
 	case VM_A_MIGRATE:
-		if ((rc = migrate_start(vm)) == 0)
+		if ((rc = this_host.hooks->migrate_start(vm)) == 0)
 			break;
-		vm->mig_phase = MIG_NONE;
+		vm->mig_phase = VM_MIG_NONE;
 		break;
 	default:
-		set_error(vm, "internal error: no code for action %s",
+		vm_set_error(vm, "internal error: no code for action %s",
 		    vm_action_names[action]);
 		rc = -1;
 		break;
 	}
 	if (rc == -1) {
 		if (vm->last_error[0] == '\0')
-			set_error(vm, "the hypervisor refused to %s it",
+			vm_set_error(vm, "the hypervisor refused to %s it",
 			    vm_action_names[action]);
 		vm_event(vm, VM_EV_FAILED, NULL);
 		return;
 	}
-	op_started(vm);
+	vm_op_started(vm);
 }
 
 /*
@@ -871,7 +928,7 @@ vm_event(struct vm *vm, enum vm_event ev, const char *why)
 	}
 	change_state(vm, from, ev, action, why);
 	run_action(vm, action);
-	settle(vm);
+	vm_settle(vm);
 	/* Freshly booted from its golden disks: the moment for a clean image. */
 	if (vm->fsm.state == VM_S_READY && (from == VM_S_STARTING ||
 	    from == VM_S_RESETTING) && vm->fsm.kind == VM_CVM)
@@ -902,12 +959,12 @@ vm_domain_died(void *arg, uint32_t domid, enum hv_death why)
 static void
 guest_session(struct vm *vm, bool active)
 {
-	unsigned grace = settings()->session_grace;
+	unsigned grace = vm_settings()->session_grace;
 
 	if (active) {
 		if (vm->grace) {
 			log_info("%s: the user is back", vm->name);
-			arm_timer(vm);	/* drops the grace time */
+			vm_arm_timer(vm);	/* drops the grace time */
 		}
 		if (vm->fsm.state == VM_S_READY)
 			vm_event(vm, VM_EV_SESSION_START, "guest");
@@ -962,7 +1019,7 @@ vm_guest_report(void *arg, enum report_event ev, const char *key,
 		guest_session(vm, d->session.active);
 		return;
 	case REPORT_EV_CREDENTIAL:
-		cred_answer(vm, &d->credential);
+		this_host.hooks->cred_answer(vm, &d->credential);
 		return;
 	case REPORT_EV_ADDRS:
 		snprintf(was, sizeof(was), "%s", vm->addr);
@@ -1003,7 +1060,8 @@ vm_cpu_sample(uint32_t domid, double pct)
 static void
 fill_view(const struct vm *vm, struct vm_view *v)
 {
-	const struct conf_template *t = conf_template(V.conf, vm->template);
+	const struct conf_template *t = conf_template(this_host.conf,
+	    vm->template);
 
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "%s", vm->name);
@@ -1034,7 +1092,7 @@ vm_list(struct vm_view *views, size_t max)
 	struct vm *vm;
 	size_t	 n = 0;
 
-	TAILQ_FOREACH(vm, &V.vms, entry) {
+	TAILQ_FOREACH(vm, &this_host.vms, entry) {
 		if (n < max)
 			fill_view(vm, &views[n]);
 		n++;
@@ -1045,7 +1103,7 @@ vm_list(struct vm_view *views, size_t max)
 enum xvds_err
 vm_get(const char *name, struct vm_view *v)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 
 	if (vm == NULL)
 		return XVDS_E_NOVM;
@@ -1080,7 +1138,7 @@ enum xvds_err
 vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
     char *msg, size_t msglen)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 	enum xvds_err err;
 
 	if (vm == NULL) {
@@ -1097,15 +1155,16 @@ vm_request(const char *name, enum vm_event ev, xvds_reply_cb cb, void *arg,
 		snprintf(msg, msglen, "%s is not a request", vm_event_names[ev]);
 		return XVDS_E_INVAL;
 	}
-	if ((err = request_check(vm, ev, msg, msglen)) != XVDS_OK)
+	if ((err = vm_request_check(vm, ev, msg, msglen)) != XVDS_OK)
 		return err;
-	request_begin(vm, ev, cb, arg);
+	vm_request_begin(vm, ev, cb, arg);
 	return XVDS_OK;
 }
 
 /* Whether a request may be fed to the VM now; the error if not. */
 enum xvds_err
-request_check(const struct vm *vm, enum vm_event ev, char *msg, size_t msglen)
+vm_request_check(const struct vm *vm, enum vm_event ev, char *msg,
+    size_t msglen)
 {
 	enum vm_state from = vm->fsm.state;
 
@@ -1133,11 +1192,11 @@ request_check(const struct vm *vm, enum vm_event ev, char *msg, size_t msglen)
 
 /* Feeds an accepted request; its reply follows once the VM settles. */
 void
-request_begin(struct vm *vm, enum vm_event ev, xvds_reply_cb cb, void *arg)
+vm_request_begin(struct vm *vm, enum vm_event ev, xvds_reply_cb cb, void *arg)
 {
 	if (vm->reply != NULL) {
 		/* Destroy overrides: the request it cuts short is answered. */
-		reply_later(vm->reply, vm->reply_arg, XVDS_E_FAILED,
+		vm_reply_later(vm->reply, vm->reply_arg, XVDS_E_FAILED,
 		    "%s: destroyed before it was %s", vm->name,
 		    vm_state_names[vm->reply_target]);
 		vm->reply = NULL;
@@ -1147,7 +1206,7 @@ request_begin(struct vm *vm, enum vm_event ev, xvds_reply_cb cb, void *arg)
 	vm->reply_target = request_target(vm, ev);
 	vm_event(vm, ev, "request");
 	/* An event the machine ignores here settles at once. */
-	settle(vm);
+	vm_settle(vm);
 }
 
 /* One change at a time: vCPUs first, then memory. */
@@ -1158,11 +1217,12 @@ resources_cb(void *arg, enum hv_result r, uint32_t domid)
 	uint64_t mib = vm->set_memory_next;
 
 	(void)domid;
-	op_ended(vm);
+	vm_op_ended(vm);
 	vm->set_memory_next = 0;
 	if (r == HV_OK && mib != 0 && vm->domid != XVDSD_NODOMAIN) {
-		if (hv_set_memory(V.hv, vm->domid, mib, resources_cb, vm) == 0) {
-			op_started(vm);
+		if (hv_set_memory(this_host.hv, vm->domid, mib, resources_cb,
+		    vm) == 0) {
+			vm_op_started(vm);
 			vm->memory_mib = mib;
 			return;
 		}
@@ -1170,14 +1230,15 @@ resources_cb(void *arg, enum hv_result r, uint32_t domid)
 	}
 	vm->setting = false;
 	if (r != HV_OK)
-		set_error(vm, "the hypervisor could not change its vCPUs or memory");
+		vm_set_error(vm,
+		    "the hypervisor could not change its vCPUs or memory");
 	if (vm->set_reply == NULL)
 		return;
 	if (r != HV_OK)
-		reply_later(vm->set_reply, vm->set_reply_arg, XVDS_E_FAILED,
+		vm_reply_later(vm->set_reply, vm->set_reply_arg, XVDS_E_FAILED,
 		    "%s: %s", vm->name, vm->last_error);
 	else
-		reply_later(vm->set_reply, vm->set_reply_arg, XVDS_OK,
+		vm_reply_later(vm->set_reply, vm->set_reply_arg, XVDS_OK,
 		    "%s changed", vm->name);
 	vm->set_reply = NULL;
 }
@@ -1186,7 +1247,7 @@ enum xvds_err
 vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
     xvds_reply_cb cb, void *arg, char *msg, size_t msglen)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 	struct vm_view v;
 
 	if (vm == NULL) {
@@ -1211,7 +1272,8 @@ vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
 		return XVDS_E_BUSY;
 	}
 	if (vcpus != 0) {
-		if (hv_set_vcpus(V.hv, vm->domid, vcpus, resources_cb, vm) == -1) {
+		if (hv_set_vcpus(this_host.hv, vm->domid, vcpus, resources_cb,
+		    vm) == -1) {
 			snprintf(msg, msglen, "%s: the hypervisor refused %u vCPUs",
 			    vm->name, vcpus);
 			return XVDS_E_FAILED;
@@ -1219,7 +1281,8 @@ vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
 		vm->vcpus = vcpus;
 		vm->set_memory_next = memory_mib;
 	} else if (memory_mib != 0) {
-		if (hv_set_memory(V.hv, vm->domid, memory_mib, resources_cb, vm) == -1) {
+		if (hv_set_memory(this_host.hv, vm->domid, memory_mib,
+		    resources_cb, vm) == -1) {
 			snprintf(msg, msglen, "%s: the hypervisor refused %" PRIu64
 			    " MiB", vm->name, memory_mib);
 			return XVDS_E_FAILED;
@@ -1229,7 +1292,7 @@ vm_set_resources(const char *name, unsigned vcpus, uint64_t memory_mib,
 		snprintf(msg, msglen, "%s: nothing to change", vm->name);
 		return XVDS_E_INVAL;
 	}
-	op_started(vm);
+	vm_op_started(vm);
 	vm->setting = true;
 	vm->set_reply = cb;
 	vm->set_reply_arg = arg;
@@ -1253,20 +1316,24 @@ vm_new(const char *name, const char *pool, const char *template,
 	vm->domid = XVDSD_NODOMAIN;
 	vm->since = time(NULL);
 	vm->in_config = true;
-	if ((vm->timer = evtimer_new(V.base, timer_fired, vm)) == NULL ||
-	    (vm->ask_timer = evtimer_new(V.base, ask_fired, vm)) == NULL ||
-	    (vm->gc = event_new(V.base, -1, 0, gc_fired, vm)) == NULL ||
-	    (vm->snap_ev = event_new(V.base, -1, 0, snap_fired, vm)) == NULL)
+	if ((vm->timer = evtimer_new(this_host.base, timer_fired,
+	    vm)) == NULL ||
+	    (vm->ask_timer = evtimer_new(this_host.base,
+	    this_host.hooks->migrate_ask_fired, vm)) == NULL ||
+	    (vm->gc = event_new(this_host.base, -1, 0,
+	    this_host.hooks->migrate_gc_fired, vm)) == NULL ||
+	    (vm->snap_ev = event_new(this_host.base, -1, 0,
+	    this_host.hooks->clean_snap_fired, vm)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
-	TAILQ_INSERT_TAIL(&V.vms, vm, entry);
+	TAILQ_INSERT_TAIL(&this_host.vms, vm, entry);
 	return vm;
 }
 
 void
 vm_free(struct vm *vm)
 {
-	cred_cancel(vm, "the VM is gone");
-	TAILQ_REMOVE(&V.vms, vm, entry);
+	this_host.hooks->cred_cancel(vm, "the VM is gone");
+	TAILQ_REMOVE(&this_host.vms, vm, entry);
 	event_free(vm->timer);
 	event_free(vm->ask_timer);
 	event_free(vm->gc);
@@ -1276,7 +1343,7 @@ vm_free(struct vm *vm)
 
 
 bool
-valid_vm_name(const char *name)
+vm_name_valid(const char *name)
 {
 	size_t	 i, n = strlen(name);
 
@@ -1299,16 +1366,16 @@ vm_define(const char *name, const char *template, enum vm_kind kind,
 {
 	struct vm *vm;
 
-	if (!valid_vm_name(name)) {
+	if (!vm_name_valid(name)) {
 		snprintf(msg, msglen, "%s: a VM name is 1 to %d of [A-Za-z0-9_.-], "
 		    "first a letter or digit", name, VMSPEC_NAME_MAX);
 		return XVDS_E_INVAL;
 	}
-	if (find_vm(name) != NULL) {
+	if (vm_find(name) != NULL) {
 		snprintf(msg, msglen, "a VM named %s exists", name);
 		return XVDS_E_EXISTS;
 	}
-	if (conf_template(V.conf, template) == NULL) {
+	if (conf_template(this_host.conf, template) == NULL) {
 		snprintf(msg, msglen, "no template named %s", template);
 		return XVDS_E_INVAL;
 	}
@@ -1322,7 +1389,7 @@ vm_define(const char *name, const char *template, enum vm_kind kind,
 		vm->fsm.state = VM_S_SAVED;
 		vm->fsm.prev = VM_S_SAVED;
 	}
-	record_save(vm);
+	vm_record_save(vm);
 	log_info("%s: defined from template %s as a %s%s", name, template,
 	    vm_kind_names[kind], vm->fsm.state == VM_S_SAVED ?
 	    ", saved: its image is on the store" : "");
@@ -1334,7 +1401,7 @@ vm_define(const char *name, const char *template, enum vm_kind kind,
 enum xvds_err
 vm_undefine(const char *name, char *msg, size_t msglen)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 
 	if (vm == NULL) {
 		snprintf(msg, msglen, "no VM named %s", name);
@@ -1350,8 +1417,8 @@ vm_undefine(const char *name, char *msg, size_t msglen)
 		    vm_state_names[vm->fsm.state]);
 		return XVDS_E_ILLEGAL;
 	}
-	clean_discard(settings()->store, vm->name);
-	record_remove(vm);
+	clean_discard(vm_settings()->store, vm->name);
+	vm_record_remove(vm);
 	log_info("%s: undefined", vm->name);
 	vm_free(vm);
 	snprintf(msg, msglen, "%s undefined", name);
@@ -1361,7 +1428,7 @@ vm_undefine(const char *name, char *msg, size_t msglen)
 enum xvds_err
 vm_forget(const char *name, char *msg, size_t msglen)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 
 	if (vm == NULL) {
 		snprintf(msg, msglen, "no record of %s here", name);
@@ -1374,13 +1441,13 @@ vm_forget(const char *name, char *msg, size_t msglen)
 	}
 	if ((vm->fsm.state != VM_S_INACTIVE && vm->fsm.state != VM_S_SAVED) ||
 	    vm->domid != XVDSD_NODOMAIN || vm->reply != NULL || vm->ops != 0 ||
-	    vm->mig_phase != MIG_NONE) {
+	    vm->mig_phase != VM_MIG_NONE) {
 		snprintf(msg, msglen, "%s is %s here%s: kept", vm->name,
 		    vm_state_names[vm->fsm.state], vm->domid != XVDSD_NODOMAIN ?
 		    ", with a domain" : "");
 		return XVDS_E_ILLEGAL;
 	}
-	record_remove(vm);
+	vm_record_remove(vm);
 	log_info("%s: record forgotten (%s): it lives on another host; its "
 	    "files on the store are kept", vm->name,
 	    vm_state_names[vm->fsm.state]);
@@ -1411,7 +1478,7 @@ load_record(const char *path)
 	    "s:I, s:s, s:I}", "v", &version, "name", &name, "pool", &pool,
 	    "template", &tmpl, "kind", &kind, "state", &state, "prev", &prev,
 	    "domid", &domid, "boot_id", &boot_id, "since", &since) == -1 ||
-	    version != RECORD_VERSION || !valid_vm_name(name) ||
+	    version != RECORD_VERSION || !vm_name_valid(name) ||
 	    (k = vm_kind_from_name(kind)) < 0 || (s = vm_state_from_name(state)) < 0 ||
 	    (p = vm_state_from_name(prev)) < 0 || s == VM_S_PREV || p == VM_S_PREV ||
 	    strlen(pool) > TEMPLATE_NAME_MAX || strlen(tmpl) > TEMPLATE_NAME_MAX ||
@@ -1420,7 +1487,7 @@ load_record(const char *path)
 		json_decref(o);
 		return;
 	}
-	if ((vm = find_vm(name)) == NULL) {
+	if ((vm = vm_find(name)) == NULL) {
 		if (pool[0] != '\0') {
 			/* A pool VM the configuration no longer has. */
 			vm = vm_new(name, pool, tmpl, (enum vm_kind)k);
@@ -1430,7 +1497,8 @@ load_record(const char *path)
 	}
 	vm->fsm.state = (enum vm_state)s;
 	vm->fsm.prev = (enum vm_state)p;
-	load_migration(vm, json_object_get(o, "migration"), path);
+	this_host.hooks->migrate_load(vm, json_object_get(o, "migration"),
+	    path);
 	if (json_is_string(json_object_get(o, "away")) &&
 	    strlen(json_string_value(json_object_get(o, "away"))) <= MIGRATE_PEER_MAX) {
 		vm->away = true;
@@ -1450,7 +1518,7 @@ load_records(void)
 	struct dirent *de;
 	DIR	*d;
 
-	snprintf(dir, sizeof(dir), "%s/vms", settings()->state_dir);
+	snprintf(dir, sizeof(dir), "%s/vms", vm_settings()->state_dir);
 	if (mkdir_p(dir) == -1)
 		fatal("cannot make %s", dir);
 	if ((d = opendir(dir)) == NULL)
@@ -1475,23 +1543,23 @@ apply_pools(void)
 	unsigned j;
 	char	 name[VMSPEC_NAME_MAX + 1];
 
-	TAILQ_FOREACH(vm, &V.vms, entry)
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
 		if (vm->pool[0] != '\0')
 			vm->in_config = false;
-	for (i = 0; i < conf_npools(V.conf); i++) {
-		const struct conf_pool *p = conf_pool_at(V.conf, i);
+	for (i = 0; i < conf_npools(this_host.conf); i++) {
+		const struct conf_pool *p = conf_pool_at(this_host.conf, i);
 
 		for (j = 1; j <= p->size; j++) {
 			if (template_vm_name(p->name, j, name, sizeof(name)) == -1)
 				continue;
-			if ((vm = find_vm(name)) == NULL)
+			if ((vm = vm_find(name)) == NULL)
 				vm = vm_new(name, p->name, p->tmpl->name, p->kind);
 			vm->in_config = true;
 			snprintf(vm->template, sizeof(vm->template), "%s",
 			    p->tmpl->name);
 		}
 	}
-	TAILQ_FOREACH(vm, &V.vms, entry)
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
 		if (vm->pool[0] != '\0' && !vm->in_config)
 			log_warnx("%s: pool %s no longer has it; destroy it to "
 			    "retire it", vm->name, vm->pool);
@@ -1516,7 +1584,7 @@ is_its_domain(const struct vm *vm, const struct hv_domain *d)
 	default:
 		return false;
 	}
-	if (vm->mig_phase == MIG_INCOMING)
+	if (vm->mig_phase == VM_MIG_INCOMING)
 		return strncmp(d->name, vm->name, strlen(vm->name)) == 0 &&
 		    strcmp(d->name + strlen(vm->name), MIGRATE_SUFFIX_IN) == 0;
 	switch (vm->fsm.state) {
@@ -1537,9 +1605,9 @@ reconcile(void)
 	struct vm *vm;
 	char	 name[VMSPEC_NAME_MAX + 1];
 
-	if (hv_list_domains(V.hv, &doms, &n) == -1)
+	if (hv_list_domains(this_host.hv, &doms, &n) == -1)
 		fatalx("cannot list the domains to reconcile with");
-	TAILQ_FOREACH(vm, &V.vms, entry) {
+	TAILQ_FOREACH(vm, &this_host.vms, entry) {
 		struct reconcile_seen seen = { false, HV_DOM_RUNNING, false, false };
 		enum vm_state was = vm->fsm.state, now;
 		uint32_t found = XVDSD_NODOMAIN;
@@ -1563,17 +1631,17 @@ reconcile(void)
 				log_info("%s: removed the unfinished image %s",
 				    vm->name, partial);
 		}
-		if (vm->mig_phase != MIG_NONE) {
-			reconcile_migrating(vm, found, &seen);
+		if (vm->mig_phase != VM_MIG_NONE) {
+			this_host.hooks->migrate_reconcile(vm, found, &seen);
 			continue;
 		}
 		now = reconcile_state(vm->fsm.kind, was, &seen, &reap, &resume);
 		vm->domid = XVDSD_NODOMAIN;
 		vm->fsm.state = now;
 		if (found != XVDSD_NODOMAIN) {
-			adopt_domain(vm, found);
-			store_identity(vm);	/* if it had none yet */
-			if (resume && hv_resume(V.hv, found) == -1) {
+			vm_adopt_domain(vm, found);
+			vm_store_identity(vm);	/* if it had none yet */
+			if (resume && hv_resume(this_host.hv, found) == -1) {
 				log_warnx("%s: domain %u, suspended by a save cut "
 				    "short, cannot be resumed", vm->name, found);
 				now = VM_S_INACTIVE;
@@ -1582,7 +1650,7 @@ reconcile(void)
 			}
 			if (reap) {
 				vm->start_when_reaped = true;
-				destroy_domain(vm);
+				vm_destroy_domain(vm);
 			}
 		}
 		if (was != now || found != XVDSD_NODOMAIN)
@@ -1593,9 +1661,9 @@ reconcile(void)
 			    vm_state_names[now]);
 		if (was != now) {
 			vm->since = time(NULL);
-			record_save(vm);
+			vm_record_save(vm);
 		}
-		arm_timer(vm);
+		vm_arm_timer(vm);
 	}
 	/* What runs here and is not ours (or no longer configured). */
 	for (i = 0; i < n; i++) {
@@ -1641,7 +1709,7 @@ start_pools(void)
 {
 	struct vm *vm;
 
-	TAILQ_FOREACH(vm, &V.vms, entry)
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
 		start_pool_vm(vm);
 }
 
@@ -1651,24 +1719,28 @@ reports_ready(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (reportwatch_dispatch(V.rw) == -1)
+	if (reportwatch_dispatch(this_host.rw) == -1)
 		fatalx("lost the xenstore connection");
 }
 
 int
-vm_init(struct event_base *base, struct hv *hv, struct xvds_conf *conf)
+vm_core_init(struct event_base *base, struct hv *hv, struct xvds_conf *conf,
+    const struct vm_hooks *hooks)
 {
-	memset(&V, 0, sizeof(V));
-	TAILQ_INIT(&V.vms);
-	V.base = base;
-	V.hv = hv;
-	V.conf = conf;
-	V.rw = reportwatch_open(vm_guest_report, NULL, settings()->max_clock_skew);
-	if (V.rw == NULL)
+	memset(&this_host, 0, sizeof(this_host));
+	TAILQ_INIT(&this_host.vms);
+	this_host.hooks = hooks;
+	this_host.base = base;
+	this_host.hv = hv;
+	this_host.conf = conf;
+	this_host.rw = reportwatch_open(vm_guest_report, NULL,
+	    vm_settings()->max_clock_skew);
+	if (this_host.rw == NULL)
 		return -1;
-	V.rw_ev = event_new(base, reportwatch_fd(V.rw), EV_READ | EV_PERSIST,
+	this_host.rw_ev = event_new(base, reportwatch_fd(this_host.rw),
+	    EV_READ | EV_PERSIST,
 	    reports_ready, NULL);
-	if (V.rw_ev == NULL || event_add(V.rw_ev, NULL) == -1) {
+	if (this_host.rw_ev == NULL || event_add(this_host.rw_ev, NULL) == -1) {
 		log_warnx("%s: cannot watch xenstore from the loop", __func__);
 		return -1;
 	}
@@ -1684,19 +1756,19 @@ vm_reload(struct xvds_conf *conf)
 {
 	struct vm *vm;
 
-	conf_free(V.conf);
-	V.conf = conf;
+	conf_free(this_host.conf);
+	this_host.conf = conf;
 	apply_pools();
-	TAILQ_FOREACH(vm, &V.vms, entry)
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
 		if (!vm_state_transient(vm->fsm.state))
-			arm_timer(vm);	/* idle times may have changed */
+			vm_arm_timer(vm);	/* idle times may have changed */
 	start_pools();
 }
 
 int
 vm_busy(void)
 {
-	return V.busy > 0;
+	return this_host.busy > 0;
 }
 
 void
@@ -1706,22 +1778,22 @@ vm_shutdown(void)
 	struct vm *vm;
 
 	/* Every accepted request is answered exactly once, even now. */
-	TAILQ_FOREACH(vm, &V.vms, entry)
-		cred_cancel(vm, "xvdsd is stopping");
+	TAILQ_FOREACH(vm, &this_host.vms, entry)
+		this_host.hooks->cred_cancel(vm, "xvdsd is stopping");
 	while ((r = TAILQ_FIRST(&replies)) != NULL)
 		reply_fire(-1, 0, r);
-	TAILQ_FOREACH(vm, &V.vms, entry) {
+	TAILQ_FOREACH(vm, &this_host.vms, entry) {
 		if (vm->reply != NULL)
 			vm->reply(vm->reply_arg, XVDS_E_FAILED, "xvdsd is stopping");
 		if (vm->set_reply != NULL)
 			vm->set_reply(vm->set_reply_arg, XVDS_E_FAILED,
 			    "xvdsd is stopping");
 	}
-	while ((vm = TAILQ_FIRST(&V.vms)) != NULL)
+	while ((vm = TAILQ_FIRST(&this_host.vms)) != NULL)
 		vm_free(vm);
-	if (V.rw_ev != NULL)
-		event_free(V.rw_ev);
-	reportwatch_close(V.rw);
-	conf_free(V.conf);
-	memset(&V, 0, sizeof(V));
+	if (this_host.rw_ev != NULL)
+		event_free(this_host.rw_ev);
+	reportwatch_close(this_host.rw);
+	conf_free(this_host.conf);
+	memset(&this_host, 0, sizeof(this_host));
 }

@@ -23,6 +23,7 @@
 #include "common/credential.h"
 #include "common/log.h"
 #include "hv/reportwatch.h"
+#include "hostd/vm_cred.h"
 #include "hostd/vm_priv.h"
 
 /* One delivery under way (vm->cred). */
@@ -58,7 +59,7 @@ finish(struct vm *vm, enum xvds_err err, const char *why)
 	if (c == NULL)
 		return;
 	vm->cred = NULL;
-	if (reportwatch_secret_remove(V.rw, c->domid) == -1)
+	if (reportwatch_secret_remove(vm_reportwatch(), c->domid) == -1)
 		log_warnx("%s: domain %u: the credential key could not be "
 		    "removed from xenstore", vm->name, c->domid);
 	event_free(c->timer);
@@ -66,10 +67,10 @@ finish(struct vm *vm, enum xvds_err err, const char *why)
 	    c->user, xvds_err_names[err], why != NULL ? ": " : "",
 	    why != NULL ? why : "");
 	if (err == XVDS_OK)
-		reply_later(c->cb, c->arg, err, "%s: credential applied",
+		vm_reply_later(c->cb, c->arg, err, "%s: credential applied",
 		    vm->name);
 	else
-		reply_later(c->cb, c->arg, err, "%s: credential not applied: %s",
+		vm_reply_later(c->cb, c->arg, err, "%s: credential not applied: %s",
 		    vm->name, why != NULL ? why : "see the log");
 	free(c);
 }
@@ -83,7 +84,7 @@ cred_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	snprintf(why, sizeof(why), "no answer from its agent in %u s",
-	    settings()->credential_timeout);
+	    vm_settings()->credential_timeout);
 	finish(vm, XVDS_E_GUEST_TIMEOUT, why);
 }
 
@@ -100,7 +101,7 @@ enum xvds_err
 vm_credential(const char *name, const char *user, const char *password,
     xvds_reply_cb cb, void *arg, char *msg, size_t msglen)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 	struct report_secret rec;
 	struct vm_cred *c;
 	char	 buf[REPORT_SECRET_MAX + 1];
@@ -130,7 +131,7 @@ vm_credential(const char *name, const char *user, const char *password,
 		return XVDS_E_BUSY;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->timer = evtimer_new(V.base, cred_timeout, vm)) == NULL) {
+	    (c->timer = evtimer_new(vm_base(), cred_timeout, vm)) == NULL) {
 		free(c);
 		snprintf(msg, msglen, "out of memory");
 		return XVDS_E_INTERNAL;
@@ -142,12 +143,12 @@ vm_credential(const char *name, const char *user, const char *password,
 	memcpy(rec.password, password, CREDENTIAL_PASSWORD_LEN + 1);
 	n = report_secret_format(&rec, buf, sizeof(buf));
 	sodium_memzero(&rec.password, sizeof(rec.password));
-	if (n < 0 || reportwatch_secret_put(V.rw, vm->domid, buf,
+	if (n < 0 || reportwatch_secret_put(vm_reportwatch(), vm->domid, buf,
 	    (size_t)n) == -1) {
 		sodium_memzero(buf, sizeof(buf));
 		/* A half-written key must not stay either. */
 		if (n >= 0)
-			reportwatch_secret_remove(V.rw, vm->domid);
+			reportwatch_secret_remove(vm_reportwatch(), vm->domid);
 		event_free(c->timer);
 		free(c);
 		snprintf(msg, msglen, "%s: the credential could not be written "
@@ -160,7 +161,7 @@ vm_credential(const char *name, const char *user, const char *password,
 	memcpy(c->user, user, sizeof(c->user));
 	c->cb = cb;
 	c->arg = arg;
-	tv.tv_sec = (time_t)settings()->credential_timeout;
+	tv.tv_sec = (time_t)vm_settings()->credential_timeout;
 	evtimer_add(c->timer, &tv);
 	vm->cred = c;
 	log_info("%s: credential %" PRIu64 " for %s handed to domain %u",
@@ -169,7 +170,7 @@ vm_credential(const char *name, const char *user, const char *password,
 }
 
 void
-cred_answer(struct vm *vm, const struct report_credential *a)
+vm_cred_answer(struct vm *vm, const struct report_credential *a)
 {
 	if (vm->cred == NULL || a->seq != vm->cred->seq) {
 		log_debug("%s: credential answer %" PRIu64 " matches nothing "
@@ -184,7 +185,7 @@ cred_answer(struct vm *vm, const struct report_credential *a)
 }
 
 void
-cred_check(struct vm *vm)
+vm_cred_check(struct vm *vm)
 {
 	char	 why[64];
 
@@ -199,7 +200,7 @@ cred_check(struct vm *vm)
 }
 
 void
-cred_cancel(struct vm *vm, const char *why)
+vm_cred_cancel(struct vm *vm, const char *why)
 {
 	finish(vm, XVDS_E_FAILED, why);
 }

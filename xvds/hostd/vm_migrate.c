@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hostd/vm_migrate.c — a VM's migration, on both sides (hostd/migrate.c has the
- * connection and the handshake, hostd/vm_priv.h what this shares with
- * hostd/vm.c).
+ * connection and the handshake, hostd/vm_priv.h what this uses of
+ * hostd/vm.c, which calls it through its hooks).
  */
 #include <config.h>
 
@@ -14,17 +14,10 @@
 
 #include "common/log.h"
 #include "hostd/vm.h"
+#include "hostd/vm_migrate.h"
 #include "hostd/vm_priv.h"
 
 #define ASK_RETRY	10	/* seconds between questions to a migration's peer */
-
-const char *const mig_phase_names[] = {
-	[MIG_NONE] = "none",
-	[MIG_SENDING] = "sending",
-	[MIG_COMMITTING] = "committing",
-	[MIG_INCOMING] = "incoming",
-	[MIG_COMMITTED] = "committed",
-};
 
 /*
  * Migration (hostd/migrate.h has the handshake).  The sender's VM is MIGRATING
@@ -39,7 +32,8 @@ mig_rename(struct vm *vm, const char *suffix)
 
 	snprintf(name, sizeof(name), "%.*s%s", (int)MIGRATE_NAME_MAX, vm->name,
 	    suffix);
-	if (vm->domid != XVDSD_NODOMAIN && hv_rename(V.hv, vm->domid, name) == -1)
+	if (vm->domid != XVDSD_NODOMAIN && hv_rename(vm_hv(), vm->domid,
+	    name) == -1)
 		log_warnx("%s: domain %u could not be renamed %s", vm->name,
 		    vm->domid, name);
 }
@@ -63,9 +57,9 @@ static void
 mig_moved(struct vm *vm)
 {
 	log_info("%s: now on %s", vm->name, vm->mig_peer);
-	vm->mig_phase = MIG_NONE;
+	vm->mig_phase = VM_MIG_NONE;
 	gone_elsewhere(vm);
-	destroy_domain(vm);
+	vm_destroy_domain(vm);
 	vm_event(vm, VM_EV_DONE, vm->mig_peer);
 }
 
@@ -73,11 +67,11 @@ mig_moved(struct vm *vm)
 static void
 mig_stayed(struct vm *vm, bool suspended, const char *why)
 {
-	set_error(vm, "migration to %s failed: %s", vm->mig_peer, why);
-	vm->mig_phase = MIG_NONE;
+	vm_set_error(vm, "migration to %s failed: %s", vm->mig_peer, why);
+	vm->mig_phase = VM_MIG_NONE;
 	if (suspended) {
 		mig_rename(vm, "");
-		if (hv_resume(V.hv, vm->domid) == -1) {
+		if (hv_resume(vm_hv(), vm->domid) == -1) {
 			vm_event(vm, VM_EV_LOST, "not resumed");
 			return;
 		}
@@ -90,9 +84,9 @@ mig_commit_cb(void *arg)
 {
 	struct vm *vm = arg;
 
-	vm->mig_phase = MIG_COMMITTING;
-	if (record_save(vm) == -1) {
-		vm->mig_phase = MIG_SENDING;
+	vm->mig_phase = VM_MIG_COMMITTING;
+	if (vm_record_save(vm) == -1) {
+		vm->mig_phase = VM_MIG_SENDING;
 		return -1;
 	}
 	/* Names are unique per host: the receiver's copy takes this one. */
@@ -113,8 +107,9 @@ asked_cb(void *arg, enum migrate_has has)
 {
 	struct vm *vm = arg;
 
-	op_ended(vm);
-	if (vm->fsm.state != VM_S_MIGRATING || vm->mig_phase != MIG_COMMITTING)
+	vm_op_ended(vm);
+	if (vm->fsm.state != VM_S_MIGRATING ||
+	    vm->mig_phase != VM_MIG_COMMITTING)
 		return;
 	switch (has) {
 	case MIGRATE_HAS_IT:
@@ -129,11 +124,11 @@ asked_cb(void *arg, enum migrate_has has)
 		ask_later(vm);
 		break;
 	}
-	settle(vm);
+	vm_settle(vm);
 }
 
 void
-ask_fired(evutil_socket_t fd, short what, void *arg)
+vm_migrate_ask_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vm *vm = arg;
 
@@ -143,7 +138,7 @@ ask_fired(evutil_socket_t fd, short what, void *arg)
 		ask_later(vm);
 		return;
 	}
-	op_started(vm);
+	vm_op_started(vm);
 }
 
 static void
@@ -151,7 +146,7 @@ mig_done_cb(void *arg, enum migrate_outcome out, const char *why)
 {
 	struct vm *vm = arg;
 
-	op_ended(vm);
+	vm_op_ended(vm);
 	switch (out) {
 	case MIGRATE_MOVED:
 		mig_moved(vm);
@@ -162,17 +157,18 @@ mig_done_cb(void *arg, enum migrate_outcome out, const char *why)
 		break;
 	case MIGRATE_UNKNOWN:
 		/* Never resumed on a guess: the receiver may run it. */
-		set_error(vm, "migration to %s: no answer after \"go\" (%s); "
+		vm_set_error(vm,
+		    "migration to %s: no answer after \"go\" (%s); "
 		    "asking it every %d s", vm->mig_peer, why, ASK_RETRY);
 		log_warnx("%s: %s", vm->name, vm->last_error);
 		ask_later(vm);
 		break;
 	}
-	settle(vm);
+	vm_settle(vm);
 }
 
 int
-migrate_start(struct vm *vm)
+vm_migrate_start(struct vm *vm)
 {
 	struct migrate_offer o;
 	char	 msg[256];
@@ -187,11 +183,11 @@ migrate_start(struct vm *vm)
 	o.memory_mib = vm->memory_mib;
 	snprintf(o.boot_id, sizeof(o.boot_id), "%s", vm->boot_id);
 	o.live = vm->mig_live;
-	vm->mig_phase = MIG_SENDING;
-	record_save(vm);
+	vm->mig_phase = VM_MIG_SENDING;
+	vm_record_save(vm);
 	if (migrate_send(&o, vm->mig_peer, vm->domid, mig_commit_cb, mig_done_cb,
 	    vm, msg, sizeof(msg)) == -1) {
-		set_error(vm, "%s", msg);
+		vm_set_error(vm, "%s", msg);
 		return -1;
 	}
 	return 0;
@@ -201,14 +197,14 @@ enum xvds_err
 vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
     void *arg, char *msg, size_t msglen)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 	enum xvds_err err;
 
 	if (vm == NULL) {
 		snprintf(msg, msglen, "no VM named %s", name);
 		return XVDS_E_NOVM;
 	}
-	if ((err = request_check(vm, VM_EV_MIGRATE, msg, msglen)) != XVDS_OK)
+	if ((err = vm_request_check(vm, VM_EV_MIGRATE, msg, msglen)) != XVDS_OK)
 		return err;
 	if (strlen(vm->name) > MIGRATE_NAME_MAX) {
 		snprintf(msg, msglen, "%s: only VMs with names up to %zu characters "
@@ -221,7 +217,7 @@ vm_migrate(const char *name, const char *peer, bool live, xvds_reply_cb cb,
 	}
 	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
 	vm->mig_live = live;
-	request_begin(vm, VM_EV_MIGRATE, cb, arg);
+	vm_request_begin(vm, VM_EV_MIGRATE, cb, arg);
 	return XVDS_OK;
 }
 
@@ -250,24 +246,24 @@ incoming_offer(const struct migrate_offer *o, const char *peer,
 {
 	struct vm *vm, *home, backup;
 
-	if (!valid_vm_name(o->name)) {
+	if (!vm_name_valid(o->name)) {
 		snprintf(msg, msglen, "bad VM name");
 		return -1;
 	}
-	if ((home = find_vm(o->name)) != NULL && !home->away) {
+	if ((home = vm_find(o->name)) != NULL && !home->away) {
 		snprintf(msg, msglen, "a VM named %s exists on %s", o->name,
-		    settings()->host_name);
+		    vm_settings()->host_name);
 		return -1;
 	}
-	if (conf_template(V.conf, o->template) == NULL) {
+	if (vm_conf_template(o->template) == NULL) {
 		snprintf(msg, msglen, "template %s is not configured on %s",
-		    o->template, settings()->host_name);
+		    o->template, vm_settings()->host_name);
 		return -1;
 	}
 	if (home != NULL && (strcmp(home->template, o->template) != 0 ||
 	    home->fsm.kind != o->kind)) {
 		snprintf(msg, msglen, "%s's slot in pool %s on %s is a %s of template "
-		    "%s", o->name, home->pool, settings()->host_name,
+		    "%s", o->name, home->pool, vm_settings()->host_name,
 		    vm_kind_names[home->fsm.kind], home->template);
 		return -1;
 	}
@@ -284,17 +280,18 @@ incoming_offer(const struct migrate_offer *o, const char *peer,
 	snprintf(vm->boot_id, sizeof(vm->boot_id), "%s", o->boot_id);
 	vm->fsm.state = VM_S_INCOMING;
 	vm->fsm.prev = o->state;
-	vm->mig_phase = MIG_INCOMING;
+	vm->mig_phase = VM_MIG_INCOMING;
 	/* A VM coming home keeps where it lives until it has committed here. */
 	if (home == NULL)
 		snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
-	if (make_spec(vm, spec) == -1 || disks_present(spec, msg, msglen) == -1 ||
-	    record_save(vm) == -1) {
+	if (vm_make_spec(vm, spec) == -1 || disks_present(spec, msg,
+	    msglen) == -1 ||
+	    vm_record_save(vm) == -1) {
 		if (vm->last_error[0] != '\0')
 			snprintf(msg, msglen, "%s", vm->last_error);
 		else if (msg[0] == '\0')
 			snprintf(msg, msglen, "cannot write its record on %s",
-			    settings()->host_name);
+			    vm_settings()->host_name);
 		if (home != NULL)
 			*vm = backup;
 		else
@@ -304,20 +301,20 @@ incoming_offer(const struct migrate_offer *o, const char *peer,
 	snprintf(spec->name, sizeof(spec->name), "%.*s%s", (int)MIGRATE_NAME_MAX,
 	    o->name, MIGRATE_SUFFIX_IN);
 	log_info("%s: incoming from %s", vm->name, peer);
-	op_started(vm);
+	vm_op_started(vm);
 	return 0;
 }
 
 static void
 incoming_arrived(const char *name, uint32_t domid)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 
 	if (vm == NULL || vm->fsm.state != VM_S_INCOMING)
 		return;
-	adopt_domain(vm, domid);
-	store_identity(vm);
-	record_save(vm);
+	vm_adopt_domain(vm, domid);
+	vm_store_identity(vm);
+	vm_record_save(vm);
 }
 
 static void
@@ -326,30 +323,30 @@ incoming_unpaused_cb(void *arg, enum hv_result r, uint32_t domid)
 	struct vm *vm = arg;
 
 	(void)domid;
-	op_ended(vm);
+	vm_op_ended(vm);
 	if (r != HV_OK)
 		/* Still the one copy: kept, paused, for the operator. */
-		set_error(vm, "arrived, but could not be unpaused");
-	vm->mig_phase = MIG_NONE;
+		vm_set_error(vm, "arrived, but could not be unpaused");
+	vm->mig_phase = VM_MIG_NONE;
 	vm_event(vm, VM_EV_DONE, vm->mig_peer);
-	settle(vm);
+	vm_settle(vm);
 }
 
 static int
 incoming_commit(const char *name)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 
 	if (vm == NULL || vm->fsm.state != VM_S_INCOMING ||
 	    vm->domid == XVDSD_NODOMAIN)
 		return -1;
-	vm->mig_phase = MIG_COMMITTED;
-	if (record_save(vm) == -1) {
-		vm->mig_phase = MIG_INCOMING;
+	vm->mig_phase = VM_MIG_COMMITTED;
+	if (vm_record_save(vm) == -1) {
+		vm->mig_phase = VM_MIG_INCOMING;
 		return -1;
 	}
 	mig_rename(vm, "");
-	if (hv_unpause(V.hv, vm->domid, incoming_unpaused_cb, vm) == -1) {
+	if (hv_unpause(vm_hv(), vm->domid, incoming_unpaused_cb, vm) == -1) {
 		incoming_unpaused_cb(vm, HV_FAILED, vm->domid);
 	}
 	return 0;
@@ -358,14 +355,14 @@ incoming_commit(const char *name)
 static void
 incoming_abort(const char *name, const char *why)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 
 	if (vm == NULL || vm->fsm.state != VM_S_INCOMING ||
-	    vm->mig_phase != MIG_INCOMING)
+	    vm->mig_phase != VM_MIG_INCOMING)
 		return;
 	log_info("%s: incoming from %s given up: %s", vm->name, vm->mig_peer, why);
-	op_ended(vm);
-	vm->mig_phase = MIG_NONE;
+	vm_op_ended(vm);
+	vm->mig_phase = VM_MIG_NONE;
 	gone_elsewhere(vm);
 	vm_event(vm, VM_EV_FAILED, why);
 }
@@ -373,17 +370,17 @@ incoming_abort(const char *name, const char *why)
 static enum migrate_has
 incoming_has(const char *name)
 {
-	struct vm *vm = find_vm(name);
+	struct vm *vm = vm_find(name);
 
 	if (vm == NULL || vm->leaving || vm->away)
 		return MIGRATE_HAS_NOT;
-	if (vm->mig_phase == MIG_INCOMING)
+	if (vm->mig_phase == VM_MIG_INCOMING)
 		return MIGRATE_HAS_UNSURE;
 	return MIGRATE_HAS_IT;
 }
 
 void
-gc_fired(evutil_socket_t fd, short what, void *arg)
+vm_migrate_gc_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vm *vm = arg;
 
@@ -393,19 +390,19 @@ gc_fired(evutil_socket_t fd, short what, void *arg)
 	    vm->domid != XVDSD_NODOMAIN)
 		return;
 	log_info("%s: forgotten: it lives on elsewhere", vm->name);
-	record_remove(vm);
+	vm_record_remove(vm);
 	vm_free(vm);
 }
 
 
 /* A record's "migration": where it went or came from, and how far. */
 void
-load_migration(struct vm *vm, json_t *m, const char *path)
+vm_migrate_load(struct vm *vm, json_t *m, const char *path)
 {
 	const char *peer, *phase;
 	size_t	 i;
 
-	vm->mig_phase = MIG_NONE;
+	vm->mig_phase = VM_MIG_NONE;
 	if (m == NULL)
 		return;
 	if (json_unpack(m, "{s:s, s:s}", "peer", &peer, "phase", &phase) == -1 ||
@@ -413,48 +410,49 @@ load_migration(struct vm *vm, json_t *m, const char *path)
 		log_warnx("%s: malformed migration in the record, ignored", path);
 		return;
 	}
-	for (i = MIG_SENDING; i <= MIG_COMMITTED; i++)
-		if (strcmp(phase, mig_phase_names[i]) == 0)
-			vm->mig_phase = (enum mig_phase)i;
+	for (i = VM_MIG_SENDING; i <= VM_MIG_COMMITTED; i++)
+		if (strcmp(phase, vm_mig_phase_names[i]) == 0)
+			vm->mig_phase = (enum vm_mig_phase)i;
 	snprintf(vm->mig_peer, sizeof(vm->mig_peer), "%s", peer);
 }
 
 /* A migration the daemon stopped in the middle of (hostd/reconcile.h has the
  * rule). */
 void
-reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *seen)
+vm_migrate_reconcile(struct vm *vm, uint32_t found,
+    const struct reconcile_seen *seen)
 {
 	static const enum reconcile_mig phases[] = {
-		[MIG_SENDING] = RECONCILE_MIG_SENDING,
-		[MIG_COMMITTING] = RECONCILE_MIG_COMMITTING,
-		[MIG_INCOMING] = RECONCILE_MIG_INCOMING,
-		[MIG_COMMITTED] = RECONCILE_MIG_COMMITTED,
+		[VM_MIG_SENDING] = RECONCILE_MIG_SENDING,
+		[VM_MIG_COMMITTING] = RECONCILE_MIG_COMMITTING,
+		[VM_MIG_INCOMING] = RECONCILE_MIG_INCOMING,
+		[VM_MIG_COMMITTED] = RECONCILE_MIG_COMMITTED,
 	};
 	struct reconcile_mig_plan p;
 	enum vm_state was = vm->fsm.state;
-	const char *phase = mig_phase_names[vm->mig_phase];
+	const char *phase = vm_mig_phase_names[vm->mig_phase];
 
 	reconcile_migration(phases[vm->mig_phase], vm->fsm.prev, seen, &p);
 	vm->domid = XVDSD_NODOMAIN;
 	vm->fsm.state = p.state;
 	if (found != XVDSD_NODOMAIN) {
-		adopt_domain(vm, found);
-		store_identity(vm);	/* if it had none yet */
+		vm_adopt_domain(vm, found);
+		vm_store_identity(vm);	/* if it had none yet */
 	}
 	if (p.resume || p.unpause)
 		mig_rename(vm, "");
-	if (p.resume && hv_resume(V.hv, found) == -1)
+	if (p.resume && hv_resume(vm_hv(), found) == -1)
 		log_warnx("%s: domain %u cannot be resumed", vm->name, found);
-	if (p.unpause && hv_unpause(V.hv, found, simple_cb, vm) == 0)
-		op_started(vm);
+	if (p.unpause && hv_unpause(vm_hv(), found, vm_simple_cb, vm) == 0)
+		vm_op_started(vm);
 	if (!p.ask_peer)
-		vm->mig_phase = MIG_NONE;
+		vm->mig_phase = VM_MIG_NONE;
 	else
 		ask_later(vm);
 	if (p.forget)
 		gone_elsewhere(vm);
 	if (p.reap)
-		destroy_domain(vm);
+		vm_destroy_domain(vm);
 	log_info("%s: recorded %s, migration %s %s, found %s: now %s%s%s",
 	    vm->name, vm_state_names[was], phase, vm->mig_peer,
 	    found != XVDSD_NODOMAIN ? "its domain" : "no domain",
@@ -463,9 +461,9 @@ reconcile_migrating(struct vm *vm, uint32_t found, const struct reconcile_seen *
 	    p.ask_peer ? " (asking the peer)" : !p.forget ? "" : vm->away ?
 	    " (its slot kept, away)" : " (forgotten)");
 	vm->since = time(NULL);
-	record_save(vm);
-	arm_timer(vm);
-	settle(vm);
+	vm_record_save(vm);
+	vm_arm_timer(vm);
+	vm_settle(vm);
 }
 
 const struct migrate_hooks vm_migrate_incoming = {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hostd/vm_priv.h — inside the VMs of this host: what hostd/vm.c (the machines,
- * records, requests and start-up), hostd/vm_migrate.c (migration, both sides)
- * and hostd/vm_clean.c (clean images and fast resets) share.  Nothing outside
- * these three files includes it.
+ * records, requests and start-up) shares with the files above it,
+ * hostd/vm_migrate.c (migration, both sides), hostd/vm_clean.c (clean images
+ * and fast resets) and hostd/vm_cred.c (credentials), and the hooks through
+ * which it calls them.  Nothing outside these files and hostd/vm_init.c
+ * includes it.
  */
 #ifndef XVDS_HOSTD_VM_PRIV_H
 #define XVDS_HOSTD_VM_PRIV_H
@@ -30,12 +32,12 @@ struct reportwatch;
 struct vm_cred;
 
 /* A migration under way, as the record keeps it (hostd/migrate.h). */
-enum mig_phase {
-	MIG_NONE,
-	MIG_SENDING,
-	MIG_COMMITTING,
-	MIG_INCOMING,
-	MIG_COMMITTED,
+enum vm_mig_phase {
+	VM_MIG_NONE,
+	VM_MIG_SENDING,
+	VM_MIG_COMMITTING,
+	VM_MIG_INCOMING,
+	VM_MIG_COMMITTED,
 };
 
 struct vm {
@@ -69,7 +71,7 @@ struct vm {
 	xvds_reply_cb	 set_reply;
 	void		*set_reply_arg;
 	/* Migration: where to (or from), how far, and what is left to do. */
-	enum mig_phase	 mig_phase;
+	enum vm_mig_phase	 mig_phase;
 	char		 mig_peer[MIGRATE_PEER_MAX + 1];
 	bool		 mig_live;
 	struct event	*ask_timer;	/* the sender asks what became of it */
@@ -84,71 +86,70 @@ struct vm {
 	struct vm_cred	*cred;
 };
 
-/* What the VMs of this host share (V, in hostd/vm.c). */
-struct vm_host {
-	struct event_base *base;
-	struct hv	*hv;
-	struct xvds_conf *conf;
-	struct reportwatch *rw;
-	struct event	*rw_ev;
-	TAILQ_HEAD(, vm) vms;
-	unsigned	 busy;		/* hypervisor operations under way */
+extern const char *const vm_mig_phase_names[];
+
+/*
+ * What hostd/vm.c asks of the files above it, which it never names:
+ * migration (hostd/vm_migrate.c), clean images (hostd/vm_clean.c) and
+ * credentials (hostd/vm_cred.c).  hostd/vm_init.c puts them together.
+ */
+struct vm_hooks {
+	/* Migration: the action, its timers, a record's part, a restart's. */
+	int	(*migrate_start)(struct vm *);
+	event_callback_fn migrate_ask_fired;
+	event_callback_fn migrate_gc_fired;
+	void	(*migrate_load)(struct vm *, json_t *, const char *path);
+	void	(*migrate_reconcile)(struct vm *, uint32_t found,
+		    const struct reconcile_seen *);
+	/* Clean images: the action, its deferred start,
+	    a reset's second half. */
+	int	(*clean_snapshot)(struct vm *);
+	event_callback_fn clean_snap_fired;
+	void	(*clean_reset_restart)(struct vm *);
+	/* Credentials: the guest's answer, a change of state, the VM going. */
+	void	(*cred_answer)(struct vm *, const struct report_credential *);
+	void	(*cred_check)(struct vm *);
+	void	(*cred_cancel)(struct vm *, const char *why);
 };
 
-extern struct vm_host V;
-
-extern const char *const mig_phase_names[];
-
 /* hostd/vm.c */
-const struct conf_settings *settings(void);
-struct vm *find_vm(const char *name);
-void	set_error(struct vm *, const char *, ...)
+/* vm_init, with the hooks: hostd/vm_init.c calls it. */
+int	vm_core_init(struct event_base *, struct hv *, struct xvds_conf *,
+	    const struct vm_hooks *);
+/* What the VMs of this host share, which hostd/vm.c keeps. */
+struct event_base *vm_base(void);
+struct hv *vm_hv(void);
+struct reportwatch *vm_reportwatch(void);
+const struct conf_settings *vm_settings(void);
+const struct conf_template *vm_conf_template(const char *name);
+struct vm *vm_find(const char *name);
+void	vm_set_error(struct vm *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	record_save(const struct vm *);
-void	record_remove(const struct vm *);
-void	settle(struct vm *);
-void	arm_timer(struct vm *);
-void	adopt_domain(struct vm *, uint32_t domid);
-void	forget_domain(struct vm *);
-void	store_identity(struct vm *);
-int	make_spec(struct vm *, struct vm_spec *);
-enum vm_event	result_event(enum hv_result);
+int	vm_record_save(const struct vm *);
+void	vm_record_remove(const struct vm *);
+void	vm_settle(struct vm *);
+void	vm_arm_timer(struct vm *);
+void	vm_adopt_domain(struct vm *, uint32_t domid);
+void	vm_forget_domain(struct vm *);
+void	vm_store_identity(struct vm *);
+int	vm_make_spec(struct vm *, struct vm_spec *);
+enum vm_event	vm_result_event(enum hv_result);
 /* Answers a request from the loop, never from within the call. */
-void	reply_later(xvds_reply_cb, void *, enum xvds_err, const char *, ...)
+void	vm_reply_later(xvds_reply_cb, void *, enum xvds_err, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
-void	op_started(struct vm *);
-void	op_ended(struct vm *);
-void	made_cb(void *, enum hv_result, uint32_t domid);
-void	simple_cb(void *, enum hv_result, uint32_t domid);
-void	start_fresh(struct vm *);
-void	destroy_domain(struct vm *);
+void	vm_op_started(struct vm *);
+void	vm_op_ended(struct vm *);
+void	vm_made_cb(void *, enum hv_result, uint32_t domid);
+void	vm_simple_cb(void *, enum hv_result, uint32_t domid);
+void	vm_start_fresh(struct vm *);
+void	vm_destroy_domain(struct vm *);
 void	vm_event(struct vm *, enum vm_event, const char *why);
-enum xvds_err	request_check(const struct vm *, enum vm_event, char *msg, size_t msglen);
-void	request_begin(struct vm *, enum vm_event, xvds_reply_cb, void *);
-bool	valid_vm_name(const char *);
+enum xvds_err	vm_request_check(const struct vm *, enum vm_event, char *msg,
+    size_t msglen);
+void	vm_request_begin(struct vm *, enum vm_event, xvds_reply_cb, void *);
+bool	vm_name_valid(const char *);
 struct vm *vm_new(const char *name, const char *pool, const char *template,
 	    enum vm_kind);
 void	vm_free(struct vm *);
-
-/* hostd/vm_migrate.c */
-int	migrate_start(struct vm *);
-void	ask_fired(evutil_socket_t, short, void *);
-void	gc_fired(evutil_socket_t, short, void *);
-void	load_migration(struct vm *, json_t *, const char *path);
-void	reconcile_migrating(struct vm *, uint32_t found,
-	    const struct reconcile_seen *);
-
-/* hostd/vm_cred.c */
-/* The guest's answer to a credential. */
-void	cred_answer(struct vm *, const struct report_credential *);
-/* After a change of state or domain: a delivery it ends is answered. */
-void	cred_check(struct vm *);
-/* Ends a delivery under way, if any (the VM goes, xvdsd stops). */
-void	cred_cancel(struct vm *, const char *why);
-
-/* hostd/vm_clean.c */
-int	snapshot_start(struct vm *);
-void	reset_restart(struct vm *);
-void	snap_fired(evutil_socket_t, short, void *);
 
 #endif
