@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/vm_fsm.h"
+#include "controller/vm_sql.h"
 
 struct expect {
 	int		 listed;
@@ -249,6 +250,99 @@ test_names_round_trip(void **state)
 	assert_int_equal(vm_state_from_name("bogus"), -1);
 }
 
+/* What an op marks is the row's next state, PREV being where it was. */
+static void
+test_op_marks(void **state)
+{
+	const struct vm_transition *t;
+	int	 k, s, e, want;
+
+	(void)state;
+	for (k = 0; k < 2; k++)
+		for (s = 0; s < VM_S__COUNT; s++)
+			for (e = 0; e < VM_EV__COUNT; e++) {
+				t = vm_fsm_lookup(k, s, e);
+				want = t == NULL ? -1 :
+				    t->to == VM_S_PREV ? s : (int)t->to;
+				assert_int_equal(vm_fsm_op_marks(k, s, e), want);
+			}
+	/* A destroy has no transient state: straight to inactive. */
+	assert_int_equal(vm_fsm_op_marks(VM_CVM, VM_S_READY, VM_EV_DESTROY),
+	    VM_S_INACTIVE);
+	assert_int_equal(vm_fsm_op_marks(VM_CVM, VM_S_READY, VM_EV_PAUSE),
+	    VM_S_PAUSING);
+	assert_null(vm_fsm_state_name(-1));
+	assert_null(vm_fsm_state_name(VM_S__COUNT));
+	assert_string_equal(vm_fsm_state_name(VM_S_SAVED), "saved");
+}
+
+/* What a login does in each state, as the controller's broker did. */
+static void
+test_login(void **state)
+{
+	static const struct { int kind, from, ev, marks; } cases[] = {
+		{ VM_CVM, VM_S_READY, VM_EV_SESSION_START, VM_S_RUNNING },
+		{ VM_CVM, VM_S_RUNNING, VM_EV_SESSION_START, VM_S_RUNNING },
+		{ VM_CVM, VM_S_PAUSED, VM_EV_UNPAUSE, VM_S_UNPAUSING },
+		{ VM_CVM, VM_S_SAVED, VM_EV_RESTORE, VM_S_RESTORING },
+		{ VM_CVM, VM_S_INACTIVE, VM_EV_START, VM_S_STARTING },
+		{ VM_PVM, VM_S_READY, VM_EV_SESSION_START, VM_S_RUNNING },
+		{ VM_PVM, VM_S_RUNNING, VM_EV_SESSION_START, VM_S_RUNNING },
+		{ VM_PVM, VM_S_INACTIVE, VM_EV_START, VM_S_STARTING },
+		{ VM_PVM, VM_S_PAUSED, -1, -1 },	/* never a PVM's state */
+		{ VM_CVM, VM_S_STARTING, -1, -1 },
+		{ VM_CVM, VM_S_MIGRATING, -1, -1 },
+		{ VM_CVM, VM_S_INCOMING, -1, -1 },
+		{ VM_CVM, VM_S_STOPPING, -1, -1 },
+		{ VM_CVM, VM_S_RESETTING, -1, -1 },
+		{ VM_CVM, VM_S_FAILED, -1, -1 },
+		{ VM_PVM, VM_S_FAILED, -1, -1 },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(vm_fsm_login_event(cases[i].kind,
+		    cases[i].from), cases[i].ev);
+		assert_int_equal(vm_fsm_login_marks(cases[i].kind,
+		    cases[i].from), cases[i].marks);
+	}
+	assert_int_equal(vm_fsm_login_marks(VM_CVM, -1), -1);
+}
+
+/* controller/vm_sql.h spells every state as vm_state_names[] does. */
+static void
+test_controller_sql_names(void **state)
+{
+	static const char *const literals[VM_S__COUNT] = {
+		[VM_S_INACTIVE] = CTRL_VM_SQL_INACTIVE,
+		[VM_S_STARTING] = CTRL_VM_SQL_STARTING,
+		[VM_S_READY] = CTRL_VM_SQL_READY,
+		[VM_S_RUNNING] = CTRL_VM_SQL_RUNNING,
+		[VM_S_PAUSING] = CTRL_VM_SQL_PAUSING,
+		[VM_S_PAUSED] = CTRL_VM_SQL_PAUSED,
+		[VM_S_UNPAUSING] = CTRL_VM_SQL_UNPAUSING,
+		[VM_S_SAVING] = CTRL_VM_SQL_SAVING,
+		[VM_S_SAVED] = CTRL_VM_SQL_SAVED,
+		[VM_S_RESTORING] = CTRL_VM_SQL_RESTORING,
+		[VM_S_RESETTING] = CTRL_VM_SQL_RESETTING,
+		[VM_S_SNAPSHOTTING] = CTRL_VM_SQL_SNAPSHOTTING,
+		[VM_S_STOPPING] = CTRL_VM_SQL_STOPPING,
+		[VM_S_MIGRATING] = CTRL_VM_SQL_MIGRATING,
+		[VM_S_INCOMING] = CTRL_VM_SQL_INCOMING,
+		[VM_S_FAILED] = CTRL_VM_SQL_FAILED,
+	};
+	char	 quoted[32];
+	int	 i;
+
+	(void)state;
+	for (i = 0; i < VM_S__COUNT; i++) {
+		assert_non_null(literals[i]);
+		snprintf(quoted, sizeof(quoted), "'%s'", vm_state_names[i]);
+		assert_string_equal(literals[i], quoted);
+	}
+}
+
 int
 main(void)
 {
@@ -258,6 +352,9 @@ main(void)
 		cmocka_unit_test(test_cvm_lifecycle),
 		cmocka_unit_test(test_pvm_lifecycle),
 		cmocka_unit_test(test_names_round_trip),
+		cmocka_unit_test(test_op_marks),
+		cmocka_unit_test(test_login),
+		cmocka_unit_test(test_controller_sql_names),
 	};
 
 	return cmocka_run_group_tests_name("vm_fsm", tests, NULL, NULL);

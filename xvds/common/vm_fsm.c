@@ -292,6 +292,54 @@ vm_fsm_lookup(enum vm_kind kind, enum vm_state state, enum vm_event ev)
 	return NULL;
 }
 
+const char *
+vm_fsm_state_name(int state)
+{
+	return state < 0 || state >= VM_S__COUNT ? NULL : vm_state_names[state];
+}
+
+int
+vm_fsm_op_marks(enum vm_kind kind, enum vm_state from, enum vm_event ev)
+{
+	const struct vm_transition *t;
+
+	if ((t = vm_fsm_lookup(kind, from, ev)) == NULL)
+		return -1;
+	return t->to == VM_S_PREV ? (int)from : (int)t->to;
+}
+
+/*
+ * What a login asks of a VM, warmest first: a session on a guest that is
+ * up (a reconnect included), else the rows the tables mark "login".
+ */
+static const enum vm_event login_events[] = {
+	VM_EV_SESSION_START, VM_EV_UNPAUSE, VM_EV_RESTORE, VM_EV_START,
+};
+
+int
+vm_fsm_login_event(enum vm_kind kind, enum vm_state state)
+{
+	const struct vm_transition *t;
+	size_t	 i;
+
+	for (i = 0; i < NELEM(login_events); i++) {
+		t = vm_fsm_lookup(kind, state, login_events[i]);
+		/* Not a row that ignores it (a session on a migrating VM). */
+		if (t != NULL && (t->action != VM_A_NONE ||
+		    t->to == VM_S_RUNNING))
+			return (int)login_events[i];
+	}
+	return -1;
+}
+
+int
+vm_fsm_login_marks(enum vm_kind kind, enum vm_state state)
+{
+	int	 ev = vm_fsm_login_event(kind, state);
+
+	return ev < 0 ? -1 : vm_fsm_op_marks(kind, state, (enum vm_event)ev);
+}
+
 int
 vm_fsm_step(struct vm_fsm *m, enum vm_event ev, enum vm_action *action_r)
 {

@@ -97,6 +97,27 @@ int	vm_state_transient(enum vm_state);
 /* The row for (kind, state, event), or NULL: the event is refused there. */
 const struct vm_transition *vm_fsm_lookup(enum vm_kind, enum vm_state, enum vm_event);
 
+/* The name of a state; NULL for no state (-1) or one out of range. */
+const char *vm_fsm_state_name(int state);
+
+/*
+ * The state a VM in `from` is in once `ev` is taken there: the transient
+ * state its action runs in, or the state it goes to at once (a destroy's
+ * inactive); VM_S_PREV is `from` itself.  -1 if `ev` is refused in
+ * `from`.  The controller marks its row so while the op runs.
+ */
+int	vm_fsm_op_marks(enum vm_kind, enum vm_state from, enum vm_event ev);
+
+/*
+ * The event a login sends a VM in `state`: session-start where its guest
+ * is up, else the request that brings it up (unpause, restore, start);
+ * -1 if the VM is busy there (on its way somewhere, or failed).
+ */
+int	vm_fsm_login_event(enum vm_kind, enum vm_state state);
+
+/* The state a login marks a VM in `state`; -1 if it is busy. */
+int	vm_fsm_login_marks(enum vm_kind, enum vm_state state);
+
 /* A VM's position in its machine. */
 struct vm_fsm {
 	enum vm_kind	 kind;
