@@ -39,6 +39,7 @@
 #include "db/db.h"
 #include "common/log.h"
 #include "common/vm_fsm.h"
+#include "controller/vm_sql.h"
 
 enum ahost_state {
 	AH_HELLO,		/* connected, hello awaited */
@@ -193,13 +194,15 @@ static const char state_sql[] =
 "  (v.host_id IS NOT DISTINCT FROM h.id"
 "  OR EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
 "   AND m.to_host = h.id AND (m.state = 'running' OR (m.state = 'failed'"
-"   AND v.state = 'inactive' AND v.domid IS NULL AND $3::integer IS NOT NULL"
+"   AND v.state = " CTRL_VM_SQL_INACTIVE " AND v.domid IS NULL"
+"   AND $3::integer IS NOT NULL"
 "   AND m.id = (SELECT max(id) FROM migrations WHERE vm_id = v.id)))))"
 "  AS here,"
 "  EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
 "   AND m.state = 'running') AS moving,"
-"  CASE WHEN $2 = 'ready' AND EXISTS (SELECT 1 FROM sessions s"
-"   WHERE s.vm_id = v.id AND s.ended IS NULL) THEN 'running'::vm_state"
+"  CASE WHEN $2 = " CTRL_VM_SQL_READY " AND EXISTS (SELECT 1 FROM sessions s"
+"   WHERE s.vm_id = v.id AND s.ended IS NULL)"
+"   THEN " CTRL_VM_SQL_RUNNING "::vm_state"
 "   ELSE $2::vm_state END AS st"
 "  FROM vms v, h WHERE v.name = $1 FOR UPDATE OF v),"
 " u AS (UPDATE vms v SET state = o.st, domid = $3::integer,"
@@ -227,7 +230,8 @@ static const char state_sql[] =
 "  (SELECT count(*) FROM d), (SELECT h.name FROM o, hosts h"
 "   WHERE h.id = o.host_id),"
 "  COALESCE((SELECT NOT o.here AND NOT o.moving FROM o), false)"
-"   AND $3::integer IS NULL AND $2 IN ('inactive', 'saved')";
+"   AND $3::integer IS NULL"
+"   AND $2 IN (" CTRL_VM_SQL_INACTIVE ", " CTRL_VM_SQL_SAVED ")";
 
 /*
  * The end of a resync, (a): the VMs the row places on host $1 that it
@@ -250,7 +254,8 @@ static const char gone_sql[] =
 " r AS (SELECT split_part(l, ' ', 1) AS name"
 "  FROM unnest(string_to_array($2, E'\\n')) AS l),"
 " o AS (SELECT v.id, v.name, v.state, v.domid FROM vms v JOIN h"
-"  ON v.host_id = h.id WHERE (v.state <> 'inactive' OR v.domid IS NOT NULL)"
+"  ON v.host_id = h.id"
+"  WHERE (v.state <> " CTRL_VM_SQL_INACTIVE " OR v.domid IS NOT NULL)"
 "  AND v.name NOT IN (SELECT name FROM r)"
 "  AND v.changed <= ($3::timestamp AT TIME ZONE 'UTC')"
 "  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.subject = v.name"
@@ -258,14 +263,16 @@ static const char gone_sql[] =
 "  AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
 "   AND m.state = 'running')"
 "  FOR UPDATE OF v),"
-" u AS (UPDATE vms v SET state = 'inactive', domid = NULL, address = NULL,"
+" u AS (UPDATE vms v SET state = " CTRL_VM_SQL_INACTIVE ","
+"  domid = NULL, address = NULL,"
 "  changed = now() FROM o WHERE v.id = o.id"
 "  RETURNING o.id, o.name, o.state AS old, o.domid AS old_domid),"
 " e AS (INSERT INTO events (kind, actor, subject, detail)"
 "  SELECT 'vm-reconciled', 'controller', name, jsonb_build_object("
 "   'host', $1::text, 'conn', $4::text, 'why', 'not on its host',"
 "   'believed', jsonb_build_object('state', old, 'domid', old_domid),"
-"   'is', jsonb_build_object('state', 'inactive', 'domid', NULL))"
+"   'is', jsonb_build_object('state', " CTRL_VM_SQL_INACTIVE ","
+"   'domid', NULL))"
 "  FROM u RETURNING 1),"
 " s AS (INSERT INTO events (kind, actor, subject, detail)"
 "  SELECT 'session-desktop-lost', 'controller', us.name,"
@@ -1234,4 +1241,29 @@ ctrl_host_op(const char *host, const struct agent_op *op, unsigned timeout_s,
 	log_debug("agent: %s: op %" PRId64 " %s %s", host, o->id,
 	    agent_action_names[op->action], op->vm);
 	return o->id;
+}
+
+int
+ctrl_agent_action_event(enum agent_action action)
+{
+	switch (action) {
+	case AGENT_A_START:
+		return VM_EV_START;
+	case AGENT_A_PAUSE:
+		return VM_EV_PAUSE;
+	case AGENT_A_UNPAUSE:
+		return VM_EV_UNPAUSE;
+	case AGENT_A_SAVE:
+		return VM_EV_SAVE;
+	case AGENT_A_RESTORE:
+		return VM_EV_RESTORE;
+	case AGENT_A_RESET:
+		return VM_EV_RESET;
+	case AGENT_A_SHUTDOWN:
+		return VM_EV_SHUTDOWN;
+	case AGENT_A_DESTROY:
+		return VM_EV_DESTROY;
+	default:
+		return -1;
+	}
 }

@@ -91,5 +91,11 @@ int64_t	ctrl_host_op(const char *host, const struct agent_op *,
  * and is asked then.
  */
 void	ctrl_host_forget(const char *host, const char *vm);
+/*
+ * The event of common/vm_fsm.c an op is in its host's machine (xvdsd(8),
+ * CONTROLLER), or -1 for an op that is no lifecycle request (migrate,
+ * set, define, credential, forget).
+ */
+int	ctrl_agent_action_event(enum agent_action);
 
 #endif

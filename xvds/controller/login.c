@@ -45,6 +45,7 @@
 #include "db/db.h"
 #include "common/log.h"
 #include "controller/passwd_pool.h"
+#include "controller/vm_sql.h"
 
 #define ADDRESS_POLLS	40	/* looks for the address, ADDRESS_POLL_MS apart */
 #define ADDRESS_POLL_MS	250
@@ -89,7 +90,8 @@ static const char resume_sql[] =
  * vms_cvm_pick walks, stopping at the first free one: migration 005);
  * taken, marked, its session opened and the login recorded.  $1 user id,
  * $2 pool or "", $3 client, $4 credential digest, $5 token digest, $6
- * lease, $7 user name, $8 the connected hosts' names (text[]).
+ * lease, $7 user name, $8 the connected hosts' names (text[]), $9 to $11
+ * what a Ready, a Paused and a Saved one is marked (common/vm_fsm.c).
  */
 static const char cvm_sql[] =
 "WITH pick AS (SELECT v.id, v.name, v.state, v.address, h.name AS host,"
@@ -97,9 +99,10 @@ static const char cvm_sql[] =
 "  FROM vms v JOIN pools p ON p.id = v.pool_id"
 "  JOIN templates t ON t.id = v.template_id"
 "  JOIN hosts h ON h.id = v.host_id"
-"  WHERE v.kind = 'cvm' AND v.state IN ('ready', 'paused', 'saved')"
+"  WHERE v.kind = 'cvm' AND v.state IN (" CTRL_VM_SQL_READY ", "
+"   " CTRL_VM_SQL_PAUSED ", " CTRL_VM_SQL_SAVED ")"
 "  AND ((h.state = 'up' AND h.name = ANY($8::text[]))"
-"   OR v.state = 'saved') AND ($2 = '' OR p.name = $2)"
+"   OR v.state = " CTRL_VM_SQL_SAVED ") AND ($2 = '' OR p.name = $2)"
 "  AND EXISTS (SELECT 1 FROM permissions pe"
 "   JOIN memberships m ON m.group_id = pe.group_id"
 "   WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id)"
@@ -107,9 +110,9 @@ static const char cvm_sql[] =
 "   AND s.released IS NULL)"
 "  ORDER BY v.state, v.id LIMIT 1 FOR UPDATE OF v SKIP LOCKED),"
 " mark AS (UPDATE vms SET changed = now(), state = CASE pick.state"
-"   WHEN 'ready' THEN 'running'::vm_state"
-"   WHEN 'paused' THEN 'unpausing'::vm_state"
-"   ELSE 'restoring'::vm_state END"
+"   WHEN " CTRL_VM_SQL_READY " THEN $9::vm_state"
+"   WHEN " CTRL_VM_SQL_PAUSED " THEN $10::vm_state"
+"   ELSE $11::vm_state END"
 "  FROM pick WHERE vms.id = pick.id RETURNING vms.id),"
 " s AS (INSERT INTO sessions (user_id, vm_id, client, credential_digest,"
 "  token_digest, lease_until) SELECT $1::bigint, mark.id, $3, $4, $5,"
@@ -216,14 +219,8 @@ static void
 abandon_for(struct breq *q, const char *why, const char *msg,
     enum broker_reason reason)
 {
-	static const char *const marked[][2] = {
-		{ "ready", "running" }, { "running", "running" },
-		{ "paused", "unpausing" }, { "saved", "restoring" },
-		{ "inactive", "starting" },
-	};
 	const char *p[4] = { q->session, why, q->from, NULL };
 	struct db *db = broker_db();
-	size_t	 i;
 
 	log_warnx("broker: login of %s: %s %s: %s", q->r.user, q->vm,
 	    q->host, why);
@@ -233,9 +230,9 @@ abandon_for(struct breq *q, const char *why, const char *msg,
 		refuse(q, why, msg, reason);
 		return;
 	}
-	for (i = 0; !q->sent && i < sizeof(marked) / sizeof(marked[0]); i++)
-		if (strcmp(q->from, marked[i][0]) == 0)
-			p[3] = marked[i][1];
+	if (!q->sent)
+		p[3] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM,
+		    vm_state_from_name(q->from)));
 	if (db != NULL && p[3] != NULL)
 		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
 		    abandon_unsent_sql, 4, p);
@@ -457,18 +454,20 @@ static void
 wake(struct breq *q)
 {
 	struct agent_op op;
+	/* By the CVM's rows for a PVM too (doc/architecture.md). */
+	int	 ev = vm_fsm_login_event(VM_CVM, vm_state_from_name(q->from));
 
 	q->step = LOGIN_WAKE;
 	memset(&op, 0, sizeof(op));
 	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
-	if (strcmp(q->from, "ready") == 0 || strcmp(q->from, "running") == 0) {
+	if (ev == VM_EV_SESSION_START) {
 		if (q->address[0] != '\0')
 			credential_send(q);
 		else
 			address_look(-1, 0, q);
 		return;
 	}
-	if (strcmp(q->from, "saved") == 0 && q->r.kind == VM_CVM &&
+	if (ev == VM_EV_RESTORE && q->r.kind == VM_CVM &&
 	    !q->relocated && !q->resumed && restore_elsewhere(q) &&
 	    relocate(q) == -1)
 		return;
@@ -476,11 +475,11 @@ wake(struct breq *q)
 		op.action = AGENT_A_DEFINE;
 		op.kind = q->define_kind;
 		snprintf(op.template, sizeof(op.template), "%s", q->template);
-	} else if (strcmp(q->from, "paused") == 0)
+	} else if (ev == VM_EV_UNPAUSE)
 		op.action = AGENT_A_UNPAUSE;
-	else if (strcmp(q->from, "saved") == 0)
+	else if (ev == VM_EV_RESTORE)
 		op.action = AGENT_A_RESTORE;
-	else if (strcmp(q->from, "inactive") == 0)
+	else if (ev == VM_EV_START)
 		op.action = AGENT_A_START;
 	else {
 		/* Resumed while its desktop is on its way somewhere. */
@@ -516,7 +515,7 @@ wake(struct breq *q)
  */
 static const char relocate_sql[] =
 "WITH v AS (UPDATE vms SET host_id = (SELECT id FROM hosts WHERE name = $2)"
-"  WHERE name = $1 AND state = 'restoring' RETURNING name)"
+"  WHERE name = $1 AND state = " CTRL_VM_SQL_RESTORING " RETURNING name)"
 " INSERT INTO events (kind, actor, subject, detail)"
 " SELECT 'vm-relocated', 'broker', name, jsonb_build_object('from', $3::text,"
 "  'to', $2::text, 'why', $4::text) FROM v";
@@ -657,7 +656,7 @@ static void
 cvm_claim(struct breq *q)
 {
 	struct secrets s;
-	const char *p[8];
+	const char *p[11];
 	char	*up;
 	int	 rc = -1;
 
@@ -669,9 +668,12 @@ cvm_claim(struct breq *q)
 	p[4] = s.tdig;
 	p[5] = s.lease;
 	p[6] = q->r.user;
+	p[8] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM, VM_S_READY));
+	p[9] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM, VM_S_PAUSED));
+	p[10] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM, VM_S_SAVED));
 	/* A Ready or Paused CVM is of use only through its host's agent. */
 	if ((p[7] = up = ctrl_hosts_connected_array()) != NULL)
-		rc = db_query(broker_db(), 0, claimed, q, cvm_sql, 8, p);
+		rc = db_query(broker_db(), 0, claimed, q, cvm_sql, 11, p);
 	free(up);
 	if (rc == -1)
 		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
@@ -701,18 +703,11 @@ pvm_claimed(PGresult *res, const char *err, void *arg)
 static void
 pvm_found(PGresult *res, const char *err, void *arg)
 {
-	static const char *const claimable[][2] = {
-		/* state seen, state marked */
-		{ "ready", "running" }, { "running", "running" },
-		{ "paused", "unpausing" }, { "saved", "restoring" },
-		{ "inactive", "starting" },
-	};
 	struct breq *q = arg;
 	struct secrets s;
 	enum policy_reason why;
-	const char *p[10], *to = NULL;
+	const char *p[10], *to;
 	char	 placed[AGENT_HOST_MAX + 1] = "";
-	size_t	 i;
 
 	if (err != NULL) {
 		fail_internal(q, "the user's PVM", err);
@@ -728,15 +723,16 @@ pvm_found(PGresult *res, const char *err, void *arg)
 	snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 0));
 	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 1));
 	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
-	for (i = 0; i < sizeof(claimable) / sizeof(claimable[0]); i++)
-		if (strcmp(q->from, claimable[i][0]) == 0)
-			to = claimable[i][1];
+	/* The CVM's rows, a PVM's and Paused and Saved besides, which
+	 * xvdsd never reports of a PVM (doc/architecture.md). */
+	to = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM,
+	    vm_state_from_name(q->from)));
 	if (to == NULL || PQgetvalue(res, 0, 6)[0] == 't') {
 		refuse(q, "busy", "your desktop is busy; try again in a moment",
 		    BROKER_NR_BUSY);
 		return;
 	}
-	if (strcmp(q->from, "inactive") == 0) {
+	if (vm_state_from_name(q->from) == VM_S_INACTIVE) {
 		/* No domain: the host the policy's placement rule picks. */
 		if (ctrl_cluster_place(q->vm, (unsigned)strtoul(PQgetvalue(res,
 		    0, 2), NULL, 10), placed, &why) == -1) {
@@ -792,7 +788,7 @@ resumed(PGresult *res, const char *err, void *arg)
 		snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
 		snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
 		    PQgetvalue(res, 0, 5));
-		if (strcmp(q->from, "inactive") == 0) {
+		if (vm_state_from_name(q->from) == VM_S_INACTIVE) {
 			snprintf(q->template, sizeof(q->template), "%s",
 			    q->tmpl_name);
 			q->define_kind = q->r.kind;

@@ -30,6 +30,7 @@
 #include "controller/conf.h"
 #include "controller/pool.h"
 #include "controller/power.h"
+#include "controller/vm_sql.h"
 #include "db/db.h"
 #include "common/log.h"
 #include "common/vm_fsm.h"
@@ -91,7 +92,7 @@ struct fail {
 TAILQ_HEAD(fails, fail);
 
 /*
- * A row seen 'starting' with no op of ours out for it: a controller that
+ * A row seen Starting with no op of ours out for it: a controller that
  * died between its claim and its op leaves one, which no host may know.
  */
 struct stale {
@@ -153,10 +154,15 @@ static const char create_sql[] =
 "  RETURNING 1)"
 " SELECT count(*) FROM i";
 
-/* Surplus rows with nothing left on a host and no history: gone. */
+/*
+ * Surplus rows with nothing left on a host and no history: gone.  Not
+ * one whose destroy is still out ($1, a name a line): common/vm_fsm.c
+ * has it inactive at once, and its host has yet to say it is.
+ */
 static const char remove_sql[] =
 "WITH d AS (DELETE FROM vms v USING pools p WHERE p.id = v.pool_id"
-"  AND v.kind = 'cvm' AND v.state = 'inactive'"
+"  AND v.kind = 'cvm' AND v.state = " CTRL_VM_SQL_INACTIVE
+"  AND v.name <> ALL (string_to_array($1, E'\\n'))"
 "  AND NOT EXISTS (SELECT 1 FROM generate_series(1, p.size) AS k"
 "   WHERE v.name = p.name || '-' || k)"
 "  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id)"
@@ -221,14 +227,19 @@ static const char failed_sql[] =
 "  'message', $7::text, 'failures', $8::integer,"
 "  'reverted', (SELECT count(*) FROM u) > 0))";
 
-/* $1 id, $2 seconds: a stale 'starting' back to inactive, with why. */
+/*
+ * $1 id, $2 seconds: a stale Starting row back to Inactive, with why (its
+ * text as xvds-controller(8) has it).
+ */
 static const char stale_sql[] =
-"WITH u AS (UPDATE vms v SET state = 'inactive' WHERE id = $1::bigint"
-"  AND state = 'starting' AND NOT EXISTS (SELECT 1 FROM sessions s"
+"WITH u AS (UPDATE vms v SET state = " CTRL_VM_SQL_INACTIVE
+"  WHERE id = $1::bigint AND state = " CTRL_VM_SQL_STARTING
+"  AND NOT EXISTS (SELECT 1 FROM sessions s"
 "  WHERE s.vm_id = v.id AND s.released IS NULL) RETURNING name)"
 " INSERT INTO events (kind, actor, subject, detail)"
 " SELECT 'pool-stale', 'controller', name, jsonb_build_object('why',"
-"  'starting for ' || $2 || ' s with no op out for it') FROM u";
+"  " CTRL_VM_SQL_STARTING " || ' for ' || $2 || ' s with no op out for it')"
+" FROM u";
 
 /* $1 kind, $2 subject, $3 failures, $4 last error, $5 how to retry. */
 static const char given_up_sql[] =
@@ -514,12 +525,24 @@ free_row(const struct row *r)
 	    !given_up(false, r->name);
 }
 
+/*
+ * A decision: the op, and the state its row is claimed in while it runs,
+ * which common/vm_fsm.c's table gives (xvdsd's machine, the same op).
+ */
 static int
-add_act(size_t row, enum agent_action action, enum vm_state mid,
-    const char *why)
+add_act(size_t row, enum agent_action action, const char *why)
 {
 	struct act *a;
+	int	 mid;
 
+	mid = vm_fsm_op_marks(VM_CVM, P.rows[row].state,
+	    (enum vm_event)ctrl_agent_action_event(action));
+	if (mid < 0) {
+		log_warnx("pool: %s: no %s from %s", P.rows[row].name,
+		    agent_action_names[action],
+		    vm_state_names[P.rows[row].state]);
+		return -1;
+	}
 	if ((a = reallocarray(P.acts, P.nacts + 1, sizeof(*a))) == NULL) {
 		log_warn("%s", __func__);
 		return -1;
@@ -527,15 +550,15 @@ add_act(size_t row, enum agent_action action, enum vm_state mid,
 	P.acts = a;
 	a[P.nacts].row = row;
 	a[P.nacts].action = action;
-	a[P.nacts].mid = mid;
+	a[P.nacts].mid = (enum vm_state)mid;
 	a[P.nacts].why = why;
 	P.nacts++;
 	return 0;
 }
 
 /*
- * Rows 'starting' with nothing of ours out for them, for twice the op
- * timeout: back to inactive, so that upkeep starts them again.
+ * Rows Starting with nothing of ours out for them, for twice the op
+ * timeout: back to Inactive, so that upkeep starts them again.
  */
 static void
 sweep_stale(void)
@@ -613,7 +636,7 @@ decide_pool(size_t from, size_t to)
 	for (i = from; i < to && need > 0; i++) {
 		r = &P.rows[i];
 		if (!r->surplus && r->state == VM_S_PAUSED && free_row(r) &&
-		    add_act(i, AGENT_A_UNPAUSE, VM_S_UNPAUSING,
+		    add_act(i, AGENT_A_UNPAUSE,
 		    "ready-target") == 0) {
 			up[i - from] = true;
 			need--;
@@ -622,7 +645,7 @@ decide_pool(size_t from, size_t to)
 	for (i = from; i < to && need > 0; i++) {
 		r = &P.rows[i];
 		if (!r->surplus && r->state == VM_S_SAVED && free_row(r) &&
-		    add_act(i, AGENT_A_RESTORE, VM_S_RESTORING,
+		    add_act(i, AGENT_A_RESTORE,
 		    "ready-target") == 0) {
 			up[i - from] = true;
 			need--;
@@ -632,7 +655,7 @@ decide_pool(size_t from, size_t to)
 	for (i = from; i < to; i++) {
 		r = &P.rows[i];
 		if (!r->surplus && r->state == VM_S_INACTIVE && free_row(r))
-			add_act(i, AGENT_A_START, VM_S_STARTING, "member");
+			add_act(i, AGENT_A_START, "member");
 	}
 	/* Idle: beyond the Ready target, the longest idle first. */
 	pausable = ready - P.rows[from].target;
@@ -642,7 +665,7 @@ decide_pool(size_t from, size_t to)
 			break;
 		if (!r->surplus && r->state == VM_S_READY && free_row(r) &&
 		    r->idle_s >= r->idle_pause &&
-		    add_act(i, AGENT_A_PAUSE, VM_S_PAUSING, "idle") == 0)
+		    add_act(i, AGENT_A_PAUSE, "idle") == 0)
 			pausable--;
 	}
 	for (i = from; i < to; i++) {
@@ -651,7 +674,7 @@ decide_pool(size_t from, size_t to)
 			break;
 		if (!r->surplus && r->state == VM_S_PAUSED && free_row(r) &&
 		    !up[i - from] && r->idle_s >= r->idle_save)
-			add_act(i, AGENT_A_SAVE, VM_S_SAVING, "idle");
+			add_act(i, AGENT_A_SAVE, "idle");
 	}
 	/* Surplus: the pool shrank. */
 	for (i = from; i < to; i++) {
@@ -659,7 +682,7 @@ decide_pool(size_t from, size_t to)
 		if (r->surplus && free_row(r) && (r->state == VM_S_READY ||
 		    r->state == VM_S_PAUSED || r->state == VM_S_SAVED ||
 		    r->state == VM_S_FAILED))
-			add_act(i, AGENT_A_DESTROY, VM_S_STOPPING, "surplus");
+			add_act(i, AGENT_A_DESTROY, "surplus");
 	}
 	free(up);
 }
@@ -876,9 +899,31 @@ removed_done(PGresult *res, const char *err, void *arg)
 		tick_done();
 }
 
+/* The VMs with an op of ours out, a name a line; NULL if out of memory. */
+static char *
+flight_names(void)
+{
+	struct flight *f;
+	size_t	 n = 1, len = 0;
+	char	*names;
+
+	TAILQ_FOREACH(f, &P.flights, entry)
+		n += strlen(f->vm) + 1;
+	if ((names = malloc(n)) == NULL)
+		return NULL;
+	TAILQ_FOREACH(f, &P.flights, entry)
+		len += (size_t)snprintf(names + len, n - len, "%s%s",
+		    len > 0 ? "\n" : "", f->vm);
+	names[len] = '\0';
+	return names;
+}
+
 static void
 created_done(PGresult *res, const char *err, void *arg)
 {
+	const char *p[1];
+	char	*names;
+
 	(void)arg;
 	if (!P.running)
 		return;
@@ -886,8 +931,10 @@ created_done(PGresult *res, const char *err, void *arg)
 		log_warnx("pool: cannot create the pools' rows: %s", err);
 	else if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 		log_info("pool: %s VM row(s) created", PQgetvalue(res, 0, 0));
-	if (db_query(P.db, 0, removed_done, NULL, remove_sql, 0, NULL) == -1)
+	if ((p[0] = names = flight_names()) == NULL ||
+	    db_query(P.db, 0, removed_done, NULL, remove_sql, 1, p) == -1)
 		tick_done();
+	free(names);
 }
 
 static void
