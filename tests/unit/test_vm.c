@@ -1260,6 +1260,26 @@ test_idle_timers(void **state)
 	    state_of("lab-02") == VM_S_READY);
 }
 
+/* With a controller block the controller decides idle: no timer here. */
+static void
+test_idle_is_the_controllers(void **state)
+{
+	int	 i;
+
+	(void)state;
+	/* The pool's block ends early; the controller's takes its brace. */
+	start_pool("	idle-pause 1s\n	idle-save 1s\n}\n"
+	    "controller {\n	address 127.0.0.1\n");
+	for (i = 0; i < 20; i++) {
+		struct timeval tv = { 0, 100000 };
+
+		event_base_loopexit(T.base, &tv);
+		event_base_dispatch(T.base);
+	}
+	assert_int_equal(state_of("lab-01"), VM_S_READY);
+	assert_int_equal(state_of("lab-02"), VM_S_READY);
+}
+
 int
 main(void)
 {
@@ -1286,6 +1306,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_after_save_cut_short,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_is_the_controllers, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_credential, setup, teardown),
 	};
 

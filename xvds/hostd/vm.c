@@ -369,6 +369,8 @@ void
 vm_arm_timer(struct vm *vm)
 {
 	const struct conf_pool *pool = vm_pool(vm);
+	/* Idle is the controller's on a host that has one (xvdsd(8)). */
+	bool	 idle = pool != NULL && !vm_settings()->controller;
 	unsigned secs = 0;
 
 	evtimer_del(vm->timer);
@@ -389,11 +391,11 @@ vm_arm_timer(struct vm *vm)
 		secs = OP_TIMEOUT;
 		break;
 	case VM_S_READY:
-		if (vm->fsm.kind == VM_CVM && pool != NULL)
+		if (vm->fsm.kind == VM_CVM && idle)
 			secs = pool->idle_pause;
 		break;
 	case VM_S_PAUSED:
-		if (pool != NULL)
+		if (idle)
 			secs = pool->idle_save;
 		break;
 	default:
