@@ -10,8 +10,6 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -24,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -35,6 +32,7 @@
 #include "common/jsonerr.h"
 #include "common/log.h"
 #include "hostd/xvdsd.h"
+#include "linesrv/linesrv.h"
 
 #define CONTROL_BACKLOG		16
 /* Stop reading a client whose unread replies pile up beyond this. */
@@ -73,29 +71,24 @@ struct ctl_req {
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn) entry;
-	struct bufferevent *bev;
+	struct linesrv_conn *line;
 	TAILQ_HEAD(, ctl_req) reqs;
 	unsigned	 npending;
 	long		 pid;
 	long		 uid;
-	int		 closing;	/* last reply queued; freed once written */
-	int		 throttled;	/* not read until its replies are */
 };
 
 static struct {
 	struct event_base *base;
 	struct event	*ev_accept;
 	struct event	*ev_retry;
-	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t		 dev;
-	ino_t		 ino;
-	int		 fd;
+	struct linesrv_unix sock;
 	int		 accepting;
 	int		 starved;	/* out of descriptors: wait for ev_retry */
 	int		 stopping;
 	unsigned	 nconns;
 	TAILQ_HEAD(, ctl_conn) conns;
-} control = { .fd = -1 };
+} control = { .sock = { .fd = -1 } };
 
 /* What a request's members decoded to. */
 struct ctl_args {
@@ -182,10 +175,24 @@ static const enum vm_event ctl_events[] = {
 
 static void	 control_accept(evutil_socket_t, short, void *);
 static void	 control_retry(evutil_socket_t, short, void *);
-static void	 conn_read(struct bufferevent *, void *);
-static void	 conn_write(struct bufferevent *, void *);
-static void	 conn_event(struct bufferevent *, short, void *);
+static void	 conn_on_line(void *, const char *, size_t);
+static void	 conn_on_too_long(void *);
+static void	 conn_on_close(void *, short);
 static void	 conn_free(struct ctl_conn *);
+
+/* Requests pipelined, replies in any order, the reader stopped while the
+ * replies pile up (xvds-control(7)). */
+static const struct linesrv_conn_conf control_line_conf = {
+	.line_max = CONTROL_LINE_MAX,
+	.out_max = CONTROL_OUTBUF_MAX,
+	.hold_one_line = 1,
+	.wipe = 1,		/* a vm.credential line holds a password */
+};
+static const struct linesrv_conn_ops control_line_ops = {
+	.on_line = conn_on_line,
+	.on_too_long = conn_on_too_long,
+	.on_close = conn_on_close,
+};
 
 /* Pauses accept at the client limit or out of descriptors, as relayd does. */
 static void
@@ -330,7 +337,7 @@ conn_reply(struct ctl_conn *c, const json_int_t *id, enum xvds_err err,
 		    c->pid);
 		return;
 	}
-	if (bufferevent_write(c->bev, line, strlen(line)) == -1)
+	if (linesrv_conn_send(c->line, line, strlen(line)) == -1)
 		log_warnx("control: client pid %ld: cannot queue a reply", c->pid);
 	free(line);
 }
@@ -883,100 +890,43 @@ conn_line(struct ctl_conn *c, const char *line, size_t len)
 static void
 conn_shut(struct ctl_conn *c, const char *why)
 {
-	struct timeval tv = { CONTROL_LINGER, 0 };
-
 	log_warnx("control: client pid %ld uid %ld: %s; closing", c->pid, c->uid,
 	    why);
 	conn_error(c, NULL, XVDS_E_INVAL, "%s; closing the connection", why);
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	linesrv_conn_finish(c->line, CONTROL_LINGER);
 }
 
-/* Handles the complete lines buffered, unless the client must wait. */
 static void
-conn_process(struct ctl_conn *c)
+conn_on_too_long(void *arg)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	struct evbuffer_ptr eol;
-	const char *line;
-	size_t	 len, i;
-
-	while (!c->closing && !c->throttled) {
-		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-		if (eol.pos == -1) {
-			if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
-				conn_shut(c, "request line longer than 65536 bytes");
-			return;
-		}
-		len = (size_t)eol.pos;
-		if (len > CONTROL_LINE_MAX) {
-			conn_shut(c, "request line longer than 65536 bytes");
-			return;
-		}
-		if ((line = (const char *)evbuffer_pullup(in, (ssize_t)len + 1)) ==
-		    NULL) {
-			log_warnx("control: client pid %ld: out of memory", c->pid);
-			return;
-		}
-		/* Blank lines are tolerated, for people typing at socat. */
-		for (i = 0; i < len && strchr(" \t\r", line[i]) != NULL; i++)
-			;
-		if (i < len)
-			conn_line(c, line, len);
-		/* A vm.credential line holds a password. */
-		sodium_memzero((char *)line, len);
-		evbuffer_drain(in, len + 1);
-		if (evbuffer_get_length(out) > CONTROL_OUTBUF_MAX) {
-			log_debug("control: client pid %ld: not reading its "
-			    "replies; waiting", c->pid);
-			c->throttled = 1;
-			bufferevent_disable(c->bev, EV_READ);
-		}
-	}
+	conn_shut(arg, "request line longer than 65536 bytes");
 }
 
 static void
-conn_read(struct bufferevent *bev, void *arg)
+conn_on_line(void *arg, const char *line, size_t len)
 {
-	(void)bev;
-	conn_process(arg);
+	size_t	 i;
+
+	/* Blank lines are tolerated, for people typing at socat. */
+	for (i = 0; i < len && strchr(" \t\r", line[i]) != NULL; i++)
+		;
+	if (i < len)
+		conn_line(arg, line, len);
 }
 
-/* The output was written out. */
+/* Gone, or (what 0) its last reply written after conn_shut. */
 static void
-conn_write(struct bufferevent *bev, void *arg)
+conn_on_close(void *arg, short what)
 {
 	struct ctl_conn *c = arg;
 
-	(void)bev;
-	if (c->closing) {
-		conn_free(c);
-		return;
-	}
-	if (c->throttled) {
-		c->throttled = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		conn_process(c);
-	}
-}
-
-static void
-conn_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct ctl_conn *c = arg;
-
-	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
 		log_warnx("control: client pid %ld did not take its replies; "
 		    "dropped", c->pid);
 	else if (what & BEV_EVENT_ERROR)
 		log_debug("control: client pid %ld: %s", c->pid,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	else
+	else if (what != 0)
 		log_debug("control: client pid %ld closed", c->pid);
 	conn_free(c);
 }
@@ -994,7 +944,7 @@ conn_free(struct ctl_conn *c)
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		r->conn = NULL;
 	}
-	bufferevent_free(c->bev);
+	linesrv_conn_free(c->line);
 	TAILQ_REMOVE(&control.conns, c, entry);
 	control.nconns--;
 	free(c);
@@ -1005,28 +955,15 @@ conn_free(struct ctl_conn *c)
 static int
 peer_allowed(int fd, long *pid_r, long *uid_r)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	char	*line;
+	char	*refusal;
+	int	 ok;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		log_warn("%s: SO_PEERCRED", __func__);
-		return 0;
-	}
-	*pid_r = (long)cred.pid;
-	*uid_r = (long)cred.uid;
-	if (cred.uid == 0 || cred.uid == geteuid())
-		return 1;
-	log_warnx("control: refused client pid %ld uid %ld: not root",
-	    (long)cred.pid, (long)cred.uid);
-	/* Best effort: the socket is fresh, the line fits its buffer. */
-	if ((line = reply_line(NULL, XVDS_E_INVAL, "permission denied: only root "
-	    "may use xvdsd's control socket", NULL)) != NULL) {
-		if (write(fd, line, strlen(line)) == -1)
-			log_debug("%s: write: %s", __func__, strerror(errno));
-		free(line);
-	}
-	return 0;
+	refusal = reply_line(NULL, XVDS_E_INVAL, "permission denied: only root "
+	    "may use xvdsd's control socket", NULL);
+	ok = linesrv_peer_allowed(fd, "control", ": not root", refusal, pid_r,
+	    uid_r);
+	free(refusal);
+	return ok;
 }
 
 static void
@@ -1059,21 +996,20 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->bev = bufferevent_socket_new(control.base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("%s", __func__);
+		close(fd);
+		return;
+	}
+	if ((c->line = linesrv_conn_new(control.base, fd, NULL,
+	    &control_line_conf, &control_line_ops, c)) == NULL) {
 		log_warn("%s", __func__);
 		free(c);
-		close(fd);
 		return;
 	}
 	TAILQ_INIT(&c->reqs);
 	c->pid = pid;
 	c->uid = uid;
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	/* Never hold more than one line (and its newline) in memory. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_LINE_MAX + 1);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&control.conns, c, entry);
 	control.nconns++;
 	log_debug("control: client pid %ld uid %ld connected (%u clients)", pid,
@@ -1091,167 +1027,53 @@ control_retry(evutil_socket_t fd, short what, void *arg)
 	accept_update();
 }
 
-/* Creates the socket's directory, private, unless it exists. */
-static int
-control_mkdir(const char *path)
-{
-	char	 dir[sizeof(control.path)], *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		return 0;
-	if (slash == dir)
-		return 0;
-	*slash = '\0';
-	if (stat(dir, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		log_warnx("%s: %s is not a directory", __func__, dir);
-		return -1;
-	}
-	if (errno != ENOENT || (mkdir(dir, 0700) == -1 && errno != EEXIST)) {
-		log_warn("%s: %s", __func__, dir);
-		return -1;
-	}
-	return 0;
-}
-
-/* Removes a socket nobody listens on; refuses to steal a live one. */
-static int
-control_stale(const struct sockaddr_un *sun)
-{
-	struct stat st;
-	int	 fd, rc, saved;
-
-	if (lstat(sun->sun_path, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("%s: %s", __func__, sun->sun_path);
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("%s: %s exists and is not a socket", __func__,
-		    sun->sun_path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
-		log_warn("%s: socket", __func__);
-		return -1;
-	}
-	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	saved = errno;
-	close(fd);
-	/* EAGAIN: a full backlog, so someone is listening. */
-	if (rc == 0 || saved == EAGAIN) {
-		log_warnx("control: another daemon is listening on %s",
-		    sun->sun_path);
-		return -1;
-	}
-	if (saved != ECONNREFUSED) {
-		errno = saved;
-		log_warn("%s: connect %s", __func__, sun->sun_path);
-		return -1;
-	}
-	if (unlink(sun->sun_path) == -1 && errno != ENOENT) {
-		log_warn("%s: unlink %s", __func__, sun->sun_path);
-		return -1;
-	}
-	log_info("control: removed the stale socket %s", sun->sun_path);
-	return 0;
-}
-
 int
 control_init(struct event_base *base, const char *path)
 {
-	struct sockaddr_un sun;
-	struct stat st;
-	mode_t	 old_umask;
-	int	 fd = -1;
-
-	if (control.fd != -1) {
-		log_warnx("%s: already listening on %s", __func__, control.path);
+	if (control.sock.fd != -1) {
+		log_warnx("%s: already listening on %s", __func__,
+		    control.sock.path);
 		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path[0] == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
-		log_warnx("%s: bad socket path (empty, or longer than %zu bytes): "
-		    "%s", __func__, sizeof(sun.sun_path) - 1, path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (control_mkdir(path) == -1 || control_stale(&sun) == -1)
-		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
-		log_warn("%s: socket", __func__);
-		return -1;
-	}
-	/* No moment in which the socket is open to others. */
-	old_umask = umask(S_IXUSR | S_IRWXG | S_IRWXO);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("%s: bind %s", __func__, path);
-		umask(old_umask);
-		close(fd);
-		return -1;
-	}
-	umask(old_umask);
-	if (chmod(path, S_IRUSR | S_IWUSR) == -1 || lstat(path, &st) == -1) {
-		log_warn("%s: chmod %s", __func__, path);
-		goto fail;
-	}
-	if (listen(fd, CONTROL_BACKLOG) == -1) {
-		log_warn("%s: listen %s", __func__, path);
-		goto fail;
 	}
 	memset(&control, 0, sizeof(control));
 	TAILQ_INIT(&control.conns);
+	if (linesrv_unix_listen(&control.sock, "control", "daemon", path,
+	    CONTROL_BACKLOG) == -1)
+		return -1;
 	control.base = base;
-	control.fd = fd;
-	control.dev = st.st_dev;
-	control.ino = st.st_ino;
-	memcpy(control.path, path, strlen(path) + 1);
-	if ((control.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST,
-	    control_accept, NULL)) == NULL ||
+	if ((control.ev_accept = event_new(base, control.sock.fd,
+	    EV_READ | EV_PERSIST, control_accept, NULL)) == NULL ||
 	    (control.ev_retry = evtimer_new(base, control_retry, NULL)) == NULL) {
 		log_warnx("%s: event_new failed", __func__);
 		if (control.ev_accept != NULL)
 			event_free(control.ev_accept);
 		control.ev_accept = NULL;
-		control.fd = -1;
-		goto fail;
+		unlink(path);
+		close(control.sock.fd);
+		control.sock.fd = -1;
+		return -1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	accept_update();
 	log_info("control: listening on %s", path);
 	return 0;
- fail:
-	unlink(path);
-	close(fd);
-	return -1;
 }
 
 void
 control_close(void)
 {
 	struct ctl_conn *c;
-	struct stat st;
 
-	if (control.fd == -1)
+	if (control.sock.fd == -1)
 		return;
 	control.stopping = 1;
 	while ((c = TAILQ_FIRST(&control.conns)) != NULL)
 		conn_free(c);
 	event_free(control.ev_accept);
 	event_free(control.ev_retry);
-	close(control.fd);
-	/* Only our own socket: never one a successor has made since. */
-	if (lstat(control.path, &st) == 0 && st.st_dev == control.dev &&
-	    st.st_ino == control.ino && unlink(control.path) == -1)
-		log_warn("%s: unlink %s", __func__, control.path);
-	control.fd = -1;
+	close(control.sock.fd);
+	linesrv_unix_unlink(&control.sock, "control");
+	control.sock.fd = -1;
 	control.ev_accept = control.ev_retry = NULL;
 	control.stopping = 0;
 }
