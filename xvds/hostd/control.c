@@ -32,6 +32,7 @@
 #include "common/jsonerr.h"
 #include "common/log.h"
 #include "hostd/xvdsd.h"
+#include "linesrv/cmd.h"
 #include "linesrv/linesrv.h"
 
 #define CONTROL_BACKLOG		16
@@ -115,58 +116,53 @@ enum ctl_argtype {
 	ARG_PASSWORD,
 };
 
-struct ctl_argdef {
-	const char	*member;
-	enum ctl_argtype type;
-	int		 required;
+/* One request being answered: its client, id, command and arguments. */
+struct ctl_call {
+	struct ctl_conn	*conn;
+	json_int_t	 id;
+	const char	*cmd;
+	struct ctl_args	 args;
+	enum vm_event	 ev;		/* vm.<event> */
 };
 
-struct ctl_handler {
-	const char	*name;		/* NULL: "vm." and a request's event name */
-	void		(*fn)(struct ctl_conn *, json_int_t, const char *,
-			    struct ctl_args *, enum vm_event);
-	int		 changes;	/* logged: it changes something */
-	struct ctl_argdef args[4];	/* ends at a NULL member */
-};
+#define CTL_CHANGES	0x01	/* logged: it changes something */
 
-static void	 cmd_host_info(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_list(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_show(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_create(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_undefine(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_request(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_set(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_migrate(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_credential(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
+static void	 cmd_host_info(void *);
+static void	 cmd_vm_list(void *);
+static void	 cmd_vm_show(void *);
+static void	 cmd_vm_create(void *);
+static void	 cmd_vm_undefine(void *);
+static void	 cmd_vm_request(void *);
+static void	 cmd_vm_set(void *);
+static void	 cmd_vm_migrate(void *);
+static void	 cmd_vm_credential(void *);
 
-#define NAME_ARG	{ "name", ARG_NAME, 1 }
-static const struct ctl_handler ctl_handlers[] = {
-	{ "host.info", cmd_host_info, 0, { { NULL, 0, 0 } } },
-	{ "vm.list", cmd_vm_list, 0, { { NULL, 0, 0 } } },
-	{ "vm.show", cmd_vm_show, 0, { NAME_ARG, { NULL, 0, 0 } } },
-	{ "vm.create", cmd_vm_create, 1, { NAME_ARG, { "template", ARG_TEMPLATE, 1 },
-	    { "kind", ARG_KIND, 0 }, { NULL, 0, 0 } } },
-	{ "vm.undefine", cmd_vm_undefine, 1, { NAME_ARG, { NULL, 0, 0 } } },
-	{ "vm.set", cmd_vm_set, 1, { NAME_ARG, { "vcpus", ARG_VCPUS, 0 },
-	    { "memory_mib", ARG_MIB, 0 }, { NULL, 0, 0 } } },
-	{ "vm.migrate", cmd_vm_migrate, 1, { NAME_ARG, { "host", ARG_HOST, 1 },
-	    { "live", ARG_BOOL, 0 }, { NULL, 0, 0 } } },
-	{ "vm.credential", cmd_vm_credential, 1, { NAME_ARG,
-	    { "user", ARG_USER, 1 }, { "password", ARG_PASSWORD, 1 },
-	    { NULL, 0, 0 } } },
+#define NAME_ARG	{ "name", ARG_NAME, 1, 0, 0 }
+static const struct linesrv_cmd ctl_cmds[] = {
+	{ "host.info", { { NULL, 0, 0, 0, 0 } }, cmd_host_info, 0,
+	  "the host's name, hypervisor and figures" },
+	{ "vm.list", { { NULL, 0, 0, 0, 0 } }, cmd_vm_list, 0,
+	  "every VM of the host" },
+	{ "vm.show", { NAME_ARG }, cmd_vm_show, 0, "one VM" },
+	{ "vm.create", { NAME_ARG, { "template", ARG_TEMPLATE, 1, 0, 0 },
+	  { "kind", ARG_KIND, 0, 0, 0 } }, cmd_vm_create, CTL_CHANGES,
+	  "defines a VM from a template" },
+	{ "vm.undefine", { NAME_ARG }, cmd_vm_undefine, CTL_CHANGES,
+	  "forgets an inactive VM" },
+	{ "vm.set", { NAME_ARG, { "vcpus", ARG_VCPUS, 0, 0, 0 },
+	  { "memory_mib", ARG_MIB, 0, 0, 0 } }, cmd_vm_set, CTL_CHANGES,
+	  "changes a VM's vCPUs or memory" },
+	{ "vm.migrate", { NAME_ARG, { "host", ARG_HOST, 1, 0, 0 },
+	  { "live", ARG_BOOL, 0, 0, 0 } }, cmd_vm_migrate, CTL_CHANGES,
+	  "sends a VM to another host" },
+	{ "vm.credential", { NAME_ARG, { "user", ARG_USER, 1, 0, 0 },
+	  { "password", ARG_PASSWORD, 1, 0, 0 } }, cmd_vm_credential,
+	  CTL_CHANGES, "hands a one-time RDP credential to a VM's guest" },
 };
 /* vm.<event>: the requests vm_request() takes, one command each. */
-static const struct ctl_handler ctl_handler_request =
-	{ NULL, cmd_vm_request, 1, { NAME_ARG, { NULL, 0, 0 } } };
+static const struct linesrv_cmd ctl_cmd_request =
+	{ "vm.<event>", { NAME_ARG }, cmd_vm_request, CTL_CHANGES,
+	  "asks the VM's state machine for an event" };
 static const enum vm_event ctl_events[] = {
 	VM_EV_START, VM_EV_PAUSE, VM_EV_UNPAUSE, VM_EV_SAVE, VM_EV_RESTORE,
 	VM_EV_RESET, VM_EV_SHUTDOWN, VM_EV_DESTROY, VM_EV_SESSION_START,
@@ -400,38 +396,34 @@ vm_result(const char *name)
 }
 
 static void
-cmd_host_info(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_host_info(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct host_view h;
 
-	(void)cmd;
-	(void)a;
-	(void)ev;
 	memset(&h, 0, sizeof(h));
 	if (host_view(&h) == -1) {
-		conn_error(c, &id, XVDS_E_INTERNAL,
+		conn_error(c, &call->id, XVDS_E_INTERNAL,
 		    "cannot read the host's figures (see xvdsd's log)");
 		return;
 	}
-	conn_reply(c, &id, XVDS_OK, NULL, host_json(&h));
+	conn_reply(c, &call->id, XVDS_OK, NULL, host_json(&h));
 }
 
 static void
-cmd_vm_list(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_list(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct vm_view one, *views;
 	json_t	*arr;
 	size_t	 n, m, i;
 
-	(void)cmd;
-	(void)a;
-	(void)ev;
 	n = vm_list(&one, 0);
 	if ((views = calloc(n ? n : 1, sizeof(*views))) == NULL) {
 		log_warn("%s", __func__);
-		conn_error(c, &id, XVDS_E_INTERNAL, "out of memory");
+		conn_error(c, &call->id, XVDS_E_INTERNAL, "out of memory");
 		return;
 	}
 	if ((m = vm_list(views, n)) < n)
@@ -440,60 +432,57 @@ cmd_vm_list(struct ctl_conn *c, json_int_t id, const char *cmd,
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, vm_json(&views[i]));
 	free(views);
-	conn_reply(c, &id, XVDS_OK, NULL, arr);
+	conn_reply(c, &call->id, XVDS_OK, NULL, arr);
 }
 
 static void
-cmd_vm_show(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_show(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct vm_view v;
 	enum xvds_err err;
 
-	(void)cmd;
-	(void)ev;
 	memset(&v, 0, sizeof(v));
-	if ((err = vm_get(a->name, &v)) != XVDS_OK) {
-		reply_err(c, id, err, a->name, NULL);
+	if ((err = vm_get(call->args.name, &v)) != XVDS_OK) {
+		reply_err(c, call->id, err, call->args.name, NULL);
 		return;
 	}
-	conn_reply(c, &id, XVDS_OK, NULL, vm_json(&v));
+	conn_reply(c, &call->id, XVDS_OK, NULL, vm_json(&v));
 }
 
 static void
-cmd_vm_create(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_create(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)cmd;
-	(void)ev;
-	if ((err = vm_define(a->name, a->template, a->kind, msg,
+	if ((err = vm_define(call->args.name, call->args.template, call->args.kind, msg,
 	    sizeof(msg))) != XVDS_OK) {
-		reply_err(c, id, err, a->name, msg);
+		reply_err(c, call->id, err, call->args.name, msg);
 		return;
 	}
-	conn_reply(c, &id, XVDS_OK, NULL, vm_result(a->name));
+	conn_reply(c, &call->id, XVDS_OK, NULL, vm_result(call->args.name));
 }
 
 static void
-cmd_vm_undefine(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_undefine(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	enum xvds_err err;
 	json_t	*o;
 	char	 msg[256] = "";
 
-	(void)cmd;
-	(void)ev;
-	if ((err = vm_undefine(a->name, msg, sizeof(msg))) != XVDS_OK) {
-		reply_err(c, id, err, a->name, msg);
+	if ((err = vm_undefine(call->args.name, msg, sizeof(msg))) != XVDS_OK) {
+		reply_err(c, call->id, err, call->args.name, msg);
 		return;
 	}
 	o = json_object();
-	json_object_set_new(o, "name", json_string(a->name));
-	conn_reply(c, &id, XVDS_OK, NULL, o);
+	json_object_set_new(o, "name", json_string(call->args.name));
+	conn_reply(c, &call->id, XVDS_OK, NULL, o);
 }
 
 /*
@@ -562,92 +551,95 @@ req_refused(struct ctl_req *r, enum xvds_err err, const char *msg)
 }
 
 static void
-cmd_vm_request(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_request(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_request(a->name, ev, control_done, r, msg, sizeof(msg));
+	err = vm_request(call->args.name, call->ev, control_done, r, msg,
+	    sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
 static void
-cmd_vm_set(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_set(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)ev;
-	if (a->vcpus == 0 && a->memory_mib == 0) {
-		conn_error(c, &id, XVDS_E_INVAL, "%s: nothing to change: give "
-		    "\"vcpus\", \"memory_mib\" or both", cmd);
+	if (call->args.vcpus == 0 && call->args.memory_mib == 0) {
+		conn_error(c, &call->id, XVDS_E_INVAL, "%s: nothing to change: "
+		    "give \"vcpus\", \"memory_mib\" or both", call->cmd);
 		return;
 	}
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_set_resources(a->name, a->vcpus, a->memory_mib, control_done, r,
-	    msg, sizeof(msg));
+	err = vm_set_resources(call->args.name, call->args.vcpus,
+	    call->args.memory_mib, control_done, r, msg, sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
 static void
-cmd_vm_migrate(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_migrate(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)ev;
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_migrate(a->name, a->host, a->live != 0, control_done, r, msg,
-	    sizeof(msg));
+	err = vm_migrate(call->args.name, call->args.host, call->args.live != 0,
+	    control_done, r, msg, sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
 static void
-cmd_vm_credential(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_credential(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)ev;
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_credential(a->name, a->user, a->password, control_done, r, msg,
-	    sizeof(msg));
+	err = vm_credential(call->args.name, call->args.user,
+	    call->args.password, control_done, r, msg, sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
-static const struct ctl_handler *
+static const struct linesrv_cmd *
 cmd_lookup(const char *name, enum vm_event *ev_r)
 {
+	const struct linesrv_cmd *cmd;
 	size_t	 i;
 	int	 ev;
 
 	*ev_r = VM_EV__COUNT;
-	for (i = 0; i < sizeof(ctl_handlers) / sizeof(ctl_handlers[0]); i++)
-		if (strcmp(ctl_handlers[i].name, name) == 0)
-			return &ctl_handlers[i];
+	if ((cmd = linesrv_cmd_find(ctl_cmds, sizeof(ctl_cmds) /
+	    sizeof(ctl_cmds[0]), sizeof(ctl_cmds[0]), name)) != NULL)
+		return cmd;
 	if (strncmp(name, "vm.", 3) != 0 || (ev = vm_event_from_name(name + 3)) < 0)
 		return NULL;
 	for (i = 0; i < sizeof(ctl_events) / sizeof(ctl_events[0]); i++)
 		if (ctl_events[i] == (enum vm_event)ev) {
 			*ev_r = (enum vm_event)ev;
-			return &ctl_handler_request;
+			return &ctl_cmd_request;
 		}
 	return NULL;
 }
@@ -703,31 +695,25 @@ arg_uint(const char *cmd, const char *member, json_t *val, uint64_t max,
 
 /* Checks the members of a request against its command's; 0 or -1 and msg. */
 static int
-args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
+args_parse(const struct linesrv_cmd *cc, const char *cmd, json_t *req,
     struct ctl_args *a, char *msg, size_t msglen)
 {
-	const struct ctl_argdef *d;
+	const struct linesrv_arg *d;
 	const char *key;
 	json_t	*val;
 	uint64_t u;
+	size_t	 i, nargs = linesrv_cmd_nargs(cc);
 	int	 k;
 
 	memset(a, 0, sizeof(*a));
 	a->kind = VM_CVM;
 	a->live = 1;		/* migrations are live unless told */
-	json_object_foreach(req, key, val) {
-		if (strcmp(key, "v") == 0 || strcmp(key, "id") == 0 ||
-		    strcmp(key, "cmd") == 0)
-			continue;
-		for (d = cc->args; d->member != NULL; d++)
-			if (strcmp(d->member, key) == 0)
-				break;
-		if (d->member == NULL) {
-			snprintf(msg, msglen, "%s: unknown member \"%.64s\"", cmd, key);
-			return -1;
-		}
+	if ((key = linesrv_cmd_unknown_member(cc, req)) != NULL) {
+		snprintf(msg, msglen, "%s: unknown member \"%.64s\"", cmd, key);
+		return -1;
 	}
-	for (d = cc->args; d->member != NULL; d++) {
+	for (i = 0; i < nargs; i++) {
+		d = &cc->args[i];
 		if ((val = json_object_get(req, d->member)) == NULL) {
 			if (!d->required)
 				continue;
@@ -813,9 +799,8 @@ args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
 static void
 conn_line(struct ctl_conn *c, const char *line, size_t len)
 {
-	const struct ctl_handler *cc;
-	struct ctl_args a;
-	enum vm_event ev;
+	const struct linesrv_cmd *cc;
+	struct ctl_call call;
 	json_error_t jerr;
 	json_t	*req, *v, *jid, *jcmd;
 	json_int_t id = 0;
@@ -865,19 +850,23 @@ conn_line(struct ctl_conn *c, const char *line, size_t len)
 		goto out;
 	}
 	cmd = json_string_value(jcmd);
-	if ((cc = cmd_lookup(cmd, &ev)) == NULL) {
+	if ((cc = cmd_lookup(cmd, &call.ev)) == NULL) {
 		conn_error(c, idp, XVDS_E_INVAL, "unknown command \"%.64s\"", cmd);
 		goto out;
 	}
-	if (args_parse(cc, cmd, req, &a, msg, sizeof(msg)) == -1) {
+	if (args_parse(cc, cmd, req, &call.args, msg, sizeof(msg)) == -1) {
 		conn_reply(c, idp, XVDS_E_INVAL, msg, NULL);
 		goto out;
 	}
-	if (cc->changes)
-		log_info("control: client pid %ld: %s %s", c->pid, cmd, a.name);
+	if (cc->flags & CTL_CHANGES)
+		log_info("control: client pid %ld: %s %s", c->pid, cmd,
+		    call.args.name);
 	else
 		log_debug("control: client pid %ld: %s", c->pid, cmd);
-	cc->fn(c, id, cmd, &a, ev);
+	call.conn = c;
+	call.id = id;
+	call.cmd = cmd;
+	cc->handler(&call);
  out:
 	/* vm.credential's password: not left in freed memory. */
 	if (json_is_object(req) && json_is_string(v = json_object_get(req,
