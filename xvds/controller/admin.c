@@ -21,18 +21,16 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "controller/admin.h"
 #include "controller/conf.h"
-#include "agent/conn_limit.h"
 #include "db/db.h"
 #include "common/jsonerr.h"
 #include "common/log.h"
 #include "linesrv/linesrv.h"
 
 #define ADMIN_BACKLOG	16
-#define ADMIN_PAUSE_MS	250	/* after an accept error (agent/conn_limit.h) */
+#define ADMIN_PAUSE_MS	250	/* after an accept error (linesrv/listen.c) */
 
 struct aconn {
 	struct linesrv_conn *line;
@@ -46,8 +44,7 @@ static struct {
 	struct event_base *base;
 	const struct ctrl_conf *conf;
 	struct db	*db;		/* NULL: standby */
-	struct evconnlistener *listener;
-	struct listen_pause *pause;
+	struct linesrv_listener *listener;
 	TAILQ_HEAD(, aconn) conns;
 	size_t		 nconns;
 	struct linesrv_unix sock;
@@ -302,17 +299,14 @@ peer_allowed(evutil_socket_t fd, char *uid, size_t uidlen)
 }
 
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+accept_cb(int fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct aconn *c;
 	char	 uid[24];
 
-	(void)l;
 	(void)sa;
 	(void)salen;
 	(void)arg;
-	listen_pause_ok(admin_server.pause);
 	if (admin_server.nconns >= CTRL_ADMIN_CONNS_MAX) {
 		log_warnx("admin: %d clients already: connection refused",
 		    CTRL_ADMIN_CONNS_MAX);
@@ -334,15 +328,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	linesrv_conn_timeouts(c->line, CTRL_ADMIN_IDLE_S, CTRL_ADMIN_IDLE_S);
 	TAILQ_INSERT_HEAD(&admin_server.conns, c, entry);
 	admin_server.nconns++;
-}
-
-/* Out of descriptors, mostly: pause rather than spin. */
-static void
-accept_error(struct evconnlistener *l, void *arg)
-{
-	(void)l;
-	(void)arg;
-	listen_pause_hit(admin_server.pause, EVUTIL_SOCKET_ERROR());
 }
 
 void
@@ -367,24 +352,14 @@ ctrl_admin_start(struct event_base *base, const struct ctrl_conf *conf)
 	admin_server.base = base;
 	admin_server.conf = conf;
 	admin_server.sock = sock;
-	if ((admin_server.listener = evconnlistener_new(base, accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, ADMIN_BACKLOG,
-	    sock.fd)) == NULL) {
+	/* Out of descriptors, mostly: pause rather than spin. */
+	if ((admin_server.listener = linesrv_listen_fd(base, sock.fd,
+	    ADMIN_BACKLOG, "admin", ADMIN_PAUSE_MS, accept_cb, NULL)) == NULL) {
 		log_warn("admin: listen %s", path);
 		unlink(path);
-		close(sock.fd);
 		memset(&admin_server, 0, sizeof(admin_server));
 		return -1;
 	}
-	if ((admin_server.pause = listen_pause_new(base, admin_server.listener,
-	    "admin", ADMIN_PAUSE_MS)) == NULL) {
-		log_warnx("admin: out of memory");
-		evconnlistener_free(admin_server.listener);	/* closes fd */
-		unlink(path);
-		memset(&admin_server, 0, sizeof(admin_server));
-		return -1;
-	}
-	evconnlistener_set_error_cb(admin_server.listener, accept_error);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("admin: requests taken on %s", path);
 	return 0;
@@ -408,8 +383,7 @@ ctrl_admin_stop(void)
 		return;
 	while (!TAILQ_EMPTY(&admin_server.conns))
 		conn_free(TAILQ_FIRST(&admin_server.conns));
-	evconnlistener_free(admin_server.listener);
-	listen_pause_free(admin_server.pause);
+	linesrv_listener_free(admin_server.listener);
 	linesrv_unix_unlink(&admin_server.sock, "admin");
 	memset(&admin_server, 0, sizeof(admin_server));
 }

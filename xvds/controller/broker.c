@@ -41,7 +41,6 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sodium.h>
@@ -74,8 +73,7 @@ static struct {
 	struct event_base *base;
 	struct db	*db;
 	SSL_CTX		*ctx;
-	struct evconnlistener *listener;
-	struct listen_pause *pause;
+	struct linesrv_listener *listener;
 	struct ratelimit *rl;
 	unsigned	 rl_gen;	/* this start's */
 	struct conn_limit *limit;
@@ -409,17 +407,14 @@ conn_deadline_arm(struct bconn *c)
 }
 
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+accept_cb(int fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct bconn *c;
 	SSL	*ssl;
 	char	 host[INET6_ADDRSTRLEN], key[RATELIMIT_KEY_MAX + 1];
 	void	*victim;
 
-	(void)l;
 	(void)arg;
-	listen_pause_ok(B.pause);
 	if (ratelimit_addr_key(sa, key) == -1 ||
 	    getnameinfo(sa, (socklen_t)salen, host, sizeof(host), NULL, 0,
 	    NI_NUMERICHOST) != 0) {
@@ -463,15 +458,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* Reading is the deadline's; a reply left unread, the timeout's. */
 	linesrv_conn_timeouts(c->line, 0, CTRL_BROKER_WRITE_S);
 	conn_deadline_arm(c);
-}
-
-/* Out of descriptors, mostly: pause rather than spin (agent/conn_limit.h). */
-static void
-accept_error(struct evconnlistener *l, void *arg)
-{
-	(void)l;
-	(void)arg;
-	listen_pause_hit(B.pause, EVUTIL_SOCKET_ERROR());
 }
 
 static SSL_CTX *
@@ -542,18 +528,15 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 		log_warnx("broker: cannot start the password checks' threads");
 		goto fail;
 	}
-	if ((B.listener = evconnlistener_new_bind(base, accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
-	    128, ai->ai_addr, (int)ai->ai_addrlen)) == NULL) {
+	/* Out of descriptors, mostly: pause rather than spin. */
+	if ((B.listener = linesrv_listen_tcp(base, ai->ai_addr,
+	    (int)ai->ai_addrlen, 128, "broker", CTRL_BROKER_PAUSE_MS, accept_cb,
+	    NULL)) == NULL) {
 		log_warn("broker: listen on %s port %u", conf->broker_addr,
 		    (unsigned)conf->broker_port);
 		goto fail;
 	}
-	if ((B.pause = listen_pause_new(base, B.listener, "broker",
-	    CTRL_BROKER_PAUSE_MS)) == NULL)
-		goto fail;
-	evconnlistener_set_error_cb(B.listener, accept_error);
-	if (getsockname(evconnlistener_get_fd(B.listener),
+	if (getsockname(linesrv_listener_fd(B.listener),
 	    (struct sockaddr *)&ss, &sslen) == 0)
 		B.port = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
@@ -580,9 +563,7 @@ ctrl_broker_stop(const char *why)
 	 * gone and free their requests. */
 	passwd_pool_free(B.pwpool);
 	B.pwpool = NULL;
-	if (B.listener != NULL)
-		evconnlistener_free(B.listener);
-	listen_pause_free(B.pause);
+	linesrv_listener_free(B.listener);
 	SSL_CTX_free(B.ctx);
 	ratelimit_free(B.rl);
 	conn_limit_free(B.limit);

@@ -5,7 +5,10 @@
  * (xvds-admin(7)) and its broker (xvds-broker(7)).  Each keeps its own
  * protocol; this module reads lines and writes replies.
  *
- * A unix listener (linesrv/unix.c): the socket's private directory, a stale
+ * A listener (linesrv/listen.c), unix or TCP, that pauses after accept
+ * errors rather than spin.
+ *
+ * A unix socket (linesrv/unix.c): the socket's private directory, a stale
  * socket removed but a live one never taken over, mode 0600, only root or
  * the daemon's own user let in, and at the end only our own socket
  * unlinked.
@@ -55,6 +58,28 @@ void	linesrv_unix_unlink(const struct linesrv_unix *, const char *who);
  */
 int	linesrv_peer_allowed(int fd, const char *who, const char *refused_as,
 	    const char *refusal, long *pid, long *uid);
+
+/*
+ * A listener (linesrv/listen.c) that hands each accepted socket, made
+ * non-blocking and close-on-exec, to on_accept, and pauses pause_ms after
+ * an accept error (agent/conn_limit.h's listen_pause, logged as who).
+ */
+struct sockaddr;
+struct linesrv_listener;
+typedef void (*linesrv_accept_fn)(int fd, struct sockaddr *, int salen,
+	    void *arg);
+
+/* On fd, taken (closed on failure), listened on with backlog (-1: it is
+ * already).  NULL, errno set. */
+struct linesrv_listener *linesrv_listen_fd(struct event_base *, int fd,
+	    int backlog, const char *who, unsigned pause_ms, linesrv_accept_fn,
+	    void *arg);
+/* Bound to sa, the address reusable at once.  NULL, errno set. */
+struct linesrv_listener *linesrv_listen_tcp(struct event_base *,
+	    const struct sockaddr *, int salen, int backlog, const char *who,
+	    unsigned pause_ms, linesrv_accept_fn, void *arg);
+int	linesrv_listener_fd(const struct linesrv_listener *);
+void	linesrv_listener_free(struct linesrv_listener *);
 
 struct linesrv_conn;
 
