@@ -110,8 +110,25 @@ on_close(void *arg, short what)
 	s->conn = NULL;
 }
 
-static const struct linesrv_conn_ops ops = { on_line, on_too_long,
-	on_close };
+static const struct linesrv_conn_ops ops = {
+	.on_line = on_line,
+	.on_too_long = on_too_long,
+	.on_close = on_close,
+};
+
+/* A connection on one end of a socketpair; the other end's descriptor. */
+static int
+conn_pair(struct event_base *base, const struct linesrv_conn_conf *conf,
+    struct seen *s)
+{
+	int	 sv[2];
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	s->conn = linesrv_conn_new(base, sv[0], NULL, conf, &ops, s);
+	assert_non_null(s->conn);
+	return sv[1];
+}
 
 static void
 test_conn_one_request(void **state)
@@ -120,14 +137,10 @@ test_conn_one_request(void **state)
 	    .one_request = 1, .wipe = 1 };
 	struct event_base *base = event_base_new();
 	struct seen s;
-	int	 sv[2];
+	int	 peer = conn_pair(base, &conf, &s);
 
 	(void)state;
-	memset(&s, 0, sizeof(s));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	s.conn = linesrv_conn_new(base, sv[0], NULL, &conf, &ops, &s);
-	assert_non_null(s.conn);
-	assert_int_equal(write(sv[1], "a\nbb\nccc\n", 9), 9);
+	assert_int_equal(write(peer, "a\nbb\nccc\n", 9), 9);
 	assert_int_equal(run_until(base, &s.nlines, 1, 2000), 0);
 	run_for(base, 50);
 	assert_int_equal(s.nlines, 1);		/* held until resumed */
@@ -139,11 +152,11 @@ test_conn_one_request(void **state)
 	assert_string_equal(s.lines[2], "ccc");
 	/* Nine bytes and no newline: too long, answered, then closed. */
 	linesrv_conn_resume(s.conn);
-	assert_int_equal(write(sv[1], "123456789", 9), 9);
+	assert_int_equal(write(peer, "123456789", 9), 9);
 	assert_int_equal(run_until(base, &s.closed, 1, 2000), 0);
 	assert_int_equal(s.too_long, 1);
 	assert_int_equal(s.close_what, 0);
-	close(sv[1]);
+	close(peer);
 	event_base_free(base);
 }
 
@@ -153,15 +166,11 @@ test_conn_peer_leaves(void **state)
 	static const struct linesrv_conn_conf conf = { .line_max = 8 };
 	struct event_base *base = event_base_new();
 	struct seen s;
-	int	 sv[2];
+	int	 peer = conn_pair(base, &conf, &s);
 
 	(void)state;
-	memset(&s, 0, sizeof(s));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	s.conn = linesrv_conn_new(base, sv[0], NULL, &conf, &ops, &s);
-	assert_non_null(s.conn);
-	assert_int_equal(write(sv[1], "x\ny\n", 4), 4);
-	close(sv[1]);
+	assert_int_equal(write(peer, "x\ny\n", 4), 4);
+	close(peer);
 	assert_int_equal(run_until(base, &s.closed, 1, 2000), 0);
 	assert_int_equal(s.nlines, 2);		/* not held: both at once */
 	assert_true(s.close_what != 0);

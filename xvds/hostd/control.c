@@ -174,6 +174,7 @@ static void	 control_retry(evutil_socket_t, short, void *);
 static void	 conn_on_line(void *, const char *, size_t);
 static void	 conn_on_too_long(void *);
 static void	 conn_on_close(void *, short);
+static void	 conn_on_throttled(void *);
 static void	 conn_free(struct ctl_conn *);
 
 /* Requests pipelined, replies in any order, the reader stopped while the
@@ -188,6 +189,7 @@ static const struct linesrv_conn_ops control_line_ops = {
 	.on_line = conn_on_line,
 	.on_too_long = conn_on_too_long,
 	.on_close = conn_on_close,
+	.on_throttled = conn_on_throttled,
 };
 
 /* Pauses accept at the client limit or out of descriptors, as relayd does. */
@@ -901,6 +903,15 @@ conn_on_line(void *arg, const char *line, size_t len)
 		;
 	if (i < len)
 		conn_line(arg, line, len);
+}
+
+static void
+conn_on_throttled(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	log_debug("control: client pid %ld: not reading its replies; waiting",
+	    c->pid);
 }
 
 /* Gone, or (what 0) its last reply written after conn_shut. */

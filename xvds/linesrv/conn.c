@@ -89,6 +89,8 @@ hand_out(struct linesrv_conn *c, size_t len)
 	    evbuffer_get_length(out) > c->conf->out_max) {
 		c->throttled = 1;
 		bufferevent_disable(c->bev, EV_READ);
+		if (c->ops->on_throttled != NULL)
+			c->ops->on_throttled(c->arg);
 	}
 	return 0;
 }

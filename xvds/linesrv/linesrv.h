@@ -97,6 +97,8 @@ struct linesrv_conn_ops {
 	 * the connection.
 	 */
 	void	(*on_close)(void *arg, short what);
+	/* Optional: reading stops until the replies above out_max are taken. */
+	void	(*on_throttled)(void *arg);
 };
 
 struct linesrv_conn_conf {
