@@ -24,9 +24,13 @@
 
 #include "common/jsonerr.h"
 #include "common/log.h"
+#include "common/sockets.h"
 #include "cli/xvdsctl.h"
 
-#define CTL_PROTOCOL		1
+/* Both sockets speak version 1 (xvds-control(7), xvds-admin(7)). */
+#define CTL_PROTOCOL		SOCKETS_CONTROL_VERSION
+_Static_assert(SOCKETS_CONTROL_VERSION == SOCKETS_ADMIN_VERSION,
+    "xvdsctl sends one version to both sockets");
 #define CTL_REQUEST_ID		1
 /* A reply as large as this is a broken daemon, not a large host. */
 #define CTL_REPLY_MAX		(256 * 1024 * 1024)

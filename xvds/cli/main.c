@@ -18,9 +18,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "hostd/control.h"
-#include "controller/conf.h"
 #include "common/log.h"
+#include "common/sockets.h"
 #include "cli/xvdsctl.h"
 
 #define CTL_TIMEOUT_MAX		(24 * 3600)
@@ -178,11 +177,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.socket = CONTROL_DEFAULT_SOCKET;
+	ctl.socket = SOCKETS_CONTROL_PATH;
 	ctl.peer = "xvdsd";
 	if ((ctl.admin_socket = getenv("XVDS_ADMIN_SOCKET")) == NULL ||
 	    ctl.admin_socket[0] == '\0')
-		ctl.admin_socket = CTRL_ADMIN_SOCKET_PATH;
+		ctl.admin_socket = SOCKETS_ADMIN_PATH;
 	ctl.timeout = CTL_DEFAULT_TIMEOUT;
 	ctl.fd = -1;
 	while ((ch = getopt_long(argc, argv, "+C:hs:t:", longopts,

@@ -18,4 +18,5 @@ noinst_LIBRARIES += %reldir%/libxvdscommon.a
 	%reldir%/passwd.c %reldir%/passwd.h \
 	%reldir%/ratelimit.c %reldir%/ratelimit.h \
 	%reldir%/credential.c %reldir%/credential.h \
-	%reldir%/broker_msg.c %reldir%/broker_msg.h
+	%reldir%/broker_msg.c %reldir%/broker_msg.h \
+	%reldir%/sockets.h

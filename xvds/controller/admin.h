@@ -15,11 +15,13 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "common/sockets.h"
+
 struct event_base;
 struct db;
 struct ctrl_conf;
 
-#define CTRL_ADMIN_PROTOCOL	1
+#define CTRL_ADMIN_PROTOCOL	SOCKETS_ADMIN_VERSION
 #define CTRL_ADMIN_LINE_MAX	65536	/* a request's bytes, not its newline */
 #define CTRL_ADMIN_CONNS_MAX	64
 #define CTRL_ADMIN_IDLE_S	60	/* a client silent this long: closed */

@@ -19,6 +19,7 @@
 #include <config.h>
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,31 +35,28 @@
 #include "controller/conf.h"
 #include "db/db.h"
 #include "common/log.h"
+#include "linesrv/cmd.h"
 #include "policy/policy.h"
 
-#define ARGS_MAX	6
+#define ARGS_MAX	LINESRV_CMD_ARGS_MAX
 #define ARG_STR_MAX	255	/* bytes: names, and argon2id hashes */
 
+/* An argument's type; an ARG_INT's bounds are its min and max. */
 enum arg_type { ARG_STR, ARG_INT, ARG_BOOL };
-
-struct admin_arg {
-	const char	*key;
-	enum arg_type	 type;
-	int		 required;
-	long long	 min, max;	/* ARG_INT */
-};
 
 #define CMD_WRITE	0x01	/* changes rows: not resent, the uid appended */
 
+/*
+ * A command: the shape both command sockets share, whose handler, if any,
+ * runs instead of sql; and shape, if any, finishes sql's result.
+ */
 struct admin_cmd {
-	const char	*name;
-	struct admin_arg args[ARGS_MAX];	/* ends at a NULL key */
-	int		 flags;
+	struct linesrv_cmd spec;
 	const char	*sql;
-	/* Instead of sql, or (shape) to finish sql's result. */
-	void		(*run)(struct admin_req *);
 	void		(*shape)(struct admin_req *, json_t *);
 };
+_Static_assert(offsetof(struct admin_cmd, spec) == 0,
+    "admin_cmd_find takes a row for its spec");
 
 /* Timestamps as the operator reads them, in UTC. */
 #define TS(c)	"to_char(" c " AT TIME ZONE 'UTC', " \
@@ -374,62 +372,75 @@ static const char snapshot_sql[] =
 
 static void	host_shape(struct admin_req *, json_t *);
 static void	snapshot_shape(struct admin_req *, json_t *);
-static void	policy_show(struct admin_req *);
+static void	policy_show(void *);
 
 #define NAME(k)		{ k, ARG_STR, 1, 0, 0 }
 #define OPTSTR(k)	{ k, ARG_STR, 0, 0, 0 }
+#define ARGS(...)	{ __VA_ARGS__ }
+
+/* One row: name, arguments, flags, SQL, shape of the result, help. */
+#define CMD(name, args, flags, sql, shape, help) \
+	{ { name, args, NULL, flags, help }, sql, shape }
+#define NO_ARGS		{ { 0 } }
 
 static const struct admin_cmd cmds[] = {
-	{ "host.list", { { 0 } }, 0, host_list_sql, NULL, host_shape },
-	{ "vm.list", { OPTSTR("pool"), OPTSTR("host") }, 0, vm_list_sql,
-	  NULL, NULL },
-	{ "vm.migrate", { NAME("vm"), NAME("host") }, CMD_WRITE,
-	  vm_migrate_sql, NULL, NULL },
-	{ "template.add", { NAME("name"), { "memory_mib", ARG_INT, 1, I32 },
-	  { "vcpus", ARG_INT, 0, I32 } }, CMD_WRITE, template_add_sql, NULL,
-	  NULL },
-	{ "template.list", { { 0 } }, 0, template_list_sql, NULL, NULL },
-	{ "pvm.create", { NAME("user"), NAME("template"), OPTSTR("name") },
-	  CMD_WRITE, pvm_create_sql, NULL, NULL },
-	{ "pool.create", { NAME("name"), NAME("template"),
-	  { "size", ARG_INT, 1, I32 }, { "ready", ARG_INT, 0, I32 },
-	  { "idle_pause", ARG_INT, 0, I32 }, { "idle_save", ARG_INT, 0, I32 } },
-	  CMD_WRITE, pool_create_sql, NULL, NULL },
-	{ "pool.resize", { NAME("name"), { "size", ARG_INT, 1, I32 },
-	  { "ready", ARG_INT, 0, I32 } }, CMD_WRITE, pool_resize_sql, NULL,
-	  NULL },
-	{ "pool.show", { NAME("name") }, 0, pool_show_sql, NULL, NULL },
-	{ "pool.list", { { 0 } }, 0, pool_list_sql, NULL, NULL },
-	{ "user.add", { NAME("name"), NAME("pwhash") }, CMD_WRITE,
-	  user_add_sql, NULL, NULL },
-	{ "user.passwd", { NAME("name"), NAME("pwhash") }, CMD_WRITE,
-	  user_passwd_sql, NULL, NULL },
-	{ "user.disable", { NAME("name") }, CMD_WRITE, user_disable_sql, NULL,
-	  NULL },
-	{ "user.enable", { NAME("name") }, CMD_WRITE,
-	  USER_FLAG_SQL("user-enable", "false"), NULL, NULL },
-	{ "user.list", { { 0 } }, 0, user_list_sql, NULL, NULL },
-	{ "group.add", { NAME("name") }, CMD_WRITE, group_add_sql, NULL,
-	  NULL },
-	{ "group.member-add", { NAME("group"), NAME("user") }, CMD_WRITE,
-	  member_add_sql, NULL, NULL },
-	{ "group.member-remove", { NAME("group"), NAME("user") }, CMD_WRITE,
-	  member_remove_sql, NULL, NULL },
-	{ "group.permit", { NAME("group"), NAME("pool") }, CMD_WRITE,
-	  permit_sql, NULL, NULL },
-	{ "group.revoke", { NAME("group"), NAME("pool") }, CMD_WRITE,
-	  revoke_sql, NULL, NULL },
-	{ "group.list", { { 0 } }, 0, group_list_sql, NULL, NULL },
-	{ "session.list", { { "all", ARG_BOOL, 0, 0, 0 } }, 0,
-	  session_list_sql, NULL, NULL },
-	{ "session.end", { { "session", ARG_INT, 1, 1, INT64_MAX } }, CMD_WRITE,
-	  session_end_sql, NULL, NULL },
-	{ "events.tail", { { "n", ARG_INT, 0, 1, 10000 },
-	  { "after", ARG_INT, 0, 0, INT64_MAX } }, 0, events_tail_sql, NULL,
-	  NULL },
-	{ "policy.show", { { 0 } }, 0, NULL, policy_show, NULL },
-	{ "policy.snapshot", { { 0 } }, 0, snapshot_sql, NULL,
-	  snapshot_shape },
+	CMD("host.list", NO_ARGS, 0, host_list_sql, host_shape,
+	    "the hosts, with the connected ones' figures"),
+	CMD("vm.list", ARGS(OPTSTR("pool"), OPTSTR("host")), 0, vm_list_sql,
+	    NULL, "the VMs, of a pool or a host"),
+	CMD("vm.migrate", ARGS(NAME("vm"), NAME("host")), CMD_WRITE,
+	    vm_migrate_sql, NULL, "plans a VM's migration to a host"),
+	CMD("template.add", ARGS(NAME("name"),
+	    { "memory_mib", ARG_INT, 1, I32 }, { "vcpus", ARG_INT, 0, I32 }),
+	    CMD_WRITE, template_add_sql, NULL, "adds a template"),
+	CMD("template.list", NO_ARGS, 0, template_list_sql, NULL,
+	    "the templates"),
+	CMD("pvm.create", ARGS(NAME("user"), NAME("template"),
+	    OPTSTR("name")), CMD_WRITE, pvm_create_sql, NULL,
+	    "gives a user a personal desktop"),
+	CMD("pool.create", ARGS(NAME("name"), NAME("template"),
+	    { "size", ARG_INT, 1, I32 }, { "ready", ARG_INT, 0, I32 },
+	    { "idle_pause", ARG_INT, 0, I32 }, { "idle_save", ARG_INT, 0, I32 }),
+	    CMD_WRITE, pool_create_sql, NULL, "creates a pool of CVMs"),
+	CMD("pool.resize", ARGS(NAME("name"), { "size", ARG_INT, 1, I32 },
+	    { "ready", ARG_INT, 0, I32 }), CMD_WRITE, pool_resize_sql, NULL,
+	    "changes a pool's size and ready target"),
+	CMD("pool.show", ARGS(NAME("name")), 0, pool_show_sql, NULL,
+	    "one pool"),
+	CMD("pool.list", NO_ARGS, 0, pool_list_sql, NULL, "the pools"),
+	CMD("user.add", ARGS(NAME("name"), NAME("pwhash")), CMD_WRITE,
+	    user_add_sql, NULL, "adds a user with an argon2id hash"),
+	CMD("user.passwd", ARGS(NAME("name"), NAME("pwhash")), CMD_WRITE,
+	    user_passwd_sql, NULL, "replaces a user's password hash"),
+	CMD("user.disable", ARGS(NAME("name")), CMD_WRITE, user_disable_sql,
+	    NULL, "refuses a user's logins"),
+	CMD("user.enable", ARGS(NAME("name")), CMD_WRITE,
+	    USER_FLAG_SQL("user-enable", "false"), NULL,
+	    "takes a user's logins again"),
+	CMD("user.list", NO_ARGS, 0, user_list_sql, NULL, "the users"),
+	CMD("group.add", ARGS(NAME("name")), CMD_WRITE, group_add_sql, NULL,
+	    "adds a group"),
+	CMD("group.member-add", ARGS(NAME("group"), NAME("user")), CMD_WRITE,
+	    member_add_sql, NULL, "puts a user in a group"),
+	CMD("group.member-remove", ARGS(NAME("group"), NAME("user")),
+	    CMD_WRITE, member_remove_sql, NULL, "takes a user out of a group"),
+	CMD("group.permit", ARGS(NAME("group"), NAME("pool")), CMD_WRITE,
+	    permit_sql, NULL, "lets a group's users log in to a pool"),
+	CMD("group.revoke", ARGS(NAME("group"), NAME("pool")), CMD_WRITE,
+	    revoke_sql, NULL, "no longer lets a group use a pool"),
+	CMD("group.list", NO_ARGS, 0, group_list_sql, NULL,
+	    "the groups, their members and pools"),
+	CMD("session.list", ARGS({ "all", ARG_BOOL, 0, 0, 0 }), 0,
+	    session_list_sql, NULL, "the open sessions, or all"),
+	CMD("session.end", ARGS({ "session", ARG_INT, 1, 1, INT64_MAX }),
+	    CMD_WRITE, session_end_sql, NULL, "ends a session"),
+	CMD("events.tail", ARGS({ "n", ARG_INT, 0, 1, 10000 },
+	    { "after", ARG_INT, 0, 0, INT64_MAX }), 0, events_tail_sql, NULL,
+	    "the latest events"),
+	{ { "policy.show", NO_ARGS, policy_show, 0,
+	    "the balancing policy's parameters" }, NULL, NULL },
+	CMD("policy.snapshot", NO_ARGS, 0, snapshot_sql, snapshot_shape,
+	    "the cluster as the policy sees it"),
 };
 
 /* Constraint violations, in the operator's words. */
@@ -473,12 +484,9 @@ static const struct {
 const struct admin_cmd *
 admin_cmd_find(const char *name)
 {
-	size_t	 i;
-
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(cmds[i].name, name) == 0)
-			return &cmds[i];
-	return NULL;
+	/* spec comes first: the row is where its spec is. */
+	return (const struct admin_cmd *)linesrv_cmd_find(cmds,
+	    sizeof(cmds) / sizeof(cmds[0]), sizeof(cmds[0]), name);
 }
 
 static void
@@ -497,8 +505,8 @@ sql_failed(struct admin_req *q, PGresult *res, const char *err)
 		return;
 	}
 	if (res == NULL) {
-		log_warnx("admin: %s: %s", q->cmd->name, err);
-		if (q->cmd->flags & CMD_WRITE)
+		log_warnx("admin: %s: %s", q->cmd->spec.name, err);
+		if (q->cmd->spec.flags & CMD_WRITE)
 			admin_reply_error(q, "internal", "the database "
 			    "connection was lost: the change may or may not "
 			    "have been made; look before trying again");
@@ -519,7 +527,7 @@ sql_failed(struct admin_req *q, PGresult *res, const char *err)
 		admin_reply_error(q, "invalid", "a value out of range");
 		return;
 	}
-	log_warnx("admin: %s: %s", q->cmd->name, err);
+	log_warnx("admin: %s: %s", q->cmd->spec.name, err);
 	admin_reply_error(q, "internal", "the database refused: %s", err);
 }
 
@@ -535,7 +543,7 @@ sql_done(PGresult *res, const char *err, void *arg)
 		return;
 	}
 	if (PQntuples(res) != 1 || PQnfields(res) != 3) {
-		log_warnx("admin: %s: %d rows of %d columns", q->cmd->name,
+		log_warnx("admin: %s: %d rows of %d columns", q->cmd->spec.name,
 		    PQntuples(res), PQnfields(res));
 		admin_reply_error(q, "internal", "unexpected answer from the "
 		    "database");
@@ -548,7 +556,7 @@ sql_done(PGresult *res, const char *err, void *arg)
 	}
 	if (PQgetisnull(res, 0, 2) || (result = json_loads(PQgetvalue(res,
 	    0, 2), JSON_DECODE_ANY, &jerr)) == NULL) {
-		log_warnx("admin: %s: no result", q->cmd->name);
+		log_warnx("admin: %s: no result", q->cmd->spec.name);
 		admin_reply_error(q, "internal", "unexpected answer from the "
 		    "database");
 		return;
@@ -573,87 +581,105 @@ str_ok(const char *s)
 	return 1;
 }
 
+/* The SQL parameter of one argument's value v; NULL if v is bad. */
+static const char *
+arg_param(const struct linesrv_arg *a, json_t *v, char *num, size_t numlen)
+{
+	switch (a->type) {
+	case ARG_STR:
+		if (!json_is_string(v) || !str_ok(json_string_value(v)))
+			return NULL;
+		return json_string_value(v);
+	case ARG_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < a->min ||
+		    json_integer_value(v) > a->max)
+			return NULL;
+		snprintf(num, numlen, "%lld", (long long)json_integer_value(v));
+		return num;
+	case ARG_BOOL:
+		if (!json_is_boolean(v))
+			return NULL;
+		return json_is_true(v) ? "true" : "false";
+	}
+	return NULL;
+}
+
+static void
+arg_refused(struct admin_req *q, const struct linesrv_arg *a)
+{
+	log_warnx("admin: uid %s: %s: bad \"%s\"", q->uid, q->cmd->spec.name,
+	    a->member);
+	if (a->type == ARG_STR)
+		admin_reply_error(q, "invalid", "\"%s\" must be a string of 1 "
+		    "to %d characters, none a control character", a->member,
+		    ARG_STR_MAX);
+	else if (a->type == ARG_INT)
+		admin_reply_error(q, "invalid", "\"%s\" must be an integer "
+		    "from %lld to %lld", a->member, a->min, a->max);
+	else
+		admin_reply_error(q, "invalid", "\"%s\" must be true or false",
+		    a->member);
+}
+
+/*
+ * The request's arguments as SQL parameters (NULL: not given), in the
+ * order of the command's; their count, or -1 (replied).
+ */
+static int
+args_params(struct admin_req *q, const char **params, char num[][24])
+{
+	const struct linesrv_cmd *spec = &q->cmd->spec;
+	const char *key;
+	json_t	*v;
+	int	 n, nargs = (int)linesrv_cmd_nargs(spec);
+
+	if ((key = linesrv_cmd_unknown_member(spec, q->msg)) != NULL) {
+		log_warnx("admin: uid %s: %s: unknown argument", q->uid,
+		    spec->name);
+		admin_reply_error(q, "invalid", "%s takes no argument "
+		    "\"%.64s\"", spec->name, key);
+		return -1;
+	}
+	for (n = 0; n < nargs; n++) {
+		const struct linesrv_arg *a = &spec->args[n];
+
+		params[n] = NULL;
+		if ((v = json_object_get(q->msg, a->member)) == NULL) {
+			if (!a->required)
+				continue;
+			admin_reply_error(q, "invalid", "%s needs \"%s\"",
+			    spec->name, a->member);
+			return -1;
+		}
+		if ((params[n] = arg_param(a, v, num[n], sizeof(num[n]))) ==
+		    NULL) {
+			arg_refused(q, a);
+			return -1;
+		}
+	}
+	return n;
+}
+
 void
 admin_cmd_run(struct admin_req *q)
 {
 	const struct admin_cmd *c = q->cmd;
-	const char *params[ARGS_MAX + 1], *key;
+	const char *params[ARGS_MAX + 1];
 	char	 num[ARGS_MAX][24];
-	json_t	*v;
-	int	 i, n;
+	int	 n;
 
-	json_object_foreach(q->msg, key, v) {
-		if (strcmp(key, "v") == 0 || strcmp(key, "id") == 0 ||
-		    strcmp(key, "cmd") == 0)
-			continue;
-		for (i = 0; i < ARGS_MAX && c->args[i].key != NULL; i++)
-			if (strcmp(c->args[i].key, key) == 0)
-				break;
-		if (i == ARGS_MAX || c->args[i].key == NULL) {
-			log_warnx("admin: uid %s: %s: unknown argument",
-			    q->uid, c->name);
-			admin_reply_error(q, "invalid", "%s takes no argument "
-			    "\"%.64s\"", c->name, key);
-			return;
-		}
-	}
-	for (n = 0; n < ARGS_MAX && c->args[n].key != NULL; n++) {
-		const struct admin_arg *a = &c->args[n];
-
-		params[n] = NULL;
-		if ((v = json_object_get(q->msg, a->key)) == NULL) {
-			if (!a->required)
-				continue;
-			admin_reply_error(q, "invalid", "%s needs \"%s\"",
-			    c->name, a->key);
-			return;
-		}
-		switch (a->type) {
-		case ARG_STR:
-			if (!json_is_string(v) || !str_ok(json_string_value(v)))
-				goto bad;
-			params[n] = json_string_value(v);
-			break;
-		case ARG_INT:
-			if (!json_is_integer(v) || json_integer_value(v) <
-			    a->min || json_integer_value(v) > a->max)
-				goto bad;
-			snprintf(num[n], sizeof(num[n]), "%lld",
-			    (long long)json_integer_value(v));
-			params[n] = num[n];
-			break;
-		case ARG_BOOL:
-			if (!json_is_boolean(v))
-				goto bad;
-			params[n] = json_is_true(v) ? "true" : "false";
-			break;
-		}
-	}
-	if (c->run != NULL) {
-		c->run(q);
+	if ((n = args_params(q, params, num)) == -1)
+		return;
+	if (c->spec.handler != NULL) {
+		c->spec.handler(q);
 		return;
 	}
-	if (c->flags & CMD_WRITE)
+	if (c->spec.flags & CMD_WRITE)
 		params[n++] = q->uid;
-	if (db_query(admin_db(), c->flags & CMD_WRITE ? 0 : DB_IDEMPOTENT,
+	if (db_query(admin_db(), c->spec.flags & CMD_WRITE ? 0 : DB_IDEMPOTENT,
 	    sql_done, q, c->sql, n, params) == -1)
 		admin_reply_error(q, "internal", "the database queue refused "
 		    "the request");
-	return;
-bad:
-	log_warnx("admin: uid %s: %s: bad \"%s\"", q->uid, c->name,
-	    c->args[n].key);
-	if (c->args[n].type == ARG_STR)
-		admin_reply_error(q, "invalid", "\"%s\" must be a string of 1 "
-		    "to %d characters, none a control character",
-		    c->args[n].key, ARG_STR_MAX);
-	else if (c->args[n].type == ARG_INT)
-		admin_reply_error(q, "invalid", "\"%s\" must be an integer "
-		    "from %lld to %lld", c->args[n].key, c->args[n].min,
-		    c->args[n].max);
-	else
-		admin_reply_error(q, "invalid", "\"%s\" must be true or false",
-		    c->args[n].key);
 }
 
 static json_t *
@@ -715,8 +741,9 @@ params_json(const struct ctrl_conf *c)
 }
 
 static void
-policy_show(struct admin_req *q)
+policy_show(void *call)
 {
+	struct admin_req *q = call;
 	const struct ctrl_conf *c = admin_conf();
 
 	admin_reply(q, json_pack("{sosIsI}", "params", params_json(c),

@@ -39,11 +39,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sodium.h>
@@ -59,9 +56,10 @@
 #include "common/log.h"
 #include "controller/passwd_pool.h"
 #include "common/ratelimit.h"
+#include "linesrv/linesrv.h"
 
 struct bconn {
-	struct bufferevent *bev;
+	struct linesrv_conn *line;
 	struct breq	*req;		/* under way, or NULL */
 	struct conn_slot *slot;		/* in B.limit */
 	struct event	*deadline;	/* for the request line, while idle */
@@ -75,8 +73,7 @@ static struct {
 	struct event_base *base;
 	struct db	*db;
 	SSL_CTX		*ctx;
-	struct evconnlistener *listener;
-	struct listen_pause *pause;
+	struct linesrv_listener *listener;
 	struct ratelimit *rl;
 	unsigned	 rl_gen;	/* this start's */
 	struct conn_limit *limit;
@@ -93,8 +90,26 @@ static struct {
 static unsigned rl_starts;
 
 static void	conn_free(struct bconn *);
-static void	conn_read(struct bufferevent *, void *);
 static void	conn_deadline_arm(struct bconn *);
+static void	conn_on_line(void *, const char *, size_t);
+static void	conn_on_too_long(void *);
+static void	conn_on_close(void *, short);
+
+/*
+ * One request at a time; a whole line too long is the decoder's to name
+ * (xvds-broker(7)); lines hold passwords and tokens.
+ */
+static const struct linesrv_conn_conf broker_line_conf = {
+	.line_max = BROKER_MSG_MAX,
+	.one_request = 1,
+	.long_lines = 1,
+	.wipe = 1,
+};
+static const struct linesrv_conn_ops broker_line_ops = {
+	.on_line = conn_on_line,
+	.on_too_long = conn_on_too_long,
+	.on_close = conn_on_close,
+};
 
 /*
  * Whole seconds of the monotonic clock, for the rate limits; up: rounded
@@ -148,20 +163,17 @@ breq_reply(struct breq *q, const struct broker_reply *rep)
 		conn_free(c);
 		return;
 	}
-	evbuffer_add(bufferevent_get_output(c->bev), line, strlen(line));
-	evbuffer_add(bufferevent_get_output(c->bev), "\n", 1);
+	linesrv_conn_send_line(c->line, line);
 	sodium_memzero(line, strlen(line));
 	free(line);
 	/* Owing its next request: idle, and evicted first if need be. */
 	conn_limit_idle(c->slot);
 	if (c->closing) {
-		bufferevent_disable(c->bev, EV_READ);
-		return;		/* freed once written: conn_write */
+		linesrv_conn_finish(c->line, 0);	/* freed once written */
+		return;
 	}
 	conn_deadline_arm(c);
-	bufferevent_enable(c->bev, EV_READ);
-	/* A client may have sent its next request already. */
-	conn_read(c->bev, c);
+	linesrv_conn_resume(c->line);
 }
 
 void
@@ -288,28 +300,15 @@ session_op(struct breq *q)
 		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
-static void
-conn_read(struct bufferevent *bev, void *arg)
+/* The connection's request, under way from now on; NULL (c freed). */
+static struct breq *
+conn_request(struct bconn *c)
 {
-	struct bconn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	struct breq *q;
-	struct evbuffer_ptr eol;
-	char	*line, err[BROKER_TEXT_MAX] = "no line";
-	size_t	 len;
-	int	 toolong = 0;
 
-	if (c->req != NULL || c->closing)
-		return;
-	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-	if (eol.pos == -1) {
-		if (evbuffer_get_length(in) <= BROKER_MSG_MAX)
-			return;	/* wait for the rest */
-		toolong = 1;	/* no end in sight: do not buffer more */
-	}
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		conn_free(c);
-		return;
+		return NULL;
 	}
 	q->conn = c;
 	memcpy(q->addr, c->addr, sizeof(q->addr));
@@ -317,58 +316,55 @@ conn_read(struct bufferevent *bev, void *arg)
 	c->req = q;
 	evtimer_del(c->deadline);
 	conn_limit_busy(c->slot);
-	bufferevent_disable(bev, EV_READ);
-	if (toolong) {
-		c->closing = 1;
-		log_warnx("broker: %s: request longer than %d bytes", c->peer,
-		    BROKER_MSG_MAX);
-		breq_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
+	return q;
+}
+
+/* No end in sight: do not buffer more. */
+static void
+conn_on_too_long(void *arg)
+{
+	struct bconn *c = arg;
+	struct breq *q;
+
+	if ((q = conn_request(c)) == NULL)
 		return;
-	}
-	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-	if (line == NULL || broker_request_decode(line, len, &q->r, err,
-	    sizeof(err)) == -1) {
-		if (line != NULL)
-			sodium_memzero(line, len);
-		free(line);
+	c->closing = 1;
+	log_warnx("broker: %s: request longer than %d bytes", c->peer,
+	    BROKER_MSG_MAX);
+	breq_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
+}
+
+static void
+conn_on_line(void *arg, const char *line, size_t len)
+{
+	struct bconn *c = arg;
+	struct breq *q;
+	char	 err[BROKER_TEXT_MAX] = "no line";
+
+	if ((q = conn_request(c)) == NULL)
+		return;
+	if (broker_request_decode(line, len, &q->r, err, sizeof(err)) == -1) {
 		c->closing = 1;
 		log_warnx("broker: %s: bad request: %s", c->peer, err);
 		breq_error(q, BROKER_E_BAD_REQUEST, err, 0, 0);
 		return;
 	}
-	sodium_memzero(line, len);
-	free(line);
 	if (q->r.type == BROKER_LOGIN)
 		login_begin(q);
 	else
 		session_op(q);
 }
 
+/* Gone, a TLS error, or (what 0) its last reply written. */
 static void
-conn_write(struct bufferevent *bev, void *arg)
+conn_on_close(void *arg, short what)
 {
 	struct bconn *c = arg;
+	const char *tls;
 
-	if (c->closing && c->req == NULL &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(c);
-}
-
-static void
-conn_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct bconn *c = arg;
-	unsigned long e;
-
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED)
-		return;
-	if (what & BEV_EVENT_ERROR) {
-		e = bufferevent_get_openssl_error(c->bev);
-		if (e != 0)
-			log_debug("broker: %s: TLS: %s", c->peer,
-			    ERR_reason_error_string(e));
-	}
+	if ((what & BEV_EVENT_ERROR) &&
+	    (tls = linesrv_conn_tls_error(c->line)) != NULL)
+		log_debug("broker: %s: TLS: %s", c->peer, tls);
 	conn_free(c);
 }
 
@@ -382,8 +378,7 @@ conn_free(struct bconn *c)
 	conn_limit_remove(c->slot);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
+	linesrv_conn_free(c->line);
 	free(c);
 }
 
@@ -412,18 +407,14 @@ conn_deadline_arm(struct bconn *c)
 }
 
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+accept_cb(int fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct bconn *c;
-	struct timeval wtv = { CTRL_BROKER_WRITE_S, 0 };
 	SSL	*ssl;
 	char	 host[INET6_ADDRSTRLEN], key[RATELIMIT_KEY_MAX + 1];
 	void	*victim;
 
-	(void)l;
 	(void)arg;
-	listen_pause_ok(B.pause);
 	if (ratelimit_addr_key(sa, key) == -1 ||
 	    getnameinfo(sa, (socklen_t)salen, host, sizeof(host), NULL, 0,
 	    NI_NUMERICHOST) != 0) {
@@ -459,28 +450,14 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		conn_free(c);
 		return;
 	}
-	if ((c->bev = bufferevent_openssl_socket_new(B.base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		SSL_free(ssl);
-		evutil_closesocket(fd);
+	if ((c->line = linesrv_conn_new(B.base, fd, ssl, &broker_line_conf,
+	    &broker_line_ops, c)) == NULL) {
 		conn_free(c);
 		return;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 	/* Reading is the deadline's; a reply left unread, the timeout's. */
-	bufferevent_set_timeouts(c->bev, NULL, &wtv);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	linesrv_conn_timeouts(c->line, 0, CTRL_BROKER_WRITE_S);
 	conn_deadline_arm(c);
-}
-
-/* Out of descriptors, mostly: pause rather than spin (agent/conn_limit.h). */
-static void
-accept_error(struct evconnlistener *l, void *arg)
-{
-	(void)l;
-	(void)arg;
-	listen_pause_hit(B.pause, EVUTIL_SOCKET_ERROR());
 }
 
 static SSL_CTX *
@@ -551,18 +528,15 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 		log_warnx("broker: cannot start the password checks' threads");
 		goto fail;
 	}
-	if ((B.listener = evconnlistener_new_bind(base, accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
-	    128, ai->ai_addr, (int)ai->ai_addrlen)) == NULL) {
+	/* Out of descriptors, mostly: pause rather than spin. */
+	if ((B.listener = linesrv_listen_tcp(base, ai->ai_addr,
+	    (int)ai->ai_addrlen, 128, "broker", CTRL_BROKER_PAUSE_MS, accept_cb,
+	    NULL)) == NULL) {
 		log_warn("broker: listen on %s port %u", conf->broker_addr,
 		    (unsigned)conf->broker_port);
 		goto fail;
 	}
-	if ((B.pause = listen_pause_new(base, B.listener, "broker",
-	    CTRL_BROKER_PAUSE_MS)) == NULL)
-		goto fail;
-	evconnlistener_set_error_cb(B.listener, accept_error);
-	if (getsockname(evconnlistener_get_fd(B.listener),
+	if (getsockname(linesrv_listener_fd(B.listener),
 	    (struct sockaddr *)&ss, &sslen) == 0)
 		B.port = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
@@ -589,9 +563,7 @@ ctrl_broker_stop(const char *why)
 	 * gone and free their requests. */
 	passwd_pool_free(B.pwpool);
 	B.pwpool = NULL;
-	if (B.listener != NULL)
-		evconnlistener_free(B.listener);
-	listen_pause_free(B.pause);
+	linesrv_listener_free(B.listener);
 	SSL_CTX_free(B.ctx);
 	ratelimit_free(B.rl);
 	conn_limit_free(B.limit);

@@ -10,12 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/sockets.h"
 #include "policy/policy.h"
 
 #define CTRL_CONF_PATH		"/etc/xvds/controller.conf"
 #define CTRL_CONF_ERR_MAX	512
 #define CTRL_BROKER_PORT	8443
-#define CTRL_ADMIN_SOCKET_PATH	"/run/xvds/controller.sock"
+#define CTRL_ADMIN_SOCKET_PATH	SOCKETS_ADMIN_PATH
 /*
  * The broker's connections (xvds-broker(7), CONNECTION LIMITS): in all;
  * from one address, which may be a whole school's behind NAT, each of its

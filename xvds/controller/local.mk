@@ -23,7 +23,7 @@ noinst_LIBRARIES += %reldir%/libxvdscontroller.a
 %canon_reldir%_libxvdscontroller_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBPQ_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 CTRL_LIBS = %reldir%/libxvdscontroller.a xvds/db/libxvdsdb.a \
-	xvds/policy/libxvdspolicy.a $(AGENT_LIBS) $(LIBPQ_LIBS) \
+	xvds/policy/libxvdspolicy.a $(LINESRV_LIBS) $(AGENT_LIBS) $(LIBPQ_LIBS) \
 	$(SODIUM_LIBS) -lpthread
 
 sbin_PROGRAMS += xvds/xvds-controller

@@ -10,8 +10,6 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -24,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -35,6 +32,8 @@
 #include "common/jsonerr.h"
 #include "common/log.h"
 #include "hostd/xvdsd.h"
+#include "linesrv/cmd.h"
+#include "linesrv/linesrv.h"
 
 #define CONTROL_BACKLOG		16
 /* Stop reading a client whose unread replies pile up beyond this. */
@@ -73,29 +72,24 @@ struct ctl_req {
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn) entry;
-	struct bufferevent *bev;
+	struct linesrv_conn *line;
 	TAILQ_HEAD(, ctl_req) reqs;
 	unsigned	 npending;
 	long		 pid;
 	long		 uid;
-	int		 closing;	/* last reply queued; freed once written */
-	int		 throttled;	/* not read until its replies are */
 };
 
 static struct {
 	struct event_base *base;
 	struct event	*ev_accept;
 	struct event	*ev_retry;
-	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t		 dev;
-	ino_t		 ino;
-	int		 fd;
+	struct linesrv_unix sock;
 	int		 accepting;
 	int		 starved;	/* out of descriptors: wait for ev_retry */
 	int		 stopping;
 	unsigned	 nconns;
 	TAILQ_HEAD(, ctl_conn) conns;
-} control = { .fd = -1 };
+} control = { .sock = { .fd = -1 } };
 
 /* What a request's members decoded to. */
 struct ctl_args {
@@ -122,58 +116,53 @@ enum ctl_argtype {
 	ARG_PASSWORD,
 };
 
-struct ctl_argdef {
-	const char	*member;
-	enum ctl_argtype type;
-	int		 required;
+/* One request being answered: its client, id, command and arguments. */
+struct ctl_call {
+	struct ctl_conn	*conn;
+	json_int_t	 id;
+	const char	*cmd;
+	struct ctl_args	 args;
+	enum vm_event	 ev;		/* vm.<event> */
 };
 
-struct ctl_handler {
-	const char	*name;		/* NULL: "vm." and a request's event name */
-	void		(*fn)(struct ctl_conn *, json_int_t, const char *,
-			    struct ctl_args *, enum vm_event);
-	int		 changes;	/* logged: it changes something */
-	struct ctl_argdef args[4];	/* ends at a NULL member */
-};
+#define CTL_CHANGES	0x01	/* logged: it changes something */
 
-static void	 cmd_host_info(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_list(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_show(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_create(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_undefine(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_request(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_set(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_migrate(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
-static void	 cmd_vm_credential(struct ctl_conn *, json_int_t, const char *,
-		    struct ctl_args *, enum vm_event);
+static void	 cmd_host_info(void *);
+static void	 cmd_vm_list(void *);
+static void	 cmd_vm_show(void *);
+static void	 cmd_vm_create(void *);
+static void	 cmd_vm_undefine(void *);
+static void	 cmd_vm_request(void *);
+static void	 cmd_vm_set(void *);
+static void	 cmd_vm_migrate(void *);
+static void	 cmd_vm_credential(void *);
 
-#define NAME_ARG	{ "name", ARG_NAME, 1 }
-static const struct ctl_handler ctl_handlers[] = {
-	{ "host.info", cmd_host_info, 0, { { NULL, 0, 0 } } },
-	{ "vm.list", cmd_vm_list, 0, { { NULL, 0, 0 } } },
-	{ "vm.show", cmd_vm_show, 0, { NAME_ARG, { NULL, 0, 0 } } },
-	{ "vm.create", cmd_vm_create, 1, { NAME_ARG, { "template", ARG_TEMPLATE, 1 },
-	    { "kind", ARG_KIND, 0 }, { NULL, 0, 0 } } },
-	{ "vm.undefine", cmd_vm_undefine, 1, { NAME_ARG, { NULL, 0, 0 } } },
-	{ "vm.set", cmd_vm_set, 1, { NAME_ARG, { "vcpus", ARG_VCPUS, 0 },
-	    { "memory_mib", ARG_MIB, 0 }, { NULL, 0, 0 } } },
-	{ "vm.migrate", cmd_vm_migrate, 1, { NAME_ARG, { "host", ARG_HOST, 1 },
-	    { "live", ARG_BOOL, 0 }, { NULL, 0, 0 } } },
-	{ "vm.credential", cmd_vm_credential, 1, { NAME_ARG,
-	    { "user", ARG_USER, 1 }, { "password", ARG_PASSWORD, 1 },
-	    { NULL, 0, 0 } } },
+#define NAME_ARG	{ "name", ARG_NAME, 1, 0, 0 }
+static const struct linesrv_cmd ctl_cmds[] = {
+	{ "host.info", { { NULL, 0, 0, 0, 0 } }, cmd_host_info, 0,
+	  "the host's name, hypervisor and figures" },
+	{ "vm.list", { { NULL, 0, 0, 0, 0 } }, cmd_vm_list, 0,
+	  "every VM of the host" },
+	{ "vm.show", { NAME_ARG }, cmd_vm_show, 0, "one VM" },
+	{ "vm.create", { NAME_ARG, { "template", ARG_TEMPLATE, 1, 0, 0 },
+	  { "kind", ARG_KIND, 0, 0, 0 } }, cmd_vm_create, CTL_CHANGES,
+	  "defines a VM from a template" },
+	{ "vm.undefine", { NAME_ARG }, cmd_vm_undefine, CTL_CHANGES,
+	  "forgets an inactive VM" },
+	{ "vm.set", { NAME_ARG, { "vcpus", ARG_VCPUS, 0, 0, 0 },
+	  { "memory_mib", ARG_MIB, 0, 0, 0 } }, cmd_vm_set, CTL_CHANGES,
+	  "changes a VM's vCPUs or memory" },
+	{ "vm.migrate", { NAME_ARG, { "host", ARG_HOST, 1, 0, 0 },
+	  { "live", ARG_BOOL, 0, 0, 0 } }, cmd_vm_migrate, CTL_CHANGES,
+	  "sends a VM to another host" },
+	{ "vm.credential", { NAME_ARG, { "user", ARG_USER, 1, 0, 0 },
+	  { "password", ARG_PASSWORD, 1, 0, 0 } }, cmd_vm_credential,
+	  CTL_CHANGES, "hands a one-time RDP credential to a VM's guest" },
 };
 /* vm.<event>: the requests vm_request() takes, one command each. */
-static const struct ctl_handler ctl_handler_request =
-	{ NULL, cmd_vm_request, 1, { NAME_ARG, { NULL, 0, 0 } } };
+static const struct linesrv_cmd ctl_cmd_request =
+	{ "vm.<event>", { NAME_ARG }, cmd_vm_request, CTL_CHANGES,
+	  "asks the VM's state machine for an event" };
 static const enum vm_event ctl_events[] = {
 	VM_EV_START, VM_EV_PAUSE, VM_EV_UNPAUSE, VM_EV_SAVE, VM_EV_RESTORE,
 	VM_EV_RESET, VM_EV_SHUTDOWN, VM_EV_DESTROY, VM_EV_SESSION_START,
@@ -182,10 +171,26 @@ static const enum vm_event ctl_events[] = {
 
 static void	 control_accept(evutil_socket_t, short, void *);
 static void	 control_retry(evutil_socket_t, short, void *);
-static void	 conn_read(struct bufferevent *, void *);
-static void	 conn_write(struct bufferevent *, void *);
-static void	 conn_event(struct bufferevent *, short, void *);
+static void	 conn_on_line(void *, const char *, size_t);
+static void	 conn_on_too_long(void *);
+static void	 conn_on_close(void *, short);
+static void	 conn_on_throttled(void *);
 static void	 conn_free(struct ctl_conn *);
+
+/* Requests pipelined, replies in any order, the reader stopped while the
+ * replies pile up (xvds-control(7)). */
+static const struct linesrv_conn_conf control_line_conf = {
+	.line_max = CONTROL_LINE_MAX,
+	.out_max = CONTROL_OUTBUF_MAX,
+	.hold_one_line = 1,
+	.wipe = 1,		/* a vm.credential line holds a password */
+};
+static const struct linesrv_conn_ops control_line_ops = {
+	.on_line = conn_on_line,
+	.on_too_long = conn_on_too_long,
+	.on_close = conn_on_close,
+	.on_throttled = conn_on_throttled,
+};
 
 /* Pauses accept at the client limit or out of descriptors, as relayd does. */
 static void
@@ -330,7 +335,7 @@ conn_reply(struct ctl_conn *c, const json_int_t *id, enum xvds_err err,
 		    c->pid);
 		return;
 	}
-	if (bufferevent_write(c->bev, line, strlen(line)) == -1)
+	if (linesrv_conn_send(c->line, line, strlen(line)) == -1)
 		log_warnx("control: client pid %ld: cannot queue a reply", c->pid);
 	free(line);
 }
@@ -393,38 +398,34 @@ vm_result(const char *name)
 }
 
 static void
-cmd_host_info(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_host_info(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct host_view h;
 
-	(void)cmd;
-	(void)a;
-	(void)ev;
 	memset(&h, 0, sizeof(h));
 	if (host_view(&h) == -1) {
-		conn_error(c, &id, XVDS_E_INTERNAL,
+		conn_error(c, &call->id, XVDS_E_INTERNAL,
 		    "cannot read the host's figures (see xvdsd's log)");
 		return;
 	}
-	conn_reply(c, &id, XVDS_OK, NULL, host_json(&h));
+	conn_reply(c, &call->id, XVDS_OK, NULL, host_json(&h));
 }
 
 static void
-cmd_vm_list(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_list(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct vm_view one, *views;
 	json_t	*arr;
 	size_t	 n, m, i;
 
-	(void)cmd;
-	(void)a;
-	(void)ev;
 	n = vm_list(&one, 0);
 	if ((views = calloc(n ? n : 1, sizeof(*views))) == NULL) {
 		log_warn("%s", __func__);
-		conn_error(c, &id, XVDS_E_INTERNAL, "out of memory");
+		conn_error(c, &call->id, XVDS_E_INTERNAL, "out of memory");
 		return;
 	}
 	if ((m = vm_list(views, n)) < n)
@@ -433,60 +434,57 @@ cmd_vm_list(struct ctl_conn *c, json_int_t id, const char *cmd,
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, vm_json(&views[i]));
 	free(views);
-	conn_reply(c, &id, XVDS_OK, NULL, arr);
+	conn_reply(c, &call->id, XVDS_OK, NULL, arr);
 }
 
 static void
-cmd_vm_show(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_show(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct vm_view v;
 	enum xvds_err err;
 
-	(void)cmd;
-	(void)ev;
 	memset(&v, 0, sizeof(v));
-	if ((err = vm_get(a->name, &v)) != XVDS_OK) {
-		reply_err(c, id, err, a->name, NULL);
+	if ((err = vm_get(call->args.name, &v)) != XVDS_OK) {
+		reply_err(c, call->id, err, call->args.name, NULL);
 		return;
 	}
-	conn_reply(c, &id, XVDS_OK, NULL, vm_json(&v));
+	conn_reply(c, &call->id, XVDS_OK, NULL, vm_json(&v));
 }
 
 static void
-cmd_vm_create(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_create(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)cmd;
-	(void)ev;
-	if ((err = vm_define(a->name, a->template, a->kind, msg,
+	if ((err = vm_define(call->args.name, call->args.template, call->args.kind, msg,
 	    sizeof(msg))) != XVDS_OK) {
-		reply_err(c, id, err, a->name, msg);
+		reply_err(c, call->id, err, call->args.name, msg);
 		return;
 	}
-	conn_reply(c, &id, XVDS_OK, NULL, vm_result(a->name));
+	conn_reply(c, &call->id, XVDS_OK, NULL, vm_result(call->args.name));
 }
 
 static void
-cmd_vm_undefine(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_undefine(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	enum xvds_err err;
 	json_t	*o;
 	char	 msg[256] = "";
 
-	(void)cmd;
-	(void)ev;
-	if ((err = vm_undefine(a->name, msg, sizeof(msg))) != XVDS_OK) {
-		reply_err(c, id, err, a->name, msg);
+	if ((err = vm_undefine(call->args.name, msg, sizeof(msg))) != XVDS_OK) {
+		reply_err(c, call->id, err, call->args.name, msg);
 		return;
 	}
 	o = json_object();
-	json_object_set_new(o, "name", json_string(a->name));
-	conn_reply(c, &id, XVDS_OK, NULL, o);
+	json_object_set_new(o, "name", json_string(call->args.name));
+	conn_reply(c, &call->id, XVDS_OK, NULL, o);
 }
 
 /*
@@ -555,92 +553,95 @@ req_refused(struct ctl_req *r, enum xvds_err err, const char *msg)
 }
 
 static void
-cmd_vm_request(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_request(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_request(a->name, ev, control_done, r, msg, sizeof(msg));
+	err = vm_request(call->args.name, call->ev, control_done, r, msg,
+	    sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
 static void
-cmd_vm_set(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_set(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)ev;
-	if (a->vcpus == 0 && a->memory_mib == 0) {
-		conn_error(c, &id, XVDS_E_INVAL, "%s: nothing to change: give "
-		    "\"vcpus\", \"memory_mib\" or both", cmd);
+	if (call->args.vcpus == 0 && call->args.memory_mib == 0) {
+		conn_error(c, &call->id, XVDS_E_INVAL, "%s: nothing to change: "
+		    "give \"vcpus\", \"memory_mib\" or both", call->cmd);
 		return;
 	}
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_set_resources(a->name, a->vcpus, a->memory_mib, control_done, r,
-	    msg, sizeof(msg));
+	err = vm_set_resources(call->args.name, call->args.vcpus,
+	    call->args.memory_mib, control_done, r, msg, sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
 static void
-cmd_vm_migrate(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_migrate(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)ev;
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_migrate(a->name, a->host, a->live != 0, control_done, r, msg,
-	    sizeof(msg));
+	err = vm_migrate(call->args.name, call->args.host, call->args.live != 0,
+	    control_done, r, msg, sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
 static void
-cmd_vm_credential(struct ctl_conn *c, json_int_t id, const char *cmd,
-    struct ctl_args *a, enum vm_event ev)
+cmd_vm_credential(void *arg)
 {
+	struct ctl_call *call = arg;
+	struct ctl_conn *c = call->conn;
 	struct ctl_req *r;
 	enum xvds_err err;
 	char	 msg[256] = "";
 
-	(void)ev;
-	if ((r = req_new(c, id, cmd, a->name)) == NULL)
+	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
 		return;
-	err = vm_credential(a->name, a->user, a->password, control_done, r, msg,
-	    sizeof(msg));
+	err = vm_credential(call->args.name, call->args.user,
+	    call->args.password, control_done, r, msg, sizeof(msg));
 	if (err != XVDS_OK)
 		req_refused(r, err, msg);
 }
 
-static const struct ctl_handler *
+static const struct linesrv_cmd *
 cmd_lookup(const char *name, enum vm_event *ev_r)
 {
+	const struct linesrv_cmd *cmd;
 	size_t	 i;
 	int	 ev;
 
 	*ev_r = VM_EV__COUNT;
-	for (i = 0; i < sizeof(ctl_handlers) / sizeof(ctl_handlers[0]); i++)
-		if (strcmp(ctl_handlers[i].name, name) == 0)
-			return &ctl_handlers[i];
+	if ((cmd = linesrv_cmd_find(ctl_cmds, sizeof(ctl_cmds) /
+	    sizeof(ctl_cmds[0]), sizeof(ctl_cmds[0]), name)) != NULL)
+		return cmd;
 	if (strncmp(name, "vm.", 3) != 0 || (ev = vm_event_from_name(name + 3)) < 0)
 		return NULL;
 	for (i = 0; i < sizeof(ctl_events) / sizeof(ctl_events[0]); i++)
 		if (ctl_events[i] == (enum vm_event)ev) {
 			*ev_r = (enum vm_event)ev;
-			return &ctl_handler_request;
+			return &ctl_cmd_request;
 		}
 	return NULL;
 }
@@ -696,31 +697,25 @@ arg_uint(const char *cmd, const char *member, json_t *val, uint64_t max,
 
 /* Checks the members of a request against its command's; 0 or -1 and msg. */
 static int
-args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
+args_parse(const struct linesrv_cmd *cc, const char *cmd, json_t *req,
     struct ctl_args *a, char *msg, size_t msglen)
 {
-	const struct ctl_argdef *d;
+	const struct linesrv_arg *d;
 	const char *key;
 	json_t	*val;
 	uint64_t u;
+	size_t	 i, nargs = linesrv_cmd_nargs(cc);
 	int	 k;
 
 	memset(a, 0, sizeof(*a));
 	a->kind = VM_CVM;
 	a->live = 1;		/* migrations are live unless told */
-	json_object_foreach(req, key, val) {
-		if (strcmp(key, "v") == 0 || strcmp(key, "id") == 0 ||
-		    strcmp(key, "cmd") == 0)
-			continue;
-		for (d = cc->args; d->member != NULL; d++)
-			if (strcmp(d->member, key) == 0)
-				break;
-		if (d->member == NULL) {
-			snprintf(msg, msglen, "%s: unknown member \"%.64s\"", cmd, key);
-			return -1;
-		}
+	if ((key = linesrv_cmd_unknown_member(cc, req)) != NULL) {
+		snprintf(msg, msglen, "%s: unknown member \"%.64s\"", cmd, key);
+		return -1;
 	}
-	for (d = cc->args; d->member != NULL; d++) {
+	for (i = 0; i < nargs; i++) {
+		d = &cc->args[i];
 		if ((val = json_object_get(req, d->member)) == NULL) {
 			if (!d->required)
 				continue;
@@ -806,9 +801,8 @@ args_parse(const struct ctl_handler *cc, const char *cmd, json_t *req,
 static void
 conn_line(struct ctl_conn *c, const char *line, size_t len)
 {
-	const struct ctl_handler *cc;
-	struct ctl_args a;
-	enum vm_event ev;
+	const struct linesrv_cmd *cc;
+	struct ctl_call call;
 	json_error_t jerr;
 	json_t	*req, *v, *jid, *jcmd;
 	json_int_t id = 0;
@@ -858,19 +852,23 @@ conn_line(struct ctl_conn *c, const char *line, size_t len)
 		goto out;
 	}
 	cmd = json_string_value(jcmd);
-	if ((cc = cmd_lookup(cmd, &ev)) == NULL) {
+	if ((cc = cmd_lookup(cmd, &call.ev)) == NULL) {
 		conn_error(c, idp, XVDS_E_INVAL, "unknown command \"%.64s\"", cmd);
 		goto out;
 	}
-	if (args_parse(cc, cmd, req, &a, msg, sizeof(msg)) == -1) {
+	if (args_parse(cc, cmd, req, &call.args, msg, sizeof(msg)) == -1) {
 		conn_reply(c, idp, XVDS_E_INVAL, msg, NULL);
 		goto out;
 	}
-	if (cc->changes)
-		log_info("control: client pid %ld: %s %s", c->pid, cmd, a.name);
+	if (cc->flags & CTL_CHANGES)
+		log_info("control: client pid %ld: %s %s", c->pid, cmd,
+		    call.args.name);
 	else
 		log_debug("control: client pid %ld: %s", c->pid, cmd);
-	cc->fn(c, id, cmd, &a, ev);
+	call.conn = c;
+	call.id = id;
+	call.cmd = cmd;
+	cc->handler(&call);
  out:
 	/* vm.credential's password: not left in freed memory. */
 	if (json_is_object(req) && json_is_string(v = json_object_get(req,
@@ -883,100 +881,52 @@ conn_line(struct ctl_conn *c, const char *line, size_t len)
 static void
 conn_shut(struct ctl_conn *c, const char *why)
 {
-	struct timeval tv = { CONTROL_LINGER, 0 };
-
 	log_warnx("control: client pid %ld uid %ld: %s; closing", c->pid, c->uid,
 	    why);
 	conn_error(c, NULL, XVDS_E_INVAL, "%s; closing the connection", why);
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	linesrv_conn_finish(c->line, CONTROL_LINGER);
 }
 
-/* Handles the complete lines buffered, unless the client must wait. */
 static void
-conn_process(struct ctl_conn *c)
+conn_on_too_long(void *arg)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	struct evbuffer_ptr eol;
-	const char *line;
-	size_t	 len, i;
-
-	while (!c->closing && !c->throttled) {
-		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-		if (eol.pos == -1) {
-			if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
-				conn_shut(c, "request line longer than 65536 bytes");
-			return;
-		}
-		len = (size_t)eol.pos;
-		if (len > CONTROL_LINE_MAX) {
-			conn_shut(c, "request line longer than 65536 bytes");
-			return;
-		}
-		if ((line = (const char *)evbuffer_pullup(in, (ssize_t)len + 1)) ==
-		    NULL) {
-			log_warnx("control: client pid %ld: out of memory", c->pid);
-			return;
-		}
-		/* Blank lines are tolerated, for people typing at socat. */
-		for (i = 0; i < len && strchr(" \t\r", line[i]) != NULL; i++)
-			;
-		if (i < len)
-			conn_line(c, line, len);
-		/* A vm.credential line holds a password. */
-		sodium_memzero((char *)line, len);
-		evbuffer_drain(in, len + 1);
-		if (evbuffer_get_length(out) > CONTROL_OUTBUF_MAX) {
-			log_debug("control: client pid %ld: not reading its "
-			    "replies; waiting", c->pid);
-			c->throttled = 1;
-			bufferevent_disable(c->bev, EV_READ);
-		}
-	}
+	conn_shut(arg, "request line longer than 65536 bytes");
 }
 
 static void
-conn_read(struct bufferevent *bev, void *arg)
+conn_on_line(void *arg, const char *line, size_t len)
 {
-	(void)bev;
-	conn_process(arg);
+	size_t	 i;
+
+	/* Blank lines are tolerated, for people typing at socat. */
+	for (i = 0; i < len && strchr(" \t\r", line[i]) != NULL; i++)
+		;
+	if (i < len)
+		conn_line(arg, line, len);
 }
 
-/* The output was written out. */
 static void
-conn_write(struct bufferevent *bev, void *arg)
+conn_on_throttled(void *arg)
 {
 	struct ctl_conn *c = arg;
 
-	(void)bev;
-	if (c->closing) {
-		conn_free(c);
-		return;
-	}
-	if (c->throttled) {
-		c->throttled = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		conn_process(c);
-	}
+	log_debug("control: client pid %ld: not reading its replies; waiting",
+	    c->pid);
 }
 
+/* Gone, or (what 0) its last reply written after conn_shut. */
 static void
-conn_event(struct bufferevent *bev, short what, void *arg)
+conn_on_close(void *arg, short what)
 {
 	struct ctl_conn *c = arg;
 
-	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
 		log_warnx("control: client pid %ld did not take its replies; "
 		    "dropped", c->pid);
 	else if (what & BEV_EVENT_ERROR)
 		log_debug("control: client pid %ld: %s", c->pid,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	else
+	else if (what != 0)
 		log_debug("control: client pid %ld closed", c->pid);
 	conn_free(c);
 }
@@ -994,7 +944,7 @@ conn_free(struct ctl_conn *c)
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		r->conn = NULL;
 	}
-	bufferevent_free(c->bev);
+	linesrv_conn_free(c->line);
 	TAILQ_REMOVE(&control.conns, c, entry);
 	control.nconns--;
 	free(c);
@@ -1005,28 +955,15 @@ conn_free(struct ctl_conn *c)
 static int
 peer_allowed(int fd, long *pid_r, long *uid_r)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	char	*line;
+	char	*refusal;
+	int	 ok;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		log_warn("%s: SO_PEERCRED", __func__);
-		return 0;
-	}
-	*pid_r = (long)cred.pid;
-	*uid_r = (long)cred.uid;
-	if (cred.uid == 0 || cred.uid == geteuid())
-		return 1;
-	log_warnx("control: refused client pid %ld uid %ld: not root",
-	    (long)cred.pid, (long)cred.uid);
-	/* Best effort: the socket is fresh, the line fits its buffer. */
-	if ((line = reply_line(NULL, XVDS_E_INVAL, "permission denied: only root "
-	    "may use xvdsd's control socket", NULL)) != NULL) {
-		if (write(fd, line, strlen(line)) == -1)
-			log_debug("%s: write: %s", __func__, strerror(errno));
-		free(line);
-	}
-	return 0;
+	refusal = reply_line(NULL, XVDS_E_INVAL, "permission denied: only root "
+	    "may use xvdsd's control socket", NULL);
+	ok = linesrv_peer_allowed(fd, "control", ": not root", refusal, pid_r,
+	    uid_r);
+	free(refusal);
+	return ok;
 }
 
 static void
@@ -1059,21 +996,20 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->bev = bufferevent_socket_new(control.base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("%s", __func__);
+		close(fd);
+		return;
+	}
+	if ((c->line = linesrv_conn_new(control.base, fd, NULL,
+	    &control_line_conf, &control_line_ops, c)) == NULL) {
 		log_warn("%s", __func__);
 		free(c);
-		close(fd);
 		return;
 	}
 	TAILQ_INIT(&c->reqs);
 	c->pid = pid;
 	c->uid = uid;
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	/* Never hold more than one line (and its newline) in memory. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_LINE_MAX + 1);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&control.conns, c, entry);
 	control.nconns++;
 	log_debug("control: client pid %ld uid %ld connected (%u clients)", pid,
@@ -1091,167 +1027,53 @@ control_retry(evutil_socket_t fd, short what, void *arg)
 	accept_update();
 }
 
-/* Creates the socket's directory, private, unless it exists. */
-static int
-control_mkdir(const char *path)
-{
-	char	 dir[sizeof(control.path)], *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		return 0;
-	if (slash == dir)
-		return 0;
-	*slash = '\0';
-	if (stat(dir, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		log_warnx("%s: %s is not a directory", __func__, dir);
-		return -1;
-	}
-	if (errno != ENOENT || (mkdir(dir, 0700) == -1 && errno != EEXIST)) {
-		log_warn("%s: %s", __func__, dir);
-		return -1;
-	}
-	return 0;
-}
-
-/* Removes a socket nobody listens on; refuses to steal a live one. */
-static int
-control_stale(const struct sockaddr_un *sun)
-{
-	struct stat st;
-	int	 fd, rc, saved;
-
-	if (lstat(sun->sun_path, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("%s: %s", __func__, sun->sun_path);
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("%s: %s exists and is not a socket", __func__,
-		    sun->sun_path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
-		log_warn("%s: socket", __func__);
-		return -1;
-	}
-	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	saved = errno;
-	close(fd);
-	/* EAGAIN: a full backlog, so someone is listening. */
-	if (rc == 0 || saved == EAGAIN) {
-		log_warnx("control: another daemon is listening on %s",
-		    sun->sun_path);
-		return -1;
-	}
-	if (saved != ECONNREFUSED) {
-		errno = saved;
-		log_warn("%s: connect %s", __func__, sun->sun_path);
-		return -1;
-	}
-	if (unlink(sun->sun_path) == -1 && errno != ENOENT) {
-		log_warn("%s: unlink %s", __func__, sun->sun_path);
-		return -1;
-	}
-	log_info("control: removed the stale socket %s", sun->sun_path);
-	return 0;
-}
-
 int
 control_init(struct event_base *base, const char *path)
 {
-	struct sockaddr_un sun;
-	struct stat st;
-	mode_t	 old_umask;
-	int	 fd = -1;
-
-	if (control.fd != -1) {
-		log_warnx("%s: already listening on %s", __func__, control.path);
+	if (control.sock.fd != -1) {
+		log_warnx("%s: already listening on %s", __func__,
+		    control.sock.path);
 		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path[0] == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
-		log_warnx("%s: bad socket path (empty, or longer than %zu bytes): "
-		    "%s", __func__, sizeof(sun.sun_path) - 1, path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (control_mkdir(path) == -1 || control_stale(&sun) == -1)
-		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
-		log_warn("%s: socket", __func__);
-		return -1;
-	}
-	/* No moment in which the socket is open to others. */
-	old_umask = umask(S_IXUSR | S_IRWXG | S_IRWXO);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("%s: bind %s", __func__, path);
-		umask(old_umask);
-		close(fd);
-		return -1;
-	}
-	umask(old_umask);
-	if (chmod(path, S_IRUSR | S_IWUSR) == -1 || lstat(path, &st) == -1) {
-		log_warn("%s: chmod %s", __func__, path);
-		goto fail;
-	}
-	if (listen(fd, CONTROL_BACKLOG) == -1) {
-		log_warn("%s: listen %s", __func__, path);
-		goto fail;
 	}
 	memset(&control, 0, sizeof(control));
 	TAILQ_INIT(&control.conns);
+	if (linesrv_unix_listen(&control.sock, "control", "daemon", path,
+	    CONTROL_BACKLOG) == -1)
+		return -1;
 	control.base = base;
-	control.fd = fd;
-	control.dev = st.st_dev;
-	control.ino = st.st_ino;
-	memcpy(control.path, path, strlen(path) + 1);
-	if ((control.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST,
-	    control_accept, NULL)) == NULL ||
+	if ((control.ev_accept = event_new(base, control.sock.fd,
+	    EV_READ | EV_PERSIST, control_accept, NULL)) == NULL ||
 	    (control.ev_retry = evtimer_new(base, control_retry, NULL)) == NULL) {
 		log_warnx("%s: event_new failed", __func__);
 		if (control.ev_accept != NULL)
 			event_free(control.ev_accept);
 		control.ev_accept = NULL;
-		control.fd = -1;
-		goto fail;
+		unlink(path);
+		close(control.sock.fd);
+		control.sock.fd = -1;
+		return -1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	accept_update();
 	log_info("control: listening on %s", path);
 	return 0;
- fail:
-	unlink(path);
-	close(fd);
-	return -1;
 }
 
 void
 control_close(void)
 {
 	struct ctl_conn *c;
-	struct stat st;
 
-	if (control.fd == -1)
+	if (control.sock.fd == -1)
 		return;
 	control.stopping = 1;
 	while ((c = TAILQ_FIRST(&control.conns)) != NULL)
 		conn_free(c);
 	event_free(control.ev_accept);
 	event_free(control.ev_retry);
-	close(control.fd);
-	/* Only our own socket: never one a successor has made since. */
-	if (lstat(control.path, &st) == 0 && st.st_dev == control.dev &&
-	    st.st_ino == control.ino && unlink(control.path) == -1)
-		log_warn("%s: unlink %s", __func__, control.path);
-	control.fd = -1;
+	close(control.sock.fd);
+	linesrv_unix_unlink(&control.sock, "control");
+	control.sock.fd = -1;
 	control.ev_accept = control.ev_retry = NULL;
 	control.stopping = 0;
 }

@@ -7,11 +7,13 @@
 #ifndef XVDS_HOSTD_CONTROL_H
 #define XVDS_HOSTD_CONTROL_H
 
-#define CONTROL_VERSION		1		/* the protocol's "v" */
+#include "common/sockets.h"
+
+#define CONTROL_VERSION		SOCKETS_CONTROL_VERSION
 #define CONTROL_LINE_MAX	65536		/* bytes in a request, without newline */
 #define CONTROL_CLIENTS_MAX	64		/* accept pauses beyond this */
 #define CONTROL_PENDING_MAX	256		/* requests awaiting a VM, per client */
-#define CONTROL_DEFAULT_SOCKET	"/run/xvds/xvdsd.sock"
+#define CONTROL_DEFAULT_SOCKET	SOCKETS_CONTROL_PATH
 
 struct event_base;
 

@@ -29,7 +29,7 @@ noinst_LIBRARIES += %reldir%/libxvdshostd.a
 sbin_PROGRAMS += xvds/xvdsd
 xvds_xvdsd_SOURCES = %reldir%/main.c
 xvds_xvdsd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-xvds_xvdsd_LDADD = %reldir%/libxvdshostd.a xvds/hv/libxvdshv.a \
+xvds_xvdsd_LDADD = %reldir%/libxvdshostd.a $(LINESRV_LIBS) xvds/hv/libxvdshv.a \
 	xvds/common/libxvdscommon.a \
 	$(XENLIGHT_LIBS) $(XENSTORE_LIBS) $(XENTOOLLOG_LIBS) $(LIBEVENT_LIBS) \
 	$(JANSSON_LIBS) $(SODIUM_LIBS) $(AGENT_LIBS)
@@ -38,6 +38,7 @@ check_PROGRAMS += xvds/xvdsd-sim
 xvds_xvdsd_sim_SOURCES = %reldir%/main.c
 xvds_xvdsd_sim_CPPFLAGS = $(AM_CPPFLAGS) -DXVDSD_SIMULATED
 xvds_xvdsd_sim_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-xvds_xvdsd_sim_LDADD = %reldir%/libxvdshostd.a xvds/hvsim/libxvdshvsim.a \
+xvds_xvdsd_sim_LDADD = %reldir%/libxvdshostd.a $(LINESRV_LIBS) \
+	xvds/hvsim/libxvdshvsim.a \
 	xvds/hv/libxvdshv.a xvds/common/libxvdscommon.a \
 	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(AGENT_LIBS)
