@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_conn_limit.c — a listener's connection table (xvds/agent/conn_limit.c):
+ * test_conn_limit.c — a listener's connection table (xvds/linesrv/conn_limit.c):
  * an address at its cap gives way by its own oldest idle connection, a
  * full table by the oldest idle of all, busy ones never; unkeyed ones
  * count in all only; addresses are forgotten with their last connection,
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "agent/conn_limit.h"
+#include "linesrv/conn_limit.h"
 
 #define N	8
 

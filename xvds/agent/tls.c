@@ -32,7 +32,7 @@
 #include <sodium.h>
 
 #include "agent/tls.h"
-#include "agent/conn_limit.h"
+#include "linesrv/conn_limit.h"
 #include "common/log.h"
 #include "common/ratelimit.h"
 
@@ -626,7 +626,7 @@ server_deadline(evutil_socket_t fd, short what, void *arg)
 /*
  * Strangers (connections before their certificate is checked) are capped
  * per address, and a newcomer takes the place of the oldest stranger when
- * that address or the server is full (agent/conn_limit.h, xvds-agent(7)).
+ * that address or the server is full (linesrv/conn_limit.h, xvds-agent(7)).
  */
 static void
 server_accept(struct evconnlistener *l, evutil_socket_t fd,

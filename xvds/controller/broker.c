@@ -22,7 +22,7 @@
  * finish its TLS handshake and its request line, however it trickles the
  * bytes; the connections from one address and in all are capped, a
  * newcomer taking the place of the connection idle the longest
- * (agent/conn_limit.h); and a listener that cannot accept pauses.
+ * (linesrv/conn_limit.h); and a listener that cannot accept pauses.
  */
 #include <config.h>
 
@@ -51,7 +51,7 @@
 #include "controller/broker_priv.h"
 #include "controller/power.h"
 #include "controller/conf.h"
-#include "agent/conn_limit.h"
+#include "linesrv/conn_limit.h"
 #include "db/db.h"
 #include "common/log.h"
 #include "controller/passwd_pool.h"

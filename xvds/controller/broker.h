@@ -21,7 +21,7 @@ struct ctrl_conf;
  * are controller.conf's broker-connections (controller/conf.h). */
 #define CTRL_BROKER_WRITE_S	30
 /* Milliseconds the listener pauses after an accept error
- * (agent/conn_limit.h). */
+ * (linesrv/conn_limit.h). */
 #define CTRL_BROKER_PAUSE_MS	250
 
 /*

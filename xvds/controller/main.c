@@ -113,7 +113,7 @@ on_leader(int active, const char *why, void *arg)
  * LIMITS): a soft RLIMIT_NOFILE below them (1,024 is the usual default)
  * would run out at the first flood, long before the caps bite.  Raised up
  * to the hard limit; if that is lower, said, and the listeners pause
- * when they run out (agent/conn_limit.h).
+ * when they run out (linesrv/conn_limit.h).
  */
 static void
 fd_limit(const struct ctrl_conf *conf)

@@ -62,7 +62,7 @@ int	linesrv_peer_allowed(int fd, const char *who, const char *refused_as,
 /*
  * A listener (linesrv/listen.c) that hands each accepted socket, made
  * non-blocking and close-on-exec, to on_accept, and pauses pause_ms after
- * an accept error (agent/conn_limit.h's listen_pause, logged as who).
+ * an accept error (linesrv/conn_limit.h's listen_pause, logged as who).
  */
 struct sockaddr;
 struct linesrv_listener;

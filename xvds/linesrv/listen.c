@@ -3,7 +3,7 @@
  * linesrv/listen.c — the accepting side of the controller's admin socket
  * and broker (linesrv/linesrv.h): a libevent listener that pauses after an
  * accept error, mostly out of descriptors, rather than spin
- * (agent/conn_limit.h).
+ * (linesrv/conn_limit.h).
  */
 #include <config.h>
 
@@ -16,7 +16,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "agent/conn_limit.h"
+#include "linesrv/conn_limit.h"
 #include "linesrv/linesrv.h"
 
 struct linesrv_listener {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * agent/conn_limit.h — a listener's defences against connection floods
+ * linesrv/conn_limit.h — a listener's defences against connection floods
  * (xvds-broker(7), xvds-agent(7), CONNECTION LIMITS): who may hold its
  * connections, and a pause after accept errors.
  *

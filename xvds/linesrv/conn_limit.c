@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * agent/conn_limit.c — a listener's connection table (agent/conn_limit.h): a
+ * linesrv/conn_limit.c — a listener's connection table (linesrv/conn_limit.h): a
  * count per address in a tsearch(3) tree, holding only the addresses with a
  * connection, and the idle connections in two queues, of all and of
  * their address, oldest first; and the pause after accept errors.
@@ -20,7 +20,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "agent/conn_limit.h"
+#include "linesrv/conn_limit.h"
 #include "common/log.h"
 #include "common/ratelimit.h"
 
