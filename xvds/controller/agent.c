@@ -32,7 +32,6 @@
 
 #include "agent/tls.h"
 #include "controller/agent.h"
-#include "controller/broker.h"
 #include "controller/cluster.h"
 #include "controller/conf.h"
 #include "controller/session.h"
@@ -107,6 +106,9 @@ static struct {
 	int64_t		 next_id;
 	long		 started;
 } A;
+
+/* Told of each VM report recorded (ctrl_agent_on_vm_reported). */
+static void (*vm_reported_hook)(const char *vm);
 
 /* Queries. */
 
@@ -667,7 +669,8 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 	ctrl_session_vm_state(PQgetvalue(res, 0, 3),
 	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 2)),
 	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 4)));
-	ctrl_broker_vm_reported(PQgetvalue(res, 0, 3));
+	if (vm_reported_hook != NULL)
+		vm_reported_hook(PQgetvalue(res, 0, 3));
 }
 
 /* Notes a VM of the resync under way; false when the list is too long. */
@@ -991,6 +994,12 @@ sweep(evutil_socket_t fd, short what, void *arg)
 }
 
 /* API. */
+
+void
+ctrl_agent_on_vm_reported(void (*fn)(const char *vm))
+{
+	vm_reported_hook = fn;
+}
 
 int
 ctrl_agent_start(struct event_base *base, struct db *db,

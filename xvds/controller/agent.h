@@ -97,5 +97,11 @@ void	ctrl_host_forget(const char *host, const char *vm);
  * set, define, credential, forget).
  */
 int	ctrl_agent_action_event(enum agent_action);
+/*
+ * fn is called with a VM's name each time a host's report of it is in
+ * the database (the broker's logins waiting for its address look again,
+ * controller/login.h); NULL: nobody is.  Kept across starts and stops.
+ */
+void	ctrl_agent_on_vm_reported(void (*fn)(const char *vm));
 
 #endif

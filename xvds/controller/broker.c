@@ -47,10 +47,11 @@
 
 #include "common/broker_msg.h"
 #include "common/credential.h"
+#include "controller/agent.h"
 #include "controller/broker.h"
 #include "controller/broker_priv.h"
-#include "controller/power.h"
 #include "controller/conf.h"
+#include "controller/login.h"
 #include "linesrv/conn_limit.h"
 #include "db/db.h"
 #include "common/log.h"
@@ -60,8 +61,8 @@
 
 struct bconn {
 	struct linesrv_conn *line;
-	struct breq	*req;		/* under way, or NULL */
-	struct conn_slot *slot;		/* in B.limit */
+	struct broker_req *req;	/* under way, or NULL */
+	struct conn_slot *slot;		/* in broker.limit */
 	struct event	*deadline;	/* for the request line, while idle */
 	char		 addr[RATELIMIT_KEY_MAX + 1];
 	char		 peer[INET6_ADDRSTRLEN + 8];
@@ -83,7 +84,7 @@ static struct {
 	uint16_t	 port;
 	unsigned	 lease_s;
 	struct passwd_pool *pwpool;	/* argon2id off the loop */
-} B;
+} broker;
 
 /* Starts so far: a request admitted before a restart is not settled in
  * the limits of the next start. */
@@ -111,6 +112,28 @@ static const struct linesrv_conn_ops broker_line_ops = {
 	.on_close = conn_on_close,
 };
 
+static void	broker_req_free(struct broker_req *);
+static void	broker_req_reply(struct broker_req *,
+		    const struct broker_reply *);
+static void	broker_event(const char *, const char *, const char *,
+		    const char *);
+static unsigned	broker_ratelimit_admit(struct broker_req *);
+static void	broker_ratelimit_settle(struct broker_req *,
+		    enum ratelimit_verdict);
+
+/*
+ * What the logins (controller/login.h) are lent: the functions for good,
+ * the state while the broker runs (set by ctrl_broker_start, zeroed by
+ * ctrl_broker_stop).
+ */
+static struct login_hooks login_hooks = {
+	.reply = broker_req_reply,
+	.drop = broker_req_free,
+	.event = broker_event,
+	.admit = broker_ratelimit_admit,
+	.settle = broker_ratelimit_settle,
+};
+
 /*
  * Whole seconds of the monotonic clock, for the rate limits; up: rounded
  * up.  A failure's time is rounded up and a check's down, so that a block
@@ -127,37 +150,30 @@ now_s(bool up)
 	return (int64_t)ts.tv_sec + (up && ts.tv_nsec > 0);
 }
 
-void
-breq_free(struct breq *q)
+static void
+broker_req_free(struct broker_req *q)
 {
 	if (q == NULL)
 		return;
 	broker_ratelimit_settle(q, RATELIMIT_UNDECIDED);
-	login_forget(q);
-	if (q->timer != NULL)
-		event_free(q->timer);
-	if (q->throttle != NULL)
-		event_free(q->throttle);
-	if (q->powered)
-		ctrl_power_give(q->host);
-	credential_wipe(&q->cred);
+	login_end(q);
 	sodium_memzero(q, sizeof(*q));
 	free(q);
 }
 
 /* Sends reply on q's connection and takes the next request (or closes). */
-void
-breq_reply(struct breq *q, const struct broker_reply *rep)
+static void
+broker_req_reply(struct broker_req *q, const struct broker_reply *rep)
 {
 	struct bconn *c = q->conn;
 	char	*line, err[128];
 
 	if (c == NULL) {
-		breq_free(q);
+		broker_req_free(q);
 		return;
 	}
 	c->req = NULL;
-	breq_free(q);
+	broker_req_free(q);
 	if ((line = broker_reply_encode(rep, err, sizeof(err))) == NULL) {
 		log_warnx("broker: %s: reply not encoded: %s", c->peer, err);
 		conn_free(c);
@@ -176,14 +192,14 @@ breq_reply(struct breq *q, const struct broker_reply *rep)
 	linesrv_conn_resume(c->line);
 }
 
-void
-breq_error(struct breq *q, enum broker_error code, const char *msg,
+static void
+broker_req_error(struct broker_req *q, enum broker_error code, const char *msg,
     unsigned retry_after, enum broker_reason reason)
 {
 	struct broker_reply rep;
 
 	broker_reply_error(&rep, code, msg, retry_after, reason);
-	breq_reply(q, &rep);
+	broker_req_reply(q, &rep);
 }
 
 static void
@@ -196,7 +212,7 @@ noted(PGresult *res, const char *err, void *arg)
 }
 
 /* An event of the broker's, detail a JSON object built by SQL. */
-void
+static void
 broker_event(const char *kind, const char *subject, const char *peer,
     const char *what)
 {
@@ -205,22 +221,23 @@ broker_event(const char *kind, const char *subject, const char *peer,
 	    "$3::text, 'why', $4::text))";
 	const char *p[4] = { kind, subject, peer, what };
 
-	if (B.db != NULL)
-		db_query(B.db, 0, noted, NULL, sql, 4, p);
+	if (broker.db != NULL)
+		db_query(broker.db, 0, noted, NULL, sql, 4, p);
 }
 
 /* A renew's or logout's answer: 1 if it found the session, else replied. */
 static int
-session_found(struct breq *q, PGresult *res, const char *err)
+session_found(struct broker_req *q, PGresult *res, const char *err)
 {
 	if (err != NULL) {
 		log_warnx("broker: %s of session %s: %s",
 		    broker_request_names[q->r.type], q->r.session, err);
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		broker_req_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 		return 0;
 	}
 	if (PQntuples(res) != 1) {
-		breq_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		broker_req_error(q, BROKER_E_BAD_SESSION, "no such session", 0,
+		    0);
 		return 0;
 	}
 	return 1;
@@ -229,15 +246,15 @@ session_found(struct breq *q, PGresult *res, const char *err)
 static void
 renewed(PGresult *res, const char *err, void *arg)
 {
-	struct breq *q = arg;
+	struct broker_req *q = arg;
 	struct broker_reply rep;
 
 	if (!session_found(q, res, err))
 		return;
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_RENEWED;
-	rep.lease_seconds = B.lease_s;
-	breq_reply(q, &rep);
+	rep.lease_seconds = broker.lease_s;
+	broker_req_reply(q, &rep);
 }
 
 /*
@@ -247,19 +264,19 @@ renewed(PGresult *res, const char *err, void *arg)
 static void
 logged_out(PGresult *res, const char *err, void *arg)
 {
-	struct breq *q = arg;
+	struct broker_req *q = arg;
 	struct broker_reply rep;
 
 	if (!session_found(q, res, err))
 		return;
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_DONE;
-	breq_reply(q, &rep);
+	broker_req_reply(q, &rep);
 }
 
 /* renew and logout: a session is ours if it is open and the token fits. */
 static void
-session_op(struct breq *q)
+session_op(struct broker_req *q)
 {
 	static const char renew_sql[] = "UPDATE sessions SET lease_until = "
 	    "now() + make_interval(secs => $3::integer) WHERE id = $1::bigint "
@@ -282,29 +299,31 @@ session_op(struct breq *q)
 		if (q->r.session[i] < '0' || q->r.session[i] > '9')
 			break;
 	if (n == 0 || n > 18 || i < n) {
-		breq_error(q, BROKER_E_BAD_SESSION, "no such session", 0, 0);
+		broker_req_error(q, BROKER_E_BAD_SESSION, "no such session", 0,
+		    0);
 		return;
 	}
 	credential_digest(CREDENTIAL_TOKEN, q->r.token, dig);
-	snprintf(lease, sizeof(lease), "%u", (unsigned)B.lease_s);
+	snprintf(lease, sizeof(lease), "%u", (unsigned)broker.lease_s);
 	p[0] = q->r.session;
 	p[1] = dig;
 	if (q->r.type == BROKER_RENEW) {
 		p[2] = lease;
-		rc = db_query(B.db, DB_IDEMPOTENT, renewed, q, renew_sql, 3, p);
+		rc = db_query(broker.db, DB_IDEMPOTENT, renewed, q, renew_sql,
+		    3, p);
 	} else {
 		p[2] = q->peer;
-		rc = db_query(B.db, 0, logged_out, q, logout_sql, 3, p);
+		rc = db_query(broker.db, 0, logged_out, q, logout_sql, 3, p);
 	}
 	if (rc == -1)
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		broker_req_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
 /* The connection's request, under way from now on; NULL (c freed). */
-static struct breq *
+static struct broker_req *
 conn_request(struct bconn *c)
 {
-	struct breq *q;
+	struct broker_req *q;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		conn_free(c);
@@ -324,21 +343,21 @@ static void
 conn_on_too_long(void *arg)
 {
 	struct bconn *c = arg;
-	struct breq *q;
+	struct broker_req *q;
 
 	if ((q = conn_request(c)) == NULL)
 		return;
 	c->closing = 1;
 	log_warnx("broker: %s: request longer than %d bytes", c->peer,
 	    BROKER_MSG_MAX);
-	breq_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
+	broker_req_error(q, BROKER_E_BAD_REQUEST, "request too long", 0, 0);
 }
 
 static void
 conn_on_line(void *arg, const char *line, size_t len)
 {
 	struct bconn *c = arg;
-	struct breq *q;
+	struct broker_req *q;
 	char	 err[BROKER_TEXT_MAX] = "no line";
 
 	if ((q = conn_request(c)) == NULL)
@@ -346,11 +365,11 @@ conn_on_line(void *arg, const char *line, size_t len)
 	if (broker_request_decode(line, len, &q->r, err, sizeof(err)) == -1) {
 		c->closing = 1;
 		log_warnx("broker: %s: bad request: %s", c->peer, err);
-		breq_error(q, BROKER_E_BAD_REQUEST, err, 0, 0);
+		broker_req_error(q, BROKER_E_BAD_REQUEST, err, 0, 0);
 		return;
 	}
 	if (q->r.type == BROKER_LOGIN)
-		login_begin(q);
+		login_begin(q, &login_hooks);
 	else
 		session_op(q);
 }
@@ -373,8 +392,8 @@ conn_free(struct bconn *c)
 {
 	if (c->req != NULL)
 		c->req->conn = NULL;	/* the answer is dropped */
-	TAILQ_REMOVE(&B.conns, c, entry);
-	B.nconns--;
+	TAILQ_REMOVE(&broker.conns, c, entry);
+	broker.nconns--;
 	conn_limit_remove(c->slot);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
@@ -394,14 +413,14 @@ conn_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_debug("broker: %s: no request in %u s: closed", c->peer,
-	    B.request_s);
+	    broker.request_s);
 	conn_free(c);
 }
 
 static void
 conn_deadline_arm(struct bconn *c)
 {
-	struct timeval tv = { B.request_s, 0 };
+	struct timeval tv = { broker.request_s, 0 };
 
 	evtimer_add(c->deadline, &tv);
 }
@@ -421,13 +440,13 @@ accept_cb(int fd, struct sockaddr *sa, int salen, void *arg)
 		evutil_closesocket(fd);
 		return;
 	}
-	switch (conn_limit_admit(B.limit, key, &victim)) {
+	switch (conn_limit_admit(broker.limit, key, &victim)) {
 	case CONN_REFUSE:
-		conn_limit_note(B.limit, "broker", key, CONN_REFUSE);
+		conn_limit_note(broker.limit, "broker", key, CONN_REFUSE);
 		evutil_closesocket(fd);
 		return;
 	case CONN_EVICT:
-		conn_limit_note(B.limit, "broker", key, CONN_EVICT);
+		conn_limit_note(broker.limit, "broker", key, CONN_EVICT);
 		conn_free(victim);
 		break;
 	case CONN_ADMIT:
@@ -439,18 +458,19 @@ accept_cb(int fd, struct sockaddr *sa, int salen, void *arg)
 	}
 	memcpy(c->addr, key, sizeof(c->addr));
 	snprintf(c->peer, sizeof(c->peer), "%s", host);
-	TAILQ_INSERT_HEAD(&B.conns, c, entry);
-	B.nconns++;
+	TAILQ_INSERT_HEAD(&broker.conns, c, entry);
+	broker.nconns++;
 	/* A reply is one small write: send it now, not after a delayed ACK. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	if ((c->slot = conn_limit_add(B.limit, key, c)) == NULL ||
-	    (c->deadline = evtimer_new(B.base, conn_deadline, c)) == NULL ||
-	    (ssl = SSL_new(B.ctx)) == NULL) {
+	if ((c->slot = conn_limit_add(broker.limit, key, c)) == NULL ||
+	    (c->deadline = evtimer_new(broker.base, conn_deadline,
+	    c)) == NULL ||
+	    (ssl = SSL_new(broker.ctx)) == NULL) {
 		evutil_closesocket(fd);
 		conn_free(c);
 		return;
 	}
-	if ((c->line = linesrv_conn_new(B.base, fd, ssl, &broker_line_conf,
+	if ((c->line = linesrv_conn_new(broker.base, fd, ssl, &broker_line_conf,
 	    &broker_line_ops, c)) == NULL) {
 		conn_free(c);
 		return;
@@ -490,6 +510,16 @@ tls_ctx(const struct ctrl_conf *conf)
 	return ctx;
 }
 
+/* The logins' view of the broker's state: what it is now. */
+static void
+login_hooks_share(void)
+{
+	login_hooks.db = broker.db;
+	login_hooks.base = broker.base;
+	login_hooks.pwpool = broker.pwpool;
+	login_hooks.lease_s = broker.lease_s;
+}
+
 int
 ctrl_broker_start(struct event_base *base, struct db *db,
     const struct ctrl_conf *conf)
@@ -500,14 +530,14 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	char	 portstr[8];
 	int	 rc;
 
-	if (B.listener != NULL)
+	if (broker.listener != NULL)
 		return 0;
-	memset(&B, 0, sizeof(B));
-	TAILQ_INIT(&B.conns);
-	B.base = base;
-	B.db = db;
-	B.lease_s = conf->session_lease;
-	B.request_s = conf->broker_request_timeout;
+	memset(&broker, 0, sizeof(broker));
+	TAILQ_INIT(&broker.conns);
+	broker.base = base;
+	broker.db = db;
+	broker.lease_s = conf->session_lease;
+	broker.request_s = conf->broker_request_timeout;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
@@ -517,33 +547,36 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 		    gai_strerror(rc));
 		goto fail;
 	}
-	if ((B.rl = ratelimit_new(&ratelimit_pair_defaults,
+	if ((broker.rl = ratelimit_new(&ratelimit_pair_defaults,
 	    &ratelimit_addr_defaults, &ratelimit_user_defaults)) == NULL ||
-	    (B.limit = conn_limit_new(conf->broker_conns_max,
+	    (broker.limit = conn_limit_new(conf->broker_conns_max,
 	    conf->broker_conns_per_addr)) == NULL ||
-	    (B.ctx = tls_ctx(conf)) == NULL)
+	    (broker.ctx = tls_ctx(conf)) == NULL)
 		goto fail;
-	B.rl_gen = ++rl_starts;
-	if ((B.pwpool = passwd_pool_new(base, 0)) == NULL) {
+	broker.rl_gen = ++rl_starts;
+	if ((broker.pwpool = passwd_pool_new(base, 0)) == NULL) {
 		log_warnx("broker: cannot start the password checks' threads");
 		goto fail;
 	}
 	/* Out of descriptors, mostly: pause rather than spin. */
-	if ((B.listener = linesrv_listen_tcp(base, ai->ai_addr,
+	if ((broker.listener = linesrv_listen_tcp(base, ai->ai_addr,
 	    (int)ai->ai_addrlen, 128, "broker", CTRL_BROKER_PAUSE_MS, accept_cb,
 	    NULL)) == NULL) {
 		log_warn("broker: listen on %s port %u", conf->broker_addr,
 		    (unsigned)conf->broker_port);
 		goto fail;
 	}
-	if (getsockname(linesrv_listener_fd(B.listener),
+	if (getsockname(linesrv_listener_fd(broker.listener),
 	    (struct sockaddr *)&ss, &sslen) == 0)
-		B.port = ntohs(ss.ss_family == AF_INET6 ?
+		broker.port = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)&ss)->sin_port);
 	freeaddrinfo(ai);
+	login_hooks_share();
+	/* Hosts' reports wake the logins waiting for an address. */
+	ctrl_agent_on_vm_reported(login_vm_reported);
 	log_info("broker: serving logins on %s port %u", conf->broker_addr,
-	    (unsigned)B.port);
+	    (unsigned)broker.port);
 	return 0;
 fail:
 	if (ai != NULL)
@@ -555,19 +588,20 @@ fail:
 void
 ctrl_broker_stop(const char *why)
 {
-	int	 was = B.listener != NULL;
+	int	 was = broker.listener != NULL;
 
-	while (!TAILQ_EMPTY(&B.conns))
-		conn_free(TAILQ_FIRST(&B.conns));
+	while (!TAILQ_EMPTY(&broker.conns))
+		conn_free(TAILQ_FIRST(&broker.conns));
 	/* After the connections: the checks it cancels find their clients
 	 * gone and free their requests. */
-	passwd_pool_free(B.pwpool);
-	B.pwpool = NULL;
-	linesrv_listener_free(B.listener);
-	SSL_CTX_free(B.ctx);
-	ratelimit_free(B.rl);
-	conn_limit_free(B.limit);
-	memset(&B, 0, sizeof(B));
+	passwd_pool_free(broker.pwpool);
+	broker.pwpool = NULL;
+	linesrv_listener_free(broker.listener);
+	SSL_CTX_free(broker.ctx);
+	ratelimit_free(broker.rl);
+	conn_limit_free(broker.limit);
+	memset(&broker, 0, sizeof(broker));
+	login_hooks_share();
 	if (was)
 		log_info("broker: stopped: %s", why);
 }
@@ -575,81 +609,52 @@ ctrl_broker_stop(const char *why)
 void
 ctrl_broker_reconf(const struct ctrl_conf *conf)
 {
-	if (B.listener == NULL)
+	if (broker.listener == NULL)
 		return;
-	B.lease_s = conf->session_lease;
-	B.request_s = conf->broker_request_timeout;
-	conn_limit_set(B.limit, conf->broker_conns_max,
+	broker.lease_s = conf->session_lease;
+	broker.request_s = conf->broker_request_timeout;
+	login_hooks_share();
+	conn_limit_set(broker.limit, conf->broker_conns_max,
 	    conf->broker_conns_per_addr);
 }
 
 int
 ctrl_broker_running(void)
 {
-	return B.listener != NULL;
+	return broker.listener != NULL;
 }
 
 uint16_t
 ctrl_broker_port(void)
 {
-	return B.port;
+	return broker.port;
 }
 
-/* For controller/login.c (controller/broker_priv.h). */
+/* The rate limits of this start (common/ratelimit.h), for the logins. */
 
-struct db *
-broker_db(void)
-{
-	return B.db;
-}
-
-struct event_base *
-broker_base(void)
-{
-	return B.base;
-}
-
-struct passwd_pool *
-broker_passwd_pool(void)
-{
-	return B.pwpool;
-}
-
-unsigned
-broker_lease_s(void)
-{
-	return B.lease_s;
-}
-
-int
-broker_active(void)
-{
-	return B.rl != NULL;
-}
-
-unsigned
-broker_ratelimit_admit(struct breq *q)
+static unsigned
+broker_ratelimit_admit(struct broker_req *q)
 {
 	unsigned wait;
 
-	if (B.rl == NULL)
+	if (broker.rl == NULL)
 		return 1;
-	wait = ratelimit_admit(B.rl, q->r.user, q->addr, now_s(false),
+	wait = ratelimit_admit(broker.rl, q->r.user, q->addr, now_s(false),
 	    &q->rl_ticket);
 	if (wait == 0) {
 		q->rl_held = true;
-		q->rl_gen = B.rl_gen;
+		q->rl_gen = broker.rl_gen;
 	}
 	return wait;
 }
 
-void
-broker_ratelimit_settle(struct breq *q, enum ratelimit_verdict v)
+static void
+broker_ratelimit_settle(struct broker_req *q, enum ratelimit_verdict v)
 {
 	if (!q->rl_held)
 		return;
 	q->rl_held = false;
-	if (B.rl != NULL && q->rl_gen == B.rl_gen)
-		ratelimit_settle(B.rl, q->r.user, q->addr, &q->rl_ticket, v,
-		    now_s(true));
+	if (broker.rl != NULL && q->rl_gen == broker.rl_gen)
+		ratelimit_settle(broker.rl, q->r.user, q->addr, &q->rl_ticket,
+		    v, now_s(true));
 }

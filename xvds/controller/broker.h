@@ -43,10 +43,5 @@ void	ctrl_broker_reconf(const struct ctrl_conf *);
 int	ctrl_broker_running(void);
 /* The port listened on (the configured one, or the one chosen for 0). */
 uint16_t ctrl_broker_port(void);
-/*
- * A host's report about vm is in the database: a login waiting for that
- * desktop's address looks again now rather than at its next poll.
- */
-void	ctrl_broker_vm_reported(const char *vm);
 
 #endif

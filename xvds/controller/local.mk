@@ -13,7 +13,7 @@ noinst_LIBRARIES += %reldir%/libxvdscontroller.a
 	%reldir%/agent.c %reldir%/agent.h \
 	%reldir%/cluster.c %reldir%/cluster.h \
 	%reldir%/broker.c %reldir%/broker.h %reldir%/broker_priv.h \
-	%reldir%/login.c %reldir%/vm_sql.h \
+	%reldir%/login.c %reldir%/login.h %reldir%/vm_sql.h \
 	%reldir%/passwd_pool.c %reldir%/passwd_pool.h \
 	%reldir%/session.c %reldir%/session.h \
 	%reldir%/pool.c %reldir%/pool.h \

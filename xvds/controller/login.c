@@ -3,23 +3,33 @@
  * controller/login.c — a login, from the password to the desktop's answer
  * (xvds-broker(7), xvds-controller(8) "Logins").
  *
- *   auth        the user's row; argon2id; the rate limits
- *   claim       the user's open session if there is one (a reconnect:
- *               the same desktop), else a desktop: for a CVM the pool's
- *               first Ready, else Paused, else Saved one; for a PVM the
- *               user's own, placed on a host by the policy's rule if it
- *               has no domain.  The desktop is taken and its session
- *               opened by one statement.
- *   wake        unpause, restore, or define and start, through its host;
- *               an op's result comes when the VM has settled (Ready, its
- *               boot-complete validated)
+ * A login is a machine of steps (enum login_step, controller/login.h),
+ * written here in the order it runs them.  login_advance runs the step
+ * the request is at; a step either answers (and so frees the request),
+ * or starts something asynchronous whose completion sets the next step
+ * and advances again.
+ *
+ *   admit, password  the rate limits; the user's row; argon2id on a worker
+ *   resume      the user's open session if there is one (a reconnect: the
+ *               same desktop), with new secrets
+ *   claim       else a desktop: for a CVM the pool's first Ready, else
+ *               Paused, else Saved one; for a PVM the user's own, placed on
+ *               a host by the policy's rule if it has no domain.  The
+ *               desktop is taken and its session opened by one statement.
+ *   wake        define, then unpause, restore, or start, through its host
+ *               and a power slot (throttled); an op's result comes when the
+ *               VM has settled (Ready, its boot-complete validated)
  *   address     the desktop's address, as its host last reported it
  *   credential  a new one-time RDP credential, into the guest through the
  *               host's xvdsd and xenstore; its result says it is applied
+ *   answer      the desktop
  *
- * Only then is the desktop answered.  A step that fails ends the session
- * it opened ("desktop-failed"); the session module then resets or shuts
- * the desktop down, so that nothing half-woken is handed out later.
+ * A step that fails after the claim ends the session it opened
+ * ("desktop-failed"); the session module then resets or shuts the desktop
+ * down, so that nothing half-woken is handed out later.
+ *
+ * The login owns its request from login_begin on and answers it through
+ * the broker's hooks (controller/login.h); it calls nothing of the broker.
  *
  * The work connection runs one statement at a time, shared with the
  * agents: each step that must be atomic is one statement (see
@@ -38,9 +48,9 @@
 #include <sodium.h>
 
 #include "controller/agent.h"
-#include "controller/broker.h"
 #include "controller/broker_priv.h"
 #include "controller/cluster.h"
+#include "controller/login.h"
 #include "controller/power.h"
 #include "db/db.h"
 #include "common/log.h"
@@ -52,12 +62,6 @@
 #define THROTTLE_WAITS	150	/* looks for a power slot, THROTTLE_MS apart */
 #define THROTTLE_MS	200
 #define RDP_PORT	3389
-
-static void	wake(struct breq *);
-static void	throttled(struct breq *);
-static int	relocate(struct breq *);
-static bool	restore_elsewhere(struct breq *);
-static void	credential_send(struct breq *);
 
 /*
  * The user's open session of the kind (and pool) asked for, with new
@@ -188,453 +192,202 @@ static const char address_sql[] =
 "SELECT COALESCE(address, ''), COALESCE(rdp_sha256, '') FROM vms"
 " WHERE name = $1";
 
+/* The steps, in the order they run. */
+static void	admit(struct broker_req *);
+static void	password_check(struct broker_req *);
+static void	resume(struct broker_req *);
+static void	cvm_claim(struct broker_req *);
+static void	pvm_find(struct broker_req *);
+static void	pvm_claim(struct broker_req *);
+static void	wake(struct broker_req *);
+static void	define(struct broker_req *);
+static void	throttled(struct broker_req *);
+static void	power_on(struct broker_req *);
+static void	address_read(struct broker_req *);
+static void	credential_send(struct broker_req *);
+static void	answer(struct broker_req *);
+
+/* How a login ends early. */
+static bool	still_wanted(struct broker_req *);
+static void	login_error(struct broker_req *, enum broker_error,
+		    const char *msg, unsigned retry_after, enum broker_reason);
+static void	fail_internal(struct broker_req *, const char *what,
+		    const char *err);
+static void	refuse(struct broker_req *, const char *why, const char *msg,
+		    enum broker_reason);
+static void	abandon_for(struct broker_req *, const char *why,
+		    const char *msg, enum broker_reason);
+static void	abandon(struct broker_req *, const char *why, const char *msg);
+
+/* Runs the step q is at. */
 static void
-noted(PGresult *res, const char *err, void *arg)
+login_advance(struct broker_req *q)
 {
-	(void)res;
-	if (err != NULL)
-		log_warnx("broker: %s: %s", (const char *)arg, err);
-}
-
-static void
-fail_internal(struct breq *q, const char *what, const char *err)
-{
-	log_warnx("broker: login of %s: %s: %s", q->r.user, what, err);
-	breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-}
-
-static void
-refuse(struct breq *q, const char *why, const char *msg,
-    enum broker_reason reason)
-{
-	broker_event("login-refused", q->r.user, q->peer, why);
-	breq_error(q, BROKER_E_NO_DESKTOP, msg, 0, reason);
-}
-
-/*
- * A step after the claim failed: the session ends (its desktop is then
- * released by the session module) and the user is told.
- */
-static void
-abandon_for(struct breq *q, const char *why, const char *msg,
-    enum broker_reason reason)
-{
-	const char *p[4] = { q->session, why, q->from, NULL };
-	struct db *db = broker_db();
-
-	log_warnx("broker: login of %s: %s %s: %s", q->r.user, q->vm,
-	    q->host, why);
-	/* A resumed session is the user's desktop still: it stays, for
-	 * the next try, or its lease to end it. */
-	if (q->resumed) {
-		refuse(q, why, msg, reason);
-		return;
-	}
-	if (!q->sent)
-		p[3] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM,
-		    vm_state_from_name(q->from)));
-	if (db != NULL && p[3] != NULL)
-		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
-		    abandon_unsent_sql, 4, p);
-	else if (db != NULL)
-		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
-		    abandon_sql, 2, p);
-	refuse(q, why, msg, reason);
-}
-
-static void
-abandon(struct breq *q, const char *why, const char *msg)
-{
-	abandon_for(q, why, msg, BROKER_NR_BOOT_FAILED);
-}
-
-/* Whether the request may go on: not stopped meanwhile, client there. */
-static int
-still_wanted(struct breq *q)
-{
-	if (q->conn != NULL && broker_active())
-		return 1;
-	/* Nobody to answer: the session, if opened, lapses with its lease. */
-	if (q->session[0] != '\0')
-		log_warnx("broker: session %s of %s opened for a client gone",
-		    q->session, q->r.user);
-	breq_free(q);
-	return 0;
-}
-
-/* The answer. */
-static void
-answer(struct breq *q)
-{
-	struct broker_reply rep;
-	struct broker_desktop *d = &rep.desktop;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.type = BROKER_R_DESKTOP;
-	snprintf(d->address, sizeof(d->address), "%s", q->address);
-	d->port = RDP_PORT;
-	memcpy(d->rdp_user, q->cred.user, sizeof(q->cred.user));
-	memcpy(d->rdp_password, q->cred.password, sizeof(q->cred.password));
-	snprintf(d->cert_fingerprint, sizeof(d->cert_fingerprint), "%s",
-	    q->rdp_sha256);
-	snprintf(d->session, sizeof(d->session), "%s", q->session);
-	memcpy(d->token, q->token, sizeof(q->token));
-	d->lease_seconds = broker_lease_s();
-	log_info("broker: %s from %s: session %s on %s at %s", q->r.user,
-	    q->peer, d->session, q->vm, d->address);
-	breq_reply(q, &rep);
-	sodium_memzero(&rep, sizeof(rep));
-}
-
-/* credential: applied in the guest, or the login fails. */
-static void
-credential_done(const char *host, const struct agent_result *res, void *arg)
-{
-	struct breq *q = arg;
-
-	(void)host;
-	if (!still_wanted(q))
-		return;
-	if (!res->ok) {
-		log_warnx("broker: %s: credential not applied: %s %s", q->vm,
-		    res->code, res->message);
-		abandon(q, "credential-failed",
-		    "the desktop did not take its credential");
-		return;
-	}
-	answer(q);
-}
-
-static void
-credential_send(struct breq *q)
-{
-	struct agent_op op;
-
-	q->step = LOGIN_CREDENTIAL;
-	memset(&op, 0, sizeof(op));
-	op.action = AGENT_A_CREDENTIAL;
-	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
-	memcpy(op.user, q->cred.user, sizeof(op.user));
-	memcpy(op.password, q->cred.password, sizeof(op.password));
-	if (ctrl_host_op(q->host, &op, 0, credential_done, q) == -1)
-		abandon(q, "host-away", "the desktop's host is not connected");
-	else
-		q->sent = 1;
-	sodium_memzero(&op, sizeof(op));
-}
-
-static void	address_look(evutil_socket_t, short, void *);
-
-/*
- * Logins waiting for their desktop's address: a host's report of that VM
- * (ctrl_broker_vm_reported) makes them look at once; the poll is only
- * the fallback.  A short list: the logins between a wake and its report.
- */
-static struct breq *waiting;
-
-void
-login_forget(struct breq *q)
-{
-	struct breq **qp;
-
-	if (!q->waiting)
-		return;
-	for (qp = &waiting; *qp != NULL; qp = &(*qp)->next_waiting)
-		if (*qp == q) {
-			*qp = q->next_waiting;
-			break;
-		}
-	q->waiting = 0;
-}
-
-void
-ctrl_broker_vm_reported(const char *vm)
-{
-	struct breq *q, *next;
-
-	for (q = waiting; q != NULL; q = next) {
-		next = q->next_waiting;
-		if (strcmp(q->vm, vm) != 0)
-			continue;
-		login_forget(q);
-		evtimer_del(q->timer);
-		address_look(-1, 0, q);
-	}
-}
-
-static void
-address_read(PGresult *res, const char *err, void *arg)
-{
-	struct breq *q = arg;
-	struct timeval tv = { 0, ADDRESS_POLL_MS * 1000 };
-
-	if (!still_wanted(q))
-		return;
-	if (err != NULL) {
-		fail_internal(q, "address", err);
-		return;
-	}
-	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] != '\0') {
-		snprintf(q->address, sizeof(q->address), "%s",
-		    PQgetvalue(res, 0, 0));
-		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
-		    PQgetvalue(res, 0, 1));
-		credential_send(q);
-		return;
-	}
-	/* The host's state report may follow its op's result: wait a little. */
-	if (++q->polls >= ADDRESS_POLLS) {
-		abandon(q, "no-address", "the desktop has no network address");
-		return;
-	}
-	if (q->timer == NULL && (q->timer = evtimer_new(broker_base(),
-	    address_look, q)) == NULL) {
-		fail_internal(q, "address", "no timer");
-		return;
-	}
-	evtimer_add(q->timer, &tv);
-	if (!q->waiting) {
-		q->next_waiting = waiting;
-		waiting = q;
-		q->waiting = 1;
-	}
-}
-
-static void
-address_look(evutil_socket_t fd, short what, void *arg)
-{
-	struct breq *q = arg;
-	const char *p[1] = { q->vm };
-	struct db *db = broker_db();
-
-	(void)fd;
-	(void)what;
-	q->step = LOGIN_ADDRESS;
-	login_forget(q);
-	if (!still_wanted(q))
-		return;
-	if (db == NULL || db_query(db, DB_IDEMPOTENT, address_read, q,
-	    address_sql, 1, p) == -1)
-		fail_internal(q, "address", "cannot query");
-}
-
-/* wake: each op's end; a PVM's define is followed by its start. */
-static void
-woken(const char *host, const struct agent_result *res, void *arg)
-{
-	struct breq *q = arg;
-
-	(void)host;
-	if (q->powered) {
-		ctrl_power_give(q->host);
-		q->powered = 0;
-	}
-	if (!still_wanted(q))
-		return;
-	if (q->template[0] != '\0') {
-		/* The define: a host that has the VM already is as good. */
-		q->template[0] = '\0';
-		if (res->ok || strcmp(res->code, "exists") == 0) {
-			wake(q);
-			return;
-		}
-	} else if (res->ok) {
-		/* Restored elsewhere: its old host's record is stale. */
-		if (q->relocated && q->left[0] != '\0')
-			ctrl_host_forget(q->left, q->vm);
-		address_look(-1, 0, q);
-		return;
-	}
-	log_warnx("broker: %s on %s did not wake: %s %s", q->vm, q->host,
-	    res->code, res->message);
-	abandon(q, "desktop-failed", "the desktop did not come up");
-}
-
-static void
-wake(struct breq *q)
-{
-	struct agent_op op;
-	/* By the CVM's rows for a PVM too (doc/architecture.md). */
-	int	 ev = vm_fsm_login_event(VM_CVM, vm_state_from_name(q->from));
-
-	q->step = LOGIN_WAKE;
-	memset(&op, 0, sizeof(op));
-	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
-	if (ev == VM_EV_SESSION_START) {
-		if (q->address[0] != '\0')
-			credential_send(q);
-		else
-			address_look(-1, 0, q);
-		return;
-	}
-	if (ev == VM_EV_RESTORE && q->r.kind == VM_CVM &&
-	    !q->relocated && !q->resumed && restore_elsewhere(q) &&
-	    relocate(q) == -1)
-		return;
-	if (q->template[0] != '\0') {
-		op.action = AGENT_A_DEFINE;
-		op.kind = q->define_kind;
-		snprintf(op.template, sizeof(op.template), "%s", q->template);
-	} else if (ev == VM_EV_UNPAUSE)
-		op.action = AGENT_A_UNPAUSE;
-	else if (ev == VM_EV_RESTORE)
-		op.action = AGENT_A_RESTORE;
-	else if (ev == VM_EV_START)
-		op.action = AGENT_A_START;
-	else {
-		/* Resumed while its desktop is on its way somewhere. */
-		broker_event("login-refused", q->r.user, q->peer, "busy");
-		breq_error(q, BROKER_E_NO_DESKTOP, "your desktop is busy; "
-		    "try again in a moment", 0, BROKER_NR_BUSY);
-		return;
-	}
-	if (q->host[0] == '\0') {
-		abandon(q, "host-away", "the desktop's host is not connected");
-		return;
-	}
-	/* A power op waits for a slot of the boot-storm throttle. */
-	if (op.action != AGENT_A_DEFINE && !ctrl_power_try(q->host)) {
+	switch (q->step) {
+	case LOGIN_ADMIT:
+		admit(q);
+		break;
+	case LOGIN_PASSWORD:
+		password_check(q);
+		break;
+	case LOGIN_RESUME:
+		resume(q);
+		break;
+	case LOGIN_CLAIM_CVM:
+		cvm_claim(q);
+		break;
+	case LOGIN_FIND_PVM:
+		pvm_find(q);
+		break;
+	case LOGIN_CLAIM_PVM:
+		pvm_claim(q);
+		break;
+	case LOGIN_WAKE:
+		wake(q);
+		break;
+	case LOGIN_DEFINE:
+		define(q);
+		break;
+	case LOGIN_THROTTLED:
 		throttled(q);
-		return;
+		break;
+	case LOGIN_POWER:
+		power_on(q);
+		break;
+	case LOGIN_ADDRESS:
+		address_read(q);
+		break;
+	case LOGIN_ADDRESS_WAIT:
+		break;		/* a report or the poll's timer advances it */
+	case LOGIN_CREDENTIAL:
+		credential_send(q);
+		break;
+	case LOGIN_ANSWER:
+		answer(q);
+		break;
 	}
-	q->powered = op.action != AGENT_A_DEFINE;
-	if (ctrl_host_op(q->host, &op, 0, woken, q) == -1) {
-		if (q->powered)
-			ctrl_power_give(q->host);
-		q->powered = 0;
-		abandon(q, "host-away", "the desktop's host is not connected");
-		return;
-	}
-	q->sent = 1;
+}
+
+void
+login_begin(struct broker_req *q, const struct login_hooks *hooks)
+{
+	q->hooks = hooks;
+	q->step = LOGIN_ADMIT;
+	login_advance(q);
 }
 
 /*
- * The Saved CVM's new host, by the policy's placement rule; its row moves
- * there before anything is sent, so that the new host's reports of it
- * are taken.  -1 (and the login refused) if no host has room.
+ * LOGIN_ADMIT: counted as in flight from here to its verdict, so that
+ * guesses sent at once are held as those sent one by one
+ * (common/ratelimit.h); then the user's row.
  */
-static const char relocate_sql[] =
-"WITH v AS (UPDATE vms SET host_id = (SELECT id FROM hosts WHERE name = $2)"
-"  WHERE name = $1 AND state = " CTRL_VM_SQL_RESTORING " RETURNING name)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'vm-relocated', 'broker', name, jsonb_build_object('from', $3::text,"
-"  'to', $2::text, 'why', $4::text) FROM v";
-
-/*
- * A Saved CVM is restored on the best host for it: its own, unless the
- * placement rule would not put it there now (away, out of memory or CPU
- * by the policy, draining, disabled, given up).  Its image is on the
- * shared store (xvds.conf(5), store), so any host can restore
- * it, once it is defined there.  Its own host is kept while nothing is
- * known of its load yet (no sample since it connected).
- */
-static bool
-restore_elsewhere(struct breq *q)
-{
-	enum policy_reason why;
-
-	if (!ctrl_host_connected(q->host)) {
-		snprintf(q->relocate_why, sizeof(q->relocate_why),
-		    "its host is not connected");
-		return true;
-	}
-	if (ctrl_cluster_admits(q->host, q->mem_mib, &why) != 0)
-		return false;
-	snprintf(q->relocate_why, sizeof(q->relocate_why), "%s",
-	    why == POLICY_R_NO_MEMORY ? "its host has not the memory" :
-	    why == POLICY_R_CPU ? "its host is at the CPU limit" :
-	    "its host is draining, disabled or given up");
-	return true;
-}
-
-static int
-relocate(struct breq *q)
-{
-	enum policy_reason why;
-	char	 placed[AGENT_HOST_MAX + 1];
-	const char *p[4];
-
-	if (ctrl_cluster_place(q->vm, q->mem_mib, placed, &why) == -1) {
-		abandon_for(q, policy_reason_names[why], "no host has room for "
-		    "your desktop now", BROKER_NR_NO_CAPACITY);
-		return -1;
-	}
-	p[0] = q->vm;
-	p[1] = placed;
-	p[2] = q->host;
-	p[3] = q->relocate_why;
-	log_info("broker: %s saved on %s (%s): restored on %s", q->vm,
-	    q->host, q->relocate_why, placed);
-	if (db_query(broker_db(), DB_IDEMPOTENT, noted, "relocation not "
-	    "recorded", relocate_sql, 4, p) == -1) {
-		ctrl_cluster_unplace(placed, q->vm);
-		abandon(q, "internal", "try again later");
-		return -1;
-	}
-	snprintf(q->left, sizeof(q->left), "%s", q->host);
-	snprintf(q->host, sizeof(q->host), "%s", placed);
-	snprintf(q->template, sizeof(q->template), "%s", q->tmpl_name);
-	q->define_kind = VM_CVM;
-	q->relocated = 1;
-	return 0;
-}
+static void	user_read(PGresult *, const char *, void *);
 
 static void
-wake_again(evutil_socket_t fd, short what, void *arg)
+admit(struct broker_req *q)
 {
-	(void)fd;
-	(void)what;
-	if (still_wanted(arg))
-		wake(arg);
-}
+	static const char sql[] = "SELECT id, pwhash, disabled FROM users "
+	    "WHERE name = $1";
+	const char *p[1] = { q->r.user };
+	unsigned wait;
 
-/* No power slot: look again shortly, for a while, then say busy. */
-static void
-throttled(struct breq *q)
-{
-	struct timeval tv = { 0, THROTTLE_MS * 1000 };
-
-	if (++q->waits > THROTTLE_WAITS) {
-		abandon_for(q, "busy", "too many desktops are starting; try "
-		    "again in a moment", BROKER_NR_BUSY);
+	if ((wait = q->hooks->admit(q)) > 0) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		login_error(q, BROKER_E_RATE_LIMITED,
+		    "too many failed logins; wait", wait, 0);
 		return;
 	}
-	if (q->throttle == NULL && (q->throttle = evtimer_new(broker_base(),
-	    wake_again, q)) == NULL) {
-		fail_internal(q, "throttle", "no timer");
-		return;
+	snprintf(q->pool, sizeof(q->pool), "%s", q->r.pool);
+	if (db_query(q->hooks->db, DB_IDEMPOTENT, user_read, q, sql, 1,
+	    p) == -1) {
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 	}
-	evtimer_add(q->throttle, &tv);
 }
 
-/* claim: the row of the desktop taken (or resumed), or none. */
+/* The user's row, if any: an unknown user's check costs the same. */
 static void
-claimed(PGresult *res, const char *err, void *arg)
+user_read(PGresult *res, const char *err, void *arg)
 {
-	struct breq *q = arg;
+	struct broker_req *q = arg;
 
 	if (err != NULL) {
-		fail_internal(q, "claim", err);
+		sodium_memzero(q->r.password, sizeof(q->r.password));
+		fail_internal(q, "user", err);
 		return;
 	}
-	if (PQntuples(res) != 1) {
-		refuse(q, "pool-empty", "no desktop is ready now",
-		    BROKER_NR_POOL_EMPTY);
-		return;
-	}
-	snprintf(q->session, sizeof(q->session), "%s", PQgetvalue(res, 0, 0));
-	snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 1));
-	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 2));
-	snprintf(q->address, sizeof(q->address), "%s", PQgetvalue(res, 0, 3));
-	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
-	snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
-	    PQgetvalue(res, 0, 5));
-	snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
-	    PQgetvalue(res, 0, 6));
-	q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
+	/* Stopped meanwhile (perhaps started again): take no VM for nobody. */
 	if (!still_wanted(q))
 		return;
-	wake(q);
+	if (PQntuples(res) == 1) {
+		q->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		q->user_known = true;
+		snprintf(q->pwhash, sizeof(q->pwhash), "%s",
+		    PQgetvalue(res, 0, 1));
+		q->disabled = PQgetvalue(res, 0, 2)[0] == 't';
+	}
+	q->step = LOGIN_PASSWORD;
+	login_advance(q);
+}
+
+/*
+ * LOGIN_PASSWORD: checked on a worker (13 ms of argon2id,
+ * controller/passwd_pool.h).
+ */
+static void	verified(enum passwd_result, const char *, bool, void *);
+
+static void
+password_check(struct broker_req *q)
+{
+	int	 rc;
+
+	rc = passwd_pool_verify(q->hooks->pwpool, q->addr,
+	    q->user_known ? q->pwhash : NULL, q->r.password, verified, q);
+	sodium_memzero(q->r.password, sizeof(q->r.password));
+	sodium_memzero(q->pwhash, sizeof(q->pwhash));
+	if (rc == -1) {
+		/* Its address's share of the checks, or all, are under way:
+		 * refused now rather than queued behind them
+		 * (controller/passwd_pool.h); not a guess, so not counted
+		 * (the broker's drop settles it). */
+		q->hooks->event("login-refused", q->r.user, q->peer, "busy");
+		login_error(q, BROKER_E_RATE_LIMITED, "too many logins at "
+		    "once; try again in a moment", 1, 0);
+	}
+}
+
+/* The password's verdict, from a worker thread. */
+static void
+verified(enum passwd_result pr, const char *why, bool cancelled, void *arg)
+{
+	struct broker_req *q = arg;
+
+	if (cancelled) {
+		/* The broker stopped: nobody to answer. */
+		q->hooks->drop(q);
+		return;
+	}
+	/* A guess counts even if its client left before the verdict. */
+	q->hooks->settle(q, pr == PASSWD_MATCH ? RATELIMIT_SUCCEEDED :
+	    RATELIMIT_FAILED);
+	if (!still_wanted(q))
+		return;
+	if (pr == PASSWD_BADHASH)
+		log_warnx("broker: user %s: %s", q->r.user, why);
+	if (pr != PASSWD_MATCH) {
+		q->hooks->event("login-failed", q->r.user, q->peer,
+		    "auth-failed");
+		login_error(q, BROKER_E_AUTH_FAILED,
+		    "wrong user name or password", 0, 0);
+		return;
+	}
+	if (q->disabled) {
+		refuse(q, "disabled", "the account is disabled",
+		    BROKER_NR_DISABLED);
+		return;
+	}
+	q->step = LOGIN_RESUME;
+	login_advance(q);
 }
 
 /* The session's secrets' digests, and the lease, as parameters. */
@@ -644,16 +397,84 @@ struct secrets {
 };
 
 static void
-secrets(struct breq *q, struct secrets *s)
+secrets(struct broker_req *q, struct secrets *s)
 {
 	credential_digest(CREDENTIAL_RDP, q->cred.password, s->cdig);
 	credential_digest(CREDENTIAL_TOKEN, q->token, s->tdig);
 	snprintf(s->uid, sizeof(s->uid), "%" PRId64, q->user_id);
-	snprintf(s->lease, sizeof(s->lease), "%u", broker_lease_s());
+	snprintf(s->lease, sizeof(s->lease), "%u", q->hooks->lease_s);
 }
 
+/* LOGIN_RESUME: the session's new secrets; the user's open session. */
+static void	resumed(PGresult *, const char *, void *);
+
 static void
-cvm_claim(struct breq *q)
+resume(struct broker_req *q)
+{
+	struct secrets s;
+	const char *p[8];
+
+	if (credential_new(&q->cred) == -1 || credential_token(q->token) == -1) {
+		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		return;
+	}
+	secrets(q, &s);
+	p[0] = s.uid;
+	p[1] = vm_kind_names[q->r.kind];
+	p[2] = q->pool;
+	p[3] = s.cdig;
+	p[4] = s.tdig;
+	p[5] = s.lease;
+	p[6] = q->r.user;
+	p[7] = q->peer;
+	if (db_query(q->hooks->db, 0, resumed, q, resume_sql, 8, p) == -1)
+		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+/* A resumed session, or none: then a new desktop of the kind asked. */
+static void
+resumed(PGresult *res, const char *err, void *arg)
+{
+	struct broker_req *q = arg;
+
+	if (err != NULL) {
+		fail_internal(q, "resume", err);
+		return;
+	}
+	if (!still_wanted(q))
+		return;
+	if (PQntuples(res) != 1) {
+		q->step = q->r.kind == VM_CVM ? LOGIN_CLAIM_CVM :
+		    LOGIN_FIND_PVM;
+		login_advance(q);
+		return;
+	}
+	snprintf(q->session, sizeof(q->session), "%s", PQgetvalue(res, 0, 0));
+	snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 1));
+	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 2));
+	snprintf(q->address, sizeof(q->address), "%s", PQgetvalue(res, 0, 3));
+	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
+	snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
+	    PQgetvalue(res, 0, 5));
+	if (vm_state_from_name(q->from) == VM_S_INACTIVE) {
+		snprintf(q->template, sizeof(q->template), "%s", q->tmpl_name);
+		q->define_kind = q->r.kind;
+	}
+	snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+	    PQgetvalue(res, 0, 6));
+	q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
+	log_info("broker: %s resumes session %s on %s", q->r.user,
+	    q->session, q->vm);
+	q->resumed = true;
+	q->step = LOGIN_WAKE;
+	login_advance(q);
+}
+
+/* LOGIN_CLAIM_CVM: the pool's first free CVM taken, or none. */
+static void	cvm_claimed(PGresult *, const char *, void *);
+
+static void
+cvm_claim(struct broker_req *q)
 {
 	struct secrets s;
 	const char *p[11];
@@ -673,40 +494,86 @@ cvm_claim(struct breq *q)
 	p[10] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM, VM_S_SAVED));
 	/* A Ready or Paused CVM is of use only through its host's agent. */
 	if ((p[7] = up = ctrl_hosts_connected_array()) != NULL)
-		rc = db_query(broker_db(), 0, claimed, q, cvm_sql, 11, p);
+		rc = db_query(q->hooks->db, 0, cvm_claimed, q, cvm_sql, 11, p);
 	free(up);
 	if (rc == -1)
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+/* A claim's row; else the login failed (err), or is refused as why. */
+static bool
+claim_taken(struct broker_req *q, PGresult *res, const char *err,
+    const char *why, const char *msg, enum broker_reason reason)
+{
+	if (err != NULL) {
+		fail_internal(q, "claim", err);
+		return false;
+	}
+	if (PQntuples(res) != 1) {
+		refuse(q, why, msg, reason);
+		return false;
+	}
+	return true;
 }
 
 static void
-pvm_claimed(PGresult *res, const char *err, void *arg)
+cvm_claimed(PGresult *res, const char *err, void *arg)
 {
-	struct breq *q = arg;
+	struct broker_req *q = arg;
 
-	if (err != NULL) {
-		fail_internal(q, "claim", err);
+	if (!claim_taken(q, res, err, "pool-empty", "no desktop is ready now",
+	    BROKER_NR_POOL_EMPTY))
 		return;
-	}
-	if (PQntuples(res) != 1) {
-		/* Taken or changed since it was looked at. */
-		refuse(q, "busy", "your desktop is busy; try again in a moment",
-		    BROKER_NR_BUSY);
-		return;
-	}
 	snprintf(q->session, sizeof(q->session), "%s", PQgetvalue(res, 0, 0));
+	snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 1));
+	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 2));
+	snprintf(q->address, sizeof(q->address), "%s", PQgetvalue(res, 0, 3));
+	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
+	snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+	    PQgetvalue(res, 0, 5));
+	snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
+	    PQgetvalue(res, 0, 6));
+	q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
 	if (!still_wanted(q))
 		return;
-	wake(q);
+	q->step = LOGIN_WAKE;
+	login_advance(q);
 }
 
+/* LOGIN_FIND_PVM: the user's PVM as it is. */
+static void	pvm_found(PGresult *, const char *, void *);
+
+static void
+pvm_find(struct broker_req *q)
+{
+	const char *p[1];
+	char	 uid[24];
+
+	snprintf(uid, sizeof(uid), "%" PRId64, q->user_id);
+	p[0] = uid;
+	if (db_query(q->hooks->db, DB_IDEMPOTENT, pvm_found, q, pvm_sql, 1,
+	    p) == -1)
+		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+/*
+ * The state a claim marks a desktop seen in from; NULL: not claimable.
+ * The CVM's rows, a PVM's and Paused and Saved besides, which xvdsd never
+ * reports of a PVM (doc/architecture.md).
+ */
+static const char *
+claim_marked(const char *from)
+{
+	return vm_fsm_state_name(vm_fsm_login_marks(VM_CVM,
+	    vm_state_from_name(from)));
+}
+
+/* Claimable now, on a host that is up, or placed on one if it has none. */
 static void
 pvm_found(PGresult *res, const char *err, void *arg)
 {
-	struct breq *q = arg;
-	struct secrets s;
+	struct broker_req *q = arg;
 	enum policy_reason why;
-	const char *p[10], *to;
 	char	 placed[AGENT_HOST_MAX + 1] = "";
 
 	if (err != NULL) {
@@ -723,11 +590,7 @@ pvm_found(PGresult *res, const char *err, void *arg)
 	snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 0));
 	snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 1));
 	snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
-	/* The CVM's rows, a PVM's and Paused and Saved besides, which
-	 * xvdsd never reports of a PVM (doc/architecture.md). */
-	to = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM,
-	    vm_state_from_name(q->from)));
-	if (to == NULL || PQgetvalue(res, 0, 6)[0] == 't') {
+	if (claim_marked(q->from) == NULL || PQgetvalue(res, 0, 6)[0] == 't') {
 		refuse(q, "busy", "your desktop is busy; try again in a moment",
 		    BROKER_NR_BUSY);
 		return;
@@ -749,188 +612,574 @@ pvm_found(PGresult *res, const char *err, void *arg)
 		    BROKER_NR_NO_CAPACITY);
 		return;
 	}
+	q->step = LOGIN_CLAIM_PVM;
+	login_advance(q);
+}
+
+/* LOGIN_CLAIM_PVM: taken if still as seen, moved to the host placed on. */
+static void	pvm_claimed(PGresult *, const char *, void *);
+
+static void
+pvm_claim(struct broker_req *q)
+{
+	struct secrets s;
+	const char *p[10];
+
 	secrets(q, &s);
 	p[0] = q->vm;
 	p[1] = q->from;
-	p[2] = to;
-	p[3] = placed;
+	p[2] = claim_marked(q->from);
+	/* A define is due where the PVM was placed (pvm_found). */
+	p[3] = q->template[0] != '\0' ? q->host : "";
 	p[4] = s.uid;
 	p[5] = q->peer;
 	p[6] = s.cdig;
 	p[7] = s.tdig;
 	p[8] = s.lease;
 	p[9] = q->r.user;
-	if (db_query(broker_db(), 0, pvm_claimed, q, pvm_claim_sql, 10, p) == -1)
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-}
-
-/* A resumed session, or none: then a new desktop of the kind asked. */
-static void
-resumed(PGresult *res, const char *err, void *arg)
-{
-	struct breq *q = arg;
-	const char *p[1];
-	char	 uid[24];
-
-	if (err != NULL) {
-		fail_internal(q, "resume", err);
-		return;
-	}
-	if (PQntuples(res) == 1) {
-		if (!still_wanted(q))
-			return;
-		snprintf(q->session, sizeof(q->session), "%s",
-		    PQgetvalue(res, 0, 0));
-		snprintf(q->vm, sizeof(q->vm), "%s", PQgetvalue(res, 0, 1));
-		snprintf(q->from, sizeof(q->from), "%s", PQgetvalue(res, 0, 2));
-		snprintf(q->address, sizeof(q->address), "%s",
-		    PQgetvalue(res, 0, 3));
-		snprintf(q->host, sizeof(q->host), "%s", PQgetvalue(res, 0, 4));
-		snprintf(q->tmpl_name, sizeof(q->tmpl_name), "%s",
-		    PQgetvalue(res, 0, 5));
-		if (vm_state_from_name(q->from) == VM_S_INACTIVE) {
-			snprintf(q->template, sizeof(q->template), "%s",
-			    q->tmpl_name);
-			q->define_kind = q->r.kind;
-		}
-		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
-		    PQgetvalue(res, 0, 6));
-		q->mem_mib = (unsigned)strtoul(PQgetvalue(res, 0, 7), NULL, 10);
-		log_info("broker: %s resumes session %s on %s", q->r.user,
-		    q->session, q->vm);
-		q->resumed = 1;
-		wake(q);
-		return;
-	}
-	if (!still_wanted(q))
-		return;
-	q->step = LOGIN_CLAIM;
-	if (q->r.kind == VM_CVM) {
-		cvm_claim(q);
-		return;
-	}
-	snprintf(uid, sizeof(uid), "%" PRId64, q->user_id);
-	p[0] = uid;
-	if (db_query(broker_db(), DB_IDEMPOTENT, pvm_found, q, pvm_sql, 1,
+	if (db_query(q->hooks->db, 0, pvm_claimed, q, pvm_claim_sql, 10,
 	    p) == -1)
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
 static void
-resume(struct breq *q)
+pvm_claimed(PGresult *res, const char *err, void *arg)
 {
-	struct secrets s;
-	const char *p[8];
+	struct broker_req *q = arg;
 
-	if (credential_new(&q->cred) == -1 || credential_token(q->token) == -1) {
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+	/* None: taken or changed since it was looked at. */
+	if (!claim_taken(q, res, err, "busy", "your desktop is busy; try "
+	    "again in a moment", BROKER_NR_BUSY))
 		return;
-	}
-	secrets(q, &s);
-	p[0] = s.uid;
-	p[1] = vm_kind_names[q->r.kind];
-	p[2] = q->pool;
-	p[3] = s.cdig;
-	p[4] = s.tdig;
-	p[5] = s.lease;
-	p[6] = q->r.user;
-	p[7] = q->peer;
-	if (db_query(broker_db(), 0, resumed, q, resume_sql, 8, p) == -1)
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
-}
-
-/* auth, 2: the password's verdict, from a worker thread
- * (controller/passwd_pool.h). */
-static void
-verified(enum passwd_result pr, const char *why, bool cancelled, void *arg)
-{
-	struct breq *q = arg;
-
-	if (cancelled) {
-		breq_free(q);	/* the broker stopped: nobody to answer */
-		return;
-	}
-	/* A guess counts even if its client left before the verdict. */
-	broker_ratelimit_settle(q, pr == PASSWD_MATCH ? RATELIMIT_SUCCEEDED :
-	    RATELIMIT_FAILED);
+	snprintf(q->session, sizeof(q->session), "%s", PQgetvalue(res, 0, 0));
 	if (!still_wanted(q))
 		return;
-	if (pr == PASSWD_BADHASH)
-		log_warnx("broker: user %s: %s", q->r.user, why);
-	if (pr != PASSWD_MATCH) {
-		broker_event("login-failed", q->r.user, q->peer, "auth-failed");
-		breq_error(q, BROKER_E_AUTH_FAILED,
-		    "wrong user name or password", 0, 0);
-		return;
-	}
-	if (q->disabled) {
-		refuse(q, "disabled", "the account is disabled",
-		    BROKER_NR_DISABLED);
-		return;
-	}
-	resume(q);
+	q->step = LOGIN_WAKE;
+	login_advance(q);
 }
 
 /*
- * auth, 1: the user's row.  The password is checked on a worker (13 ms
- * of argon2id); an unknown user costs the same, with the same answer.
+ * What waking a desktop seen in state from is, an event of
+ * common/vm_fsm.c: by the CVM's rows for a PVM too (doc/architecture.md).
+ */
+static int
+wake_event(const char *from)
+{
+	return vm_fsm_login_event(VM_CVM, vm_state_from_name(from));
+}
+
+/* The power op of that event; AGENT_A__COUNT: none would (the desktop is
+ * on its way somewhere). */
+static enum agent_action
+power_action(int ev)
+{
+	if (ev == VM_EV_UNPAUSE)
+		return AGENT_A_UNPAUSE;
+	if (ev == VM_EV_RESTORE)
+		return AGENT_A_RESTORE;
+	if (ev == VM_EV_START)
+		return AGENT_A_START;
+	return AGENT_A__COUNT;
+}
+
+static bool	restore_elsewhere(struct broker_req *);
+static int	relocate(struct broker_req *);
+
+/*
+ * LOGIN_WAKE: an up desktop needs nothing; else a define if one is due,
+ * then its power op, which waits for a slot of the boot-storm throttle.
  */
 static void
-authenticated(PGresult *res, const char *err, void *arg)
+wake(struct broker_req *q)
 {
-	struct breq *q = arg;
-	const char *stored = NULL;
-	int	 rc;
+	int	 ev = wake_event(q->from);
 
-	if (err != NULL) {
-		sodium_memzero(q->r.password, sizeof(q->r.password));
-		fail_internal(q, "user", err);
+	if (ev == VM_EV_SESSION_START) {
+		q->step = q->address[0] != '\0' ? LOGIN_CREDENTIAL :
+		    LOGIN_ADDRESS;
+		login_advance(q);
 		return;
 	}
-	/* Stopped meanwhile (perhaps started again): take no VM for nobody. */
+	if (ev == VM_EV_RESTORE && q->r.kind == VM_CVM &&
+	    !q->relocated && !q->resumed && restore_elsewhere(q) &&
+	    relocate(q) == -1)
+		return;
+	if (q->template[0] == '\0' && power_action(ev) == AGENT_A__COUNT) {
+		/* Resumed while its desktop is on its way somewhere. */
+		q->hooks->event("login-refused", q->r.user, q->peer, "busy");
+		login_error(q, BROKER_E_NO_DESKTOP, "your desktop is busy; "
+		    "try again in a moment", 0, BROKER_NR_BUSY);
+		return;
+	}
+	if (q->host[0] == '\0') {
+		abandon(q, "host-away", "the desktop's host is not connected");
+		return;
+	}
+	if (q->template[0] != '\0')
+		q->step = LOGIN_DEFINE;
+	else if (ctrl_power_try(q->host))
+		q->step = LOGIN_POWER;
+	else
+		q->step = LOGIN_THROTTLED;
+	login_advance(q);
+}
+
+/*
+ * A Saved CVM is restored on the best host for it: its own, unless the
+ * placement rule would not put it there now (away, out of memory or CPU
+ * by the policy, draining, disabled, given up).  Its image is on the
+ * shared store (xvds.conf(5), store), so any host can restore
+ * it, once it is defined there.  Its own host is kept while nothing is
+ * known of its load yet (no sample since it connected).
+ */
+static bool
+restore_elsewhere(struct broker_req *q)
+{
+	enum policy_reason why;
+
+	if (!ctrl_host_connected(q->host)) {
+		snprintf(q->relocate_why, sizeof(q->relocate_why),
+		    "its host is not connected");
+		return true;
+	}
+	if (ctrl_cluster_admits(q->host, q->mem_mib, &why) != 0)
+		return false;
+	snprintf(q->relocate_why, sizeof(q->relocate_why), "%s",
+	    why == POLICY_R_NO_MEMORY ? "its host has not the memory" :
+	    why == POLICY_R_CPU ? "its host is at the CPU limit" :
+	    "its host is draining, disabled or given up");
+	return true;
+}
+
+/*
+ * The Saved CVM's new host, by the policy's placement rule; its row moves
+ * there before anything is sent, so that the new host's reports of it
+ * are taken.  -1 (and the login refused) if no host has room.
+ */
+static const char relocate_sql[] =
+"WITH v AS (UPDATE vms SET host_id = (SELECT id FROM hosts WHERE name = $2)"
+"  WHERE name = $1 AND state = " CTRL_VM_SQL_RESTORING " RETURNING name)"
+" INSERT INTO events (kind, actor, subject, detail)"
+" SELECT 'vm-relocated', 'broker', name, jsonb_build_object('from', $3::text,"
+"  'to', $2::text, 'why', $4::text) FROM v";
+
+static void	noted(PGresult *, const char *, void *);
+
+static int
+relocate(struct broker_req *q)
+{
+	enum policy_reason why;
+	char	 placed[AGENT_HOST_MAX + 1];
+	const char *p[4];
+
+	if (ctrl_cluster_place(q->vm, q->mem_mib, placed, &why) == -1) {
+		abandon_for(q, policy_reason_names[why], "no host has room for "
+		    "your desktop now", BROKER_NR_NO_CAPACITY);
+		return -1;
+	}
+	p[0] = q->vm;
+	p[1] = placed;
+	p[2] = q->host;
+	p[3] = q->relocate_why;
+	log_info("broker: %s saved on %s (%s): restored on %s", q->vm,
+	    q->host, q->relocate_why, placed);
+	if (db_query(q->hooks->db, DB_IDEMPOTENT, noted, "relocation not "
+	    "recorded", relocate_sql, 4, p) == -1) {
+		ctrl_cluster_unplace(placed, q->vm);
+		abandon(q, "internal", "try again later");
+		return -1;
+	}
+	snprintf(q->left, sizeof(q->left), "%s", q->host);
+	snprintf(q->host, sizeof(q->host), "%s", placed);
+	snprintf(q->template, sizeof(q->template), "%s", q->tmpl_name);
+	q->define_kind = VM_CVM;
+	q->relocated = 1;
+	return 0;
+}
+
+static void
+not_woken(struct broker_req *q, const struct agent_result *res)
+{
+	log_warnx("broker: %s on %s did not wake: %s %s", q->vm, q->host,
+	    res->code, res->message);
+	abandon(q, "desktop-failed", "the desktop did not come up");
+}
+
+/* LOGIN_DEFINE: the VM defined where it is placed; then woken anew. */
+static void	defined(const char *, const struct agent_result *, void *);
+
+static void
+define(struct broker_req *q)
+{
+	struct agent_op op;
+
+	memset(&op, 0, sizeof(op));
+	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
+	op.action = AGENT_A_DEFINE;
+	op.kind = q->define_kind;
+	snprintf(op.template, sizeof(op.template), "%s", q->template);
+	if (ctrl_host_op(q->host, &op, 0, defined, q) == -1) {
+		abandon(q, "host-away", "the desktop's host is not connected");
+		return;
+	}
+	q->sent = true;
+}
+
+static void
+defined(const char *host, const struct agent_result *res, void *arg)
+{
+	struct broker_req *q = arg;
+
+	(void)host;
 	if (!still_wanted(q))
 		return;
-	if (PQntuples(res) == 1) {
-		q->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		stored = PQgetvalue(res, 0, 1);
-		q->disabled = PQgetvalue(res, 0, 2)[0] == 't';
+	q->template[0] = '\0';
+	/* A host that has the VM already is as good. */
+	if (!res->ok && strcmp(res->code, "exists") != 0) {
+		not_woken(q, res);
+		return;
 	}
-	rc = passwd_pool_verify(broker_passwd_pool(), q->addr, stored,
-	    q->r.password, verified, q);
-	sodium_memzero(q->r.password, sizeof(q->r.password));
-	if (rc == -1) {
-		/* Its address's share of the checks, or all, are under way:
-		 * refused now rather than queued behind them
-		 * (controller/passwd_pool.h); not a guess, so not counted
-		 * (breq_free settles it). */
-		broker_event("login-refused", q->r.user, q->peer, "busy");
-		breq_error(q, BROKER_E_RATE_LIMITED, "too many logins at once; "
-		    "try again in a moment", 1, 0);
+	q->step = LOGIN_WAKE;
+	login_advance(q);
+}
+
+/* LOGIN_THROTTLED: no power slot: look again shortly, for a while, then
+ * say busy. */
+static void	throttle_over(evutil_socket_t, short, void *);
+
+static void
+throttled(struct broker_req *q)
+{
+	struct timeval tv = { 0, THROTTLE_MS * 1000 };
+
+	if (++q->waits > THROTTLE_WAITS) {
+		abandon_for(q, "busy", "too many desktops are starting; try "
+		    "again in a moment", BROKER_NR_BUSY);
+		return;
 	}
+	if (q->throttle == NULL && (q->throttle = evtimer_new(q->hooks->base,
+	    throttle_over, q)) == NULL) {
+		fail_internal(q, "throttle", "no timer");
+		return;
+	}
+	evtimer_add(q->throttle, &tv);
+}
+
+static void
+throttle_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker_req *q = arg;
+
+	(void)fd;
+	(void)what;
+	if (!still_wanted(q))
+		return;
+	q->step = LOGIN_WAKE;
+	login_advance(q);
+}
+
+/* LOGIN_POWER: with its slot, the power op; its result when settled. */
+static void	powered_on(const char *, const struct agent_result *, void *);
+
+static void
+power_on(struct broker_req *q)
+{
+	struct agent_op op;
+
+	memset(&op, 0, sizeof(op));
+	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
+	op.action = power_action(wake_event(q->from));
+	if (ctrl_host_op(q->host, &op, 0, powered_on, q) == -1) {
+		ctrl_power_give(q->host);
+		q->step = LOGIN_WAKE;	/* no slot held */
+		abandon(q, "host-away", "the desktop's host is not connected");
+		return;
+	}
+	q->sent = true;
+}
+
+static void
+powered_on(const char *host, const struct agent_result *res, void *arg)
+{
+	struct broker_req *q = arg;
+
+	(void)host;
+	ctrl_power_give(q->host);
+	q->step = LOGIN_ADDRESS;	/* the slot is given back */
+	if (!still_wanted(q))
+		return;
+	if (!res->ok) {
+		not_woken(q, res);
+		return;
+	}
+	/* Restored elsewhere: its old host's record is stale. */
+	if (q->relocated && q->left[0] != '\0')
+		ctrl_host_forget(q->left, q->vm);
+	login_advance(q);
+}
+
+/*
+ * Logins waiting for their desktop's address (LOGIN_ADDRESS_WAIT): a
+ * host's report of that VM (login_vm_reported) makes them look at once;
+ * the poll is only the fallback.  A short list: the logins between a wake
+ * and its report.
+ */
+static struct broker_req *address_waiting;
+
+static void
+address_unwait(struct broker_req *q)
+{
+	struct broker_req **qp;
+
+	if (q->step != LOGIN_ADDRESS_WAIT)
+		return;
+	for (qp = &address_waiting; *qp != NULL; qp = &(*qp)->next_waiting)
+		if (*qp == q) {
+			*qp = q->next_waiting;
+			break;
+		}
+	q->step = LOGIN_ADDRESS;
+}
+
+/* LOGIN_ADDRESS: the desktop's address, as its host last reported it. */
+static void	address_got(PGresult *, const char *, void *);
+
+static void
+address_read(struct broker_req *q)
+{
+	const char *p[1] = { q->vm };
+
+	if (!still_wanted(q))
+		return;
+	if (q->hooks->db == NULL || db_query(q->hooks->db, DB_IDEMPOTENT,
+	    address_got, q, address_sql, 1, p) == -1)
+		fail_internal(q, "address", "cannot query");
+}
+
+static void	address_poll(evutil_socket_t, short, void *);
+
+static void
+address_got(PGresult *res, const char *err, void *arg)
+{
+	struct broker_req *q = arg;
+	struct timeval tv = { 0, ADDRESS_POLL_MS * 1000 };
+
+	if (!still_wanted(q))
+		return;
+	if (err != NULL) {
+		fail_internal(q, "address", err);
+		return;
+	}
+	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] != '\0') {
+		snprintf(q->address, sizeof(q->address), "%s",
+		    PQgetvalue(res, 0, 0));
+		snprintf(q->rdp_sha256, sizeof(q->rdp_sha256), "%s",
+		    PQgetvalue(res, 0, 1));
+		q->step = LOGIN_CREDENTIAL;
+		login_advance(q);
+		return;
+	}
+	/* The host's state report may follow its op's result: wait a little. */
+	if (++q->polls >= ADDRESS_POLLS) {
+		abandon(q, "no-address", "the desktop has no network address");
+		return;
+	}
+	if (q->timer == NULL && (q->timer = evtimer_new(q->hooks->base,
+	    address_poll, q)) == NULL) {
+		fail_internal(q, "address", "no timer");
+		return;
+	}
+	evtimer_add(q->timer, &tv);
+	q->next_waiting = address_waiting;
+	address_waiting = q;
+	q->step = LOGIN_ADDRESS_WAIT;
+}
+
+static void
+address_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker_req *q = arg;
+
+	(void)fd;
+	(void)what;
+	address_unwait(q);
+	login_advance(q);
 }
 
 void
-login_begin(struct breq *q)
+login_vm_reported(const char *vm)
 {
-	static const char sql[] = "SELECT id, pwhash, disabled FROM users "
-	    "WHERE name = $1";
-	const char *p[1] = { q->r.user };
-	unsigned wait;
+	struct broker_req *q, *next;
 
-	q->step = LOGIN_AUTH;
-	/* Counted as in flight from here to its verdict, so that guesses
-	 * sent at once are held as those sent one by one
-	 * (common/ratelimit.h). */
-	if ((wait = broker_ratelimit_admit(q)) > 0) {
-		sodium_memzero(q->r.password, sizeof(q->r.password));
-		breq_error(q, BROKER_E_RATE_LIMITED,
-		    "too many failed logins; wait", wait, 0);
+	for (q = address_waiting; q != NULL; q = next) {
+		next = q->next_waiting;
+		if (strcmp(q->vm, vm) != 0)
+			continue;
+		address_unwait(q);
+		evtimer_del(q->timer);
+		login_advance(q);
+	}
+}
+
+/* LOGIN_CREDENTIAL: applied in the guest, or the login fails. */
+static void	credential_done(const char *, const struct agent_result *,
+		    void *);
+
+static void
+credential_send(struct broker_req *q)
+{
+	struct agent_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.action = AGENT_A_CREDENTIAL;
+	snprintf(op.vm, sizeof(op.vm), "%s", q->vm);
+	memcpy(op.user, q->cred.user, sizeof(op.user));
+	memcpy(op.password, q->cred.password, sizeof(op.password));
+	if (ctrl_host_op(q->host, &op, 0, credential_done, q) == -1)
+		abandon(q, "host-away", "the desktop's host is not connected");
+	else
+		q->sent = true;
+	sodium_memzero(&op, sizeof(op));
+}
+
+static void
+credential_done(const char *host, const struct agent_result *res, void *arg)
+{
+	struct broker_req *q = arg;
+
+	(void)host;
+	if (!still_wanted(q))
+		return;
+	if (!res->ok) {
+		log_warnx("broker: %s: credential not applied: %s %s", q->vm,
+		    res->code, res->message);
+		abandon(q, "credential-failed",
+		    "the desktop did not take its credential");
 		return;
 	}
-	snprintf(q->pool, sizeof(q->pool), "%s", q->r.pool);
-	if (db_query(broker_db(), DB_IDEMPOTENT, authenticated, q, sql, 1,
-	    p) == -1) {
-		sodium_memzero(q->r.password, sizeof(q->r.password));
-		breq_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+	q->step = LOGIN_ANSWER;
+	login_advance(q);
+}
+
+/* LOGIN_ANSWER: the desktop, its credential and the session's lease. */
+static void
+answer(struct broker_req *q)
+{
+	struct broker_reply rep;
+	struct broker_desktop *d = &rep.desktop;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_DESKTOP;
+	snprintf(d->address, sizeof(d->address), "%s", q->address);
+	d->port = RDP_PORT;
+	memcpy(d->rdp_user, q->cred.user, sizeof(q->cred.user));
+	memcpy(d->rdp_password, q->cred.password, sizeof(q->cred.password));
+	snprintf(d->cert_fingerprint, sizeof(d->cert_fingerprint), "%s",
+	    q->rdp_sha256);
+	snprintf(d->session, sizeof(d->session), "%s", q->session);
+	memcpy(d->token, q->token, sizeof(q->token));
+	d->lease_seconds = q->hooks->lease_s;
+	log_info("broker: %s from %s: session %s on %s at %s", q->r.user,
+	    q->peer, d->session, q->vm, d->address);
+	q->hooks->reply(q, &rep);
+	sodium_memzero(&rep, sizeof(rep));
+}
+
+void
+login_end(struct broker_req *q)
+{
+	address_unwait(q);
+	if (q->timer != NULL)
+		event_free(q->timer);
+	if (q->throttle != NULL)
+		event_free(q->throttle);
+	if (q->step == LOGIN_POWER)
+		ctrl_power_give(q->host);
+	credential_wipe(&q->cred);
+}
+
+/* How a login ends early: the client gone, an error, a refusal. */
+
+/* Whether the request may go on: not stopped meanwhile (a stop drops
+ * every connection), client there. */
+static bool
+still_wanted(struct broker_req *q)
+{
+	if (q->conn != NULL && q->hooks->db != NULL)
+		return true;
+	/* Nobody to answer: the session, if opened, lapses with its lease. */
+	if (q->session[0] != '\0')
+		log_warnx("broker: session %s of %s opened for a client gone",
+		    q->session, q->r.user);
+	q->hooks->drop(q);
+	return false;
+}
+
+static void
+login_error(struct broker_req *q, enum broker_error code, const char *msg,
+    unsigned retry_after, enum broker_reason reason)
+{
+	struct broker_reply rep;
+
+	broker_reply_error(&rep, code, msg, retry_after, reason);
+	q->hooks->reply(q, &rep);
+}
+
+static void
+noted(PGresult *res, const char *err, void *arg)
+{
+	(void)res;
+	if (err != NULL)
+		log_warnx("broker: %s: %s", (const char *)arg, err);
+}
+
+static void
+fail_internal(struct broker_req *q, const char *what, const char *err)
+{
+	log_warnx("broker: login of %s: %s: %s", q->r.user, what, err);
+	login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
+}
+
+static void
+refuse(struct broker_req *q, const char *why, const char *msg,
+    enum broker_reason reason)
+{
+	q->hooks->event("login-refused", q->r.user, q->peer, why);
+	login_error(q, BROKER_E_NO_DESKTOP, msg, 0, reason);
+}
+
+/*
+ * A step after the claim failed: the session ends (its desktop is then
+ * released by the session module) and the user is told.
+ */
+static void
+abandon_for(struct broker_req *q, const char *why, const char *msg,
+    enum broker_reason reason)
+{
+	const char *p[4] = { q->session, why, q->from, NULL };
+	struct db *db = q->hooks->db;
+
+	log_warnx("broker: login of %s: %s %s: %s", q->r.user, q->vm,
+	    q->host, why);
+	/* A resumed session is the user's desktop still: it stays, for
+	 * the next try, or its lease to end it. */
+	if (q->resumed) {
+		refuse(q, why, msg, reason);
+		return;
 	}
+	if (!q->sent)
+		p[3] = claim_marked(q->from);
+	if (db != NULL && p[3] != NULL)
+		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
+		    abandon_unsent_sql, 4, p);
+	else if (db != NULL)
+		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
+		    abandon_sql, 2, p);
+	refuse(q, why, msg, reason);
+}
+
+static void
+abandon(struct broker_req *q, const char *why, const char *msg)
+{
+	abandon_for(q, why, msg, BROKER_NR_BOOT_FAILED);
 }

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * controller/login.h — a login, from the password to the desktop's answer
+ * (controller/login.c, xvds-broker(7)), run for the broker
+ * (controller/broker.c), which hands each login its request and the ways to
+ * answer it: the login never calls the broker by name.
+ */
+#ifndef XVDS_CONTROLLER_LOGIN_H
+#define XVDS_CONTROLLER_LOGIN_H
+
+#include "common/ratelimit.h"
+
+struct broker_req;
+struct broker_reply;
+struct db;
+struct event_base;
+struct passwd_pool;
+
+/*
+ * The steps of a login, in the order it runs them (controller/login.c);
+ * each async step's completion sets the next one.  A request that is no
+ * login stays at LOGIN_ADMIT, which holds nothing.
+ */
+enum login_step {
+	LOGIN_ADMIT,		/* the rate limits, then the user's row asked */
+	LOGIN_PASSWORD,		/* argon2id's verdict awaited from a worker */
+	LOGIN_RESUME,		/* the user's open session looked for */
+	LOGIN_CLAIM_CVM,	/* a CVM of a pool taken, its session opened */
+	LOGIN_FIND_PVM,		/* the user's PVM looked at */
+	LOGIN_CLAIM_PVM,	/* that PVM taken if still as seen */
+	LOGIN_WAKE,		/* what the desktop needs to come up */
+	LOGIN_DEFINE,		/* a define sent, its result awaited */
+	LOGIN_THROTTLED,	/* a power slot awaited (controller/power.h) */
+	LOGIN_POWER,		/* unpause, restore, start sent; a slot held */
+	LOGIN_ADDRESS,		/* the desktop's address read */
+	LOGIN_ADDRESS_WAIT,	/* its host's report, or next poll, awaited */
+	LOGIN_CREDENTIAL,	/* the one-time credential sent */
+	LOGIN_ANSWER,		/* the desktop answered */
+};
+
+/*
+ * What the broker lends its logins.  The state is the broker's, live: all
+ * NULL and 0 once it stopped.  The functions stay valid for good.
+ */
+struct login_hooks {
+	struct db	*db;
+	struct event_base *base;
+	struct passwd_pool *pwpool;	/* argon2id off the loop */
+	unsigned	 lease_s;	/* controller.conf session-lease */
+	/* Sends the reply on the request's connection and frees it. */
+	void	(*reply)(struct broker_req *, const struct broker_reply *);
+	/* Frees a request that nobody is left to answer. */
+	void	(*drop)(struct broker_req *);
+	/* An event of the broker's: kind, subject (a user), the client, why. */
+	void	(*event)(const char *kind, const char *subject,
+		    const char *peer, const char *why);
+	/*
+	 * The rate limits: 0 and the attempt counted in flight, or the
+	 * seconds to wait; then its verdict, once (drop settles one left
+	 * undecided).
+	 */
+	unsigned (*admit)(struct broker_req *);
+	void	(*settle)(struct broker_req *, enum ratelimit_verdict);
+};
+
+/* Runs the login of q, which it answers through hooks, and so frees. */
+void	login_begin(struct broker_req *q, const struct login_hooks *hooks);
+/* Lets go what q's login holds (its timers, power slot, credential):
+ * for the broker freeing q. */
+void	login_end(struct broker_req *q);
+/*
+ * A host's report about vm is in the database: a login waiting for that
+ * desktop's address looks again now rather than at its next poll.  For
+ * the agents' side (ctrl_agent_on_vm_reported, controller/agent.h).
+ */
+void	login_vm_reported(const char *vm);
+
+#endif
