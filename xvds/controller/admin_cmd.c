@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * controller/admin_cmd.c — the admin socket's commands (xvds-admin(7)): each
- * one's arguments, checked strictly, and its SQL.
+ * one's arguments, checked strictly, and its SQL (controller/sql/admin.sql,
+ * built in as sql_admin_*).
  *
  * Every command is one statement, as the broker's steps are: the work
  * connection is shared and runs one query at a time, so a BEGIN ... COMMIT
@@ -33,6 +34,7 @@
 #include "controller/agent.h"
 #include "controller/cluster.h"
 #include "controller/conf.h"
+#include "controller/sql.h"
 #include "db/db.h"
 #include "common/log.h"
 #include "linesrv/cmd.h"
@@ -58,317 +60,7 @@ struct admin_cmd {
 _Static_assert(offsetof(struct admin_cmd, spec) == 0,
     "admin_cmd_find takes a row for its spec");
 
-/* Timestamps as the operator reads them, in UTC. */
-#define TS(c)	"to_char(" c " AT TIME ZONE 'UTC', " \
-		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define I32	INT32_MIN, INT32_MAX	/* the database's CHECKs decide */
-
-/* An operator's event: kind, subject and detail from the CTE named. */
-#define EVENT(kind, subject, detail, from) \
-	"ev AS (INSERT INTO events (kind, actor, subject, detail) SELECT '" \
-	kind "', 'operator', " subject ", " detail " FROM " from ")"
-
-static const char host_list_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', name, "
-    "'state', state, 'address', address, 'cpus', cpus, 'memory_mib', "
-    "memory_mib, 'last_seen', " TS("last_seen") ") ORDER BY name), "
-    "'[]')::text FROM hosts";
-
-static const char vm_list_sql[] =
-    "WITH miss AS (SELECT CASE WHEN $1::text IS NOT NULL AND NOT EXISTS "
-    "(SELECT 1 FROM pools WHERE name = $1::text) THEN 'no such pool: ' || $1 "
-    "WHEN $2::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hosts WHERE "
-    "name = $2::text) THEN 'no such host: ' || $2 END AS m) "
-    "SELECT CASE WHEN m IS NOT NULL THEN 'not-found' END, m, "
-    "(SELECT coalesce(jsonb_agg(jsonb_build_object('name', v.name, 'kind', "
-    "v.kind, 'state', v.state, 'host', h.name, 'domid', v.domid, 'pool', "
-    "p.name, 'owner', o.name, 'address', v.address, 'session', s.id, "
-    "'user', su.name, 'memory_mib', v.memory_mib, 'changed', "
-    TS("v.changed") ") ORDER BY v.name), '[]') FROM vms v "
-    "LEFT JOIN hosts h ON h.id = v.host_id "
-    "LEFT JOIN pools p ON p.id = v.pool_id "
-    "LEFT JOIN users o ON o.id = v.owner_id "
-    "LEFT JOIN sessions s ON s.vm_id = v.id AND s.ended IS NULL "
-    "LEFT JOIN users su ON su.id = s.user_id "
-    "WHERE ($1::text IS NULL OR p.name = $1::text) AND "
-    "($2::text IS NULL OR h.name = $2::text))::text FROM miss";
-
-/*
- * The migration's checks in the order an operator would want them told;
- * the unique index refuses a second live migration of the VM.
- */
-static const char vm_migrate_sql[] =
-    "WITH v AS (SELECT v.id, v.host_id, h.name AS host FROM vms v "
-    "LEFT JOIN hosts h ON h.id = v.host_id WHERE v.name = $1::text), "
-    "h AS (SELECT id, state FROM hosts WHERE name = $2::text), "
-    "why AS (SELECT CASE "
-    "WHEN NOT EXISTS (SELECT 1 FROM v) THEN 'not-found/no such VM: ' || $1 "
-    "WHEN NOT EXISTS (SELECT 1 FROM h) THEN 'not-found/no such host: ' || $2 "
-    "WHEN (SELECT host_id FROM v) IS NULL THEN 'conflict/VM ' || $1 || "
-    "' is on no host' "
-    "WHEN (SELECT host_id FROM v) = (SELECT id FROM h) THEN 'conflict/VM ' "
-    "|| $1 || ' is on host ' || $2 || ' already' "
-    "WHEN (SELECT state FROM h) <> 'up' THEN 'conflict/host ' || $2 || "
-    "' is ' || (SELECT state FROM h)::text || ', not up' END AS w), "
-    "m AS (INSERT INTO migrations (vm_id, from_host, to_host, state, reason) "
-    "SELECT v.id, v.host_id, h.id, 'planned', 'operator' FROM v, h, why "
-    "WHERE why.w IS NULL RETURNING id), "
-    EVENT("migrate-planned", "$1", "jsonb_build_object('uid', $3::bigint, "
-    "'migration', m.id, 'from', (SELECT host FROM v), 'to', $2::text)", "m")
-    " SELECT split_part(w, '/', 1), substr(w, strpos(w, '/') + 1), "
-    "(SELECT jsonb_build_object('id', m.id, 'vm', $1::text, 'from', "
-    "(SELECT host FROM v), 'to', $2::text, 'state', 'planned') FROM m)::text "
-    "FROM why";
-
-static const char template_add_sql[] =
-    "WITH t AS (INSERT INTO templates (name, memory_mib, vcpus) VALUES "
-    "($1, $2::integer, coalesce($3::integer, 1)) RETURNING name, memory_mib, "
-    "vcpus), "
-    EVENT("template-add", "t.name", "jsonb_build_object('uid', $4::bigint, "
-    "'memory_mib', t.memory_mib, 'vcpus', t.vcpus)", "t")
-    " SELECT NULL, NULL, jsonb_build_object('name', name, 'memory_mib', "
-    "memory_mib, 'vcpus', vcpus)::text FROM t";
-
-/*
- * A user's own desktop (PVM): its row only; the broker places, defines
- * and starts it at the user's first login.  $1 user, $2 template, $3 name
- * or NULL ("pvm-" and the user's name, in the VM names' alphabet), $4 uid.
- */
-static const char pvm_create_sql[] =
-    "WITH miss AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM users WHERE "
-    "name = $1) THEN 'no such user: ' || $1 WHEN NOT EXISTS (SELECT 1 FROM "
-    "templates WHERE name = $2) THEN 'no such template: ' || $2 END AS m), "
-    "v AS (INSERT INTO vms (name, kind, template_id, owner_id, memory_mib) "
-    "SELECT coalesce($3, 'pvm-' || regexp_replace(u.name, '[^A-Za-z0-9_.-]', "
-    "'-', 'g')), 'pvm', t.id, u.id, t.memory_mib FROM users u, templates t "
-    "WHERE u.name = $1 AND t.name = $2 RETURNING name, memory_mib), "
-    EVENT("pvm-create", "v.name", "jsonb_build_object('uid', $4::bigint, "
-    "'user', $1::text, 'template', $2::text)", "v")
-    " SELECT CASE WHEN (SELECT m FROM miss) IS NOT NULL THEN 'not-found' "
-    "END, (SELECT m FROM miss), (SELECT jsonb_build_object('name', name, "
-    "'user', $1::text, 'template', $2::text, 'memory_mib', memory_mib) "
-    "FROM v)::text";
-
-static const char template_list_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', "
-    "t.name, 'memory_mib', t.memory_mib, 'vcpus', t.vcpus, 'pools', "
-    "(SELECT count(*) FROM pools p WHERE p.template_id = t.id), 'created', "
-    TS("t.created") ") ORDER BY t.name), '[]')::text FROM templates t";
-
-static const char pool_create_sql[] =
-    "WITH t AS (SELECT id FROM templates WHERE name = $2::text), "
-    "p AS (INSERT INTO pools (name, template_id, size, ready_target, "
-    "idle_pause, idle_save) SELECT $1, t.id, $3::integer, "
-    "coalesce($4::integer, 0), make_interval(secs => $5::integer), "
-    "make_interval(secs => $6::integer) FROM t "
-    "RETURNING name, size, ready_target), "
-    EVENT("pool-create", "p.name", "jsonb_build_object('uid', $7::bigint, "
-    "'template', $2::text, 'size', p.size, 'ready', p.ready_target, "
-    "'idle_pause', $5::integer, 'idle_save', $6::integer)", "p")
-    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'not-found' END, "
-    "'no such template: ' || $2, (SELECT jsonb_build_object('name', name, "
-    "'template', $2::text, 'size', size, 'ready_target', ready_target, "
-    "'idle_pause', $5::integer, 'idle_save', $6::integer) FROM p)::text";
-
-static const char pool_resize_sql[] =
-    "WITH old AS (SELECT id, size, ready_target FROM pools "
-    "WHERE name = $1::text FOR UPDATE), "
-    "p AS (UPDATE pools SET size = $2::integer, ready_target = "
-    "coalesce($3::integer, pools.ready_target) FROM old "
-    "WHERE pools.id = old.id RETURNING pools.name, pools.size, "
-    "pools.ready_target, old.size AS old_size, "
-    "old.ready_target AS old_ready), "
-    EVENT("pool-resize", "p.name", "jsonb_build_object('uid', $4::bigint, "
-    "'size', p.size, 'ready', p.ready_target, 'old_size', p.old_size, "
-    "'old_ready', p.old_ready)", "p")
-    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM old) THEN 'not-found' END, "
-    "'no such pool: ' || $1, (SELECT jsonb_build_object('name', name, "
-    "'size', size, 'ready_target', ready_target, 'old_size', old_size, "
-    "'old_ready_target', old_ready) FROM p)::text";
-
-static const char pool_show_sql[] =
-    "SELECT CASE WHEN p.id IS NULL THEN 'not-found' END, "
-    "'no such pool: ' || $1, jsonb_build_object('name', p.name, "
-    "'template', t.name, 'size', p.size, 'ready_target', p.ready_target, "
-    "'idle_pause', extract(epoch FROM p.idle_pause)::bigint, "
-    "'idle_save', extract(epoch FROM p.idle_save)::bigint, "
-    "'created', " TS("p.created") ", "
-    "'vms', (SELECT count(*) FROM vms v WHERE v.pool_id = p.id), "
-    "'states', coalesce((SELECT jsonb_object_agg(state, n) FROM "
-    "(SELECT state, count(*) AS n FROM vms v WHERE v.pool_id = p.id "
-    "GROUP BY state) s), '{}'), "
-    "'sessions', (SELECT count(*) FROM sessions s JOIN vms v ON "
-    "v.id = s.vm_id WHERE v.pool_id = p.id AND s.ended IS NULL), "
-    "'groups', coalesce((SELECT jsonb_agg(g.name ORDER BY g.name) FROM "
-    "permissions pe JOIN groups g ON g.id = pe.group_id "
-    "WHERE pe.pool_id = p.id), '[]'))::text "
-    "FROM (SELECT 1) AS one LEFT JOIN pools p ON p.name = $1::text "
-    "LEFT JOIN templates t ON t.id = p.template_id";
-
-static const char pool_list_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', "
-    "p.name, 'template', t.name, 'size', p.size, 'ready_target', "
-    "p.ready_target, 'idle_pause', extract(epoch FROM p.idle_pause)::bigint, "
-    "'idle_save', extract(epoch FROM p.idle_save)::bigint, "
-    "'vms', (SELECT count(*) FROM vms v WHERE v.pool_id = p.id), "
-    "'ready', (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND "
-    "v.state = 'ready'), 'running', (SELECT count(*) FROM vms v WHERE "
-    "v.pool_id = p.id AND v.state = 'running')) ORDER BY p.name), "
-    "'[]')::text FROM pools p JOIN templates t ON t.id = p.template_id";
-
-static const char user_add_sql[] =
-    "WITH u AS (INSERT INTO users (name, pwhash) VALUES ($1, $2) "
-    "RETURNING name), "
-    EVENT("user-add", "u.name", "jsonb_build_object('uid', $3::bigint)",
-    "u")
-    " SELECT NULL, NULL, jsonb_build_object('name', name)::text FROM u";
-
-/* The hash is never echoed, nor written to the events. */
-static const char user_passwd_sql[] =
-    "WITH u AS (UPDATE users SET pwhash = $2 WHERE name = $1::text "
-    "RETURNING name), "
-    EVENT("user-passwd", "u.name", "jsonb_build_object('uid', $3::bigint)",
-    "u")
-    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'not-found' END, "
-    "'no such user: ' || $1, (SELECT jsonb_build_object('name', name) "
-    "FROM u)::text";
-
-#define USER_FLAG_SQL(kind, value) \
-    "WITH u AS (UPDATE users SET disabled = " value " WHERE name = $1::text " \
-    "RETURNING name, disabled), " \
-    EVENT(kind, "u.name", "jsonb_build_object('uid', $2::bigint)", "u") \
-    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'not-found' END, " \
-    "'no such user: ' || $1, (SELECT jsonb_build_object('name', name, " \
-    "'disabled', disabled) FROM u)::text"
-
-/*
- * Disabling a user also ends the user's open sessions, in the same
- * statement: the session module then releases their desktops (a CVM's
- * reset, a PVM's shutdown) as after any end.
- */
-static const char user_disable_sql[] =
-    "WITH u AS (UPDATE users SET disabled = true WHERE name = $1::text "
-    "RETURNING id, name, disabled), "
-    "s AS (UPDATE sessions SET ended = now(), end_reason = 'user-disabled' "
-    "FROM u WHERE sessions.user_id = u.id AND sessions.ended IS NULL "
-    "RETURNING sessions.id, sessions.vm_id), "
-    EVENT("user-disable", "u.name", "jsonb_build_object('uid', $2::bigint, "
-    "'sessions_ended', (SELECT count(*) FROM s))", "u") ", "
-    "es AS (INSERT INTO events (kind, actor, subject, detail) SELECT "
-    "'session-end', 'operator', u.name, jsonb_build_object('uid', "
-    "$2::bigint, 'session', s.id, 'vm', v.name, 'why', 'user-disabled') "
-    "FROM s JOIN vms v ON v.id = s.vm_id, u)"
-    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN 'not-found' END, "
-    "'no such user: ' || $1, (SELECT jsonb_build_object('name', name, "
-    "'disabled', disabled, 'sessions_ended', (SELECT count(*) FROM s)) "
-    "FROM u)::text";
-
-static const char user_list_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', "
-    "u.name, 'disabled', u.disabled, 'created', " TS("u.created") ", "
-    "'groups', coalesce((SELECT jsonb_agg(g.name ORDER BY g.name) FROM "
-    "memberships m JOIN groups g ON g.id = m.group_id WHERE m.user_id = "
-    "u.id), '[]'), 'sessions', (SELECT count(*) FROM sessions s WHERE "
-    "s.user_id = u.id AND s.ended IS NULL), 'pvm', (SELECT v.name FROM vms "
-    "v WHERE v.owner_id = u.id AND v.kind = 'pvm')) ORDER BY u.name), "
-    "'[]')::text FROM users u";
-
-static const char group_add_sql[] =
-    "WITH g AS (INSERT INTO groups (name) VALUES ($1) RETURNING name), "
-    EVENT("group-add", "g.name", "jsonb_build_object('uid', $2::bigint)",
-    "g")
-    " SELECT NULL, NULL, jsonb_build_object('name', name)::text FROM g";
-
-/* A link between a group ($1) and a user or a pool ($2). */
-#define LINK_MISS(table, what) \
-    "WITH g AS (SELECT id FROM groups WHERE name = $1::text), " \
-    "o AS (SELECT id FROM " table " WHERE name = $2::text), " \
-    "miss AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM g) THEN " \
-    "'no such group: ' || $1 WHEN NOT EXISTS (SELECT 1 FROM o) THEN " \
-    "'no such " what ": ' || $2 END AS m), "
-#define LINK_END(kind, what, none) \
-    EVENT(kind, "$1", "jsonb_build_object('uid', $3::bigint, '" what "', " \
-    "$2::text)", "l") \
-    " SELECT CASE WHEN m IS NOT NULL OR NOT EXISTS (SELECT 1 FROM l) THEN " \
-    "'not-found' END, coalesce(m, " none "), (SELECT jsonb_build_object(" \
-    "'group', $1::text, '" what "', $2::text) FROM l LIMIT 1)::text FROM miss"
-
-static const char member_add_sql[] =
-    LINK_MISS("users", "user")
-    "l AS (INSERT INTO memberships (user_id, group_id) SELECT o.id, g.id "
-    "FROM g, o RETURNING user_id), "
-    LINK_END("group-member-add", "user", "''");
-
-static const char member_remove_sql[] =
-    LINK_MISS("users", "user")
-    "l AS (DELETE FROM memberships m USING g, o WHERE m.group_id = g.id "
-    "AND m.user_id = o.id RETURNING m.user_id), "
-    LINK_END("group-member-remove", "user", "$2 || ' is not a member of ' "
-    "|| $1");
-
-static const char permit_sql[] =
-    LINK_MISS("pools", "pool")
-    "l AS (INSERT INTO permissions (group_id, pool_id) SELECT g.id, o.id "
-    "FROM g, o RETURNING pool_id), "
-    LINK_END("group-permit", "pool", "''");
-
-static const char revoke_sql[] =
-    LINK_MISS("pools", "pool")
-    "l AS (DELETE FROM permissions pe USING g, o WHERE pe.group_id = g.id "
-    "AND pe.pool_id = o.id RETURNING pe.pool_id), "
-    LINK_END("group-revoke", "pool", "'group ' || $1 || ' has no "
-    "permission on pool ' || $2");
-
-static const char group_list_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', "
-    "g.name, 'members', coalesce((SELECT jsonb_agg(u.name ORDER BY u.name) "
-    "FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.group_id = "
-    "g.id), '[]'), 'pools', coalesce((SELECT jsonb_agg(p.name ORDER BY "
-    "p.name) FROM permissions pe JOIN pools p ON p.id = pe.pool_id WHERE "
-    "pe.group_id = g.id), '[]')) ORDER BY g.name), '[]')::text FROM groups g";
-
-static const char session_list_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('id', s.id, "
-    "'user', u.name, 'vm', v.name, 'host', h.name, 'address', v.address, "
-    "'client', s.client, 'started', " TS("s.started") ", 'lease_until', "
-    TS("s.lease_until") ", 'ended', " TS("s.ended") ", 'end_reason', "
-    "s.end_reason) ORDER BY s.id), '[]')::text FROM sessions s "
-    "JOIN users u ON u.id = s.user_id JOIN vms v ON v.id = s.vm_id "
-    "LEFT JOIN hosts h ON h.id = v.host_id "
-    "WHERE s.ended IS NULL OR coalesce($1::boolean, false)";
-
-/*
- * Ends the session and nothing more: the session module releases the VM
- * of every ended session by itself (reset or shutdown).
- */
-static const char session_end_sql[] =
-    "WITH s AS (UPDATE sessions SET ended = now(), end_reason = 'operator' "
-    "WHERE id = $1::bigint AND ended IS NULL RETURNING id, vm_id, user_id), "
-    EVENT("session-end", "u.name", "jsonb_build_object('uid', $2::bigint, "
-    "'session', s.id, 'vm', v.name)", "s JOIN vms v ON v.id = s.vm_id "
-    "JOIN users u ON u.id = s.user_id")
-    " SELECT CASE WHEN EXISTS (SELECT 1 FROM s) THEN NULL WHEN EXISTS "
-    "(SELECT 1 FROM sessions WHERE id = $1::bigint) THEN 'conflict' ELSE "
-    "'not-found' END, CASE WHEN EXISTS (SELECT 1 FROM sessions WHERE id = "
-    "$1::bigint) THEN 'session ' || $1 || ' has ended already' ELSE "
-    "'no such session: ' || $1 END, (SELECT jsonb_build_object('id', s.id, "
-    "'vm', v.name, 'user', u.name, 'end_reason', 'operator') FROM s "
-    "JOIN vms v ON v.id = s.vm_id JOIN users u ON u.id = s.user_id)::text";
-
-/* The last n, or (after) the first n after an id: oldest first. */
-static const char events_tail_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('id', id, "
-    "'at', to_char(at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'kind', kind, 'actor', actor, "
-    "'subject', subject, 'detail', detail) ORDER BY id), '[]')::text FROM "
-    "(SELECT * FROM events WHERE $2::bigint IS NULL OR id > $2::bigint "
-    "ORDER BY CASE WHEN $2::bigint IS NULL THEN -id ELSE id END "
-    "LIMIT coalesce($1::integer, 20)) e";
-
-/* The hosts up, for policy.snapshot to say which have no figures yet. */
-static const char snapshot_sql[] =
-    "SELECT NULL, NULL, coalesce(jsonb_agg(name ORDER BY name), '[]')::text "
-    "FROM hosts WHERE state = 'up'";
 
 static void	host_shape(struct admin_req *, json_t *);
 static void	snapshot_shape(struct admin_req *, json_t *);
@@ -384,62 +76,62 @@ static void	policy_show(void *);
 #define NO_ARGS		{ { 0 } }
 
 static const struct admin_cmd cmds[] = {
-	CMD("host.list", NO_ARGS, 0, host_list_sql, host_shape,
+	CMD("host.list", NO_ARGS, 0, sql_admin_host_list, host_shape,
 	    "the hosts, with the connected ones' figures"),
-	CMD("vm.list", ARGS(OPTSTR("pool"), OPTSTR("host")), 0, vm_list_sql,
+	CMD("vm.list", ARGS(OPTSTR("pool"), OPTSTR("host")), 0, sql_admin_vm_list,
 	    NULL, "the VMs, of a pool or a host"),
 	CMD("vm.migrate", ARGS(NAME("vm"), NAME("host")), CMD_WRITE,
-	    vm_migrate_sql, NULL, "plans a VM's migration to a host"),
+	    sql_admin_vm_migrate, NULL, "plans a VM's migration to a host"),
 	CMD("template.add", ARGS(NAME("name"),
 	    { "memory_mib", ARG_INT, 1, I32 }, { "vcpus", ARG_INT, 0, I32 }),
-	    CMD_WRITE, template_add_sql, NULL, "adds a template"),
-	CMD("template.list", NO_ARGS, 0, template_list_sql, NULL,
+	    CMD_WRITE, sql_admin_template_add, NULL, "adds a template"),
+	CMD("template.list", NO_ARGS, 0, sql_admin_template_list, NULL,
 	    "the templates"),
 	CMD("pvm.create", ARGS(NAME("user"), NAME("template"),
-	    OPTSTR("name")), CMD_WRITE, pvm_create_sql, NULL,
+	    OPTSTR("name")), CMD_WRITE, sql_admin_pvm_create, NULL,
 	    "gives a user a personal desktop"),
 	CMD("pool.create", ARGS(NAME("name"), NAME("template"),
 	    { "size", ARG_INT, 1, I32 }, { "ready", ARG_INT, 0, I32 },
 	    { "idle_pause", ARG_INT, 0, I32 }, { "idle_save", ARG_INT, 0, I32 }),
-	    CMD_WRITE, pool_create_sql, NULL, "creates a pool of CVMs"),
+	    CMD_WRITE, sql_admin_pool_create, NULL, "creates a pool of CVMs"),
 	CMD("pool.resize", ARGS(NAME("name"), { "size", ARG_INT, 1, I32 },
-	    { "ready", ARG_INT, 0, I32 }), CMD_WRITE, pool_resize_sql, NULL,
+	    { "ready", ARG_INT, 0, I32 }), CMD_WRITE, sql_admin_pool_resize, NULL,
 	    "changes a pool's size and ready target"),
-	CMD("pool.show", ARGS(NAME("name")), 0, pool_show_sql, NULL,
+	CMD("pool.show", ARGS(NAME("name")), 0, sql_admin_pool_show, NULL,
 	    "one pool"),
-	CMD("pool.list", NO_ARGS, 0, pool_list_sql, NULL, "the pools"),
+	CMD("pool.list", NO_ARGS, 0, sql_admin_pool_list, NULL, "the pools"),
 	CMD("user.add", ARGS(NAME("name"), NAME("pwhash")), CMD_WRITE,
-	    user_add_sql, NULL, "adds a user with an argon2id hash"),
+	    sql_admin_user_add, NULL, "adds a user with an argon2id hash"),
 	CMD("user.passwd", ARGS(NAME("name"), NAME("pwhash")), CMD_WRITE,
-	    user_passwd_sql, NULL, "replaces a user's password hash"),
-	CMD("user.disable", ARGS(NAME("name")), CMD_WRITE, user_disable_sql,
+	    sql_admin_user_passwd, NULL, "replaces a user's password hash"),
+	CMD("user.disable", ARGS(NAME("name")), CMD_WRITE, sql_admin_user_disable,
 	    NULL, "refuses a user's logins"),
-	CMD("user.enable", ARGS(NAME("name")), CMD_WRITE,
-	    USER_FLAG_SQL("user-enable", "false"), NULL,
-	    "takes a user's logins again"),
-	CMD("user.list", NO_ARGS, 0, user_list_sql, NULL, "the users"),
-	CMD("group.add", ARGS(NAME("name")), CMD_WRITE, group_add_sql, NULL,
+	CMD("user.enable", ARGS(NAME("name")), CMD_WRITE, sql_admin_user_enable,
+	    NULL, "takes a user's logins again"),
+	CMD("user.list", NO_ARGS, 0, sql_admin_user_list, NULL, "the users"),
+	CMD("group.add", ARGS(NAME("name")), CMD_WRITE, sql_admin_group_add, NULL,
 	    "adds a group"),
 	CMD("group.member-add", ARGS(NAME("group"), NAME("user")), CMD_WRITE,
-	    member_add_sql, NULL, "puts a user in a group"),
+	    sql_admin_group_member_add, NULL, "puts a user in a group"),
 	CMD("group.member-remove", ARGS(NAME("group"), NAME("user")),
-	    CMD_WRITE, member_remove_sql, NULL, "takes a user out of a group"),
+	    CMD_WRITE, sql_admin_group_member_remove, NULL,
+	    "takes a user out of a group"),
 	CMD("group.permit", ARGS(NAME("group"), NAME("pool")), CMD_WRITE,
-	    permit_sql, NULL, "lets a group's users log in to a pool"),
+	    sql_admin_group_permit, NULL, "lets a group's users log in to a pool"),
 	CMD("group.revoke", ARGS(NAME("group"), NAME("pool")), CMD_WRITE,
-	    revoke_sql, NULL, "no longer lets a group use a pool"),
-	CMD("group.list", NO_ARGS, 0, group_list_sql, NULL,
+	    sql_admin_group_revoke, NULL, "no longer lets a group use a pool"),
+	CMD("group.list", NO_ARGS, 0, sql_admin_group_list, NULL,
 	    "the groups, their members and pools"),
 	CMD("session.list", ARGS({ "all", ARG_BOOL, 0, 0, 0 }), 0,
-	    session_list_sql, NULL, "the open sessions, or all"),
+	    sql_admin_session_list, NULL, "the open sessions, or all"),
 	CMD("session.end", ARGS({ "session", ARG_INT, 1, 1, INT64_MAX }),
-	    CMD_WRITE, session_end_sql, NULL, "ends a session"),
+	    CMD_WRITE, sql_admin_session_end, NULL, "ends a session"),
 	CMD("events.tail", ARGS({ "n", ARG_INT, 0, 1, 10000 },
-	    { "after", ARG_INT, 0, 0, INT64_MAX }), 0, events_tail_sql, NULL,
+	    { "after", ARG_INT, 0, 0, INT64_MAX }), 0, sql_admin_events_tail, NULL,
 	    "the latest events"),
 	{ { "policy.show", NO_ARGS, policy_show, 0,
 	    "the balancing policy's parameters" }, NULL, NULL },
-	CMD("policy.snapshot", NO_ARGS, 0, snapshot_sql, snapshot_shape,
+	CMD("policy.snapshot", NO_ARGS, 0, sql_admin_policy_snapshot, snapshot_shape,
 	    "the cluster as the policy sees it"),
 };
 

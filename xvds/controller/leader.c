@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "controller/leader.h"
+#include "controller/sql.h"
 #include "db/db.h"
 #include "common/log.h"
 
@@ -145,12 +146,6 @@ leader_answer(PGresult *res, const char *err, void *arg)
 static void
 leader_ask(struct ctrl_leader *l)
 {
-	static const char try_sql[] = "SELECT pg_try_advisory_lock($1::bigint)";
-	/* A bigint key is classid (high half), objid (low half), objsubid 1. */
-	static const char check_sql[] = "SELECT count(*) = 1 FROM pg_locks "
-	    "WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
-	    "AND objsubid = 1 AND classid = ($1::bigint >> 32)::oid "
-	    "AND objid = ($1::bigint & 4294967295)::oid";
 	struct answer *a;
 	const char *params[1];
 	char	 key[32];
@@ -166,8 +161,8 @@ leader_ask(struct ctrl_leader *l)
 	a->gen = l->gen;
 	snprintf(key, sizeof(key), "%lld", (long long)CTRL_LEADER_KEY);
 	params[0] = key;
-	if (db_query(l->db, 0, leader_answer, a, l->active ? check_sql : try_sql,
-	    1, params) == -1) {
+	if (db_query(l->db, 0, leader_answer, a, l->active ?
+	    sql_leader_holds_lock : sql_leader_try_lock, 1, params) == -1) {
 		free(a);
 		arm(l, CTRL_LEADER_RETRY_MS);
 		return;

@@ -20,6 +20,19 @@ noinst_LIBRARIES += %reldir%/libxvdscontroller.a
 	%reldir%/power.c %reldir%/power.h \
 	%reldir%/balance.c %reldir%/balance.h \
 	%reldir%/admin.c %reldir%/admin.h %reldir%/admin_cmd.c
+# The controller's SQL, one file of named statements per module, built
+# into sql.c and sql.h by scripts/sql2c.sh -n (sql_STEM_what[]).
+CTRL_SQL = %reldir%/sql/admin.sql %reldir%/sql/leader.sql \
+	%reldir%/sql/main.sql
+nodist_%canon_reldir%_libxvdscontroller_a_SOURCES = %reldir%/sql.c \
+	%reldir%/sql.h
+BUILT_SOURCES += %reldir%/sql.c %reldir%/sql.h
+CLEANFILES += %reldir%/sql.c %reldir%/sql.h
+EXTRA_DIST += $(CTRL_SQL)
+%reldir%/sql.c %reldir%/sql.h: $(CTRL_SQL) scripts/sql2c.sh
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && files= && \
+	for f in $(CTRL_SQL); do files="$$files $(srcdir)/$$f"; done && \
+	$(SHELL) $(srcdir)/scripts/sql2c.sh -n $@ $$files
 %canon_reldir%_libxvdscontroller_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBPQ_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 CTRL_LIBS = %reldir%/libxvdscontroller.a xvds/db/libxvdsdb.a \

@@ -31,6 +31,7 @@
 #include "controller/leader.h"
 #include "controller/session.h"
 #include "controller/pool.h"
+#include "controller/sql.h"
 #include "common/daemon.h"
 #include "db/db.h"
 #include "db/schema.h"
@@ -57,9 +58,6 @@ noted(PGresult *res, const char *err, void *arg)
 static void
 on_leader(int active, const char *why, void *arg)
 {
-	static const char event_sql[] = "INSERT INTO events (kind, actor, "
-	    "subject, detail) VALUES ('controller-active', 'controller', $1, "
-	    "jsonb_build_object('pid', $2::integer))";
 	const char *p[2];
 	char	 err[256], host[256], pid[16];
 
@@ -86,7 +84,7 @@ on_leader(int active, const char *why, void *arg)
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	p[0] = host;
 	p[1] = pid;
-	db_query(C.db, 0, noted, NULL, event_sql, 2, p);
+	db_query(C.db, 0, noted, NULL, sql_main_controller_active, 2, p);
 	ctrl_cluster_start(C.db, &C.conf->policy);
 	/* Holding the lock without serving would leave the hosts orphaned:
 	 * exit, which frees the lock for a standby (systemd restarts us). */
