@@ -105,7 +105,7 @@ static struct {
 	int64_t		 ping_seq;
 	int64_t		 next_id;
 	long		 started;
-} A;
+} agent_state;
 
 /* Told of each VM report recorded (ctrl_agent_on_vm_reported). */
 static void (*vm_reported_hook)(const char *vm);
@@ -322,7 +322,7 @@ find_conn(struct agent_conn *c)
 {
 	struct ahost *h;
 
-	TAILQ_FOREACH(h, &A.hosts, entry)
+	TAILQ_FOREACH(h, &agent_state.hosts, entry)
 		if (h->conn == c)
 			return h;
 	return NULL;
@@ -333,7 +333,7 @@ find_up(const char *name)
 {
 	struct ahost *h;
 
-	TAILQ_FOREACH(h, &A.hosts, entry)
+	TAILQ_FOREACH(h, &agent_state.hosts, entry)
 		if (h->conn != NULL && h->state == AH_UP &&
 		    strcmp(h->name, name) == 0)
 			return h;
@@ -355,7 +355,7 @@ ahost_put(struct ahost *h)
 {
 	if (h->refs > 0 || h->conn != NULL)
 		return;
-	TAILQ_REMOVE(&A.hosts, h, entry);
+	TAILQ_REMOVE(&agent_state.hosts, h, entry);
 	resync_forget(h);
 	free(h);
 }
@@ -424,7 +424,7 @@ query(struct ahost *h, void (*done)(struct ahost *, PGresult *, const char *),
 {
 	struct qarg *q;
 
-	if (A.db == NULL)
+	if (agent_state.db == NULL)
 		return -1;	/* stopped: not entitled to write */
 	if ((q = malloc(sizeof(*q))) == NULL) {
 		log_warn("%s", __func__);
@@ -432,7 +432,8 @@ query(struct ahost *h, void (*done)(struct ahost *, PGresult *, const char *),
 	}
 	q->h = h;
 	q->done = done;
-	if (db_query(A.db, DB_IDEMPOTENT, q_answer, q, sql, n, params) == -1) {
+	if (db_query(agent_state.db, DB_IDEMPOTENT, q_answer, q, sql, n,
+	    params) == -1) {
 		log_warnx("agent: %s: cannot queue a query", h->name);
 		free(q);
 		return -1;
@@ -462,7 +463,7 @@ registered(struct ahost *h, PGresult *res, const char *err)
 	m.type = AGENT_M_WELCOME;
 	m.u.welcome.v = AGENT_PROTO_VERSION;
 	snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s", h->name);
-	m.u.welcome.sample_s = A.sample_s;
+	m.u.welcome.sample_s = agent_state.sample_s;
 	log_info("agent: %s: registered (host id %s, %s)", h->name,
 	    PQgetvalue(res, 0, 0), h->addr);
 	agent_conn_send(h->conn, &m);
@@ -578,7 +579,8 @@ contest(struct ahost *n, struct ahost *live)
 		return;
 	}
 	if (n->probe == NULL &&
-	    (n->probe = evtimer_new(A.base, probe_expired, n)) == NULL) {
+	    (n->probe = evtimer_new(agent_state.base, probe_expired,
+	    n)) == NULL) {
 		log_warn("%s", __func__);
 		agent_conn_close(n->conn, "out of memory");
 		return;
@@ -586,9 +588,9 @@ contest(struct ahost *n, struct ahost *live)
 	n->state = AH_CONTESTING;
 	n->rival = live;
 	live->rival = n;
-	if (A.ping_seq >= AGENT_ID_MAX)
-		A.ping_seq = 0;
-	n->probe_seq = ++A.ping_seq;
+	if (agent_state.ping_seq >= AGENT_ID_MAX)
+		agent_state.ping_seq = 0;
+	n->probe_seq = ++agent_state.ping_seq;
 	memset(&m, 0, sizeof(m));
 	m.type = AGENT_M_PING;
 	m.u.seq = n->probe_seq;
@@ -620,7 +622,7 @@ on_hello(struct ahost *h, const struct agent_hello *hello)
 		return;
 	}
 	h->hello = *hello;
-	TAILQ_FOREACH(live, &A.hosts, entry)
+	TAILQ_FOREACH(live, &agent_state.hosts, entry)
 		if (live != h && live->conn != NULL &&
 		    (live->state == AH_CONTESTING ||
 		    live->state == AH_REGISTERING || live->state == AH_UP) &&
@@ -843,11 +845,11 @@ srv_connected(struct agent_conn *c, const char *identity, void *arg)
 	else
 		n = strlen(a);
 	snprintf(h->addr, sizeof(h->addr), "%.*s", (int)n, a);
-	snprintf(h->tag, sizeof(h->tag), "%ld-%ld-%lu", A.started,
-	    (long)getpid(), ++A.serial);
+	snprintf(h->tag, sizeof(h->tag), "%ld-%ld-%lu", agent_state.started,
+	    (long)getpid(), ++agent_state.serial);
 	h->state = AH_HELLO;
 	TAILQ_INIT(&h->ops);
-	TAILQ_INSERT_TAIL(&A.hosts, h, entry);
+	TAILQ_INSERT_TAIL(&agent_state.hosts, h, entry);
 }
 
 static void
@@ -930,7 +932,7 @@ srv_closed(struct agent_conn *c, const char *why, void *arg)
 	else if ((n = h->rival) != NULL) {
 		/* The live one ended while a newcomer waited: it takes over. */
 		contest_end(n);
-		if (A.srv != NULL)
+		if (agent_state.srv != NULL)
 			host_register(n);
 	}
 	if (h->probe != NULL) {
@@ -938,10 +940,10 @@ srv_closed(struct agent_conn *c, const char *why, void *arg)
 		h->probe = NULL;
 	}
 	while ((o = TAILQ_FIRST(&h->ops)) != NULL)
-		op_fail(o, A.srv == NULL ? "stopped" : "disconnected",
+		op_fail(o, agent_state.srv == NULL ? "stopped" : "disconnected",
 		    why != NULL ? why : "connection closed");
 	/* Down, unless the host is back on another connection already. */
-	TAILQ_FOREACH(other, &A.hosts, entry)
+	TAILQ_FOREACH(other, &agent_state.hosts, entry)
 		if (other != h && other->conn != NULL &&
 		    (other->state == AH_REGISTERING || other->state == AH_UP) &&
 		    strcmp(other->name, h->name) == 0)
@@ -968,27 +970,29 @@ swept(PGresult *res, const char *err, void *arg)
 		log_warnx("agent: sweep of silent hosts: %s", err);
 	else if (strcmp(PQcmdTuples(res), "0") != 0)
 		log_warnx("agent: %s host(s) not heard from in %u s marked down",
-		    PQcmdTuples(res), A.grace_s);
+		    PQcmdTuples(res), agent_state.grace_s);
 }
 
 static void
 sweep(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval tv = { A.grace_s >= 3 ? A.grace_s / 3 : 1, 0 };
+	struct timeval tv = {
+	    agent_state.grace_s >= 3 ? agent_state.grace_s / 3 : 1, 0 };
 	const char *p[2];
 	char	 grace[16], *names;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	evtimer_add(A.sweep, &tv);
+	evtimer_add(agent_state.sweep, &tv);
 	if ((names = ctrl_hosts_connected_array()) == NULL)
 		return;
-	snprintf(grace, sizeof(grace), "%u", A.grace_s);
+	snprintf(grace, sizeof(grace), "%u", agent_state.grace_s);
 	p[0] = grace;
 	p[1] = names;
-	if (A.db != NULL &&
-	    db_query(A.db, DB_IDEMPOTENT, swept, NULL, sweep_sql, 2, p) == -1)
+	if (agent_state.db != NULL &&
+	    db_query(agent_state.db, DB_IDEMPOTENT, swept, NULL, sweep_sql, 2,
+	    p) == -1)
 		log_warnx("agent: cannot queue the sweep of silent hosts");
 	free(names);
 }
@@ -1008,61 +1012,62 @@ ctrl_agent_start(struct event_base *base, struct db *db,
 	struct agent_tls_conf tls;
 	struct timeval tv = { conf->host_timeout, 0 }, now;
 
-	if (A.srv != NULL)
+	if (agent_state.srv != NULL)
 		return 0;
-	if (A.hosts.tqh_last == NULL)
-		TAILQ_INIT(&A.hosts);
-	A.base = base;
-	A.db = db;
-	A.sample_s = conf->sample_interval;
-	A.op_timeout_s = conf->op_timeout;
-	A.grace_s = conf->host_timeout;
+	if (agent_state.hosts.tqh_last == NULL)
+		TAILQ_INIT(&agent_state.hosts);
+	agent_state.base = base;
+	agent_state.db = db;
+	agent_state.sample_s = conf->sample_interval;
+	agent_state.op_timeout_s = conf->op_timeout;
+	agent_state.grace_s = conf->host_timeout;
 	gettimeofday(&now, NULL);
-	A.started = (long)now.tv_sec;
+	agent_state.started = (long)now.tv_sec;
 	/*
 	 * Ids above any a controller started earlier could have reached
 	 * (1024 a millisecond), so that an agent answering an op of the
 	 * previous controller is not taken for answering one of ours.
 	 */
-	if (A.next_id == 0)
-		A.next_id = ((int64_t)now.tv_sec * 1000 + now.tv_usec / 1000) *
-		    1024;
+	if (agent_state.next_id == 0)
+		agent_state.next_id = ((int64_t)now.tv_sec * 1000 +
+		    now.tv_usec / 1000) * 1024;
 	memset(&tls, 0, sizeof(tls));
 	tls.ca_file = conf->ca_file;
 	tls.cert_file = conf->cert_file;
 	tls.key_file = conf->key_file;
-	A.srv = agent_server_new(base, &tls, conf->agent_addr, conf->agent_port,
+	agent_state.srv = agent_server_new(base, &tls, conf->agent_addr,
+	    conf->agent_port,
 	    &srv_cbs, NULL);
-	if (A.srv == NULL) {
-		A.db = NULL;
+	if (agent_state.srv == NULL) {
+		agent_state.db = NULL;
 		return -1;
 	}
-	if ((A.sweep = evtimer_new(base, sweep, NULL)) == NULL) {
-		agent_server_free(A.srv);
-		A.srv = NULL;
-		A.db = NULL;
+	if ((agent_state.sweep = evtimer_new(base, sweep, NULL)) == NULL) {
+		agent_server_free(agent_state.srv);
+		agent_state.srv = NULL;
+		agent_state.db = NULL;
 		return -1;
 	}
 	/* The first sweep after the grace: agents of the last controller
 	 * have had the time to find this one. */
-	evtimer_add(A.sweep, &tv);
+	evtimer_add(agent_state.sweep, &tv);
 	log_info("agents: listening on %s port %u", conf->agent_addr,
-	    (unsigned)agent_server_port(A.srv));
+	    (unsigned)agent_server_port(agent_state.srv));
 	return 0;
 }
 
 void
 ctrl_agent_stop(const char *why)
 {
-	struct agent_server *srv = A.srv;
+	struct agent_server *srv = agent_state.srv;
 
 	if (srv == NULL)
 		return;
 	log_info("agents: closing the listener: %s", why);
-	A.srv = NULL;
-	A.db = NULL;	/* nothing more is written */
-	event_free(A.sweep);
-	A.sweep = NULL;
+	agent_state.srv = NULL;
+	agent_state.db = NULL;	/* nothing more is written */
+	event_free(agent_state.sweep);
+	agent_state.sweep = NULL;
 	agent_server_free(srv);
 }
 
@@ -1071,16 +1076,16 @@ ctrl_agent_reconf(const struct ctrl_conf *conf)
 {
 	struct agent_msg m;
 	struct ahost *h;
-	bool	 resample = conf->sample_interval != A.sample_s;
+	bool	 resample = conf->sample_interval != agent_state.sample_s;
 
-	if (A.srv == NULL)
+	if (agent_state.srv == NULL)
 		return;
-	A.sample_s = conf->sample_interval;
-	A.op_timeout_s = conf->op_timeout;
-	A.grace_s = conf->host_timeout;
+	agent_state.sample_s = conf->sample_interval;
+	agent_state.op_timeout_s = conf->op_timeout;
+	agent_state.grace_s = conf->host_timeout;
 	if (!resample)
 		return;
-	TAILQ_FOREACH(h, &A.hosts, entry) {
+	TAILQ_FOREACH(h, &agent_state.hosts, entry) {
 		if (h->conn == NULL || h->state != AH_UP)
 			continue;
 		/* The registration's time still bounds what it may take. */
@@ -1091,23 +1096,23 @@ ctrl_agent_reconf(const struct ctrl_conf *conf)
 		m.u.welcome.v = AGENT_PROTO_VERSION;
 		snprintf(m.u.welcome.host, sizeof(m.u.welcome.host), "%s",
 		    h->name);
-		m.u.welcome.sample_s = A.sample_s;
+		m.u.welcome.sample_s = agent_state.sample_s;
 		agent_conn_send(h->conn, &m);
 	}
 	log_info("agents: a sample every %u s, asked of the connected hosts",
-	    A.sample_s);
+	    agent_state.sample_s);
 }
 
 int
 ctrl_agent_running(void)
 {
-	return A.srv != NULL;
+	return agent_state.srv != NULL;
 }
 
 uint16_t
 ctrl_agent_port(void)
 {
-	return A.srv != NULL ? agent_server_port(A.srv) : 0;
+	return agent_state.srv != NULL ? agent_server_port(agent_state.srv) : 0;
 }
 
 size_t
@@ -1116,9 +1121,9 @@ ctrl_agent_hosts(void)
 	struct ahost *h;
 	size_t	 n = 0;
 
-	if (A.srv == NULL)
+	if (agent_state.srv == NULL)
 		return 0;
-	TAILQ_FOREACH(h, &A.hosts, entry)
+	TAILQ_FOREACH(h, &agent_state.hosts, entry)
 		if (h->conn != NULL && h->state == AH_UP)
 			n++;
 	return n;
@@ -1127,7 +1132,7 @@ ctrl_agent_hosts(void)
 int
 ctrl_host_connected(const char *host)
 {
-	return A.srv != NULL && find_up(host) != NULL;
+	return agent_state.srv != NULL && find_up(host) != NULL;
 }
 
 char *
@@ -1138,15 +1143,15 @@ ctrl_hosts_connected_array(void)
 	char	*a;
 	size_t	 n = 3, len = 0;
 
-	if (A.srv != NULL)
-		TAILQ_FOREACH(h, &A.hosts, entry)
+	if (agent_state.srv != NULL)
+		TAILQ_FOREACH(h, &agent_state.hosts, entry)
 			if (h->conn != NULL && h->state == AH_UP)
 				n += 2 * strlen(h->name) + 3;
 	if ((a = malloc(n)) == NULL)
 		return NULL;
 	a[len++] = '{';
-	if (A.srv != NULL)
-		TAILQ_FOREACH(h, &A.hosts, entry) {
+	if (agent_state.srv != NULL)
+		TAILQ_FOREACH(h, &agent_state.hosts, entry) {
 			if (h->conn == NULL || h->state != AH_UP)
 				continue;
 			if (len > 1)
@@ -1203,7 +1208,8 @@ ctrl_host_figures(const char *host)
 {
 	struct ahost *h;
 
-	if (A.srv == NULL || (h = find_up(host)) == NULL || !h->have_figures)
+	if (agent_state.srv == NULL || (h = find_up(host)) == NULL ||
+	    !h->have_figures)
 		return NULL;
 	return &h->figures;
 }
@@ -1217,20 +1223,20 @@ ctrl_host_op(const char *host, const struct agent_op *op, unsigned timeout_s,
 	struct ahost *h;
 	struct op *o;
 
-	if (A.srv == NULL || (h = find_up(host)) == NULL) {
+	if (agent_state.srv == NULL || (h = find_up(host)) == NULL) {
 		log_warnx("agent: op %s on %s: host not connected",
 		    agent_action_names[op->action], host);
 		return -1;
 	}
 	if ((o = calloc(1, sizeof(*o))) == NULL ||
-	    (o->timer = evtimer_new(A.base, op_timeout, o)) == NULL) {
+	    (o->timer = evtimer_new(agent_state.base, op_timeout, o)) == NULL) {
 		log_warn("%s", __func__);
 		free(o);
 		return -1;
 	}
-	if (A.next_id >= AGENT_ID_MAX)
-		A.next_id = 1;
-	o->id = A.next_id++;
+	if (agent_state.next_id >= AGENT_ID_MAX)
+		agent_state.next_id = 1;
+	o->id = agent_state.next_id++;
 	o->h = h;
 	o->cb = cb;
 	o->arg = arg;
@@ -1244,7 +1250,7 @@ ctrl_host_op(const char *host, const struct agent_op *op, unsigned timeout_s,
 		return -1;
 	}
 	TAILQ_INSERT_TAIL(&h->ops, o, entry);
-	tv.tv_sec = timeout_s != 0 ? timeout_s : A.op_timeout_s;
+	tv.tv_sec = timeout_s != 0 ? timeout_s : agent_state.op_timeout_s;
 	tv.tv_usec = 0;
 	evtimer_add(o->timer, &tv);
 	log_debug("agent: %s: op %" PRId64 " %s %s", host, o->id,

@@ -69,7 +69,7 @@ static struct {
 	struct migs	 migs;		/* under way */
 	unsigned	 nmigs;
 	struct gups	 gups;
-} B;
+} balance_state;
 
 /* Rows a controller before this one left running: their end is unknown. */
 static const char orphans_sql[] =
@@ -163,16 +163,16 @@ record_end(struct mig *m, bool ok, const char *code, const char *msg)
 	p[1] = ok ? "done" : "failed";
 	p[2] = code;
 	p[3] = msg;
-	if (B.running && db_query(B.db, 0, logged, (void *)"a migration's end",
-	    end_sql, 4, p) == -1)
+	if (balance_state.running && db_query(balance_state.db, 0, logged,
+	    (void *)"a migration's end", end_sql, 4, p) == -1)
 		log_warnx("balance: cannot queue a migration's end");
 }
 
 static void
 mig_free(struct mig *m)
 {
-	TAILQ_REMOVE(&B.migs, m, entry);
-	B.nmigs--;
+	TAILQ_REMOVE(&balance_state.migs, m, entry);
+	balance_state.nmigs--;
 	free(m);
 }
 
@@ -199,8 +199,8 @@ claimed(PGresult *res, const char *err, void *arg)
 	int	 i;
 
 	(void)arg;
-	B.claiming = false;
-	if (!B.running)
+	balance_state.claiming = false;
+	if (!balance_state.running)
 		return;
 	if (err != NULL) {
 		log_warnx("balance: cannot claim planned migrations: %s", err);
@@ -215,8 +215,8 @@ claimed(PGresult *res, const char *err, void *arg)
 		snprintf(m->vm, sizeof(m->vm), "%s", PQgetvalue(res, i, 1));
 		snprintf(m->from, sizeof(m->from), "%s", PQgetvalue(res, i, 2));
 		snprintf(m->to, sizeof(m->to), "%s", PQgetvalue(res, i, 3));
-		TAILQ_INSERT_TAIL(&B.migs, m, entry);
-		B.nmigs++;
+		TAILQ_INSERT_TAIL(&balance_state.migs, m, entry);
+		balance_state.nmigs++;
 		memset(&op, 0, sizeof(op));
 		snprintf(op.vm, sizeof(op.vm), "%s", m->vm);
 		op.action = AGENT_A_MIGRATE;
@@ -244,16 +244,18 @@ execute(void)
 	const char *p[2];
 	char	 n[16], port[16];
 
-	if (B.claiming || B.nmigs >= CTRL_BALANCE_RUNNING_MAX)
+	if (balance_state.claiming ||
+	    balance_state.nmigs >= CTRL_BALANCE_RUNNING_MAX)
 		return;
-	snprintf(n, sizeof(n), "%u", CTRL_BALANCE_RUNNING_MAX - B.nmigs);
+	snprintf(n, sizeof(n), "%u",
+	    CTRL_BALANCE_RUNNING_MAX - balance_state.nmigs);
 	snprintf(port, sizeof(port), "%u", CTRL_BALANCE_MIGRATION_PORT);
 	p[0] = n;
 	p[1] = port;
-	if (db_query(B.db, 0, claimed, NULL, claim_sql, 2, p) == -1)
+	if (db_query(balance_state.db, 0, claimed, NULL, claim_sql, 2, p) == -1)
 		log_warnx("balance: cannot queue the claim of migrations");
 	else
-		B.claiming = true;
+		balance_state.claiming = true;
 }
 
 /* Was this given up, for the same reason, lately?  Remembers it if not. */
@@ -263,15 +265,15 @@ said_lately(const char *vm, const char *from, enum policy_reason why)
 	struct gup *g, *next;
 	time_t	 now = time(NULL);
 
-	for (g = TAILQ_FIRST(&B.gups); g != NULL; g = next) {
+	for (g = TAILQ_FIRST(&balance_state.gups); g != NULL; g = next) {
 		next = TAILQ_NEXT(g, entry);
 		if (now - g->at >= GIVEN_UP_QUIET || now < g->at) {
-			TAILQ_REMOVE(&B.gups, g, entry);
+			TAILQ_REMOVE(&balance_state.gups, g, entry);
 			free(g);
 		} else if (strcmp(g->vm, vm) == 0) {
 			if (strcmp(g->from, from) == 0 && g->why == why)
 				return true;
-			TAILQ_REMOVE(&B.gups, g, entry);
+			TAILQ_REMOVE(&balance_state.gups, g, entry);
 			free(g);
 		}
 	}
@@ -281,7 +283,7 @@ said_lately(const char *vm, const char *from, enum policy_reason why)
 	snprintf(g->from, sizeof(g->from), "%s", from);
 	g->why = why;
 	g->at = now;
-	TAILQ_INSERT_TAIL(&B.gups, g, entry);
+	TAILQ_INSERT_TAIL(&balance_state.gups, g, entry);
 	return false;
 }
 
@@ -303,14 +305,15 @@ write_plan(const struct policy_cluster *c, const struct policy_plan *plan)
 				continue;
 			p[2] = mv->tried >= 0 ? c->hosts[mv->tried].id : NULL;
 			p[3] = policy_reason_names[mv->why];
-			p[4] = B.name;
-			db_query(B.db, 0, logged, (void *)"a given-up migration",
-			    given_up_sql, 5, p);
+			p[4] = balance_state.name;
+			db_query(balance_state.db, 0, logged,
+			    (void *)"a given-up migration", given_up_sql, 5, p);
 			continue;
 		}
 		snprintf(reason, sizeof(reason), "policy %s: %s at %.0f%% "
-		    "(threshold %.0f)", B.name, c->hosts[mv->from].id,
-		    mv->from_load, B.params.threshold);
+		    "(threshold %.0f)", balance_state.name,
+		    c->hosts[mv->from].id, mv->from_load,
+		    balance_state.params.threshold);
 		snprintf(cpu, sizeof(cpu), "%.2f", mv->cpu);
 		snprintf(fl, sizeof(fl), "%.2f", mv->from_load);
 		snprintf(tl, sizeof(tl), "%.2f", mv->to_load);
@@ -321,8 +324,8 @@ write_plan(const struct policy_cluster *c, const struct policy_plan *plan)
 		p[6] = tl;
 		log_info("balance: plan %s from %s to %s (%s)", p[0], p[1], p[2],
 		    reason);
-		db_query(B.db, 0, logged, (void *)"a planned migration", plan_sql,
-		    7, p);
+		db_query(balance_state.db, 0, logged,
+		    (void *)"a planned migration", plan_sql, 7, p);
 	}
 }
 
@@ -335,12 +338,13 @@ tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (!db_isup(B.db))
+	if (!db_isup(balance_state.db))
 		return;
 	memset(&plan, 0, sizeof(plan));
-	if (B.params.guest != POLICY_G_NONE && ctrl_cluster_view(&c) == 0) {
+	if (balance_state.params.guest != POLICY_G_NONE &&
+	    ctrl_cluster_view(&c) == 0) {
 		/* One VM at a time: not one already under way. */
-		if (policy_tick(&c, &B.params, &plan) == 0) {
+		if (policy_tick(&c, &balance_state.params, &plan) == 0) {
 			ctrl_cluster_keep(&c);
 			write_plan(&c, &plan);
 		} else
@@ -357,29 +361,32 @@ ctrl_balance_start(struct event_base *base, struct db *db,
 {
 	struct timeval tv = { conf->sample_interval, 0 };
 
-	if (B.running)
+	if (balance_state.running)
 		return 0;
-	if (B.migs.tqh_last == NULL) {
-		TAILQ_INIT(&B.migs);
-		TAILQ_INIT(&B.gups);
+	if (balance_state.migs.tqh_last == NULL) {
+		TAILQ_INIT(&balance_state.migs);
+		TAILQ_INIT(&balance_state.gups);
 	}
-	B.db = db;
-	B.params = conf->policy;
-	policy_name(&B.params, B.name, sizeof(B.name));
-	B.claiming = false;
-	if ((B.timer = event_new(base, -1, EV_PERSIST, tick, NULL)) == NULL ||
-	    event_add(B.timer, &tv) == -1) {
+	balance_state.db = db;
+	balance_state.params = conf->policy;
+	policy_name(&balance_state.params, balance_state.name,
+	    sizeof(balance_state.name));
+	balance_state.claiming = false;
+	if ((balance_state.timer = event_new(base, -1, EV_PERSIST, tick,
+	    NULL)) == NULL ||
+	    event_add(balance_state.timer, &tv) == -1) {
 		log_warnx("balance: cannot arm the timer");
-		if (B.timer != NULL)
-			event_free(B.timer);
-		B.timer = NULL;
+		if (balance_state.timer != NULL)
+			event_free(balance_state.timer);
+		balance_state.timer = NULL;
 		return -1;
 	}
-	B.running = true;
+	balance_state.running = true;
 	db_query(db, 0, logged, (void *)"failing orphaned migrations",
 	    orphans_sql, 0, NULL);
-	log_info("balance: policy %s threshold %g every %u s", B.name,
-	    B.params.threshold, conf->sample_interval);
+	log_info("balance: policy %s threshold %g every %u s",
+	    balance_state.name, balance_state.params.threshold,
+	    conf->sample_interval);
 	return 0;
 }
 
@@ -388,14 +395,16 @@ ctrl_balance_reconf(const struct ctrl_conf *conf)
 {
 	struct timeval tv = { conf->sample_interval, 0 };
 
-	if (!B.running)
+	if (!balance_state.running)
 		return;
-	B.params = conf->policy;
-	policy_name(&B.params, B.name, sizeof(B.name));
-	event_del(B.timer);
-	event_add(B.timer, &tv);
-	log_info("balance: policy %s threshold %g every %u s", B.name,
-	    B.params.threshold, conf->sample_interval);
+	balance_state.params = conf->policy;
+	policy_name(&balance_state.params, balance_state.name,
+	    sizeof(balance_state.name));
+	event_del(balance_state.timer);
+	event_add(balance_state.timer, &tv);
+	log_info("balance: policy %s threshold %g every %u s",
+	    balance_state.name, balance_state.params.threshold,
+	    conf->sample_interval);
 }
 
 void
@@ -403,15 +412,15 @@ ctrl_balance_stop(void)
 {
 	struct gup *g;
 
-	if (!B.running)
+	if (!balance_state.running)
 		return;
-	B.running = false;
-	while ((g = TAILQ_FIRST(&B.gups)) != NULL) {
-		TAILQ_REMOVE(&B.gups, g, entry);
+	balance_state.running = false;
+	while ((g = TAILQ_FIRST(&balance_state.gups)) != NULL) {
+		TAILQ_REMOVE(&balance_state.gups, g, entry);
 		free(g);
 	}
-	event_free(B.timer);
-	B.timer = NULL;
+	event_free(balance_state.timer);
+	balance_state.timer = NULL;
 	/* Under way: their callbacks (the agents' stop) free them. */
-	B.db = NULL;
+	balance_state.db = NULL;
 }

@@ -59,7 +59,7 @@ static struct {
 	struct chost	**hosts;
 	size_t		 nhosts;
 	char		*closed;	/* hosts draining or disabled */
-} K;
+} cluster_state;
 
 static bool	listed(const char *, const char *);
 
@@ -71,11 +71,11 @@ static const char figures_sql[] =
 static const struct policy_params *
 params(void)
 {
-	if (!K.have_params) {
-		policy_defaults(&K.params);
-		K.have_params = true;
+	if (!cluster_state.have_params) {
+		policy_defaults(&cluster_state.params);
+		cluster_state.have_params = true;
 	}
-	return &K.params;
+	return &cluster_state.params;
 }
 
 static struct chost *
@@ -83,9 +83,9 @@ find(const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < K.nhosts; i++)
-		if (strcmp(K.hosts[i]->name, name) == 0)
-			return K.hosts[i];
+	for (i = 0; i < cluster_state.nhosts; i++)
+		if (strcmp(cluster_state.hosts[i]->name, name) == 0)
+			return cluster_state.hosts[i];
 	return NULL;
 }
 
@@ -101,16 +101,17 @@ find_or_add(const char *name)
 		return NULL;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
-	    (tmp = reallocarray(K.hosts, K.nhosts + 1, sizeof(*tmp))) == NULL) {
+	    (tmp = reallocarray(cluster_state.hosts, cluster_state.nhosts + 1,
+	    sizeof(*tmp))) == NULL) {
 		log_warn("%s", __func__);
 		free(h);
 		return NULL;
 	}
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	snprintf(h->ph.id, sizeof(h->ph.id), "%s", name);
-	h->closed = listed(K.closed, name);
-	K.hosts = tmp;
-	K.hosts[K.nhosts++] = h;
+	h->closed = listed(cluster_state.closed, name);
+	cluster_state.hosts = tmp;
+	cluster_state.hosts[cluster_state.nhosts++] = h;
 	return h;
 }
 
@@ -135,11 +136,13 @@ drop(struct chost *h)
 {
 	size_t	 i;
 
-	for (i = 0; i < K.nhosts; i++)
-		if (K.hosts[i] == h) {
-			memmove(&K.hosts[i], &K.hosts[i + 1],
-			    (K.nhosts - i - 1) * sizeof(*K.hosts));
-			K.nhosts--;
+	for (i = 0; i < cluster_state.nhosts; i++)
+		if (cluster_state.hosts[i] == h) {
+			memmove(&cluster_state.hosts[i],
+			    &cluster_state.hosts[i + 1],
+			    (cluster_state.nhosts - i - 1) *
+			    sizeof(*cluster_state.hosts));
+			cluster_state.nhosts--;
 			break;
 		}
 	forget(h);
@@ -167,7 +170,7 @@ record(const struct chost *h, const struct agent_sample *s)
 	const char *p[8];
 	char	 v[7][32];
 
-	if (K.db == NULL)
+	if (cluster_state.db == NULL)
 		return;
 	snprintf(v[0], sizeof(v[0]), "%u", s->rvm);
 	snprintf(v[1], sizeof(v[1]), "%u", s->tcpu);
@@ -185,7 +188,8 @@ record(const struct chost *h, const struct agent_sample *s)
 	p[5] = v[4];
 	p[6] = v[5];
 	p[7] = v[6];
-	if (db_query(K.db, DB_IDEMPOTENT, figures_written, NULL, figures_sql,
+	if (db_query(cluster_state.db, DB_IDEMPOTENT, figures_written, NULL,
+	    figures_sql,
 	    8, p) == -1)
 		log_warnx("cluster: %s: cannot queue its figures", h->name);
 }
@@ -193,28 +197,28 @@ record(const struct chost *h, const struct agent_sample *s)
 void
 ctrl_cluster_start(struct db *db, const struct policy_params *p)
 {
-	K.db = db;
-	K.params = *p;
-	K.have_params = true;
+	cluster_state.db = db;
+	cluster_state.params = *p;
+	cluster_state.have_params = true;
 }
 
 void
 ctrl_cluster_reconf(const struct policy_params *p)
 {
-	K.params = *p;
-	K.have_params = true;
+	cluster_state.params = *p;
+	cluster_state.have_params = true;
 }
 
 void
 ctrl_cluster_stop(void)
 {
-	while (K.nhosts > 0)
-		drop(K.hosts[K.nhosts - 1]);
-	free(K.hosts);
-	K.hosts = NULL;
-	free(K.closed);
-	K.closed = NULL;
-	K.db = NULL;
+	while (cluster_state.nhosts > 0)
+		drop(cluster_state.hosts[cluster_state.nhosts - 1]);
+	free(cluster_state.hosts);
+	cluster_state.hosts = NULL;
+	free(cluster_state.closed);
+	cluster_state.closed = NULL;
+	cluster_state.db = NULL;
 }
 
 /* The memory the host's latest sample shows the VM with: 0 if none. */
@@ -314,9 +318,9 @@ new_vm_cpu(void)
 	double	 sum = 0;
 	size_t	 i, j, n = 0;
 
-	for (i = 0; i < K.nhosts; i++)
-		for (j = 0; j < K.hosts[i]->nvms; j++) {
-			sum += K.hosts[i]->vms[j].cpu_pct;
+	for (i = 0; i < cluster_state.nhosts; i++)
+		for (j = 0; j < cluster_state.hosts[i]->nvms; j++) {
+			sum += cluster_state.hosts[i]->vms[j].cpu_pct;
 			n++;
 		}
 	if (n == 0 || sum / (double)n < NEW_VM_CPU_MIN)
@@ -356,11 +360,12 @@ ctrl_cluster_set_closed(const char *names)
 {
 	size_t	 i;
 
-	free(K.closed);
-	if ((K.closed = strdup(names)) == NULL)
+	free(cluster_state.closed);
+	if ((cluster_state.closed = strdup(names)) == NULL)
 		log_warn("%s", __func__);
-	for (i = 0; i < K.nhosts; i++)
-		K.hosts[i]->closed = listed(K.closed, K.hosts[i]->name);
+	for (i = 0; i < cluster_state.nhosts; i++)
+		cluster_state.hosts[i]->closed = listed(cluster_state.closed,
+		    cluster_state.hosts[i]->name);
 }
 
 /* The host's policy figures with its reservations counted in. */
@@ -405,22 +410,23 @@ ctrl_cluster_place(const char *vm, unsigned mem_mib,
 
 	memset(&c, 0, sizeof(c));
 	host[0] = '\0';
-	if (K.nhosts == 0) {
+	if (cluster_state.nhosts == 0) {
 		*why = POLICY_R_NO_HOST;
 		return -1;
 	}
-	if ((ph = calloc(K.nhosts, sizeof(*ph))) == NULL ||
-	    (map = calloc(K.nhosts, sizeof(*map))) == NULL) {
+	if ((ph = calloc(cluster_state.nhosts, sizeof(*ph))) == NULL ||
+	    (map = calloc(cluster_state.nhosts, sizeof(*map))) == NULL) {
 		log_warn("%s", __func__);
 		free(ph);
 		*why = POLICY_R_NO_HOST;
 		return -1;
 	}
-	for (i = 0; i < K.nhosts; i++) {
-		if (!usable(K.hosts[i]) || K.hosts[i]->closed)
+	for (i = 0; i < cluster_state.nhosts; i++) {
+		if (!usable(cluster_state.hosts[i]) ||
+		    cluster_state.hosts[i]->closed)
 			continue;
-		reserved_view(K.hosts[i], &ph[n], true);
-		map[n++] = K.hosts[i];
+		reserved_view(cluster_state.hosts[i], &ph[n], true);
+		map[n++] = cluster_state.hosts[i];
 	}
 	c.hosts = ph;
 	c.nhosts = n;
@@ -493,8 +499,8 @@ ctrl_cluster_hosts(void)
 {
 	size_t	 i, n = 0;
 
-	for (i = 0; i < K.nhosts; i++)
-		if (K.hosts[i]->present)
+	for (i = 0; i < cluster_state.nhosts; i++)
+		if (cluster_state.hosts[i]->present)
 			n++;
 	return n;
 }
@@ -516,10 +522,10 @@ ctrl_cluster_view(struct policy_cluster *c)
 	size_t	 i, j, nh = 0, nv = 0;
 
 	memset(c, 0, sizeof(*c));
-	for (i = 0; i < K.nhosts; i++)
-		if (usable(K.hosts[i])) {
+	for (i = 0; i < cluster_state.nhosts; i++)
+		if (usable(cluster_state.hosts[i])) {
 			nh++;
-			nv += K.hosts[i]->nvms;
+			nv += cluster_state.hosts[i]->nvms;
 		}
 	if ((nh > 0 && (c->hosts = calloc(nh, sizeof(*c->hosts))) == NULL) ||
 	    (nv > 0 && (c->vms = calloc(nv, sizeof(*c->vms))) == NULL)) {
@@ -527,8 +533,8 @@ ctrl_cluster_view(struct policy_cluster *c)
 		ctrl_cluster_view_free(c);
 		return -1;
 	}
-	for (i = 0; i < K.nhosts; i++) {
-		if (!usable(h = K.hosts[i]))
+	for (i = 0; i < cluster_state.nhosts; i++) {
+		if (!usable(h = cluster_state.hosts[i]))
 			continue;
 		reserved_view(h, &c->hosts[c->nhosts], false);
 		for (j = 0; j < h->nvms; j++) {

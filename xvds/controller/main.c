@@ -44,7 +44,7 @@ static struct {
 	struct ctrl_conf *conf;
 	struct ctrl_leader *leader;
 	struct db	*db;		/* the work connection, while active */
-} C;
+} controller_state;
 
 static void
 noted(PGresult *res, const char *err, void *arg)
@@ -71,35 +71,44 @@ on_leader(int active, const char *why, void *arg)
 		ctrl_balance_stop();
 		ctrl_agent_stop(why);
 		ctrl_cluster_stop();
-		db_close(C.db);
-		C.db = NULL;
+		db_close(controller_state.db);
+		controller_state.db = NULL;
 		return;
 	}
-	if ((C.db = db_open(C.base, C.conf->database, err, sizeof(err))) == NULL)
+	if ((controller_state.db = db_open(controller_state.base,
+	    controller_state.conf->database, err, sizeof(err))) == NULL)
 		fatalx("database: %s", err);
-	db_set_backoff(C.db, 250, 2000);
+	db_set_backoff(controller_state.db, 250, 2000);
 	if (gethostname(host, sizeof(host)) == -1)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	p[0] = host;
 	p[1] = pid;
-	db_query(C.db, 0, noted, NULL, sql_main_controller_active, 2, p);
-	ctrl_cluster_start(C.db, &C.conf->policy);
+	db_query(controller_state.db, 0, noted, NULL,
+	    sql_main_controller_active, 2, p);
+	ctrl_cluster_start(controller_state.db, &controller_state.conf->policy);
 	/* Holding the lock without serving would leave the hosts orphaned:
 	 * exit, which frees the lock for a standby (systemd restarts us). */
-	if (ctrl_agent_start(C.base, C.db, C.conf) == -1)
+	if (ctrl_agent_start(controller_state.base, controller_state.db,
+	    controller_state.conf) == -1)
 		fatalx("cannot listen for agents on %s port %u",
-		    C.conf->agent_addr, (unsigned)C.conf->agent_port);
-	if (ctrl_broker_start(C.base, C.db, C.conf) == -1)
+		    controller_state.conf->agent_addr,
+		    (unsigned)controller_state.conf->agent_port);
+	if (ctrl_broker_start(controller_state.base, controller_state.db,
+	    controller_state.conf) == -1)
 		fatalx("cannot listen for logins on %s port %u",
-		    C.conf->broker_addr, (unsigned)C.conf->broker_port);
-	if (ctrl_session_start(C.base, C.db, C.conf) == -1)
+		    controller_state.conf->broker_addr,
+		    (unsigned)controller_state.conf->broker_port);
+	if (ctrl_session_start(controller_state.base, controller_state.db,
+	    controller_state.conf) == -1)
 		fatalx("cannot start the sessions' sweep");
-	ctrl_admin_serve(C.db);
-	if (ctrl_pool_start(C.base, C.db, C.conf) == -1)
+	ctrl_admin_serve(controller_state.db);
+	if (ctrl_pool_start(controller_state.base, controller_state.db,
+	    controller_state.conf) == -1)
 		fatalx("cannot start the pools' upkeep");
-	if (ctrl_balance_start(C.base, C.db, C.conf) == -1)
+	if (ctrl_balance_start(controller_state.base, controller_state.db,
+	    controller_state.conf) == -1)
 		fatalx("cannot start balancing");
 }
 
@@ -149,17 +158,18 @@ fd_limit(const struct ctrl_conf *conf)
  * What a running controller cannot change (ctrl_conf_keep_fixed) keeps
  * its running value, and the log says a restart is needed for it; the
  * rest takes effect in every service, running or not (those that start
- * later read C.conf).
+ * later read controller_state.conf).
  */
 static void
 reload(void *arg)
 {
-	struct ctrl_conf *conf, *old = C.conf;
+	struct ctrl_conf *conf, *old = controller_state.conf;
 	char	 err[CTRL_CONF_ERR_MAX], fixed[256];
 	int	 n;
 
 	(void)arg;
-	if ((conf = ctrl_conf_load(C.conf_path, err, sizeof(err))) == NULL) {
+	if ((conf = ctrl_conf_load(controller_state.conf_path, err,
+	    sizeof(err))) == NULL) {
 		log_warnx("reload refused, the running configuration is kept: "
 		    "%s", err);
 		return;
@@ -172,7 +182,7 @@ reload(void *arg)
 	if (n > 0)
 		log_warnx("reload: %s changed: kept as running until a restart "
 		    "of xvds-controller", fixed);
-	C.conf = conf;
+	controller_state.conf = conf;
 	fd_limit(conf);
 	ctrl_admin_reconf(conf);
 	ctrl_cluster_reconf(&conf->policy);
@@ -184,7 +194,7 @@ reload(void *arg)
 	ctrl_conf_free(old);
 	log_info("reloaded %s: policy %s threshold %g, sample-interval %u, "
 	    "op-timeout %u, host-timeout %u, session-lease %u, "
-	    "session-grace %u, upkeep interval %u", C.conf_path,
+	    "session-grace %u, upkeep interval %u", controller_state.conf_path,
 	    conf->policy_name, conf->policy.threshold, conf->sample_interval,
 	    conf->op_timeout, conf->host_timeout, conf->session_lease,
 	    conf->session_grace, conf->upkeep_interval);
@@ -195,7 +205,7 @@ on_stop(const char *signame, void *arg)
 {
 	(void)signame;
 	(void)arg;
-	event_base_loopexit(C.base, NULL);
+	event_base_loopexit(controller_state.base, NULL);
 }
 
 /*
@@ -211,7 +221,8 @@ schema_upgrade(void)
 	int	 from, to, warned = 0;
 
 	for (;;) {
-		if ((conn = db_connect_sync(C.conf->database, err,
+		if ((conn = db_connect_sync(controller_state.conf->database,
+		    err,
 		    sizeof(err))) != NULL) {
 			if (db_schema_upgrade(conn, &from, &to, err,
 			    sizeof(err)) == 0) {
@@ -247,36 +258,41 @@ main(int argc, char *argv[])
 	wipe_init();
 	daemon_options(argc, argv, "xvds-controller", CTRL_CONF_PATH, &o);
 	/* daemon() goes to /: a reload must find the same file. */
-	C.conf_path = realpath(o.conf_path, conf_path) != NULL ? conf_path :
+	controller_state.conf_path = realpath(o.conf_path,
+	    conf_path) != NULL ? conf_path :
 	    o.conf_path;
-	if ((C.conf = ctrl_conf_load(o.conf_path, err, sizeof(err))) == NULL)
+	if ((controller_state.conf = ctrl_conf_load(o.conf_path, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (o.checkonly) {
-		if (o.verbose && ctrl_conf_print(C.conf, stdout) == -1)
+		if (o.verbose && ctrl_conf_print(controller_state.conf,
+		    stdout) == -1)
 			fatal("stdout");
 		fprintf(stderr, "configuration OK\n");
-		ctrl_conf_free(C.conf);
+		ctrl_conf_free(controller_state.conf);
 		return 0;
 	}
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	fd_limit(C.conf);
+	fd_limit(controller_state.conf);
 
 	schema_upgrade();
 
-	if ((C.base = event_base_new()) == NULL)
+	if ((controller_state.base = event_base_new()) == NULL)
 		fatalx("cannot make the event loop");
-	daemon_signals(C.base, &sigcbs, NULL, sigs);
-	if (ctrl_admin_start(C.base, C.conf) == -1)
+	daemon_signals(controller_state.base, &sigcbs, NULL, sigs);
+	if (ctrl_admin_start(controller_state.base,
+	    controller_state.conf) == -1)
 		fatalx("cannot listen for admin requests on %s",
-		    C.conf->admin_socket);
-	if ((C.leader = ctrl_leader_new(C.base, C.conf->database, on_leader,
+		    controller_state.conf->admin_socket);
+	if ((controller_state.leader = ctrl_leader_new(controller_state.base,
+	    controller_state.conf->database, on_leader,
 	    NULL, err, sizeof(err))) == NULL)
 		fatalx("database: %s", err);
 	log_info("started, configuration %s; waiting for leadership",
 	    o.conf_path);
 
-	event_base_dispatch(C.base);
+	event_base_dispatch(controller_state.base);
 
 	ctrl_admin_stop();
 	ctrl_broker_stop("stopping");
@@ -285,11 +301,12 @@ main(int argc, char *argv[])
 	ctrl_balance_stop();
 	ctrl_agent_stop("stopping");
 	ctrl_cluster_stop();
-	db_close(C.db);
-	ctrl_leader_free(C.leader);	/* frees the lock at once */
+	db_close(controller_state.db);
+	/* Frees the lock at once. */
+	ctrl_leader_free(controller_state.leader);
 	daemon_signals_free(sigs);
-	event_base_free(C.base);
-	ctrl_conf_free(C.conf);
+	event_base_free(controller_state.base);
+	ctrl_conf_free(controller_state.conf);
 	log_info("stopped");
 	return 0;
 }

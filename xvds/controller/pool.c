@@ -121,7 +121,7 @@ static struct {
 	size_t		 nrows;
 	struct act	*acts;
 	size_t		 nacts, next_act;
-} P;
+} pool_state;
 
 /* Queries. */
 
@@ -266,9 +266,9 @@ logged(PGresult *res, const char *err, void *arg)
 static void
 write_sql(const char *what, const char *sql, int n, const char *const *p)
 {
-	if (P.db == NULL || !P.running)
+	if (pool_state.db == NULL || !pool_state.running)
 		return;
-	if (db_query(P.db, 0, logged, (void *)what, sql, n, p) == -1)
+	if (db_query(pool_state.db, 0, logged, (void *)what, sql, n, p) == -1)
 		log_warnx("pool: cannot queue %s", what);
 }
 
@@ -279,14 +279,14 @@ fail_find(bool host, const char *name, bool add)
 {
 	struct fail *f;
 
-	TAILQ_FOREACH(f, &P.fails, entry)
+	TAILQ_FOREACH(f, &pool_state.fails, entry)
 		if (f->host == host && strcmp(f->name, name) == 0)
 			return f;
 	if (!add || (f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
 	f->host = host;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	TAILQ_INSERT_TAIL(&P.fails, f, entry);
+	TAILQ_INSERT_TAIL(&pool_state.fails, f, entry);
 	return f;
 }
 
@@ -308,7 +308,7 @@ fail_clear(bool host, const char *name, const char *why)
 		if (host)
 			ctrl_cluster_exclude(name, false);
 	}
-	TAILQ_REMOVE(&P.fails, f, entry);
+	TAILQ_REMOVE(&pool_state.fails, f, entry);
 	free(f);
 }
 
@@ -340,7 +340,7 @@ fail_check(bool host, const char *name, const char *last)
 	char	 n[16];
 
 	if ((f = fail_find(host, name, false)) == NULL || f->given_up ||
-	    f->n < P.give_up)
+	    f->n < pool_state.give_up)
 		return;
 	f->given_up = true;
 	f->seen_gone = false;
@@ -364,7 +364,7 @@ hosts_back(void)
 {
 	struct fail *f, *next;
 
-	for (f = TAILQ_FIRST(&P.fails); f != NULL; f = next) {
+	for (f = TAILQ_FIRST(&pool_state.fails); f != NULL; f = next) {
 		next = TAILQ_NEXT(f, entry);
 		if (!f->host || !f->given_up)
 			continue;
@@ -383,7 +383,7 @@ ctrl_pool_inflight(const char *host)
 	struct flight *f;
 	unsigned n = 0;
 
-	TAILQ_FOREACH(f, &P.flights, entry)
+	TAILQ_FOREACH(f, &pool_state.flights, entry)
 		if (host == NULL || strcmp(f->host, host) == 0)
 			n++;
 	return n;
@@ -394,7 +394,7 @@ in_flight(const char *vm)
 {
 	struct flight *f;
 
-	TAILQ_FOREACH(f, &P.flights, entry)
+	TAILQ_FOREACH(f, &pool_state.flights, entry)
 		if (strcmp(f->vm, vm) == 0)
 			return true;
 	return false;
@@ -455,11 +455,12 @@ flight_failed(struct flight *f, const char *code, const char *msg)
 static void
 flight_end(struct flight *f)
 {
-	TAILQ_REMOVE(&P.flights, f, entry);
+	TAILQ_REMOVE(&pool_state.flights, f, entry);
 	ctrl_power_give(f->host);
 	free(f);
 	/* A slot freed: a tick waiting on the throttle may go on. */
-	if (P.running && P.busy && P.next_act < P.nacts)
+	if (pool_state.running && pool_state.busy &&
+	    pool_state.next_act < pool_state.nacts)
 		next_act();
 }
 
@@ -469,8 +470,8 @@ op_done(const char *host, const struct agent_result *r, void *arg)
 	struct flight *f = arg;
 
 	(void)host;
-	if (!P.running) {
-		TAILQ_REMOVE(&P.flights, f, entry);
+	if (!pool_state.running) {
+		TAILQ_REMOVE(&pool_state.flights, f, entry);
 		ctrl_power_give(f->host);
 		free(f);
 		return;
@@ -535,24 +536,25 @@ add_act(size_t row, enum agent_action action, const char *why)
 	struct act *a;
 	int	 mid;
 
-	mid = vm_fsm_op_marks(VM_CVM, P.rows[row].state,
+	mid = vm_fsm_op_marks(VM_CVM, pool_state.rows[row].state,
 	    (enum vm_event)ctrl_agent_action_event(action));
 	if (mid < 0) {
-		log_warnx("pool: %s: no %s from %s", P.rows[row].name,
+		log_warnx("pool: %s: no %s from %s", pool_state.rows[row].name,
 		    agent_action_names[action],
-		    vm_state_names[P.rows[row].state]);
+		    vm_state_names[pool_state.rows[row].state]);
 		return -1;
 	}
-	if ((a = reallocarray(P.acts, P.nacts + 1, sizeof(*a))) == NULL) {
+	if ((a = reallocarray(pool_state.acts, pool_state.nacts + 1,
+	    sizeof(*a))) == NULL) {
 		log_warn("%s", __func__);
 		return -1;
 	}
-	P.acts = a;
-	a[P.nacts].row = row;
-	a[P.nacts].action = action;
-	a[P.nacts].mid = (enum vm_state)mid;
-	a[P.nacts].why = why;
-	P.nacts++;
+	pool_state.acts = a;
+	a[pool_state.nacts].row = row;
+	a[pool_state.nacts].action = action;
+	a[pool_state.nacts].mid = (enum vm_state)mid;
+	a[pool_state.nacts].why = why;
+	pool_state.nacts++;
 	return 0;
 }
 
@@ -571,14 +573,14 @@ sweep_stale(void)
 	size_t	 i;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	TAILQ_FOREACH(st, &P.stales, entry)
+	TAILQ_FOREACH(st, &pool_state.stales, entry)
 		st->seen = false;
-	for (i = 0; i < P.nrows; i++) {
-		r = &P.rows[i];
+	for (i = 0; i < pool_state.nrows; i++) {
+		r = &pool_state.rows[i];
 		if (r->state != VM_S_STARTING || r->session ||
 		    in_flight(r->name))
 			continue;
-		TAILQ_FOREACH(st, &P.stales, entry)
+		TAILQ_FOREACH(st, &pool_state.stales, entry)
 			if (strcmp(st->id, r->id) == 0)
 				break;
 		if (st == NULL) {
@@ -587,14 +589,14 @@ sweep_stale(void)
 			snprintf(st->id, sizeof(st->id), "%s", r->id);
 			snprintf(st->name, sizeof(st->name), "%s", r->name);
 			st->since = now;
-			TAILQ_INSERT_TAIL(&P.stales, st, entry);
+			TAILQ_INSERT_TAIL(&pool_state.stales, st, entry);
 		}
 		st->seen = true;
 	}
-	for (st = TAILQ_FIRST(&P.stales); st != NULL; st = next) {
+	for (st = TAILQ_FIRST(&pool_state.stales); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
 		if (st->seen && now.tv_sec - st->since.tv_sec <
-		    2 * (time_t)P.op_timeout)
+		    2 * (time_t)pool_state.op_timeout)
 			continue;
 		if (st->seen) {
 			log_warnx("pool: %s: starting with no op out for it; "
@@ -605,7 +607,7 @@ sweep_stale(void)
 			p[1] = secs;
 			write_sql("a stale row", stale_sql, 2, p);
 		}
-		TAILQ_REMOVE(&P.stales, st, entry);
+		TAILQ_REMOVE(&pool_state.stales, st, entry);
 		free(st);
 	}
 }
@@ -622,7 +624,7 @@ decide_pool(size_t from, size_t to)
 	if ((up = calloc(to - from, sizeof(*up))) == NULL)
 		return;
 	for (i = from; i < to; i++) {
-		r = &P.rows[i];
+		r = &pool_state.rows[i];
 		if (r->surplus || r->session)
 			continue;
 		if (r->state == VM_S_READY)
@@ -632,9 +634,9 @@ decide_pool(size_t from, size_t to)
 			coming++;
 	}
 	/* The Ready target first: paused ones come back fastest. */
-	need = P.rows[from].target - ready - coming;
+	need = pool_state.rows[from].target - ready - coming;
 	for (i = from; i < to && need > 0; i++) {
-		r = &P.rows[i];
+		r = &pool_state.rows[i];
 		if (!r->surplus && r->state == VM_S_PAUSED && free_row(r) &&
 		    add_act(i, AGENT_A_UNPAUSE,
 		    "ready-target") == 0) {
@@ -643,7 +645,7 @@ decide_pool(size_t from, size_t to)
 		}
 	}
 	for (i = from; i < to && need > 0; i++) {
-		r = &P.rows[i];
+		r = &pool_state.rows[i];
 		if (!r->surplus && r->state == VM_S_SAVED && free_row(r) &&
 		    add_act(i, AGENT_A_RESTORE,
 		    "ready-target") == 0) {
@@ -653,14 +655,14 @@ decide_pool(size_t from, size_t to)
 	}
 	/* Every member is up (Ready) after it is made. */
 	for (i = from; i < to; i++) {
-		r = &P.rows[i];
+		r = &pool_state.rows[i];
 		if (!r->surplus && r->state == VM_S_INACTIVE && free_row(r))
 			add_act(i, AGENT_A_START, "member");
 	}
 	/* Idle: beyond the Ready target, the longest idle first. */
-	pausable = ready - P.rows[from].target;
+	pausable = ready - pool_state.rows[from].target;
 	for (i = from; i < to && pausable > 0; i++) {
-		r = &P.rows[i];
+		r = &pool_state.rows[i];
 		if (r->idle_pause < 0)
 			break;
 		if (!r->surplus && r->state == VM_S_READY && free_row(r) &&
@@ -669,7 +671,7 @@ decide_pool(size_t from, size_t to)
 			pausable--;
 	}
 	for (i = from; i < to; i++) {
-		r = &P.rows[i];
+		r = &pool_state.rows[i];
 		if (r->idle_save < 0)
 			break;
 		if (!r->surplus && r->state == VM_S_PAUSED && free_row(r) &&
@@ -678,7 +680,7 @@ decide_pool(size_t from, size_t to)
 	}
 	/* Surplus: the pool shrank. */
 	for (i = from; i < to; i++) {
-		r = &P.rows[i];
+		r = &pool_state.rows[i];
 		if (r->surplus && free_row(r) && (r->state == VM_S_READY ||
 		    r->state == VM_S_PAUSED || r->state == VM_S_SAVED ||
 		    r->state == VM_S_FAILED))
@@ -692,8 +694,8 @@ claimed(PGresult *res, const char *err, void *arg)
 {
 	struct flight *f = arg;
 
-	P.claiming = false;
-	if (!P.running) {
+	pool_state.claiming = false;
+	if (!pool_state.running) {
 		free(f);
 		return;
 	}
@@ -707,14 +709,14 @@ claimed(PGresult *res, const char *err, void *arg)
 		next_act();
 		return;
 	}
-	TAILQ_INSERT_TAIL(&P.flights, f, entry);
+	TAILQ_INSERT_TAIL(&pool_state.flights, f, entry);
 	/* Counted even past the limits, which the broker may have filled
 	 * since the check: this VM is claimed already. */
 	ctrl_power_take(f->host);
 	if (send_op(f, f->action == AGENT_A_START || f->placed ?
 	    AGENT_A_DEFINE : f->action) == -1) {
 		flight_failed(f, "disconnected", "the host is not connected");
-		TAILQ_REMOVE(&P.flights, f, entry);
+		TAILQ_REMOVE(&pool_state.flights, f, entry);
 		ctrl_power_give(f->host);
 		free(f);
 	}
@@ -745,13 +747,13 @@ next_act(void)
 	const char *p[8];
 	bool	 place;
 
-	if (P.claiming)
+	if (pool_state.claiming)
 		return;		/* claimed() calls again */
-	while (P.next_act < P.nacts) {
-		if (ctrl_power_inflight(NULL) >= P.cluster_ops)
+	while (pool_state.next_act < pool_state.nacts) {
+		if (ctrl_power_inflight(NULL) >= pool_state.cluster_ops)
 			return;		/* flight_end calls again */
-		a = &P.acts[P.next_act++];
-		r = &P.rows[a->row];
+		a = &pool_state.acts[pool_state.next_act++];
+		r = &pool_state.rows[a->row];
 		if (!free_row(r))
 			continue;
 		if ((f = calloc(1, sizeof(*f))) == NULL) {
@@ -789,7 +791,7 @@ next_act(void)
 			continue;
 		} else
 			snprintf(f->host, sizeof(f->host), "%s", r->host);
-		if (ctrl_power_inflight(f->host) >= P.host_ops) {
+		if (ctrl_power_inflight(f->host) >= pool_state.host_ops) {
 			if (f->placed)
 				ctrl_cluster_unplace(f->host, f->vm);
 			free(f);
@@ -803,14 +805,15 @@ next_act(void)
 		p[5] = r->pool;
 		p[6] = f->host;
 		p[7] = a->why;
-		if (db_query(P.db, 0, claimed, f, claim_sql, 8, p) == -1) {
+		if (db_query(pool_state.db, 0, claimed, f, claim_sql, 8,
+		    p) == -1) {
 			log_warnx("pool: %s: cannot queue its claim", r->name);
 			if (f->placed)
 				ctrl_cluster_unplace(f->host, f->vm);
 			free(f);
 			continue;
 		}
-		P.claiming = true;
+		pool_state.claiming = true;
 		return;		/* claimed() goes on */
 	}
 	tick_done();
@@ -832,7 +835,7 @@ read_done(PGresult *res, const char *err, void *arg)
 	int	 n, st;
 
 	(void)arg;
-	if (!P.running)
+	if (!pool_state.running)
 		return;
 	if (err != NULL) {
 		log_warnx("pool: cannot read the pools: %s", err);
@@ -840,16 +843,17 @@ read_done(PGresult *res, const char *err, void *arg)
 		return;
 	}
 	n = PQntuples(res);
-	free(P.rows);
-	P.rows = NULL;
-	P.nrows = 0;
-	if (n > 0 && (P.rows = calloc((size_t)n, sizeof(*P.rows))) == NULL) {
+	free(pool_state.rows);
+	pool_state.rows = NULL;
+	pool_state.nrows = 0;
+	if (n > 0 && (pool_state.rows = calloc((size_t)n,
+	    sizeof(*pool_state.rows))) == NULL) {
 		log_warn("%s", __func__);
 		tick_done();
 		return;
 	}
 	for (i = 0; i < (size_t)n; i++) {
-		r = &P.rows[P.nrows];
+		r = &pool_state.rows[pool_state.nrows];
 		copy_field(r->id, sizeof(r->id), res, (int)i, 0);
 		copy_field(r->name, sizeof(r->name), res, (int)i, 1);
 		if ((st = vm_state_from_name(PQgetvalue(res, (int)i, 2))) < 0)
@@ -868,15 +872,15 @@ read_done(PGresult *res, const char *err, void *arg)
 		r->target = strtol(PQgetvalue(res, (int)i, 12), NULL, 10);
 		r->idle_pause = strtoll(PQgetvalue(res, (int)i, 13), NULL, 10);
 		r->idle_save = strtoll(PQgetvalue(res, (int)i, 14), NULL, 10);
-		P.nrows++;
+		pool_state.nrows++;
 	}
-	free(P.acts);
-	P.acts = NULL;
-	P.nacts = P.next_act = 0;
+	free(pool_state.acts);
+	pool_state.acts = NULL;
+	pool_state.nacts = pool_state.next_act = 0;
 	sweep_stale();
-	for (from = i = 0; i <= P.nrows; i++)
-		if (i == P.nrows || strcmp(P.rows[i].pool_id,
-		    P.rows[from].pool_id) != 0) {
+	for (from = i = 0; i <= pool_state.nrows; i++)
+		if (i == pool_state.nrows || strcmp(pool_state.rows[i].pool_id,
+		    pool_state.rows[from].pool_id) != 0) {
 			if (i > from)
 				decide_pool(from, i);
 			from = i;
@@ -888,13 +892,13 @@ static void
 removed_done(PGresult *res, const char *err, void *arg)
 {
 	(void)arg;
-	if (!P.running)
+	if (!pool_state.running)
 		return;
 	if (err != NULL)
 		log_warnx("pool: cannot remove surplus rows: %s", err);
 	else if (strcmp(PQcmdTuples(res), "0") != 0)
 		log_info("pool: %s surplus VM row(s) removed", PQcmdTuples(res));
-	if (db_query(P.db, DB_IDEMPOTENT, read_done, NULL, read_sql, 0,
+	if (db_query(pool_state.db, DB_IDEMPOTENT, read_done, NULL, read_sql, 0,
 	    NULL) == -1)
 		tick_done();
 }
@@ -907,11 +911,11 @@ flight_names(void)
 	size_t	 n = 1, len = 0;
 	char	*names;
 
-	TAILQ_FOREACH(f, &P.flights, entry)
+	TAILQ_FOREACH(f, &pool_state.flights, entry)
 		n += strlen(f->vm) + 1;
 	if ((names = malloc(n)) == NULL)
 		return NULL;
-	TAILQ_FOREACH(f, &P.flights, entry)
+	TAILQ_FOREACH(f, &pool_state.flights, entry)
 		len += (size_t)snprintf(names + len, n - len, "%s%s",
 		    len > 0 ? "\n" : "", f->vm);
 	names[len] = '\0';
@@ -925,14 +929,15 @@ created_done(PGresult *res, const char *err, void *arg)
 	char	*names;
 
 	(void)arg;
-	if (!P.running)
+	if (!pool_state.running)
 		return;
 	if (err != NULL)
 		log_warnx("pool: cannot create the pools' rows: %s", err);
 	else if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 		log_info("pool: %s VM row(s) created", PQgetvalue(res, 0, 0));
 	if ((p[0] = names = flight_names()) == NULL ||
-	    db_query(P.db, 0, removed_done, NULL, remove_sql, 1, p) == -1)
+	    db_query(pool_state.db, 0, removed_done, NULL, remove_sql, 1,
+	    p) == -1)
 		tick_done();
 	free(names);
 }
@@ -941,13 +946,14 @@ static void
 closed_done(PGresult *res, const char *err, void *arg)
 {
 	(void)arg;
-	if (!P.running)
+	if (!pool_state.running)
 		return;
 	if (err != NULL)
 		log_warnx("pool: cannot read the hosts' states: %s", err);
 	else
 		ctrl_cluster_set_closed(PQgetvalue(res, 0, 0));
-	if (db_query(P.db, 0, created_done, NULL, create_sql, 0, NULL) == -1)
+	if (db_query(pool_state.db, 0, created_done, NULL, create_sql, 0,
+	    NULL) == -1)
 		tick_done();
 }
 
@@ -958,14 +964,15 @@ retries_done(PGresult *res, const char *err, void *arg)
 	int	 i;
 
 	(void)arg;
-	if (!P.running)
+	if (!pool_state.running)
 		return;
 	if (err != NULL)
 		log_warnx("pool: cannot read retry events: %s", err);
 	else {
 		for (i = 0; i < PQntuples(res); i++) {
 			id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-			if (P.last_event >= 0 && !PQgetisnull(res, i, 2)) {
+			if (pool_state.last_event >= 0 && !PQgetisnull(res, i,
+			    2)) {
 				if (strcmp(PQgetvalue(res, i, 1), "vm-retry") == 0)
 					fail_clear(false, PQgetvalue(res, i, 2),
 					    "an operator's vm-retry");
@@ -973,14 +980,15 @@ retries_done(PGresult *res, const char *err, void *arg)
 					fail_clear(true, PQgetvalue(res, i, 2),
 					    "an operator's host-retry");
 			}
-			if (id > P.last_event)
-				P.last_event = id;
+			if (id > pool_state.last_event)
+				pool_state.last_event = id;
 		}
-		if (P.last_event < 0)
-			P.last_event = 0;
+		if (pool_state.last_event < 0)
+			pool_state.last_event = 0;
 	}
 	hosts_back();
-	if (db_query(P.db, DB_IDEMPOTENT, closed_done, NULL, closed_sql, 0,
+	if (db_query(pool_state.db, DB_IDEMPOTENT, closed_done, NULL,
+	    closed_sql, 0,
 	    NULL) == -1)
 		tick_done();
 }
@@ -994,21 +1002,23 @@ tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (P.busy || !db_isup(P.db))
+	if (pool_state.busy || !db_isup(pool_state.db))
 		return;
-	P.busy = true;
-	snprintf(last, sizeof(last), "%lld", P.last_event);
+	pool_state.busy = true;
+	snprintf(last, sizeof(last), "%lld", pool_state.last_event);
 	p[0] = last;
-	if ((P.last_event < 0 ? db_query(P.db, DB_IDEMPOTENT, retries_done,
-	    NULL, retry_init_sql, 0, NULL) : db_query(P.db, DB_IDEMPOTENT,
+	if ((pool_state.last_event < 0 ? db_query(pool_state.db, DB_IDEMPOTENT,
+	    retries_done,
+	    NULL, retry_init_sql, 0, NULL) : db_query(pool_state.db,
+	    DB_IDEMPOTENT,
 	    retries_done, NULL, retry_sql, 1, p)) == -1)
-		P.busy = false;
+		pool_state.busy = false;
 }
 
 static void
 tick_done(void)
 {
-	P.busy = false;
+	pool_state.busy = false;
 }
 
 /* API. */
@@ -1019,36 +1029,37 @@ ctrl_pool_start(struct event_base *base, struct db *db,
 {
 	struct timeval tv = { conf->upkeep_interval, 0 };
 
-	if (P.running)
+	if (pool_state.running)
 		return 0;
-	if (P.flights.tqh_last == NULL) {
-		TAILQ_INIT(&P.flights);
-		TAILQ_INIT(&P.fails);
-		TAILQ_INIT(&P.stales);
+	if (pool_state.flights.tqh_last == NULL) {
+		TAILQ_INIT(&pool_state.flights);
+		TAILQ_INIT(&pool_state.fails);
+		TAILQ_INIT(&pool_state.stales);
 	}
-	P.base = base;
-	P.db = db;
-	P.interval = conf->upkeep_interval;
-	P.host_ops = conf->upkeep_host_ops;
-	P.cluster_ops = conf->upkeep_cluster_ops;
-	ctrl_power_limits(P.host_ops, P.cluster_ops);
-	P.give_up = conf->upkeep_give_up;
-	P.op_timeout = conf->op_timeout;
-	P.last_event = -1;
-	P.busy = false;
-	P.claiming = false;
-	if ((P.timer = event_new(base, -1, EV_PERSIST, tick, NULL)) == NULL ||
-	    event_add(P.timer, &tv) == -1) {
+	pool_state.base = base;
+	pool_state.db = db;
+	pool_state.interval = conf->upkeep_interval;
+	pool_state.host_ops = conf->upkeep_host_ops;
+	pool_state.cluster_ops = conf->upkeep_cluster_ops;
+	ctrl_power_limits(pool_state.host_ops, pool_state.cluster_ops);
+	pool_state.give_up = conf->upkeep_give_up;
+	pool_state.op_timeout = conf->op_timeout;
+	pool_state.last_event = -1;
+	pool_state.busy = false;
+	pool_state.claiming = false;
+	if ((pool_state.timer = event_new(base, -1, EV_PERSIST, tick,
+	    NULL)) == NULL ||
+	    event_add(pool_state.timer, &tv) == -1) {
 		log_warnx("pool: cannot arm the upkeep's timer");
-		if (P.timer != NULL)
-			event_free(P.timer);
-		P.timer = NULL;
+		if (pool_state.timer != NULL)
+			event_free(pool_state.timer);
+		pool_state.timer = NULL;
 		return -1;
 	}
-	P.running = true;
+	pool_state.running = true;
 	log_info("pool: upkeep every %u s; at most %u ops a host, %u in all; "
-	    "given up after %u failures", P.interval, P.host_ops,
-	    P.cluster_ops, P.give_up);
+	    "given up after %u failures", pool_state.interval,
+	    pool_state.host_ops, pool_state.cluster_ops, pool_state.give_up);
 	return 0;
 }
 
@@ -1057,21 +1068,21 @@ ctrl_pool_reconf(const struct ctrl_conf *conf)
 {
 	struct timeval tv = { conf->upkeep_interval, 0 };
 
-	if (!P.running)
+	if (!pool_state.running)
 		return;
-	P.host_ops = conf->upkeep_host_ops;
-	P.cluster_ops = conf->upkeep_cluster_ops;
-	ctrl_power_limits(P.host_ops, P.cluster_ops);
-	P.give_up = conf->upkeep_give_up;
-	P.op_timeout = conf->op_timeout;
-	if (P.interval != conf->upkeep_interval) {
-		P.interval = conf->upkeep_interval;
-		event_del(P.timer);
-		event_add(P.timer, &tv);
+	pool_state.host_ops = conf->upkeep_host_ops;
+	pool_state.cluster_ops = conf->upkeep_cluster_ops;
+	ctrl_power_limits(pool_state.host_ops, pool_state.cluster_ops);
+	pool_state.give_up = conf->upkeep_give_up;
+	pool_state.op_timeout = conf->op_timeout;
+	if (pool_state.interval != conf->upkeep_interval) {
+		pool_state.interval = conf->upkeep_interval;
+		event_del(pool_state.timer);
+		event_add(pool_state.timer, &tv);
 	}
 	log_info("pool: upkeep every %u s; at most %u ops a host, %u in all; "
-	    "given up after %u failures", P.interval, P.host_ops,
-	    P.cluster_ops, P.give_up);
+	    "given up after %u failures", pool_state.interval,
+	    pool_state.host_ops, pool_state.cluster_ops, pool_state.give_up);
 }
 
 void
@@ -1080,26 +1091,26 @@ ctrl_pool_stop(void)
 	struct fail *f;
 	struct stale *st;
 
-	if (!P.running)
+	if (!pool_state.running)
 		return;
-	P.running = false;
-	while ((st = TAILQ_FIRST(&P.stales)) != NULL) {
-		TAILQ_REMOVE(&P.stales, st, entry);
+	pool_state.running = false;
+	while ((st = TAILQ_FIRST(&pool_state.stales)) != NULL) {
+		TAILQ_REMOVE(&pool_state.stales, st, entry);
 		free(st);
 	}
-	event_free(P.timer);
-	P.timer = NULL;
-	P.db = NULL;
+	event_free(pool_state.timer);
+	pool_state.timer = NULL;
+	pool_state.db = NULL;
 	/* Flights and claims end through their callbacks, which free them. */
-	while ((f = TAILQ_FIRST(&P.fails)) != NULL) {
+	while ((f = TAILQ_FIRST(&pool_state.fails)) != NULL) {
 		if (f->host && f->given_up)
 			ctrl_cluster_exclude(f->name, false);
-		TAILQ_REMOVE(&P.fails, f, entry);
+		TAILQ_REMOVE(&pool_state.fails, f, entry);
 		free(f);
 	}
-	free(P.rows);
-	free(P.acts);
-	P.rows = NULL;
-	P.acts = NULL;
-	P.nrows = P.nacts = P.next_act = 0;
+	free(pool_state.rows);
+	free(pool_state.acts);
+	pool_state.rows = NULL;
+	pool_state.acts = NULL;
+	pool_state.nrows = pool_state.nacts = pool_state.next_act = 0;
 }

@@ -24,14 +24,14 @@ static struct {
 	struct slot	*slots;
 	unsigned	 total;
 	unsigned	 host_ops, cluster_ops;
-} W;
+} power_state;
 
 static struct slot *
 find(const char *host)
 {
 	struct slot *s;
 
-	for (s = W.slots; s != NULL; s = s->next)
+	for (s = power_state.slots; s != NULL; s = s->next)
 		if (strcmp(s->host, host) == 0)
 			return s;
 	return NULL;
@@ -40,8 +40,8 @@ find(const char *host)
 void
 ctrl_power_limits(unsigned host_ops, unsigned cluster_ops)
 {
-	W.host_ops = host_ops;
-	W.cluster_ops = cluster_ops;
+	power_state.host_ops = host_ops;
+	power_state.cluster_ops = cluster_ops;
 }
 
 unsigned
@@ -50,7 +50,7 @@ ctrl_power_inflight(const char *host)
 	struct slot *s;
 
 	if (host == NULL)
-		return W.total;
+		return power_state.total;
 	return (s = find(host)) != NULL ? s->n : 0;
 }
 
@@ -66,18 +66,20 @@ ctrl_power_take(const char *host)
 			return;
 		}
 		snprintf(s->host, sizeof(s->host), "%s", host);
-		s->next = W.slots;
-		W.slots = s;
+		s->next = power_state.slots;
+		power_state.slots = s;
 	}
 	s->n++;
-	W.total++;
+	power_state.total++;
 }
 
 bool
 ctrl_power_try(const char *host)
 {
-	if ((W.cluster_ops != 0 && W.total >= W.cluster_ops) ||
-	    (W.host_ops != 0 && ctrl_power_inflight(host) >= W.host_ops))
+	if ((power_state.cluster_ops != 0 &&
+	    power_state.total >= power_state.cluster_ops) ||
+	    (power_state.host_ops != 0 &&
+	    ctrl_power_inflight(host) >= power_state.host_ops))
 		return false;
 	ctrl_power_take(host);
 	return true;
@@ -88,12 +90,12 @@ ctrl_power_give(const char *host)
 {
 	struct slot **sp, *s;
 
-	for (sp = &W.slots; (s = *sp) != NULL; sp = &s->next)
+	for (sp = &power_state.slots; (s = *sp) != NULL; sp = &s->next)
 		if (strcmp(s->host, host) == 0)
 			break;
 	if (s == NULL)
 		return;		/* taken uncounted */
-	W.total--;
+	power_state.total--;
 	if (--s->n == 0) {
 		*sp = s->next;
 		free(s);

@@ -47,7 +47,7 @@ static struct {
 	bool		 sweeping;	/* a sweep's queries are out */
 	struct release	*releases;
 	unsigned long	 generation;	/* bumped by stop: late answers dropped */
-} S;
+} session_state;
 
 /*
  * $1 grace seconds: sessions whose lease lapsed more than the grace ago
@@ -104,14 +104,14 @@ release_find(int64_t session, bool create)
 {
 	struct release *r;
 
-	for (r = S.releases; r != NULL; r = r->next)
+	for (r = session_state.releases; r != NULL; r = r->next)
 		if (r->session == session)
 			return r;
 	if (!create || (r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->session = session;
-	r->next = S.releases;
-	S.releases = r;
+	r->next = session_state.releases;
+	session_state.releases = r;
 	return r;
 }
 
@@ -120,7 +120,7 @@ release_forget(int64_t session)
 {
 	struct release **rp, *r;
 
-	for (rp = &S.releases; (r = *rp) != NULL; rp = &r->next)
+	for (rp = &session_state.releases; (r = *rp) != NULL; rp = &r->next)
 		if (r->session == session) {
 			*rp = r->next;
 			free(r);
@@ -143,9 +143,9 @@ mark_released(int64_t session, const char *how)
 	const char *p[2] = { id, how };
 
 	snprintf(id, sizeof(id), "%" PRId64, session);
-	if (S.db != NULL)
-		db_query(S.db, DB_IDEMPOTENT, noted, "release not recorded",
-		    released_sql, 2, p);
+	if (session_state.db != NULL)
+		db_query(session_state.db, DB_IDEMPOTENT, noted,
+		    "release not recorded", released_sql, 2, p);
 }
 
 /* What an op's callback needs to find its release again. */
@@ -164,7 +164,8 @@ release_done(const char *host, const struct agent_result *res, void *arg)
 	char	 id[24];
 	const char *p[4];
 
-	if (ro->generation != S.generation || S.db == NULL) {
+	if (ro->generation != session_state.generation ||
+	    session_state.db == NULL) {
 		free(ro);
 		return;
 	}
@@ -186,8 +187,8 @@ release_done(const char *host, const struct agent_result *res, void *arg)
 			p[1] = ro->vm;
 			p[2] = res->code;
 			p[3] = res->message;
-			db_query(S.db, 0, noted, "event not written", failed_sql,
-			    4, p);
+			db_query(session_state.db, 0, noted,
+			    "event not written", failed_sql, 4, p);
 		}
 	}
 	log_warnx("sessions: %s not %s on %s: %s %s; trying again in %d s",
@@ -248,7 +249,7 @@ release_one(int64_t session, const char *vm, const char *kind,
 		return;
 	}
 	ro->session = session;
-	ro->generation = S.generation;
+	ro->generation = session_state.generation;
 	memcpy(ro->vm, op.vm, sizeof(ro->vm));
 	ro->how = agent_action_names[op.action];
 	if (ctrl_host_op(host, &op, 0, release_done, ro) == -1) {
@@ -263,9 +264,9 @@ owed(PGresult *res, const char *err, void *arg)
 {
 	int	 i;
 
-	if ((unsigned long)(uintptr_t)arg != S.generation)
+	if ((unsigned long)(uintptr_t)arg != session_state.generation)
 		return;
-	S.sweeping = false;
+	session_state.sweeping = false;
 	if (err != NULL) {
 		log_warnx("sessions: releases owed: %s", err);
 		return;
@@ -298,16 +299,19 @@ sweep(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	evtimer_add(S.timer, &tv);
+	evtimer_add(session_state.timer, &tv);
 	/* A database slower than the sweep: do not pile sweeps up. */
-	if (S.sweeping || S.db == NULL || !db_isup(S.db))
+	if (session_state.sweeping || session_state.db == NULL ||
+	    !db_isup(session_state.db))
 		return;
-	snprintf(grace, sizeof(grace), "%u", S.grace_s);
-	if (db_query(S.db, DB_IDEMPOTENT, lapsed, NULL, lapse_sql, 1, p) == -1)
+	snprintf(grace, sizeof(grace), "%u", session_state.grace_s);
+	if (db_query(session_state.db, DB_IDEMPOTENT, lapsed, NULL, lapse_sql,
+	    1, p) == -1)
 		return;
-	if (db_query(S.db, DB_IDEMPOTENT, owed,
-	    (void *)(uintptr_t)S.generation, owed_sql, 0, NULL) == 0)
-		S.sweeping = true;
+	if (db_query(session_state.db, DB_IDEMPOTENT, owed,
+	    (void *)(uintptr_t)session_state.generation, owed_sql, 0,
+	    NULL) == 0)
+		session_state.sweeping = true;
 }
 
 void
@@ -316,7 +320,8 @@ ctrl_session_vm_state(const char *vm, enum vm_state from, enum vm_state to)
 	const char *p[3];
 	char	 why[48];
 
-	if (S.db == NULL || (from != VM_S_READY && from != VM_S_RUNNING))
+	if (session_state.db == NULL || (from != VM_S_READY &&
+	    from != VM_S_RUNNING))
 		return;
 	if (to != VM_S_RESETTING && to != VM_S_STOPPING &&
 	    to != VM_S_INACTIVE && to != VM_S_FAILED)
@@ -326,8 +331,8 @@ ctrl_session_vm_state(const char *vm, enum vm_state from, enum vm_state to)
 	p[1] = why;
 	/* A failed desktop still owes its reset; the others are on their way. */
 	p[2] = to == VM_S_FAILED ? "owed" : "released";
-	db_query(S.db, DB_IDEMPOTENT, noted, "a desktop's end not recorded",
-	    vm_gone_sql, 3, p);
+	db_query(session_state.db, DB_IDEMPOTENT, noted,
+	    "a desktop's end not recorded", vm_gone_sql, 3, p);
 }
 
 int
@@ -336,25 +341,25 @@ ctrl_session_start(struct event_base *base, struct db *db,
 {
 	struct timeval tv = { CTRL_SESSION_SWEEP_S, 0 };
 
-	if (S.timer != NULL)
+	if (session_state.timer != NULL)
 		return 0;
-	S.base = base;
-	S.db = db;
-	S.grace_s = conf->session_grace;
-	S.sweeping = false;
-	if ((S.timer = evtimer_new(base, sweep, NULL)) == NULL) {
+	session_state.base = base;
+	session_state.db = db;
+	session_state.grace_s = conf->session_grace;
+	session_state.sweeping = false;
+	if ((session_state.timer = evtimer_new(base, sweep, NULL)) == NULL) {
 		log_warnx("sessions: cannot make the sweep's timer");
-		S.db = NULL;
+		session_state.db = NULL;
 		return -1;
 	}
-	evtimer_add(S.timer, &tv);
+	evtimer_add(session_state.timer, &tv);
 	return 0;
 }
 
 void
 ctrl_session_reconf(const struct ctrl_conf *conf)
 {
-	S.grace_s = conf->session_grace;
+	session_state.grace_s = conf->session_grace;
 }
 
 void
@@ -362,14 +367,14 @@ ctrl_session_stop(void)
 {
 	struct release *r;
 
-	if (S.timer == NULL)
+	if (session_state.timer == NULL)
 		return;
-	event_free(S.timer);
-	S.timer = NULL;
-	S.db = NULL;
-	S.generation++;
-	while ((r = S.releases) != NULL) {
-		S.releases = r->next;
+	event_free(session_state.timer);
+	session_state.timer = NULL;
+	session_state.db = NULL;
+	session_state.generation++;
+	while ((r = session_state.releases) != NULL) {
+		session_state.releases = r->next;
 		free(r);
 	}
 }
