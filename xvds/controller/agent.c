@@ -34,7 +34,6 @@
 #include "controller/agent.h"
 #include "controller/cluster.h"
 #include "controller/conf.h"
-#include "controller/session.h"
 #include "db/db.h"
 #include "common/log.h"
 #include "common/vm_fsm.h"
@@ -107,8 +106,11 @@ static struct {
 	long		 started;
 } agent_state;
 
-/* Told of each VM report recorded (ctrl_agent_on_vm_reported). */
+/* Told of each VM report recorded (ctrl_agent_on_vm_reported), and of
+ * each change of state it records (ctrl_agent_on_vm_state). */
 static void (*vm_reported_hook)(const char *vm);
+static void (*vm_state_hook)(const char *vm, enum vm_state from,
+    enum vm_state to);
 
 /* Queries. */
 
@@ -668,9 +670,10 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 		ctrl_host_forget(h->name, PQgetvalue(res, 0, 3));
 	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
 		return;		/* another host's */
-	ctrl_session_vm_state(PQgetvalue(res, 0, 3),
-	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 2)),
-	    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 4)));
+	if (vm_state_hook != NULL)
+		vm_state_hook(PQgetvalue(res, 0, 3),
+		    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 2)),
+		    (enum vm_state)vm_state_from_name(PQgetvalue(res, 0, 4)));
 	if (vm_reported_hook != NULL)
 		vm_reported_hook(PQgetvalue(res, 0, 3));
 }
@@ -1003,6 +1006,13 @@ void
 ctrl_agent_on_vm_reported(void (*fn)(const char *vm))
 {
 	vm_reported_hook = fn;
+}
+
+void
+ctrl_agent_on_vm_state(void (*fn)(const char *vm, enum vm_state from,
+    enum vm_state to))
+{
+	vm_state_hook = fn;
 }
 
 int

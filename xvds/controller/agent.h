@@ -103,5 +103,13 @@ int	ctrl_agent_action_event(enum agent_action);
  * controller/login.h); NULL: nobody is.  Kept across starts and stops.
  */
 void	ctrl_agent_on_vm_reported(void (*fn)(const char *vm));
+/*
+ * fn is called with a VM's name and the states it went from and to each
+ * time a host's report changes a VM of this host's in the database (the
+ * sessions end whose desktop went down, controller/session.h); NULL:
+ * nobody is.  Kept across starts and stops.
+ */
+void	ctrl_agent_on_vm_state(void (*fn)(const char *vm,
+	    enum vm_state from, enum vm_state to));
 
 #endif

@@ -314,8 +314,14 @@ sweep(evutil_socket_t fd, short what, void *arg)
 		session_state.sweeping = true;
 }
 
-void
-ctrl_session_vm_state(const char *vm, enum vm_state from, enum vm_state to)
+/*
+ * A host reported vm gone from "from" to "to" (controller/agent.h).  A
+ * desktop that was up (ready or running) and is now being reset, stopped,
+ * gone or failed ended on its host (the guest's session was over for
+ * longer than the host's grace, or the domain died): its open session ends.
+ */
+static void
+vm_state_reported(const char *vm, enum vm_state from, enum vm_state to)
 {
 	const char *p[3];
 	char	 why[48];
@@ -345,6 +351,7 @@ ctrl_session_start(struct event_base *base, struct db *db,
 		return 0;
 	session_state.base = base;
 	session_state.db = db;
+	ctrl_agent_on_vm_state(vm_state_reported);
 	session_state.grace_s = conf->session_grace;
 	session_state.sweeping = false;
 	if ((session_state.timer = evtimer_new(base, sweep, NULL)) == NULL) {

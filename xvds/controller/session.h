@@ -11,7 +11,6 @@
 #ifndef XVDS_CONTROLLER_SESSION_H
 #define XVDS_CONTROLLER_SESSION_H
 
-#include "common/vm_fsm.h"
 
 struct event_base;
 struct db;
@@ -28,14 +27,5 @@ int	ctrl_session_start(struct event_base *, struct db *,
 void	ctrl_session_stop(void);
 /* A reloaded session-grace, from the next sweep.  Safe when not started. */
 void	ctrl_session_reconf(const struct ctrl_conf *);
-
-/*
- * A host reported vm gone from "from" to "to".  A desktop that was up
- * (ready or running) and is now being reset, stopped, gone or failed
- * ended on its host (the guest's session was over for longer than the
- * host's grace, or the domain died): its open session ends.
- */
-void	ctrl_session_vm_state(const char *vm, enum vm_state from,
-	    enum vm_state to);
 
 #endif
