@@ -29,10 +29,13 @@ nodist_%canon_reldir%_libxvdscontroller_a_SOURCES = %reldir%/sql.c \
 BUILT_SOURCES += %reldir%/sql.c %reldir%/sql.h
 CLEANFILES += %reldir%/sql.c %reldir%/sql.h
 EXTRA_DIST += $(CTRL_SQL)
-%reldir%/sql.c %reldir%/sql.h: $(CTRL_SQL) scripts/sql2c.sh
+# The VM states' names come from common/vm_fsm.c's table (:'VM_S_X').
+%reldir%/sql.c %reldir%/sql.h: $(CTRL_SQL) scripts/sql2c.sh \
+    xvds/common/vm_fsm.c
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && files= && \
 	for f in $(CTRL_SQL); do files="$$files $(srcdir)/$$f"; done && \
-	$(SHELL) $(srcdir)/scripts/sql2c.sh -n $@ $$files
+	$(SHELL) $(srcdir)/scripts/sql2c.sh -n \
+	    -s $(srcdir)/xvds/common/vm_fsm.c $@ $$files
 %canon_reldir%_libxvdscontroller_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBPQ_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 CTRL_LIBS = %reldir%/libxvdscontroller.a xvds/db/libxvdsdb.a \
