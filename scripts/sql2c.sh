@@ -17,15 +17,29 @@
 #   and underscores after STEM_, one seen twice (in any of the files), a
 #   statement that is empty, lacks its semicolon or holds two, or SQL
 #   before the first name, stops the build.
+#
+# sql2c.sh -n -s STATES.c OUT FILE.sql...: the same, and the VM states
+#   spelt once, in vm_state_names[] of STATES.c (xvds/common/vm_fsm.c):
+#   its entries [VM_S_READY] = "ready" make the token :'VM_S_READY' of a
+#   statement the SQL literal 'ready'.  The token is psql's, so that a
+#   statement stays pasteable into psql after \set VM_S_READY ready.  A
+#   token the table lacks, or STATES.c without the table, stops the build.
 set -eu
 usage() {
-	echo "usage: sql2c.sh [-n] OUT.c FILE.sql... | -n OUT.h FILE.sql..." >&2
+	echo "usage: sql2c.sh [-n [-s STATES.c]] OUT.c FILE.sql... |" \
+	    "-n [-s STATES.c] OUT.h FILE.sql..." >&2
 	exit 2
 }
 names=0
+states_src=
 if [ "${1:-}" = -n ]; then
 	names=1
 	shift
+	if [ "${1:-}" = -s ]; then
+		[ $# -ge 2 ] || usage
+		states_src=$2
+		shift 2
+	fi
 fi
 [ $# -ge 2 ] || usage
 out=$1
@@ -45,9 +59,23 @@ function cstr(line, indent) {
 	printf "%s\"%s\\n\"\n", indent, line;
 }'
 
+# The pairs VM_S_X=x of vm_state_names[] in $states_src, space-separated.
+state_pairs() {
+	[ -n "$states_src" ] || return 0
+	pairs=$(sed -n '/vm_state_names\[\] *= *{/,/^};/p' "$states_src" |
+	    sed -n 's/^[ \t]*\[\(VM_S_[A-Z0-9_]*\)\] *= *"\([a-z-]*\)",.*/\1=\2/p' |
+	    tr '\n' ' ')
+	if [ -z "$pairs" ]; then
+		echo "sql2c.sh: $states_src:1: no vm_state_names[] table found" >&2
+		exit 1
+	fi
+	echo "$pairs"
+}
+
 # The named statements of the files: checked, then each written as a
 # definition (OUT.c) or a declaration (OUT.h).
 named() {
+	states=$(state_pairs)
 	case $out in
 	*.c) what=c ;;
 	*.h) what=h ;;
@@ -70,7 +98,30 @@ named() {
 			echo ""
 		fi
 	} >"$tmp"
-	awk -v what=$what "$awk_cstr"'
+	awk -v what=$what -v states="$states" -v states_src="$states_src" \
+	    "$awk_cstr"'
+BEGIN {
+	n_pairs = split(states, pairs, " ");
+	for (i = 1; i <= n_pairs; i++) {
+		eq = index(pairs[i], "=");
+		state_sql[substr(pairs[i], 1, eq - 1)] = \
+		    substr(pairs[i], eq + 1);
+	}
+}
+# The line with each :\047VM_S_X\047 token made the literal of its state.
+function spell_states(line,   out, tok) {
+	out = "";
+	while (match(line, /:\047VM_S_[A-Za-z0-9_]*\047/)) {
+		tok = substr(line, RSTART + 2, RLENGTH - 3);
+		if (!(tok in state_sql))
+			fail("unknown VM state :\047" tok "\047" \
+			    (states_src == "" ? " (no -s STATES.c given)" : \
+			    " (not in vm_state_names[] of " states_src ")"));
+		out = out substr(line, 1, RSTART - 1) "\047" state_sql[tok] "\047";
+		line = substr(line, RSTART + RLENGTH);
+	}
+	return out line;
+}
 function fail_at(where, msg) {
 	printf "sql2c.sh: %s: %s\n", where, msg > "/dev/stderr";
 	failed = 1;
@@ -124,7 +175,7 @@ FNR == 1 {
 {
 	if (name == "")
 		fail("SQL before the first \"-- name:\" line");
-	line = $0;
+	line = spell_states($0);
 	sub(/[ \t]+$/, "", line);
 	body[name, ++nlines[name]] = line;
 }

@@ -17,7 +17,6 @@
 #include <cmocka.h>
 
 #include "common/vm_fsm.h"
-#include "controller/vm_sql.h"
 
 struct expect {
 	int		 listed;
@@ -310,39 +309,6 @@ test_login(void **state)
 	assert_int_equal(vm_fsm_login_marks(VM_CVM, -1), -1);
 }
 
-/* controller/vm_sql.h spells every state as vm_state_names[] does. */
-static void
-test_controller_sql_names(void **state)
-{
-	static const char *const literals[VM_S__COUNT] = {
-		[VM_S_INACTIVE] = CTRL_VM_SQL_INACTIVE,
-		[VM_S_STARTING] = CTRL_VM_SQL_STARTING,
-		[VM_S_READY] = CTRL_VM_SQL_READY,
-		[VM_S_RUNNING] = CTRL_VM_SQL_RUNNING,
-		[VM_S_PAUSING] = CTRL_VM_SQL_PAUSING,
-		[VM_S_PAUSED] = CTRL_VM_SQL_PAUSED,
-		[VM_S_UNPAUSING] = CTRL_VM_SQL_UNPAUSING,
-		[VM_S_SAVING] = CTRL_VM_SQL_SAVING,
-		[VM_S_SAVED] = CTRL_VM_SQL_SAVED,
-		[VM_S_RESTORING] = CTRL_VM_SQL_RESTORING,
-		[VM_S_RESETTING] = CTRL_VM_SQL_RESETTING,
-		[VM_S_SNAPSHOTTING] = CTRL_VM_SQL_SNAPSHOTTING,
-		[VM_S_STOPPING] = CTRL_VM_SQL_STOPPING,
-		[VM_S_MIGRATING] = CTRL_VM_SQL_MIGRATING,
-		[VM_S_INCOMING] = CTRL_VM_SQL_INCOMING,
-		[VM_S_FAILED] = CTRL_VM_SQL_FAILED,
-	};
-	char	 quoted[32];
-	int	 i;
-
-	(void)state;
-	for (i = 0; i < VM_S__COUNT; i++) {
-		assert_non_null(literals[i]);
-		snprintf(quoted, sizeof(quoted), "'%s'", vm_state_names[i]);
-		assert_string_equal(literals[i], quoted);
-	}
-}
-
 int
 main(void)
 {
@@ -354,7 +320,6 @@ main(void)
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_op_marks),
 		cmocka_unit_test(test_login),
-		cmocka_unit_test(test_controller_sql_names),
 	};
 
 	return cmocka_run_group_tests_name("vm_fsm", tests, NULL, NULL);

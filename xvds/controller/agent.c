@@ -34,10 +34,10 @@
 #include "controller/agent.h"
 #include "controller/cluster.h"
 #include "controller/conf.h"
+#include "controller/sql.h"
 #include "db/db.h"
 #include "common/log.h"
 #include "common/vm_fsm.h"
-#include "controller/vm_sql.h"
 
 enum ahost_state {
 	AH_HELLO,		/* connected, hello awaited */
@@ -113,209 +113,6 @@ static void (*vm_state_hook)(const char *vm, enum vm_state from,
     enum vm_state to);
 
 /* Queries. */
-
-/*
- * The host row (operators' draining or disabled kept) and, once per
- * connection, its host-up event.  $1 name, $2 address, $3 cpus,
- * $4 memory_mib, $5 tag, $6 hypervisor.
- */
-static const char register_sql[] =
-"WITH h AS ("
-" INSERT INTO hosts (name, address, state, cpus, memory_mib, last_seen)"
-" VALUES ($1, $2, 'up', $3::integer, $4::bigint, now())"
-" ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address,"
-"  cpus = EXCLUDED.cpus, memory_mib = EXCLUDED.memory_mib, last_seen = now(),"
-"  state = CASE WHEN hosts.state IN ('draining', 'disabled')"
-"   THEN hosts.state ELSE 'up' END"
-" RETURNING id),"
-" e AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'host-up', 'agent:' || $1, $1, jsonb_build_object('conn', $5::text,"
-"   'address', $2::text, 'cpus', $3::integer, 'memory_mib', $4::bigint,"
-"   'hypervisor', $6::text)"
-"  WHERE NOT EXISTS (SELECT 1 FROM events WHERE kind = 'host-up'"
-"   AND subject = $1 AND at > now() - interval '1 day'"
-"   AND detail->>'conn' = $5))"
-" SELECT id, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-" FROM h";
-
-/* $1 name, $2 tag, $3 why: only an "up" host goes down, so once. */
-static const char down_sql[] =
-"WITH h AS (UPDATE hosts SET state = 'down', last_seen = now()"
-" WHERE name = $1 AND state = 'up' RETURNING name)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'host-down', 'controller', name, jsonb_build_object('conn', $2::text,"
-"  'why', $3::text) FROM h";
-
-/* $1 certificate's name, $2 hello's, $3 address. */
-static const char refused_sql[] =
-"INSERT INTO events (kind, actor, subject, detail)"
-" VALUES ('host-refused', 'controller', $1, jsonb_build_object("
-"  'hello_host', $2::text, 'address', $3::text, 'why', 'identity'))";
-
-/*
- * A second connection for a host that has one: $1 kind, host-conflict
- * (the live one answered; the newcomer refused) or host-replaced (it did
- * not; closed), $2 name, $3 the newcomer's address, $4 the live one's,
- * $5 its tag.  Once a minute for one address, for a refused host retries
- * at once (xvds-agent(7)).
- */
-static const char contest_sql[] =
-"INSERT INTO events (kind, actor, subject, detail)"
-" SELECT $1, 'controller', $2, jsonb_build_object('address', $3::text,"
-"  'held_by', $4::text, 'conn', $5::text)"
-" WHERE NOT EXISTS (SELECT 1 FROM events WHERE kind = $1 AND subject = $2"
-"  AND detail->>'address' = $3 AND at > now() - interval '1 minute')";
-
-static const char seen_sql[] =
-"UPDATE hosts SET last_seen = now() WHERE name = $1";
-
-/* $1 host, $2 domid, $3 VM: a domid now another VM's is stale. */
-static const char domid_sql[] =
-"UPDATE vms SET domid = NULL WHERE domid = $2::integer AND name <> $3"
-" AND host_id = (SELECT id FROM hosts WHERE name = $1)";
-
-/*
- * $1 VM, $2 state, $3 domid, $4 host, $5 addr, $6 boot id, $7 tag, $8 the
- * RDP certificate's SHA-256.  The row follows the report only if the VM
- * is this host's by the controller's own decision: the row places it
- * here (placement and relocation write the host before the op is sent),
- * or a migration the controller ran moves it here (running; or its last
- * one, failed by a take-over, to here, its source having said it is gone
- * and the report having a domain).  A host's claim alone never moves a
- * row.  A VM in an open session that its host calls ready is running
- * for the controller (the guest's RDP session has not formed yet).
- * Then a vm-state event when the state changed (not again when resent).
- * A VM the row places elsewhere, or on no host, reported here with a
- * domain, is a copy too many: not moved, but a vm-duplicate event, once
- * a connection; unless a migration of it runs, whose executor settles
- * where it is.  Reported inactive or saved without a domain it is only a
- * record left here (a Saved VM restored elsewhere): the last column says
- * so, and the host is asked to forget it.
- */
-static const char state_sql[] =
-"WITH h AS (SELECT id FROM hosts WHERE name = $4),"
-" o AS (SELECT v.id, v.state, v.domid, v.host_id,"
-"  (v.host_id IS NOT DISTINCT FROM h.id"
-"  OR EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
-"   AND m.to_host = h.id AND (m.state = 'running' OR (m.state = 'failed'"
-"   AND v.state = " CTRL_VM_SQL_INACTIVE " AND v.domid IS NULL"
-"   AND $3::integer IS NOT NULL"
-"   AND m.id = (SELECT max(id) FROM migrations WHERE vm_id = v.id)))))"
-"  AS here,"
-"  EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
-"   AND m.state = 'running') AS moving,"
-"  CASE WHEN $2 = " CTRL_VM_SQL_READY " AND EXISTS (SELECT 1 FROM sessions s"
-"   WHERE s.vm_id = v.id AND s.ended IS NULL)"
-"   THEN " CTRL_VM_SQL_RUNNING "::vm_state"
-"   ELSE $2::vm_state END AS st"
-"  FROM vms v, h WHERE v.name = $1 FOR UPDATE OF v),"
-" u AS (UPDATE vms v SET state = o.st, domid = $3::integer,"
-"  host_id = h.id, address = NULLIF($5, ''), rdp_sha256 = NULLIF($8, ''),"
-"  changed = CASE WHEN v.state = o.st THEN v.changed ELSE now() END"
-"  FROM o, h WHERE v.id = o.id AND o.here RETURNING o.state AS old, o.st),"
-" e AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'vm-state', 'agent:' || $4, $1, jsonb_build_object('from', old,"
-"   'to', st, 'host', $4::text, 'domid', $3::integer,"
-"   'boot_id', NULLIF($6, '')) FROM u WHERE old <> st"
-"  RETURNING 1),"
-" d AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'vm-duplicate', 'agent:' || $4, $1, jsonb_build_object("
-"   'host', $4::text, 'state', $2::text, 'domid', $3::integer,"
-"   'db_host', (SELECT name FROM hosts WHERE id = o.host_id),"
-"   'db_state', o.state, 'db_domid', o.domid, 'conn', $7::text)"
-"  FROM o WHERE NOT o.here AND NOT o.moving AND $3::integer IS NOT NULL"
-"  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.kind = 'vm-duplicate'"
-"   AND x.subject = $1 AND x.at > now() - interval '1 day'"
-"   AND x.detail->>'conn' = $7)"
-"  RETURNING 1)"
-" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM e),"
-"  (SELECT old FROM u), $1::text, COALESCE((SELECT st::text FROM u), $2),"
-"  (SELECT count(*) FROM o),"
-"  (SELECT count(*) FROM d), (SELECT h.name FROM o, hosts h"
-"   WHERE h.id = o.host_id),"
-"  COALESCE((SELECT NOT o.here AND NOT o.moving FROM o), false)"
-"   AND $3::integer IS NULL"
-"   AND $2 IN (" CTRL_VM_SQL_INACTIVE ", " CTRL_VM_SQL_SAVED ")";
-
-/*
- * The end of a resync, (a): the VMs the row places on host $1 that it
- * did not report ($2, "name state domid" lines) have no domain there any
- * more: inactive, each with a vm-reconciled event of what was believed.
- * Not a row that changed, or that a decision's event names, since the
- * host registered ($3, UTC): an op for it may have reached the host after
- * its list was made (the pool's claims set no "changed", but write their
- * event in the same statement).  Nor one a running migration moves (the
- * executor settles it).  A session open on one of them is not
- * ended on the host's word, which may be an impostor's or contradict
- * what the controller knows: a session-desktop-lost event says so, and
- * the session ends by its user, its lease or an operator; its user's
- * next login starts the desktop again (xvds-controller(8),
- * "RECONCILIATION").  Each row comes back with its old state and its
- * open session and user, if any.  $4 tag.
- */
-static const char gone_sql[] =
-"WITH h AS (SELECT id FROM hosts WHERE name = $1),"
-" r AS (SELECT split_part(l, ' ', 1) AS name"
-"  FROM unnest(string_to_array($2, E'\\n')) AS l),"
-" o AS (SELECT v.id, v.name, v.state, v.domid FROM vms v JOIN h"
-"  ON v.host_id = h.id"
-"  WHERE (v.state <> " CTRL_VM_SQL_INACTIVE " OR v.domid IS NOT NULL)"
-"  AND v.name NOT IN (SELECT name FROM r)"
-"  AND v.changed <= ($3::timestamp AT TIME ZONE 'UTC')"
-"  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.subject = v.name"
-"   AND x.at > ($3::timestamp AT TIME ZONE 'UTC'))"
-"  AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
-"   AND m.state = 'running')"
-"  FOR UPDATE OF v),"
-" u AS (UPDATE vms v SET state = " CTRL_VM_SQL_INACTIVE ","
-"  domid = NULL, address = NULL,"
-"  changed = now() FROM o WHERE v.id = o.id"
-"  RETURNING o.id, o.name, o.state AS old, o.domid AS old_domid),"
-" e AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'vm-reconciled', 'controller', name, jsonb_build_object("
-"   'host', $1::text, 'conn', $4::text, 'why', 'not on its host',"
-"   'believed', jsonb_build_object('state', old, 'domid', old_domid),"
-"   'is', jsonb_build_object('state', " CTRL_VM_SQL_INACTIVE ","
-"   'domid', NULL))"
-"  FROM u RETURNING 1),"
-" s AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'session-desktop-lost', 'controller', us.name,"
-"   jsonb_build_object('session', se.id, 'vm', u.name, 'host', $1::text,"
-"   'conn', $4::text, 'believed', u.old)"
-"  FROM u JOIN sessions se ON se.vm_id = u.id AND se.ended IS NULL"
-"  JOIN users us ON us.id = se.user_id"
-"  RETURNING subject, detail->>'vm' AS vm, detail->>'session' AS session)"
-" SELECT u.name, u.old, s.session, s.subject FROM u"
-" LEFT JOIN s ON s.vm = u.name ORDER BY u.name";
-
-/*
- * (b): the VMs host $1 reported ($2) that the database does not know: an
- * event each, with what the host said; not a row, for the database has
- * no template or owner for them.  Once a connection ($3 tag).
- */
-static const char unknown_sql[] =
-"WITH r AS (SELECT DISTINCT ON (split_part(l, ' ', 1))"
-"  split_part(l, ' ', 1) AS name, split_part(l, ' ', 2) AS state,"
-"  NULLIF(split_part(l, ' ', 3), '-')::integer AS domid"
-"  FROM unnest(string_to_array($2, E'\\n')) AS l)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'vm-unknown', 'agent:' || $1, r.name, jsonb_build_object("
-"  'host', $1::text, 'state', r.state, 'domid', r.domid, 'conn', $3::text)"
-" FROM r WHERE NOT EXISTS (SELECT 1 FROM vms v WHERE v.name = r.name)"
-" AND NOT EXISTS (SELECT 1 FROM events x WHERE x.kind = 'vm-unknown'"
-"  AND x.subject = r.name AND x.at > now() - interval '1 day'"
-"  AND x.detail->>'conn' = $3)"
-" RETURNING subject";
-
-/* $1 grace seconds, $2 the hosts connected now ("{a,b}"). */
-static const char sweep_sql[] =
-"WITH h AS (UPDATE hosts SET state = 'down'"
-" WHERE state = 'up' AND NOT (name = ANY ($2::text[]))"
-" AND (last_seen IS NULL OR last_seen < now() - make_interval("
-"  secs => $1::integer)) RETURNING name)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'host-down', 'controller', name, jsonb_build_object('why',"
-"  'not heard from in ' || $1 || ' s') FROM h";
 
 /* Connections. */
 
@@ -503,7 +300,7 @@ host_register(struct ahost *h)
 	p[4] = h->tag;
 	p[5] = h->hello.hypervisor;
 	h->state = AH_REGISTERING;
-	if (query(h, registered, register_sql, 6, p) == -1)
+	if (query(h, registered, sql_agent_register, 6, p) == -1)
 		agent_conn_close(h->conn, "cannot register");
 }
 
@@ -523,7 +320,7 @@ contest_event(struct ahost *n, struct ahost *live, const char *kind)
 {
 	const char *p[5] = { kind, n->name, n->addr, live->addr, live->tag };
 
-	query(n, NULL, contest_sql, 5, p);
+	query(n, NULL, sql_agent_contest, 5, p);
 }
 
 /* The live connection answers: the newcomer is the one too many. */
@@ -617,7 +414,7 @@ on_hello(struct ahost *h, const struct agent_hello *hello)
 		p[0] = h->name;
 		p[1] = hello->host;
 		p[2] = h->addr;
-		query(h, NULL, refused_sql, 3, p);
+		query(h, NULL, sql_agent_refused, 3, p);
 		snprintf(msg, sizeof(msg), "this certificate is host %s's, "
 		    "not %s's", h->name, hello->host);
 		refuse(h, "identity", msg);
@@ -645,7 +442,7 @@ on_sample(struct ahost *h, const struct agent_sample *s)
 	h->figures.vms = NULL;
 	h->have_figures = true;
 	ctrl_cluster_sample(h->name, s);
-	query(h, NULL, seen_sql, 1, p);
+	query(h, NULL, sql_agent_seen, 1, p);
 }
 
 static void
@@ -656,7 +453,7 @@ state_written(struct ahost *h, PGresult *res, const char *err)
 		return;
 	}
 	if (strcmp(PQgetvalue(res, 0, 5), "0") == 0) {
-		/* At a resync's end, an event says so (unknown_sql). */
+		/* At a resync's end, an event says so (sql_agent_unknown). */
 		log_info("agent: %s reports %s, which the database does not "
 		    "know (not recorded)", h->name, PQgetvalue(res, 0, 3));
 		return;
@@ -728,7 +525,7 @@ on_state(struct ahost *h, const struct agent_state *st)
 		p[0] = h->name;
 		p[1] = domid;
 		p[2] = st->vm;
-		query(h, NULL, domid_sql, 3, p);
+		query(h, NULL, sql_agent_domid, 3, p);
 	}
 	p[0] = st->vm;
 	p[1] = vm_state_names[st->state];
@@ -739,7 +536,7 @@ on_state(struct ahost *h, const struct agent_state *st)
 	p[6] = h->tag;
 	p[7] = st->rdp_sha256;
 	log_debug("agent: %s: %s is %s", h->name, st->vm, p[1]);
-	query(h, state_written, state_sql, 8, p);
+	query(h, state_written, sql_agent_state, 8, p);
 }
 
 static void
@@ -805,9 +602,9 @@ on_resynced(struct ahost *h, uint32_t n)
 	p[1] = h->seen != NULL ? h->seen : "";
 	p[2] = h->since;
 	p[3] = h->tag;
-	query(h, gone_written, gone_sql, 4, p);
+	query(h, gone_written, sql_agent_gone, 4, p);
 	p[2] = h->tag;
-	query(h, unknown_written, unknown_sql, 3, p);
+	query(h, unknown_written, sql_agent_unknown, 3, p);
 	resync_forget(h);
 }
 
@@ -955,7 +752,7 @@ srv_closed(struct agent_conn *c, const char *why, void *arg)
 		p[0] = h->name;
 		p[1] = h->tag;
 		p[2] = why != NULL ? why : "connection closed";
-		query(h, NULL, down_sql, 3, p);
+		query(h, NULL, sql_agent_down, 3, p);
 		ctrl_cluster_gone(h->name);
 	}
 	ahost_put(h);
@@ -994,8 +791,8 @@ sweep(evutil_socket_t fd, short what, void *arg)
 	p[0] = grace;
 	p[1] = names;
 	if (agent_state.db != NULL &&
-	    db_query(agent_state.db, DB_IDEMPOTENT, swept, NULL, sweep_sql, 2,
-	    p) == -1)
+	    db_query(agent_state.db, DB_IDEMPOTENT, swept, NULL,
+	    sql_agent_sweep, 2, p) == -1)
 		log_warnx("agent: cannot queue the sweep of silent hosts");
 	free(names);
 }

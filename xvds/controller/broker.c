@@ -52,6 +52,7 @@
 #include "controller/broker_priv.h"
 #include "controller/conf.h"
 #include "controller/login.h"
+#include "controller/sql.h"
 #include "linesrv/conn_limit.h"
 #include "db/db.h"
 #include "common/log.h"
@@ -216,13 +217,10 @@ static void
 broker_event(const char *kind, const char *subject, const char *peer,
     const char *what)
 {
-	static const char sql[] = "INSERT INTO events (kind, actor, subject, "
-	    "detail) VALUES ($1, 'broker', $2, jsonb_build_object('client', "
-	    "$3::text, 'why', $4::text))";
 	const char *p[4] = { kind, subject, peer, what };
 
 	if (broker.db != NULL)
-		db_query(broker.db, 0, noted, NULL, sql, 4, p);
+		db_query(broker.db, 0, noted, NULL, sql_broker_event, 4, p);
 }
 
 /* A renew's or logout's answer: 1 if it found the session, else replied. */
@@ -278,17 +276,6 @@ logged_out(PGresult *res, const char *err, void *arg)
 static void
 session_op(struct broker_req *q)
 {
-	static const char renew_sql[] = "UPDATE sessions SET lease_until = "
-	    "now() + make_interval(secs => $3::integer) WHERE id = $1::bigint "
-	    "AND ended IS NULL AND token_digest = $2 RETURNING id";
-	static const char logout_sql[] = "WITH s AS (UPDATE sessions SET "
-	    "ended = now(), end_reason = 'logout' WHERE id = $1::bigint AND "
-	    "ended IS NULL AND token_digest = $2 RETURNING id, vm_id, user_id), "
-	    "ev AS (INSERT INTO events (kind, actor, subject, detail) "
-	    "SELECT 'logout', 'broker', u.name, jsonb_build_object('session', "
-	    "s.id, 'vm', v.name, 'client', $3::text) FROM s "
-	    "JOIN vms v ON v.id = s.vm_id JOIN users u ON u.id = s.user_id) "
-	    "SELECT s.id FROM s";
 	char	 dig[CREDENTIAL_DIGEST_LEN + 1], lease[16];
 	const char *p[3];
 	size_t	 i, n = strlen(q->r.session);
@@ -309,11 +296,12 @@ session_op(struct broker_req *q)
 	p[1] = dig;
 	if (q->r.type == BROKER_RENEW) {
 		p[2] = lease;
-		rc = db_query(broker.db, DB_IDEMPOTENT, renewed, q, renew_sql,
-		    3, p);
+		rc = db_query(broker.db, DB_IDEMPOTENT, renewed, q,
+		    sql_broker_renew, 3, p);
 	} else {
 		p[2] = q->peer;
-		rc = db_query(broker.db, 0, logged_out, q, logout_sql, 3, p);
+		rc = db_query(broker.db, 0, logged_out, q, sql_broker_logout,
+		    3, p);
 	}
 	if (rc == -1)
 		broker_req_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);

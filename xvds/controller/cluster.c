@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "controller/cluster.h"
+#include "controller/sql.h"
 #include "db/db.h"
 #include "common/log.h"
 
@@ -62,11 +63,6 @@ static struct {
 } cluster_state;
 
 static bool	listed(const char *, const char *);
-
-static const char figures_sql[] =
-"UPDATE hosts SET rvm = $2::integer, tcpu = $3::integer, fcpu = $4::integer,"
-" acpu = $5::integer, tmem_mib = $6::bigint, fmem_mib = $7::bigint,"
-" load = $8::real, sampled = now() WHERE name = $1";
 
 static const struct policy_params *
 params(void)
@@ -189,7 +185,7 @@ record(const struct chost *h, const struct agent_sample *s)
 	p[6] = v[5];
 	p[7] = v[6];
 	if (db_query(cluster_state.db, DB_IDEMPOTENT, figures_written, NULL,
-	    figures_sql,
+	    sql_cluster_figures,
 	    8, p) == -1)
 		log_warnx("cluster: %s: cannot queue its figures", h->name);
 }

@@ -13,7 +13,7 @@ noinst_LIBRARIES += %reldir%/libxvdscontroller.a
 	%reldir%/agent.c %reldir%/agent.h \
 	%reldir%/cluster.c %reldir%/cluster.h \
 	%reldir%/broker.c %reldir%/broker.h %reldir%/broker_priv.h \
-	%reldir%/login.c %reldir%/login.h %reldir%/vm_sql.h \
+	%reldir%/login.c %reldir%/login.h \
 	%reldir%/passwd_pool.c %reldir%/passwd_pool.h \
 	%reldir%/session.c %reldir%/session.h \
 	%reldir%/pool.c %reldir%/pool.h \
@@ -22,17 +22,22 @@ noinst_LIBRARIES += %reldir%/libxvdscontroller.a
 	%reldir%/admin.c %reldir%/admin.h %reldir%/admin_cmd.c
 # The controller's SQL, one file of named statements per module, built
 # into sql.c and sql.h by scripts/sql2c.sh -n (sql_STEM_what[]).
-CTRL_SQL = %reldir%/sql/admin.sql %reldir%/sql/leader.sql \
-	%reldir%/sql/main.sql
+CTRL_SQL = %reldir%/sql/admin.sql %reldir%/sql/agent.sql \
+	%reldir%/sql/balance.sql %reldir%/sql/broker.sql \
+	%reldir%/sql/cluster.sql %reldir%/sql/leader.sql %reldir%/sql/login.sql \
+	%reldir%/sql/main.sql %reldir%/sql/pool.sql %reldir%/sql/session.sql
 nodist_%canon_reldir%_libxvdscontroller_a_SOURCES = %reldir%/sql.c \
 	%reldir%/sql.h
 BUILT_SOURCES += %reldir%/sql.c %reldir%/sql.h
 CLEANFILES += %reldir%/sql.c %reldir%/sql.h
 EXTRA_DIST += $(CTRL_SQL)
-%reldir%/sql.c %reldir%/sql.h: $(CTRL_SQL) scripts/sql2c.sh
+# The VM states' names come from common/vm_fsm.c's table (:'VM_S_X').
+%reldir%/sql.c %reldir%/sql.h: $(CTRL_SQL) scripts/sql2c.sh \
+    xvds/common/vm_fsm.c
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && files= && \
 	for f in $(CTRL_SQL); do files="$$files $(srcdir)/$$f"; done && \
-	$(SHELL) $(srcdir)/scripts/sql2c.sh -n $@ $$files
+	$(SHELL) $(srcdir)/scripts/sql2c.sh -n \
+	    -s $(srcdir)/xvds/common/vm_fsm.c $@ $$files
 %canon_reldir%_libxvdscontroller_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBPQ_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 CTRL_LIBS = %reldir%/libxvdscontroller.a xvds/db/libxvdsdb.a \

@@ -52,145 +52,16 @@
 #include "controller/cluster.h"
 #include "controller/login.h"
 #include "controller/power.h"
+#include "controller/sql.h"
 #include "db/db.h"
 #include "common/log.h"
 #include "controller/passwd_pool.h"
-#include "controller/vm_sql.h"
 
 #define ADDRESS_POLLS	40	/* looks for the address, ADDRESS_POLL_MS apart */
 #define ADDRESS_POLL_MS	250
 #define THROTTLE_WAITS	150	/* looks for a power slot, THROTTLE_MS apart */
 #define THROTTLE_MS	200
 #define RDP_PORT	3389
-
-/*
- * The user's open session of the kind (and pool) asked for, with new
- * secrets and lease.  $1 user id, $2 kind, $3 pool or "", $4 credential
- * digest, $5 token digest, $6 lease, $7 user name, $8 client.
- */
-static const char resume_sql[] =
-"WITH o AS (SELECT s.id FROM sessions s JOIN vms v ON v.id = s.vm_id"
-"  LEFT JOIN pools p ON p.id = v.pool_id"
-"  WHERE s.user_id = $1::bigint AND s.ended IS NULL"
-"  AND v.kind = $2::vm_kind AND ($3 = '' OR p.name = $3)"
-"  ORDER BY s.id LIMIT 1 FOR UPDATE OF s),"
-" s AS (UPDATE sessions SET credential_digest = $4, token_digest = $5,"
-"  lease_until = now() + make_interval(secs => $6::integer), client = $8"
-"  FROM o WHERE sessions.id = o.id AND sessions.ended IS NULL"
-"  RETURNING sessions.id, sessions.vm_id),"
-" ev AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'login', 'broker', $7, jsonb_build_object('session', s.id,"
-"   'vm', v.name, 'client', $8::text, 'resumed', true)"
-"  FROM s JOIN vms v ON v.id = s.vm_id)"
-" SELECT s.id, v.name, v.state, COALESCE(v.address, ''),"
-"  COALESCE(h.name, ''), t.name, COALESCE(v.rdp_sha256, ''), v.memory_mib"
-" FROM s JOIN vms v ON v.id = s.vm_id JOIN templates t ON t.id = v.template_id"
-" LEFT JOIN hosts h ON h.id = v.host_id";
-
-/*
- * A CVM of a pool the user may use, on a host that is up and connected
- * to this controller now (a Saved one may be restored elsewhere): Ready
- * first, then Paused, then Saved (vm_state's own order, which the index
- * vms_cvm_pick walks, stopping at the first free one: migration 005);
- * taken, marked, its session opened and the login recorded.  $1 user id,
- * $2 pool or "", $3 client, $4 credential digest, $5 token digest, $6
- * lease, $7 user name, $8 the connected hosts' names (text[]), $9 to $11
- * what a Ready, a Paused and a Saved one is marked (common/vm_fsm.c).
- */
-static const char cvm_sql[] =
-"WITH pick AS (SELECT v.id, v.name, v.state, v.address, h.name AS host,"
-"  v.rdp_sha256, t.name AS tmpl, v.memory_mib"
-"  FROM vms v JOIN pools p ON p.id = v.pool_id"
-"  JOIN templates t ON t.id = v.template_id"
-"  JOIN hosts h ON h.id = v.host_id"
-"  WHERE v.kind = 'cvm' AND v.state IN (" CTRL_VM_SQL_READY ", "
-"   " CTRL_VM_SQL_PAUSED ", " CTRL_VM_SQL_SAVED ")"
-"  AND ((h.state = 'up' AND h.name = ANY($8::text[]))"
-"   OR v.state = " CTRL_VM_SQL_SAVED ") AND ($2 = '' OR p.name = $2)"
-"  AND EXISTS (SELECT 1 FROM permissions pe"
-"   JOIN memberships m ON m.group_id = pe.group_id"
-"   WHERE m.user_id = $1::bigint AND pe.pool_id = v.pool_id)"
-"  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
-"   AND s.released IS NULL)"
-"  ORDER BY v.state, v.id LIMIT 1 FOR UPDATE OF v SKIP LOCKED),"
-" mark AS (UPDATE vms SET changed = now(), state = CASE pick.state"
-"   WHEN " CTRL_VM_SQL_READY " THEN $9::vm_state"
-"   WHEN " CTRL_VM_SQL_PAUSED " THEN $10::vm_state"
-"   ELSE $11::vm_state END"
-"  FROM pick WHERE vms.id = pick.id RETURNING vms.id),"
-" s AS (INSERT INTO sessions (user_id, vm_id, client, credential_digest,"
-"  token_digest, lease_until) SELECT $1::bigint, mark.id, $3, $4, $5,"
-"  now() + make_interval(secs => $6::integer) FROM mark RETURNING id, vm_id),"
-" ev AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'login', 'broker', $7, jsonb_build_object('session', s.id,"
-"   'vm', pick.name, 'client', $3::text, 'from', pick.state)"
-"  FROM s JOIN pick ON pick.id = s.vm_id)"
-" SELECT s.id, pick.name, pick.state, COALESCE(pick.address, ''), pick.host,"
-"  COALESCE(pick.rdp_sha256, ''), pick.tmpl, pick.memory_mib"
-" FROM s JOIN pick ON pick.id = s.vm_id";
-
-/* The user's PVM as it is.  $1 user id. */
-static const char pvm_sql[] =
-"SELECT v.name, v.state, v.memory_mib, t.name, COALESCE(h.name, ''),"
-"  COALESCE(h.state = 'up', false),"
-"  EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
-"   AND s.released IS NULL)"
-" FROM vms v JOIN templates t ON t.id = v.template_id"
-" LEFT JOIN hosts h ON h.id = v.host_id"
-" WHERE v.owner_id = $1::bigint AND v.kind = 'pvm'";
-
-/*
- * The PVM taken if it is still as it was seen: $1 VM, $2 its state then,
- * $3 its state now, $4 its host now ("" unchanged); the session as in
- * cvm_sql ($5 user id, $6 client, $7 credential digest, $8 token digest,
- * $9 lease, $10 user name).
- */
-static const char pvm_claim_sql[] =
-"WITH pick AS (SELECT v.id, v.name FROM vms v WHERE v.name = $1"
-"  AND v.kind = 'pvm' AND v.state = $2::vm_state"
-"  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
-"   AND s.released IS NULL)"
-"  FOR UPDATE OF v SKIP LOCKED),"
-" mark AS (UPDATE vms SET state = $3::vm_state, changed = now(),"
-"  host_id = CASE WHEN $4 = '' THEN vms.host_id"
-"   ELSE (SELECT id FROM hosts WHERE name = $4) END"
-"  FROM pick WHERE vms.id = pick.id RETURNING vms.id),"
-" s AS (INSERT INTO sessions (user_id, vm_id, client, credential_digest,"
-"  token_digest, lease_until) SELECT $5::bigint, mark.id, $6, $7, $8,"
-"  now() + make_interval(secs => $9::integer) FROM mark RETURNING id, vm_id),"
-" ev AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'login', 'broker', $10, jsonb_build_object('session', s.id,"
-"   'vm', pick.name, 'client', $6::text, 'from', $2::text)"
-"  FROM s JOIN pick ON pick.id = s.vm_id)"
-" SELECT s.id FROM s";
-
-/* $1 session, $2 why: the login's session ends; its VM is owed a release. */
-static const char abandon_sql[] =
-"WITH s AS (UPDATE sessions SET ended = now(), end_reason = $2"
-" WHERE id = $1::bigint AND ended IS NULL RETURNING id, vm_id)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'session-end', 'broker', v.name, jsonb_build_object('session', s.id,"
-"  'why', $2::text) FROM s JOIN vms v ON v.id = s.vm_id";
-
-/*
- * The same when nothing was sent to the host yet (no power slot, or the
- * host away): the VM is as it was, so its row goes back to the state it
- * was claimed from and nothing is owed.  $1 session, $2 why, $3 the state
- * claimed from, $4 the state the claim marked.
- */
-static const char abandon_unsent_sql[] =
-"WITH s AS (UPDATE sessions SET ended = now(), end_reason = $2,"
-"  released = now() WHERE id = $1::bigint AND ended IS NULL"
-"  RETURNING id, vm_id),"
-" v AS (UPDATE vms SET state = $3::vm_state, changed = now() FROM s"
-"  WHERE vms.id = s.vm_id AND vms.state = $4::vm_state RETURNING vms.id)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'session-end', 'broker', v.name, jsonb_build_object('session', s.id,"
-"  'why', $2::text, 'reverted', $3::text) FROM s JOIN vms v ON v.id = s.vm_id";
-
-static const char address_sql[] =
-"SELECT COALESCE(address, ''), COALESCE(rdp_sha256, '') FROM vms"
-" WHERE name = $1";
 
 /* The steps, in the order they run. */
 static void	admit(struct broker_req *);
@@ -286,8 +157,6 @@ static void	user_read(PGresult *, const char *, void *);
 static void
 admit(struct broker_req *q)
 {
-	static const char sql[] = "SELECT id, pwhash, disabled FROM users "
-	    "WHERE name = $1";
 	const char *p[1] = { q->r.user };
 	unsigned wait;
 
@@ -298,8 +167,8 @@ admit(struct broker_req *q)
 		return;
 	}
 	snprintf(q->pool, sizeof(q->pool), "%s", q->r.pool);
-	if (db_query(q->hooks->db, DB_IDEMPOTENT, user_read, q, sql, 1,
-	    p) == -1) {
+	if (db_query(q->hooks->db, DB_IDEMPOTENT, user_read, q,
+	    sql_login_user, 1, p) == -1) {
 		sodium_memzero(q->r.password, sizeof(q->r.password));
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 	}
@@ -427,7 +296,7 @@ resume(struct broker_req *q)
 	p[5] = s.lease;
 	p[6] = q->r.user;
 	p[7] = q->peer;
-	if (db_query(q->hooks->db, 0, resumed, q, resume_sql, 8, p) == -1)
+	if (db_query(q->hooks->db, 0, resumed, q, sql_login_resume, 8, p) == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
@@ -494,7 +363,8 @@ cvm_claim(struct broker_req *q)
 	p[10] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM, VM_S_SAVED));
 	/* A Ready or Paused CVM is of use only through its host's agent. */
 	if ((p[7] = up = ctrl_hosts_connected_array()) != NULL)
-		rc = db_query(q->hooks->db, 0, cvm_claimed, q, cvm_sql, 11, p);
+		rc = db_query(q->hooks->db, 0, cvm_claimed, q, sql_login_cvm,
+		    11, p);
 	free(up);
 	if (rc == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
@@ -551,8 +421,8 @@ pvm_find(struct broker_req *q)
 
 	snprintf(uid, sizeof(uid), "%" PRId64, q->user_id);
 	p[0] = uid;
-	if (db_query(q->hooks->db, DB_IDEMPOTENT, pvm_found, q, pvm_sql, 1,
-	    p) == -1)
+	if (db_query(q->hooks->db, DB_IDEMPOTENT, pvm_found, q,
+	    sql_login_pvm, 1, p) == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
@@ -637,7 +507,7 @@ pvm_claim(struct broker_req *q)
 	p[7] = s.tdig;
 	p[8] = s.lease;
 	p[9] = q->r.user;
-	if (db_query(q->hooks->db, 0, pvm_claimed, q, pvm_claim_sql, 10,
+	if (db_query(q->hooks->db, 0, pvm_claimed, q, sql_login_pvm_claim, 10,
 	    p) == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
@@ -751,20 +621,13 @@ restore_elsewhere(struct broker_req *q)
 	return true;
 }
 
+static void	noted(PGresult *, const char *, void *);
+
 /*
  * The Saved CVM's new host, by the policy's placement rule; its row moves
  * there before anything is sent, so that the new host's reports of it
  * are taken.  -1 (and the login refused) if no host has room.
  */
-static const char relocate_sql[] =
-"WITH v AS (UPDATE vms SET host_id = (SELECT id FROM hosts WHERE name = $2)"
-"  WHERE name = $1 AND state = " CTRL_VM_SQL_RESTORING " RETURNING name)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'vm-relocated', 'broker', name, jsonb_build_object('from', $3::text,"
-"  'to', $2::text, 'why', $4::text) FROM v";
-
-static void	noted(PGresult *, const char *, void *);
-
 static int
 relocate(struct broker_req *q)
 {
@@ -784,7 +647,7 @@ relocate(struct broker_req *q)
 	log_info("broker: %s saved on %s (%s): restored on %s", q->vm,
 	    q->host, q->relocate_why, placed);
 	if (db_query(q->hooks->db, DB_IDEMPOTENT, noted, "relocation not "
-	    "recorded", relocate_sql, 4, p) == -1) {
+	    "recorded", sql_login_relocate, 4, p) == -1) {
 		ctrl_cluster_unplace(placed, q->vm);
 		abandon(q, "internal", "try again later");
 		return -1;
@@ -952,7 +815,7 @@ address_read(struct broker_req *q)
 	if (!still_wanted(q))
 		return;
 	if (q->hooks->db == NULL || db_query(q->hooks->db, DB_IDEMPOTENT,
-	    address_got, q, address_sql, 1, p) == -1)
+	    address_got, q, sql_login_address, 1, p) == -1)
 		fail_internal(q, "address", "cannot query");
 }
 
@@ -1171,10 +1034,10 @@ abandon_for(struct broker_req *q, const char *why, const char *msg,
 		p[3] = claim_marked(q->from);
 	if (db != NULL && p[3] != NULL)
 		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
-		    abandon_unsent_sql, 4, p);
+		    sql_login_abandon_unsent, 4, p);
 	else if (db != NULL)
 		db_query(db, DB_IDEMPOTENT, noted, "session not ended",
-		    abandon_sql, 2, p);
+		    sql_login_abandon, 2, p);
 	refuse(q, why, msg, reason);
 }
 

@@ -30,7 +30,7 @@
 #include "controller/conf.h"
 #include "controller/pool.h"
 #include "controller/power.h"
-#include "controller/vm_sql.h"
+#include "controller/sql.h"
 #include "db/db.h"
 #include "common/log.h"
 #include "common/vm_fsm.h"
@@ -125,133 +125,6 @@ static struct {
 
 /* Queries. */
 
-static const char retry_init_sql[] =
-"SELECT coalesce(max(id), 0), NULL, NULL FROM events";
-
-/* $1 the last event seen. */
-static const char retry_sql[] =
-"SELECT id, kind, subject FROM events WHERE id > $1::bigint"
-" AND kind IN ('vm-retry', 'host-retry') ORDER BY id";
-
-/* The hosts an operator closed to new VMs. */
-static const char closed_sql[] =
-"SELECT coalesce(string_agg(name, ' '), '') FROM hosts"
-" WHERE state IN ('draining', 'disabled')";
-
-/* Every pool's members "<pool>-<k>", k 1 to size, that a row lacks. */
-static const char create_sql[] =
-"WITH want AS (SELECT p.id AS pool_id, p.name || '-' || k AS name,"
-"  p.template_id, t.memory_mib FROM pools p"
-"  JOIN templates t ON t.id = p.template_id"
-"  CROSS JOIN LATERAL generate_series(1, p.size) AS k),"
-" i AS (INSERT INTO vms (name, kind, template_id, pool_id, memory_mib)"
-"  SELECT name, 'cvm', template_id, pool_id, memory_mib FROM want"
-"  WHERE name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'"
-"  ON CONFLICT (name) DO NOTHING RETURNING name, pool_id),"
-" e AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'pool-vm-created', 'controller', i.name,"
-"   jsonb_build_object('pool', p.name) FROM i JOIN pools p ON p.id = i.pool_id"
-"  RETURNING 1)"
-" SELECT count(*) FROM i";
-
-/*
- * Surplus rows with nothing left on a host and no history: gone.  Not
- * one whose destroy is still out ($1, a name a line): common/vm_fsm.c
- * has it inactive at once, and its host has yet to say it is.
- */
-static const char remove_sql[] =
-"WITH d AS (DELETE FROM vms v USING pools p WHERE p.id = v.pool_id"
-"  AND v.kind = 'cvm' AND v.state = " CTRL_VM_SQL_INACTIVE
-"  AND v.name <> ALL (string_to_array($1, E'\\n'))"
-"  AND NOT EXISTS (SELECT 1 FROM generate_series(1, p.size) AS k"
-"   WHERE v.name = p.name || '-' || k)"
-"  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id)"
-"  AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id)"
-"  RETURNING v.name, p.name AS pool)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'pool-vm-removed', 'controller', name,"
-"  jsonb_build_object('pool', pool, 'why', 'surplus') FROM d";
-
-static const char read_sql[] =
-"SELECT v.id, v.name, v.state, coalesce(h.name, ''), p.id, p.name, t.name,"
-" v.memory_mib, floor(extract(epoch FROM now() - v.changed))::bigint,"
-" EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
-"  AND s.released IS NULL),"
-" NOT EXISTS (SELECT 1 FROM generate_series(1, p.size) AS k"
-"  WHERE v.name = p.name || '-' || k),"
-" EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
-"  AND m.state IN ('planned', 'running')),"
-" p.ready_target,"
-" coalesce(floor(extract(epoch FROM p.idle_pause))::bigint, -1),"
-" coalesce(floor(extract(epoch FROM p.idle_save))::bigint, -1)"
-" FROM vms v JOIN pools p ON p.id = v.pool_id"
-" JOIN templates t ON t.id = v.template_id"
-" LEFT JOIN hosts h ON h.id = v.host_id"
-" WHERE v.kind = 'cvm' ORDER BY p.id, v.changed, v.id";
-
-/*
- * The claim: the VM still in the state read, without a session (open, or
- * ended with its release owed) or a migration, not locked by a login
- * picking it; set to the transient state, with the event of the decision.  $1 id, $2 state read, $3
- * transient state, $4 the host placed on or NULL, $5 event kind, $6 pool,
- * $7 host, $8 why.
- */
-static const char claim_sql[] =
-"WITH c AS (SELECT v.id FROM vms v WHERE v.id = $1::bigint"
-"  AND v.state = $2::vm_state"
-"  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.vm_id = v.id"
-"   AND s.released IS NULL)"
-"  AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.vm_id = v.id"
-"   AND m.state IN ('planned', 'running'))"
-"  FOR UPDATE OF v SKIP LOCKED),"
-" u AS (UPDATE vms SET state = $3::vm_state,"
-"  host_id = coalesce((SELECT id FROM hosts WHERE name = $4), vms.host_id)"
-"  FROM c WHERE vms.id = c.id RETURNING vms.name),"
-" e AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT $5, 'controller', name, jsonb_build_object('pool', $6::text,"
-"   'host', $7::text, 'from', $2::text, 'why', $8::text) FROM u"
-"  RETURNING 1)"
-" SELECT count(*) FROM u";
-
-/*
- * An op failed: the row back to the state it was claimed from, unless a
- * host's report moved it meanwhile, and the event.  $1 VM, $2 back to,
- * $3 transient, $4 action, $5 host, $6 code, $7 message, $8 failures.
- */
-static const char failed_sql[] =
-"WITH u AS (UPDATE vms SET state = $2::vm_state WHERE name = $1"
-"  AND state = $3::vm_state RETURNING name)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" VALUES ('pool-op-failed', 'controller', $1, jsonb_build_object("
-"  'action', $4::text, 'host', $5::text, 'code', $6::text,"
-"  'message', $7::text, 'failures', $8::integer,"
-"  'reverted', (SELECT count(*) FROM u) > 0))";
-
-/*
- * $1 id, $2 seconds: a stale Starting row back to Inactive, with why (its
- * text as xvds-controller(8) has it).
- */
-static const char stale_sql[] =
-"WITH u AS (UPDATE vms v SET state = " CTRL_VM_SQL_INACTIVE
-"  WHERE id = $1::bigint AND state = " CTRL_VM_SQL_STARTING
-"  AND NOT EXISTS (SELECT 1 FROM sessions s"
-"  WHERE s.vm_id = v.id AND s.released IS NULL) RETURNING name)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'pool-stale', 'controller', name, jsonb_build_object('why',"
-"  " CTRL_VM_SQL_STARTING " || ' for ' || $2 || ' s with no op out for it')"
-" FROM u";
-
-/* $1 kind, $2 subject, $3 failures, $4 last error, $5 how to retry. */
-static const char given_up_sql[] =
-"INSERT INTO events (kind, actor, subject, detail)"
-" VALUES ($1, 'controller', $2, jsonb_build_object('failures', $3::integer,"
-"  'last', $4::text, 'retry', $5::text))";
-
-/* $1 kind, $2 subject, $3 why. */
-static const char note_sql[] =
-"INSERT INTO events (kind, actor, subject, detail)"
-" VALUES ($1, 'controller', $2, jsonb_build_object('why', $3::text))";
-
 static void	tick_done(void);
 static void	next_act(void);
 
@@ -304,7 +177,7 @@ fail_clear(bool host, const char *name, const char *why)
 		p[0] = host ? "host-retried" : "vm-retried";
 		p[1] = name;
 		p[2] = why;
-		write_sql("a retry's event", note_sql, 3, p);
+		write_sql("a retry's event", sql_pool_note, 3, p);
 		if (host)
 			ctrl_cluster_exclude(name, false);
 	}
@@ -353,7 +226,7 @@ fail_check(bool host, const char *name, const char *last)
 	p[3] = last;
 	p[4] = host ? "when its xvdsd connects again, or on an event "
 	    "host-retry naming it" : "on an event vm-retry naming it";
-	write_sql("a give-up's event", given_up_sql, 5, p);
+	write_sql("a give-up's event", sql_pool_given_up, 5, p);
 	if (host)
 		ctrl_cluster_exclude(name, true);
 }
@@ -446,7 +319,7 @@ flight_failed(struct flight *f, const char *code, const char *msg)
 	p[5] = code;
 	p[6] = msg;
 	p[7] = n;
-	write_sql("a failed op's event", failed_sql, 8, p);
+	write_sql("a failed op's event", sql_pool_failed, 8, p);
 	fail_check(false, f->vm, code);
 	if (host_fault)
 		fail_check(true, f->host, code);
@@ -605,7 +478,7 @@ sweep_stale(void)
 			    (long long)(now.tv_sec - st->since.tv_sec));
 			p[0] = st->id;
 			p[1] = secs;
-			write_sql("a stale row", stale_sql, 2, p);
+			write_sql("a stale row", sql_pool_stale, 2, p);
 		}
 		TAILQ_REMOVE(&pool_state.stales, st, entry);
 		free(st);
@@ -805,7 +678,7 @@ next_act(void)
 		p[5] = r->pool;
 		p[6] = f->host;
 		p[7] = a->why;
-		if (db_query(pool_state.db, 0, claimed, f, claim_sql, 8,
+		if (db_query(pool_state.db, 0, claimed, f, sql_pool_claim, 8,
 		    p) == -1) {
 			log_warnx("pool: %s: cannot queue its claim", r->name);
 			if (f->placed)
@@ -898,8 +771,8 @@ removed_done(PGresult *res, const char *err, void *arg)
 		log_warnx("pool: cannot remove surplus rows: %s", err);
 	else if (strcmp(PQcmdTuples(res), "0") != 0)
 		log_info("pool: %s surplus VM row(s) removed", PQcmdTuples(res));
-	if (db_query(pool_state.db, DB_IDEMPOTENT, read_done, NULL, read_sql, 0,
-	    NULL) == -1)
+	if (db_query(pool_state.db, DB_IDEMPOTENT, read_done, NULL,
+	    sql_pool_read, 0, NULL) == -1)
 		tick_done();
 }
 
@@ -936,7 +809,7 @@ created_done(PGresult *res, const char *err, void *arg)
 	else if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 		log_info("pool: %s VM row(s) created", PQgetvalue(res, 0, 0));
 	if ((p[0] = names = flight_names()) == NULL ||
-	    db_query(pool_state.db, 0, removed_done, NULL, remove_sql, 1,
+	    db_query(pool_state.db, 0, removed_done, NULL, sql_pool_remove, 1,
 	    p) == -1)
 		tick_done();
 	free(names);
@@ -952,7 +825,7 @@ closed_done(PGresult *res, const char *err, void *arg)
 		log_warnx("pool: cannot read the hosts' states: %s", err);
 	else
 		ctrl_cluster_set_closed(PQgetvalue(res, 0, 0));
-	if (db_query(pool_state.db, 0, created_done, NULL, create_sql, 0,
+	if (db_query(pool_state.db, 0, created_done, NULL, sql_pool_create, 0,
 	    NULL) == -1)
 		tick_done();
 }
@@ -988,7 +861,7 @@ retries_done(PGresult *res, const char *err, void *arg)
 	}
 	hosts_back();
 	if (db_query(pool_state.db, DB_IDEMPOTENT, closed_done, NULL,
-	    closed_sql, 0,
+	    sql_pool_closed, 0,
 	    NULL) == -1)
 		tick_done();
 }
@@ -1009,9 +882,9 @@ tick(evutil_socket_t fd, short what, void *arg)
 	p[0] = last;
 	if ((pool_state.last_event < 0 ? db_query(pool_state.db, DB_IDEMPOTENT,
 	    retries_done,
-	    NULL, retry_init_sql, 0, NULL) : db_query(pool_state.db,
+	    NULL, sql_pool_retry_init, 0, NULL) : db_query(pool_state.db,
 	    DB_IDEMPOTENT,
-	    retries_done, NULL, retry_sql, 1, p)) == -1)
+	    retries_done, NULL, sql_pool_retry, 1, p)) == -1)
 		pool_state.busy = false;
 }
 

@@ -25,6 +25,7 @@
 #include "controller/agent.h"
 #include "controller/conf.h"
 #include "controller/session.h"
+#include "controller/sql.h"
 #include "db/db.h"
 #include "common/log.h"
 
@@ -48,56 +49,6 @@ static struct {
 	struct release	*releases;
 	unsigned long	 generation;	/* bumped by stop: late answers dropped */
 } session_state;
-
-/*
- * $1 grace seconds: sessions whose lease lapsed more than the grace ago
- * end, each with its event.
- */
-static const char lapse_sql[] =
-"WITH s AS (UPDATE sessions SET ended = now(), end_reason = 'lease-lapsed'"
-" WHERE ended IS NULL AND lease_until < now() - make_interval("
-"  secs => $1::integer) RETURNING id, vm_id, user_id),"
-" e AS (INSERT INTO events (kind, actor, subject, detail)"
-"  SELECT 'session-end', 'controller', u.name, jsonb_build_object("
-"   'session', s.id, 'vm', v.name, 'why', 'lease-lapsed')"
-"  FROM s JOIN users u ON u.id = s.user_id JOIN vms v ON v.id = s.vm_id)"
-" SELECT count(*) FROM s";
-
-/* The releases owed, oldest first, with what they need. */
-static const char owed_sql[] =
-"SELECT s.id, v.name, v.kind, v.state, h.name, h.state = 'up'"
-" FROM sessions s JOIN vms v ON v.id = s.vm_id"
-" LEFT JOIN hosts h ON h.id = v.host_id"
-" WHERE s.released IS NULL AND s.ended IS NOT NULL"
-" ORDER BY s.id LIMIT 100";
-
-/* $1 session, $2 how. */
-static const char released_sql[] =
-"WITH s AS (UPDATE sessions SET released = now() WHERE id = $1::bigint"
-" AND released IS NULL RETURNING id, vm_id)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'vm-released', 'controller', v.name, jsonb_build_object("
-"  'session', s.id, 'how', $2::text) FROM s JOIN vms v ON v.id = s.vm_id";
-
-/* $1 session, $2 VM, $3 code, $4 message. */
-static const char failed_sql[] =
-"INSERT INTO events (kind, actor, subject, detail)"
-" VALUES ('release-failed', 'controller', $2, jsonb_build_object("
-"  'session', $1::bigint, 'code', $3::text, 'message', $4::text))";
-
-/*
- * $1 VM, $2 why, $3 'released' if the host's own action released it:
- * the VM's open session ends, with its event.
- */
-static const char vm_gone_sql[] =
-"WITH s AS (UPDATE sessions SET ended = now(), end_reason = $2,"
-"  released = CASE WHEN $3 = 'released' THEN now() END"
-" WHERE vm_id = (SELECT id FROM vms WHERE name = $1) AND ended IS NULL"
-" RETURNING id, user_id)"
-" INSERT INTO events (kind, actor, subject, detail)"
-" SELECT 'session-end', 'controller', u.name, jsonb_build_object("
-"  'session', s.id, 'vm', $1::text, 'why', $2::text)"
-" FROM s JOIN users u ON u.id = s.user_id";
 
 static struct release *
 release_find(int64_t session, bool create)
@@ -145,7 +96,7 @@ mark_released(int64_t session, const char *how)
 	snprintf(id, sizeof(id), "%" PRId64, session);
 	if (session_state.db != NULL)
 		db_query(session_state.db, DB_IDEMPOTENT, noted,
-		    "release not recorded", released_sql, 2, p);
+		    "release not recorded", sql_session_released, 2, p);
 }
 
 /* What an op's callback needs to find its release again. */
@@ -188,7 +139,7 @@ release_done(const char *host, const struct agent_result *res, void *arg)
 			p[2] = res->code;
 			p[3] = res->message;
 			db_query(session_state.db, 0, noted,
-			    "event not written", failed_sql, 4, p);
+			    "event not written", sql_session_failed, 4, p);
 		}
 	}
 	log_warnx("sessions: %s not %s on %s: %s %s; trying again in %d s",
@@ -305,11 +256,11 @@ sweep(evutil_socket_t fd, short what, void *arg)
 	    !db_isup(session_state.db))
 		return;
 	snprintf(grace, sizeof(grace), "%u", session_state.grace_s);
-	if (db_query(session_state.db, DB_IDEMPOTENT, lapsed, NULL, lapse_sql,
-	    1, p) == -1)
+	if (db_query(session_state.db, DB_IDEMPOTENT, lapsed, NULL,
+	    sql_session_lapse, 1, p) == -1)
 		return;
 	if (db_query(session_state.db, DB_IDEMPOTENT, owed,
-	    (void *)(uintptr_t)session_state.generation, owed_sql, 0,
+	    (void *)(uintptr_t)session_state.generation, sql_session_owed, 0,
 	    NULL) == 0)
 		session_state.sweeping = true;
 }
@@ -338,7 +289,7 @@ vm_state_reported(const char *vm, enum vm_state from, enum vm_state to)
 	/* A failed desktop still owes its reset; the others are on their way. */
 	p[2] = to == VM_S_FAILED ? "owed" : "released";
 	db_query(session_state.db, DB_IDEMPOTENT, noted,
-	    "a desktop's end not recorded", vm_gone_sql, 3, p);
+	    "a desktop's end not recorded", sql_session_vm_gone, 3, p);
 }
 
 int

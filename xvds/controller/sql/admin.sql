@@ -149,8 +149,9 @@ SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('name', p.name,
     'idle_pause', extract(epoch FROM p.idle_pause)::bigint, 'idle_save',
     extract(epoch FROM p.idle_save)::bigint, 'vms', (SELECT count(*) FROM
     vms v WHERE v.pool_id = p.id), 'ready', (SELECT count(*) FROM vms v
-    WHERE v.pool_id = p.id AND v.state = 'ready'), 'running', (SELECT
-    count(*) FROM vms v WHERE v.pool_id = p.id AND v.state = 'running'))
+    WHERE v.pool_id = p.id AND v.state = :'VM_S_READY'), 'running',
+    (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.state =
+    :'VM_S_RUNNING'))
     ORDER BY p.name), '[]')::text FROM pools p
     JOIN templates t ON t.id = p.template_id;
 
