@@ -241,21 +241,6 @@ field_boot(const struct field *f, bool *seen, char *out, char *err,
 	return 0;
 }
 
-/* seq=<decimal>, at most once. */
-static int
-field_seq(const struct field *f, bool *seen, uint64_t *out, char *err,
-    size_t errlen)
-{
-	if (*seen)
-		return field_twice(f, err, errlen);
-	if (parse_uint(f->val, f->vlen, REPORT_INT_MAX, out) == -1) {
-		errbuf_set(err, errlen, "seq: expected a decimal number");
-		return -1;
-	}
-	*seen = true;
-	return 0;
-}
-
 /* The fields that name a report's boot and place in it: boot and seq. */
 struct boot_seq {
 	char		*boot_id;
@@ -263,7 +248,8 @@ struct boot_seq {
 	bool		 have_boot, have_seq;
 };
 
-/* f if it is boot, seq or a second v: 1 (taken), -1 (refused) or 0 (not). */
+/* f if it is boot, seq (each at most once) or a second v: 1 (taken), -1
+ * (refused) or 0 (not one of them). */
 static int
 field_boot_seq(const struct field *f, struct boot_seq *bs, char *err,
     size_t errlen)
@@ -271,12 +257,17 @@ field_boot_seq(const struct field *f, struct boot_seq *bs, char *err,
 	if (key_is(f, "boot"))
 		return field_boot(f, &bs->have_boot, bs->boot_id, err, errlen) ==
 		    -1 ? -1 : 1;
-	if (key_is(f, "seq"))
-		return field_seq(f, &bs->have_seq, bs->seq, err, errlen) == -1 ?
-		    -1 : 1;
-	if (key_is(f, "v"))
+	if (key_is(f, "v") || (key_is(f, "seq") && bs->have_seq))
 		return field_twice(f, err, errlen);
-	return 0;
+	if (!key_is(f, "seq"))
+		return 0;
+	/* seq=<decimal> */
+	if (parse_uint(f->val, f->vlen, REPORT_INT_MAX, bs->seq) == -1) {
+		errbuf_set(err, errlen, "seq: expected a decimal number");
+		return -1;
+	}
+	bs->have_seq = true;
+	return 1;
 }
 
 /* 0, or -1 naming the first of boot and seq missing. */
