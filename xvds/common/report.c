@@ -215,15 +215,21 @@ parse_common(const char *s, size_t len, size_t max, struct field *f,
 	return 0;
 }
 
+/* Any field but those a record may repeat (ip) at most once. */
+static int
+field_twice(const struct field *f, char *err, size_t errlen)
+{
+	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f->klen, f->key);
+	return -1;
+}
+
 /* boot=<32 hex digits>, at most once. */
 static int
 field_boot(const struct field *f, bool *seen, char *out, char *err,
     size_t errlen)
 {
-	if (*seen) {
-		errbuf_set(err, errlen, "field 'boot' appears twice");
-		return -1;
-	}
+	if (*seen)
+		return field_twice(f, err, errlen);
 	if (!valid_boot_id(f->val, f->vlen)) {
 		errbuf_set(err, errlen, "boot: expected %d lowercase hex digits",
 		    REPORT_BOOT_ID_LEN);
@@ -235,21 +241,44 @@ field_boot(const struct field *f, bool *seen, char *out, char *err,
 	return 0;
 }
 
-/* seq=<decimal>, at most once. */
+/* The fields that name a report's boot and place in it: boot and seq. */
+struct boot_seq {
+	char		*boot_id;
+	uint64_t	*seq;
+	bool		 have_boot, have_seq;
+};
+
+/* f if it is boot, seq (each at most once) or a second v: 1 (taken), -1
+ * (refused) or 0 (not one of them). */
 static int
-field_seq(const struct field *f, bool *seen, uint64_t *out, char *err,
+field_boot_seq(const struct field *f, struct boot_seq *bs, char *err,
     size_t errlen)
 {
-	if (*seen) {
-		errbuf_set(err, errlen, "field 'seq' appears twice");
-		return -1;
-	}
-	if (parse_uint(f->val, f->vlen, REPORT_INT_MAX, out) == -1) {
+	if (key_is(f, "boot"))
+		return field_boot(f, &bs->have_boot, bs->boot_id, err, errlen) ==
+		    -1 ? -1 : 1;
+	if (key_is(f, "v") || (key_is(f, "seq") && bs->have_seq))
+		return field_twice(f, err, errlen);
+	if (!key_is(f, "seq"))
+		return 0;
+	/* seq=<decimal> */
+	if (parse_uint(f->val, f->vlen, REPORT_INT_MAX, bs->seq) == -1) {
 		errbuf_set(err, errlen, "seq: expected a decimal number");
 		return -1;
 	}
-	*seen = true;
-	return 0;
+	bs->have_seq = true;
+	return 1;
+}
+
+/* 0, or -1 naming the first of boot and seq missing. */
+static int
+boot_seq_missing(const struct boot_seq *bs, char *err, size_t errlen)
+{
+	if (bs->have_boot && bs->have_seq)
+		return 0;
+	errbuf_set(err, errlen, "missing field %s", !bs->have_boot ? "boot" :
+	    "seq");
+	return -1;
 }
 
 int
@@ -273,7 +302,7 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 				return -1;
 		} else if (key_is(&f[i], "time")) {
 			if (have_time)
-				goto dup;
+				return field_twice(&f[i], err, errlen);
 			if (parse_uint(f[i].val, f[i].vlen, REPORT_INT_MAX, &t) == -1
 			    || t == 0) {
 				errbuf_set(err, errlen, "time: expected seconds since "
@@ -284,7 +313,7 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 			have_time = true;
 		} else if (key_is(&f[i], "agent")) {
 			if (have_agent)
-				goto dup;
+				return field_twice(&f[i], err, errlen);
 			if (!valid_agent(f[i].val, f[i].vlen)) {
 				errbuf_set(err, errlen, "agent: expected 1 to %d of "
 				    "[A-Za-z0-9._+~-]", REPORT_AGENT_MAX);
@@ -294,7 +323,7 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 			have_agent = true;
 		} else if (key_is(&f[i], "rdp")) {
 			if (have_rdp)
-				goto dup;
+				return field_twice(&f[i], err, errlen);
 			if (!valid_hex(f[i].val, f[i].vlen, REPORT_SHA256_LEN)) {
 				errbuf_set(err, errlen, "rdp: expected %d lowercase "
 				    "hex digits", REPORT_SHA256_LEN);
@@ -303,7 +332,7 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 			memcpy(b->rdp_sha256, f[i].val, f[i].vlen);
 			have_rdp = true;
 		} else if (key_is(&f[i], "v"))
-			goto dup;
+			return field_twice(&f[i], err, errlen);
 		/* Other keys: ignored, so that version 1 can grow fields. */
 	}
 	if (!have_boot || !have_time || !have_agent) {
@@ -312,9 +341,6 @@ report_boot_parse(const char *s, size_t len, struct report_boot *b,
 		return -1;
 	}
 	return 0;
- dup:
-	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
-	return -1;
 }
 
 /* "<ifname>,<address>/<prefix length>" */
@@ -366,20 +392,17 @@ report_addrs_parse(const char *s, size_t len, struct report_addrs *r,
     char *err, size_t errlen)
 {
 	struct field f[REPORT_FIELDS_MAX];
+	struct boot_seq bs = { r->boot_id, &r->seq, false, false };
 	size_t	 nf, i;
-	bool	 have_boot = false, have_seq = false;
+	int	 taken;
 
 	memset(r, 0, sizeof(*r));
 	if (parse_common(s, len, REPORT_ADDRS_MAX, f, &nf, &r->version,
 	    err, errlen) == -1)
 		return -1;
 	for (i = 1; i < nf; i++) {
-		if (key_is(&f[i], "boot")) {
-			if (field_boot(&f[i], &have_boot, r->boot_id, err,
-			    errlen) == -1)
-				return -1;
-		} else if (key_is(&f[i], "seq")) {
-			if (field_seq(&f[i], &have_seq, &r->seq, err, errlen) == -1)
+		if ((taken = field_boot_seq(&f[i], &bs, err, errlen)) != 0) {
+			if (taken == -1)
 				return -1;
 		} else if (key_is(&f[i], "ip")) {
 			if (r->n == REPORT_ADDRS_N) {
@@ -391,17 +414,9 @@ report_addrs_parse(const char *s, size_t len, struct report_addrs *r,
 			    errlen) == -1)
 				return -1;
 			r->n++;
-		} else if (key_is(&f[i], "v"))
-			goto dup;
+		}
 	}
-	if (!have_boot || !have_seq) {
-		errbuf_set(err, errlen, "missing field %s", !have_boot ? "boot" : "seq");
-		return -1;
-	}
-	return 0;
- dup:
-	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
-	return -1;
+	return boot_seq_missing(&bs, err, errlen);
 }
 
 /*
@@ -414,22 +429,20 @@ parse_state_record(const char *s, size_t len, size_t max, unsigned *version,
     char *err, size_t errlen)
 {
 	struct field f[REPORT_FIELDS_MAX];
+	struct boot_seq bs = { boot_id, seq, false, false };
 	size_t	 nf, i;
-	bool	 have_boot = false, have_seq = false, have_state = false;
+	bool	 have_state = false;
+	int	 taken;
 
 	if (parse_common(s, len, max, f, &nf, version, err, errlen) == -1)
 		return -1;
 	for (i = 1; i < nf; i++) {
-		if (key_is(&f[i], "boot")) {
-			if (field_boot(&f[i], &have_boot, boot_id, err,
-			    errlen) == -1)
-				return -1;
-		} else if (key_is(&f[i], "seq")) {
-			if (field_seq(&f[i], &have_seq, seq, err, errlen) == -1)
+		if ((taken = field_boot_seq(&f[i], &bs, err, errlen)) != 0) {
+			if (taken == -1)
 				return -1;
 		} else if (key_is(&f[i], "state")) {
 			if (have_state)
-				goto dup;
+				return field_twice(&f[i], err, errlen);
 			if (f[i].vlen == strlen(yes) &&
 			    memcmp(f[i].val, yes, f[i].vlen) == 0)
 				*flag = 1;
@@ -442,18 +455,33 @@ parse_state_record(const char *s, size_t len, size_t max, unsigned *version,
 				return -1;
 			}
 			have_state = true;
-		} else if (key_is(&f[i], "v"))
-			goto dup;
+		}
 	}
-	if (!have_boot || !have_seq || !have_state) {
-		errbuf_set(err, errlen, "missing field %s", !have_boot ? "boot" :
-		    !have_seq ? "seq" : "state");
+	if (boot_seq_missing(&bs, err, errlen) == -1)
+		return -1;
+	if (!have_state) {
+		errbuf_set(err, errlen, "missing field state");
 		return -1;
 	}
 	return 0;
- dup:
-	errbuf_set(err, errlen, "field '%.*s' appears twice", (int)f[i].klen, f[i].key);
-	return -1;
+}
+
+/* snprintf's n if the record it wrote fits both buf's len and max. */
+static int
+formatted(int n, size_t len, int max)
+{
+	return n < 0 || (size_t)n >= len || n > max ? -1 : n;
+}
+
+/* A record of parse_state_record()'s shape, state=word. */
+static int
+format_state_record(const char *boot_id, uint64_t seq, const char *word,
+    int max, char *buf, size_t len)
+{
+	if (!valid_boot_id(boot_id, strlen(boot_id)) || seq > REPORT_INT_MAX)
+		return -1;
+	return formatted(snprintf(buf, len, "v=%d boot=%s seq=%" PRIu64
+	    " state=%s", REPORT_VERSION, boot_id, seq, word), len, max);
 }
 
 int
@@ -468,16 +496,8 @@ report_session_parse(const char *s, size_t len, struct report_session *r,
 int
 report_session_format(const struct report_session *r, char *buf, size_t len)
 {
-	int	 n;
-
-	if (!valid_boot_id(r->boot_id, strlen(r->boot_id)) ||
-	    r->seq > REPORT_INT_MAX)
-		return -1;
-	n = snprintf(buf, len, "v=%d boot=%s seq=%" PRIu64 " state=%s",
-	    REPORT_VERSION, r->boot_id, r->seq, r->active ? "active" : "none");
-	if (n < 0 || (size_t)n >= len || n > REPORT_SESSION_MAX)
-		return -1;
-	return n;
+	return format_state_record(r->boot_id, r->seq, r->active ? "active" :
+	    "none", REPORT_SESSION_MAX, buf, len);
 }
 
 int
@@ -493,16 +513,8 @@ int
 report_credential_format(const struct report_credential *r, char *buf,
     size_t len)
 {
-	int	 n;
-
-	if (!valid_boot_id(r->boot_id, strlen(r->boot_id)) ||
-	    r->seq > REPORT_INT_MAX)
-		return -1;
-	n = snprintf(buf, len, "v=%d boot=%s seq=%" PRIu64 " state=%s",
-	    REPORT_VERSION, r->boot_id, r->seq, r->applied ? "applied" : "failed");
-	if (n < 0 || (size_t)n >= len || n > REPORT_CREDENTIAL_MAX)
-		return -1;
-	return n;
+	return format_state_record(r->boot_id, r->seq, r->applied ? "applied" :
+	    "failed", REPORT_CREDENTIAL_MAX, buf, len);
 }
 
 /*
@@ -563,9 +575,7 @@ report_secret_format(const struct report_secret *r, char *buf, size_t len)
 		return -1;
 	n = snprintf(buf, len, "v=%d seq=%" PRIu64 " user=%s password=%s",
 	    REPORT_VERSION, r->seq, r->user, r->password);
-	if (n < 0 || (size_t)n >= len || n > REPORT_SECRET_MAX)
-		return -1;
-	return n;
+	return formatted(n, len, REPORT_SECRET_MAX);
 }
 
 int
@@ -582,9 +592,7 @@ report_boot_format(const struct report_boot *b, char *buf, size_t len)
 	n = snprintf(buf, len, "v=%d boot=%s time=%" PRId64 " agent=%s%s%s",
 	    REPORT_VERSION, b->boot_id, b->time, b->agent,
 	    b->rdp_sha256[0] != '\0' ? " rdp=" : "", b->rdp_sha256);
-	if (n < 0 || (size_t)n >= len || n > REPORT_BOOT_MAX)
-		return -1;
-	return n;
+	return formatted(n, len, REPORT_BOOT_MAX);
 }
 
 int

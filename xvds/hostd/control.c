@@ -552,77 +552,86 @@ req_refused(struct ctl_req *r, enum xvds_err err, const char *msg)
 	free(r);
 }
 
+/* A refusal's words from hostd/vm.c, for a request it did not take. */
+#define CTL_MSG_MAX	256
+
+/* Hands a queued request to hostd/vm.c, which answers through
+ * control_done(); or refuses it at once: the error, with msg. */
+typedef enum xvds_err (*ctl_req_start)(const struct ctl_call *,
+    struct ctl_req *, char *msg);
+
+/* The queued commands' common part: queue, start, answer a refusal. */
+static void
+req_start(struct ctl_call *call, ctl_req_start start)
+{
+	struct ctl_req *r;
+	enum xvds_err err;
+	char	 msg[CTL_MSG_MAX] = "";
+
+	if ((r = req_new(call->conn, call->id, call->cmd, call->args.name)) ==
+	    NULL)
+		return;
+	if ((err = start(call, r, msg)) != XVDS_OK)
+		req_refused(r, err, msg);
+}
+
+static enum xvds_err
+start_request(const struct ctl_call *call, struct ctl_req *r, char *msg)
+{
+	return vm_request(call->args.name, call->ev, control_done, r, msg,
+	    CTL_MSG_MAX);
+}
+
+static enum xvds_err
+start_set(const struct ctl_call *call, struct ctl_req *r, char *msg)
+{
+	return vm_set_resources(call->args.name, call->args.vcpus,
+	    call->args.memory_mib, control_done, r, msg, CTL_MSG_MAX);
+}
+
+static enum xvds_err
+start_migrate(const struct ctl_call *call, struct ctl_req *r, char *msg)
+{
+	return vm_migrate(call->args.name, call->args.host,
+	    call->args.live != 0, control_done, r, msg, CTL_MSG_MAX);
+}
+
+static enum xvds_err
+start_credential(const struct ctl_call *call, struct ctl_req *r, char *msg)
+{
+	return vm_credential(call->args.name, call->args.user,
+	    call->args.password, control_done, r, msg, CTL_MSG_MAX);
+}
+
 static void
 cmd_vm_request(void *arg)
 {
-	struct ctl_call *call = arg;
-	struct ctl_conn *c = call->conn;
-	struct ctl_req *r;
-	enum xvds_err err;
-	char	 msg[256] = "";
-
-	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
-		return;
-	err = vm_request(call->args.name, call->ev, control_done, r, msg,
-	    sizeof(msg));
-	if (err != XVDS_OK)
-		req_refused(r, err, msg);
+	req_start(arg, start_request);
 }
 
 static void
 cmd_vm_set(void *arg)
 {
 	struct ctl_call *call = arg;
-	struct ctl_conn *c = call->conn;
-	struct ctl_req *r;
-	enum xvds_err err;
-	char	 msg[256] = "";
 
 	if (call->args.vcpus == 0 && call->args.memory_mib == 0) {
-		conn_error(c, &call->id, XVDS_E_INVAL, "%s: nothing to change: "
-		    "give \"vcpus\", \"memory_mib\" or both", call->cmd);
+		conn_error(call->conn, &call->id, XVDS_E_INVAL, "%s: nothing to "
+		    "change: give \"vcpus\", \"memory_mib\" or both", call->cmd);
 		return;
 	}
-	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
-		return;
-	err = vm_set_resources(call->args.name, call->args.vcpus,
-	    call->args.memory_mib, control_done, r, msg, sizeof(msg));
-	if (err != XVDS_OK)
-		req_refused(r, err, msg);
+	req_start(call, start_set);
 }
 
 static void
 cmd_vm_migrate(void *arg)
 {
-	struct ctl_call *call = arg;
-	struct ctl_conn *c = call->conn;
-	struct ctl_req *r;
-	enum xvds_err err;
-	char	 msg[256] = "";
-
-	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
-		return;
-	err = vm_migrate(call->args.name, call->args.host, call->args.live != 0,
-	    control_done, r, msg, sizeof(msg));
-	if (err != XVDS_OK)
-		req_refused(r, err, msg);
+	req_start(arg, start_migrate);
 }
 
 static void
 cmd_vm_credential(void *arg)
 {
-	struct ctl_call *call = arg;
-	struct ctl_conn *c = call->conn;
-	struct ctl_req *r;
-	enum xvds_err err;
-	char	 msg[256] = "";
-
-	if ((r = req_new(c, call->id, call->cmd, call->args.name)) == NULL)
-		return;
-	err = vm_credential(call->args.name, call->args.user,
-	    call->args.password, control_done, r, msg, sizeof(msg));
-	if (err != XVDS_OK)
-		req_refused(r, err, msg);
+	req_start(arg, start_credential);
 }
 
 static const struct linesrv_cmd *

@@ -382,14 +382,6 @@ vm_arm_timer(struct vm *vm)
 	case VM_S_STOPPING:
 		secs = vm_settings()->shutdown_timeout;
 		break;
-	case VM_S_PAUSING:
-	case VM_S_UNPAUSING:
-	case VM_S_SAVING:
-	case VM_S_RESTORING:
-	case VM_S_RESETTING:
-	case VM_S_SNAPSHOTTING:
-		secs = OP_TIMEOUT;
-		break;
 	case VM_S_READY:
 		if (vm->fsm.kind == VM_CVM && idle)
 			secs = pool->idle_pause;
@@ -399,6 +391,12 @@ vm_arm_timer(struct vm *vm)
 			secs = pool->idle_save;
 		break;
 	default:
+		/* The CVM-only transient states; the migration protocol, not a
+		 * deadline, settles migrating and incoming (doc/architecture.md). */
+		if (vm_state_transient(vm->fsm.state) &&
+		    vm->fsm.state != VM_S_MIGRATING &&
+		    vm->fsm.state != VM_S_INCOMING)
+			secs = OP_TIMEOUT;
 		break;
 	}
 	if (secs > 0) {
@@ -632,6 +630,20 @@ vm_op_ended(struct vm *vm)
 	this_host.busy--;
 }
 
+/* A hypervisor answer's own part, between the op's end and the settling. */
+typedef void (*hv_answer_body)(struct vm *, enum hv_result, uint32_t domid);
+
+/* Every hypervisor answer ends the VM's op, does its part, settles the VM. */
+static void
+hv_answered(void *arg, hv_answer_body body, enum hv_result r, uint32_t domid)
+{
+	struct vm *vm = arg;
+
+	vm_op_ended(vm);
+	body(vm, r, domid);
+	vm_settle(vm);
+}
+
 static void start_pool_vm(struct vm *);
 
 /* After create or restore. */
@@ -689,11 +701,7 @@ made_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 void
 vm_made_cb(void *arg, enum hv_result r, uint32_t domid)
 {
-	struct vm *vm = arg;
-
-	vm_op_ended(vm);
-	made_cb_body(vm, r, domid);
-	vm_settle(vm);
+	hv_answered(arg, made_cb_body, r, domid);
 }
 
 static void
@@ -709,11 +717,7 @@ simple_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 void
 vm_simple_cb(void *arg, enum hv_result r, uint32_t domid)
 {
-	struct vm *vm = arg;
-
-	vm_op_ended(vm);
-	simple_cb_body(vm, r, domid);
-	vm_settle(vm);
+	hv_answered(arg, simple_cb_body, r, domid);
 }
 
 static void
@@ -733,11 +737,7 @@ saved_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 static void
 saved_cb(void *arg, enum hv_result r, uint32_t domid)
 {
-	struct vm *vm = arg;
-
-	vm_op_ended(vm);
-	saved_cb_body(vm, r, domid);
-	vm_settle(vm);
+	hv_answered(arg, saved_cb_body, r, domid);
 }
 
 static void
@@ -754,13 +754,8 @@ shutdown_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 static void
 shutdown_cb(void *arg, enum hv_result r, uint32_t domid)
 {
-	struct vm *vm = arg;
-
-	vm_op_ended(vm);
-	shutdown_cb_body(vm, r, domid);
-	vm_settle(vm);
+	hv_answered(arg, shutdown_cb_body, r, domid);
 }
-
 
 static void
 destroyed_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
@@ -785,11 +780,7 @@ destroyed_cb_body(struct vm *vm, enum hv_result r, uint32_t domid)
 static void
 destroyed_cb(void *arg, enum hv_result r, uint32_t domid)
 {
-	struct vm *vm = arg;
-
-	vm_op_ended(vm);
-	destroyed_cb_body(vm, r, domid);
-	vm_settle(vm);
+	hv_answered(arg, destroyed_cb_body, r, domid);
 }
 
 /* A reset's second half: a fresh domain from the template. */
