@@ -14,6 +14,7 @@ noinst_LIBRARIES += %reldir%/libxvdscommon.a
 	%reldir%/reportstate.c %reldir%/reportstate.h \
 	%reldir%/vm_fsm.c %reldir%/vm_fsm.h \
 	%reldir%/conf.c %reldir%/conf.h \
+	%reldir%/confread.c %reldir%/confread.h \
 	%reldir%/template.c %reldir%/template.h %reldir%/vmspec.h \
 	%reldir%/passwd.c %reldir%/passwd.h \
 	%reldir%/ratelimit.c %reldir%/ratelimit.h \

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/conf.h"
+#include "common/confread.h"
 #include "controller/conf.h"
 
 #define WORDS_MAX	10
@@ -401,32 +402,19 @@ ctrl_conf_load(const char *path, char *err, size_t errlen)
 	return c;
 }
 
-/* A string as the parser reads it back. */
-static void
-quoted(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 int
 ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 {
 	fputs("database ", f);
-	quoted(f, c->database);
+	confread_print_string(f, c->database);
 	fprintf(f, "\nagent listen %s port %u\n", c->agent_addr,
 	    (unsigned)c->agent_port);
 	fputs("ca-file ", f);
-	quoted(f, c->ca_file);
+	confread_print_string(f, c->ca_file);
 	fputs("\ncert-file ", f);
-	quoted(f, c->cert_file);
+	confread_print_string(f, c->cert_file);
 	fputs("\nkey-file ", f);
-	quoted(f, c->key_file);
+	confread_print_string(f, c->key_file);
 	fprintf(f, "\nbroker listen %s port %u\n", c->broker_addr,
 	    (unsigned)c->broker_port);
 	fprintf(f, "policy %s threshold %g\n", c->policy_name,
@@ -436,7 +424,7 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	fprintf(f, "session-lease %u\nsession-grace %u\n", c->session_lease,
 	    c->session_grace);
 	fputs("admin-socket ", f);
-	quoted(f, c->admin_socket);
+	confread_print_string(f, c->admin_socket);
 	fputc('\n', f);
 	fprintf(f, "upkeep interval %u host-ops %u cluster-ops %u give-up %u\n",
 	    c->upkeep_interval, c->upkeep_host_ops, c->upkeep_cluster_ops,
