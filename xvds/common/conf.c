@@ -18,6 +18,10 @@
  * Values are bare words or "double-quoted strings" (escapes \" and \\).
  * Keywords, and the optional words inside a setting ("max", "port",
  * "golden", "overlay" ...), are recognised only unquoted.
+ *
+ * Each block's keywords are a table of rows (common/confread.h): a
+ * setting of one value is set by set_value(); the keywords with a syntax
+ * of their own, and the blocks, have a handler.
  */
 #include <config.h>
 

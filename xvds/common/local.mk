@@ -1,7 +1,8 @@
 # The common library, linked by every program: logging, error buffers,
 # jansson errors without the input, wiping secrets, daemon start-up; the
 # guest report protocol and dom0's rules for believing it; the VM state
-# machines; xvds.conf(5) and templates; argon2id hashes, login rate limits,
+# machines; xvds.conf(5), the keyword tables of both configuration readers,
+# and templates; argon2id hashes, login rate limits,
 # one-time credentials and tokens, the broker's messages (xvds-broker(7)).
 noinst_LIBRARIES += %reldir%/libxvdscommon.a
 %canon_reldir%_libxvdscommon_a_SOURCES = \

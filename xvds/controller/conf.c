@@ -3,7 +3,9 @@
  * controller/conf.c — reads controller.conf (xvds-controller(8)): one statement
  * a line, words or "quoted strings", # to the end of the line a comment.
  * Every keyword may appear once; anything else is an error that names the
- * file and the line.
+ * file and the line.  The keywords are a table of rows
+ * (common/confread.h) set by set_value(), but for the few with a syntax
+ * of their own.
  */
 #include <config.h>
 
