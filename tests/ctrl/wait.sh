@@ -24,3 +24,13 @@ until_sql() {
 		sleep 0.1	# the poll's interval
 	done
 }
+
+# until_ok SECONDS COMMAND...: until COMMAND succeeds.
+until_ok() {
+	_end=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$_end" ] || return 1
+		sleep 0.1	# the poll's interval
+	done
+}

@@ -14,8 +14,8 @@ x=$top/xvds
 clang $cflags $inc -o "$out/fuzz_report" "$top/tests/fuzz/fuzz_report.c" \
 	"$x/common/report.c" "$x/common/reportstate.c" "$x/common/errbuf.c"
 clang $cflags $inc -o "$out/fuzz_conf" "$top/tests/fuzz/fuzz_conf.c" \
-	"$x/common/conf.c" "$x/common/template.c" "$x/common/vm_fsm.c" \
-	"$x/common/errbuf.c"
+	"$x/common/conf.c" "$x/common/confread.c" "$x/common/template.c" \
+	"$x/common/vm_fsm.c" "$x/common/errbuf.c"
 clang $cflags $inc -o "$out/fuzz_migrate" "$top/tests/fuzz/fuzz_migrate.c" \
 	"$x/hostd/migrate_msg.c" "$x/common/vm_fsm.c" "$x/common/log.c" \
 	"$x/common/jsonerr.c" -ljansson

@@ -18,6 +18,10 @@
  * Values are bare words or "double-quoted strings" (escapes \" and \\).
  * Keywords, and the optional words inside a setting ("max", "port",
  * "golden", "overlay" ...), are recognised only unquoted.
+ *
+ * Each block's keywords are a table of rows (common/confread.h): a
+ * setting of one value is set by set_value(); the keywords with a syntax
+ * of their own, and the blocks, have a handler.
  */
 #include <config.h>
 
@@ -36,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/conf.h"
+#include "common/confread.h"
 
 #define SHOW_MAX	64		/* bytes of a value quoted in a message */
 /* Print a value of any length in a message: "%.*s%s", SHOW(s). */
@@ -95,21 +100,9 @@ struct parser {
 	size_t		 errlen;
 };
 
-struct keyword {
-	const char	*name;
-	int		(*parse)(struct parser *, void *, const char *, int);
-	bool		 repeat;	/* may appear more than once */
-};
-
 struct tmpl_ctx {
 	struct conf_template *t;
 	int		 disk_line[VMSPEC_DISKS_MAX];
-};
-
-struct pool_ctx {
-	struct pool_entry *e;
-	bool		 have_kind;
-	bool		 have_size;
 };
 
 static int	 perr(struct parser *, int, const char *, ...)
@@ -648,47 +641,99 @@ valid_vdev(const char *s)
  * Blocks and keyword tables.
  */
 
-static int	 parse_block(struct parser *, const struct keyword *, size_t,
-		    void *, const char *, int, int *);
+/* A keyword: its row, and a handler if its syntax is its own. */
+struct keyword {
+	struct confread_kw row;
+	int		(*parse)(struct parser *, void *, const char *, int);
+	bool		 repeat;	/* may appear more than once */
+};
+
+/* A block's keywords and what they set. */
+struct block {
+	const struct keyword *kw;
+	size_t		 nkw;
+	void		*obj;		/* what the handlers get */
+	void		*base;		/* what the rows' offsets are in */
+	const char	*where;		/* " in pool \"p\"", for messages */
+	int		 open_line;	/* 0 for the top level */
+	int		 seen[KW_MAX];	/* the line where each was set */
+};
+
+#define ROW(kw, type, what, min, max, st, field, from) \
+	{ { kw, type, what, min, max, offsetof(st, field), from }, NULL, false }
+#define SETTING(kw, type, what, min, max, field) \
+	ROW(kw, type, what, min, max, struct conf_settings, field, NULL)
+#define SPECIAL(kw, parse, repeat) \
+	{ { kw, CONFREAD_SPECIAL, NULL, 0, 0, 0, NULL }, parse, repeat }
+#define NKW(t)	(sizeof(t) / sizeof((t)[0]))
+
+static int	 parse_block(struct parser *, struct block *);
+
+/* The line where keyword name was set in a block, 0 if it was not. */
+static int
+seen_line(const struct block *b, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->nkw; i++)
+		if (strcmp(b->kw[i].row.name, name) == 0)
+			return b->seen[i];
+	return 0;
+}
+
+/* A value of a row's type into its field of base: the generic handler. */
+static int
+set_value(struct parser *p, const struct confread_kw *row, void *base,
+    int line)
+{
+	void	*field = confread_field(base, row);
+	size_t	 len;
+	int	 v;
+
+	if (value(p, row->name, line, row->what) == -1)
+		return -1;
+	len = strlen(p->tok.text);
+	switch (row->type) {
+	case CONFREAD_STRING:
+		if (len > row->max)
+			return perr(p, p->tok.line, "%s: longer than %u bytes",
+			    row->name, row->max);
+		memcpy(field, p->tok.text, len + 1);
+		break;
+	case CONFREAD_PATH:
+	case CONFREAD_FILE:
+		if (get_path(p, row->name, field, row->max) == -1)
+			return -1;
+		break;
+	case CONFREAD_NAME:
+		if (get_name(p, row->name, field) == -1)
+			return -1;
+		break;
+	case CONFREAD_UINT:
+		if (get_uint(p, row->name, row->min, row->max, field) == -1)
+			return -1;
+		break;
+	case CONFREAD_DURATION:
+		if (get_duration(p, row->name, row->min, row->max, field) == -1)
+			return -1;
+		break;
+	case CONFREAD_ENUM:
+		if ((v = row->from_name(p->tok.text)) == -1)
+			return perr(p, p->tok.line, "%s %.*s%s: expected %s",
+			    row->name, SHOW(p->tok.text), row->what);
+		memcpy(field, &v, sizeof(v));
+		break;
+	case CONFREAD_SPECIAL:
+		return -1;
+	}
+	return end_stmt(p, row->name, END_OF_LINE);
+}
 
 /* Top-level handlers get the whole configuration. */
 static struct conf_settings *
 top_settings(void *obj)
 {
 	return &((struct xvds_conf *)obj)->settings;
-}
-
-static int
-kw_state_dir(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a directory") == -1 ||
-	    get_path(p, kw, s->state_dir, VMSPEC_PATH_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_host_name(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a name") == -1 ||
-	    get_name(p, kw, s->host_name) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_control_socket(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a socket path") == -1 ||
-	    get_path(p, kw, s->control_socket, CONF_SOCKET_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
 }
 
 static int
@@ -703,83 +748,6 @@ kw_store(struct parser *p, void *obj, const char *kw, int line)
 		    "%d bytes (per-VM disk paths under it must fit in %d)",
 		    SHOW(p->tok.text), CONF_STORE_MAX, VMSPEC_PATH_MAX);
 	if (get_path(p, kw, s->store, CONF_STORE_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_sample_interval(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 1, INTERVAL_MAX, &s->sample_interval) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_sample_window(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a number of samples") == -1 ||
-	    get_uint(p, kw, 1, WINDOW_MAX, &s->sample_window) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_boot_timeout(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 1, INTERVAL_MAX, &s->boot_timeout) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_shutdown_timeout(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 1, INTERVAL_MAX, &s->shutdown_timeout) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_session_grace(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 0, INTERVAL_MAX, &s->session_grace) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_credential_timeout(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 1, 600, &s->credential_timeout) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_max_clock_skew(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct conf_settings *s = top_settings(obj);
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 0, INTERVAL_MAX, &s->max_clock_skew) == -1)
 		return -1;
 	return end_stmt(p, kw, END_OF_LINE);
 }
@@ -812,16 +780,6 @@ get_addr_port(struct parser *p, const char *kw, int line, char *addr_r,
 	return end_stmt(p, kw, "\"port\" or " END_OF_LINE);
 }
 
-/* A setting whose one value is a file's absolute path. */
-static int
-file_setting(struct parser *p, const char *kw, int line, char *buf)
-{
-	if (value(p, kw, line, "a file") == -1 ||
-	    get_path(p, kw, buf, VMSPEC_PATH_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
 /* migration { ... } */
 
 static int
@@ -833,16 +791,10 @@ kw_listen(struct parser *p, void *obj, const char *kw, int line)
 	    &s->migration_port);
 }
 
-static int
-kw_key_file(struct parser *p, void *obj, const char *kw, int line)
-{
-	return file_setting(p, kw, line,
-	    ((struct conf_settings *)obj)->migration_key_file);
-}
-
 static const struct keyword migration_keywords[] = {
-	{ "listen", kw_listen, false },
-	{ "key-file", kw_key_file, false },
+	SPECIAL("listen", kw_listen, false),
+	SETTING("key-file", CONFREAD_PATH, "a file", 0, VMSPEC_PATH_MAX,
+	    migration_key_file),
 };
 
 /* controller { ... } */
@@ -877,51 +829,18 @@ kw_ctl_server_name(struct parser *p, void *obj, const char *kw, int line)
 	return end_stmt(p, kw, END_OF_LINE);
 }
 
-static int
-kw_ctl_ca_file(struct parser *p, void *obj, const char *kw, int line)
-{
-	return file_setting(p, kw, line,
-	    ((struct conf_settings *)obj)->controller_ca_file);
-}
-
-static int
-kw_ctl_cert_file(struct parser *p, void *obj, const char *kw, int line)
-{
-	return file_setting(p, kw, line,
-	    ((struct conf_settings *)obj)->controller_cert_file);
-}
-
-static int
-kw_ctl_key_file(struct parser *p, void *obj, const char *kw, int line)
-{
-	return file_setting(p, kw, line,
-	    ((struct conf_settings *)obj)->controller_key_file);
-}
-
 static const struct keyword controller_keywords[] = {
-	{ "address", kw_ctl_address, false },
-	{ "server-name", kw_ctl_server_name, false },
-	{ "ca-file", kw_ctl_ca_file, false },
-	{ "cert-file", kw_ctl_cert_file, false },
-	{ "key-file", kw_ctl_key_file, false },
+	SPECIAL("address", kw_ctl_address, false),
+	SPECIAL("server-name", kw_ctl_server_name, false),
+	SETTING("ca-file", CONFREAD_PATH, "a file", 0, VMSPEC_PATH_MAX,
+	    controller_ca_file),
+	SETTING("cert-file", CONFREAD_PATH, "a file", 0, VMSPEC_PATH_MAX,
+	    controller_cert_file),
+	SETTING("key-file", CONFREAD_PATH, "a file", 0, VMSPEC_PATH_MAX,
+	    controller_key_file),
 };
 
 /* template "name" { ... } */
-
-static int
-kw_type(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct tmpl_ctx *c = obj;
-	int	 type;
-
-	if (value(p, kw, line, "pv, pvh or hvm") == -1)
-		return -1;
-	if ((type = template_type_from_name(p->tok.text)) == -1)
-		return perr(p, p->tok.line, "type %.*s%s: expected pv, pvh or hvm",
-		    SHOW(p->tok.text));
-	c->t->type = (enum vm_type)type;
-	return end_stmt(p, kw, END_OF_LINE);
-}
 
 static int
 kw_vcpus(struct parser *p, void *obj, const char *kw, int line)
@@ -971,55 +890,6 @@ kw_memory(struct parser *p, void *obj, const char *kw, int line)
 	}
 	return end_stmt(p, kw, "\"max\" or " END_OF_LINE);
 }
-
-static int
-kw_kernel(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct tmpl_ctx *c = obj;
-
-	if (value(p, kw, line, "a path") == -1 ||
-	    get_path(p, kw, c->t->kernel, VMSPEC_PATH_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_ramdisk(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct tmpl_ctx *c = obj;
-
-	if (value(p, kw, line, "a path") == -1 ||
-	    get_path(p, kw, c->t->ramdisk, VMSPEC_PATH_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_bootloader(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct tmpl_ctx *c = obj;
-
-	if (value(p, kw, line, "a path") == -1 ||
-	    get_path(p, kw, c->t->bootloader, VMSPEC_PATH_MAX) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_cmdline(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct tmpl_ctx *c = obj;
-	size_t	 len;
-
-	if (value(p, kw, line, "a kernel command line") == -1)
-		return -1;
-	if ((len = strlen(p->tok.text)) > VMSPEC_CMDLINE_MAX)
-		return perr(p, p->tok.line, "cmdline: longer than %d bytes",
-		    VMSPEC_CMDLINE_MAX);
-	memcpy(c->t->cmdline, p->tok.text, len + 1);
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
 /* disk <vdev> [golden] <path> [overlay | clone | readonly] */
 static int
 kw_disk(struct parser *p, void *obj, const char *kw, int line)
@@ -1111,116 +981,49 @@ kw_network(struct parser *p, void *obj, const char *kw, int line)
 	return end_stmt(p, kw, END_OF_LINE);
 }
 
+#define TEMPLATE(kw, type, what, min, max, field, from) \
+	ROW(kw, type, what, min, max, struct conf_template, field, from)
+
 static const struct keyword template_keywords[] = {
-	{ "type", kw_type, false },
-	{ "vcpus", kw_vcpus, false },
-	{ "memory", kw_memory, false },
-	{ "kernel", kw_kernel, false },
-	{ "ramdisk", kw_ramdisk, false },
-	{ "cmdline", kw_cmdline, false },
-	{ "bootloader", kw_bootloader, false },
-	{ "disk", kw_disk, true },
-	{ "network", kw_network, true },
+	TEMPLATE("type", CONFREAD_ENUM, "pv, pvh or hvm", 0, 0, type,
+	    template_type_from_name),
+	SPECIAL("vcpus", kw_vcpus, false),
+	SPECIAL("memory", kw_memory, false),
+	TEMPLATE("kernel", CONFREAD_PATH, "a path", 0, VMSPEC_PATH_MAX, kernel,
+	    NULL),
+	TEMPLATE("ramdisk", CONFREAD_PATH, "a path", 0, VMSPEC_PATH_MAX,
+	    ramdisk, NULL),
+	TEMPLATE("cmdline", CONFREAD_STRING, "a kernel command line", 0,
+	    VMSPEC_CMDLINE_MAX, cmdline, NULL),
+	TEMPLATE("bootloader", CONFREAD_PATH, "a path", 0, VMSPEC_PATH_MAX,
+	    bootloader, NULL),
+	SPECIAL("disk", kw_disk, true),
+	SPECIAL("network", kw_network, true),
 };
 
 /* pool "name" { ... } */
 
-static int
-kw_pool_template(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct pool_ctx *c = obj;
-
-	if (value(p, kw, line, "a template's name") == -1 ||
-	    get_name(p, kw, c->e->tmpl_name) == -1)
-		return -1;
-	c->e->tmpl_line = line;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_kind(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct pool_ctx *c = obj;
-	int	 kind;
-
-	if (value(p, kw, line, "cvm or pvm") == -1)
-		return -1;
-	if ((kind = vm_kind_from_name(p->tok.text)) == -1)
-		return perr(p, p->tok.line, "kind %.*s%s: expected cvm or pvm",
-		    SHOW(p->tok.text));
-	c->e->pool.kind = (enum vm_kind)kind;
-	c->have_kind = true;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_size(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct pool_ctx *c = obj;
-
-	if (value(p, kw, line, "a number of VMs") == -1 ||
-	    get_uint(p, kw, 0, CONF_POOL_SIZE_MAX, &c->e->pool.size) == -1)
-		return -1;
-	c->have_size = true;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_ready(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct pool_ctx *c = obj;
-
-	if (value(p, kw, line, "a number of VMs") == -1 ||
-	    get_uint(p, kw, 0, CONF_POOL_SIZE_MAX, &c->e->pool.ready) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_idle_pause(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct pool_ctx *c = obj;
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 0, IDLE_MAX, &c->e->pool.idle_pause) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
-
-static int
-kw_idle_save(struct parser *p, void *obj, const char *kw, int line)
-{
-	struct pool_ctx *c = obj;
-
-	if (value(p, kw, line, "a duration") == -1 ||
-	    get_duration(p, kw, 0, IDLE_MAX, &c->e->pool.idle_save) == -1)
-		return -1;
-	return end_stmt(p, kw, END_OF_LINE);
-}
+#define POOL(kw, type, what, min, max, field, from) \
+	ROW(kw, type, what, min, max, struct pool_entry, field, from)
 
 static const struct keyword pool_keywords[] = {
-	{ "template", kw_pool_template, false },
-	{ "kind", kw_kind, false },
-	{ "size", kw_size, false },
-	{ "ready", kw_ready, false },
-	{ "idle-pause", kw_idle_pause, false },
-	{ "idle-save", kw_idle_save, false },
+	POOL("template", CONFREAD_NAME, "a template's name", 0, 0, tmpl_name,
+	    NULL),
+	POOL("kind", CONFREAD_ENUM, "cvm or pvm", 0, 0, pool.kind,
+	    vm_kind_from_name),
+	POOL("size", CONFREAD_UINT, "a number of VMs", 0, CONF_POOL_SIZE_MAX,
+	    pool.size, NULL),
+	POOL("ready", CONFREAD_UINT, "a number of VMs", 0, CONF_POOL_SIZE_MAX,
+	    pool.ready, NULL),
+	POOL("idle-pause", CONFREAD_DURATION, "a duration", 0, IDLE_MAX,
+	    pool.idle_pause, NULL),
+	POOL("idle-save", CONFREAD_DURATION, "a duration", 0, IDLE_MAX,
+	    pool.idle_save, NULL),
 };
 
-#define NKW(t)	(sizeof(t) / sizeof((t)[0]))
-
-/* The line where keyword name was set in a block, 0 if it was not. */
-static int
-seen_line(const struct keyword *kw, size_t nkw, const int *seen,
-    const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < nkw; i++)
-		if (strcmp(kw[i].name, name) == 0)
-			return seen[i];
-	return 0;
-}
+/* An enum's field is set through an int (set_value()). */
+_Static_assert(sizeof(enum vm_type) == sizeof(int), "enum vm_type");
+_Static_assert(sizeof(enum vm_kind) == sizeof(int), "enum vm_kind");
 
 /* Name, "{", newline: the head of a block that began on line. */
 static int
@@ -1246,14 +1049,22 @@ close_block(struct parser *p, const char *what)
 	return end_stmt(p, what, "a newline after \"}\"");
 }
 
+/* A block of settings: migration, controller. */
+static int
+settings_block(struct parser *p, struct block *b, const char *kw, int line)
+{
+	b->open_line = line;
+	return open_block(p, kw, line) == -1 || parse_block(p, b) == -1 ? -1 :
+	    0;
+}
+
 static int
 kw_migration(struct parser *p, void *obj, const char *kw, int line)
 {
-	int	 seen[KW_MAX] = { 0 };
+	struct block b = { migration_keywords, NKW(migration_keywords),
+	    top_settings(obj), top_settings(obj), " in migration", 0, { 0 } };
 
-	if (open_block(p, "migration", line) == -1 ||
-	    parse_block(p, migration_keywords, NKW(migration_keywords),
-	    top_settings(obj), " in migration", line, seen) == -1)
+	if (settings_block(p, &b, kw, line) == -1)
 		return -1;
 	return close_block(p, kw);
 }
@@ -1263,14 +1074,12 @@ static int
 kw_controller(struct parser *p, void *obj, const char *kw, int line)
 {
 	struct conf_settings *s = top_settings(obj);
-	int	 seen[KW_MAX] = { 0 };
+	struct block b = { controller_keywords, NKW(controller_keywords), s, s,
+	    " in controller", 0, { 0 } };
 
-	if (open_block(p, "controller", line) == -1 ||
-	    parse_block(p, controller_keywords, NKW(controller_keywords), s,
-	    " in controller", line, seen) == -1)
+	if (settings_block(p, &b, kw, line) == -1)
 		return -1;
-	if (!seen_line(controller_keywords, NKW(controller_keywords), seen,
-	    "address"))
+	if (!seen_line(&b, "address"))
 		return perr(p, line, "controller: address is not set (the "
 		    "controller's numeric address)");
 	s->controller = true;
@@ -1279,28 +1088,27 @@ kw_controller(struct parser *p, void *obj, const char *kw, int line)
 
 static int
 check_template(struct parser *p, const struct tmpl_ctx *c, int line,
-    const int *seen)
+    const struct block *b)
 {
 	const struct conf_template *t = c->t;
-	const struct keyword *kw = template_keywords;
-	size_t	 n = NKW(template_keywords), i;
+	size_t	 i;
 	int	 l;
 
-	if (!seen_line(kw, n, seen, "type"))
+	if (!seen_line(b, "type"))
 		return perr(p, line, "template \"%s\": type is not set (pv, pvh "
 		    "or hvm)", t->name);
-	if (!seen_line(kw, n, seen, "memory"))
+	if (!seen_line(b, "memory"))
 		return perr(p, line, "template \"%s\": memory is not set",
 		    t->name);
 	if (t->kernel[0] != '\0' && t->bootloader[0] != '\0') {
-		l = seen_line(kw, n, seen, "kernel");
-		if (seen_line(kw, n, seen, "bootloader") > l)
-			l = seen_line(kw, n, seen, "bootloader");
+		l = seen_line(b, "kernel");
+		if (seen_line(b, "bootloader") > l)
+			l = seen_line(b, "bootloader");
 		return perr(p, l, "template \"%s\": kernel and bootloader "
 		    "exclude each other", t->name);
 	}
 	if (t->bootloader[0] != '\0' && t->type != VM_TYPE_PV)
-		return perr(p, seen_line(kw, n, seen, "bootloader"), "template "
+		return perr(p, seen_line(b, "bootloader"), "template "
 		    "\"%s\": bootloader is only for type pv (type %s boots a "
 		    "kernel%s)", t->name, vm_type_names[t->type],
 		    t->type == VM_TYPE_HVM ? " or its firmware" : "");
@@ -1312,11 +1120,11 @@ check_template(struct parser *p, const struct tmpl_ctx *c, int line,
 		return perr(p, line, "template \"%s\": type pv needs a kernel or "
 		    "a bootloader", t->name);
 	if (t->ramdisk[0] != '\0' && t->kernel[0] == '\0')
-		return perr(p, seen_line(kw, n, seen, "ramdisk"), "template "
+		return perr(p, seen_line(b, "ramdisk"), "template "
 		    "\"%s\": ramdisk needs a kernel", t->name);
 	if (t->cmdline[0] != '\0' && t->kernel[0] == '\0' &&
 	    t->bootloader[0] == '\0')
-		return perr(p, seen_line(kw, n, seen, "cmdline"), "template "
+		return perr(p, seen_line(b, "cmdline"), "template "
 		    "\"%s\": cmdline needs a kernel or a bootloader", t->name);
 	if (t->kernel[0] == '\0' && t->ndisks == 0)
 		return perr(p, line, "template \"%s\": type %s without a kernel "
@@ -1336,14 +1144,33 @@ check_template(struct parser *p, const struct tmpl_ctx *c, int line,
 	return 0;
 }
 
+/*
+ * The body of a template or pool named name: "{", its statements, "}";
+ * what is "template" or "pool".
+ */
+static int
+named_block(struct parser *p, struct block *b, const char *what,
+    const char *name, int line)
+{
+	char	 head[64], where[sizeof(head) + 4];
+
+	snprintf(head, sizeof(head), "%s \"%s\"", what, name);
+	if (open_block(p, head, line) == -1)
+		return -1;
+	snprintf(where, sizeof(where), " in %s", head);
+	b->where = where;
+	b->open_line = line;
+	return parse_block(p, b);
+}
+
 static int
 kw_template(struct parser *p, void *obj, const char *kw, int line)
 {
 	struct xvds_conf *conf = obj;
 	struct conf_template *t, **tv;
 	struct tmpl_ctx c;
-	char	 what[64];
-	int	 seen[KW_MAX] = { 0 };
+	struct block b = { template_keywords, NKW(template_keywords), &c, NULL,
+	    NULL, 0, { 0 } };
 	size_t	 i;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -1372,17 +1199,12 @@ kw_template(struct parser *p, void *obj, const char *kw, int line)
 
 	memset(&c, 0, sizeof(c));
 	c.t = t;
-	snprintf(what, sizeof(what), "template \"%s\"", t->name);
-	if (open_block(p, what, line) == -1)
+	b.base = t;
+	if (named_block(p, &b, "template", t->name, line) == -1)
 		return -1;
-	snprintf(what, sizeof(what), " in template \"%s\"", t->name);
-	if (parse_block(p, template_keywords, NKW(template_keywords), &c, what,
-	    line, seen) == -1)
-		return -1;
-	if (!seen_line(template_keywords, NKW(template_keywords), seen,
-	    "vcpus"))
+	if (!seen_line(&b, "vcpus"))
 		t->vcpus = t->max_vcpus = 1;
-	if (check_template(p, &c, line, seen) == -1)
+	if (check_template(p, &c, line, &b) == -1)
 		return -1;
 	return close_block(p, kw);
  fail:
@@ -1391,37 +1213,36 @@ kw_template(struct parser *p, void *obj, const char *kw, int line)
 }
 
 static int
-check_pool(struct parser *p, const struct pool_ctx *c, const int *seen)
+check_pool(struct parser *p, const struct pool_entry *e,
+    const struct block *b)
 {
-	const struct conf_pool *pool = &c->e->pool;
-	const struct keyword *kw = pool_keywords;
-	size_t	 n = NKW(pool_keywords);
+	const struct conf_pool *pool = &e->pool;
 	static const char *const cvm_only[] = { "ready", "idle-pause",
 	    "idle-save" };
 	size_t	 i;
 	int	 l;
 
-	if (c->e->tmpl_name[0] == '\0')
-		return perr(p, c->e->line, "pool \"%s\": template is not set",
+	if (e->tmpl_name[0] == '\0')
+		return perr(p, e->line, "pool \"%s\": template is not set",
 		    pool->name);
-	if (!c->have_kind)
-		return perr(p, c->e->line, "pool \"%s\": kind is not set (cvm or "
+	if (!seen_line(b, "kind"))
+		return perr(p, e->line, "pool \"%s\": kind is not set (cvm or "
 		    "pvm)", pool->name);
-	if (!c->have_size)
-		return perr(p, c->e->line, "pool \"%s\": size is not set",
+	if (!seen_line(b, "size"))
+		return perr(p, e->line, "pool \"%s\": size is not set",
 		    pool->name);
 	if (pool->kind == VM_PVM)
 		for (i = 0; i < NKW(cvm_only); i++)
-			if ((l = seen_line(kw, n, seen, cvm_only[i])) != 0)
+			if ((l = seen_line(b, cvm_only[i])) != 0)
 				return perr(p, l, "pool \"%s\": %s is only for cvm "
 				    "pools (a pvm is shut down after use)",
 				    pool->name, cvm_only[i]);
 	if (pool->ready > pool->size)
-		return perr(p, seen_line(kw, n, seen, "ready"), "pool \"%s\": "
+		return perr(p, seen_line(b, "ready"), "pool \"%s\": "
 		    "ready %u: more than the pool's size %u", pool->name,
 		    pool->ready, pool->size);
 	if (pool->idle_save != 0 && pool->idle_pause == 0)
-		return perr(p, seen_line(kw, n, seen, "idle-save"), "pool \"%s\": "
+		return perr(p, seen_line(b, "idle-save"), "pool \"%s\": "
 		    "idle-save is never reached without idle-pause (a CVM is "
 		    "saved after it has been paused)", pool->name);
 	return 0;
@@ -1432,9 +1253,8 @@ kw_pool(struct parser *p, void *obj, const char *kw, int line)
 {
 	struct xvds_conf *conf = obj;
 	struct pool_entry *e, **ev;
-	struct pool_ctx c;
-	char	 what[64];
-	int	 seen[KW_MAX] = { 0 };
+	struct block b = { pool_keywords, NKW(pool_keywords), NULL, NULL, NULL,
+	    0, { 0 } };
 	size_t	 i;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
@@ -1461,14 +1281,11 @@ kw_pool(struct parser *p, void *obj, const char *kw, int line)
 	conf->pools = ev;
 	conf->pools[conf->npools++] = e;
 
-	memset(&c, 0, sizeof(c));
-	c.e = e;
-	snprintf(what, sizeof(what), "pool \"%s\"", e->pool.name);
-	if (open_block(p, what, line) == -1)
+	b.obj = b.base = e;
+	if (named_block(p, &b, "pool", e->pool.name, line) == -1)
 		return -1;
-	snprintf(what, sizeof(what), " in pool \"%s\"", e->pool.name);
-	if (parse_block(p, pool_keywords, NKW(pool_keywords), &c, what, line,
-	    seen) == -1 || check_pool(p, &c, seen) == -1)
+	e->tmpl_line = seen_line(&b, "template");
+	if (check_pool(p, e, &b) == -1)
 		return -1;
 	return close_block(p, kw);
  fail:
@@ -1476,29 +1293,36 @@ kw_pool(struct parser *p, void *obj, const char *kw, int line)
 	return -1;
 }
 
-_Static_assert(NKW(template_keywords) <= KW_MAX, "seen[] too small");
-_Static_assert(NKW(pool_keywords) <= KW_MAX, "seen[] too small");
-
 static const struct keyword top_keywords[] = {
-	{ "host-name", kw_host_name, false },
-	{ "state-dir", kw_state_dir, false },
-	{ "control-socket", kw_control_socket, false },
-	{ "store", kw_store, false },
-	{ "sample-interval", kw_sample_interval, false },
-	{ "sample-window", kw_sample_window, false },
-	{ "boot-timeout", kw_boot_timeout, false },
-	{ "shutdown-timeout", kw_shutdown_timeout, false },
-	{ "session-grace", kw_session_grace, false },
-	{ "credential-timeout", kw_credential_timeout, false },
-	{ "max-clock-skew", kw_max_clock_skew, false },
-	{ "migration", kw_migration, false },
-	{ "controller", kw_controller, false },
-	{ "template", kw_template, true },
-	{ "pool", kw_pool, true },
+	SETTING("host-name", CONFREAD_NAME, "a name", 0, 0, host_name),
+	SETTING("state-dir", CONFREAD_PATH, "a directory", 0, VMSPEC_PATH_MAX,
+	    state_dir),
+	SETTING("control-socket", CONFREAD_PATH, "a socket path", 0,
+	    CONF_SOCKET_MAX, control_socket),
+	SPECIAL("store", kw_store, false),
+	SETTING("sample-interval", CONFREAD_DURATION, "a duration", 1,
+	    INTERVAL_MAX, sample_interval),
+	SETTING("sample-window", CONFREAD_UINT, "a number of samples", 1,
+	    WINDOW_MAX, sample_window),
+	SETTING("boot-timeout", CONFREAD_DURATION, "a duration", 1,
+	    INTERVAL_MAX, boot_timeout),
+	SETTING("shutdown-timeout", CONFREAD_DURATION, "a duration", 1,
+	    INTERVAL_MAX, shutdown_timeout),
+	SETTING("session-grace", CONFREAD_DURATION, "a duration", 0,
+	    INTERVAL_MAX, session_grace),
+	SETTING("credential-timeout", CONFREAD_DURATION, "a duration", 1, 600,
+	    credential_timeout),
+	SETTING("max-clock-skew", CONFREAD_DURATION, "a duration", 0,
+	    INTERVAL_MAX, max_clock_skew),
+	SPECIAL("migration", kw_migration, false),
+	SPECIAL("controller", kw_controller, false),
+	SPECIAL("template", kw_template, true),
+	SPECIAL("pool", kw_pool, true),
 };
 
+_Static_assert(NKW(template_keywords) <= KW_MAX, "seen[] too small");
+_Static_assert(NKW(pool_keywords) <= KW_MAX, "seen[] too small");
 _Static_assert(NKW(top_keywords) <= KW_MAX, "seen[] too small");
-
 /* Where each keyword belongs, for hints on misplaced ones. */
 static const struct {
 	const struct keyword *kw;
@@ -1554,15 +1378,15 @@ unknown_keyword(struct parser *p, const struct keyword *kw, size_t nkw,
 		if (contexts[i].kw == kw)
 			continue;
 		for (j = 0; j < contexts[i].n; j++)
-			if (strcmp(contexts[i].kw[j].name, word) == 0)
+			if (strcmp(contexts[i].kw[j].row.name, word) == 0)
 				return perr(p, p->tok.line, "unknown keyword "
 				    "\"%s\"%s (%s belongs %s)", word, where, word,
 				    contexts[i].where);
 	}
 	for (i = 0; i < nkw; i++)
-		if ((d = distance(word, kw[i].name)) < best) {
+		if ((d = distance(word, kw[i].row.name)) < best) {
 			best = d;
-			guess = kw[i].name;
+			guess = kw[i].row.name;
 		}
 	if (guess != NULL)
 		return perr(p, p->tok.line, "unknown keyword \"%s\"%s (did you "
@@ -1572,14 +1396,14 @@ unknown_keyword(struct parser *p, const struct keyword *kw, size_t nkw,
 }
 
 /*
- * Statements until "}" (open_line > 0) or the end of the file (0).  seen
- * has the line where each keyword was set, for duplicates and for the
+ * Statements until "}" (open_line > 0) or the end of the file (0); seen
+ * gets the line where each keyword was set, for duplicates and for the
  * caller's checks.
  */
 static int
-parse_block(struct parser *p, const struct keyword *kw, size_t nkw, void *obj,
-    const char *where, int open_line, int *seen)
+parse_block(struct parser *p, struct block *b)
 {
+	const struct keyword *kw;
 	size_t	 i;
 	int	 line;
 
@@ -1590,34 +1414,37 @@ parse_block(struct parser *p, const struct keyword *kw, size_t nkw, void *obj,
 		case T_NL:
 			continue;
 		case T_EOF:
-			if (open_line == 0)
+			if (b->open_line == 0)
 				return 0;
 			return perr(p, p->tok.line, "missing \"}\" at the end of "
-			    "the file (block opened on line %d)", open_line);
+			    "the file (block opened on line %d)", b->open_line);
 		case T_RBRACE:
-			if (open_line != 0)
+			if (b->open_line != 0)
 				return 0;
 			return perr(p, p->tok.line, "\"}\" without a block to "
 			    "close");
 		case T_LBRACE:
-			return perr(p, p->tok.line, "unexpected \"{\"%s", where);
+			return perr(p, p->tok.line, "unexpected \"{\"%s",
+			    b->where);
 		case T_STRING:
 			return perr(p, p->tok.line, "expected a keyword%s, got "
-			    "\"%.*s%s\"", where, SHOW(p->tok.text));
+			    "\"%.*s%s\"", b->where, SHOW(p->tok.text));
 		case T_WORD:
 			break;
 		}
-		for (i = 0; i < nkw; i++)
-			if (strcmp(kw[i].name, p->tok.text) == 0)
+		for (i = 0; i < b->nkw; i++)
+			if (strcmp(b->kw[i].row.name, p->tok.text) == 0)
 				break;
-		if (i == nkw)
-			return unknown_keyword(p, kw, nkw, where);
+		if (i == b->nkw)
+			return unknown_keyword(p, b->kw, b->nkw, b->where);
+		kw = &b->kw[i];
 		line = p->tok.line;
-		if (!kw[i].repeat && seen[i] != 0)
+		if (!kw->repeat && b->seen[i] != 0)
 			return perr(p, line, "%s%s: set twice (first on line %d)",
-			    kw[i].name, where, seen[i]);
-		seen[i] = line;
-		if (kw[i].parse(p, obj, kw[i].name, line) == -1)
+			    kw->row.name, b->where, b->seen[i]);
+		b->seen[i] = line;
+		if ((kw->parse != NULL ? kw->parse(p, b->obj, kw->row.name, line) :
+		    set_value(p, &kw->row, b->base, line)) == -1)
 			return -1;
 	}
 }
@@ -1811,13 +1638,12 @@ set_defaults(struct conf_settings *s)
 static int
 parse_file(struct parser *p)
 {
-	int	 seen[KW_MAX] = { 0 };
+	struct block b = { top_keywords, NKW(top_keywords), p->conf,
+	    &p->conf->settings, "", 0, { 0 } };
 
-	if (scan_lines(p) == -1 ||
-	    parse_block(p, top_keywords, NKW(top_keywords), p->conf, "", 0,
-	    seen) == -1)
+	if (scan_lines(p) == -1 || parse_block(p, &b) == -1)
 		return -1;
-	if (!seen_line(top_keywords, NKW(top_keywords), seen, "store"))
+	if (!seen_line(&b, "store"))
 		return ferr(p->err, p->errlen, p->path, "store is not set (the "
 		    "shared store's path, the same on every host)");
 	if (resolve_pools(p) == -1 || check_shared_images(p) == -1 ||
@@ -1956,22 +1782,10 @@ conf_pool_at(const struct xvds_conf *conf, size_t i)
  */
 
 static void
-print_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void
 print_setting(FILE *f, const char *indent, const char *kw, const char *s)
 {
 	fprintf(f, "%s%s ", indent, kw);
-	print_string(f, s);
+	confread_print_string(f, s);
 	fputc('\n', f);
 }
 
@@ -1982,7 +1796,7 @@ print_template(FILE *f, const struct conf_template *t)
 	size_t	 i;
 
 	fprintf(f, "\ntemplate ");
-	print_string(f, t->name);
+	confread_print_string(f, t->name);
 	fprintf(f, " {\n\ttype %s\n", vm_type_names[t->type]);
 	fprintf(f, "\tvcpus %u max %u\n", t->vcpus, t->max_vcpus);
 	fprintf(f, "\tmemory %s max %s\n", fmt_size(t->memory_mib, a, sizeof(a)),
@@ -2000,7 +1814,7 @@ print_template(FILE *f, const struct conf_template *t)
 
 		fprintf(f, "\tdisk %s %s", d->vdev,
 		    d->mode == TEMPLATE_DISK_IMAGE ? "" : "golden ");
-		print_string(f, d->path);
+		confread_print_string(f, d->path);
 		if (d->mode != TEMPLATE_DISK_IMAGE)
 			fprintf(f, " %s", template_disk_mode_names[d->mode]);
 		else if (d->readonly)
@@ -2018,7 +1832,7 @@ print_pool(FILE *f, const struct conf_pool *pool)
 	char	 a[32];
 
 	fprintf(f, "\npool ");
-	print_string(f, pool->name);
+	confread_print_string(f, pool->name);
 	fprintf(f, " {\n");
 	print_setting(f, "\t", "template", pool->tmpl->name);
 	fprintf(f, "\tkind %s\n\tsize %u\n", vm_kind_names[pool->kind],
@@ -2058,13 +1872,13 @@ conf_print(const struct xvds_conf *conf, FILE *f)
 	fprintf(f, "max-clock-skew %s\n", fmt_duration(s->max_clock_skew, a,
 	    sizeof(a)));
 	fprintf(f, "migration {\n\tlisten ");
-	print_string(f, s->migration_listen);
+	confread_print_string(f, s->migration_listen);
 	fprintf(f, " port %u\n", (unsigned)s->migration_port);
 	print_setting(f, "\t", "key-file", s->migration_key_file);
 	fprintf(f, "}\n");
 	if (s->controller) {
 		fprintf(f, "controller {\n\taddress ");
-		print_string(f, s->controller_address);
+		confread_print_string(f, s->controller_address);
 		fprintf(f, " port %u\n", (unsigned)s->controller_port);
 		if (s->controller_server_name[0] != '\0')
 			print_setting(f, "\t", "server-name",

@@ -3,11 +3,14 @@
  * controller/conf.c — reads controller.conf (xvds-controller(8)): one statement
  * a line, words or "quoted strings", # to the end of the line a comment.
  * Every keyword may appear once; anything else is an error that names the
- * file and the line.
+ * file and the line.  The keywords are a table of rows
+ * (common/confread.h) set by set_value(), but for the few with a syntax
+ * of their own.
  */
 #include <config.h>
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "common/conf.h"
+#include "common/confread.h"
 #include "controller/conf.h"
 
 #define WORDS_MAX	10
@@ -146,6 +150,17 @@ listen_stmt(struct parser *p, char **w, int n, char **addr, uint16_t *port)
 	}
 	return 0;
 }
+static int
+agent_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
+{
+	return listen_stmt(p, w, n, &c->agent_addr, &c->agent_port);
+}
+
+static int
+broker_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
+{
+	return listen_stmt(p, w, n, &c->broker_addr, &c->broker_port);
+}
 
 static int
 policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
@@ -170,33 +185,35 @@ policy_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 	return 0;
 }
 
+#define CTRL(kw, type, what, min, max, field) \
+	{ kw, type, what, min, max, offsetof(struct ctrl_conf, field), NULL }
+#define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
+
 /*
- * KEYWORD [NAME N]...: at least one pair, each NAME of names[0 .. k) at
- * most once, its N from min[i] to max[i] into *dst[i].
+ * KEYWORD [NAME N]...: at least one pair, each NAME of rows[0 .. k) at
+ * most once, its N from the row's min to max into its field of c.
  */
 static int
-pairs_stmt(struct parser *p, char **w, int n, const char *usage,
-    const char *const *names, int k, const unsigned long *min,
-    const unsigned long *max, unsigned *const *dst)
+pairs_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n,
+    const char *usage, const struct confread_kw *rows, size_t k)
 {
+	const struct confread_kw *row;
 	unsigned long v;
-	unsigned seen = 0;
-	int	 i, j;
+	unsigned seen = 0, bit;
+	int	 i;
 
 	if (n < 3 || n % 2 == 0)
 		return perr(p, "usage: %s %s", w[0], usage);
 	for (i = 1; i < n; i += 2) {
-		for (j = 0; j < k; j++)
-			if (strcmp(w[i], names[j]) == 0)
-				break;
-		if (j == k)
+		if ((row = confread_find(rows, k, w[i])) == NULL)
 			return perr(p, "%s: unknown \"%s\"", w[0], w[i]);
-		if (seen & (1u << j))
-			return perr(p, "%s: %s given twice", w[0], names[j]);
-		seen |= 1u << j;
-		if (number(p, names[j], w[i + 1], min[j], max[j], &v) == -1)
+		bit = 1u << (row - rows);
+		if (seen & bit)
+			return perr(p, "%s: %s given twice", w[0], row->name);
+		seen |= bit;
+		if (number(p, row->name, w[i + 1], row->min, row->max, &v) == -1)
 			return -1;
-		*dst[j] = (unsigned)v;
+		*(unsigned *)confread_field(c, row) = (unsigned)v;
 	}
 	return 0;
 }
@@ -205,110 +222,113 @@ pairs_stmt(struct parser *p, char **w, int n, const char *usage,
 static int
 upkeep_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 {
-	static const char *const names[] = {
-		"interval", "host-ops", "cluster-ops", "give-up",
-	};
-	static const unsigned long min[] = { 1, 1, 1, 1 };
-	static const unsigned long max[] = { 3600, 1000, 100000, 1000 };
-	unsigned *const dst[] = {
-		&c->upkeep_interval, &c->upkeep_host_ops,
-		&c->upkeep_cluster_ops, &c->upkeep_give_up,
+	static const struct confread_kw rows[] = {
+		CTRL("interval", CONFREAD_UINT, "N", 1, 3600, upkeep_interval),
+		CTRL("host-ops", CONFREAD_UINT, "N", 1, 1000, upkeep_host_ops),
+		CTRL("cluster-ops", CONFREAD_UINT, "N", 1, 100000,
+		    upkeep_cluster_ops),
+		CTRL("give-up", CONFREAD_UINT, "N", 1, 1000, upkeep_give_up),
 	};
 
-	return pairs_stmt(p, w, n, "[interval N] [host-ops N] "
-	    "[cluster-ops N] [give-up N]", names, 4, min, max, dst);
+	return pairs_stmt(p, c, w, n, "[interval N] [host-ops N] "
+	    "[cluster-ops N] [give-up N]", rows, NROWS(rows));
 }
 
 /* broker-connections [max N] [per-address N] [request-timeout N] */
 static int
 broker_conns_stmt(struct parser *p, struct ctrl_conf *c, char **w, int n)
 {
-	static const char *const names[] = {
-		"max", "per-address", "request-timeout",
-	};
-	static const unsigned long min[] = { 1, 1, 1 };
-	static const unsigned long max[] = { 65536, 65536, 3600 };
-	unsigned *const dst[] = {
-		&c->broker_conns_max, &c->broker_conns_per_addr,
-		&c->broker_request_timeout,
+	static const struct confread_kw rows[] = {
+		CTRL("max", CONFREAD_UINT, "N", 1, 65536, broker_conns_max),
+		CTRL("per-address", CONFREAD_UINT, "N", 1, 65536,
+		    broker_conns_per_addr),
+		CTRL("request-timeout", CONFREAD_UINT, "N", 1, 3600,
+		    broker_request_timeout),
 	};
 
-	return pairs_stmt(p, w, n, "[max N] [per-address N] "
-	    "[request-timeout N]", names, 3, min, max, dst);
+	return pairs_stmt(p, c, w, n, "[max N] [per-address N] "
+	    "[request-timeout N]", rows, NROWS(rows));
 }
 
-static const char *const keywords[] = {
-	"database", "agent", "ca-file", "cert-file", "key-file", "broker",
-	"policy", "sample-interval", "op-timeout", "host-timeout",
-	"session-lease", "session-grace", "admin-socket", "upkeep",
-	"broker-connections", NULL,
+/* A keyword: its row, and a handler if its syntax is its own. */
+struct keyword {
+	struct confread_kw row;
+	int		(*parse)(struct parser *, struct ctrl_conf *, char **, int);
 };
+
+#define SPECIAL(kw, parse) \
+	{ { kw, CONFREAD_SPECIAL, NULL, 0, 0, 0, NULL }, parse }
+
+/*
+ * A lease shorter than a client's renewal round trip is a typing
+ * mistake; a grace of 0 ends sessions at once.
+ */
+#define SETTING(kw, type, what, min, max, field) \
+	{ CTRL(kw, type, what, min, max, field), NULL }
+
+static const struct keyword keywords[] = {
+	SETTING("database", CONFREAD_STRING, "conninfo", 0, 0, database),
+	SPECIAL("agent", agent_stmt),
+	SETTING("ca-file", CONFREAD_FILE, "path", 0, 0, ca_file),
+	SETTING("cert-file", CONFREAD_FILE, "path", 0, 0, cert_file),
+	SETTING("key-file", CONFREAD_FILE, "path", 0, 0, key_file),
+	SPECIAL("broker", broker_stmt),
+	SPECIAL("policy", policy_stmt),
+	SETTING("sample-interval", CONFREAD_UINT, "SECONDS", 1, 3600,
+	    sample_interval),
+	SETTING("op-timeout", CONFREAD_UINT, "SECONDS", 1, 3600, op_timeout),
+	SETTING("host-timeout", CONFREAD_UINT, "SECONDS", 1, 86400,
+	    host_timeout),
+	SETTING("session-lease", CONFREAD_UINT, "SECONDS", 10, 86400,
+	    session_lease),
+	SETTING("session-grace", CONFREAD_UINT, "SECONDS", 0, 86400,
+	    session_grace),
+	SETTING("admin-socket", CONFREAD_PATH, "path", 0, 0, admin_socket),
+	SPECIAL("upkeep", upkeep_stmt),
+	SPECIAL("broker-connections", broker_conns_stmt),
+};
+
+/* A statement of one value of a row's type into its field of c. */
+static int
+set_value(struct parser *p, const struct confread_kw *row,
+    struct ctrl_conf *c, char **w, int n)
+{
+	void	*field = confread_field(c, row);
+	unsigned long v;
+
+	if (row->type == CONFREAD_UINT) {
+		if (n != 2)
+			return perr(p, "usage: %s %s", w[0], row->what);
+		if (number(p, w[0], w[1], row->min, row->max, &v) == -1)
+			return -1;
+		*(unsigned *)field = (unsigned)v;
+		return 0;
+	}
+	if (n != 2)
+		return perr(p, "usage: %s \"%s\"", w[0], row->what);
+	if (row->type == CONFREAD_FILE && w[1][0] == '\0')
+		return perr(p, "%s: an empty path", w[0]);
+	if (row->type == CONFREAD_PATH && w[1][0] != '/')
+		return perr(p, "%s: an absolute path expected", w[0]);
+	return string(p, field, w[1]);
+}
 
 static int
 statement(struct parser *p, struct ctrl_conf *c, char **w, int n)
 {
-	unsigned long v;
-	int	 k;
+	size_t	 k;
 
-	for (k = 0; keywords[k] != NULL; k++)
-		if (strcmp(w[0], keywords[k]) == 0)
+	for (k = 0; k < NROWS(keywords); k++)
+		if (strcmp(w[0], keywords[k].row.name) == 0)
 			break;
-	if (keywords[k] == NULL)
+	if (k == NROWS(keywords))
 		return perr(p, "unknown keyword \"%s\"", w[0]);
 	if (p->seen & (1u << k))
 		return perr(p, "%s given twice", w[0]);
 	p->seen |= 1u << k;
-	switch (k) {
-	case 0:
-	case 2:
-	case 3:
-	case 4:
-		if (n != 2)
-			return perr(p, "usage: %s \"%s\"", w[0],
-			    k == 0 ? "conninfo" : "path");
-		if (k != 0 && w[1][0] == '\0')
-			return perr(p, "%s: an empty path", w[0]);
-		return string(p, k == 0 ? &c->database : k == 2 ? &c->ca_file :
-		    k == 3 ? &c->cert_file : &c->key_file, w[1]);
-	case 1:
-		return listen_stmt(p, w, n, &c->agent_addr, &c->agent_port);
-	case 5:
-		return listen_stmt(p, w, n, &c->broker_addr, &c->broker_port);
-	case 6:
-		return policy_stmt(p, c, w, n);
-	case 10:
-	case 11:
-		if (n != 2)
-			return perr(p, "usage: %s SECONDS", w[0]);
-		/* A lease shorter than a client's renewal round trip is
-		 * a typing mistake; a grace of 0 ends sessions at once. */
-		if (number(p, w[0], w[1], k == 10 ? 10 : 0, 86400, &v) == -1)
-			return -1;
-		*(k == 10 ? &c->session_lease : &c->session_grace) = (unsigned)v;
-		return 0;
-	case 12:
-		if (n != 2)
-			return perr(p, "usage: admin-socket \"path\"");
-		if (w[1][0] != '/')
-			return perr(p, "admin-socket: an absolute path expected");
-		return string(p, &c->admin_socket, w[1]);
-	case 13:
-		return upkeep_stmt(p, c, w, n);
-	case 14:
-		return broker_conns_stmt(p, c, w, n);
-	default:
-		if (n != 2)
-			return perr(p, "usage: %s SECONDS", w[0]);
-		if (number(p, w[0], w[1], 1, k == 9 ? 86400 : 3600, &v) == -1)
-			return -1;
-		if (k == 7)
-			c->sample_interval = (unsigned)v;
-		else if (k == 8)
-			c->op_timeout = (unsigned)v;
-		else
-			c->host_timeout = (unsigned)v;
-		return 0;
-	}
+	if (keywords[k].parse != NULL)
+		return keywords[k].parse(p, c, w, n);
+	return set_value(p, &keywords[k].row, c, w, n);
 }
 
 static struct ctrl_conf *
@@ -401,32 +421,19 @@ ctrl_conf_load(const char *path, char *err, size_t errlen)
 	return c;
 }
 
-/* A string as the parser reads it back. */
-static void
-quoted(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 int
 ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 {
 	fputs("database ", f);
-	quoted(f, c->database);
+	confread_print_string(f, c->database);
 	fprintf(f, "\nagent listen %s port %u\n", c->agent_addr,
 	    (unsigned)c->agent_port);
 	fputs("ca-file ", f);
-	quoted(f, c->ca_file);
+	confread_print_string(f, c->ca_file);
 	fputs("\ncert-file ", f);
-	quoted(f, c->cert_file);
+	confread_print_string(f, c->cert_file);
 	fputs("\nkey-file ", f);
-	quoted(f, c->key_file);
+	confread_print_string(f, c->key_file);
 	fprintf(f, "\nbroker listen %s port %u\n", c->broker_addr,
 	    (unsigned)c->broker_port);
 	fprintf(f, "policy %s threshold %g\n", c->policy_name,
@@ -436,7 +443,7 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	fprintf(f, "session-lease %u\nsession-grace %u\n", c->session_lease,
 	    c->session_grace);
 	fputs("admin-socket ", f);
-	quoted(f, c->admin_socket);
+	confread_print_string(f, c->admin_socket);
 	fputc('\n', f);
 	fprintf(f, "upkeep interval %u host-ops %u cluster-ops %u give-up %u\n",
 	    c->upkeep_interval, c->upkeep_host_ops, c->upkeep_cluster_ops,
