@@ -49,7 +49,6 @@
 #include "common/credential.h"
 #include "controller/agent.h"
 #include "controller/broker.h"
-#include "controller/broker_priv.h"
 #include "controller/conf.h"
 #include "controller/login.h"
 #include "controller/sql.h"

@@ -12,7 +12,7 @@ noinst_LIBRARIES += %reldir%/libxvdscontroller.a
 	%reldir%/leader.c %reldir%/leader.h \
 	%reldir%/agent.c %reldir%/agent.h \
 	%reldir%/cluster.c %reldir%/cluster.h \
-	%reldir%/broker.c %reldir%/broker.h %reldir%/broker_priv.h \
+	%reldir%/broker.c %reldir%/broker.h \
 	%reldir%/login.c %reldir%/login.h \
 	%reldir%/passwd_pool.c %reldir%/passwd_pool.h \
 	%reldir%/session.c %reldir%/session.h \

@@ -48,7 +48,6 @@
 #include <sodium.h>
 
 #include "controller/agent.h"
-#include "controller/broker_priv.h"
 #include "controller/cluster.h"
 #include "controller/login.h"
 #include "controller/power.h"
