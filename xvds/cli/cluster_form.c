@@ -22,18 +22,6 @@ struct given {
 	int		 json;
 };
 
-static const struct ctl_form *
-form_find(const struct ctl_cmd *cmd)
-{
-	size_t	 i;
-
-	for (i = 0; i < ctl_cluster_nforms; i++)
-		if (strcmp(ctl_cluster_forms[i].group, cmd->group) == 0 &&
-		    strcmp(ctl_cluster_forms[i].name, cmd->name) == 0)
-			return &ctl_cluster_forms[i];
-	fatalx("%s: no form for %s %s", __func__, cmd->group, cmd->name);
-}
-
 /* The row's options (and --json) and positionals, from argv. */
 static int
 form_parse(const struct ctl_cmd *cmd, const struct ctl_form *form, int argc,
@@ -101,8 +89,8 @@ form_what(struct ctl *ctl, const struct ctl_form *form, const struct given *g)
 	size_t	 used;
 	int	 i, n = 0;
 
-	snprintf(ctl->what, sizeof(ctl->what), "%s %s", form->group,
-	    form->name);
+	snprintf(ctl->what, sizeof(ctl->what), "%s %s", form->cmd.group,
+	    form->cmd.name);
 	for (i = 0; form->args[i].key != NULL && n < form->nwhat; i++) {
 		if (form->args[i].option != NULL)
 			continue;
@@ -129,7 +117,8 @@ int
 ctl_cluster_run(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char *argv[])
 {
-	const struct ctl_form *form = form_find(cmd);
+	/* cmd is the first member of its row (cli/cluster_table.c). */
+	const struct ctl_form *form = (const struct ctl_form *)cmd;
 	struct given g;
 	json_t	*req, *result;
 	int	 i, rc;
@@ -138,8 +127,8 @@ ctl_cluster_run(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		return rc;
 	req = json_object();
 	for (i = 0; form->args[i].key != NULL; i++)
-		if ((rc = form_member(cmd, &form->args[i], g.value[i], g.flag[i],
-		    req)) != CTL_EXIT_OK)
+		if ((rc = form_member(cmd, &form->args[i], g.value[i],
+		    g.flag[i], req)) != CTL_EXIT_OK)
 			goto out;
 	form_what(ctl, form, &g);
 	if (form->prepare != NULL &&

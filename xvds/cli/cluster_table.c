@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cli/cluster_table.c — the cluster commands that are nothing but a
- * request to the controller (xvds-admin(7)): for each, the request, the
- * member each argument and option fills, and how its result is printed
- * (xvdsctl(8)).  cli/cluster_form.c carries out any row; what a row
- * cannot say is a hook in the command group's file.
+ * cli/cluster_table.c — xvdsctl's cluster commands, asked of the
+ * controller (xvds-admin(7)): for each, its usage and help as
+ * cli/cmdtable.c's rows, and for those that are nothing but a request, the
+ * request, the member each argument and option fills, and how its result
+ * is printed (xvdsctl(8)).  ctl_cluster_run() (cli/cluster_form.c)
+ * carries out such a row; what a row cannot say is a hook in the command
+ * group's file, and the few with a function of their own name it.
  */
 #include <config.h>
 
@@ -12,6 +14,11 @@
 
 #include "cli/xvdsctl.h"
 
+#define NOEV	VM_EV__COUNT
+/* A row ctl_cluster_run() carries out, or one with its own function. */
+#define RUN(group, name, usage, help) \
+	{ group, name, ctl_cluster_run, NOEV, usage, help }
+#define OWN(group, name, fn, usage, help) { group, name, fn, NOEV, usage, help }
 /* A positional: a name, or a whole number named so in errors. */
 #define NAME(key)		{ key, CTL_ARG_STRING, NULL, NULL }
 #define NUMBER(key, label)	{ key, CTL_ARG_INT, NULL, label }
@@ -71,65 +78,101 @@ static const struct ctl_col session_cols[] = {
 	{ NULL, NULL, 0 },
 };
 
+/* In the order help lists them, after cli/cmdtable.c's. */
 const struct ctl_form ctl_cluster_forms[] = {
-	{ .group = "host", .name = "list", .request = "host.list",
-	  .json = 1, .cols = host_cols },
-	{ .group = "cluster", .name = "vms", .request = "vm.list",
-	  .args = { OPTION("pool", "pool"), OPTION("host", "host") },
-	  .json = 1, .cols = vm_cols },
+	{ .cmd = OWN("policy", "plan", ctl_cluster_policy_plan,
+	  "[-p POLICY] [-t THRESHOLD] [-o NAME=VALUE]... [SNAPSHOT]",
+	  "Print the plan the migration policy makes for a cluster snapshot "
+	  "(the controller's live one when no file is named).") },
+	{ .cmd = RUN("policy", "show", "[--json]",
+	  "Show the controller's migration policy and its parameters."),
+	  .request = "policy.show", .json = 1,
+	  .text = ctl_cluster_policy_text },
+	{ .cmd = RUN("policy", "snapshot", "",
+	  "Print the live cluster as a snapshot file for policy plan."),
+	  .request = "policy.snapshot", .text = ctl_cluster_json_text },
+	{ .cmd = RUN("host", "list", "[--json]",
+	  "List the cluster's hosts with their latest figures."),
+	  .request = "host.list", .json = 1, .cols = host_cols },
+	{ .cmd = RUN("cluster", "vms", "[--pool POOL] [--host HOST] [--json]",
+	  "List the cluster's VMs, their hosts, pools and sessions."),
+	  .request = "vm.list", .json = 1, .cols = vm_cols,
+	  .args = { OPTION("pool", "pool"), OPTION("host", "host") } },
 	/* Planned, not done: the pool's executor carries it out. */
-	{ .group = "cluster", .name = "migrate", .request = "vm.migrate",
-	  .args = { NAME("vm"), NAME("host") }, .nwhat = 2,
-	  .text = ctl_cluster_migrate_text },
-	{ .group = "template", .name = "add", .request = "template.add",
+	{ .cmd = RUN("cluster", "migrate", "VM HOST",
+	  "Plan the migration of a VM to another host."),
+	  .request = "vm.migrate", .text = ctl_cluster_migrate_text,
+	  .args = { NAME("vm"), NAME("host") }, .nwhat = 2 },
+	{ .cmd = RUN("template", "add", "NAME MEMORY_MIB [--vcpus N]",
+	  "Add a template to the catalog."),
+	  .request = "template.add", .nwhat = 1,
 	  .args = { NAME("name"), NUMBER("memory_mib", "MEMORY_MIB"),
-	  OPTION_INT("vcpus", "vcpus") }, .nwhat = 1 },
-	{ .group = "template", .name = "list", .request = "template.list",
-	  .json = 1, .cols = template_cols },
-	{ .group = "pvm", .name = "create", .request = "pvm.create",
+	  OPTION_INT("vcpus", "vcpus") } },
+	{ .cmd = RUN("template", "list", "[--json]", "List the templates."),
+	  .request = "template.list", .json = 1, .cols = template_cols },
+	{ .cmd = RUN("pvm", "create", "USER TEMPLATE [--name NAME]",
+	  "Give a user a personal desktop, started at the user's login."),
+	  .request = "pvm.create", .prepare = ctl_cluster_pvm_name_check,
 	  .args = { NAME("user"), NAME("template"), OPTION("name", "name") },
-	  .nwhat = 1, .prepare = ctl_cluster_pvm_name_check },
-	{ .group = "pool", .name = "create", .request = "pool.create",
+	  .nwhat = 1 },
+	{ .cmd = RUN("pool", "create", "NAME TEMPLATE SIZE [--ready N] "
+	  "[--idle-pause SECS] [--idle-save SECS]", "Create a CVM pool."),
+	  .request = "pool.create", .nwhat = 1,
 	  .args = { NAME("name"), NAME("template"), NUMBER("size", "SIZE"),
-	  OPTION_INT("ready", "ready"),
-	  OPTION_INT("idle-pause", "idle_pause"),
-	  OPTION_INT("idle-save", "idle_save") }, .nwhat = 1 },
-	{ .group = "pool", .name = "resize", .request = "pool.resize",
+	  OPTION_INT("ready", "ready"), OPTION_INT("idle-pause", "idle_pause"),
+	  OPTION_INT("idle-save", "idle_save") } },
+	{ .cmd = RUN("pool", "resize", "NAME SIZE [--ready N]",
+	  "Change a pool's size and Ready target."),
+	  .request = "pool.resize", .nwhat = 1,
 	  .args = { NAME("name"), NUMBER("size", "SIZE"),
-	  OPTION_INT("ready", "ready") }, .nwhat = 1 },
-	{ .group = "pool", .name = "show", .request = "pool.show",
-	  .args = { NAME("name") }, .nwhat = 1, .json = 1,
-	  .text = ctl_cluster_pool_text },
-	{ .group = "pool", .name = "list", .request = "pool.list",
-	  .json = 1, .cols = pool_cols },
+	  OPTION_INT("ready", "ready") } },
+	{ .cmd = RUN("pool", "show", "NAME [--json]",
+	  "Show a pool's settings and its VMs by state."),
+	  .request = "pool.show", .json = 1, .text = ctl_cluster_pool_text,
+	  .args = { NAME("name") }, .nwhat = 1 },
+	{ .cmd = RUN("pool", "list", "[--json]", "List the pools."),
+	  .request = "pool.list", .json = 1, .cols = pool_cols },
 	/* Only the password's hash is sent (cli/cluster_user.c). */
-	{ .group = "user", .name = "add", .request = "user.add",
-	  .args = { NAME("name") }, .nwhat = 1,
-	  .prepare = ctl_cluster_user_pwhash },
-	{ .group = "user", .name = "passwd", .request = "user.passwd",
-	  .args = { NAME("name") }, .nwhat = 1,
-	  .prepare = ctl_cluster_user_pwhash },
-	{ .group = "user", .name = "disable", .request = "user.disable",
+	{ .cmd = RUN("user", "add", "NAME",
+	  "Add a user; the password is read from standard input."),
+	  .request = "user.add", .prepare = ctl_cluster_user_pwhash,
 	  .args = { NAME("name") }, .nwhat = 1 },
-	{ .group = "user", .name = "enable", .request = "user.enable",
+	{ .cmd = RUN("user", "passwd", "NAME",
+	  "Set a user's password, read from standard input."),
+	  .request = "user.passwd", .prepare = ctl_cluster_user_pwhash,
 	  .args = { NAME("name") }, .nwhat = 1 },
-	{ .group = "user", .name = "list", .request = "user.list",
-	  .json = 1, .cols = user_cols },
-	{ .group = "group", .name = "add", .request = "group.add",
-	  .args = { NAME("name") }, .nwhat = 1 },
-	{ .group = "group", .name = "permit", .request = "group.permit",
-	  .args = { NAME("group"), NAME("pool") }, .nwhat = 2 },
-	{ .group = "group", .name = "revoke", .request = "group.revoke",
-	  .args = { NAME("group"), NAME("pool") }, .nwhat = 2 },
-	{ .group = "group", .name = "list", .request = "group.list",
-	  .json = 1, .cols = group_cols },
-	{ .group = "session", .name = "list", .request = "session.list",
-	  .args = { OPTION_FLAG("all", "all") }, .json = 1,
-	  .cols = session_cols },
-	{ .group = "policy", .name = "show", .request = "policy.show",
-	  .json = 1, .text = ctl_cluster_policy_text },
-	{ .group = "policy", .name = "snapshot", .request = "policy.snapshot",
-	  .text = ctl_cluster_json_text },
+	{ .cmd = RUN("user", "disable", "NAME",
+	  "Refuse the user's logins from now on."),
+	  .request = "user.disable", .args = { NAME("name") }, .nwhat = 1 },
+	{ .cmd = RUN("user", "enable", "NAME",
+	  "Accept the user's logins again."),
+	  .request = "user.enable", .args = { NAME("name") }, .nwhat = 1 },
+	{ .cmd = RUN("user", "list", "[--json]", "List the users."),
+	  .request = "user.list", .json = 1, .cols = user_cols },
+	{ .cmd = RUN("group", "add", "NAME", "Add a group."),
+	  .request = "group.add", .args = { NAME("name") }, .nwhat = 1 },
+	{ .cmd = OWN("group", "member", ctl_cluster_group_member,
+	  "add|remove GROUP USER", "Add a user to a group, or remove one.") },
+	{ .cmd = RUN("group", "permit", "GROUP POOL",
+	  "Let the group's members log in to the pool's desktops."),
+	  .request = "group.permit", .nwhat = 2,
+	  .args = { NAME("group"), NAME("pool") } },
+	{ .cmd = RUN("group", "revoke", "GROUP POOL",
+	  "Take the pool away from the group."),
+	  .request = "group.revoke", .nwhat = 2,
+	  .args = { NAME("group"), NAME("pool") } },
+	{ .cmd = RUN("group", "list", "[--json]",
+	  "List the groups, their pools and members."),
+	  .request = "group.list", .json = 1, .cols = group_cols },
+	{ .cmd = RUN("session", "list", "[--all] [--json]",
+	  "List the open sessions (--all: the ended ones too)."),
+	  .request = "session.list", .json = 1, .cols = session_cols,
+	  .args = { OPTION_FLAG("all", "all") } },
+	{ .cmd = OWN("session", "end", ctl_cluster_session_end, "ID",
+	  "End a session; its desktop is released.") },
+	{ .cmd = OWN("events", "tail", ctl_cluster_events_tail,
+	  "[-n N] [-f] [--json]",
+	  "Print the last events of the audit trail (-f: and follow it).") },
 };
 
 const size_t ctl_cluster_nforms = sizeof(ctl_cluster_forms) /

@@ -52,9 +52,11 @@ struct ctl_cmd {
 	const char	*help;
 };
 
-/* cli/cmdtable.c */
-extern const struct ctl_cmd ctl_cmds[];
-extern const size_t ctl_ncmds;
+/*
+ * cli/cmdtable.c: the host's commands, then the cluster's
+ * (ctl_cluster_forms), in the order help lists them.  NULL past the last.
+ */
+const struct ctl_cmd *ctl_cmd_nth(size_t);
 
 /* cli/main.c */
 /* Prints the command's usage to stderr; returns CTL_EXIT_USAGE. */
@@ -138,7 +140,7 @@ struct ctl_arg {
 };
 #define CTL_FORM_ARGS	7	/* and the NULL key that ends them */
 struct ctl_form {
-	const char	*group, *name;	/* the command's, in ctl_cmds */
+	struct ctl_cmd	 cmd;		/* first: the row from its command */
 	const char	*request;	/* "pool.create" (xvds-admin(7)) */
 	struct ctl_arg	 args[CTL_FORM_ARGS];	/* in the request's order */
 	int		 nwhat;		/* positionals that name it in errors */
@@ -152,7 +154,7 @@ struct ctl_form {
 };
 extern const struct ctl_form ctl_cluster_forms[];
 extern const size_t ctl_cluster_nforms;
-/* Any command of ctl_cluster_forms. */
+/* Any command of ctl_cluster_forms whose fn it is. */
 int	ctl_cluster_run(struct ctl *, const struct ctl_cmd *, int, char *[]);
 /* A text that is the result as --json prints it. */
 void	ctl_cluster_json_text(const json_t *result, const json_t *req);
