@@ -12,7 +12,6 @@
 
 #include <jansson.h>
 
-#include "common/log.h"
 #include "cli/xvdsctl.h"
 
 /* What one command line gave, by the row's args. */

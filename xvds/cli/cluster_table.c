@@ -98,7 +98,6 @@ const struct ctl_form ctl_cluster_forms[] = {
 	  "List the cluster's VMs, their hosts, pools and sessions."),
 	  .request = "vm.list", .json = 1, .cols = vm_cols,
 	  .args = { OPTION("pool", "pool"), OPTION("host", "host") } },
-	/* Planned, not done: the pool's executor carries it out. */
 	{ .cmd = RUN("cluster", "migrate", "VM HOST",
 	  "Plan the migration of a VM to another host."),
 	  .request = "vm.migrate", .text = ctl_cluster_migrate_text,
