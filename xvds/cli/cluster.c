@@ -2,10 +2,11 @@
 /*
  * cli/cluster.c — what xvdsctl's cluster commands share: the call to the
  * controller's admin socket (xvds-admin(7)), their argument parser and
- * their tables; and the commands on hosts and VMs (host list, cluster
- * vms, cluster migrate).  The other groups are cli/cluster_pool.c
- * (templates, pools), cli/cluster_user.c (users, groups, sessions) and
- * cli/cluster_policy.c (policy, events).
+ * their tables; and the text of cluster migrate.  Most commands are rows
+ * of cli/cluster_table.c; the hooks and hand-written commands of the
+ * other groups are in cli/cluster_pool.c (templates, pools),
+ * cli/cluster_user.c (users, groups, sessions) and cli/cluster_policy.c
+ * (policy, events).
  */
 #include <config.h>
 
@@ -89,18 +90,6 @@ ctl_cluster_args(const struct ctl_cmd *cmd, int argc, char *argv[],
 	if (npos_r != NULL)
 		*npos_r = n;
 	return CTL_EXIT_OK;
-}
-
-int
-ctl_cluster_json_only(const struct ctl_cmd *cmd, int argc, char *argv[],
-    int *json_r)
-{
-	const struct ctl_opt opts[] = {
-		{ "json", 0, NULL, json_r }, { NULL, 0, NULL, NULL },
-	};
-
-	*json_r = 0;
-	return ctl_cluster_args(cmd, argc, argv, opts, 0, 0, NULL, NULL);
 }
 
 int
@@ -198,23 +187,6 @@ ctl_cluster_table(const json_t *rows, const struct ctl_col *cols)
 		}
 }
 
-int
-ctl_cluster_list(struct ctl *ctl, const char *cmd, json_t *args, int json,
-    const struct ctl_col *cols)
-{
-	json_t	*r;
-	int	 rc;
-
-	if ((r = ctl_cluster_call(ctl, cmd, args, &rc)) == NULL)
-		return rc;
-	if (json)
-		ctl_print_json(r);
-	else
-		ctl_cluster_table(r, cols);
-	json_decref(r);
-	return CTL_EXIT_OK;
-}
-
 /* A change: its result is not printed (xvdsctl says nothing when done). */
 int
 ctl_cluster_do(struct ctl *ctl, const char *cmd, json_t *args)
@@ -228,83 +200,13 @@ ctl_cluster_do(struct ctl *ctl, const char *cmd, json_t *args)
 	return CTL_EXIT_OK;
 }
 
-int
-ctl_cluster_host_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char *argv[])
+/* cluster migrate VM HOST: planned, the pool's executor carries it out. */
+void
+ctl_cluster_migrate_text(const json_t *result, const json_t *req)
 {
-	/* The columns of `host info`, one row per host (xvdsctl(8)). */
-	static const struct ctl_col cols[] = {
-		{ "NAME", "name", 0 }, { "STATE", "state", 0 },
-		{ "RVM", "figures.rvm", 1 }, { "TCPU", "figures.tcpu", 1 },
-		{ "FCPU", "figures.fcpu", 1 }, { "ACPU", "figures.acpu", 1 },
-		{ "TMEM", "figures.tmem_mib", 1 },
-		{ "FMEM", "figures.fmem_mib", 1 },
-		{ "LAST-SEEN", "last_seen", 0 }, { NULL, NULL, 0 },
-	};
-	int	 json = 0, rc;
-	const struct ctl_opt opts[] = {
-		{ "json", 0, NULL, &json }, { NULL, 0, NULL, NULL },
-	};
-
-	if ((rc = ctl_cluster_args(cmd, argc, argv, opts, 0, 0, NULL,
-	    NULL)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "host list");
-	return ctl_cluster_list(ctl, "host.list", NULL, json, cols);
-}
-
-int
-ctl_cluster_vms(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char *argv[])
-{
-	static const struct ctl_col cols[] = {
-		{ "NAME", "name", 0 }, { "KIND", "kind", 0 },
-		{ "STATE", "state", 0 }, { "HOST", "host", 0 },
-		{ "DOMID", "domid", 1 }, { "POOL", "pool", 0 },
-		{ "OWNER", "owner", 0 }, { "ADDRESS", "address", 0 },
-		{ "SESSION", "session", 1 }, { "USER", "user", 0 },
-		{ NULL, NULL, 0 },
-	};
-	const char *pool = NULL, *host = NULL;
-	int	 json = 0, rc;
-	const struct ctl_opt opts[] = {
-		{ "json", 0, NULL, &json }, { "pool", 0, &pool, NULL },
-		{ "host", 0, &host, NULL }, { NULL, 0, NULL, NULL },
-	};
-	json_t	*a;
-
-	if ((rc = ctl_cluster_args(cmd, argc, argv, opts, 0, 0, NULL,
-	    NULL)) != CTL_EXIT_OK)
-		return rc;
-	a = json_object();
-	if (pool != NULL)
-		json_object_set_new(a, "pool", json_string(pool));
-	if (host != NULL)
-		json_object_set_new(a, "host", json_string(host));
-	snprintf(ctl->what, sizeof(ctl->what), "cluster vms");
-	return ctl_cluster_list(ctl, "vm.list", a, json, cols);
-}
-
-int
-ctl_cluster_migrate(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char *argv[])
-{
-	char	*pos[2];
-	json_t	*r;
-	int	 rc;
-
-	if ((rc = ctl_cluster_args(cmd, argc, argv, NULL, 2, 2, pos,
-	    NULL)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "cluster migrate %.64s %.64s",
-	    pos[0], pos[1]);
-	if ((r = ctl_cluster_call(ctl, "vm.migrate", json_pack("{ssss}",
-	    "vm", pos[0], "host", pos[1]), &rc)) == NULL)
-		return rc;
-	/* Planned, not done: the pool's executor carries it out. */
 	printf("migration %" JSON_INTEGER_FORMAT " planned: %s from %s to %s\n",
-	    json_integer_value(json_object_get(r, "id")), pos[0],
-	    json_string_value(json_object_get(r, "from")), pos[1]);
-	json_decref(r);
-	return CTL_EXIT_OK;
+	    json_integer_value(json_object_get(result, "id")),
+	    json_string_value(json_object_get(req, "vm")),
+	    json_string_value(json_object_get(result, "from")),
+	    json_string_value(json_object_get(req, "host")));
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cli/cluster_policy.c — xvdsctl's policy commands on the live cluster
- * (policy show, policy snapshot, policy plan without a file) and events
- * tail, on the controller (xvds-admin(7)).
+ * (policy show's text, policy show and snapshot being rows of
+ * cli/cluster_table.c; policy plan without a file) and events tail, on the
+ * controller (xvds-admin(7)).
  *
  * The live plan is made here, by the same planner as a snapshot file's
  * (policy/plan.c): the controller sends its snapshot, xvdsctl plans.  One
@@ -25,25 +26,15 @@
 #define EVENTS_FOLLOW_MS	1000	/* how often -f asks for new events */
 #define EVENTS_PAGE		1000
 
-int
-ctl_cluster_policy_show(struct ctl *ctl, const struct ctl_cmd *cmd,
-    int argc, char *argv[])
+/* policy show: the sampling, then each parameter, reals as %g. */
+void
+ctl_cluster_policy_text(const json_t *r, const json_t *req)
 {
 	const char *key;
-	json_t	*r, *v;
+	json_t	*v;
 	char	 cell[64];
-	int	 json, rc;
 
-	if ((rc = ctl_cluster_json_only(cmd, argc, argv, &json)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "policy show");
-	if ((r = ctl_cluster_call(ctl, "policy.show", NULL, &rc)) == NULL)
-		return rc;
-	if (json) {
-		ctl_print_json(r);
-		json_decref(r);
-		return CTL_EXIT_OK;
-	}
+	(void)req;
 	printf("sample-interval %" JSON_INTEGER_FORMAT " s, window %"
 	    JSON_INTEGER_FORMAT " s\n",
 	    json_integer_value(json_object_get(r, "sample_interval")),
@@ -55,26 +46,6 @@ ctl_cluster_policy_show(struct ctl *ctl, const struct ctl_cmd *cmd,
 			ctl_cluster_cell(v, cell, sizeof(cell));
 		printf("%-17s %s\n", key, cell);
 	}
-	json_decref(r);
-	return CTL_EXIT_OK;
-}
-
-int
-ctl_cluster_policy_snapshot(struct ctl *ctl, const struct ctl_cmd *cmd,
-    int argc, char *argv[])
-{
-	json_t	*r;
-	int	 rc;
-
-	if ((rc = ctl_cluster_args(cmd, argc, argv, NULL, 0, 0, NULL,
-	    NULL)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "policy snapshot");
-	if ((r = ctl_cluster_call(ctl, "policy.snapshot", NULL, &rc)) == NULL)
-		return rc;
-	ctl_print_json(r);
-	json_decref(r);
-	return CTL_EXIT_OK;
 }
 
 /* Whether plan's arguments name a snapshot file (getopt's "o:p:t:"). */

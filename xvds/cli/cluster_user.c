@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cli/cluster_user.c — xvdsctl's user, group and session commands, on the
- * controller (xvds-admin(7)).
+ * cli/cluster_user.c — what xvdsctl's user, group and session commands, on
+ * the controller (xvds-admin(7)), do besides the rows of
+ * cli/cluster_table.c: the password of user add and passwd, group member
+ * and session end.
  *
  * A password is hashed here (common/passwd.h) and only its argon2id hash is
  * sent: the clear password never crosses the socket, never reaches the
@@ -100,81 +102,19 @@ out:
 	return rc;
 }
 
-/* user add NAME, user passwd NAME: the same but for the command. */
+/* user add NAME, user passwd NAME: the new password's hash, sent instead. */
 int
-ctl_cluster_user_pw(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char *argv[])
+ctl_cluster_user_pwhash(struct ctl *ctl, const struct ctl_cmd *cmd,
+    json_t *req)
 {
-	char	*pos[1], hash[PASSWD_HASH_MAX], call[32];
+	char	 hash[PASSWD_HASH_MAX];
 	int	 rc;
 
-	if ((rc = ctl_cluster_args(cmd, argc, argv, NULL, 1, 1, pos,
-	    NULL)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "user %s %.64s", cmd->name,
-	    pos[0]);
+	(void)cmd;
 	if ((rc = password_hash(ctl->what, hash)) != CTL_EXIT_OK)
 		return rc;
-	snprintf(call, sizeof(call), "user.%s", cmd->name);
-	return ctl_cluster_do(ctl, call, json_pack("{ssss}", "name", pos[0],
-	    "pwhash", hash));
-}
-
-/* Commands of one or two names: user disable|enable, group add|permit... */
-int
-ctl_cluster_names(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char *argv[])
-{
-	/* The request's command and its arguments, by table row. */
-	static const struct {
-		const char *group, *name, *call, *key0, *key1;
-	} forms[] = {
-		{ "user", "disable", "user.disable", "name", NULL },
-		{ "user", "enable", "user.enable", "name", NULL },
-		{ "group", "add", "group.add", "name", NULL },
-		{ "group", "permit", "group.permit", "group", "pool" },
-		{ "group", "revoke", "group.revoke", "group", "pool" },
-	};
-	char	*pos[2];
-	size_t	 i;
-	json_t	*a;
-	int	 rc, n;
-
-	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
-		if (strcmp(forms[i].group, cmd->group) == 0 &&
-		    strcmp(forms[i].name, cmd->name) == 0)
-			break;
-	if (i == sizeof(forms) / sizeof(forms[0]))
-		fatalx("%s: no form for %s %s", __func__, cmd->group,
-		    cmd->name);
-	n = forms[i].key1 != NULL ? 2 : 1;
-	if ((rc = ctl_cluster_args(cmd, argc, argv, NULL, n, n, pos,
-	    NULL)) != CTL_EXIT_OK)
-		return rc;
-	a = json_pack("{ss}", forms[i].key0, pos[0]);
-	if (n == 2)
-		json_object_set_new(a, forms[i].key1, json_string(pos[1]));
-	snprintf(ctl->what, sizeof(ctl->what), "%s %s %.64s%s%.64s",
-	    cmd->group, cmd->name, pos[0], n == 2 ? " " : "",
-	    n == 2 ? pos[1] : "");
-	return ctl_cluster_do(ctl, forms[i].call, a);
-}
-
-int
-ctl_cluster_user_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char *argv[])
-{
-	static const struct ctl_col cols[] = {
-		{ "NAME", "name", 0 }, { "DISABLED", "disabled", 0 },
-		{ "SESSIONS", "sessions", 1 }, { "PVM", "pvm", 0 },
-		{ "GROUPS", "groups", 0 }, { NULL, NULL, 0 },
-	};
-	int	 json, rc;
-
-	if ((rc = ctl_cluster_json_only(cmd, argc, argv, &json)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "user list");
-	return ctl_cluster_list(ctl, "user.list", NULL, json, cols);
+	json_object_set_new(req, "pwhash", json_string(hash));
+	return CTL_EXIT_OK;
 }
 
 int
@@ -198,47 +138,6 @@ ctl_cluster_group_member(struct ctl *ctl, const struct ctl_cmd *cmd,
 	    pos[0], pos[1], pos[2]);
 	return ctl_cluster_do(ctl, call, json_pack("{ssss}", "group", pos[1],
 	    "user", pos[2]));
-}
-
-int
-ctl_cluster_group_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char *argv[])
-{
-	static const struct ctl_col cols[] = {
-		{ "NAME", "name", 0 }, { "POOLS", "pools", 0 },
-		{ "MEMBERS", "members", 0 }, { NULL, NULL, 0 },
-	};
-	int	 json, rc;
-
-	if ((rc = ctl_cluster_json_only(cmd, argc, argv, &json)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "group list");
-	return ctl_cluster_list(ctl, "group.list", NULL, json, cols);
-}
-
-int
-ctl_cluster_session_list(struct ctl *ctl, const struct ctl_cmd *cmd,
-    int argc, char *argv[])
-{
-	static const struct ctl_col cols[] = {
-		{ "ID", "id", 1 }, { "USER", "user", 0 }, { "VM", "vm", 0 },
-		{ "HOST", "host", 0 }, { "CLIENT", "client", 0 },
-		{ "STARTED", "started", 0 }, { "LEASE", "lease_until", 0 },
-		{ "ENDED", "ended", 0 }, { "REASON", "end_reason", 0 },
-		{ NULL, NULL, 0 },
-	};
-	int	 json = 0, all = 0, rc;
-	const struct ctl_opt opts[] = {
-		{ "json", 0, NULL, &json }, { "all", 0, NULL, &all },
-		{ NULL, 0, NULL, NULL },
-	};
-
-	if ((rc = ctl_cluster_args(cmd, argc, argv, opts, 0, 0, NULL,
-	    NULL)) != CTL_EXIT_OK)
-		return rc;
-	snprintf(ctl->what, sizeof(ctl->what), "session list");
-	return ctl_cluster_list(ctl, "session.list", json_pack("{sb}", "all",
-	    all), json, cols);
 }
 
 int

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cli/cmdtable.c — xvdsctl's commands, as xl's xl_cmdtable.c lists its
- * own: name, function, usage, help.  `xvdsctl help` prints this table;
- * xvdsctl(8) says the same at length.
+ * own: name, function, usage, help; the cluster's are the rows of
+ * cli/cluster_table.c.  `xvdsctl help` prints both tables; xvdsctl(8)
+ * says the same at length.
  */
 #include <config.h>
 
@@ -13,7 +14,8 @@
 
 #define NOEV	VM_EV__COUNT
 
-const struct ctl_cmd ctl_cmds[] = {
+/* xvdsd's (xvds-control(7)) and the database's. */
+static const struct ctl_cmd local_cmds[] = {
 	{ "host", "info", ctl_host_info, NOEV, "[--json]",
 	  "Show this host's figures: running VMs, CPU and memory." },
 	{ "vm", "list", ctl_vm_list, NOEV, "[--json]",
@@ -52,64 +54,15 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Hand a one-time RDP credential (password on stdin) to the guest." },
 	{ "db", "upgrade", ctl_db_upgrade_cmd, NOEV, "[-n] [-d CONNINFO]",
 	  "Bring the controller's database to this build's schema." },
-	{ "policy", "plan", ctl_cluster_policy_plan, NOEV,
-	  "[-p POLICY] [-t THRESHOLD] [-o NAME=VALUE]... [SNAPSHOT]",
-	  "Print the plan the migration policy makes for a cluster snapshot "
-	  "(the controller's live one when no file is named)." },
-	/* The cluster's, asked of the controller (xvds-admin(7)). */
-	{ "policy", "show", ctl_cluster_policy_show, NOEV, "[--json]",
-	  "Show the controller's migration policy and its parameters." },
-	{ "policy", "snapshot", ctl_cluster_policy_snapshot, NOEV, "",
-	  "Print the live cluster as a snapshot file for policy plan." },
-	{ "host", "list", ctl_cluster_host_list, NOEV, "[--json]",
-	  "List the cluster's hosts with their latest figures." },
-	{ "cluster", "vms", ctl_cluster_vms, NOEV,
-	  "[--pool POOL] [--host HOST] [--json]",
-	  "List the cluster's VMs, their hosts, pools and sessions." },
-	{ "cluster", "migrate", ctl_cluster_migrate, NOEV, "VM HOST",
-	  "Plan the migration of a VM to another host." },
-	{ "template", "add", ctl_cluster_template_add, NOEV,
-	  "NAME MEMORY_MIB [--vcpus N]", "Add a template to the catalog." },
-	{ "template", "list", ctl_cluster_template_list, NOEV, "[--json]",
-	  "List the templates." },
-	{ "pvm", "create", ctl_cluster_pvm_create, NOEV,
-	  "USER TEMPLATE [--name NAME]",
-	  "Give a user a personal desktop, started at the user's login." },
-	{ "pool", "create", ctl_cluster_pool_create, NOEV,
-	  "NAME TEMPLATE SIZE [--ready N] [--idle-pause SECS] [--idle-save SECS]",
-	  "Create a CVM pool." },
-	{ "pool", "resize", ctl_cluster_pool_resize, NOEV,
-	  "NAME SIZE [--ready N]", "Change a pool's size and Ready target." },
-	{ "pool", "show", ctl_cluster_pool_show, NOEV, "NAME [--json]",
-	  "Show a pool's settings and its VMs by state." },
-	{ "pool", "list", ctl_cluster_pool_list, NOEV, "[--json]",
-	  "List the pools." },
-	{ "user", "add", ctl_cluster_user_pw, NOEV, "NAME",
-	  "Add a user; the password is read from standard input." },
-	{ "user", "passwd", ctl_cluster_user_pw, NOEV, "NAME",
-	  "Set a user's password, read from standard input." },
-	{ "user", "disable", ctl_cluster_names, NOEV, "NAME",
-	  "Refuse the user's logins from now on." },
-	{ "user", "enable", ctl_cluster_names, NOEV, "NAME",
-	  "Accept the user's logins again." },
-	{ "user", "list", ctl_cluster_user_list, NOEV, "[--json]",
-	  "List the users." },
-	{ "group", "add", ctl_cluster_names, NOEV, "NAME", "Add a group." },
-	{ "group", "member", ctl_cluster_group_member, NOEV,
-	  "add|remove GROUP USER", "Add a user to a group, or remove one." },
-	{ "group", "permit", ctl_cluster_names, NOEV, "GROUP POOL",
-	  "Let the group's members log in to the pool's desktops." },
-	{ "group", "revoke", ctl_cluster_names, NOEV, "GROUP POOL",
-	  "Take the pool away from the group." },
-	{ "group", "list", ctl_cluster_group_list, NOEV, "[--json]",
-	  "List the groups, their pools and members." },
-	{ "session", "list", ctl_cluster_session_list, NOEV, "[--all] [--json]",
-	  "List the open sessions (--all: the ended ones too)." },
-	{ "session", "end", ctl_cluster_session_end, NOEV, "ID",
-	  "End a session; its desktop is released." },
-	{ "events", "tail", ctl_cluster_events_tail, NOEV,
-	  "[-n N] [-f] [--json]",
-	  "Print the last events of the audit trail (-f: and follow it)." },
 };
 
-const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
+const struct ctl_cmd *
+ctl_cmd_nth(size_t i)
+{
+	const size_t nlocal = sizeof(local_cmds) / sizeof(local_cmds[0]);
+
+	if (i < nlocal)
+		return &local_cmds[i];
+	i -= nlocal;
+	return i < ctl_cluster_nforms ? &ctl_cluster_forms[i].cmd : NULL;
+}

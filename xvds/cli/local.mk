@@ -6,7 +6,8 @@ sbin_PROGRAMS += xvds/xvdsctl
 xvds_xvdsctl_SOURCES = \
 	%reldir%/main.c %reldir%/xvdsctl.h %reldir%/cmdtable.c \
 	%reldir%/client.c %reldir%/host.c %reldir%/vm.c %reldir%/policy.c \
-	%reldir%/cluster.c %reldir%/cluster_pool.c %reldir%/cluster_user.c \
+	%reldir%/cluster.c %reldir%/cluster_form.c %reldir%/cluster_table.c \
+	%reldir%/cluster_pool.c %reldir%/cluster_user.c \
 	%reldir%/cluster_policy.c \
 	%reldir%/db.c %reldir%/db.h
 xvds_xvdsctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBPQ_CFLAGS)

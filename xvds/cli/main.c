@@ -30,11 +30,10 @@ static const char synopsis[] = "xvdsctl [-C admin-socket] [-s socket] "
 static void
 print_commands(FILE *f, const char *group)
 {
+	const struct ctl_cmd *c;
 	size_t	 i;
 
-	for (i = 0; i < ctl_ncmds; i++) {
-		const struct ctl_cmd *c = &ctl_cmds[i];
-
+	for (i = 0; (c = ctl_cmd_nth(i)) != NULL; i++) {
 		if (group != NULL && strcmp(c->group, group) != 0)
 			continue;
 		fprintf(f, "  %s %s %s\n\t%s\n", c->group, c->name, c->usage,
@@ -72,10 +71,11 @@ ctl_usage(const struct ctl_cmd *cmd, const char *fmt, ...)
 static int
 group_known(const char *group)
 {
+	const struct ctl_cmd *c;
 	size_t	 i;
 
-	for (i = 0; i < ctl_ncmds; i++)
-		if (strcmp(ctl_cmds[i].group, group) == 0)
+	for (i = 0; (c = ctl_cmd_nth(i)) != NULL; i++)
+		if (strcmp(c->group, group) == 0)
 			return 1;
 	return 0;
 }
@@ -83,12 +83,12 @@ group_known(const char *group)
 static const struct ctl_cmd *
 cmd_find(const char *group, const char *name)
 {
+	const struct ctl_cmd *c;
 	size_t	 i;
 
-	for (i = 0; i < ctl_ncmds; i++)
-		if (strcmp(ctl_cmds[i].group, group) == 0 &&
-		    strcmp(ctl_cmds[i].name, name) == 0)
-			return &ctl_cmds[i];
+	for (i = 0; (c = ctl_cmd_nth(i)) != NULL; i++)
+		if (strcmp(c->group, group) == 0 && strcmp(c->name, name) == 0)
+			return c;
 	return NULL;
 }
 

@@ -3,8 +3,8 @@
  * cli/xvdsctl.h — the parts of xvdsctl(8), the operator's CLI, as xl splits
  * its own: the command table (cli/cmdtable.c), the client of xvdsd's
  * control socket (cli/client.c), one file per command group (cli/host.c,
- * cli/vm.c; cli/cluster*.c for the controller's) and main, usage and
- * help (cli/main.c).
+ * cli/vm.c; cli/cluster*.c for the controller's, most of them rows of
+ * cli/cluster_table.c) and main, usage and help (cli/main.c).
  */
 #ifndef XVDS_CLI_XVDSCTL_H
 #define XVDS_CLI_XVDSCTL_H
@@ -52,9 +52,11 @@ struct ctl_cmd {
 	const char	*help;
 };
 
-/* cli/cmdtable.c */
-extern const struct ctl_cmd ctl_cmds[];
-extern const size_t ctl_ncmds;
+/*
+ * cli/cmdtable.c: the host's commands, then the cluster's
+ * (ctl_cluster_forms), in the order help lists them.  NULL past the last.
+ */
+const struct ctl_cmd *ctl_cmd_nth(size_t);
 
 /* cli/main.c */
 /* Prints the command's usage to stderr; returns CTL_EXIT_USAGE. */
@@ -111,51 +113,67 @@ json_t	*ctl_cluster_call(struct ctl *, const char *cmd, json_t *args,
 int	ctl_cluster_args(const struct ctl_cmd *, int argc, char *argv[],
 	    const struct ctl_opt *opts, int min, int max, char **pos,
 	    int *npos_r);
-int	ctl_cluster_json_only(const struct ctl_cmd *, int, char *[], int *);
 /* A whole number, negative ones too (the controller judges the range). */
 int	ctl_cluster_int(const struct ctl_cmd *, const char *what,
 	    const char *s, json_int_t *v_r);
 void	ctl_cluster_cell(const json_t *, char *buf, size_t len);
 void	ctl_cluster_table(const json_t *rows, const struct ctl_col *cols);
-int	ctl_cluster_list(struct ctl *, const char *cmd, json_t *args,
-	    int json, const struct ctl_col *cols);
 int	ctl_cluster_do(struct ctl *, const char *cmd, json_t *args);
-int	ctl_cluster_host_list(struct ctl *, const struct ctl_cmd *, int, char *[]);
-int	ctl_cluster_vms(struct ctl *, const struct ctl_cmd *, int, char *[]);
-int	ctl_cluster_migrate(struct ctl *, const struct ctl_cmd *, int, char *[]);
+void	ctl_cluster_migrate_text(const json_t *result, const json_t *req);
+
+/*
+ * cli/cluster_form.c: most cluster commands are one row of a table
+ * (cli/cluster_table.c) that ctl_cluster_run() carries out: positional
+ * arguments and options into the request's members, the request, and
+ * its result printed.
+ */
+enum ctl_arg_type {
+	CTL_ARG_STRING,
+	CTL_ARG_INT,		/* a whole number (ctl_cluster_int) */
+	CTL_ARG_FLAG,		/* an option without a value: true or false */
+};
+struct ctl_arg {
+	const char	*key;		/* the request's member; NULL ends */
+	enum ctl_arg_type type;
+	const char	*option;	/* "ready": --ready; NULL: positional */
+	const char	*label;		/* a positional's name in errors */
+};
+#define CTL_FORM_ARGS	7	/* and the NULL key that ends them */
+struct ctl_form {
+	struct ctl_cmd	 cmd;		/* first: the row from its command */
+	const char	*request;	/* "pool.create" (xvds-admin(7)) */
+	struct ctl_arg	 args[CTL_FORM_ARGS];	/* in the request's order */
+	int		 nwhat;		/* positionals that name it in errors */
+	int		 json;		/* --json prints the result as is */
+	const struct ctl_col *cols;	/* a list: its table, or */
+	/* the result's text (req: the request's members); NULL: none */
+	void		(*text)(const json_t *result, const json_t *req);
+	/* Refuses or completes the request's members before it is sent. */
+	int		(*prepare)(struct ctl *, const struct ctl_cmd *,
+			    json_t *req);
+};
+extern const struct ctl_form ctl_cluster_forms[];
+extern const size_t ctl_cluster_nforms;
+/* Any command of ctl_cluster_forms whose fn it is. */
+int	ctl_cluster_run(struct ctl *, const struct ctl_cmd *, int, char *[]);
+/* A text that is the result as --json prints it. */
+void	ctl_cluster_json_text(const json_t *result, const json_t *req);
 
 /* cli/cluster_pool.c */
-int	ctl_cluster_pvm_create(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_template_add(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_template_list(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_pool_create(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_pool_resize(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_pool_show(struct ctl *, const struct ctl_cmd *, int, char *[]);
-int	ctl_cluster_pool_list(struct ctl *, const struct ctl_cmd *, int, char *[]);
+int	ctl_cluster_pvm_name_check(struct ctl *, const struct ctl_cmd *,
+	    json_t *req);
+void	ctl_cluster_pool_text(const json_t *result, const json_t *req);
 
 /* cli/cluster_user.c */
-int	ctl_cluster_user_pw(struct ctl *, const struct ctl_cmd *, int, char *[]);
-int	ctl_cluster_names(struct ctl *, const struct ctl_cmd *, int, char *[]);
-int	ctl_cluster_user_list(struct ctl *, const struct ctl_cmd *, int, char *[]);
-int	ctl_cluster_group_member(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_group_list(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_session_list(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_session_end(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
+int	ctl_cluster_user_pwhash(struct ctl *, const struct ctl_cmd *,
+	    json_t *req);
+int	ctl_cluster_group_member(struct ctl *, const struct ctl_cmd *,
+	    int, char *[]);
+int	ctl_cluster_session_end(struct ctl *, const struct ctl_cmd *,
+	    int, char *[]);
 
 /* cli/cluster_policy.c */
-int	ctl_cluster_policy_show(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
-int	ctl_cluster_policy_snapshot(struct ctl *, const struct ctl_cmd *, int,
-	    char *[]);
+void	ctl_cluster_policy_text(const json_t *result, const json_t *req);
 int	ctl_cluster_policy_plan(struct ctl *, const struct ctl_cmd *, int,
 	    char *[]);
 int	ctl_cluster_events_tail(struct ctl *, const struct ctl_cmd *, int,
