@@ -246,9 +246,3 @@ ctrl_leader_free(struct ctrl_leader *l)
 	free(l->conninfo);
 	free(l);
 }
-
-int
-ctrl_leader_active(const struct ctrl_leader *l)
-{
-	return l->active;
-}

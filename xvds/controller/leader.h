@@ -31,6 +31,5 @@ struct ctrl_leader *ctrl_leader_new(struct event_base *, const char *conninfo,
 	    ctrl_leader_cb, void *arg, char *err, size_t errlen);
 /* Ends the session, which frees the lock; no callback. */
 void	ctrl_leader_free(struct ctrl_leader *);
-int	ctrl_leader_active(const struct ctrl_leader *);
 
 #endif

@@ -250,18 +250,6 @@ hosts_back(void)
 
 /* Flights. */
 
-unsigned
-ctrl_pool_inflight(const char *host)
-{
-	struct flight *f;
-	unsigned n = 0;
-
-	TAILQ_FOREACH(f, &pool_state.flights, entry)
-		if (host == NULL || strcmp(f->host, host) == 0)
-			n++;
-	return n;
-}
-
 static bool
 in_flight(const char *vm)
 {

@@ -28,7 +28,5 @@ void	ctrl_pool_stop(void);
 /* A reloaded upkeep and op-timeout, from the next tick.  Safe when not
  * started. */
 void	ctrl_pool_reconf(const struct ctrl_conf *);
-/* Power operations in flight: on host, or in all (NULL). */
-unsigned ctrl_pool_inflight(const char *host);
 
 #endif

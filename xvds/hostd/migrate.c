@@ -48,13 +48,6 @@
 #define KEY_FILE_MIN	32	/* bytes of secret */
 #define KEY_FILE_MAX	4096
 
-const char *const migrate_outcome_names[] = {
-	[MIGRATE_MOVED] = "moved",
-	[MIGRATE_STAYED] = "stayed",
-	[MIGRATE_STAYED_SUSPENDED] = "stayed-suspended",
-	[MIGRATE_UNKNOWN] = "unknown",
-};
-
 const char *const migrate_has_names[] = {
 	[MIGRATE_HAS_IT] = "yes",
 	[MIGRATE_HAS_NOT] = "no",
@@ -985,18 +978,6 @@ migrate_send(const struct migrate_offer *offer, const char *peer, uint32_t domid
 	c->done = done;
 	c->arg = arg;
 	return 0;
-}
-
-void
-migrate_cancel(void *arg)
-{
-	struct mconn *c;
-
-	TAILQ_FOREACH(c, &migrate_state.conns, entry)
-		if (c->role == R_SEND && c->arg == arg && c->phase != P_STREAMING) {
-			conn_fail(c, "cancelled");
-			return;
-		}
 }
 
 int

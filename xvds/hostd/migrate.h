@@ -70,7 +70,6 @@ enum migrate_has {
 	MIGRATE_HAS_UNSURE,	/* still arriving, or no answer: ask again */
 };
 
-extern const char *const migrate_outcome_names[];
 extern const char *const migrate_has_names[];
 
 /*
@@ -114,8 +113,6 @@ typedef int (*migrate_commit_cb)(void *arg);
 typedef void (*migrate_done_cb)(void *arg, enum migrate_outcome, const char *msg);
 int	migrate_send(const struct migrate_offer *, const char *peer, uint32_t domid,
 	    migrate_commit_cb, migrate_done_cb, void *arg, char *msg, size_t msglen);
-/* Cuts a migration short at the next step (the daemon stops). */
-void	migrate_cancel(void *arg);
 
 /* Asks peer what it has of the VM; cb once, from the loop.  0 or -1. */
 typedef void (*migrate_ask_cb)(void *arg, enum migrate_has);
