@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "controller/admin.h"
+#include "controller/admin_cmd.h"
 #include "controller/conf.h"
 #include "db/db.h"
 #include "common/jsonerr.h"
@@ -66,14 +67,14 @@ static const struct linesrv_conn_ops admin_line_ops = {
 	.on_close = conn_on_close,
 };
 
-struct db *
-admin_db(void)
+static struct db *
+live_db(void)
 {
 	return admin_server.db;
 }
 
-const struct ctrl_conf *
-admin_conf(void)
+static const struct ctrl_conf *
+live_conf(void)
 {
 	return admin_server.conf;
 }
@@ -125,8 +126,8 @@ reply_new(const struct admin_req *q)
 	return r;
 }
 
-void
-admin_reply(struct admin_req *q, json_t *result)
+static void
+reply(struct admin_req *q, json_t *result)
 {
 	json_t	*r = reply_new(q);
 
@@ -135,17 +136,14 @@ admin_reply(struct admin_req *q, json_t *result)
 	send_reply(q, r);
 }
 
-void
-admin_reply_error(struct admin_req *q, const char *error, const char *fmt,
-    ...)
+static void
+reply_errorv(struct admin_req *q, const char *error, const char *fmt,
+    va_list ap)
 {
 	json_t	*r = reply_new(q), *m;
 	char	 msg[512];
-	va_list	 ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* A message quoting a client's bytes may not be UTF-8 after a cut. */
 	if ((m = json_string(msg)) == NULL)
 		m = json_string("(the message is not UTF-8)");
@@ -154,6 +152,28 @@ admin_reply_error(struct admin_req *q, const char *error, const char *fmt,
 	json_object_set_new(r, "message", m);
 	send_reply(q, r);
 }
+
+static void
+reply_error(struct admin_req *q, const char *error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+reply_error(struct admin_req *q, const char *error, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	reply_errorv(q, error, fmt, ap);
+	va_end(ap);
+}
+
+/* What the commands (controller/admin_cmd.h) are lent. */
+static const struct admin_cmd_hooks cmd_hooks = {
+	.reply = reply,
+	.reply_error = reply_errorv,
+	.db = live_db,
+	.conf = live_conf,
+};
 
 /* The envelope: an object with v 1, an integer id and a known cmd. */
 static void
@@ -167,26 +187,26 @@ dispatch(struct admin_req *q, const char *line, size_t len)
 		/* jansson's text quotes the input: maybe a password hash. */
 		log_warnx("admin: uid %s: bad request: not JSON: %s", q->uid,
 		    jsonerr(&jerr));
-		admin_reply_error(q, "invalid", "the request is not JSON: %s",
+		reply_error(q, "invalid", "the request is not JSON: %s",
 		    jsonerr(&jerr));
 		return;
 	}
 	if (!json_is_object(q->msg)) {
 		log_warnx("admin: uid %s: bad request: not an object", q->uid);
-		admin_reply_error(q, "invalid", "the request is not a JSON "
+		reply_error(q, "invalid", "the request is not a JSON "
 		    "object");
 		return;
 	}
 	id = json_object_get(q->msg, "id");
 	if (!json_is_integer(id)) {
 		log_warnx("admin: uid %s: bad request: no integer id", q->uid);
-		admin_reply_error(q, "invalid", "\"id\" must be an integer");
+		reply_error(q, "invalid", "\"id\" must be an integer");
 		return;
 	}
 	q->id = json_integer_value(id);
 	q->has_id = 1;
 	if (admin_server.db == NULL) {
-		admin_reply_error(q, "standby", "standby: not the active "
+		reply_error(q, "standby", "standby: not the active "
 		    "controller");
 		return;
 	}
@@ -196,7 +216,7 @@ dispatch(struct admin_req *q, const char *line, size_t len)
 	    CTRL_ADMIN_PROTOCOL) {
 		log_warnx("admin: uid %s: bad request: protocol version",
 		    q->uid);
-		admin_reply_error(q, "invalid", "\"v\" must be %d, the "
+		reply_error(q, "invalid", "\"v\" must be %d, the "
 		    "protocol version", CTRL_ADMIN_PROTOCOL);
 		return;
 	}
@@ -204,7 +224,7 @@ dispatch(struct admin_req *q, const char *line, size_t len)
 	    admin_cmd_find(json_string_value(cmd))) == NULL) {
 		log_warnx("admin: uid %s: bad request: unknown command",
 		    q->uid);
-		admin_reply_error(q, "invalid", "unknown command %.64s",
+		reply_error(q, "invalid", "unknown command %.64s",
 		    json_is_string(cmd) ? json_string_value(cmd) : "(none)");
 		return;
 	}
@@ -222,6 +242,7 @@ req_new(struct aconn *c)
 		return NULL;
 	}
 	q->conn = c;
+	q->hooks = &cmd_hooks;
 	memcpy(q->uid, c->uid, sizeof(q->uid));
 	c->req = q;
 	return q;
@@ -261,7 +282,7 @@ conn_on_too_long(void *arg)
 	c->closing = 1;
 	log_warnx("admin: uid %s: request longer than %d bytes", c->uid,
 	    CTRL_ADMIN_LINE_MAX);
-	admin_reply_error(q, "invalid", "request longer than %d bytes",
+	reply_error(q, "invalid", "request longer than %d bytes",
 	    CTRL_ADMIN_LINE_MAX);
 }
 

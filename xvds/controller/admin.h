@@ -12,9 +12,6 @@
 #ifndef XVDS_CONTROLLER_ADMIN_H
 #define XVDS_CONTROLLER_ADMIN_H
 
-#include <jansson.h>
-#include <libpq-fe.h>
-
 #include "common/sockets.h"
 
 struct event_base;
@@ -39,31 +36,5 @@ void	ctrl_admin_stop(void);
 /* The configuration reloaded: conf replaces the one given to start (its
  * admin-socket is the same), and must outlive the service. */
 void	ctrl_admin_reconf(const struct ctrl_conf *);
-
-/*
- * The part shared with controller/admin_cmd.c: one request being answered.
- * Either reply function is called exactly once; both free the request.
- */
-struct admin_cmd;
-struct admin_req {
-	struct aconn	*conn;		/* NULL: its client has gone */
-	json_int_t	 id;
-	int		 has_id;	/* 0: the reply's id is null */
-	const struct admin_cmd *cmd;
-	json_t		*msg;		/* the request, arguments included */
-	char		 uid[24];	/* the client's, for the events */
-};
-
-/* Takes result. */
-void	admin_reply(struct admin_req *, json_t *result);
-void	admin_reply_error(struct admin_req *, const char *error,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-struct db *admin_db(void);
-const struct ctrl_conf *admin_conf(void);
-
-/* controller/admin_cmd.c */
-const struct admin_cmd *admin_cmd_find(const char *name);
-/* Checks the request's arguments (error reply if bad) and runs it. */
-void	admin_cmd_run(struct admin_req *);
 
 #endif

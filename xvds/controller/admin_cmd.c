@@ -20,6 +20,7 @@
 #include <config.h>
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@
 #include <jansson.h>
 
 #include "agent/msg.h"
-#include "controller/admin.h"
+#include "controller/admin_cmd.h"
 #include "controller/agent.h"
 #include "controller/cluster.h"
 #include "controller/conf.h"
@@ -62,6 +63,8 @@ _Static_assert(offsetof(struct admin_cmd, spec) == 0,
 
 #define I32	INT32_MIN, INT32_MAX	/* the database's CHECKs decide */
 
+static void	refuse(struct admin_req *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 static void	host_shape(struct admin_req *, json_t *);
 static void	snapshot_shape(struct admin_req *, json_t *);
 static void	policy_show(void *);
@@ -173,6 +176,17 @@ static const struct {
 	{ "groups_name_check", "invalid", "a name must not be empty" },
 };
 
+/* The error reply, error the xvds-admin(7) name and then the message. */
+static void
+refuse(struct admin_req *q, const char *error, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	q->hooks->reply_error(q, error, fmt, ap);
+	va_end(ap);
+}
+
 const struct admin_cmd *
 admin_cmd_find(const char *name)
 {
@@ -191,36 +205,36 @@ sql_failed(struct admin_req *q, PGresult *res, const char *err)
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		con = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 	}
-	if (res == NULL && admin_db() == NULL) {
-		admin_reply_error(q, "standby", "standby: this controller "
+	if (res == NULL && q->hooks->db() == NULL) {
+		refuse(q, "standby", "standby: this controller "
 		    "stepped down while the request was under way");
 		return;
 	}
 	if (res == NULL) {
 		log_warnx("admin: %s: %s", q->cmd->spec.name, err);
 		if (q->cmd->spec.flags & CMD_WRITE)
-			admin_reply_error(q, "internal", "the database "
+			refuse(q, "internal", "the database "
 			    "connection was lost: the change may or may not "
 			    "have been made; look before trying again");
 		else
-			admin_reply_error(q, "internal", "the database is "
+			refuse(q, "internal", "the database is "
 			    "unreachable; try again later");
 		return;
 	}
 	for (i = 0; con != NULL && i < sizeof(violations) /
 	    sizeof(violations[0]); i++)
 		if (strcmp(con, violations[i].constraint) == 0) {
-			admin_reply_error(q, violations[i].error, "%s",
+			refuse(q, violations[i].error, "%s",
 			    violations[i].message);
 			return;
 		}
 	/* Class 22: a value the column's type cannot hold. */
 	if (state != NULL && strncmp(state, "22", 2) == 0) {
-		admin_reply_error(q, "invalid", "a value out of range");
+		refuse(q, "invalid", "a value out of range");
 		return;
 	}
 	log_warnx("admin: %s: %s", q->cmd->spec.name, err);
-	admin_reply_error(q, "internal", "the database refused: %s", err);
+	refuse(q, "internal", "the database refused: %s", err);
 }
 
 static void
@@ -237,26 +251,26 @@ sql_done(PGresult *res, const char *err, void *arg)
 	if (PQntuples(res) != 1 || PQnfields(res) != 3) {
 		log_warnx("admin: %s: %d rows of %d columns", q->cmd->spec.name,
 		    PQntuples(res), PQnfields(res));
-		admin_reply_error(q, "internal", "unexpected answer from the "
+		refuse(q, "internal", "unexpected answer from the "
 		    "database");
 		return;
 	}
 	if (!PQgetisnull(res, 0, 0)) {
-		admin_reply_error(q, PQgetvalue(res, 0, 0), "%s",
+		refuse(q, PQgetvalue(res, 0, 0), "%s",
 		    PQgetvalue(res, 0, 1));
 		return;
 	}
 	if (PQgetisnull(res, 0, 2) || (result = json_loads(PQgetvalue(res,
 	    0, 2), JSON_DECODE_ANY, &jerr)) == NULL) {
 		log_warnx("admin: %s: no result", q->cmd->spec.name);
-		admin_reply_error(q, "internal", "unexpected answer from the "
+		refuse(q, "internal", "unexpected answer from the "
 		    "database");
 		return;
 	}
 	if (q->cmd->shape != NULL)
 		q->cmd->shape(q, result);
 	else
-		admin_reply(q, result);
+		q->hooks->reply(q, result);
 }
 
 /* Strings: UTF-8 (jansson's), no control characters, not too long. */
@@ -302,14 +316,14 @@ arg_refused(struct admin_req *q, const struct linesrv_arg *a)
 	log_warnx("admin: uid %s: %s: bad \"%s\"", q->uid, q->cmd->spec.name,
 	    a->member);
 	if (a->type == ARG_STR)
-		admin_reply_error(q, "invalid", "\"%s\" must be a string of 1 "
+		refuse(q, "invalid", "\"%s\" must be a string of 1 "
 		    "to %d characters, none a control character", a->member,
 		    ARG_STR_MAX);
 	else if (a->type == ARG_INT)
-		admin_reply_error(q, "invalid", "\"%s\" must be an integer "
+		refuse(q, "invalid", "\"%s\" must be an integer "
 		    "from %lld to %lld", a->member, a->min, a->max);
 	else
-		admin_reply_error(q, "invalid", "\"%s\" must be true or false",
+		refuse(q, "invalid", "\"%s\" must be true or false",
 		    a->member);
 }
 
@@ -328,7 +342,7 @@ args_params(struct admin_req *q, const char **params, char num[][24])
 	if ((key = linesrv_cmd_unknown_member(spec, q->msg)) != NULL) {
 		log_warnx("admin: uid %s: %s: unknown argument", q->uid,
 		    spec->name);
-		admin_reply_error(q, "invalid", "%s takes no argument "
+		refuse(q, "invalid", "%s takes no argument "
 		    "\"%.64s\"", spec->name, key);
 		return -1;
 	}
@@ -339,7 +353,7 @@ args_params(struct admin_req *q, const char **params, char num[][24])
 		if ((v = json_object_get(q->msg, a->member)) == NULL) {
 			if (!a->required)
 				continue;
-			admin_reply_error(q, "invalid", "%s needs \"%s\"",
+			refuse(q, "invalid", "%s needs \"%s\"",
 			    spec->name, a->member);
 			return -1;
 		}
@@ -368,9 +382,10 @@ admin_cmd_run(struct admin_req *q)
 	}
 	if (c->spec.flags & CMD_WRITE)
 		params[n++] = q->uid;
-	if (db_query(admin_db(), c->spec.flags & CMD_WRITE ? 0 : DB_IDEMPOTENT,
-	    sql_done, q, c->sql, n, params) == -1)
-		admin_reply_error(q, "internal", "the database queue refused "
+	if (db_query(q->hooks->db(),
+	    c->spec.flags & CMD_WRITE ? 0 : DB_IDEMPOTENT, sql_done, q, c->sql,
+	    n, params) == -1)
+		refuse(q, "internal", "the database queue refused "
 		    "the request");
 }
 
@@ -398,7 +413,7 @@ host_shape(struct admin_req *q, json_t *hosts)
 		json_object_set_new(h, "figures", s != NULL ? figures_json(s) :
 		    json_null());
 	}
-	admin_reply(q, hosts);
+	q->hooks->reply(q, hosts);
 }
 
 /* The configured policy, in the names xvds-policy(7)'s snapshots take. */
@@ -436,9 +451,9 @@ static void
 policy_show(void *call)
 {
 	struct admin_req *q = call;
-	const struct ctrl_conf *c = admin_conf();
+	const struct ctrl_conf *c = q->hooks->conf();
 
-	admin_reply(q, json_pack("{sosIsI}", "params", params_json(c),
+	q->hooks->reply(q, json_pack("{sosIsI}", "params", params_json(c),
 	    "sample_interval", (json_int_t)c->sample_interval,
 	    "window_seconds", (json_int_t)c->policy.window *
 	    (json_int_t)c->sample_interval));
@@ -473,7 +488,7 @@ snapshot_shape(struct admin_req *q, json_t *up)
 	    (order = calloc(c.nhosts, sizeof(*order))) == NULL)) {
 		ctrl_cluster_view_free(&c);
 		json_decref(up);
-		admin_reply_error(q, "internal", "out of memory");
+		refuse(q, "internal", "out of memory");
 		return;
 	}
 	for (i = 0; i < c.nhosts; i++)
@@ -514,7 +529,7 @@ snapshot_shape(struct admin_req *q, json_t *up)
 	free(order);
 	ctrl_cluster_view_free(&c);
 	json_decref(up);
-	admin_reply(q, json_pack("{sIsososo}", "time", (json_int_t)time(NULL),
-	    "params", params_json(admin_conf()), "hosts", hosts,
-	    "hosts_without_figures", missing));
+	q->hooks->reply(q, json_pack("{sIsososo}", "time",
+	    (json_int_t)time(NULL), "params", params_json(q->hooks->conf()),
+	    "hosts", hosts, "hosts_without_figures", missing));
 }

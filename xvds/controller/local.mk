@@ -19,7 +19,8 @@ noinst_LIBRARIES += %reldir%/libxvdscontroller.a
 	%reldir%/pool.c %reldir%/pool.h \
 	%reldir%/power.c %reldir%/power.h \
 	%reldir%/balance.c %reldir%/balance.h \
-	%reldir%/admin.c %reldir%/admin.h %reldir%/admin_cmd.c
+	%reldir%/admin.c %reldir%/admin.h \
+	%reldir%/admin_cmd.c %reldir%/admin_cmd.h
 # The controller's SQL, one file of named statements per module, built
 # into sql.c and sql.h by scripts/sql2c.sh -n (sql_STEM_what[]).
 CTRL_SQL = %reldir%/sql/admin.sql %reldir%/sql/agent.sql \
