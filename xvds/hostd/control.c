@@ -960,19 +960,20 @@ conn_free(struct ctl_conn *c)
 	accept_update();
 }
 
-/* Only root (or the daemon's own user, for tests) may drive the daemon. */
+/*
+ * Only root (or the daemon's own user, for tests) may drive the daemon.
+ * The refusal's line is made once, not at every accept.
+ */
 static int
 peer_allowed(int fd, long *pid_r, long *uid_r)
 {
-	char	*refusal;
-	int	 ok;
+	static char *refusal;
 
-	refusal = reply_line(NULL, XVDS_E_INVAL, "permission denied: only root "
-	    "may use xvdsd's control socket", NULL);
-	ok = linesrv_peer_allowed(fd, "control", ": not root", refusal, pid_r,
-	    uid_r);
-	free(refusal);
-	return ok;
+	if (refusal == NULL)
+		refusal = reply_line(NULL, XVDS_E_INVAL, "permission denied: "
+		    "only root may use xvdsd's control socket", NULL);
+	return linesrv_peer_allowed(fd, "control", ": not root", refusal,
+	    pid_r, uid_r);
 }
 
 static void
