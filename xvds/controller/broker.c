@@ -71,8 +71,7 @@ struct bconn {
 };
 
 static struct {
-	struct event_base *base;
-	struct db	*db;
+	struct login_env env;		/* base, db, pwpool, lease_s */
 	SSL_CTX		*ctx;
 	struct linesrv_listener *listener;
 	struct ratelimit *rl;
@@ -82,8 +81,6 @@ static struct {
 	TAILQ_HEAD(, bconn) conns;
 	size_t		 nconns;
 	uint16_t	 port;
-	unsigned	 lease_s;
-	struct passwd_pool *pwpool;	/* argon2id off the loop */
 } broker;
 
 /* Starts so far: a request admitted before a restart is not settled in
@@ -126,7 +123,8 @@ static void	broker_ratelimit_settle(struct broker_req *,
  * the state while the broker runs (set by ctrl_broker_start, zeroed by
  * ctrl_broker_stop).
  */
-static struct login_hooks login_hooks = {
+static const struct login_hooks login_hooks = {
+	.env = &broker.env,
 	.reply = broker_req_reply,
 	.drop = broker_req_free,
 	.event = broker_event,
@@ -218,8 +216,8 @@ broker_event(const char *kind, const char *subject, const char *peer,
 {
 	const char *p[4] = { kind, subject, peer, what };
 
-	if (broker.db != NULL)
-		db_query(broker.db, 0, noted, NULL, sql_broker_event, 4, p);
+	if (broker.env.db != NULL)
+		db_query(broker.env.db, 0, noted, NULL, sql_broker_event, 4, p);
 }
 
 /* A renew's or logout's answer: 1 if it found the session, else replied. */
@@ -250,7 +248,7 @@ renewed(PGresult *res, const char *err, void *arg)
 		return;
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_RENEWED;
-	rep.lease_seconds = broker.lease_s;
+	rep.lease_seconds = broker.env.lease_s;
 	broker_req_reply(q, &rep);
 }
 
@@ -290,17 +288,17 @@ session_op(struct broker_req *q)
 		return;
 	}
 	credential_digest(CREDENTIAL_TOKEN, q->r.token, dig);
-	snprintf(lease, sizeof(lease), "%u", (unsigned)broker.lease_s);
+	snprintf(lease, sizeof(lease), "%u", (unsigned)broker.env.lease_s);
 	p[0] = q->r.session;
 	p[1] = dig;
 	if (q->r.type == BROKER_RENEW) {
 		p[2] = lease;
-		rc = db_query(broker.db, DB_IDEMPOTENT, renewed, q,
+		rc = db_query(broker.env.db, DB_IDEMPOTENT, renewed, q,
 		    sql_broker_renew, 3, p);
 	} else {
 		p[2] = q->peer;
-		rc = db_query(broker.db, 0, logged_out, q, sql_broker_logout,
-		    3, p);
+		rc = db_query(broker.env.db, 0, logged_out, q,
+		    sql_broker_logout, 3, p);
 	}
 	if (rc == -1)
 		broker_req_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
@@ -450,15 +448,15 @@ accept_cb(int fd, struct sockaddr *sa, int salen, void *arg)
 	/* A reply is one small write: send it now, not after a delayed ACK. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if ((c->slot = conn_limit_add(broker.limit, key, c)) == NULL ||
-	    (c->deadline = evtimer_new(broker.base, conn_deadline,
+	    (c->deadline = evtimer_new(broker.env.base, conn_deadline,
 	    c)) == NULL ||
 	    (ssl = SSL_new(broker.ctx)) == NULL) {
 		evutil_closesocket(fd);
 		conn_free(c);
 		return;
 	}
-	if ((c->line = linesrv_conn_new(broker.base, fd, ssl, &broker_line_conf,
-	    &broker_line_ops, c)) == NULL) {
+	if ((c->line = linesrv_conn_new(broker.env.base, fd, ssl,
+	    &broker_line_conf, &broker_line_ops, c)) == NULL) {
 		conn_free(c);
 		return;
 	}
@@ -497,16 +495,6 @@ tls_ctx(const struct ctrl_conf *conf)
 	return ctx;
 }
 
-/* The logins' view of the broker's state: what it is now. */
-static void
-login_hooks_share(void)
-{
-	login_hooks.db = broker.db;
-	login_hooks.base = broker.base;
-	login_hooks.pwpool = broker.pwpool;
-	login_hooks.lease_s = broker.lease_s;
-}
-
 int
 ctrl_broker_start(struct event_base *base, struct db *db,
     const struct ctrl_conf *conf)
@@ -521,9 +509,9 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 		return 0;
 	memset(&broker, 0, sizeof(broker));
 	TAILQ_INIT(&broker.conns);
-	broker.base = base;
-	broker.db = db;
-	broker.lease_s = conf->session_lease;
+	broker.env.base = base;
+	broker.env.db = db;
+	broker.env.lease_s = conf->session_lease;
 	broker.request_s = conf->broker_request_timeout;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -541,7 +529,7 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	    (broker.ctx = tls_ctx(conf)) == NULL)
 		goto fail;
 	broker.rl_gen = ++rl_starts;
-	if ((broker.pwpool = passwd_pool_new(base, 0)) == NULL) {
+	if ((broker.env.pwpool = passwd_pool_new(base, 0)) == NULL) {
 		log_warnx("broker: cannot start the password checks' threads");
 		goto fail;
 	}
@@ -559,7 +547,6 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)&ss)->sin_port);
 	freeaddrinfo(ai);
-	login_hooks_share();
 	/* Hosts' reports wake the logins waiting for an address. */
 	ctrl_agent_on_vm_reported(login_vm_reported);
 	log_info("broker: serving logins on %s port %u", conf->broker_addr,
@@ -581,14 +568,13 @@ ctrl_broker_stop(const char *why)
 		conn_free(TAILQ_FIRST(&broker.conns));
 	/* After the connections: the checks it cancels find their clients
 	 * gone and free their requests. */
-	passwd_pool_free(broker.pwpool);
-	broker.pwpool = NULL;
+	passwd_pool_free(broker.env.pwpool);
+	broker.env.pwpool = NULL;
 	linesrv_listener_free(broker.listener);
 	SSL_CTX_free(broker.ctx);
 	ratelimit_free(broker.rl);
 	conn_limit_free(broker.limit);
 	memset(&broker, 0, sizeof(broker));
-	login_hooks_share();
 	if (was)
 		log_info("broker: stopped: %s", why);
 }
@@ -598,9 +584,8 @@ ctrl_broker_reconf(const struct ctrl_conf *conf)
 {
 	if (broker.listener == NULL)
 		return;
-	broker.lease_s = conf->session_lease;
+	broker.env.lease_s = conf->session_lease;
 	broker.request_s = conf->broker_request_timeout;
-	login_hooks_share();
 	conn_limit_set(broker.limit, conf->broker_conns_max,
 	    conf->broker_conns_per_addr);
 }

@@ -166,7 +166,7 @@ admit(struct broker_req *q)
 		return;
 	}
 	snprintf(q->pool, sizeof(q->pool), "%s", q->r.pool);
-	if (db_query(q->hooks->db, DB_IDEMPOTENT, user_read, q,
+	if (db_query(q->hooks->env->db, DB_IDEMPOTENT, user_read, q,
 	    sql_login_user, 1, p) == -1) {
 		sodium_memzero(q->r.password, sizeof(q->r.password));
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
@@ -209,7 +209,7 @@ password_check(struct broker_req *q)
 {
 	int	 rc;
 
-	rc = passwd_pool_verify(q->hooks->pwpool, q->addr,
+	rc = passwd_pool_verify(q->hooks->env->pwpool, q->addr,
 	    q->user_known ? q->pwhash : NULL, q->r.password, verified, q);
 	sodium_memzero(q->r.password, sizeof(q->r.password));
 	sodium_memzero(q->pwhash, sizeof(q->pwhash));
@@ -270,7 +270,7 @@ secrets(struct broker_req *q, struct secrets *s)
 	credential_digest(CREDENTIAL_RDP, q->cred.password, s->cdig);
 	credential_digest(CREDENTIAL_TOKEN, q->token, s->tdig);
 	snprintf(s->uid, sizeof(s->uid), "%" PRId64, q->user_id);
-	snprintf(s->lease, sizeof(s->lease), "%u", q->hooks->lease_s);
+	snprintf(s->lease, sizeof(s->lease), "%u", q->hooks->env->lease_s);
 }
 
 /* LOGIN_RESUME: the session's new secrets; the user's open session. */
@@ -295,7 +295,8 @@ resume(struct broker_req *q)
 	p[5] = s.lease;
 	p[6] = q->r.user;
 	p[7] = q->peer;
-	if (db_query(q->hooks->db, 0, resumed, q, sql_login_resume, 8, p) == -1)
+	if (db_query(q->hooks->env->db, 0, resumed, q, sql_login_resume, 8,
+	    p) == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
@@ -362,8 +363,8 @@ cvm_claim(struct broker_req *q)
 	p[10] = vm_fsm_state_name(vm_fsm_login_marks(VM_CVM, VM_S_SAVED));
 	/* A Ready or Paused CVM is of use only through its host's agent. */
 	if ((p[7] = up = ctrl_hosts_connected_array()) != NULL)
-		rc = db_query(q->hooks->db, 0, cvm_claimed, q, sql_login_cvm,
-		    11, p);
+		rc = db_query(q->hooks->env->db, 0, cvm_claimed, q,
+		    sql_login_cvm, 11, p);
 	free(up);
 	if (rc == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
@@ -420,7 +421,7 @@ pvm_find(struct broker_req *q)
 
 	snprintf(uid, sizeof(uid), "%" PRId64, q->user_id);
 	p[0] = uid;
-	if (db_query(q->hooks->db, DB_IDEMPOTENT, pvm_found, q,
+	if (db_query(q->hooks->env->db, DB_IDEMPOTENT, pvm_found, q,
 	    sql_login_pvm, 1, p) == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
@@ -506,8 +507,8 @@ pvm_claim(struct broker_req *q)
 	p[7] = s.tdig;
 	p[8] = s.lease;
 	p[9] = q->r.user;
-	if (db_query(q->hooks->db, 0, pvm_claimed, q, sql_login_pvm_claim, 10,
-	    p) == -1)
+	if (db_query(q->hooks->env->db, 0, pvm_claimed, q,
+	    sql_login_pvm_claim, 10, p) == -1)
 		login_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);
 }
 
@@ -645,7 +646,7 @@ relocate(struct broker_req *q)
 	p[3] = q->relocate_why;
 	log_info("broker: %s saved on %s (%s): restored on %s", q->vm,
 	    q->host, q->relocate_why, placed);
-	if (db_query(q->hooks->db, DB_IDEMPOTENT, noted, "relocation not "
+	if (db_query(q->hooks->env->db, DB_IDEMPOTENT, noted, "relocation not "
 	    "recorded", sql_login_relocate, 4, p) == -1) {
 		ctrl_cluster_unplace(placed, q->vm);
 		abandon(q, "internal", "try again later");
@@ -719,8 +720,8 @@ throttled(struct broker_req *q)
 		    "again in a moment", BROKER_NR_BUSY);
 		return;
 	}
-	if (q->throttle == NULL && (q->throttle = evtimer_new(q->hooks->base,
-	    throttle_over, q)) == NULL) {
+	if (q->throttle == NULL && (q->throttle =
+	    evtimer_new(q->hooks->env->base, throttle_over, q)) == NULL) {
 		fail_internal(q, "throttle", "no timer");
 		return;
 	}
@@ -813,8 +814,8 @@ address_read(struct broker_req *q)
 
 	if (!still_wanted(q))
 		return;
-	if (q->hooks->db == NULL || db_query(q->hooks->db, DB_IDEMPOTENT,
-	    address_got, q, sql_login_address, 1, p) == -1)
+	if (q->hooks->env->db == NULL || db_query(q->hooks->env->db,
+	    DB_IDEMPOTENT, address_got, q, sql_login_address, 1, p) == -1)
 		fail_internal(q, "address", "cannot query");
 }
 
@@ -846,7 +847,7 @@ address_got(PGresult *res, const char *err, void *arg)
 		abandon(q, "no-address", "the desktop has no network address");
 		return;
 	}
-	if (q->timer == NULL && (q->timer = evtimer_new(q->hooks->base,
+	if (q->timer == NULL && (q->timer = evtimer_new(q->hooks->env->base,
 	    address_poll, q)) == NULL) {
 		fail_internal(q, "address", "no timer");
 		return;
@@ -940,7 +941,7 @@ answer(struct broker_req *q)
 	    q->rdp_sha256);
 	snprintf(d->session, sizeof(d->session), "%s", q->session);
 	memcpy(d->token, q->token, sizeof(q->token));
-	d->lease_seconds = q->hooks->lease_s;
+	d->lease_seconds = q->hooks->env->lease_s;
 	log_info("broker: %s from %s: session %s on %s at %s", q->r.user,
 	    q->peer, d->session, q->vm, d->address);
 	q->hooks->reply(q, &rep);
@@ -967,7 +968,7 @@ login_end(struct broker_req *q)
 static bool
 still_wanted(struct broker_req *q)
 {
-	if (q->conn != NULL && q->hooks->db != NULL)
+	if (q->conn != NULL && q->hooks->env->db != NULL)
 		return true;
 	/* Nobody to answer: the session, if opened, lapses with its lease. */
 	if (q->session[0] != '\0')
@@ -1019,7 +1020,7 @@ abandon_for(struct broker_req *q, const char *why, const char *msg,
     enum broker_reason reason)
 {
 	const char *p[4] = { q->session, why, q->from, NULL };
-	struct db *db = q->hooks->db;
+	struct db *db = q->hooks->env->db;
 
 	log_warnx("broker: login of %s: %s %s: %s", q->r.user, q->vm,
 	    q->host, why);

@@ -50,14 +50,22 @@ enum login_step {
 };
 
 /*
- * What the broker lends its logins.  The state is the broker's, live: all
- * NULL and 0 once it stopped.  The functions stay valid for good.
+ * The broker's state its logins run on, all NULL and 0 while it is
+ * stopped.
  */
-struct login_hooks {
+struct login_env {
 	struct db	*db;
 	struct event_base *base;
 	struct passwd_pool *pwpool;	/* argon2id off the loop */
 	unsigned	 lease_s;	/* controller.conf session-lease */
+};
+
+/*
+ * What the broker lends its logins: its state, live (the broker's own, not
+ * a copy), and functions that stay valid for good.
+ */
+struct login_hooks {
+	const struct login_env *env;
 	/* Sends the reply on the request's connection and frees it. */
 	void	(*reply)(struct broker_req *, const struct broker_reply *);
 	/* Frees a request that nobody is left to answer. */
