@@ -146,6 +146,37 @@ test_request_roundtrip(void **state)
 	    "\"token\":\"" TOKEN "\"}");
 }
 
+/* The optional members: sent only when set, taken back as they were. */
+static void
+test_request_options(void **state)
+{
+	const char *no_progress = "{\"v\":1,\"msg\":\"login\",\"user\":\"a\","
+	    "\"password\":\"p\",\"kind\":\"pvm\",\"progress\":false}";
+	struct broker_request r;
+	char	 err[256];
+	int	 i;
+
+	(void)state;
+	r = login("alice", "pw", VM_CVM, "lab");
+	r.progress = true;
+	request_roundtrip(&r, "{\"v\":1,\"msg\":\"login\",\"user\":\"alice\","
+	    "\"password\":\"pw\",\"kind\":\"cvm\",\"pool\":\"lab\","
+	    "\"progress\":true}");
+	r = session_req(BROKER_LOGOUT, "42", TOKEN);
+	r.reason = BROKER_LR_UNTRUSTED;
+	request_roundtrip(&r, "{\"v\":1,\"msg\":\"logout\",\"session\":\"42\","
+	    "\"token\":\"" TOKEN "\",\"reason\":\"desktop-untrusted\"}");
+	for (i = BROKER_LR_NONE; i < BROKER_LR_COUNT; i++) {
+		r.reason = (enum broker_logout_reason)i;
+		request_roundtrip(&r, NULL);
+	}
+	/* false is as good as absent. */
+	if (broker_request_decode(no_progress, strlen(no_progress), &r, err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_false(r.progress);
+}
+
 static void
 test_reply_roundtrip(void **state)
 {
@@ -192,6 +223,24 @@ test_reply_roundtrip(void **state)
 	r = error_reply(BROKER_E_INTERNAL, "database unavailable; try later",
 	    0, BROKER_NR_NONE);
 	reply_roundtrip(&r, NULL);
+}
+
+static void
+test_progress_roundtrip(void **state)
+{
+	struct broker_reply r;
+	int	 i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.type = BROKER_R_PROGRESS;
+	r.step = BROKER_P_WAKING;
+	reply_roundtrip(&r, "{\"v\":1,\"msg\":\"progress\",\"step\":"
+	    "\"waking\"}");
+	for (i = 0; i < BROKER_P_COUNT; i++) {
+		r.step = (enum broker_progress)i;
+		reply_roundtrip(&r, NULL);
+	}
 }
 
 struct bad {
@@ -258,6 +307,30 @@ static const struct bad bad_requests[] = {
 	  "logout: bad token" },
 	{ "{\"v\":1,\"msg\":\"logout\",\"session\":42,\"token\":\"" TOKEN "\"}",
 	  "logout: Expected string, got integer" },
+	{ "{\"v\":1,\"msg\":\"login\",\"user\":\"alice\",\"password\":\"pw\","
+	  "\"kind\":\"cvm\",\"progress\":1}",
+	  "login: Expected true or false, got integer" },
+	{ "{\"v\":1,\"msg\":\"login\",\"user\":\"alice\",\"password\":\"pw\","
+	  "\"kind\":\"cvm\",\"progress\":\"yes\"}",
+	  "login: Expected true or false, got string" },
+	{ "{\"v\":1,\"msg\":\"login\",\"user\":\"alice\",\"password\":\"pw\","
+	  "\"kind\":\"cvm\",\"reason\":\"closed\"}", "login: an unknown member" },
+	{ "{\"v\":1,\"msg\":\"renew\",\"session\":\"42\",\"token\":\"" TOKEN "\","
+	  "\"progress\":true}", "renew: an unknown member" },
+	{ "{\"v\":1,\"msg\":\"renew\",\"session\":\"42\",\"token\":\"" TOKEN "\","
+	  "\"reason\":\"closed\"}", "renew: reason comes with logout only" },
+	{ "{\"v\":1,\"msg\":\"logout\",\"session\":\"42\",\"token\":\"" TOKEN "\","
+	  "\"reason\":\"bored\"}", "logout: reason is logoff, closed, lost, "
+	  "desktop-untrusted, desktop-unreachable, rdp-auth or signal" },
+	{ "{\"v\":1,\"msg\":\"logout\",\"session\":\"42\",\"token\":\"" TOKEN "\","
+	  "\"reason\":\"\"}", "logout: reason is logoff" },
+	{ "{\"v\":1,\"msg\":\"logout\",\"session\":\"42\",\"token\":\"" TOKEN "\","
+	  "\"reason\":\"Closed\"}", "logout: reason is logoff" },
+	{ "{\"v\":1,\"msg\":\"logout\",\"session\":\"42\",\"token\":\"" TOKEN "\","
+	  "\"reason\":null}", "logout: Expected string, got null" },
+	{ "{\"v\":1,\"msg\":\"logout\",\"session\":\"42\",\"token\":\"" TOKEN "\","
+	  "\"reason\":\"lost\",\"reason\":\"closed\"}",
+	  "request: not JSON: a duplicate member" },
 };
 
 #define DESK_HEAD "{\"v\":1,\"msg\":\"ok\",\"desktop\":{"
@@ -332,6 +405,19 @@ static const struct bad bad_replies[] = {
 	  "error: unknown reason" },
 	{ ERR_HEAD "\"code\":\"internal\",\"message\":\"m\",\"why\":1}}",
 	  "error: an unknown member" },
+	{ "{\"v\":1,\"msg\":\"progress\",\"step\":\"booting\"}", NULL },
+	{ "{\"v\":1,\"msg\":\"progress\"}",
+	  "progress: Object item not found: step" },
+	{ "{\"v\":1,\"msg\":\"progress\",\"step\":\"dozing\"}",
+	  "progress: step is queued, waking, booting, starting or credential" },
+	{ "{\"v\":1,\"msg\":\"progress\",\"step\":\"\"}",
+	  "progress: step is queued" },
+	{ "{\"v\":1,\"msg\":\"progress\",\"step\":3}",
+	  "progress: Expected string, got integer" },
+	{ "{\"v\":1,\"msg\":\"progress\",\"step\":\"waking\",\"percent\":5}",
+	  "progress: an unknown member" },
+	{ "{\"v\":2,\"msg\":\"progress\",\"step\":\"waking\"}",
+	  "reply: version 2 not spoken here (1 is)" },
 };
 
 static void
@@ -496,6 +582,27 @@ test_encode_refuses(void **state)
 	r = error_reply(BROKER_E_NO_DESKTOP, "x", 0,
 	    (enum broker_reason)BROKER_NR_COUNT);
 	assert_null(broker_reply_encode(&r, err, sizeof(err)));
+	q = session_req(BROKER_LOGOUT, "42", TOKEN);
+	q.reason = (enum broker_logout_reason)BROKER_LR_COUNT;
+	assert_null(broker_request_encode(&q, err, sizeof(err)));
+	assert_string_equal(err, "cannot encode: bad logout reason");
+	q = session_req(BROKER_RENEW, "42", TOKEN);
+	q.reason = BROKER_LR_CLOSED;
+	assert_null(broker_request_encode(&q, err, sizeof(err)));
+	assert_string_equal(err, "renew: reason comes with logout only");
+	q = session_req(BROKER_LOGOUT, "42", TOKEN);
+	q.progress = true;
+	assert_null(broker_request_encode(&q, err, sizeof(err)));
+	assert_string_equal(err, "logout: an unknown member");
+	q = login("alice", "pw", VM_CVM, "");
+	q.reason = BROKER_LR_LOST;
+	assert_null(broker_request_encode(&q, err, sizeof(err)));
+	assert_string_equal(err, "login: an unknown member");
+	memset(&r, 0, sizeof(r));
+	r.type = BROKER_R_PROGRESS;
+	r.step = (enum broker_progress)BROKER_P_COUNT;
+	assert_null(broker_reply_encode(&r, err, sizeof(err)));
+	assert_string_equal(err, "cannot encode: bad reply type or code");
 	/* Not UTF-8: jansson will not make a string of it. */
 	r = error_reply(BROKER_E_INTERNAL, "\xc3", 0, BROKER_NR_NONE);
 	assert_null(broker_reply_encode(&r, err, sizeof(err)));
@@ -512,6 +619,10 @@ test_names(void **state)
 		assert_non_null(broker_error_names[i]);
 	for (i = 1; i < BROKER_NR_COUNT; i++)
 		assert_non_null(broker_reason_names[i]);
+	for (i = 1; i < BROKER_LR_COUNT; i++)
+		assert_non_null(broker_logout_reason_names[i]);
+	for (i = 0; i < BROKER_P_COUNT; i++)
+		assert_non_null(broker_progress_names[i]);
 	assert_string_equal(broker_error_names[BROKER_E_AUTH_FAILED],
 	    "auth-failed");
 }
@@ -521,7 +632,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_roundtrip),
+		cmocka_unit_test(test_request_options),
 		cmocka_unit_test(test_reply_roundtrip),
+		cmocka_unit_test(test_progress_roundtrip),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_bad_replies),
 		cmocka_unit_test(test_secrets_not_quoted),

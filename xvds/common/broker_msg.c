@@ -51,6 +51,25 @@ const char *const broker_reason_names[] = {
 	[BROKER_NR_DISABLED] = "disabled",
 };
 
+const char *const broker_logout_reason_names[] = {
+	[BROKER_LR_NONE] = "",
+	[BROKER_LR_LOGOFF] = "logoff",
+	[BROKER_LR_CLOSED] = "closed",
+	[BROKER_LR_LOST] = "lost",
+	[BROKER_LR_UNTRUSTED] = "desktop-untrusted",
+	[BROKER_LR_UNREACHABLE] = "desktop-unreachable",
+	[BROKER_LR_RDP_AUTH] = "rdp-auth",
+	[BROKER_LR_SIGNAL] = "signal",
+};
+
+const char *const broker_progress_names[] = {
+	[BROKER_P_QUEUED] = "queued",
+	[BROKER_P_WAKING] = "waking",
+	[BROKER_P_BOOTING] = "booting",
+	[BROKER_P_STARTING] = "starting",
+	[BROKER_P_CREDENTIAL] = "credential",
+};
+
 static int
 lookup(const char *const names[], int n, const char *s)
 {
@@ -198,11 +217,12 @@ decode_login(json_t *j, struct broker_request *r, char *err, size_t errlen)
 	json_error_t jerr;
 	const char *type, *user, *password, *kind, *pool = NULL;
 	json_int_t v;
-	int	 k;
+	int	 k, progress = 0;
 
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:s, s:s, s:s, "
-	    "s?s}", "v", &v, "msg", &type, "user", &user, "password", &password,
-	    "kind", &kind, "pool", &pool) == -1) {
+	    "s?s, s?b}", "v", &v, "msg", &type, "user", &user, "password",
+	    &password, "kind", &kind, "pool", &pool, "progress",
+	    &progress) == -1) {
 		errbuf_set(err, errlen, "login: %s", jsonerr(&jerr));
 		return -1;
 	}
@@ -230,21 +250,36 @@ decode_login(json_t *j, struct broker_request *r, char *err, size_t errlen)
 	r->kind = (enum vm_kind)k;
 	if (pool != NULL)
 		snprintf(r->pool, sizeof(r->pool), "%s", pool);
+	r->progress = progress != 0;
 	return 0;
 }
 
-/* renew and logout: a session and its token. */
+/* renew and logout: a session and its token; a logout's reason. */
 static int
 decode_session(json_t *j, const char *what, struct broker_request *r,
     char *err, size_t errlen)
 {
 	json_error_t jerr;
-	const char *type, *session, *token;
+	const char *type, *session, *token, *reason = NULL;
 	json_int_t v;
+	int	 lr = BROKER_LR_NONE;
 
-	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:s, s:s}", "v",
-	    &v, "msg", &type, "session", &session, "token", &token) == -1) {
+	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:s, s:s, s?s}",
+	    "v", &v, "msg", &type, "session", &session, "token", &token,
+	    "reason", &reason) == -1) {
 		errbuf_set(err, errlen, "%s: %s", what, jsonerr(&jerr));
+		return -1;
+	}
+	if (reason != NULL && r->type != BROKER_LOGOUT) {
+		errbuf_set(err, errlen, "%s: reason comes with logout only",
+		    what);
+		return -1;
+	}
+	if (reason != NULL && (lr = lookup(broker_logout_reason_names,
+	    BROKER_LR_COUNT, reason)) < 0) {
+		errbuf_set(err, errlen, "%s: reason is logoff, closed, lost, "
+		    "desktop-untrusted, desktop-unreachable, rdp-auth or signal",
+		    what);
 		return -1;
 	}
 	if (!session_ok(session)) {
@@ -259,6 +294,7 @@ decode_session(json_t *j, const char *what, struct broker_request *r,
 	}
 	snprintf(r->session, sizeof(r->session), "%s", session);
 	snprintf(r->token, sizeof(r->token), "%s", token);
+	r->reason = (enum broker_logout_reason)lr;
 	return 0;
 }
 
@@ -387,6 +423,28 @@ decode_error(json_t *j, struct broker_reply *r, char *err, size_t errlen)
 	return -1;
 }
 
+static int
+decode_progress(json_t *j, struct broker_reply *r, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	const char *type, *step;
+	json_int_t v;
+	int	 p;
+
+	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:I, s:s, s:s}", "v", &v,
+	    "msg", &type, "step", &step) == -1) {
+		errbuf_set(err, errlen, "progress: %s", jsonerr(&jerr));
+		return -1;
+	}
+	if ((p = lookup(broker_progress_names, BROKER_P_COUNT, step)) < 0) {
+		errbuf_set(err, errlen, "progress: step is queued, waking, "
+		    "booting, starting or credential");
+		return -1;
+	}
+	r->step = (enum broker_progress)p;
+	return 0;
+}
+
 int
 broker_reply_decode(const char *buf, size_t len, struct broker_reply *r,
     char *err, size_t errlen)
@@ -403,8 +461,11 @@ broker_reply_decode(const char *buf, size_t len, struct broker_reply *r,
 	if (strcmp(type, "error") == 0) {
 		r->type = BROKER_R_ERROR;
 		rc = decode_error(j, r, err, errlen);
+	} else if (strcmp(type, "progress") == 0) {
+		r->type = BROKER_R_PROGRESS;
+		rc = decode_progress(j, r, err, errlen);
 	} else if (strcmp(type, "ok") != 0)
-		errbuf_set(err, errlen, "reply: msg is ok or error");
+		errbuf_set(err, errlen, "reply: msg is ok or error, or progress");
 	else if (json_object_get(j, "desktop") != NULL) {
 		r->type = BROKER_R_DESKTOP;
 		rc = decode_desktop(j, &r->desktop, err, errlen);
@@ -470,6 +531,34 @@ check_reply(const char *s, size_t len, void *scratch, char *err, size_t errlen)
 	return broker_reply_decode(s, len, scratch, err, errlen);
 }
 
+/* j with key set to v; NULL (both freed) if either is or it fails. */
+static json_t *
+set_or_drop(json_t *j, const char *key, json_t *v)
+{
+	if (j == NULL) {
+		json_decref(v);
+		return NULL;
+	}
+	if (json_object_set_new(j, key, v) == -1) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static json_t *
+pack_login(const struct broker_request *r)
+{
+	json_t	*j;
+
+	j = json_pack("{s:i, s:s, s:s, s:s, s:s}", "v", BROKER_VERSION, "msg",
+	    "login", "user", r->user, "password", r->password, "kind",
+	    vm_kind_names[r->kind]);
+	if (r->pool[0] != '\0')
+		j = set_or_drop(j, "pool", json_string(r->pool));
+	return j;
+}
+
 char *
 broker_request_encode(const struct broker_request *r, char *err, size_t errlen)
 {
@@ -482,19 +571,23 @@ broker_request_encode(const struct broker_request *r, char *err, size_t errlen)
 		errbuf_set(err, errlen, "cannot encode: bad request type or kind");
 		return NULL;
 	}
-	if (r->type == BROKER_LOGIN) {
-		j = json_pack("{s:i, s:s, s:s, s:s, s:s}", "v", BROKER_VERSION,
-		    "msg", "login", "user", r->user, "password", r->password,
-		    "kind", vm_kind_names[r->kind]);
-		if (j != NULL && r->pool[0] != '\0' &&
-		    json_object_set_new(j, "pool", json_string(r->pool)) == -1) {
-			json_decref(j);
-			j = NULL;
-		}
-	} else
+	if (r->reason >= BROKER_LR_COUNT) {
+		errbuf_set(err, errlen, "cannot encode: bad logout reason");
+		return NULL;
+	}
+	if (r->type == BROKER_LOGIN)
+		j = pack_login(r);
+	else
 		j = json_pack("{s:i, s:s, s:s, s:s}", "v", BROKER_VERSION, "msg",
 		    broker_request_names[r->type], "session", r->session,
 		    "token", r->token);
+	/* Optional members only when set, so that an older broker takes
+	 * what it knows; where they do not belong, the check refuses them. */
+	if (r->progress)
+		j = set_or_drop(j, "progress", json_true());
+	if (r->reason != BROKER_LR_NONE)
+		j = set_or_drop(j, "reason", json_string(
+		    broker_logout_reason_names[r->reason]));
 	s = finish(j, check_request, &back, err, errlen);
 	/* The check's copy of the password or the token. */
 	explicit_bzero(&back, sizeof(back));
@@ -549,8 +642,9 @@ broker_reply_encode(const struct broker_reply *r, char *err, size_t errlen)
 	json_t	*j = NULL;
 	char	*s;
 
-	if (r->type > BROKER_R_ERROR || (r->type == BROKER_R_ERROR &&
-	    (r->code >= BROKER_E_COUNT || r->reason >= BROKER_NR_COUNT))) {
+	if (r->type > BROKER_R_PROGRESS || (r->type == BROKER_R_ERROR &&
+	    (r->code >= BROKER_E_COUNT || r->reason >= BROKER_NR_COUNT)) ||
+	    (r->type == BROKER_R_PROGRESS && r->step >= BROKER_P_COUNT)) {
 		errbuf_set(err, errlen, "cannot encode: bad reply type or code");
 		return NULL;
 	}
@@ -569,6 +663,10 @@ broker_reply_encode(const struct broker_reply *r, char *err, size_t errlen)
 	case BROKER_R_ERROR:
 		j = json_pack("{s:i, s:s, s:o}", "v", BROKER_VERSION, "msg",
 		    "error", "error", pack_error(r));
+		break;
+	case BROKER_R_PROGRESS:
+		j = json_pack("{s:i, s:s, s:s}", "v", BROKER_VERSION, "msg",
+		    "progress", "step", broker_progress_names[r->step]);
 		break;
 	}
 	s = finish(j, check_reply, &back, err, errlen);

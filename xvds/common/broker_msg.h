@@ -3,7 +3,8 @@
  * common/broker_msg.h — the broker API's messages between the thin client
  * (xvds-client) and the controller, version 1 (xvds-broker(7)): login,
  * renew and logout requests; a desktop, a renewed lease, a plain "ok" or
- * an error in reply.  JSON, parsed strictly (exact members, no
+ * an error in reply, and before a login's reply the progress messages its
+ * client asked for.  JSON, parsed strictly (exact members, no
  * duplicates, every string's length and characters checked), at most
  * BROKER_MSG_MAX bytes.  No I/O, so that the fuzzer and the unit tests
  * take it alone.
@@ -11,6 +12,7 @@
 #ifndef XVDS_COMMON_BROKER_MSG_H
 #define XVDS_COMMON_BROKER_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,22 @@ enum broker_request_type {
 	BROKER_LOGOUT,
 };
 
+/*
+ * Why a client logs out, a fixed set (xvds-broker(7)); BROKER_LR_NONE:
+ * not said, the message as older clients send it.
+ */
+enum broker_logout_reason {
+	BROKER_LR_NONE,
+	BROKER_LR_LOGOFF,	/* the user logged off inside the desktop */
+	BROKER_LR_CLOSED,	/* the user closed the viewer */
+	BROKER_LR_LOST,		/* connection lost beyond auto-reconnect */
+	BROKER_LR_UNTRUSTED,	/* the desktop's certificate did not match */
+	BROKER_LR_UNREACHABLE,	/* the desktop could not be reached */
+	BROKER_LR_RDP_AUTH,	/* the desktop refused the credential */
+	BROKER_LR_SIGNAL,	/* the client was stopped */
+};
+#define BROKER_LR_COUNT		(BROKER_LR_SIGNAL + 1)
+
 struct broker_request {
 	enum broker_request_type type;
 	/* login */
@@ -46,9 +64,11 @@ struct broker_request {
 	char		 password[BROKER_PASSWORD_MAX + 1];
 	enum vm_kind	 kind;
 	char		 pool[BROKER_POOL_MAX + 1];	/* "": the user's default */
+	bool		 progress;	/* progress messages before the reply */
 	/* renew, logout */
 	char		 session[BROKER_SESSION_MAX + 1];
 	char		 token[BROKER_TOKEN_MAX + 1];
+	enum broker_logout_reason reason;	/* logout only */
 };
 
 enum broker_reply_type {
@@ -56,7 +76,21 @@ enum broker_reply_type {
 	BROKER_R_RENEWED,	/* renew: ok, with the new lease */
 	BROKER_R_DONE,		/* logout: ok */
 	BROKER_R_ERROR,
+	BROKER_R_PROGRESS,	/* login: not yet, at this step */
 };
+
+/*
+ * A login's steps that take time, in the order they may come
+ * (controller/login.h, enum login_step); each is sent once at most.
+ */
+enum broker_progress {
+	BROKER_P_QUEUED,	/* waiting for a power slot (boot storm) */
+	BROKER_P_WAKING,	/* a paused or saved desktop woken */
+	BROKER_P_BOOTING,	/* a desktop defined and booted */
+	BROKER_P_STARTING,	/* up: its address awaited */
+	BROKER_P_CREDENTIAL,	/* the one-time credential applied in it */
+};
+#define BROKER_P_COUNT		(BROKER_P_CREDENTIAL + 1)
 
 /*
  * The error codes, a fixed set that says no more than the client may
@@ -87,6 +121,8 @@ enum broker_reason {
 extern const char *const broker_request_names[];
 extern const char *const broker_error_names[];
 extern const char *const broker_reason_names[];
+extern const char *const broker_logout_reason_names[];
+extern const char *const broker_progress_names[];
 
 struct broker_desktop {
 	char		 address[BROKER_ADDRESS_MAX + 1];
@@ -108,6 +144,7 @@ struct broker_reply {
 	char		 message[BROKER_TEXT_MAX + 1];
 	unsigned	 retry_after;		/* rate-limited only */
 	enum broker_reason reason;		/* no-desktop only */
+	enum broker_progress step;		/* BROKER_R_PROGRESS */
 };
 
 /*
