@@ -75,7 +75,7 @@ static const struct ctl_col session_cols[] = {
 	{ "HOST", "host", 0 }, { "CLIENT", "client", 0 },
 	{ "STARTED", "started", 0 }, { "LEASE", "lease_until", 0 },
 	{ "ENDED", "ended", 0 }, { "REASON", "end_reason", 0 },
-	{ NULL, NULL, 0 },
+	{ "CLIENT-SAID", "logout_reason", 0 }, { NULL, NULL, 0 },
 };
 
 /* In the order help lists them, after cli/cmdtable.c's. */

@@ -112,6 +112,8 @@ static const struct linesrv_conn_ops broker_line_ops = {
 static void	broker_req_free(struct broker_req *);
 static void	broker_req_reply(struct broker_req *,
 		    const struct broker_reply *);
+static void	broker_req_progress(struct broker_req *,
+		    enum broker_progress);
 static void	broker_event(const char *, const char *, const char *,
 		    const char *);
 static unsigned	broker_ratelimit_admit(struct broker_req *);
@@ -126,6 +128,7 @@ static void	broker_ratelimit_settle(struct broker_req *,
 static const struct login_hooks login_hooks = {
 	.env = &broker.env,
 	.reply = broker_req_reply,
+	.progress = broker_req_progress,
 	.drop = broker_req_free,
 	.event = broker_event,
 	.admit = broker_ratelimit_admit,
@@ -188,6 +191,31 @@ broker_req_reply(struct broker_req *q, const struct broker_reply *rep)
 	}
 	conn_deadline_arm(c);
 	linesrv_conn_resume(c->line);
+}
+
+/*
+ * A progress line on q's connection, before its reply; the request stays
+ * under way.  The connection's write timeout still bounds a client that
+ * does not read.
+ */
+static void
+broker_req_progress(struct broker_req *q, enum broker_progress step)
+{
+	struct broker_reply rep;
+	char	*line, err[128];
+
+	if (q->conn == NULL)
+		return;
+	memset(&rep, 0, sizeof(rep));
+	rep.type = BROKER_R_PROGRESS;
+	rep.step = step;
+	if ((line = broker_reply_encode(&rep, err, sizeof(err))) == NULL) {
+		log_warnx("broker: %s: progress not encoded: %s",
+		    q->conn->peer, err);
+		return;
+	}
+	linesrv_conn_send_line(q->conn->line, line);
+	free(line);
 }
 
 static void
@@ -253,6 +281,17 @@ renewed(PGresult *res, const char *err, void *arg)
 }
 
 /*
+ * Reasons that mean a broken desktop, or something between the client
+ * and it: the operator's to look at (xvds-broker(7), logout).
+ */
+static bool
+logout_alarming(enum broker_logout_reason why)
+{
+	return why == BROKER_LR_UNTRUSTED || why == BROKER_LR_UNREACHABLE ||
+	    why == BROKER_LR_RDP_AUTH;
+}
+
+/*
  * The session module releases the desktop (a CVM's reset, a PVM's
  * shutdown) within a second; the answer need not wait for it.
  */
@@ -264,6 +303,10 @@ logged_out(PGresult *res, const char *err, void *arg)
 
 	if (!session_found(q, res, err))
 		return;
+	if (logout_alarming(q->r.reason))
+		log_warnx("broker: session %s on %s: the client %s gave up: %s",
+		    q->r.session, PQgetvalue(res, 0, 1), q->peer,
+		    broker_logout_reason_names[q->r.reason]);
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_DONE;
 	broker_req_reply(q, &rep);
@@ -274,7 +317,7 @@ static void
 session_op(struct broker_req *q)
 {
 	char	 dig[CREDENTIAL_DIGEST_LEN + 1], lease[16];
-	const char *p[3];
+	const char *p[4];
 	size_t	 i, n = strlen(q->r.session);
 	int	 rc;
 
@@ -297,8 +340,9 @@ session_op(struct broker_req *q)
 		    sql_broker_renew, 3, p);
 	} else {
 		p[2] = q->peer;
+		p[3] = broker_logout_reason_names[q->r.reason];
 		rc = db_query(broker.env.db, 0, logged_out, q,
-		    sql_broker_logout, 3, p);
+		    sql_broker_logout, 4, p);
 	}
 	if (rc == -1)
 		broker_req_error(q, BROKER_E_INTERNAL, "try again later", 0, 0);

@@ -24,6 +24,11 @@
  *               host's xvdsd and xenstore; its result says it is applied
  *   answer      the desktop
  *
+ * A client that asked for it hears of the steps that take time, each once
+ * (xvds-broker(7), PROGRESS): queued for a power slot, waking (unpause,
+ * restore) or booting (define, start), starting (woken: its address
+ * awaited), credential (applied in the guest).
+ *
  * A step that fails after the claim ends the session it opened
  * ("desktop-failed"); the session module then resets or shuts the desktop
  * down, so that nothing half-woken is handed out later.
@@ -76,6 +81,9 @@ static void	power_on(struct broker_req *);
 static void	address_read(struct broker_req *);
 static void	credential_send(struct broker_req *);
 static void	answer(struct broker_req *);
+
+/* The client told of a step that takes time, once. */
+static void	tell(struct broker_req *, enum broker_progress);
 
 /* How a login ends early. */
 static bool	still_wanted(struct broker_req *);
@@ -686,6 +694,8 @@ define(struct broker_req *q)
 		return;
 	}
 	q->sent = true;
+	/* A Saved CVM defined elsewhere is woken; a PVM's domain is new. */
+	tell(q, q->define_kind == VM_PVM ? BROKER_P_BOOTING : BROKER_P_WAKING);
 }
 
 static void
@@ -726,6 +736,7 @@ throttled(struct broker_req *q)
 		return;
 	}
 	evtimer_add(q->throttle, &tv);
+	tell(q, BROKER_P_QUEUED);
 }
 
 static void
@@ -759,6 +770,8 @@ power_on(struct broker_req *q)
 		return;
 	}
 	q->sent = true;
+	tell(q, op.action == AGENT_A_START ? BROKER_P_BOOTING :
+	    BROKER_P_WAKING);
 }
 
 static void
@@ -778,6 +791,7 @@ powered_on(const char *host, const struct agent_result *res, void *arg)
 	/* Restored elsewhere: its old host's record is stale. */
 	if (q->relocated && q->left[0] != '\0')
 		ctrl_host_forget(q->left, q->vm);
+	tell(q, BROKER_P_STARTING);
 	login_advance(q);
 }
 
@@ -900,8 +914,10 @@ credential_send(struct broker_req *q)
 	memcpy(op.password, q->cred.password, sizeof(op.password));
 	if (ctrl_host_op(q->host, &op, 0, credential_done, q) == -1)
 		abandon(q, "host-away", "the desktop's host is not connected");
-	else
+	else {
 		q->sent = true;
+		tell(q, BROKER_P_CREDENTIAL);
+	}
 	sodium_memzero(&op, sizeof(op));
 }
 
@@ -959,6 +975,15 @@ login_end(struct broker_req *q)
 	if (q->step == LOGIN_POWER)
 		ctrl_power_give(q->host);
 	credential_wipe(&q->cred);
+}
+
+static void
+tell(struct broker_req *q, enum broker_progress step)
+{
+	if (!q->r.progress || (q->progress_told & (1u << step)) != 0)
+		return;
+	q->progress_told |= 1u << step;
+	q->hooks->progress(q, step);
 }
 
 /* How a login ends early: the client gone, an error, a refusal. */

@@ -68,6 +68,9 @@ struct login_hooks {
 	const struct login_env *env;
 	/* Sends the reply on the request's connection and frees it. */
 	void	(*reply)(struct broker_req *, const struct broker_reply *);
+	/* Tells the client, if it asked (xvds-broker(7)), that its login is
+	 * at a step that takes time; the request stays the login's. */
+	void	(*progress)(struct broker_req *, enum broker_progress);
 	/* Frees a request that nobody is left to answer. */
 	void	(*drop)(struct broker_req *);
 	/* An event of the broker's: kind, subject (a user), the client, why. */
@@ -129,6 +132,8 @@ struct broker_req {
 	bool		 resumed;	/* the user's open session, not a new one */
 	bool		 sent;		/* an op went to the host: the VM may
 					   have changed, a release is owed */
+	unsigned	 progress_told;	/* 1 << enum broker_progress, each
+					   told once at most */
 };
 
 /* Runs the login of q, which it answers through hooks, and so frees. */

@@ -4,7 +4,8 @@
 # listed here in order.
 SCHEMA_SQL = schema/001_initial.sql schema/002_session_digests.sql \
 	schema/003_session_release.sql schema/004_host_figures.sql \
-	schema/005_login_indexes.sql schema/006_rdp_fingerprint.sql
+	schema/005_login_indexes.sql schema/006_rdp_fingerprint.sql \
+	schema/007_logout_reason.sql
 noinst_LIBRARIES += %reldir%/libxvdsdb.a
 %canon_reldir%_libxvdsdb_a_SOURCES = \
 	%reldir%/db.c %reldir%/db.h \

@@ -303,7 +303,8 @@ SELECT NULL, NULL, coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'user',
     'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'lease_until', to_char(s.lease_until AT
     TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'ended', to_char(s.ended
     AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'end_reason',
-    s.end_reason) ORDER BY s.id), '[]')::text FROM sessions s
+    s.end_reason, 'logout_reason', s.logout_reason) ORDER BY s.id),
+    '[]')::text FROM sessions s
     JOIN users u ON u.id = s.user_id
     JOIN vms v ON v.id = s.vm_id
     LEFT JOIN hosts h ON h.id = v.host_id WHERE s.ended IS NULL OR
