@@ -11,10 +11,12 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -30,6 +32,8 @@ struct broker_client {
 	SSL	*ssl;
 	char	 buf[BROKER_MSG_MAX + 1];	/* read, not yet a whole line */
 	size_t	 len;
+	broker_client_progress_fn *progress;	/* NULL: not asked for */
+	void	*progress_arg;
 };
 
 static void
@@ -182,20 +186,32 @@ read_line(struct broker_client *c, size_t *len_r, char *err, size_t errlen)
 	}
 }
 
-int
-broker_client_ask(struct broker_client *c, const struct broker_request *req,
-    unsigned timeout_s, struct broker_reply *rep, char *err, size_t errlen)
+void
+broker_client_set_progress(struct broker_client *c,
+    broker_client_progress_fn *fn, void *arg)
 {
-	struct timeval tv = { (time_t)timeout_s, 0 };
-	char	*line, derr[BROKER_TEXT_MAX];
-	size_t	 n, len;
+	c->progress = fn;
+	c->progress_arg = arg;
+}
+
+/* Sends req as one line; a login asks for progress if c hears it. */
+static int
+send_request(struct broker_client *c, const struct broker_request *req,
+    char *err, size_t errlen)
+{
+	struct broker_request ask = *req;
+	char	*line;
+	size_t	 n;
 	int	 rc;
 
-	if ((line = broker_request_encode(req, err, errlen)) == NULL)
+	if (ask.type == BROKER_LOGIN)
+		ask.progress = c->progress != NULL;
+	line = broker_request_encode(&ask, err, errlen);
+	sodium_memzero(&ask, sizeof(ask));
+	if (line == NULL)
 		return -1;
 	n = strlen(line);
 	line[n] = '\n';		/* over the NUL: written with its length */
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	ERR_clear_error();
 	errno = 0;
 	rc = SSL_write(c->ssl, line, (int)n + 1);
@@ -205,6 +221,42 @@ broker_client_ask(struct broker_client *c, const struct broker_request *req,
 		tls_error(err, errlen, "the controller");
 		return -1;
 	}
+	return 0;
+}
+
+/* The time from now to deadline (CLOCK_MONOTONIC) in tv; 0 if past. */
+static int
+time_left(const struct timespec *deadline, struct timeval *tv)
+{
+	struct timespec now;
+	long	 ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	tv->tv_sec = deadline->tv_sec - now.tv_sec;
+	ns = deadline->tv_nsec - now.tv_nsec;
+	if (ns < 0) {
+		tv->tv_sec--;
+		ns += 1000000000L;
+	}
+	tv->tv_usec = (suseconds_t)(ns / 1000);
+	return tv->tv_sec > 0 || (tv->tv_sec == 0 && tv->tv_usec > 0);
+}
+
+/* The next line decoded into rep, read by the deadline; 0 or -1. */
+static int
+read_reply(struct broker_client *c, const struct timespec *deadline,
+    struct broker_reply *rep, char *err, size_t errlen)
+{
+	struct timeval tv;
+	char	 derr[BROKER_TEXT_MAX];
+	size_t	 len;
+	int	 rc;
+
+	if (!time_left(deadline, &tv)) {
+		snprintf(err, errlen, "no reply in time");
+		return -1;
+	}
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (read_line(c, &len, err, errlen) == -1)
 		return -1;
 	rc = broker_reply_decode(c->buf, len, rep, derr, sizeof(derr));
@@ -217,4 +269,29 @@ broker_client_ask(struct broker_client *c, const struct broker_request *req,
 		return -1;
 	}
 	return 0;
+}
+
+int
+broker_client_ask(struct broker_client *c, const struct broker_request *req,
+    unsigned timeout_s, struct broker_reply *rep, char *err, size_t errlen)
+{
+	struct timespec deadline;
+	bool	 asked = req->type == BROKER_LOGIN && c->progress != NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)timeout_s;
+	if (send_request(c, req, err, errlen) == -1)
+		return -1;
+	for (;;) {
+		if (read_reply(c, &deadline, rep, err, errlen) == -1)
+			return -1;
+		if (rep->type != BROKER_R_PROGRESS)
+			return 0;
+		if (!asked) {
+			snprintf(err, errlen, "a bad reply: progress not asked "
+			    "for");
+			return -1;
+		}
+		c->progress(rep->step, c->progress_arg);
+	}
 }

@@ -30,10 +30,21 @@ struct broker_client *broker_client_open(const char *server, uint16_t port,
 	    const char *ca_file, char *err, size_t errlen);
 void	broker_client_close(struct broker_client *);
 
+/* A login's progress, as the broker tells it (xvds-broker(7), PROGRESS). */
+typedef void broker_client_progress_fn(enum broker_progress, void *arg);
+
 /*
- * Sends req and reads its reply, waiting at most timeout_s seconds.  0,
- * or -1 with why in err (the connection is then unusable).  The request
- * (a login's password) is wiped from the line sent.
+ * From now on, logins sent on c ask for progress and fn hears each step
+ * before broker_client_ask returns; NULL: they do not (the default).
+ */
+void	broker_client_set_progress(struct broker_client *,
+	    broker_client_progress_fn *fn, void *arg);
+
+/*
+ * Sends req and reads its reply, waiting at most timeout_s seconds in
+ * all (progress messages included).  0, or -1 with why in err (the
+ * connection is then unusable).  The request (a login's password) is
+ * wiped from the line sent.
  */
 int	broker_client_ask(struct broker_client *, const struct broker_request *,
 	    unsigned timeout_s, struct broker_reply *, char *err, size_t errlen);

@@ -8,6 +8,8 @@
  * that several can send at once.  A fake host-a (agent_fake.c) on the
  * loop answers every op (credentials, wakes, resets), reports the woken
  * desktops' states after its answers, and fails the op a test asks it to.
+ * The logins that ask for progress go through the thin client's own
+ * xvds-client/broker_client.c.
  *
  *   test_ctrl_broker CONNINFO PKI-DIR
  */
@@ -37,6 +39,7 @@
 
 #include "agent_fake.h"
 #include "agent/tls.h"
+#include "broker_client.h"
 #include "common/broker_msg.h"
 #include "common/credential.h"
 #include "controller/agent.h"
@@ -341,6 +344,7 @@ client_recv(struct client *c, struct broker_reply *rep)
 	return 0;
 }
 
+/* One request, one reply: never progress, which it does not ask for. */
 static void
 ask(const char *line, struct broker_reply *rep)
 {
@@ -350,6 +354,46 @@ ask(const char *line, struct broker_reply *rep)
 	client_send(&c, line);
 	assert_int_equal(client_recv(&c, rep), 0);
 	client_close(&c);
+	if (rep->type == BROKER_R_PROGRESS)
+		fail_msg("progress (%s) not asked for",
+		    broker_progress_names[rep->step]);
+}
+
+/* The steps a login heard, as "step step ...". */
+static void
+heard(enum broker_progress step, void *arg)
+{
+	char	*steps = arg;
+	size_t	 n = strlen(steps);
+
+	snprintf(steps + n, 128 - n, "%s%s", n > 0 ? " " : "",
+	    broker_progress_names[step]);
+}
+
+/* A login through the thin client's broker_client, asking for progress. */
+static void
+ask_progress(const char *user, enum vm_kind kind, struct broker_reply *rep,
+    char steps[128])
+{
+	struct broker_client *bc;
+	struct broker_request req;
+	char	 ca[512], err[256];
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", pki);
+	if ((bc = broker_client_open("127.0.0.1", port, ca, err,
+	    sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	memset(&req, 0, sizeof(req));
+	req.type = BROKER_LOGIN;
+	snprintf(req.user, sizeof(req.user), "%s", user);
+	snprintf(req.password, sizeof(req.password), "%s", PASSWORD);
+	req.kind = kind;
+	steps[0] = '\0';
+	broker_client_set_progress(bc, heard, steps);
+	if (broker_client_ask(bc, &req, PG_WAIT_MS / 1000, rep, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	broker_client_close(bc);
 }
 
 static char *
@@ -721,10 +765,13 @@ static void
 test_unpause(void **state)
 {
 	struct broker_reply rep;
+	char	 steps[128];
 
 	(void)state;
 	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.0.3");
-	ask(login_line("carol", PASSWORD), &rep);
+	/* carol asks for progress: the steps of a wake, in order, once each. */
+	ask_progress("carol", VM_CVM, &rep, steps);
+	assert_string_equal(steps, "waking starting credential");
 	assert_int_equal(rep.type, BROKER_R_DESKTOP);
 	assert_string_equal(rep.desktop.address, "10.0.0.3");
 	assert_int_equal(atomic_load(&host_acts[AGENT_A_UNPAUSE]), 1);
@@ -748,6 +795,7 @@ test_restore(void **state)
 
 	(void)state;
 	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.0.4");
+	/* frank does not ask for progress: ask() sees none come. */
 	ask(login_line("frank", PASSWORD), &rep);
 	assert_int_equal(rep.type, BROKER_R_DESKTOP);
 	assert_string_equal(rep.desktop.address, "10.0.0.4");
@@ -768,10 +816,13 @@ static void
 test_pvm(void **state)
 {
 	struct broker_reply rep;
+	char	 steps[128];
 
 	(void)state;
 	snprintf(host_wake_addr, sizeof(host_wake_addr), "10.0.5.1");
-	ask(login_kind_line("dave", "pvm"), &rep);
+	/* Defined, then started: "booting" once for both. */
+	ask_progress("dave", VM_PVM, &rep, steps);
+	assert_string_equal(steps, "booting starting credential");
 	assert_int_equal(rep.type, BROKER_R_DESKTOP);
 	assert_string_equal(rep.desktop.address, "10.0.5.1");
 	assert_int_equal(atomic_load(&host_acts[AGENT_A_DEFINE]), 1);
@@ -1144,6 +1195,52 @@ test_no_desktop(void **state)
 	    "'staff-01'", NULL), "ready");
 }
 
+/* A logout's line with why: session_line's, its "}" replaced. */
+static char *
+logout_reason_line(const char *session, const char *token, const char *why)
+{
+	char	*line = session_line("logout", session, token);
+	size_t	 n = strlen(line) - 1;
+
+	snprintf(line + n, 512 - n, ",\"reason\":\"%s\"}", why);
+	return line;
+}
+
+/*
+ * kim's client logs out saying why: end_reason stays "logout", the
+ * client's reason is kept beside it and in the event.  A reason not in
+ * the set is a bad request, and the session stays open.
+ */
+static void
+test_logout_reason(void **state)
+{
+	struct broker_reply rep;
+	struct broker_desktop kim;
+
+	(void)state;
+	two_ready();
+	ask(login_line("kim", PASSWORD), &rep);
+	assert_int_equal(rep.type, BROKER_R_DESKTOP);
+	kim = rep.desktop;
+	ask(logout_reason_line(kim.session, kim.token, "bored"), &rep);
+	assert_error(&rep, BROKER_E_BAD_REQUEST);
+	assert_string_equal(sql1("SELECT (ended IS NULL)::text FROM sessions "
+	    "WHERE id = $1::bigint", kim.session), "true");
+	ask(logout_reason_line(kim.session, kim.token, "desktop-untrusted"),
+	    &rep);
+	assert_int_equal(rep.type, BROKER_R_DONE);
+	assert_string_equal(sql1("SELECT end_reason || ' ' || logout_reason "
+	    "FROM sessions WHERE id = $1::bigint", kim.session),
+	    "logout desktop-untrusted");
+	assert_string_equal(sql1("SELECT detail->>'reason' FROM events WHERE "
+	    "kind = 'logout' AND detail->>'session' = $1", kim.session),
+	    "desktop-untrusted");
+	/* Released as any logout's desktop, before the next test's
+	 * two_ready(). */
+	sql1_soon("SELECT (released IS NOT NULL)::text FROM sessions WHERE "
+	    "id = $1::bigint", kim.session, "true");
+}
+
 /*
  * Attacks on the password limits (xvds-broker(7) "Limits"), each client
  * from an address of its own in 127.0.0.0/8.  A flood's clients are all
@@ -1430,6 +1527,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_no_desktop),
+		cmocka_unit_test(test_logout_reason),
 		cmocka_unit_test(test_guess_burst),
 		cmocka_unit_test(test_no_lockout),
 		cmocka_unit_test(test_nat_neighbour),

@@ -60,6 +60,11 @@ printf '{"v":1,"msg":"login","user":"alice","password":"correct horse","kind":"c
 	> "$out/corpus-broker/login"
 printf '{"v":1,"msg":"renew","session":"6f9619ff-8b86","token":"Zk7Qm2xR9pLw4TnB8vHc3JdF6gYs5Ke2"}' \
 	> "$out/corpus-broker/renew"
+printf '{"v":1,"msg":"login","user":"bob","password":"pw","kind":"pvm","progress":true}' \
+	> "$out/corpus-broker/login-progress"
+printf '{"v":1,"msg":"logout","session":"42","token":"Zk7Qm2xR9pLw4TnB8vHc3JdF6gYs5Ke2","reason":"desktop-untrusted"}' \
+	> "$out/corpus-broker/logout-reason"
+printf '{"v":1,"msg":"progress","step":"waking"}' > "$out/corpus-broker/progress"
 printf '{"v":1,"msg":"ok","desktop":{"address":"10.77.0.12","port":3389,"rdp_user":"xvds-k3m9p2qa","rdp_password":"Hq7ZpR3mKx9TvW2nBc4Ld6S","session":"42","token":"Zk7Qm2xR9pLw4TnB8vHc3JdF6gYs5Ke2","lease_seconds":120,"cert_fingerprint":"3f1c0b2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"}}' \
 	> "$out/corpus-broker/desktop"
 printf '{"v":1,"msg":"ok","lease_seconds":120}' > "$out/corpus-broker/renewed"
