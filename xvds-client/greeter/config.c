@@ -18,11 +18,15 @@
 #endif
 #define GREETER_LABEL_MAX	64	/* bytes: a label fits on the screen */
 
+/* The keywords given once at most, each with one word. */
+static const char *const once_only[] =
+    { "server", "port", "ca-file", "client" };
+
 struct reader {
 	struct greeter_config	*conf;
 	const char		*path;
 	unsigned		 line;
-	unsigned		 seen[4];	/* line of each single keyword */
+	unsigned		 seen[G_N_ELEMENTS(once_only)]; /* lines */
 	GError			**error;
 };
 
@@ -144,12 +148,10 @@ add_desktop(struct reader *r, char **words)
 static bool
 keyword(struct reader *r, const char *kw, char **words)
 {
-	static const char *const single[] =
-	    { "server", "port", "ca-file", "client" };
 	unsigned	 n = g_strv_length(words), i;
 
-	for (i = 0; i < G_N_ELEMENTS(single); i++) {
-		if (strcmp(kw, single[i]) != 0)
+	for (i = 0; i < G_N_ELEMENTS(once_only); i++) {
+		if (strcmp(kw, once_only[i]) != 0)
 			continue;
 		if (r->seen[i] != 0)
 			return fail(r, "%s given twice", kw);

@@ -40,7 +40,7 @@ static const struct words error_words[] = {
 	{ "no-desktop",	"No desktop is free just now. "
 			"Please try again in a few minutes." },
 	{ "broker-unreachable", "The desktop service cannot be reached. "
-			"Check the network cable, or tell your administrator." },
+			"Check the network cable or tell your administrator." },
 	{ "broker-untrusted", "The desktop service could not prove who it is, "
 			"so your password was not sent. "
 			"Tell your administrator." },
