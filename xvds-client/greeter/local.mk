@@ -16,3 +16,10 @@ dist_man1_MANS += man/xvds-greeter.1
 GREETER_TESTS = tests/greeter/greeter.test tests/greeter/config.test
 SCRIPT_TESTS += $(GREETER_TESTS)
 EXTRA_DIST += $(GREETER_TESTS) tests/greeter/fake-client
+# The status lines and their words, without a display.
+UNIT_TESTS += tests/greeter/test_status
+tests_greeter_test_status_SOURCES = tests/greeter/test_status.c \
+	%reldir%/status.c %reldir%/status.h
+tests_greeter_test_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/%reldir%
+tests_greeter_test_status_CFLAGS = $(AM_CFLAGS) $(GTK_CFLAGS) $(CMOCKA_CFLAGS)
+tests_greeter_test_status_LDADD = $(GTK_LIBS) $(CMOCKA_LIBS)
