@@ -171,8 +171,11 @@ log_in(void)
 	char		*user = g_strstrip(g_strdup(gtk_entry_get_text(
 	    GTK_ENTRY(ui.user))));
 	GError		*error = NULL;
+	const char	*page = gtk_stack_get_visible_child_name(
+	    GTK_STACK(ui.stack));
 
-	if (!form_incomplete(user, password)) {
+	/* One login at a time: a second Enter while one starts is ignored. */
+	if (strcmp(page, "login") == 0 && !form_incomplete(user, password)) {
 		if (greeter_child_start(ui.conf, user, chosen_desktop(),
 		    password, &hooks, &error)) {
 			show_message(NULL, FALSE);
