@@ -3,14 +3,25 @@
 # Idempotent: apt-get skips what is already installed.  Run as root.
 set -eu
 
+# FreeRDP 3 comes from bookworm-backports (Debian 12 main has only FreeRDP
+# 2, at its end of life upstream; Debian 13 and Raspberry Pi OS have 3).
+# libwayland-dev comes along: backports' SDL viewer moves the Wayland
+# libraries to a version main's libwayland-dev does not accept, and GTK's
+# development files need libwayland-dev.
+BACKPORTS_LIST=/etc/apt/sources.list.d/xvds-backports.sources
+BACKPORTS_PKGS="freerdp3-dev freerdp3-x11 freerdp3-sdl freerdp3-shadow-x11
+	winpr3-utils libwayland-dev"
+
 # Build: compiler, autotools, and the libraries configure looks for.
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 	libxen-dev libevent-dev libssl-dev libpq-dev
-	freerdp2-dev libwinpr2-dev libjansson-dev libsodium-dev libcmocka-dev"
+	libjansson-dev libsodium-dev libcmocka-dev libgtk-3-dev"
 
-# Tests: man page lint, a throwaway PostgreSQL server, an RDP server,
-# clang's libFuzzer for the parsers of guest input.
-TEST_PKGS="mandoc gnuplot-nox postgresql openssl freerdp2-shadow-x11 winpr-utils xvfb clang libclang-rt-14-dev"
+# Tests: man page lint, a throwaway PostgreSQL server, an RDP server on an
+# X display and screenshots of it, typed keys for the greeter, clang's
+# libFuzzer for the parsers of guest input.
+TEST_PKGS="mandoc gnuplot-nox postgresql openssl xvfb x11-xserver-utils
+	x11-apps imagemagick xdotool clang libclang-rt-14-dev"
 
 # Lab: the emulator and the tools that assemble its boot images.  The
 # hypervisor, Xen's tools and the kernel are *not* installed here: the
@@ -24,17 +35,40 @@ LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs socat
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"
 
-missing=
-for p in $BUILD_PKGS $TEST_PKGS $LAB_PKGS; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$status" = installed ] || missing="$missing $p"
-done
-if [ -z "$missing" ]; then
+missing() {
+	for p in "$@"; do
+		status=$(dpkg-query -W -f='${db:Status-Status}' "$p" \
+		    2>/dev/null || true)
+		[ "$status" = installed ] || printf ' %s' "$p"
+	done
+}
+
+if [ ! -e "$BACKPORTS_LIST" ] &&
+    ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list \
+    /etc/apt/sources.list.d; then
+	echo "install-deps: adding bookworm-backports ($BACKPORTS_LIST)"
+	cat >"$BACKPORTS_LIST" <<'EOS'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+fi
+
+# shellcheck disable=SC2086
+bp=$(missing $BACKPORTS_PKGS)
+# shellcheck disable=SC2086
+rest=$(missing $BUILD_PKGS $TEST_PKGS $LAB_PKGS)
+if [ -z "$bp$rest" ]; then
 	echo "install-deps: all packages present"
 	exit 0
 fi
-echo "install-deps: installing$missing"
+echo "install-deps: installing$bp$rest"
 $apt update
+# One transaction: the backports packages named by release, so that apt
+# takes from backports only what they need and the rest from main.
 # shellcheck disable=SC2086
-$apt install --no-install-recommends $BUILD_PKGS $TEST_PKGS $LAB_PKGS
+$apt install --no-install-recommends $BUILD_PKGS $TEST_PKGS $LAB_PKGS \
+	$(for p in $BACKPORTS_PKGS; do printf ' %s/bookworm-backports' "$p"; done)
 echo "install-deps: done"
