@@ -11,6 +11,7 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # Tests: man page lint, a throwaway PostgreSQL server, an RDP server,
 # clang's libFuzzer for the parsers of guest input.
 TEST_PKGS="mandoc gnuplot-nox postgresql openssl freerdp2-shadow-x11 winpr-utils xvfb clang libclang-rt-14-dev"
+TEST_PKGS="$TEST_PKGS x11-xserver-utils"	# xsetroot (tests/client/rdp.test)
 
 # Lab: the emulator and the tools that assemble its boot images.  The
 # hypervisor, Xen's tools and the kernel are *not* installed here: the

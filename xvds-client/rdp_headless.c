@@ -244,10 +244,23 @@ on_post_connect(freerdp *instance)
 	return TRUE;
 }
 
+/*
+ * No channels: FreeRDP's client loads sound, drives and the dynamic
+ * channels by default, and one of their threads was seen to crash in
+ * freerdp_disconnect; the session is looked at, not used.
+ */
+static BOOL
+on_load_channels(freerdp *instance)
+{
+	(void)instance;
+	return TRUE;
+}
+
 static BOOL
 on_client_new(freerdp *instance, rdpContext *ctx)
 {
 	(void)ctx;
+	instance->LoadChannels = on_load_channels;
 	instance->PostConnect = on_post_connect;
 	instance->VerifyX509Certificate = on_verify_x509;
 	instance->VerifyCertificateEx = on_verify_certificate;
