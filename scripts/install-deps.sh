@@ -22,6 +22,7 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # libFuzzer for the parsers of guest input.
 TEST_PKGS="mandoc gnuplot-nox postgresql openssl xvfb x11-xserver-utils
 	x11-apps imagemagick xdotool clang libclang-rt-14-dev"
+TEST_PKGS="$TEST_PKGS crossbuild-essential-arm64 qemu-user-static file systemd"
 
 # Lab: the emulator and the tools that assemble its boot images.  The
 # hypervisor, Xen's tools and the kernel are *not* installed here: the

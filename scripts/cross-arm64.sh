@@ -1,0 +1,143 @@
+#!/bin/sh
+# Cross-builds the thin client, xvds-client, for arm64 (the Raspberry
+# Pi's architecture) with Debian multiarch, runs its unit tests under
+# qemu-user and prints what the binary is (doc/thin-client.md, "The
+# kiosk").  Run as root from a clone; idempotent.
+#
+#   scripts/cross-arm64.sh [BUILD-DIR]     (default: build-arm64/)
+#
+# The build is `configure --host=aarch64-linux-gnu --disable-server` in
+# BUILD-DIR/obj, over a copy of the tracked sources in BUILD-DIR/src (a
+# tree configured in place cannot also be built out of tree).
+#
+# Three -dev packages cannot be installed for arm64 beside their amd64
+# selves: freerdp3-dev and libevent-dev are not Multi-Arch: same, and
+# libwinpr3-dev:arm64 ships a buildflags.h that differs from amd64's.
+# Their arm64 runtime libraries install with apt; the -dev packages are
+# downloaded and unpacked into a cache folder that only this build
+# reads (XVDS_ARM64_CACHE, default /var/cache/xvds-arm64).
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+build=${1:-$top/build-arm64}
+cache=${XVDS_ARM64_CACHE:-/var/cache/xvds-arm64}
+triplet=aarch64-linux-gnu
+start=$(date +%s)
+stamp() {
+	echo "== cross-arm64 $(date +%H:%M:%S) (+$(($(date +%s) - start)) s) $*"
+}
+
+NATIVE_PKGS="crossbuild-essential-arm64 qemu-user-static file"
+ARM64_PKGS="libssl-dev:arm64 libjansson-dev:arm64
+	libsodium-dev:arm64 libcmocka-dev:arm64 zlib1g-dev:arm64
+	libevent-2.1-7:arm64
+	libevent-openssl-2.1-7:arm64 libfreerdp3-3:arm64
+	libfreerdp-client3-3:arm64 libwinpr3-3:arm64"
+UNPACKED_DEV_PKGS="libevent-dev freerdp3-dev libwinpr3-dev"
+
+export DEBIAN_FRONTEND=noninteractive
+apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"
+
+install_packages() {
+	missing=
+	for p in $NATIVE_PKGS $ARM64_PKGS; do
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null ||
+			true)
+		[ "$st" = installed ] || missing="$missing $p"
+	done
+	[ -n "$missing" ] || { stamp "packages present"; return 0; }
+	stamp "installing$missing"
+	dpkg --print-foreign-architectures | grep -qx arm64 ||
+		dpkg --add-architecture arm64
+	$apt update
+	# shellcheck disable=SC2086
+	$apt install --no-install-recommends $missing
+}
+
+# unpack_dev PKG: PKG's arm64 .deb, of the version apt would install,
+# unpacked under $cache/root; its .pc files point there, its .so links
+# at the arm64 libraries apt installed.
+unpack_dev() {
+	ver=$(apt-cache policy "$1:arm64" | awk '/Candidate:/ { print $2 }')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+		{ echo "cross-arm64: no arm64 candidate for $1" >&2; exit 1; }
+	mark="$cache/unpacked/$1_$ver"
+	[ -e "$mark" ] && return 0
+	mkdir -p "$cache/debs" "$cache/unpacked"
+	(cd "$cache/debs" && $apt -o APT::Sandbox::User=root \
+		download "$1:arm64=$ver")
+	# apt-get download spells an epoch's colon %3a.
+	deb="$cache/debs/$1_$(echo "$ver" | sed 's/:/%3a/')_arm64.deb"
+	dpkg-deb -x "$deb" "$cache/root"
+	touch "$mark"
+}
+
+fix_overlay() {
+	libdir=$cache/root/usr/lib/$triplet
+	for pc in "$libdir"/pkgconfig/*.pc; do
+		sed -i "s|^prefix=/usr\$|prefix=$cache/root/usr|" "$pc"
+	done
+	for so in "$libdir"/*.so; do
+		target=$(readlink "$so")
+		case $target in /*) continue ;; esac
+		ln -sfn "/usr/lib/$triplet/$target" "$so"
+	done
+}
+
+stamp "packages"
+install_packages
+for p in $UNPACKED_DEV_PKGS; do unpack_dev "$p"; done
+fix_overlay
+
+# pkg-config sees the arm64 .pc files only: the unpacked ones first.
+PKG_CONFIG_LIBDIR="$cache/root/usr/lib/$triplet/pkgconfig"
+PKG_CONFIG_LIBDIR="$PKG_CONFIG_LIBDIR:/usr/lib/$triplet/pkgconfig"
+PKG_CONFIG_LIBDIR="$PKG_CONFIG_LIBDIR:/usr/share/pkgconfig"
+export PKG_CONFIG_LIBDIR
+qemu="qemu-aarch64-static"
+
+stamp "libfreerdp3 and libwinpr3 for arm64: link and run a probe"
+mkdir -p "$build"
+cat >"$build/rdp-probe.c" <<'EOF'
+#include <stdio.h>
+#include <freerdp/freerdp.h>
+#include <winpr/winpr.h>
+
+int
+main(void)
+{
+	printf("%s, WinPR %s\n", freerdp_get_version_string(),
+	    winpr_get_version_string());
+	return 0;
+}
+EOF
+# shellcheck disable=SC2046
+$triplet-gcc -o "$build/rdp-probe" "$build/rdp-probe.c" \
+	$(pkg-config --cflags --libs freerdp3 winpr3)
+$qemu "$build/rdp-probe"
+
+stamp "copying the tracked sources to $build/src"
+rm -rf "$build/src"
+mkdir -p "$build/src" "$build/obj"
+git ls-files -z | xargs -0 tar cf - | tar xf - -C "$build/src"
+(cd "$build/src" && autoreconf -fi >../autoreconf.log 2>&1) ||
+	{ cat "$build/autoreconf.log" >&2; exit 1; }
+
+stamp "configuring for $triplet, client only"
+cd "$build/obj"
+"$build/src/configure" -q --host=$triplet --disable-server --enable-werror \
+	PKG_CONFIG=pkg-config \
+	CPPFLAGS="-I$cache/root/usr/include/$triplet"
+
+stamp "building"
+make -s -j1
+
+stamp "unit tests under $qemu"
+make -s -j1 check LOG_COMPILER="$qemu" || {
+	cat tests/unit/*.log >&2
+	stamp "FAILED"
+	exit 1
+}
+
+file xvds-client/xvds-client
+stamp "arm64 build and tests passed in $(( $(date +%s) - start )) s"
