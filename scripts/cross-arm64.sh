@@ -33,7 +33,9 @@ ARM64_PKGS="libssl-dev:arm64 libjansson-dev:arm64
 	libevent-2.1-7:arm64
 	libevent-openssl-2.1-7:arm64 libfreerdp3-3:arm64
 	libfreerdp-client3-3:arm64 libwinpr3-3:arm64"
-UNPACKED_DEV_PKGS="libevent-dev freerdp3-dev libwinpr3-dev"
+# Each -dev package unpacked, with the library whose version it takes.
+UNPACKED_DEV_PKGS="libevent-dev=libevent-2.1-7 freerdp3-dev=libfreerdp3-3
+	libwinpr3-dev=libwinpr3-3"
 
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"
@@ -54,13 +56,11 @@ install_packages() {
 	$apt install --no-install-recommends $missing
 }
 
-# unpack_dev PKG: PKG's arm64 .deb, of the version apt would install,
-# unpacked under $cache/root; its .pc files point there, its .so links
-# at the arm64 libraries apt installed.
+# unpack_dev PKG LIB: PKG's arm64 .deb, of the version of LIB:arm64
+# installed, unpacked under $cache/root (fix_overlay then points its .pc
+# files there and its .so links at the arm64 libraries).
 unpack_dev() {
-	ver=$(apt-cache policy "$1:arm64" | awk '/Candidate:/ { print $2 }')
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
-		{ echo "cross-arm64: no arm64 candidate for $1" >&2; exit 1; }
+	ver=$(dpkg-query -W -f='${Version}' "$2:arm64")
 	mark="$cache/unpacked/$1_$ver"
 	[ -e "$mark" ] && return 0
 	mkdir -p "$cache/debs" "$cache/unpacked"
@@ -86,7 +86,7 @@ fix_overlay() {
 
 stamp "packages"
 install_packages
-for p in $UNPACKED_DEV_PKGS; do unpack_dev "$p"; done
+for p in $UNPACKED_DEV_PKGS; do unpack_dev "${p%=*}" "${p#*=}"; done
 fix_overlay
 
 # pkg-config sees the arm64 .pc files only: the unpacked ones first.
@@ -117,7 +117,7 @@ $triplet-gcc -o "$build/rdp-probe" "$build/rdp-probe.c" \
 $qemu "$build/rdp-probe"
 
 stamp "copying the tracked sources to $build/src"
-rm -rf "$build/src"
+rm -rf "$build/src" "$build/obj"
 mkdir -p "$build/src" "$build/obj"
 git ls-files -z | xargs -0 tar cf - | tar xf - -C "$build/src"
 (cd "$build/src" && autoreconf -fi >../autoreconf.log 2>&1) ||

@@ -158,7 +158,11 @@ start_state() {
 }
 
 say() {
-	if [ $dry = yes ]; then echo "would be $1 $2"; else echo "$1 $2"; fi
+	if [ $dry = yes ] && [ "$1" != unchanged ]; then
+		echo "would be $1 $2"
+	else
+		echo "$1 $2"
+	fi
 }
 
 # put PATH MODE NEWFILE: PATH gets NEWFILE's bytes (or, for MODE

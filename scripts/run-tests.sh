@@ -37,7 +37,7 @@ make -s -j2
 make -s -j2 check || { stamp "FAILED"; exit 1; }
 
 # The Raspberry Pi's xvds-client: built for arm64 in build-arm64/, its
-# unit tests run under qemu-user (about 1 minute with the packages in place).
+# unit tests run under qemu-user: 45-80 s measured, packages installed.
 stamp "xvds-client for arm64: cross-build, unit tests under qemu-user"
 ./scripts/cross-arm64.sh || { stamp "FAILED (arm64)"; exit 1; }
 
