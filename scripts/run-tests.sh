@@ -37,7 +37,7 @@ make -s -j2
 make -s -j2 check || { stamp "FAILED"; exit 1; }
 
 # The Raspberry Pi's xvds-client and greeter: built for arm64 in
-# build-arm64/, their unit tests run under qemu-user: 25-80 s measured.
+# build-arm64/, their unit tests run under qemu-user: 15-80 s measured.
 stamp "the thin client for arm64: cross-build, unit tests under qemu-user"
 ./scripts/cross-arm64.sh || { stamp "FAILED (arm64)"; exit 1; }
 
