@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,38 +122,60 @@ hand_password(int fd, const char *password)
 	return w == (ssize_t)n ? 0 : -1;
 }
 
+/*
+ * A pseudo-terminal for the viewer's log: FreeRDP writes it with stdio,
+ * which holds back what goes to a pipe, but writes a terminal's lines
+ * as they come.  The reading end into *master; the viewer's, returned.
+ */
+static int
+log_terminal(int *master, char *err, size_t errlen)
+{
+	const char *name;
+	int	 fd;
+
+	if ((*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(*master) == -1 || unlockpt(*master) == -1 ||
+	    (name = ptsname(*master)) == NULL ||
+	    (fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "a terminal for the viewer's log: %s",
+		    strerror(errno));
+		if (*master != -1)
+			close(*master);
+		return -1;
+	}
+	return fd;
+}
+
 int
 viewer_start(struct viewer *v, const struct rdp_conf *c,
     const struct broker_desktop *d, char *err, size_t errlen)
 {
 	struct args a;
-	int	 in[2], log[2], rc;
+	int	 in[2], log_master, log_viewer, rc;
 
 	memset(v, 0, sizeof(*v));
 	v->pid = -1;
 	v->log_fd = -1;
 	build_args(&a, c, d);
+	if ((log_viewer = log_terminal(&log_master, err, errlen)) == -1)
+		return -1;
 	if (pipe2(in, O_CLOEXEC) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(log_master);
+		close(log_viewer);
 		return -1;
 	}
-	if (pipe2(log, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		close(in[0]);
-		close(in[1]);
-		return -1;
-	}
-	rc = spawn(v, &a, in[0], log[1], err, errlen);
+	rc = spawn(v, &a, in[0], log_viewer, err, errlen);
 	close(in[0]);
-	close(log[1]);
+	close(log_viewer);
 	if (rc == 0 && hand_password(in[1], d->rdp_password) == -1)
 		snprintf(err, errlen, "the viewer did not take the password");
 	close(in[1]);	/* EOF: a prompt after the password gets no answer */
 	if (rc == -1) {
-		close(log[0]);
+		close(log_master);
 		return -1;
 	}
-	v->log_fd = log[0];
+	v->log_fd = log_master;
 	return 0;
 }
 
@@ -179,7 +202,7 @@ viewer_read_log(struct viewer *v)
 	for (i = 0; i < n; i++) {
 		if (buf[i] == '\n' || v->len == sizeof(v->line) - 1)
 			log_line(v);
-		if (buf[i] != '\n')
+		if (buf[i] != '\n' && buf[i] != '\r')
 			v->line[v->len++] = buf[i];
 	}
 	return 0;

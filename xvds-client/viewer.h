@@ -19,7 +19,7 @@
 
 struct viewer {
 	pid_t	 pid;
-	int	 log_fd;	/* the viewer's stdout and stderr, to read */
+	int	 log_fd;	/* its stdout and stderr: a terminal's master */
 	bool	 connected;	/* its log said the session is up */
 	char	 line[512];	/* a log line not yet whole */
 	size_t	 len;
@@ -29,7 +29,7 @@ struct viewer {
 int	viewer_start(struct viewer *, const struct rdp_conf *,
 	    const struct broker_desktop *, char *err, size_t errlen);
 /*
- * Reads what the viewer logged, copies it to stderr, and sets connected
+ * Reads what the viewer logged (a terminal: EIO once it exited), copies it to stderr, and sets connected
  * when the session is up.  0; -1 at the end of its output.
  */
 int	viewer_read_log(struct viewer *);
