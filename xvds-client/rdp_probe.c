@@ -3,21 +3,19 @@
  * rdp_probe.c — the desktop's certificate, fetched as an RDP client
  * starts (rdp_probe.h): a TPKT-framed X.224 Connection Request asking
  * for TLS or CredSSP, the Connection Confirm, then a TLS handshake whose
- * peer certificate is hashed by libfreerdp, as the viewer hashes it for
- * its /cert:fingerprint pin.
+ * peer certificate's DER is hashed with SHA-256, as FreeRDP hashes it for
+ * the viewer's /cert:fingerprint pin (lower-case hex, no separators).
  */
 #include <config.h>
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-
-#include <freerdp/crypto/certificate.h>
 
 #include "net_dial.h"
 #include "rdp_probe.h"
@@ -60,28 +58,23 @@ negotiate(int fd, char *err, size_t errlen)
 	return 0;
 }
 
-/* The peer certificate's SHA-256, by libfreerdp, into seen. */
+/* The peer certificate's SHA-256 into seen. */
 static int
 fingerprint(SSL *ssl, char seen[RDP_PROBE_FP_LEN + 1])
 {
 	X509	*x;
-	unsigned char *der = NULL;
-	rdpCertificate *cert = NULL;
-	char	*fp = NULL;
-	int	 len, rc = -1;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+	int	 rc = -1;
 
 	if ((x = SSL_get1_peer_certificate(ssl)) == NULL)
 		return -1;
-	if ((len = i2d_X509(x, &der)) > 0 &&
-	    (cert = freerdp_certificate_new_from_der(der, (size_t)len)) != NULL &&
-	    (fp = freerdp_certificate_get_fingerprint_by_hash_ex(cert,
-	    "sha256", FALSE)) != NULL && strlen(fp) == RDP_PROBE_FP_LEN) {
-		snprintf(seen, RDP_PROBE_FP_LEN + 1, "%s", fp);
+	if (X509_digest(x, EVP_sha256(), md, &len) == 1 &&
+	    len * 2 == RDP_PROBE_FP_LEN) {
+		for (i = 0; i < len; i++)
+			snprintf(seen + 2 * i, 3, "%02x", md[i]);
 		rc = 0;
 	}
-	free(fp);
-	freerdp_certificate_free(cert);
-	OPENSSL_free(der);
 	X509_free(x);
 	return rc;
 }
