@@ -106,7 +106,12 @@ spawn(struct viewer *v, const struct args *a, int in, int out, char *err,
 	return rc == 0 ? 0 : -1;
 }
 
-/* The password, a line on the pipe; a pipe holds far more than one. */
+/*
+ * The password, a line on the pipe; a pipe holds far more than one.
+ * With /u given, /from-stdin:force makes FreeRDP 3.10 read the password
+ * alone, one line, before it connects; the pipe's end then answers any
+ * later prompt (an unpinned certificate's) with "no".
+ */
 static int
 hand_password(int fd, const char *password)
 {
