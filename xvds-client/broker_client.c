@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <sodium.h>
 
 #include "broker_client.h"
+#include "net_dial.h"
 
 struct broker_client {
 	int	 fd;
@@ -50,56 +50,20 @@ tls_error(char *err, size_t errlen, const char *what)
 		    strerror(errno) : "connection closed");
 }
 
-static int
-dial(const char *server, uint16_t port, char *err, size_t errlen)
-{
-	struct addrinfo hints, *ai, *a;
-	char	 portstr[8];
-	int	 fd = -1, rc, saved = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
-	if ((rc = getaddrinfo(server, portstr, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "%s: %s", server, gai_strerror(rc));
-		return -1;
-	}
-	for (a = ai; a != NULL; a = a->ai_next) {
-		if ((fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
-		    a->ai_protocol)) == -1) {
-			saved = errno;
-			continue;
-		}
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	if (fd == -1)
-		snprintf(err, errlen, "%s port %u: %s", server, (unsigned)port,
-		    strerror(saved));
-	return fd;
-}
-
 struct broker_client *
 broker_client_open(const char *server, uint16_t port, const char *ca_file,
     char *err, size_t errlen)
 {
 	struct broker_client *c;
-	struct timeval tv = { BROKER_CLIENT_REQUEST_S, 0 };
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->fd = -1;
-	if ((c->fd = dial(server, port, err, errlen)) == -1)
+	if ((c->fd = net_dial(server, port, BROKER_CLIENT_REQUEST_S, err,
+	    errlen)) == -1)
 		goto fail;
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ERR_clear_error();
 	errno = 0;
 	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||

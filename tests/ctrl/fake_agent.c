@@ -10,6 +10,11 @@
  * stdout, one line each: "welcome MS" (ms since the epoch), "refused CODE",
  * "op ID ACTION VM".  Its sample names the -s VMs that have a domid, with
  * the CPU given (100 a busy CPU of its 4; 0 unless given) and 2048 MiB.
+ * With -s's sixth field the VM reports that SHA-256 as its RDP
+ * certificate's.  With -x, a credential op runs that command (no shell)
+ * with "user:password" on its stdin, as xvds-guestd runs apply-credential
+ * (xvds-guestd(8)), and succeeds if it exits 0: a test's real RDP server
+ * then takes the one-time credential.
  * With -F every op fails (a broken host); with -R the
  * states end with "resynced", as xvdsd's do, and the controller takes the
  * VMs it placed on this host and that were not given (-s) for gone.
@@ -18,8 +23,11 @@
 #include <config.h>
 
 #include <sys/time.h>
+#include <sys/wait.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +50,7 @@ static struct {
 	int		 want, welcomes, rc;
 	int		 fail_ops;	/* -F */
 	int		 resync;	/* -R */
+	const char	*apply;		/* -x */
 	int		 nstates;
 	struct agent_state states[STATES_MAX];
 	double		 cpu[STATES_MAX];
@@ -52,7 +61,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: fake-agent -p port -d pki-dir -c cert-name "
 	    "[-FR] [-H hello-host] [-n welcomes] [-t seconds] "
-	    "[-s vm:state[:domid[:cpu[:address]]]]...\n");
+	    "[-x command] [-s vm:state[:domid[:cpu[:address[:sha256]]]]]...\n");
 	exit(2);
 }
 
@@ -74,6 +83,35 @@ send_or_die(struct agent_conn *c, struct agent_msg *m)
 	}
 }
 
+/* -x's command, "user:password" on its stdin: 0 if it exits 0. */
+static int
+apply_credential(const struct agent_op *op)
+{
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	char	*argv[] = { (char *)F.apply, NULL }, line[256];
+	pid_t	 pid;
+	int	 p[2], ws = 0, n, spawned, written = 0;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
+	spawned = posix_spawn(&pid, F.apply, &fa, NULL, argv, environ) == 0;
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	if (spawned) {
+		n = snprintf(line, sizeof(line), "%s:%s\n", op->user,
+		    op->password);
+		written = write(p[1], line, (size_t)n) == n;
+		explicit_bzero(line, sizeof(line));
+	}
+	close(p[1]);
+	if (!spawned || waitpid(pid, &ws, 0) == -1)
+		return -1;
+	return written && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : -1;
+}
+
 static void
 on_connected(struct agent_conn *c, const char *id, void *arg)
 {
@@ -89,7 +127,7 @@ static void
 on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 {
 	struct agent_msg m;
-	int	 i;
+	int	 i, failed;
 
 	(void)arg;
 	switch (in->type) {
@@ -135,12 +173,15 @@ on_message(struct agent_conn *c, const struct agent_msg *in, void *arg)
 	case AGENT_M_OP:
 		printf("op %lld %s %s\n", (long long)in->u.op.id,
 		    agent_action_names[in->u.op.action], in->u.op.vm);
-		fake_result(&m, in->u.op.id, !F.fail_ops);
-		if (F.fail_ops) {
+		failed = F.fail_ops || (F.apply != NULL &&
+		    in->u.op.action == AGENT_A_CREDENTIAL &&
+		    apply_credential(&in->u.op) == -1);
+		fake_result(&m, in->u.op.id, !failed);
+		if (failed) {
 			snprintf(m.u.result.code, sizeof(m.u.result.code),
 			    "failed");
 			snprintf(m.u.result.message, sizeof(m.u.result.message),
-			    "fake-agent -F fails every op");
+			    "fake-agent -F or -x failed the op");
 		}
 		send_or_die(c, &m);
 		break;
@@ -172,7 +213,7 @@ static void
 parse_state(const char *arg)
 {
 	struct agent_state *s;
-	char	 buf[128], *st, *domid, *cpu = NULL, *addr = NULL;
+	char	 buf[192], *st, *domid, *cpu = NULL, *addr = NULL, *sha = NULL;
 	int	 i;
 
 	if (F.nstates == STATES_MAX)
@@ -189,11 +230,16 @@ parse_state(const char *arg)
 			*cpu++ = '\0';
 			if ((addr = strchr(cpu, ':')) != NULL)
 				*addr++ = '\0';
+			if (addr != NULL && (sha = strchr(addr, ':')) != NULL)
+				*sha++ = '\0';
 		}
 	}
 	if (strlen(buf) >= sizeof(s->vm) || (addr != NULL &&
-	    strlen(addr) >= sizeof(s->addr)))
+	    strlen(addr) >= sizeof(s->addr)) || (sha != NULL &&
+	    strlen(sha) >= sizeof(s->rdp_sha256)))
 		usage();
+	if (sha != NULL)
+		memcpy(s->rdp_sha256, sha, strlen(sha) + 1);
 	if (addr != NULL)
 		memcpy(s->addr, addr, strlen(addr) + 1);
 	memcpy(s->vm, buf, strlen(buf) + 1);
@@ -220,7 +266,7 @@ main(int argc, char *argv[])
 	int	 ch, port = 0;
 
 	F.want = 1;
-	while ((ch = getopt(argc, argv, "c:d:FH:n:p:Rs:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:FH:n:p:Rs:t:x:")) != -1) {
 		switch (ch) {
 		case 'F':
 			F.fail_ops = 1;
@@ -248,6 +294,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			tv.tv_sec = atoi(optarg);
+			break;
+		case 'x':
+			F.apply = optarg;
 			break;
 		default:
 			usage();

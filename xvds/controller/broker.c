@@ -556,6 +556,7 @@ ctrl_broker_start(struct event_base *base, struct db *db,
 	broker.env.base = base;
 	broker.env.db = db;
 	broker.env.lease_s = conf->session_lease;
+	broker.env.rdp_port = conf->rdp_port;
 	broker.request_s = conf->broker_request_timeout;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -629,6 +630,7 @@ ctrl_broker_reconf(const struct ctrl_conf *conf)
 	if (broker.listener == NULL)
 		return;
 	broker.env.lease_s = conf->session_lease;
+	broker.env.rdp_port = conf->rdp_port;
 	broker.request_s = conf->broker_request_timeout;
 	conn_limit_set(broker.limit, conf->broker_conns_max,
 	    conf->broker_conns_per_addr);

@@ -283,6 +283,7 @@ static const struct keyword keywords[] = {
 	    session_lease),
 	SETTING("session-grace", CONFREAD_UINT, "SECONDS", 0, 86400,
 	    session_grace),
+	SETTING("rdp-port", CONFREAD_UINT, "PORT", 1, 65535, rdp_port),
 	SETTING("admin-socket", CONFREAD_PATH, "path", 0, 0, admin_socket),
 	SPECIAL("upkeep", upkeep_stmt),
 	SPECIAL("broker-connections", broker_conns_stmt),
@@ -357,6 +358,7 @@ defaults(void)
 	c->host_timeout = 90;
 	c->session_lease = 120;
 	c->session_grace = 120;
+	c->rdp_port = 3389;
 	c->upkeep_interval = 5;
 	c->upkeep_host_ops = 2;
 	c->upkeep_cluster_ops = 20;
@@ -440,8 +442,8 @@ ctrl_conf_print(const struct ctrl_conf *c, FILE *f)
 	    c->policy.threshold);
 	fprintf(f, "sample-interval %u\nop-timeout %u\nhost-timeout %u\n",
 	    c->sample_interval, c->op_timeout, c->host_timeout);
-	fprintf(f, "session-lease %u\nsession-grace %u\n", c->session_lease,
-	    c->session_grace);
+	fprintf(f, "session-lease %u\nsession-grace %u\nrdp-port %u\n",
+	    c->session_lease, c->session_grace, c->rdp_port);
 	fputs("admin-socket ", f);
 	confread_print_string(f, c->admin_socket);
 	fputc('\n', f);

@@ -43,6 +43,7 @@ struct ctrl_conf {
 	unsigned	 host_timeout;	/* seconds an "up" host may be silent */
 	unsigned	 session_lease;	/* seconds a session lives unrenewed */
 	unsigned	 session_grace;	/* seconds more before a lapsed one ends */
+	unsigned	 rdp_port;	/* the desktops' RDP servers' port */
 	char		*admin_socket;	/* the admin socket's path (xvds-admin(7)) */
 	/* upkeep ...: the pools' upkeep (controller/pool.c). */
 	unsigned	 upkeep_interval;	/* seconds between ticks */

@@ -65,7 +65,6 @@
 #define ADDRESS_POLL_MS	250
 #define THROTTLE_WAITS	150	/* looks for a power slot, THROTTLE_MS apart */
 #define THROTTLE_MS	200
-#define RDP_PORT	3389
 
 /* The steps, in the order they run. */
 static void	admit(struct broker_req *);
@@ -950,7 +949,7 @@ answer(struct broker_req *q)
 	memset(&rep, 0, sizeof(rep));
 	rep.type = BROKER_R_DESKTOP;
 	snprintf(d->address, sizeof(d->address), "%s", q->address);
-	d->port = RDP_PORT;
+	d->port = (uint16_t)q->hooks->env->rdp_port;
 	memcpy(d->rdp_user, q->cred.user, sizeof(q->cred.user));
 	memcpy(d->rdp_password, q->cred.password, sizeof(q->cred.password));
 	snprintf(d->cert_fingerprint, sizeof(d->cert_fingerprint), "%s",

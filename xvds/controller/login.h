@@ -58,6 +58,7 @@ struct login_env {
 	struct event_base *base;
 	struct passwd_pool *pwpool;	/* argon2id off the loop */
 	unsigned	 lease_s;	/* controller.conf session-lease */
+	unsigned	 rdp_port;	/* controller.conf rdp-port */
 };
 
 /*
