@@ -10,6 +10,20 @@
 
 #include "broker_ask.h"
 
+/*
+ * The broker's steps a user waits through (xvds-broker(7), PROGRESS), as
+ * status lines; the quick ones (the address, the credential) say nothing
+ * the user can tell from "progress login".
+ */
+static void
+on_progress(enum broker_progress step, void *arg)
+{
+	(void)arg;
+	if (step == BROKER_P_WAKING || step == BROKER_P_BOOTING ||
+	    step == BROKER_P_QUEUED)
+		status_progress(broker_progress_names[step], NULL);
+}
+
 int
 broker_ask(const struct broker_target *t, const struct broker_request *req,
     unsigned timeout_s, struct broker_reply *rep, enum status_error *why)
@@ -28,6 +42,8 @@ broker_ask(const struct broker_target *t, const struct broker_request *req,
 		fprintf(stderr, "xvds-client: %s\n", err);
 		return -1;
 	}
+	if (req->type == BROKER_LOGIN)
+		broker_client_set_progress(c, on_progress, NULL);
 	rc = broker_client_ask(c, req, timeout_s, rep, err, sizeof(err));
 	broker_client_close(c);
 	if (rc == -1)

@@ -91,8 +91,25 @@ struct run {
 	struct viewer		 viewer;
 	unsigned		 lease;
 	int			 status;	/* exit status, once decided */
+	enum broker_logout_reason why;	/* what the broker hears */
 	bool			 over;
 };
+
+/* What the broker hears of a connection that failed (xvds-broker(7)). */
+static enum broker_logout_reason
+error_reason(enum status_error error)
+{
+	switch (error) {
+	case STATUS_E_RDP_AUTH:
+		return BROKER_LR_RDP_AUTH;
+	case STATUS_E_DESKTOP_UNTRUSTED:
+		return BROKER_LR_UNTRUSTED;
+	case STATUS_E_DESKTOP_UNREACHABLE:
+		return BROKER_LR_UNREACHABLE;
+	default:
+		return BROKER_LR_NONE;
+	}
+}
 
 /* The viewer's end, as a status line (its exit status in r->status). */
 static void
@@ -103,9 +120,14 @@ viewer_over(struct run *r, int ws)
 
 	r->over = true;
 	r->viewer.pid = -1;
-	if (viewer_outcome(&r->viewer, ws, &end, &error) == VIEWER_ENDED)
+	if (viewer_outcome(&r->viewer, ws, &end, &error) == VIEWER_ENDED) {
+		r->why = end == STATUS_END_LOGOFF ? BROKER_LR_LOGOFF :
+		    end == STATUS_END_LOST ? BROKER_LR_LOST : BROKER_LR_CLOSED;
 		r->status = status_ended(end);
-	else if (error == STATUS_E_RDP_AUTH)
+		return;
+	}
+	r->why = error_reason(error);
+	if (error == STATUS_E_RDP_AUTH)
 		r->status = status_error(error, "the desktop refused its "
 		    "one-time credential; try logging in again");
 	else if (error == STATUS_E_DESKTOP_UNTRUSTED)
@@ -162,6 +184,7 @@ woken(struct run *r, struct pollfd *pfd)
 		if (r->viewer.pid != -1)
 			(void)stop_viewer(r->viewer.pid);
 		r->viewer.pid = -1;
+		r->why = BROKER_LR_SIGNAL;
 		r->status = status_ended(STATUS_END_SIGNAL);
 		r->over = true;
 	}
@@ -200,6 +223,7 @@ logout(struct run *r)
 	enum status_error why;
 
 	r->req.type = BROKER_LOGOUT;
+	r->req.reason = r->why;
 	if (broker_ask(r->target, &r->req, BROKER_CLIENT_REQUEST_S, &rep,
 	    &why) == 0 && rep.type == BROKER_R_DONE)
 		fprintf(stderr, "xvds-client: logged out\n");
@@ -242,6 +266,8 @@ start(struct run *r, const struct rdp_conf *c, const struct broker_desktop *d)
 		return;
 	status_progress("connecting", d->address);
 	if ((r->status = check_desktop(d)) != 0) {
+		r->why = r->status == STATUS_EXIT_UNTRUSTED ?
+		    BROKER_LR_UNTRUSTED : BROKER_LR_UNREACHABLE;
 		r->over = true;
 		return;
 	}
