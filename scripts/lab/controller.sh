@@ -19,7 +19,7 @@
 CTRL_CHECKS="ctrl-db-host ctrl-db-pool ctrl-db-login-paused ctrl-db-login-saved ctrl-db-login-pvm ctrl-db-released"
 # With run.sh --desktop, what tests/lab/desktop-client.sh saw from this
 # machine, and what the database recorded of the desktop's session.
-DESK_CHECKS="desk-login desk-wrong-password desk-screenshot desk-db-released"
+DESK_CHECKS="desk-login desk-wrong-password desk-screenshot desk-reused-refused desk-clean-next desk-db-released"
 # shellcheck shell=bash
 
 CTRL_ADDR=10.0.2.100	# what dom0 dials; QEMU forwards it to 127.0.0.1
@@ -164,12 +164,12 @@ ctl_check() {
 		ctl_c ctrl-db-released FAIL "sessions (vm:end:release) '$got', not bob-pvm:logout:shutdown lab-1:logout:reset lab-2:logout:reset"
 	[ -z "${desktop:-}" ] && return 0
 	got=$(ctl_q "SELECT string_agg(v.name || ':' || s.end_reason || ':' ||
-		COALESCE(e.detail->>'how', 'unreleased'), ' ')
+		COALESCE(e.detail->>'how', 'unreleased'), ' ' ORDER BY s.id)
 		FROM sessions s JOIN vms v ON v.id = s.vm_id
 		LEFT JOIN events e ON e.kind = 'vm-released' AND (e.detail->>'session')::bigint = s.id
 		WHERE v.name = 'desk-1'")
-	[ "$got" = "desk-1:logout:reset" ] && ctl_c desk-db-released PASS "$got" ||
-		ctl_c desk-db-released FAIL "the desktop's sessions (vm:end:release) '$got', not desk-1:logout:reset"
+	[ "$got" = "desk-1:logout:reset desk-1:logout:reset" ] && ctl_c desk-db-released PASS "$got" ||
+		ctl_c desk-db-released FAIL "the desktop's sessions (vm:end:release) '$got', not two desk-1:logout:reset"
 }
 
 # ctl_login_check NAME USER FROM: one login event of USER, from that state.

@@ -28,8 +28,11 @@
 #                       colour the guest published; the client on the
 #                       machine (tests/lab/desktop-client.sh) logs in as
 #                       dave, sees that colour, is refused with a wrong
-#                       password, logs out and reports here; the guest's
-#                       session record went active; the CVM is reset
+#                       password, logs out, logs in again once the CVM
+#                       was reset (the first credential refused, the
+#                       clean desktop's colour shown) and reports
+#                       here; the guest's session record went active; the
+#                       CVM is reset after each logout
 # shellcheck shell=bash
 
 CTRL_ENV=/lab/ctrl/env
@@ -351,9 +354,10 @@ st_ctrl_desktop() {
 	[ "${verdict%% *}" = PASS ] ||
 		{ why="the client: ${verdict:-no verdict in $((300 * LAB_SLACK)) s}"; return 1; }
 	[ -n "$desk_active" ] || { why="desk-1's agent never reported an active session"; return 1; }
-	wait_for 180 reset_done desk-1 "$n" ||
-		{ why="desk-1 is $(vm_state desk-1), not reset, after the logout"; return 1; }
-	note="colour #$colour seen by the client; session reported; reset after the logout"
+	# Two sessions, two resets.
+	wait_for 180 reset_done desk-1 "$((n + 1))" ||
+		{ why="desk-1 is $(vm_state desk-1), not reset twice, after the logouts"; return 1; }
+	note="colour #$colour seen by the client; session reported; reset after each of two logouts"
 }
 
 # ctrl_xvdsd_present: the controller's xvdsd still runs; else $lost says so.

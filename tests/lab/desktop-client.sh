@@ -8,8 +8,10 @@
 # on a private Xvfb display connects with the one-time credential on stdin
 # and the certificate pinned to the fingerprint the broker handed out; its
 # screenshot must show the colour dom0 read from the guest's xenstore.  A
-# wrong password must be refused by the RDP server.  Then dave logs out;
-# the verdict goes to dom0 (which checks the reset) and to RESULT.
+# wrong password must be refused by the RDP server.  dave logs out, and
+# once xvdsd reset the desktop logs in again: the first credential is
+# refused and the clean desktop shows the token colour.  The verdict goes
+# to dom0 (which checks the resets) and to RESULT.
 #
 # Usage: desktop-client.sh RUN COLOUR ADDRESS
 # Environment: CLIENT (xvds-client), CA (the controller's CA), BROKER_PORT,
@@ -17,7 +19,7 @@
 #   RESULT_PORT (QEMU's forward to dom0's listener for the verdict),
 #   DESK_PW (dave's password).
 # Writes RUN/desk-result ("check NAME PASS|FAIL why" lines), RUN/desk.log
-# and RUN/desktop.png (the screenshot).
+# and the screenshots RUN/desktop-1.png and RUN/desktop-2.png.
 set -u
 run=$1 colour=$2 addr=$3
 log=$run/desk.log
@@ -67,11 +69,15 @@ pi_up() {
 	relay broker 10.0.2.100 "$BROKER_PORT" "$BROKER_PORT"
 	relay desk "$addr" 3389 "$DESK_PORT"
 	# The Pi's screen: a display of its own (the viewer draws there).
-	disp=$((60 + $$ % 30))
-	Xvfb ":$disp" -screen 0 1024x768x24 -nolisten tcp -noreset >>"$log" 2>&1 &
+	# A free display number, chosen by Xvfb itself (-displayfd): another
+	# test's display must never get this one's clicks and keys.
+	Xvfb -displayfd 4 -screen 0 1024x768x24 -nolisten tcp -noreset \
+		4>"$run/pi-display" >>"$log" 2>&1 &
 	pids+=($!)
 	mkdir -p "$run/pi-home"
-	wait_until 20 env DISPLAY=":$disp" xdpyinfo >/dev/null 2>&1
+	wait_until 20 grep -q '^[0-9]' "$run/pi-display" || return 1
+	disp=$(head -n1 "$run/pi-display")
+	DISPLAY=":$disp" xdpyinfo >/dev/null 2>&1
 }
 
 # in_pi CMD...: a command of the Pi (its network, its display, its home).
@@ -86,53 +92,82 @@ login() {
 		-p "$BROKER_PORT" -u dave 10.0.2.100 >"$run/login.out" 2>>"$log"
 }
 
-# viewer_auth PASSWORD: xfreerdp3's exit status when it only authenticates.
+# viewer_auth USER PASSWORD: xfreerdp3's exit status when it only
+# authenticates (132: refused).
 viewer_auth() {
-	printf '%s\n' "$1" | in_pi timeout 120 xfreerdp3 /v:"$addr":3389 \
-		/u:"$(val rdp_user)" /from-stdin:force \
+	printf '%s\n' "$2" | in_pi timeout 120 xfreerdp3 /v:"$addr":3389 \
+		/u:"$1" /from-stdin:force \
 		/cert:deny,fingerprint:sha256:"$(val cert_fingerprint)" +auth-only \
-		/timeout:60000 >>"$log" 2>&1
+		/timeout:60000 >"$run/auth.log" 2>&1
+	local rc=$?
+	cat "$run/auth.log" >>"$log"
+	return $rc
+}
+refused() {
+	viewer_auth "$1" "$2"
+	local rc=$?
+	[ $rc = 132 ] && grep -q ERRCONNECT_AUTHENTICATION_FAILED "$run/auth.log" &&
+		check "$3" PASS "refused by the RDP server (xfreerdp3 exit $rc)" ||
+		check "$3" FAIL "xfreerdp3 exit $rc, not 132 with ERRCONNECT_AUTHENTICATION_FAILED"
 }
 
-# shows_colour: the Pi's screen, away from the xterm, has the token colour
-# (a lossy codec may move each channel by a few steps).
-shows_colour() {
-	local got want r g b
+# shows HEX: the Pi's screen, away from the xterm, has that colour (a lossy
+# codec may move each channel by a few steps).
+shows() {
+	local got r g b
 	DISPLAY=":$disp" import -window root "$run/desktop.png" 2>>"$log" || return 1
 	got=$(convert "$run/desktop.png" -format '%[fx:int(255*p{960,700}.r)] %[fx:int(255*p{960,700}.g)] %[fx:int(255*p{960,700}.b)]' info: 2>>"$log")
 	read -r r g b <<<"$got"
-	want=$colour
-	close "$r" "$((16#${want:0:2}))" && close "$g" "$((16#${want:2:2}))" &&
-		close "$b" "$((16#${want:4:2}))"
+	close "$r" "$((16#${1:0:2}))" && close "$g" "$((16#${1:2:2}))" &&
+		close "$b" "$((16#${1:4:2}))"
 }
-close() { [ -n "$1" ] && [ $(($1 - $2)) -le 8 ] && [ $(($2 - $1)) -le 8 ]; }
+close() { [ -n "$1" ] && [ $(($1 - $2)) -le 12 ] && [ $(($2 - $1)) -le 12 ]; }
+pixel() { convert "$run/desktop.png" -format '%[pixel:p{960,700}]' info: 2>/dev/null; }
 
-session() {
-	local rc pw
-	pw=$(val rdp_password)
-	viewer_auth "wrong-$pw"
-	rc=$?
-	[ $rc = 132 ] && grep -q ERRCONNECT_AUTHENTICATION_FAILED "$log" &&
-		check desk-wrong-password PASS "refused by the RDP server (xfreerdp3 exit $rc)" ||
-		check desk-wrong-password FAIL "xfreerdp3 exit $rc, not 132 with ERRCONNECT_AUTHENTICATION_FAILED"
+# viewer_start: xfreerdp3 with the one-time credential on stdin.
+viewer_start() {
+	printf '%s\n' "$(val rdp_password)" | in_pi timeout 300 xfreerdp3 \
+		/v:"$addr":3389 /u:"$(val rdp_user)" /from-stdin:force \
+		/cert:deny,fingerprint:sha256:"$(val cert_fingerprint)" \
+		/size:1024x768 /timeout:60000 >>"$log" 2>&1 &
+	viewer=$!
+	pids+=("$viewer")
+}
+viewer_stop() {
+	kill "$viewer" 2>/dev/null
+	wait "$viewer" 2>/dev/null
+}
+
+# first_session: a wrong password refused; the token colour on screen.
+first_session() {
 	local t0=$SECONDS
-	printf '%s\n' "$pw" | in_pi timeout 300 xfreerdp3 /v:"$addr":3389 \
-		/u:"$(val rdp_user)" /from-stdin:force \
-		/cert:deny,fingerprint:sha256:"$(val cert_fingerprint)" /size:1024x768 \
-		/timeout:60000 >>"$log" 2>&1 &
-	local viewer=$!
-	pids+=($viewer)
-	pw=
-	if wait_until 120 shows_colour; then
-		check desk-screenshot PASS "colour #$colour on the Pi's screen after $((SECONDS - t0)) s ($run/desktop.png)"
+	refused "$(val rdp_user)" "wrong-$(val rdp_password)" desk-wrong-password
+	viewer_start
+	if wait_until 120 shows "$colour"; then
+		check desk-screenshot PASS "colour #$colour on the Pi's screen after $((SECONDS - t0)) s"
+		cp "$run/desktop.png" "$run/desktop-1.png"
 	else
-		check desk-screenshot FAIL "no #$colour at (960,700) of the Pi's screen in 120 s: $(convert "$run/desktop.png" -format '%[pixel:p{960,700}]' info: 2>/dev/null)"
+		check desk-screenshot FAIL "no #$colour at (960,700) of the Pi's screen in 120 s: $(pixel)"
 	fi
 	# A dwell, not a wait for a condition: xvds-guestd looks for the
 	# connection every 2 s, and dom0 polls its record once a second.
 	sleep 10
-	kill "$viewer" 2>/dev/null
-	wait "$viewer" 2>/dev/null
+	viewer_stop
+}
+
+# second_session: the reset desktop again, for the next login: the first
+# credential refused, the clean image's screen (the token colour) shown.
+second_session() {
+	local old_user=$1 old_pw=$2
+	refused "$old_user" "$old_pw" desk-reused-refused
+	viewer_start
+	if wait_until 120 shows "$colour"; then
+		check desk-clean-next PASS "after the reset: a new credential, the clean desktop's #$colour"
+	else
+		check desk-clean-next FAIL "no #$colour on the second session's screen: $(pixel)"
+	fi
+	cp "$run/desktop.png" "$run/desktop-2.png"
+	viewer_stop
 }
 
 logout() {
@@ -149,6 +184,7 @@ tell_dom0() {
 }
 
 main() {
+	local old_user old_pw
 	if ! pi_up; then
 		check desk-login FAIL "cannot set up the Pi's namespace and display"
 	elif ! login; then
@@ -157,8 +193,17 @@ main() {
 		check desk-login FAIL "the broker gave address '$(val address)', not the desktop's $addr"
 	else
 		check desk-login PASS "dave: $(val rdp_user) at $(val address), certificate $(val cert_fingerprint | cut -c1-16)..."
-		session
+		first_session
+		old_user=$(val rdp_user) old_pw=$(val rdp_password)
 		logout || check desk-logout FAIL "xvds-client -L failed"
+		# The broker hands the desktop out again once xvdsd reset it.
+		if wait_until 600 login; then
+			second_session "$old_user" "$old_pw"
+			logout || check desk-logout FAIL "the second xvds-client -L failed"
+		else
+			check desk-clean-next FAIL "no second login within 600 s of the logout"
+		fi
+		old_pw=
 	fi
 	tell_dom0
 }
