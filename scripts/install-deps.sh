@@ -31,7 +31,7 @@ TEST_PKGS="$TEST_PKGS crossbuild-essential-arm64 qemu-user-static file systemd"
 # flex, bison and python3 build the lab's hypervisor from Debian's source
 # (scripts/lab/build-xen.sh; dpkg-dev's dpkg-source unpacks it).
 LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs socat
-	dpkg-dev flex bison python3"
+	dpkg-dev flex bison python3 debootstrap"
 
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"

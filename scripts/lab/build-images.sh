@@ -8,6 +8,9 @@
 #                        (uncompressed: libxenguest would try to gunzip a
 #                        gzip'd ramdisk and fail, noisily, on the two
 #                        concatenated streams a run makes of it)
+#   desktop-boot.cpio    the desktop guest's boot initramfs: block and network
+#                        front ends and ext4, then the desktop image
+#                        (scripts/desktop-image.sh) on /dev/xvda is the root
 #
 # Xen, its tools and the kernel come from Debian packages fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x` into the cache; nothing is
@@ -183,7 +186,8 @@ cp "$pkg/etc/xen/xl.conf" "$d0/etc/xen/"
 # virtio_pci and virtio_net: the NIC of run.sh --controller, QEMU's
 # restricted user network that reaches the controller (and nothing else).
 lab_modules "$d0" xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc \
-	llc stp bridge xen-netback loop xen-blkback virtio_pci virtio_net
+	llc stp bridge xen-netback loop xen-blkback virtio_pci virtio_net \
+	virtio_blk
 cp "$here/image/dom0-init" "$d0/init"
 chmod 0755 "$d0/init"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$d0/etc/passwd"
@@ -211,9 +215,19 @@ ln -sfn usr/bin/busybox "$g/init"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$g/etc/passwd"
 printf 'root:x:0:\n' >"$g/etc/group"
 
+# --- the desktop guest's boot initramfs ----------------------------------------
+db="$work/desktop-boot"
+lab_mkroot "$db"
+lab_busybox "$db"
+# ext4 finds its checksum through the crypto API: crc32c by name.
+lab_modules "$db" xen-blkfront crc32c_generic ext4 xen-netfront
+cp "$here/image/desktop-boot-init" "$db/init"
+chmod 0755 "$db/init"
+
 # --- Pack ------------------------------------------------------------------------
 lab_cpio "$d0" "$stage/dom0-base.cpio.gz"
 lab_cpio "$g" "$stage/guest-base.cpio"
+lab_cpio "$db" "$stage/desktop-boot.cpio"
 sort -u -o "$LAB_MANIFEST" "$LAB_MANIFEST"
 {
 	echo "key=$key"

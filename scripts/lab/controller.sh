@@ -17,11 +17,14 @@
 #
 # lab.test reads the check list from the next line: keep it in order.
 CTRL_CHECKS="ctrl-db-host ctrl-db-pool ctrl-db-login-paused ctrl-db-login-saved ctrl-db-login-pvm ctrl-db-released"
+# With run.sh --desktop, what tests/lab/desktop-client.sh saw from this
+# machine, and what the database recorded of the desktop's session.
+DESK_CHECKS="desk-login desk-wrong-password desk-screenshot desk-reused-refused desk-clean-next desk-db-released"
 # shellcheck shell=bash
 
 CTRL_ADDR=10.0.2.100	# what dom0 dials; QEMU forwards it to 127.0.0.1
 CTRL_HOST=lab-a		# the lab's xvdsd, its certificate's CN
-ctl_dir="" ctl_pid="" ctl_aport="" ctl_bport=""
+ctl_dir="" ctl_pid="" ctl_aport="" ctl_bport="" ctl_dport="" ctl_rport=""
 ctl_net=()
 
 . "$repo/tests/db/pg.sh"
@@ -41,18 +44,25 @@ ctl_prepare() {
 	# Below 32768, as every test port; pid-based like the others.
 	ctl_aport=$((10000 + $$ % 20000))
 	ctl_bport=$((ctl_aport + 1))
+	# With --desktop: QEMU's forwards to dom0's relay to the desktop's
+	# RDP port and to dom0's listener for the client's verdict.
+	ctl_dport=$((ctl_aport + 2))
+	ctl_rport=$((ctl_aport + 3))
 	{
 		echo "CTRL_ADDR=$CTRL_ADDR"
 		echo "CTRL_AGENT_PORT=$ctl_aport"
 		echo "CTRL_BROKER_PORT=$ctl_bport"
 		echo "CTRL_HOST=$CTRL_HOST"
-		for u in alice carol bob; do echo "CTRL_PW_$u=$(ctl_pw)"; done
+		for u in alice carol bob dave; do echo "CTRL_PW_$u=$(ctl_pw)"; done
 	} >"$ctl_dir/env"
 	install -m 0644 "$ctl_dir/ca.pem" "$ctl_dir/$CTRL_HOST.pem" "$ctl_dir/env" "$ov/lab/ctrl/" &&
 		install -m 0600 "$ctl_dir/$CTRL_HOST.key" "$ov/lab/ctrl/" || return 1
 	# dom0 has no route anywhere: restrict=on; only the two forwards.
 	ctl_net=(-netdev "user,id=ctl,restrict=on,net=10.0.2.0/24,host=10.0.2.2,guestfwd=tcp:$CTRL_ADDR:$ctl_aport-cmd:socat - TCP:127.0.0.1:$ctl_aport,guestfwd=tcp:$CTRL_ADDR:$ctl_bport-cmd:socat - TCP:127.0.0.1:$ctl_bport"
 		-device virtio-net-pci,netdev=ctl)
+	# hostfwd reaches dom0 through restrict=on, only from 127.0.0.1 here.
+	[ -z "${desktop:-}" ] ||
+		ctl_net[1]+=",hostfwd=tcp:127.0.0.1:$ctl_dport-10.0.2.15:3389,hostfwd=tcp:127.0.0.1:$ctl_rport-10.0.2.15:7000"
 }
 
 # ctl_adm ARGS...: xvdsctl's cluster commands, logged.
@@ -99,7 +109,7 @@ ctl_start() {
 	# The names of the lab's xvds.conf templates (tests/lab/ctrl-stages.sh).
 	ctl_adm template add ctl-cvm 96 && ctl_adm template add ctl-pvm 96 &&
 		ctl_adm pool create lab ctl-cvm 2 --ready 0 || { echo "template/pool: $(tail -n 1 "$ctl_dir/admin.log")"; return 1; }
-	for u in alice carol bob; do
+	for u in alice carol bob dave; do
 		pw=CTRL_PW_$u
 		printf '%s\n' "${!pw}" | ctl_adm user add "$u" ||
 			{ echo "user add $u: $(tail -n 1 "$ctl_dir/admin.log")"; return 1; }
@@ -109,6 +119,12 @@ ctl_start() {
 		{ echo "groups: $(tail -n 1 "$ctl_dir/admin.log")"; return 1; }
 	ctl_adm pvm create bob ctl-pvm --name bob-pvm ||
 		{ echo "pvm create: $(tail -n 1 "$ctl_dir/admin.log")"; return 1; }
+	[ -z "${desktop:-}" ] && return 0
+	# The desktop pool: one CVM of the desktop image, for dave only.
+	ctl_adm template add ctl-desk 256 && ctl_adm pool create desk ctl-desk 1 --ready 0 &&
+		ctl_adm group add deskers && ctl_adm group member add deskers dave &&
+		ctl_adm group permit deskers desk ||
+		{ echo "desktop pool: $(tail -n 1 "$ctl_dir/admin.log")"; return 1; }
 }
 
 ctl_stop() {
@@ -141,10 +157,19 @@ ctl_check() {
 	got=$(ctl_q "SELECT string_agg(v.name || ':' || s.end_reason || ':' ||
 		COALESCE(e.detail->>'how', 'unreleased'), ' ' ORDER BY v.name)
 		FROM sessions s JOIN vms v ON v.id = s.vm_id
-		LEFT JOIN events e ON e.kind = 'vm-released' AND (e.detail->>'session')::bigint = s.id")
+		LEFT JOIN events e ON e.kind = 'vm-released' AND (e.detail->>'session')::bigint = s.id
+		WHERE v.name <> 'desk-1'")
 	[ "$got" = "bob-pvm:logout:shutdown lab-1:logout:reset lab-2:logout:reset" ] &&
 		ctl_c ctrl-db-released PASS "$got" ||
 		ctl_c ctrl-db-released FAIL "sessions (vm:end:release) '$got', not bob-pvm:logout:shutdown lab-1:logout:reset lab-2:logout:reset"
+	[ -z "${desktop:-}" ] && return 0
+	got=$(ctl_q "SELECT string_agg(v.name || ':' || s.end_reason || ':' ||
+		COALESCE(e.detail->>'how', 'unreleased'), ' ' ORDER BY s.id)
+		FROM sessions s JOIN vms v ON v.id = s.vm_id
+		LEFT JOIN events e ON e.kind = 'vm-released' AND (e.detail->>'session')::bigint = s.id
+		WHERE v.name = 'desk-1'")
+	[ "$got" = "desk-1:logout:reset desk-1:logout:reset" ] && ctl_c desk-db-released PASS "$got" ||
+		ctl_c desk-db-released FAIL "the desktop's sessions (vm:end:release) '$got', not two desk-1:logout:reset"
 }
 
 # ctl_login_check NAME USER FROM: one login event of USER, from that state.

@@ -10,6 +10,11 @@
 #                   xvds-client, run in dom0, for the ctrl-* stages
 #                   (tests/lab/ctrl-stages.sh); they need --xvdsd and
 #                   --xvdsctl.  Without them dom0 has no network at all.
+#   --desktop IMAGE the desktop image (scripts/desktop-image.sh --lab), with
+#                   --controller: a read-only disk of the emulated machine,
+#                   the desktop pool's golden image; the ctrl-desktop stage
+#                   boots it as a CVM and tests/lab/desktop-client.sh logs
+#                   in to it from this machine over RDP
 #   --log FILE      write the serial console (all attempts of this run) to FILE
 #   --result FILE   write machine-readable results (used by tests/lab/lab.test)
 #   --timeout SECS  outer limit per boot (default 2400: a safety net; the
@@ -33,6 +38,8 @@
 #   XVDS-FLAKE <signature> <detail>      a guest died or froze (diagnostics)
 #   XVDS-RETRY <stage> <detail>          a stage re-created a guest that the
 #                                        emulator killed (its one retry)
+#   XVDS-DESKTOP-READY colour=C ip=A     the desktop CVM is ready: run
+#                                        the client here (--desktop)
 #   XVDS-LAB-DONE                        the test script finished
 # Exit status: 0 every stage passed, 1 the lab failed, 2 usage error.
 #
@@ -50,7 +57,7 @@ repo=$(cd "$here/../.." && pwd)
 tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
 
 probe="" guestd="" xvdsd="" xvdsctl="" controller="" client="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
-dom0_test="" append=""
+dom0_test="" append="" desktop="" desk_pid=""
 timeout=2400 silence=180
 usage() { sed -n '2,28s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -61,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--xvdsctl) xvdsctl=${2:?}; shift ;;
 	--controller) controller=${2:?}; shift ;;
 	--client) client=${2:?}; shift ;;
+	--desktop) desktop=${2:?}; shift ;;
 	--log) logfile=${2:?}; shift ;;
 	--result) resultfile=${2:?}; shift ;;
 	--timeout) timeout=${2:?}; shift ;;
@@ -83,6 +91,11 @@ if [ -n "$controller$client" ]; then
 		echo "run.sh: --controller and --client go together, with --xvdsd and --xvdsctl" >&2
 		exit 2
 	}
+fi
+if [ -n "$desktop" ]; then
+	[ -n "$controller" ] || { echo "run.sh: --desktop needs --controller" >&2; exit 2; }
+	[ -f "$desktop" ] || { echo "run.sh: --desktop $desktop: no such file" >&2; exit 2; }
+	case $desktop in *,*) echo "run.sh: --desktop $desktop: a comma in the path" >&2; exit 2 ;; esac
 fi
 
 say() { echo "lab: $*"; }
@@ -107,7 +120,7 @@ for f in "$probe" "$guestd" ${xvdsd:+"$xvdsd"} ${xvdsctl:+"$xvdsctl"} \
 		die "$f is a libtool wrapper script; pass $(dirname "$f")/.libs/$(basename "$f")"
 	fi
 done
-for f in dom0-test.sh guest-test.sh guest-apply-credential.sh xvdsd-stages.sh migrate-stages.sh ctrl-stages.sh; do
+for f in dom0-test.sh guest-test.sh guest-apply-credential.sh xvdsd-stages.sh migrate-stages.sh ctrl-stages.sh desktop-client.sh; do
 	[ -f "$tests/$f" ] || die "$tests/$f missing"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (package qemu-system-x86)"
@@ -133,7 +146,7 @@ t_images=$(lab_elapsed "$t_start")
 # --- Per-run overlay: the project's binaries and the tests ---------------------
 run=$(mktemp -d "${TMPDIR:-/tmp}/xvds-lab.XXXXXX")
 case $run in *,*) die "run directory $run contains a comma (QEMU's module separator)" ;; esac
-trap '[ -z "${qpid:-}" ] || kill "$qpid" 2>/dev/null || true; [ -z "$controller" ] || ctl_stop || true' EXIT
+trap '[ -z "${qpid:-}" ] || kill "$qpid" 2>/dev/null || true; desk_stop; [ -z "$controller" ] || ctl_stop || true' EXIT
 trap 'exit 130' INT TERM
 t_ov=$EPOCHREALTIME
 (
@@ -141,7 +154,7 @@ t_ov=$EPOCHREALTIME
 	# cannot prune them halfway.
 	flock -s 9
 	cp "$images/xen.elf" "$images/vmlinuz" "$images/guest-base.cpio" \
-		"$images/dom0-base.cpio.gz" "$run/"
+		"$images/dom0-base.cpio.gz" "$images/desktop-boot.cpio" "$run/"
 ) 9>>"${XVDS_LAB_CACHE:-/var/cache/xvds-lab}/.lock" || die "copying the base images failed"
 g="$run/guest-root"
 mkdir -p "$g/lab"
@@ -173,6 +186,12 @@ if [ -n "$controller" ]; then
 	ctl_prepare "$run" "$d" >"$run/ctl-prepare.msg" 2>&1 ||
 		die "the controller's side: $(tr '\n' ' ' <"$run/ctl-prepare.msg")"
 	netargs=("${ctl_net[@]}")
+	if [ -n "$desktop" ]; then
+		# The golden image: a read-only disk (/dev/vda in dom0), served
+		# to the desktop CVMs by blkback.
+		netargs+=(-drive "file=$desktop,if=virtio,format=raw,readonly=on")
+		install -m 0644 "$run/desktop-boot.cpio" "$d/lab/desktop-boot.cpio"
+	fi
 fi
 if [ -n "$xvdsd" ]; then
 	lab_install_bin "$d" "$xvdsd" /usr/sbin/xvdsd || die "cannot collect $xvdsd's libraries"
@@ -248,6 +267,7 @@ boot() {
 	fi
 	wait "$qpid" && qemu_rc=0 || qemu_rc=$?
 	qpid=""
+	desk_stop
 	exec 8<&- 7>&-
 	rm -f "$fifo"
 	total=$(lab_elapsed "$t0")
@@ -292,9 +312,34 @@ console_line() {
 		retries+=("${l#*XVDS-RETRY }")
 		echo "lab: !!! RETRIED: ${l#*XVDS-RETRY }"
 		;;
+	*XVDS-DESKTOP-READY\ *)
+		desk_start "${l#*XVDS-DESKTOP-READY }"
+		;;
 	*XVDS-LAB-DONE*) done=yes ;;
 	esac
 	return 0
+}
+
+# desk_start "colour=C ip=A": the thin client here, in the background
+# (tests/lab/desktop-client.sh); it reports to dom0 and to $run/desk-result.
+desk_start() {
+	local colour="" ip="" w
+	for w in $1; do
+		case $w in colour=*) colour=${w#colour=} ;; ip=*) ip=${w#ip=} ;; esac
+	done
+	[ -n "$desktop" ] && [ -z "$desk_pid" ] || return 0
+	say "the desktop is ready (colour $colour at $ip): the client logs in from here"
+	CLIENT=$client CA=$run/ctrl/ca.pem BROKER_PORT=$ctl_bport \
+		DESK_PORT=$ctl_dport RESULT_PORT=$ctl_rport DESK_PW=$CTRL_PW_dave \
+		"$tests/desktop-client.sh" "$run" "$colour" "$ip" </dev/null >/dev/null 2>&1 &
+	desk_pid=$!
+}
+desk_stop() {
+	[ -n "${desk_pid:-}" ] || return 0
+	# Done by now, or stopped: its verdict is in $run/desk-result.
+	kill "$desk_pid" 2>/dev/null || true
+	wait "$desk_pid" 2>/dev/null || true
+	desk_pid=""
 }
 
 # verdict: 0 when every stage passed and the run ended normally.
@@ -350,7 +395,9 @@ ck_line() {
 }
 if [ -n "$controller" ]; then
 	ctl_check ck_line || true
-	for c in $CTRL_CHECKS; do
+	[ -z "$desktop" ] || [ ! -f "$run/desk-result" ] ||
+		while read -r line; do ck_line "$line"; done <"$run/desk-result"
+	for c in $CTRL_CHECKS ${desktop:+$DESK_CHECKS}; do
 		[ "${ck_status[$c]:-}" = PASS ] || ok=no
 	done
 	ctl_report >"$run/events.txt" || true
@@ -369,7 +416,7 @@ printf 'lab: %-20s %8s s\n' "image check" "$t_images" "overlay build" "$t_overla
 	"QEMU start->dom0 up" "${dom0_ready:--}" "QEMU start->exit" "$total" \
 	"whole run" "$(lab_elapsed "$t_start")"
 if [ -n "$controller" ]; then
-	for c in $CTRL_CHECKS; do
+	for c in $CTRL_CHECKS ${desktop:+$DESK_CHECKS}; do
 		printf 'lab: %-20s %-7s %8s  %s\n' "$c" "${ck_status[$c]:-MISSING}" - "${ck_why[$c]:-}"
 	done
 fi

@@ -21,15 +21,31 @@
 #   ctrl-pvm            bob's PVM: placed on this host, defined, started,
 #                       boot-complete validated, credential applied; logout
 #                       shuts it down
+#   ctrl-desktop        (run.sh --desktop) the desktop pool's CVM, the real
+#                       desktop image (scripts/desktop-image.sh) on a
+#                       read-only disk, ready; dom0 relays its RDP port to
+#                       QEMU's forward and says XVDS-DESKTOP-READY with the
+#                       colour the guest published; the client on the
+#                       machine (tests/lab/desktop-client.sh) logs in as
+#                       dave, sees that colour, is refused with a wrong
+#                       password, logs out, logs in again once the CVM
+#                       was reset (the first credential refused, the
+#                       clean desktop's colour shown) and reports
+#                       here; the guest's session record went active; the
+#                       CVM is reset after each logout
 # shellcheck shell=bash
 
 CTRL_ENV=/lab/ctrl/env
 CTRL_CONF=/lab/xvds-ctrl.conf
 CLIENT=/usr/bin/xvds-client
-CTRL_STAGES="ctrl-register ctrl-login-unpause ctrl-login-restore ctrl-logout-reset ctrl-pvm"
+CTRL_STAGES="ctrl-register ctrl-login-unpause ctrl-login-restore ctrl-logout-reset ctrl-pvm ctrl-desktop"
 CTRL_IPBASE=10.77.0.50		# lab-1 gets .51, lab-2 .52 (guest-rcS)
 CTRL_PVM=bob-pvm
 CTRL_PVM_IP=10.77.0.61
+# The desktop pool (desk-1 gets .71) on the emulated machine's read-only disk.
+DESK_DISK=/dev/vda
+DESK_IPBASE=10.77.0.70
+DESK_IP=10.77.0.71
 ctrl_pid="" ctrl_registered=""
 ctrl_log=$W/xvdsd-ctrl.log
 declare -A CBOOT=() CDOM=() CSESS=() CTOKEN=()
@@ -75,6 +91,21 @@ write_ctrl_conf() {
 			network bridge "xenbr0"
 		}
 	EOF
+	[ -b "$DESK_DISK" ] || return 0
+	# PV and blkback: the reliable pair under the emulator
+	# (scripts/lab/README.md, "The desktop guest").
+	cat >>"$CTRL_CONF" <<-EOF
+		template "ctl-desk" {
+			type pv
+			vcpus 1
+			memory 192M
+			kernel "/lab/vmlinuz"
+			ramdisk "/lab/desktop-boot.cpio"
+			cmdline "console=hvc0 loglevel=4 xvds.ipbase=$DESK_IPBASE/24"
+			disk xvda "$DESK_DISK" readonly
+			network bridge "xenbr0"
+		}
+	EOF
 }
 
 # dom0's NIC on QEMU's user network: the virtio one, at QEMU's usual
@@ -109,8 +140,10 @@ st_ctrl_register() {
 	[ -s "$CTRL_ENV" ] || { why="no $CTRL_ENV"; return 1; }
 	have_xvdsd && [ -x "$CLIENT" ] || { why="xvdsd, xvdsctl or xvds-client missing"; return 1; }
 	ctrl_net_up || return 1
-	# The earlier stages' images: the store is in dom0's memory.
+	# The earlier stages' images: the store is in dom0's memory, whose
+	# root file system may take most of it (the desktop's clean image).
 	rm -f "$XSTORE"/clean/lab-01.* "$XSTORE"/clean/live-01.* "$XSTORE"/saved/*
+	[ ! -b "$DESK_DISK" ] || mount -o remount,size=85% / 2>/dev/null
 	write_ctrl_conf
 	$XVDSD -n -f "$CTRL_CONF" >"$W/xvdsd-ctrl-n.out" 2>&1 ||
 		{ why="xvdsd -n: $(tr '\n' ' ' <"$W/xvdsd-ctrl-n.out")"; return 1; }
@@ -280,6 +313,53 @@ st_ctrl_pvm() {
 	note="login->desktop (cold boot) ${BENCH[ctrl-pvm]} ms on domain $d; shut down after the logout"
 }
 
+desk_ready() { clean_taken desk-1 && vm_has_addr desk-1 $DESK_IP; }
+
+# desk_session_seen DOMID: the guest's agent reported an RDP session.
+desk_session_seen() {
+	case $(xenstore-read "/local/domain/$1/data/xvds/session" 2>/dev/null) in
+	*state=active*) desk_active=1 ;;
+	esac
+	[ -s "$W/desk-verdict" ]
+}
+
+st_ctrl_desktop() {
+	local d colour n verdict relay lsn
+	[ -b "$DESK_DISK" ] || { why="no desktop disk $DESK_DISK (run.sh --desktop)"; return 1; }
+	ctrl_alive || return 1
+	# Booted by the pool's upkeep since ctrl-register: 60-80 s to RDP.
+	wait_for 300 desk_ready ||
+		{ why="desk-1 is $(vm_state desk-1) at '$(vm_field desk-1 addr)', not ready with a clean image at $DESK_IP"; return 1; }
+	d=$(vm_field desk-1 domid)
+	wait_for 60 xenstore-read "/local/domain/$d/data/desktop/colour" ||
+		{ why="desk-1 published no colour"; return 1; }
+	colour=$(xenstore-read "/local/domain/$d/data/desktop/colour")
+	n=$(log_count "$ctrl_log" "desk-1: resetting -> ready on done \(clean image restored\)")
+	# The machine reaches dom0's port 3389 (QEMU's hostfwd), relayed to
+	# the desktop; the client's verdict comes to port 7000.
+	printf '#!/bin/sh\nexec nc %s 3389\n' "$DESK_IP" >"$W/desk-relay"
+	chmod 0755 "$W/desk-relay"
+	nc -ll -p 3389 -e "$W/desk-relay" &
+	relay=$!
+	: >"$W/desk-verdict"
+	nc -l -p 7000 >"$W/desk-verdict" &
+	lsn=$!
+	desk_active=""
+	echo "XVDS-DESKTOP-READY colour=$colour ip=$DESK_IP"
+	wait_for 300 desk_session_seen "$d"
+	kill "$relay" "$lsn" 2>/dev/null
+	wait "$relay" "$lsn" 2>/dev/null
+	verdict=$(head -n1 "$W/desk-verdict")
+	log "the client's verdict: ${verdict:-none}"
+	[ "${verdict%% *}" = PASS ] ||
+		{ why="the client: ${verdict:-no verdict in $((300 * LAB_SLACK)) s}"; return 1; }
+	[ -n "$desk_active" ] || { why="desk-1's agent never reported an active session"; return 1; }
+	# Two sessions, two resets.
+	wait_for 180 reset_done desk-1 "$((n + 1))" ||
+		{ why="desk-1 is $(vm_state desk-1), not reset twice, after the logouts"; return 1; }
+	note="colour #$colour seen by the client; session reported; reset after each of two logouts"
+}
+
 # ctrl_xvdsd_present: the controller's xvdsd still runs; else $lost says so.
 ctrl_xvdsd_present() {
 	kill -0 "$ctrl_pid" 2>/dev/null && return 0
@@ -301,6 +381,7 @@ run_ctrl_stages() {
 		run_stage ctrl-login-restore st_ctrl_login_restore
 		run_stage ctrl-logout-reset st_ctrl_logout_reset
 		run_stage ctrl-pvm st_ctrl_pvm
+		run_stage ctrl-desktop st_ctrl_desktop
 		stage_needs=""
 	else
 		for s in ${CTRL_STAGES#ctrl-register }; do skip_stage "$s" "ctrl-register failed"; done

@@ -12,7 +12,7 @@
 #   XVDS-DUMP-BEGIN ... XVDS-DUMP-END diagnostics, when something failed
 #   XVDS-LAB-DONE
 # run.sh reads the stage list from the next line: keep it in order.
-STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-credential xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-migrate xvdsd-migrate-crash xvdsd-migrate-pvh xvdsd-migrate-back xvdsd-session xvdsd-pvm xvdsd-stop ctrl-register ctrl-login-unpause ctrl-login-restore ctrl-logout-reset ctrl-pvm"
+STAGES="dom0-up probe-list create boot-complete probe-list-guests tcp addr-change isolation malformed shutdown domains-gone xvdsd-start xvdsd-cvm-ready xvdsd-garbage xvdsd-host xvdsd-credential xvdsd-pause xvdsd-save xvdsd-reset xvdsd-restart xvdsd-save-crash xvdsd-migrate xvdsd-migrate-crash xvdsd-migrate-pvh xvdsd-migrate-back xvdsd-session xvdsd-pvm xvdsd-stop ctrl-register ctrl-login-unpause ctrl-login-restore ctrl-logout-reset ctrl-pvm ctrl-desktop"
 # No set -e: every stage handles its own failures and the script must always
 # reach XVDS-LAB-DONE.
 set -u
