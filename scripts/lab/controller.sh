@@ -19,12 +19,12 @@
 CTRL_CHECKS="ctrl-db-host ctrl-db-pool ctrl-db-login-paused ctrl-db-login-saved ctrl-db-login-pvm ctrl-db-released"
 # With run.sh --desktop, what tests/lab/desktop-client.sh saw from this
 # machine, and what the database recorded of the desktop's session.
-DESK_CHECKS="desk-login desk-wrong-password desk-screenshot desk-reused-refused desk-clean-next desk-db-released"
+DESK_CHECKS="desk-login desk-wrong-password desk-screenshot desk-client-session desk-reused-refused desk-clean-next desk-client-closed desk-db-released"
 # shellcheck shell=bash
 
 CTRL_ADDR=10.0.2.100	# what dom0 dials; QEMU forwards it to 127.0.0.1
 CTRL_HOST=lab-a		# the lab's xvdsd, its certificate's CN
-ctl_dir="" ctl_pid="" ctl_aport="" ctl_bport="" ctl_dport="" ctl_rport=""
+ctl_dir="" ctl_pid="" ctl_aport="" ctl_bport="" ctl_dport="" ctl_rport="" ctl_sport=""
 ctl_net=()
 
 . "$repo/tests/db/pg.sh"
@@ -48,6 +48,7 @@ ctl_prepare() {
 	# RDP port and to dom0's listener for the client's verdict.
 	ctl_dport=$((ctl_aport + 2))
 	ctl_rport=$((ctl_aport + 3))
+	ctl_sport=$((ctl_aport + 4))	# dom0's "session seen" answer
 	{
 		echo "CTRL_ADDR=$CTRL_ADDR"
 		echo "CTRL_AGENT_PORT=$ctl_aport"
@@ -62,7 +63,7 @@ ctl_prepare() {
 		-device virtio-net-pci,netdev=ctl)
 	# hostfwd reaches dom0 through restrict=on, only from 127.0.0.1 here.
 	[ -z "${desktop:-}" ] ||
-		ctl_net[1]+=",hostfwd=tcp:127.0.0.1:$ctl_dport-10.0.2.15:3389,hostfwd=tcp:127.0.0.1:$ctl_rport-10.0.2.15:7000"
+		ctl_net[1]+=",hostfwd=tcp:127.0.0.1:$ctl_dport-10.0.2.15:3389,hostfwd=tcp:127.0.0.1:$ctl_rport-10.0.2.15:7000,hostfwd=tcp:127.0.0.1:$ctl_sport-10.0.2.15:7001"
 }
 
 # ctl_adm ARGS...: xvdsctl's cluster commands, logged.
@@ -163,13 +164,15 @@ ctl_check() {
 		ctl_c ctrl-db-released PASS "$got" ||
 		ctl_c ctrl-db-released FAIL "sessions (vm:end:release) '$got', not bob-pvm:logout:shutdown lab-1:logout:reset lab-2:logout:reset"
 	[ -z "${desktop:-}" ] && return 0
-	got=$(ctl_q "SELECT string_agg(v.name || ':' || s.end_reason || ':' ||
+	# The second session's logout is xvds-client's, after the viewer closed.
+	got=$(ctl_q "SELECT string_agg(v.name || ':' || s.end_reason ||
+		COALESCE('/' || s.logout_reason, '') || ':' ||
 		COALESCE(e.detail->>'how', 'unreleased'), ' ' ORDER BY s.id)
 		FROM sessions s JOIN vms v ON v.id = s.vm_id
 		LEFT JOIN events e ON e.kind = 'vm-released' AND (e.detail->>'session')::bigint = s.id
 		WHERE v.name = 'desk-1'")
-	[ "$got" = "desk-1:logout:reset desk-1:logout:reset" ] && ctl_c desk-db-released PASS "$got" ||
-		ctl_c desk-db-released FAIL "the desktop's sessions (vm:end:release) '$got', not two desk-1:logout:reset"
+	[ "$got" = "desk-1:logout:reset desk-1:logout/closed:reset" ] && ctl_c desk-db-released PASS "$got" ||
+		ctl_c desk-db-released FAIL "the desktop's sessions (vm:end[/why]:release) '$got', not desk-1:logout:reset desk-1:logout/closed:reset"
 }
 
 # ctl_login_check NAME USER FROM: one login event of USER, from that state.

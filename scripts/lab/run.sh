@@ -22,6 +22,8 @@
 #                   caught by --silence)
 #   --silence SECS  kill QEMU when the console is silent this long (default 180)
 #   --no-retry      never retry a wedged boot
+#   --screenshot FILE  (with --desktop) copy there the Pi's screen as the
+#                   thin client showed the user's desktop (a PNG)
 #   --keep          keep the run directory (kept anyway on failure)
 #   --verbose       stream the whole console, not only the XVDS lines
 #   --dom0-test FILE  run FILE in dom0 instead of tests/lab/dom0-test.sh
@@ -56,7 +58,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 tests=${XVDS_LAB_TESTS:-$repo/tests/lab}
 
-probe="" guestd="" xvdsd="" xvdsctl="" controller="" client="" logfile="" resultfile="" keep=no retry=yes verbose=no inject=""
+probe="" guestd="" xvdsd="" xvdsctl="" controller="" client="" logfile="" resultfile="" screenshot="" keep=no retry=yes verbose=no inject=""
 dom0_test="" append="" desktop="" desk_pid=""
 timeout=2400 silence=180
 usage() { sed -n '2,28s/^# \{0,1\}//p' "$0" >&2; exit 2; }
@@ -71,6 +73,7 @@ while [ $# -gt 0 ]; do
 	--desktop) desktop=${2:?}; shift ;;
 	--log) logfile=${2:?}; shift ;;
 	--result) resultfile=${2:?}; shift ;;
+	--screenshot) screenshot=${2:?}; shift ;;
 	--timeout) timeout=${2:?}; shift ;;
 	--silence) silence=${2:?}; shift ;;
 	--no-retry) retry=no ;;
@@ -330,7 +333,8 @@ desk_start() {
 	[ -n "$desktop" ] && [ -z "$desk_pid" ] || return 0
 	say "the desktop is ready (colour $colour at $ip): the client logs in from here"
 	CLIENT=$client CA=$run/ctrl/ca.pem BROKER_PORT=$ctl_bport \
-		DESK_PORT=$ctl_dport RESULT_PORT=$ctl_rport DESK_PW=$CTRL_PW_dave \
+		DESK_PORT=$ctl_dport RESULT_PORT=$ctl_rport SEEN_PORT=$ctl_sport \
+		DESK_PW=$CTRL_PW_dave \
 		"$tests/desktop-client.sh" "$run" "$colour" "$ip" </dev/null >/dev/null 2>&1 &
 	desk_pid=$!
 }
@@ -397,6 +401,8 @@ if [ -n "$controller" ]; then
 	ctl_check ck_line || true
 	[ -z "$desktop" ] || [ ! -f "$run/desk-result" ] ||
 		while read -r line; do ck_line "$line"; done <"$run/desk-result"
+	[ -z "$screenshot" ] || [ ! -f "$run/desktop-2.png" ] ||
+		cp "$run/desktop-2.png" "$screenshot" || true
 	for c in $CTRL_CHECKS ${desktop:+$DESK_CHECKS}; do
 		[ "${ck_status[$c]:-}" = PASS ] || ok=no
 	done

@@ -315,11 +315,20 @@ st_ctrl_pvm() {
 
 desk_ready() { clean_taken desk-1 && vm_has_addr desk-1 $DESK_IP; }
 
-# desk_session_seen DOMID: the guest's agent reported an RDP session.
+# desk_session_seen DOMID: the guest's agent reported an RDP session; the
+# client, which holds its first session until then, hears it on port 7001.
 desk_session_seen() {
-	case $(xenstore-read "/local/domain/$1/data/xvds/session" 2>/dev/null) in
-	*state=active*) desk_active=1 ;;
-	esac
+	if [ -z "$desk_active" ]; then
+		case $(xenstore-read "/local/domain/$1/data/xvds/session" 2>/dev/null) in
+		*state=active*)
+			desk_active=1
+			printf '#!/bin/sh\necho active\n' >"$W/desk-seen"
+			chmod 0755 "$W/desk-seen"
+			nc -ll -p 7001 -e "$W/desk-seen" &
+			desk_seen_pid=$!
+			;;
+		esac
+	fi
 	[ -s "$W/desk-verdict" ]
 }
 
@@ -344,11 +353,11 @@ st_ctrl_desktop() {
 	: >"$W/desk-verdict"
 	nc -l -p 7000 >"$W/desk-verdict" &
 	lsn=$!
-	desk_active=""
+	desk_active="" desk_seen_pid=""
 	echo "XVDS-DESKTOP-READY colour=$colour ip=$DESK_IP"
 	wait_for 300 desk_session_seen "$d"
-	kill "$relay" "$lsn" 2>/dev/null
-	wait "$relay" "$lsn" 2>/dev/null
+	kill "$relay" "$lsn" $desk_seen_pid 2>/dev/null
+	wait "$relay" "$lsn" $desk_seen_pid 2>/dev/null
 	verdict=$(head -n1 "$W/desk-verdict")
 	log "the client's verdict: ${verdict:-none}"
 	[ "${verdict%% *}" = PASS ] ||

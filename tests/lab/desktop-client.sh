@@ -4,19 +4,25 @@
 # stands for the Raspberry Pi, with the broker (10.0.2.100) and the
 # desktop's own address on its loopback, each relayed over a unix socket to
 # QEMU's forwards on 127.0.0.1 (scripts/lab/README.md, "The desktop
-# guest").  User dave logs in through the broker with xvds-client; xfreerdp3
-# on a private Xvfb display connects with the one-time credential on stdin
-# and the certificate pinned to the fingerprint the broker handed out; its
-# screenshot must show the colour dom0 read from the guest's xenstore.  A
-# wrong password must be refused by the RDP server.  dave logs out, and
-# once xvdsd reset the desktop logs in again: the first credential is
-# refused and the clean desktop shows the token colour.  The verdict goes
-# to dom0 (which checks the resets) and to RESULT.
+# guest").  User dave logs in through the broker with `xvds-client -1`;
+# xfreerdp3 on a private Xvfb display connects with the one-time
+# credential on stdin and the certificate pinned to the fingerprint the
+# broker handed out; its screenshot must show the colour dom0 read from
+# the guest's xenstore, and the session is held until dom0 saw the guest's
+# agent report it.  A wrong password must be refused by the RDP server.
+# dave logs out, and once xvdsd reset the desktop logs in again, this time
+# as a user at the Pi does: xvds-client runs the session in its viewer; the
+# first credential is refused and the clean desktop shows the token colour
+# (RUN/desktop-2.png is the user's desktop as the thin client saw it);
+# the user closes the viewer and xvds-client logs out.  The verdict goes to
+# dom0 (which checks the resets) and to RESULT.
 #
 # Usage: desktop-client.sh RUN COLOUR ADDRESS
 # Environment: CLIENT (xvds-client), CA (the controller's CA), BROKER_PORT,
 #   DESK_PORT (QEMU's forward to dom0's relay to the desktop's port 3389),
 #   RESULT_PORT (QEMU's forward to dom0's listener for the verdict),
+#   SEEN_PORT (QEMU's forward to dom0's answer once the guest's agent
+#   reported the RDP session),
 #   DESK_PW (dave's password).
 # Writes RUN/desk-result ("check NAME PASS|FAIL why" lines), RUN/desk.log
 # and the screenshots RUN/desktop-1.png and RUN/desktop-2.png.
@@ -138,7 +144,14 @@ viewer_stop() {
 	wait "$viewer" 2>/dev/null
 }
 
-# first_session: a wrong password refused; the token colour on screen.
+# session_seen: dom0 answers "active" once the guest's agent reported the
+# RDP session (before that, nothing listens and the forward closes).
+session_seen() {
+	[ "$(timeout 10 socat -u TCP:127.0.0.1:"$SEEN_PORT" - 2>/dev/null)" = active ]
+}
+
+# first_session: a wrong password refused; the token colour on screen,
+# held until dom0 saw the session.
 first_session() {
 	local t0=$SECONDS
 	refused "$(val rdp_user)" "wrong-$(val rdp_password)" desk-wrong-password
@@ -149,25 +162,65 @@ first_session() {
 	else
 		check desk-screenshot FAIL "no #$colour at (960,700) of the Pi's screen in 120 s: $(pixel)"
 	fi
-	# A dwell, not a wait for a condition: xvds-guestd looks for the
-	# connection every 2 s, and dom0 polls its record once a second.
-	sleep 10
+	wait_until 120 session_seen ||
+		check desk-session-seen FAIL "dom0 did not see the guest's agent report the session in 120 s"
 	viewer_stop
 }
 
-# second_session: the reset desktop again, for the next login: the first
-# credential refused, the clean image's screen (the token colour) shown.
+# client_settled: xvds-client's session is up, or it gave up.
+client_settled() {
+	grep -qx connected "$run/client-status" ||
+		grep -q '^error ' "$run/client-status"
+}
+# client_status: the last status line of xvds-client's session.
+client_status() { tail -n 1 "$run/client-status" 2>/dev/null; }
+viewer_window() {
+	DISPLAY=":$disp" xdotool search --class xfreerdp 2>/dev/null | head -n 1
+}
+
+# second_session: the reset desktop again, for the next login, through
+# xvds-client and its viewer: the first credential refused, the clean
+# image's screen (the token colour) shown; the user closes the viewer.
 second_session() {
-	local old_user=$1 old_pw=$2
+	local old_user=$1 old_pw=$2 cpid rc w
+	# The broker hands the desktop out again once xvdsd reset it: until
+	# then a login says no desktop (exit 4) and is tried again.
+	local end=$((SECONDS + 600))
+	while :; do
+		: >"$run/client-status"
+		printf '%s\n' "$DESK_PW" | in_pi timeout 600 "$CLIENT" -C "$CA" \
+			-p "$BROKER_PORT" --status-fd 5 -o fullscreen=no -u dave \
+			10.0.2.100 5>"$run/client-status" >>"$log" 2>&1 &
+		cpid=$!
+		pids+=("$cpid")
+		wait_until 400 client_settled
+		grep -qx connected "$run/client-status" && break
+		kill "$cpid" 2>/dev/null
+		wait "$cpid"
+		rc=$?
+		if [ "$rc" != 4 ] || [ $SECONDS -ge $end ]; then
+			check desk-client-session FAIL "xvds-client: exit $rc: $(tr '\n' ';' <"$run/client-status")"
+			return
+		fi
+		sleep 2
+	done
+	check desk-client-session PASS "xvds-client: $(tr '\n' ';' <"$run/client-status")"
 	refused "$old_user" "$old_pw" desk-reused-refused
-	viewer_start
 	if wait_until 120 shows "$colour"; then
 		check desk-clean-next PASS "after the reset: a new credential, the clean desktop's #$colour"
 	else
 		check desk-clean-next FAIL "no #$colour on the second session's screen: $(pixel)"
 	fi
 	cp "$run/desktop.png" "$run/desktop-2.png"
-	viewer_stop
+	w=$(viewer_window)
+	[ -n "$w" ] && DISPLAY=":$disp" xdotool windowclose "$w"
+	wait "$cpid"
+	rc=$?
+	if [ "$rc $(client_status)" = "0 ended closed" ]; then
+		check desk-client-closed PASS "the viewer closed: xvds-client logged out"
+	else
+		check desk-client-closed FAIL "the viewer closed: xvds-client exit $rc, '$(client_status)'"
+	fi
 }
 
 logout() {
@@ -197,12 +250,7 @@ main() {
 		old_user=$(val rdp_user) old_pw=$(val rdp_password)
 		logout || check desk-logout FAIL "xvds-client -L failed"
 		# The broker hands the desktop out again once xvdsd reset it.
-		if wait_until 600 login; then
-			second_session "$old_user" "$old_pw"
-			logout || check desk-logout FAIL "the second xvds-client -L failed"
-		else
-			check desk-clean-next FAIL "no second login within 600 s of the logout"
-		fi
+		second_session "$old_user" "$old_pw"
 		old_pw=
 	fi
 	tell_dom0
