@@ -17,11 +17,12 @@
 #     session (events.at, just before it hands the credential to the
 #     host) to the reply at the client: the credential's round trip to
 #     the host, the reply, and the client's exit (inside "broker");
-#   - the fake host cannot apply the credential: the SAM file is written
-#     after the reply, outside the timed spans;
-#   - the broker returns port 3389 and no certificate fingerprint for a
-#     fake host's desktop: the probe dials the RDP server's own port and
-#     pins the server's certificate.
+#   - the fake host applies the credential as xvds-guestd would, before it
+#     answers the broker: its -x hook writes the RDP server's SAM file
+#     (inside "broker", as on a real host);
+#   - the desktops' address, RDP port (the controller's rdp-port) and
+#     certificate fingerprint are the RDP server's: the probe dials and
+#     pins what the broker returned.
 #
 #   rdp-login.sh [RUNS]   (at most 15)
 set -u
@@ -77,6 +78,7 @@ key-file "$dir/controller.key"
 admin-socket "$dir/admin.sock"
 session-lease 60
 session-grace 1
+rdp-port $rdp_port
 EOF2
 "$builddir/xvds/xvds-controller" -d -f "$dir/controller.conf" \
 	2>"$dir/ctl.log" &
@@ -90,7 +92,7 @@ states=
 i=1
 while [ "$i" -le "$runs" ]; do
 	vms="$vms${vms:+,} ('lab-$i', 'cvm', 1, 1, 2048, 1)"
-	states="$states -s lab-$i:ready:$i:0:127.0.0.1"
+	states="$states -s lab-$i:ready:$i:0:127.0.0.1:$rdp_pin"
 	i=$((i + 1))
 done
 pg_psql -c "INSERT INTO templates (name, memory_mib) VALUES ('desk', 2048);
@@ -103,9 +105,17 @@ adm() { "$builddir/xvds/xvdsctl" -C "$dir/admin.sock" "$@" >/dev/null; }
 printf '%s\n' "$PASSWORD" | adm user add alice && adm group add staff &&
 	adm group member add staff alice && adm group permit staff lab ||
 	die "the admin commands failed"
+# The credential's hook: "user:password" on stdin, into the SAM file.
+cat >"$dir/apply" <<EOF
+#!/bin/sh
+IFS=: read -r user pass || exit 1
+printf '%s\n' "\$pass" | "$probe" -S "\$user" >"$dir/sam.new" &&
+	mv "$dir/sam.new" "$dir/sam"
+EOF
+chmod +x "$dir/apply"
 # shellcheck disable=SC2086
 "$builddir/tests/ctrl/fake-agent" -p "$port" -d "$dir" -c host-a -n 100 \
-	-t 600 $states >"$dir/agent.out" 2>&1 &
+	-t 600 -x "$dir/apply" $states >"$dir/agent.out" 2>&1 &
 pagent=$!
 wait_for "$dir/agent.out" "^welcome" 1 60 &&
 	until_sql "$runs" 60 "SELECT count(*) FROM vms WHERE host_id IS NOT NULL
@@ -144,9 +154,9 @@ run() {
 	    detail->>'session' = '$(value session)'")
 	[ -n "$tev" ] || die "no login event"
 	user=$(value rdp_user)
-	# The fake host cannot apply it: the SAM file takes the credential.
-	value rdp_password | "$probe" -S "$user" >"$dir/sam.new" &&
-		mv "$dir/sam.new" "$dir/sam" || die "cannot write the SAM file"
+	[ "$(value port)" = "$rdp_port" ] &&
+		[ "$(value cert_fingerprint)" = "$rdp_pin" ] ||
+		die "login: not the RDP server's port and certificate"
 	session=$(value session)
 	token=$(value token)
 	reply=$(value rdp_password | probe_at "$rdp_port" -u "$user")
