@@ -130,18 +130,28 @@ shows() {
 close() { [ -n "$1" ] && [ $(($1 - $2)) -le 12 ] && [ $(($2 - $1)) -le 12 ]; }
 pixel() { convert "$run/desktop.png" -format '%[pixel:p{960,700}]' info: 2>/dev/null; }
 
-# viewer_start: xfreerdp3 with the one-time credential on stdin.
+# viewer_start: xfreerdp3 with the one-time credential on stdin; $viewer
+# is xfreerdp3 itself (ip netns exec and env exec it).
 viewer_start() {
-	printf '%s\n' "$(val rdp_password)" | in_pi timeout 300 xfreerdp3 \
+	printf '%s\n' "$(val rdp_password)" | in_pi xfreerdp3 \
 		/v:"$addr":3389 /u:"$(val rdp_user)" /from-stdin:force \
 		/cert:deny,fingerprint:sha256:"$(val cert_fingerprint)" \
 		/size:1024x768 /timeout:60000 >>"$log" 2>&1 &
 	viewer=$!
 	pids+=("$viewer")
 }
+# viewer_stop: the viewer and its window gone (xfreerdp3 may outlive a
+# SIGTERM; the next session must not find this one's window).
 viewer_stop() {
-	kill "$viewer" 2>/dev/null
+	kill -TERM "$viewer" 2>/dev/null
+	wait_until 20 viewer_gone || kill -KILL "$viewer" 2>/dev/null
 	wait "$viewer" 2>/dev/null
+	wait_until 20 viewer_gone ||
+		say "a viewer's window is still on the Pi's screen"
+}
+viewer_gone() { ! kill -0 "$viewer" 2>/dev/null || [ -z "$(viewer_window)" ]; }
+viewer_window() {
+	DISPLAY=":$disp" xdotool search --class xfreerdp 2>/dev/null | head -n 1
 }
 
 # session_seen: dom0 answers "active" once the guest's agent reported the
@@ -174,9 +184,6 @@ client_settled() {
 }
 # client_status: the last status line of xvds-client's session.
 client_status() { tail -n 1 "$run/client-status" 2>/dev/null; }
-viewer_window() {
-	DISPLAY=":$disp" xdotool search --class xfreerdp 2>/dev/null | head -n 1
-}
 
 # second_session: the reset desktop again, for the next login, through
 # xvds-client and its viewer: the first credential refused, the clean
