@@ -149,6 +149,16 @@ viewer_stop() {
 	wait_until 20 viewer_gone ||
 		say "a viewer's window is still on the Pi's screen"
 }
+# close_viewer: closes the session window (FreeRDP's title names the
+# desktop), then waits up to 20 s for xvds-client's last status line.
+close_viewer() {
+	local w
+	w=$(DISPLAY=":$disp" xdotool search --onlyvisible --name '^FreeRDP: ' \
+		2>/dev/null | head -n 1)
+	say "closing the viewer's window ${w:-(none found)}"
+	[ -n "$w" ] && DISPLAY=":$disp" xdotool windowclose "$w" >>"$log" 2>&1
+	wait_until 20 grep -q '^ended ' "$run/client-status"
+}
 viewer_gone() { ! kill -0 "$viewer" 2>/dev/null || [ -z "$(viewer_window)" ]; }
 viewer_window() {
 	DISPLAY=":$disp" xdotool search --class xfreerdp 2>/dev/null | head -n 1
@@ -219,8 +229,11 @@ second_session() {
 		check desk-clean-next FAIL "no #$colour on the second session's screen: $(pixel)"
 	fi
 	cp "$run/desktop.png" "$run/desktop-2.png"
-	w=$(viewer_window)
-	[ -n "$w" ] && DISPLAY=":$disp" xdotool windowclose "$w"
+	# The user closes the viewer's window; asked again if xvds-client has
+	# not ended after 20 s (a window can be mapped but not yet the one
+	# FreeRDP watches).
+	wait_until 120 close_viewer ||
+		say "the viewer's window would not close in 120 s"
 	wait "$cpid"
 	rc=$?
 	if [ "$rc $(client_status)" = "0 ended closed" ]; then
