@@ -180,6 +180,9 @@ st_xvdsd_migrate_crash() {
 # to lab-b, check it there, destroy it.
 pvh_live_once() {
 	local boot
+	# Domains created from here on are this try's: one that dies while
+	# "vm start" runs has no domid for vm_field to show.
+	pvh_floor=$(xl list 2>/dev/null | awk 'NR > 1 { print $2 }' | sort -n | tail -n 1)
 	ctl vm create $LIVE pvh-desk || { why="vm create $LIVE failed"; return 1; }
 	ctl vm start $LIVE || { why="vm start $LIVE failed: $(tail -n 1 "$W/xvdsctl.out")"; return 1; }
 	pvh_domids+=" $(vm_field $LIVE domid)"
@@ -211,11 +214,17 @@ pvh_live_once() {
 pvh_fault() {
 	local d f
 	[ "$inject" != pvh-fault ] || [ "$pvh_try" != 1 ] || { echo "injected fault (run.sh --inject pvh-fault)"; return; }
-	for d in $pvh_domids; do
+	for d in $pvh_domids $(domids_since "${pvh_floor:-0}"); do
 		case $d in "" | null) continue ;; esac
 		f=$(emu_fault "$d")
 		[ -z "$f" ] || { echo "$f"; return; }
 	done
+}
+# domids_since N: the domains above N that Xen logged a triple fault for.
+domids_since() {
+	xl dmesg 2>/dev/null | tr -d '\r' |
+		sed -n 's/.* d\([0-9][0-9]*\)v[0-9]* Triple fault.*/\1/p' |
+		awk -v floor="$1" '$1 > floor' | sort -un
 }
 
 # pvh_forget: the PVH desktop gone from both daemons and from libxl, its
