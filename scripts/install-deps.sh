@@ -36,11 +36,15 @@ LAB_PKGS="qemu-system-x86 qemu-utils cpio gzip busybox-static e2fsprogs socat
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"
 
+# The packages not installed for this machine's architecture (or "all"):
+# scripts/cross-arm64.sh adds arm64 copies of some, which dpkg-query then
+# lists as well.
 missing() {
+	arch=$(dpkg --print-architecture)
 	for p in "$@"; do
-		status=$(dpkg-query -W -f='${db:Status-Status}' "$p" \
-		    2>/dev/null || true)
-		[ "$status" = installed ] || printf ' %s' "$p"
+		dpkg-query -W -f='${db:Status-Status} ${Architecture}\n' "$p" \
+		    2>/dev/null | grep -Eqx "installed ($arch|all)" ||
+		    printf ' %s' "$p"
 	done
 }
 
